@@ -1,0 +1,5 @@
+"""`python -m ctsite` runs the command line."""
+
+from ctsite.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""ContactTracing results → the compiled store (and the reader API over it)."""

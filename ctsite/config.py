@@ -1,0 +1,229 @@
+"""One configuration object for every ctsite command.
+
+Values are resolved in this order, each layer overriding the one before:
+defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment variables ← CLI options.
+`Settings.sources` remembers where every value came from (shown by `ctsite config`).
+
+Scalar settings are flat keys (`aws_region`, `sftp_port`, …). In `ctsite.toml` they may be written
+at the top level or grouped in a table named after their prefix (`[aws] region = ...` is
+`aws_region`). The `[data]` table is different: it describes the dataset to compile (see `DataSpec`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ctsite.errors import ConfigError
+
+CONFIG_FILE = "ctsite.toml"
+ENV_PREFIX = "CTSITE_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every scalar setting of ctsite, with the lab's runbook values as defaults."""
+
+    # --- paths (relative paths are relative to the project root) ---
+    data_dir: str = "data"
+    compiled_dir: str = "data/compiled"
+    demo_dir: str = "data/demo"
+    # --- compile ---
+    compile_jobs: int = 2
+    compile_block_rows: int = 512
+    # --- website ---
+    site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
+    site_subtitle: str = "Non-cell-autonomous cancer progression from chromosomal instability (Li et al., Nature 2023)"
+    site_contact: str = ""
+    site_access_code_hash: str = ""
+    site_cache_size: int = 256
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8000
+    # --- AWS (names only; account ids are looked up at run time) ---
+    aws_region: str = "us-east-2"
+    aws_profile: str = ""
+    # --- image ---
+    image_repository: str = "public.ecr.aws/d6q7u0s0/ct-site"
+    image_name: str = "ct-site"
+    docker_platform: str = "linux/amd64"
+    # --- Elastic Beanstalk ---
+    eb_application: str = "Contacttracingsite"
+    eb_environment: str = "Contacttracingsite-env"
+    eb_timeout_minutes: int = 30
+    eb_keep_versions: int = 10
+    # --- EFS and Transfer Family ---
+    efs_file_system_id: str = ""
+    efs_mount_dir: str = "/efs_data"
+    transfer_logging_role: str = "AWSTransferLoggingAccess"
+    transfer_user_role: str = "aws-elasticbeanstalk-ec2-role"
+    transfer_user: str = "ctsite-upload"
+    transfer_home_directory: str = ""
+    transfer_max_age_hours: float = 2.0
+    transfer_hourly_cost: float = 0.30
+    transfer_gb_cost: float = 0.04
+    transfer_online_timeout: int = 900
+    sftp_host: str = ""
+    sftp_port: int = 22
+    upload_jobs: int = 4
+    remote_data_dir: str = "data"
+
+    # Not a setting: where the values came from and the dataset description.
+    root: Path = dataclasses.field(default=Path("."), compare=False)
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    def path(self, value: str) -> Path:
+        """Resolve a path setting against the project root."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def compiled_path(self) -> Path:
+        return self.path(self.compiled_dir)
+
+    @property
+    def data_path(self) -> Path:
+        return self.path(self.data_dir)
+
+    @property
+    def home_directory(self) -> str:
+        """The Transfer user's home on EFS: configured, or the file system's root."""
+        if self.transfer_home_directory:
+            return self.transfer_home_directory
+        return f"/{self.efs_file_system_id}" if self.efs_file_system_id else ""
+
+    def items(self) -> list[tuple[str, Any, str]]:
+        """(key, value, source) for every scalar setting, in declaration order."""
+        return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
+
+
+_NOT_SETTINGS = {"root", "sources", "data"}
+
+
+def setting_keys() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings) if f.name not in _NOT_SETTINGS]
+
+
+def _setting_types() -> dict[str, type]:
+    hints = {"str": str, "int": int, "float": float, "bool": bool}
+    return {
+        f.name: hints[f.type] if isinstance(f.type, str) else f.type
+        for f in dataclasses.fields(Settings)
+        if f.name not in _NOT_SETTINGS
+    }
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    """Check/convert one value to its setting's type; strings from env/CLI are parsed."""
+    kind = _setting_types()[key]
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        try:
+            if kind is bool:
+                if text.lower() in {"1", "true", "yes", "on"}:
+                    return True
+                if text.lower() in {"0", "false", "no", "off", ""}:
+                    return False
+                raise ValueError(text)
+            return kind(text)
+        except ValueError:
+            raise ConfigError(
+                f"{source}: {key} must be {kind.__name__}, got {value!r}",
+                hint=f"fix {key} or remove it to use the default",
+            ) from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{source}: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}",
+            hint=f"fix {key} or remove it to use the default",
+        )
+    return value
+
+
+def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a parsed ctsite.toml into flat scalar settings and the [data] table."""
+    keys = set(setting_keys())
+    flat: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for name, value in doc.items():
+        if name == "data":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: [data] must be a table")
+            data = value
+        elif isinstance(value, dict):
+            for sub, subvalue in value.items():
+                flat[f"{name}_{sub}"] = subvalue
+        else:
+            flat[name] = value
+    unknown = sorted(set(flat) - keys)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s): {', '.join(unknown)}",
+            hint="run `ctsite config` to list the valid keys",
+        )
+    return flat, data
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest directory (upwards) holding ctsite.toml, else the cwd."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    return here
+
+
+def load_settings(
+    root: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve the configuration: defaults ← ctsite.toml ← CTSITE_* ← overrides (CLI)."""
+    env = os.environ if environ is None else environ
+    if config_file is None and env.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(env[ENV_PREFIX + "CONFIG"])
+    if config_file is not None:
+        config_file = config_file.resolve()
+        if not config_file.is_file():
+            raise ConfigError(f"configuration file not found: {config_file}")
+        root = root or config_file.parent
+    root = (root or find_root()).resolve()
+    path = config_file or root / CONFIG_FILE
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        flat, data = _flatten_file(doc, path)
+        for key, value in flat.items():
+            values[key] = _coerce(key, value, str(path))
+            sources[key] = str(path.name)
+    keys = setting_keys()
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key not in keys:
+            raise ConfigError(
+                f"unknown environment variable {name}",
+                hint="unset it, or run `ctsite config` to list the valid keys",
+            )
+        values[key] = _coerce(key, value, f"environment variable {name}")
+        sources[key] = f"env {name}"
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key not in keys:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, value, f"option --{key.replace('_', '-')}")
+        sources[key] = "command line"
+    return Settings(root=root, sources=sources, data=data, **values)

@@ -1,0 +1,43 @@
+"""Terminal output shared by all commands: one rich console, error rendering, progress bars."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ctsite.errors import CtsiteError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_error(error: CtsiteError) -> None:
+    """One red line, plus the hint if there is one. No traceback."""
+    err_console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True, markup=True)
+    if error.hint:
+        err_console.print(f"[yellow]hint:[/] {error.hint}", soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+
+
+def phase_progress(disable: bool = False) -> Progress:
+    """A progress display with one bar per phase of a long job."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=disable,
+        transient=False,
+    )

@@ -1,0 +1,1 @@
+"""Deploy adapters: Docker image → ECR, Transfer Family + SFTP sync → EFS, Elastic Beanstalk."""

@@ -1,0 +1,44 @@
+"""The one exception type of ctsite: a message for the user plus a hint on how to fix it.
+
+Library code raises `CtsiteError`; only the CLI prints it (one red line, the hint, exit code).
+"""
+
+from __future__ import annotations
+
+
+class CtsiteError(Exception):
+    """A problem the user can act on. Never carries a traceback to the terminal."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class InputError(CtsiteError):
+    """A ContactTracing input file is missing or malformed."""
+
+    exit_code = 2
+
+
+class ConfigError(CtsiteError):
+    """The configuration (ctsite.toml, CTSITE_* variables, options) is invalid."""
+
+    exit_code = 2
+
+
+class StoreError(CtsiteError):
+    """The compiled store is missing, stale or does not contain what was asked for."""
+
+    exit_code = 3
+
+
+class NotFoundError(StoreError):
+    """A name (condition, cell type, gene) that the store does not know."""
