@@ -6,7 +6,8 @@ defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment va
 
 Scalar settings are flat keys (`aws_region`, `sftp_port`, …). In `ctsite.toml` they may be written
 at the top level or grouped in a table named after their prefix (`[aws] region = ...` is
-`aws_region`). The `[data]` table is different: it describes the dataset to compile (see `DataSpec`).
+`aws_region`). The `[data]` table is different: it describes the dataset to compile
+(see `ctsite.compile.dataset`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ class Settings:
     compile_block_rows: int = 512
     # --- website ---
     site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
-    site_subtitle: str = "Non-cell-autonomous cancer progression from chromosomal instability (Li et al., Nature 2023)"
+    site_subtitle: str = (
+        "Non-cell-autonomous cancer progression from chromosomal instability "
+        "(Li et al., Nature 2023)"
+    )
     site_contact: str = ""
     site_access_code_hash: str = ""
     site_cache_size: int = 256
