@@ -1,0 +1,157 @@
+"""boto3 sessions and clients built from Settings, and botocore errors turned into CtsiteError.
+
+`client(settings, "transfer")` gives a client for the configured region and profile. boto3 honours
+the standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables itself, so no endpoint is
+ever hard-coded here. Wrap AWS calls in `with aws_errors("create the server"):` (or use it as
+a decorator) so every botocore failure becomes one clear line with a hint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ctsite.config import Settings
+from ctsite.errors import CtsiteError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CREDENTIAL_HINT = (
+    "configure AWS credentials (aws configure, AWS_PROFILE / aws_profile, or "
+    "AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY)"
+)
+
+
+def session(settings: Settings) -> Any:
+    """A boto3 Session for the configured profile (if any) and region."""
+    import boto3
+    import botocore.exceptions
+
+    try:
+        return boto3.Session(
+            profile_name=settings.aws_profile or None,
+            region_name=settings.aws_region or None,
+        )
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise CtsiteError(
+            f"AWS profile {settings.aws_profile!r} not found: {exc}",
+            hint="fix aws_profile (CTSITE_AWS_PROFILE) or add the profile to ~/.aws/config",
+        ) from None
+
+
+def client(settings: Settings, service: str, region: str | None = None) -> Any:
+    """A boto3 client for `service` in `region` (default: the configured aws_region)."""
+    import botocore.config
+
+    config = botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"})
+    with aws_errors(f"create the AWS {service} client"):
+        return session(settings).client(
+            service, region_name=region or settings.aws_region or None, config=config
+        )
+
+
+def account_id(settings: Settings) -> str:
+    """The AWS account id of the current credentials (STS GetCallerIdentity)."""
+    with aws_errors("look up the AWS account id (sts get-caller-identity)"):
+        return str(client(settings, "sts").get_caller_identity()["Account"])
+
+
+def role_arn(settings: Settings, name_or_arn: str) -> str:
+    """The ARN of an IAM role given by name (an ARN is returned unchanged)."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    iam = client(settings, "iam")
+    with aws_errors(f"look up the IAM role {name_or_arn!r}"):
+        return str(iam.get_role(RoleName=name_or_arn)["Role"]["Arn"])
+
+
+def describe_error(action: str, exc: BaseException) -> CtsiteError:
+    """The CtsiteError for a botocore/boto3 exception raised while doing `action`."""
+    import botocore.exceptions as bex
+
+    if isinstance(exc, bex.ClientError):
+        err = exc.response.get("Error", {})
+        code = err.get("Code", "Unknown")
+        message = err.get("Message") or str(exc)
+        hint = "check the configuration values used by this command (`ctsite config`)"
+        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+            hint = "the AWS identity lacks a permission for this action; check its IAM policy"
+        elif code in {
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "SignatureDoesNotMatch",
+        }:
+            hint = _CREDENTIAL_HINT
+        elif code in {"Throttling", "ThrottlingException", "RequestLimitExceeded"}:
+            hint = "AWS is throttling requests; wait a minute and retry"
+        elif "NotFound" in code or code in {"NoSuchEntity", "InvalidRequestException"}:
+            hint = "check that the named resource exists in region and account in use"
+        return CtsiteError(f"could not {action}: AWS {code}: {message}", hint=hint)
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return CtsiteError(f"could not {action}: no AWS credentials found", hint=_CREDENTIAL_HINT)
+    if isinstance(exc, bex.NoRegionError):
+        return CtsiteError(
+            f"could not {action}: no AWS region configured",
+            hint="set aws_region in ctsite.toml or CTSITE_AWS_REGION",
+        )
+    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectionClosedError):
+        return CtsiteError(
+            f"could not {action}: cannot reach the AWS endpoint: {exc}",
+            hint="check the network, aws_region and AWS_ENDPOINT_URL if set",
+        )
+    if isinstance(exc, bex.WaiterError):
+        last = getattr(exc, "last_response", None) or {}
+        reason = getattr(exc, "reason", str(exc))
+        detail = last.get("Error", {}).get("Message") if isinstance(last, dict) else None
+        return CtsiteError(
+            f"could not {action}: gave up waiting: {reason}" + (f" ({detail})" if detail else ""),
+            hint="look at the resource in the AWS console; it may be stuck or failed",
+        )
+    if isinstance(exc, bex.ProfileNotFound):
+        return CtsiteError(
+            f"could not {action}: {exc}",
+            hint="fix aws_profile (CTSITE_AWS_PROFILE) or add the profile to ~/.aws/config",
+        )
+    if isinstance(exc, bex.ParamValidationError):
+        return CtsiteError(
+            f"could not {action}: invalid parameter: {exc}",
+            hint="check the configuration values used by this command (`ctsite config`)",
+        )
+    return CtsiteError(f"could not {action}: {exc}", hint="check the AWS configuration")
+
+
+class aws_errors(contextlib.ContextDecorator):
+    """Context manager / decorator: botocore exceptions inside become one CtsiteError line."""
+
+    def __init__(self, action: str):
+        self.action = action
+
+    def __enter__(self) -> aws_errors:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            return False
+        import botocore.exceptions as bex
+
+        if isinstance(exc, bex.BotoCoreError | bex.ClientError):
+            raise describe_error(self.action, exc) from None
+        return False
+
+
+def with_aws_errors(action: str) -> Callable[[F], F]:
+    """Decorator form with an explicit name: `@with_aws_errors("delete the server")`."""
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with aws_errors(action):
+                return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
