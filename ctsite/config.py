@@ -72,6 +72,7 @@ class Settings:
     transfer_online_timeout: int = 900
     sftp_host: str = ""
     sftp_port: int = 22
+    sftp_host_key_fingerprint: str = ""
     upload_jobs: int = 4
     remote_data_dir: str = "data"
 
