@@ -43,6 +43,8 @@ class Settings:
         "(Li et al., Nature 2023)"
     )
     site_contact: str = ""
+    site_about: str = ""  # home-page study summary (empty: the CIN/STING study's text)
+    site_method_url: str = "https://github.com/LaughneyLab/ContactTracing_tutorial"
     site_access_code_hash: str = ""
     site_cache_size: int = 256
     serve_host: str = "127.0.0.1"
