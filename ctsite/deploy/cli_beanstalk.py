@@ -1,9 +1,312 @@
-"""CLI commands of this deploy area, registered on the main Typer app by `ctsite.cli`."""
+"""CLI commands for Elastic Beanstalk: `deploy`, `status`, `versions`, `open` and `doctor`.
+
+Each command resolves the configuration, builds boto3 clients (or takes a client factory from
+`ctx.obj["aws_client"]`, which is how tests inject stubbed clients), calls
+`ctsite.deploy.beanstalk` / `bundle` / `doctor` and renders the result with rich.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from ctsite.config import Settings
+from ctsite.console import console, warn
+from ctsite.errors import CtsiteError
+
+ClientFactory = Callable[[str], Any]
+_SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "INFO": "cyan"}
+
+Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
+Environment = Annotated[
+    str | None, typer.Option("--env", help="EB environment name (default: eb_environment).")
+]
+
+
+def _client_factory(ctx: typer.Context, s: Settings) -> ClientFactory:
+    """boto3 clients for `s`, one per service; tests may inject a factory via ctx.obj."""
+    root = ctx.find_root()
+    injected = root.obj.get("aws_client") if isinstance(root.obj, dict) else None
+    if injected is not None:
+        return injected  # type: ignore[no-any-return]
+    from ctsite.deploy import aws
+
+    cache: dict[str, Any] = {}
+
+    def make(service: str) -> Any:
+        if service not in cache:
+            cache[service] = aws.client(s, service)
+        return cache[service]
+
+    return make
+
+
+def _beanstalk(ctx: typer.Context, s: Settings) -> Any:
+    from ctsite.deploy.beanstalk import Beanstalk
+
+    client = _client_factory(ctx, s)
+    return Beanstalk(client("elasticbeanstalk"), client("s3"), s.eb_application, s.eb_environment)
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    when = event.get("EventDate")
+    stamp = when.astimezone(dt.UTC).strftime("%H:%M:%S") if when else "--:--:--"
+    severity = str(event.get("Severity", "INFO"))
+    style = _SEVERITY_STYLE.get(severity, "white")
+    message = escape(str(event.get("Message", "")).strip())
+    console.print(f"{stamp} [{style}]{severity:<5}[/] {message}", soft_wrap=True)
+
+
+def _url(env: dict[str, Any]) -> str:
+    host = env.get("CNAME") or env.get("EndpointURL") or ""
+    return f"http://{host}" if host else ""
+
+
+def _print_bundle(bundle: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"source bundle ({bundle.size:,} bytes, sha256 {bundle.sha256[:12]})")
+    table.add_column("file")
+    table.add_column("mode")
+    table.add_column("bytes", justify="right")
+    for entry in bundle.entries:
+        note = " (rendered)" if entry.rendered else ""
+        table.add_row(entry.name + note, oct(entry.mode)[2:], f"{entry.size:,}")
+    console.print(table)
+    for message in bundle.warnings:
+        warn(message)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app (none yet)."""
+    """Add the Elastic Beanstalk commands to the main app."""
+
+    @app.command("deploy")
+    def deploy(
+        ctx: typer.Context,
+        message: Annotated[
+            str, typer.Option("--message", "-m", help="Description of the new version.")
+        ] = "",
+        version: Annotated[
+            str | None,
+            typer.Option("--version", help="Redeploy this existing version label (rollback)."),
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Build and list the bundle; call no AWS API.")
+        ] = False,
+        timeout: Annotated[
+            float | None,
+            typer.Option("--timeout", help="Minutes to wait for health (default: config)."),
+        ] = None,
+        poll: Annotated[float, typer.Option("--poll", help="Seconds between health polls.")] = 5.0,
+        project: Annotated[
+            Path | None,
+            typer.Option("--project", help="Directory with Dockerrun.aws.json, .ebextensions/."),
+        ] = None,
+        region: Region = None,
+        env: Environment = None,
+    ) -> None:
+        """Deploy to Elastic Beanstalk (bundle → S3 → version → update), then wait for health."""
+        from ctsite import __version__
+        from ctsite.deploy.beanstalk import git_commit, version_label
+        from ctsite.deploy.bundle import build_bundle
+
+        s = settings_for(aws_region=region, eb_environment=env)
+        minutes = timeout if timeout is not None else float(s.eb_timeout_minutes)
+        if minutes <= 0 or poll <= 0:
+            raise CtsiteError("--timeout and --poll must be positive", hint="e.g. --timeout 30")
+        where = f"{s.eb_environment} ({s.eb_application}, {s.aws_region})"
+        with tempfile.TemporaryDirectory(prefix="ctsite-bundle-") as tmp:
+            bundle = None
+            if version is None:
+                source = (project or s.root).resolve()
+                label = version_label(__version__, git_commit(source), dt.datetime.now(dt.UTC))
+                bundle = build_bundle(
+                    source, Path(tmp) / f"{label}.zip", s.efs_file_system_id, s.efs_mount_dir
+                )
+                _print_bundle(bundle)
+            else:
+                label = version
+            if dry_run:
+                console.print("[bold]plan[/] (dry run, no AWS call made):")
+                if bundle is not None:
+                    console.print(
+                        f"  1. upload the bundle to the EB storage bucket as "
+                        f"{s.eb_application}/{label}.zip"
+                    )
+                    console.print(
+                        f"  2. create application version {label}"
+                        + (f" ({message!r})" if message else "")
+                    )
+                else:
+                    console.print(f"  1-2. reuse the existing application version {label}")
+                console.print(f"  3. update environment {where} to {label}")
+                console.print(f"  4. wait up to {minutes:g} min for Ready + Green/Ok")
+                return
+            eb = _beanstalk(ctx, s)
+            before = eb.environment()
+            if bundle is None:
+                if not eb.version_exists(label):
+                    raise CtsiteError(
+                        f"application version {label!r} not found in {s.eb_application}",
+                        hint="list the versions with `ctsite versions`",
+                    )
+            else:
+                bucket = eb.storage_bucket()
+                key = eb.upload(bundle.path, bucket, label)
+                console.print(f"uploaded s3://{bucket}/{key}")
+                eb.create_version(label, message or f"ctsite deploy {label}", bucket, key)
+                console.print(f"created application version {label}")
+        updated = eb.update(label)
+        console.print(
+            f"[bold]deploying {label}[/] to {where} (was {before.get('VersionLabel')}); "
+            f"waiting up to {minutes:g} min"
+        )
+        since = updated.get("DateUpdated") or dt.datetime.now(dt.UTC)
+        outcome = eb.wait_until_healthy(
+            label, since - dt.timedelta(seconds=5), minutes * 60, poll, on_event=_print_event
+        )
+        final = outcome.environment
+        console.print(
+            f"[bold green]✓[/] {s.eb_environment} is {final.get('Status')}, health "
+            f"{final.get('Health')}, running {final.get('VersionLabel')}: {_url(final)}"
+        )
+
+    @app.command("status")
+    def status(
+        ctx: typer.Context,
+        region: Region = None,
+        env: Environment = None,
+        events: Annotated[int, typer.Option("--events", help="How many recent events.")] = 10,
+    ) -> None:
+        """Environment health, running version, URL, recent events, rollback targets, servers."""
+        from rich.table import Table
+
+        from ctsite.deploy.beanstalk import list_images
+        from ctsite.deploy.doctor import stray_transfer_servers
+
+        s = settings_for(aws_region=region, eb_environment=env)
+        eb = _beanstalk(ctx, s)
+        current = eb.environment()
+        table = Table(show_header=False, title=f"{s.eb_environment} ({s.aws_region})")
+        for key, value in (
+            ("application", s.eb_application),
+            ("status", current.get("Status")),
+            ("health", f"{current.get('Health')} {current.get('HealthStatus', '')}".strip()),
+            ("version", current.get("VersionLabel")),
+            ("URL", _url(current)),
+            ("updated", current.get("DateUpdated")),
+        ):
+            table.add_row(key, str(value))
+        console.print(table)
+        console.print("[bold]recent events[/]")
+        for event in eb.events(limit=events):
+            _print_event(event)
+        console.print("[bold]application versions[/] (roll back: ctsite deploy --version LABEL)")
+        for v in eb.versions()[: s.eb_keep_versions]:
+            mark = "*" if v.get("VersionLabel") == current.get("VersionLabel") else " "
+            console.print(f" {mark} {v.get('VersionLabel')}  {v.get('DateCreated')}")
+        client = _client_factory(ctx, s)
+        try:
+            images = list_images(s, client)
+            console.print(f"[bold]images[/] in {s.image_repository}")
+            for tag, pushed in images:
+                console.print(f"   {tag}  {pushed}")
+        except CtsiteError as exc:
+            warn(f"images: {exc.message}")
+        servers = stray_transfer_servers(client("transfer"), s.transfer_hourly_cost)
+        if servers:
+            for server in servers:
+                console.print(f"[bold red]Transfer server still running:[/] {server.describe()}")
+        else:
+            console.print("no ctsite Transfer servers running")
+
+    @app.command("versions")
+    def versions(
+        ctx: typer.Context,
+        prune: Annotated[
+            bool, typer.Option("--prune", help="Delete old versions (never the deployed one).")
+        ] = False,
+        keep: Annotated[
+            int | None, typer.Option("--keep", help="Versions to keep (default eb_keep_versions).")
+        ] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the pruning.")] = False,
+        region: Region = None,
+    ) -> None:
+        """List the application versions; --prune deletes all but the newest N."""
+        from rich.table import Table
+
+        s = settings_for(aws_region=region, eb_keep_versions=keep)
+        eb = _beanstalk(ctx, s)
+        deployed = eb.deployed_labels()
+        table = Table(title=f"application versions of {s.eb_application}")
+        for column in ("label", "created", "status", "description", "deployed"):
+            table.add_column(column)
+        for v in eb.versions():
+            table.add_row(
+                str(v.get("VersionLabel")),
+                str(v.get("DateCreated", "")),
+                str(v.get("Status", "")),
+                str(v.get("Description", "")),
+                "yes" if v.get("VersionLabel") in deployed else "",
+            )
+        console.print(table)
+        if not prune:
+            return
+        doomed = eb.prune_plan(s.eb_keep_versions)
+        if not doomed:
+            console.print(f"nothing to prune (keeping the newest {s.eb_keep_versions})")
+            return
+        for label in doomed:
+            if dry_run:
+                console.print(f"would delete {label}")
+            else:
+                eb.delete_version(label)
+                console.print(f"deleted {label}")
+
+    @app.command("open")
+    def open_cmd(ctx: typer.Context, region: Region = None, env: Environment = None) -> None:
+        """Open the site's URL in the web browser."""
+        import webbrowser
+
+        s = settings_for(aws_region=region, eb_environment=env)
+        url = _url(_beanstalk(ctx, s).environment())
+        if not url:
+            raise CtsiteError(f"{s.eb_environment} has no URL yet", hint="see `ctsite status`")
+        console.print(url)
+        if not webbrowser.open(url):
+            warn("no web browser found; open the URL above yourself")
+
+    @app.command("doctor")
+    def doctor(ctx: typer.Context, region: Region = None) -> None:
+        """Preflight checks for the whole runbook; exits non-zero if any check fails."""
+        from rich.markup import escape
+
+        from ctsite.deploy.doctor import run_checks
+
+        s = settings_for(aws_region=region)
+        checks = run_checks(s, _client_factory(ctx, s))
+        for check in checks:
+            mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+            line = f"{mark} {check.name}: {escape(check.detail)}"
+            if not check.ok and check.fix:
+                line += f" [yellow]→ {escape(check.fix)}[/]"
+            console.print(line, soft_wrap=True)
+        failed = sum(not c.ok for c in checks)
+        if failed:
+            console.print(f"[red]{failed} of {len(checks)} checks failed[/]")
+            raise typer.Exit(1)
+        console.print(f"[green]all {len(checks)} checks passed[/]")
+
+
+def settings_for(**overrides: Any) -> Settings:
+    """The configuration with these command options on top (import deferred for cli.py)."""
+    from ctsite.cli import settings
+
+    return settings(**overrides)

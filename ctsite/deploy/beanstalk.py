@@ -1,0 +1,305 @@
+"""Elastic Beanstalk with boto3: what `eb deploy` does, plus status, rollback and version pruning.
+
+`Beanstalk(eb, s3, application, environment)` takes ready boto3 clients (built by
+`ctsite.deploy.aws.client`, or stubbed ones in tests). The steps of a deployment are separate
+methods: the storage bucket (`create_storage_location`), the bundle upload, the application
+version, `update_environment`, then `wait_until_healthy`, which polls the environment and its
+event stream and hands every new event to a callback. Nothing here prints; failures raise
+`CtsiteError` with the last error events in the message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ctsite.deploy.aws import aws_errors
+from ctsite.errors import CtsiteError
+
+Event = dict[str, Any]
+ERROR_SEVERITIES = {"ERROR", "FATAL"}
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def git_commit(root: Path) -> str:
+    """The short commit of the project checkout (`-dirty` if modified), or `nogit`."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=8", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "nogit"
+    return f"{head}-dirty" if dirty else head or "nogit"
+
+
+def version_label(version: str, commit: str, now: dt.datetime) -> str:
+    """An application version label: `v<version>-<commit>-<UTC time>` (EB allows 100 chars)."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    label = f"v{version}-{commit}-{stamp}"
+    return _LABEL_UNSAFE.sub("-", label)[:100]
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How a health wait ended."""
+
+    environment: dict[str, Any]
+    events: list[Event]
+
+
+def _event_key(event: Event) -> tuple[Any, ...]:
+    return (event.get("EventDate"), event.get("Message"), event.get("RequestId"))
+
+
+def _health(env: dict[str, Any]) -> str:
+    status = env.get("HealthStatus")
+    return f"{env.get('Health', '?')}" + (f"/{status}" if status else "")
+
+
+def _last_errors(events: list[Event], count: int = 3) -> str:
+    errors = [e for e in events if e.get("Severity") in ERROR_SEVERITIES]
+    if not errors:
+        return "no error events"
+    return "last errors: " + " | ".join(str(e.get("Message", "")).strip() for e in errors[-count:])
+
+
+class Beanstalk:
+    """One Elastic Beanstalk application and environment, driven through injected clients."""
+
+    def __init__(self, eb: Any, s3: Any, application: str, environment: str):
+        self.eb = eb
+        self.s3 = s3
+        self.application = application
+        self.environment_name = environment
+
+    # --- reading -------------------------------------------------------------------------
+    def application_exists(self) -> bool:
+        with aws_errors(f"describe the Elastic Beanstalk application {self.application!r}"):
+            apps = self.eb.describe_applications(ApplicationNames=[self.application])
+        return bool(apps.get("Applications"))
+
+    def environment(self) -> dict[str, Any]:
+        """The environment's description; a clear error if it does not exist."""
+        with aws_errors(f"describe the Elastic Beanstalk environment {self.environment_name!r}"):
+            found = self.eb.describe_environments(
+                ApplicationName=self.application,
+                EnvironmentNames=[self.environment_name],
+                IncludeDeleted=False,
+            )["Environments"]
+        if not found:
+            raise CtsiteError(
+                f"Elastic Beanstalk environment {self.environment_name!r} of application "
+                f"{self.application!r} not found",
+                hint="check eb_application, eb_environment and aws_region (`ctsite config`)",
+            )
+        return dict(found[0])
+
+    def versions(self) -> list[dict[str, Any]]:
+        """The application versions, newest first."""
+        found: list[dict[str, Any]] = []
+        with aws_errors(f"list the application versions of {self.application!r}"):
+            pages = self.eb.get_paginator("describe_application_versions").paginate(
+                ApplicationName=self.application
+            )
+            for page in pages:
+                found.extend(page.get("ApplicationVersions", []))
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(found, key=lambda v: v.get("DateCreated") or epoch, reverse=True)
+
+    def version_exists(self, label: str) -> bool:
+        with aws_errors(f"look up the application version {label!r}"):
+            found = self.eb.describe_application_versions(
+                ApplicationName=self.application, VersionLabels=[label]
+            )
+        return bool(found.get("ApplicationVersions"))
+
+    def events(self, since: dt.datetime | None = None, limit: int | None = None) -> list[Event]:
+        """The environment's events after `since` (inclusive), oldest first."""
+        params: dict[str, Any] = {
+            "ApplicationName": self.application,
+            "EnvironmentName": self.environment_name,
+        }
+        if since is not None:
+            params["StartTime"] = since
+        if limit is not None:
+            params["PaginationConfig"] = {"MaxItems": limit}
+        found: list[Event] = []
+        with aws_errors(f"read the events of environment {self.environment_name!r}"):
+            for page in self.eb.get_paginator("describe_events").paginate(**params):
+                found.extend(page.get("Events", []))
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(found, key=lambda e: e.get("EventDate") or epoch)
+
+    # --- deploying -----------------------------------------------------------------------
+    def storage_bucket(self) -> str:
+        """The account's Elastic Beanstalk storage bucket (created by AWS if needed)."""
+        with aws_errors("get the Elastic Beanstalk storage bucket (create_storage_location)"):
+            return str(self.eb.create_storage_location()["S3Bucket"])
+
+    def upload(self, bundle: Path, bucket: str, label: str) -> str:
+        """Upload the bundle as `<application>/<label>.zip`; return the S3 key."""
+        key = f"{self.application}/{label}.zip"
+        with aws_errors(f"upload the source bundle to s3://{bucket}/{key}"):
+            self.s3.upload_file(str(bundle), bucket, key)
+        return key
+
+    def create_version(self, label: str, description: str, bucket: str, key: str) -> None:
+        with aws_errors(f"create the application version {label!r}"):
+            self.eb.create_application_version(
+                ApplicationName=self.application,
+                VersionLabel=label,
+                Description=description[:200],
+                SourceBundle={"S3Bucket": bucket, "S3Key": key},
+                Process=False,
+            )
+
+    def update(self, label: str) -> dict[str, Any]:
+        """Deploy `label` to the environment; returns the environment description."""
+        with aws_errors(f"update environment {self.environment_name!r} to version {label!r}"):
+            return dict(
+                self.eb.update_environment(
+                    ApplicationName=self.application,
+                    EnvironmentName=self.environment_name,
+                    VersionLabel=label,
+                )
+            )
+
+    def wait_until_healthy(
+        self,
+        label: str,
+        since: dt.datetime,
+        timeout_s: float,
+        poll_s: float = 5.0,
+        on_event: Callable[[Event], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Outcome:
+        """Poll until the environment runs `label`, Ready and Green/Ok; raise on Red or timeout.
+
+        Events after `since` are passed to `on_event` as they arrive (oldest first). A deployment
+        fails when the environment is Ready again with Red/Severe health, or Ready on another
+        version after error events (EB rolled the deployment back).
+        """
+        deadline = clock() + timeout_s
+        seen: set[tuple[Any, ...]] = set()
+        history: list[Event] = []
+        cursor = since
+        while True:
+            for event in self.events(since=cursor):
+                key = _event_key(event)
+                if key in seen:
+                    continue
+                seen.add(key)
+                history.append(event)
+                if event.get("EventDate") and event["EventDate"] > cursor:
+                    cursor = event["EventDate"]
+                if on_event is not None:
+                    on_event(event)
+            env = self.environment()
+            verdict = judge(env, label, history)
+            if verdict == "healthy":
+                return Outcome(env, history)
+            if verdict != "waiting":
+                raise CtsiteError(
+                    f"deployment of {label} to {self.environment_name} failed: {verdict}; "
+                    + _last_errors(history),
+                    hint="see the events above and `ctsite status`; roll back with "
+                    "`ctsite deploy --version <label>` (labels: `ctsite versions`)",
+                )
+            if clock() >= deadline:
+                raise CtsiteError(
+                    f"timed out after {timeout_s / 60:g} min waiting for {self.environment_name}"
+                    f" (status {env.get('Status')}, health {_health(env)}, version "
+                    f"{env.get('VersionLabel')}); " + _last_errors(history),
+                    hint="the update may still be running: follow it with `ctsite status`, "
+                    "or wait longer with --timeout",
+                )
+            sleep(poll_s)
+
+    # --- pruning -------------------------------------------------------------------------
+    def deployed_labels(self) -> set[str]:
+        """Version labels running in any environment of the application."""
+        with aws_errors(f"list the environments of {self.application!r}"):
+            envs = self.eb.describe_environments(
+                ApplicationName=self.application, IncludeDeleted=False
+            )["Environments"]
+        return {str(e["VersionLabel"]) for e in envs if e.get("VersionLabel")}
+
+    def prune_plan(self, keep: int) -> list[str]:
+        """Labels to delete: all but the newest `keep`, never a deployed one."""
+        if keep < 1:
+            raise CtsiteError(f"--keep must be at least 1, got {keep}", hint="keep ≥ 1 versions")
+        deployed = self.deployed_labels()
+        labels = [str(v["VersionLabel"]) for v in self.versions()]
+        return [label for label in labels[keep:] if label not in deployed]
+
+    def delete_version(self, label: str) -> None:
+        with aws_errors(f"delete the application version {label!r}"):
+            self.eb.delete_application_version(
+                ApplicationName=self.application, VersionLabel=label, DeleteSourceBundle=True
+            )
+
+
+def judge(env: dict[str, Any], label: str, history: list[Event]) -> str:
+    """`healthy`, `waiting`, or the reason the deployment failed."""
+    status = env.get("Status")
+    health = env.get("Health")
+    health_status = env.get("HealthStatus")
+    if status in {"Terminating", "Terminated"}:
+        return f"the environment is {status}"
+    if status != "Ready":
+        return "waiting"
+    if health == "Red" or health_status == "Severe":
+        return f"the environment is Ready with health {_health(env)}"
+    if env.get("VersionLabel") != label:
+        if any(e.get("Severity") in ERROR_SEVERITIES for e in history):
+            return f"the environment stayed on version {env.get('VersionLabel')}"
+        return "waiting"
+    if health == "Green" or health_status == "Ok":
+        return "healthy"
+    return "waiting"
+
+
+def list_images(settings: Any, client: Callable[[str], Any]) -> list[tuple[str, Any]]:
+    """(tag, pushed at) of the images in `image_repository`, newest first (for rollback).
+
+    `public.ecr.aws/<alias>/<name>` is read with ECR Public (us-east-1), a private
+    `<account>.dkr.ecr.<region>.amazonaws.com/<name>` with ECR; other registries are not listed.
+    """
+    repository = str(settings.image_repository)
+    host, _, path = repository.partition("/")
+    if host == "public.ecr.aws":
+        name = path.split("/", 1)[-1]
+        api, params = "ecr-public", {"repositoryName": name}
+    elif ".dkr.ecr." in host:
+        api, params = "ecr", {"repositoryName": path}
+    else:
+        raise CtsiteError(f"cannot list images of {repository} (not an ECR repository)")
+    found: list[tuple[str, Any]] = []
+    with aws_errors(f"list the images of {repository}"):
+        ecr = client(api)
+        for page in ecr.get_paginator("describe_images").paginate(**params):
+            for image in page.get("imageDetails", []):
+                for tag in image.get("imageTags", []) or []:
+                    found.append((str(tag), image.get("imagePushedAt")))
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda t: t[1] or epoch, reverse=True)
