@@ -1,0 +1,261 @@
+"""The dataset to compile: which files, which conditions, display choices.
+
+Read from the `[data]` table of ctsite.toml (paths relative to the configuration's root) and/or CLI
+options. Condition names are data: any number of conditions with any names.
+
+    [data]
+    interactions = "inputs/interactions.tsv"
+    expression = "inputs/expression.h5ad"
+    exclude_cell_types = ["Osteoclasts"]
+    cell_type_order = ["Macrophages/mMDSC", "Tumor cells"]
+    [data.cell_type_colors]
+    "Tumor cells" = "#a3d106"
+    [[data.conditions]]
+    name = "highCIN_vs_lowCIN"
+    file = "inputs/deg_highCIN_vs_lowCIN.h5ad"
+    label = "CIN-dependent interactions"
+    log2fc_column = "MAST_log2FC_highCIN_vs_lowCIN"   # optional: the file's only pair otherwise
+    fdr_column = "MAST_fdr_highCIN_vs_lowCIN"
+    [[data.combined]]
+    of = ["highCIN_vs_lowCIN", "highCIN_vs_noSTING"]   # name defaults to "A AND B"
+    label = "CIN & STING-dependent interactions"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctsite.errors import ConfigError
+
+# The study's palette (SPEC-site.md); other cell types get a colour derived from their name.
+STUDY_COLORS = {
+    "Tumor cells": "#a3d106",
+    "T cells": "#f47d06",
+    "PMN/gMDSC": "#11eafb",
+    "B cells": "#f9d319",
+    "pDC": "#51119a",
+    "cDC": "#c438fb",
+    "Fibroblast cells": "#226c04",
+    "NK cells": "#ea0d0c",
+    "Macrophages/mMDSC": "#0047cf",
+    "Endothelial cells": "#6d0909",
+}
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    name: str
+    file: Path
+    label: str
+    log2fc_column: str | None = None
+    fdr_column: str | None = None
+
+
+@dataclass(frozen=True)
+class CombinedSpec:
+    name: str
+    of: tuple[str, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    interactions: Path
+    expression: Path
+    conditions: tuple[ConditionSpec, ...]
+    combined: tuple[CombinedSpec, ...] = ()
+    expression_cell_type_column: str = "Cell Type"
+    expression_layer: str | None = None  # None: layers['X'] if present, else X
+    exclude_cell_types: tuple[str, ...] = ()
+    cell_type_order: tuple[str, ...] = ()
+    cell_type_colors: Mapping[str, str] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, Any]:
+        """Everything except input contents that changes the compiled store (for incrementality)."""
+        return {
+            "conditions": [
+                {
+                    "name": c.name,
+                    "label": c.label,
+                    "log2fc_column": c.log2fc_column,
+                    "fdr_column": c.fdr_column,
+                }
+                for c in self.conditions
+            ],
+            "combined": [
+                {"name": c.name, "of": list(c.of), "label": c.label} for c in self.combined
+            ],
+            "expression_cell_type_column": self.expression_cell_type_column,
+            "expression_layer": self.expression_layer,
+            "exclude_cell_types": list(self.exclude_cell_types),
+            "cell_type_order": list(self.cell_type_order),
+            "cell_type_colors": dict(sorted(self.cell_type_colors.items())),
+        }
+
+    def input_files(self) -> dict[str, Path]:
+        files = {"interactions": self.interactions, "expression": self.expression}
+        for c in self.conditions:
+            files[f"deg:{c.name}"] = c.file
+        return files
+
+
+def _str_list(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _req_str(table: Mapping[str, Any], key: str, where: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: `{key}` is required (a non-empty string)")
+    return value
+
+
+_CONDITION_KEYS = {"name", "file", "label", "log2fc_column", "fdr_column"}
+_COMBINED_KEYS = {"name", "of", "label"}
+_DATA_KEYS = {
+    "interactions",
+    "expression",
+    "conditions",
+    "combined",
+    "expression_cell_type_column",
+    "expression_layer",
+    "exclude_cell_types",
+    "cell_type_order",
+    "cell_type_colors",
+}
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}",
+            hint=f"allowed: {', '.join(sorted(allowed))}",
+        )
+
+
+def parse_data_spec(
+    table: Mapping[str, Any],
+    root: Path,
+    *,
+    interactions: Path | None = None,
+    expression: Path | None = None,
+    conditions: Sequence[str] = (),
+    combined: Sequence[str] = (),
+) -> DataSpec:
+    """Build a DataSpec from the [data] table, with CLI options (NAME=FILE, "A AND B") on top."""
+    _check_keys(table, _DATA_KEYS, "[data]")
+
+    def resolve(p: str | Path) -> Path:
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else root / path
+
+    conds: dict[str, ConditionSpec] = {}
+    raw_conditions = table.get("conditions", [])
+    if not isinstance(raw_conditions, list):
+        raise ConfigError("[data] conditions must be an array of tables ([[data.conditions]])")
+    for i, raw in enumerate(raw_conditions):
+        where = f"[[data.conditions]] #{i + 1}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(raw, _CONDITION_KEYS, where)
+        name = _req_str(raw, "name", where)
+        conds[name] = ConditionSpec(
+            name=name,
+            file=resolve(_req_str(raw, "file", where)),
+            label=str(raw.get("label") or name),
+            log2fc_column=raw.get("log2fc_column"),
+            fdr_column=raw.get("fdr_column"),
+        )
+    for option in conditions:
+        name, sep, file = option.partition("=")
+        if not sep or not name.strip() or not file.strip():
+            raise ConfigError(
+                f"--condition {option!r}: expected NAME=FILE",
+                hint="e.g. --condition highCIN_vs_lowCIN=results/deg_highCIN_vs_lowCIN.h5ad",
+            )
+        name = name.strip()
+        previous = conds.get(name)
+        conds[name] = ConditionSpec(
+            name=name,
+            file=resolve(file.strip()),
+            label=previous.label if previous else name,
+            log2fc_column=previous.log2fc_column if previous else None,
+            fdr_column=previous.fdr_column if previous else None,
+        )
+
+    combos: dict[str, CombinedSpec] = {}
+    raw_combined = table.get("combined", [])
+    if not isinstance(raw_combined, list):
+        raise ConfigError("[data] combined must be an array of tables ([[data.combined]])")
+    for i, raw in enumerate(raw_combined):
+        where = f"[[data.combined]] #{i + 1}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(raw, _COMBINED_KEYS, where)
+        of = _str_list(raw.get("of"), f"{where} `of`")
+        name = str(raw.get("name") or " AND ".join(of))
+        combos[name] = CombinedSpec(name=name, of=of, label=str(raw.get("label") or name))
+    for option in combined:
+        of = tuple(part.strip() for part in option.split(" AND "))
+        combos[option] = CombinedSpec(name=" AND ".join(of), of=of, label=" AND ".join(of))
+
+    for combo in combos.values():
+        if len(combo.of) < 2:
+            raise ConfigError(f"combined condition {combo.name!r} needs at least two conditions")
+        missing = [c for c in combo.of if c not in conds]
+        if missing:
+            raise ConfigError(
+                f"combined condition {combo.name!r} names unknown condition(s): {', '.join(missing)}",
+                hint=f"known conditions: {', '.join(conds) or 'none'}",
+            )
+        if combo.name in conds:
+            raise ConfigError(f"combined condition {combo.name!r} has the name of a condition")
+
+    lr = interactions or table.get("interactions")
+    expr = expression or table.get("expression")
+    if not lr:
+        raise ConfigError(
+            "no ligand–receptor list configured",
+            hint="set [data] interactions = 'PATH.tsv' in ctsite.toml or pass --interactions",
+        )
+    if not expr:
+        raise ConfigError(
+            "no expression file configured",
+            hint="set [data] expression = 'PATH.h5ad' in ctsite.toml or pass --expression",
+        )
+    if not conds:
+        raise ConfigError(
+            "no conditions configured",
+            hint="add [[data.conditions]] tables to ctsite.toml or pass --condition NAME=FILE",
+        )
+    colors = table.get("cell_type_colors", {}) or {}
+    if not isinstance(colors, dict):
+        raise ConfigError("[data.cell_type_colors] must be a table of name = '#rrggbb'")
+    for name, color in colors.items():
+        if not isinstance(color, str) or not _HEX.match(color):
+            raise ConfigError(
+                f"[data.cell_type_colors] {name!r}: {color!r} is not a #rrggbb colour"
+            )
+    column = table.get("expression_cell_type_column", "Cell Type")
+    layer = table.get("expression_layer")
+    return DataSpec(
+        interactions=resolve(lr),
+        expression=resolve(expr),
+        conditions=tuple(conds.values()),
+        combined=tuple(combos.values()),
+        expression_cell_type_column=str(column),
+        expression_layer=str(layer) if layer else None,
+        exclude_cell_types=_str_list(table.get("exclude_cell_types"), "[data] exclude_cell_types"),
+        cell_type_order=_str_list(table.get("cell_type_order"), "[data] cell_type_order"),
+        cell_type_colors={**STUDY_COLORS, **colors},
+    )

@@ -1,0 +1,266 @@
+"""Open and validate the three ContactTracing input kinds (SPEC-data.md).
+
+Every problem becomes an `InputError` naming the file, the column or layer, and the fix. Only
+metadata is read here (obs, var, layer shapes); layers are streamed later in row blocks.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from ctsite.errors import InputError
+
+DEG_OBS_COLUMNS = ("cell type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score")
+DEG_LAYERS = ("log2FC", "fdr", "fdr.i1")
+
+
+def read_interactions(path: Path) -> pd.DataFrame:
+    """The ligand–receptor list: a TSV with the header `ligand<TAB>receptor`."""
+    _require_file(path, "ligand–receptor list")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh, delimiter="\t"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text (UTF-8) TSV file") from None
+    if not rows:
+        raise InputError(f"{path}: the ligand–receptor list is empty")
+    header = [h.strip() for h in rows[0]]
+    if header[:2] != ["ligand", "receptor"]:
+        raise InputError(
+            f"{path}: the first line must be the header 'ligand<TAB>receptor', got {rows[0][:2]!r}",
+            hint="add the header line (tab-separated) at the top of the file",
+        )
+    pairs = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) < 2 or not row[0].strip() or not row[1].strip():
+            raise InputError(f"{path}:{lineno}: expected two tab-separated gene symbols")
+        pairs.append((row[0].strip(), row[1].strip()))
+    if not pairs:
+        raise InputError(f"{path}: the ligand–receptor list has a header but no pairs")
+    return pd.DataFrame(pairs, columns=["ligand", "receptor"]).drop_duplicates(ignore_index=True)
+
+
+def _require_file(path: Path, what: str) -> None:
+    if not path.exists():
+        raise InputError(f"{what} not found: {path}", hint="check the path in ctsite.toml [data]")
+    if not path.is_file():
+        raise InputError(f"{what} is not a file: {path}")
+
+
+def open_h5(path: Path, what: str) -> h5py.File:
+    """Open an .h5ad file read-only with clear errors for missing, non-HDF5 and truncated files."""
+    _require_file(path, what)
+    if not h5py.is_hdf5(path):
+        raise InputError(
+            f"{path}: not an HDF5/AnnData (.h5ad) file",
+            hint=f"the {what} must be an AnnData file written by anndata/scanpy",
+        )
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot be read as HDF5 ({_short(exc)}); the file may be truncated",
+            hint="copy the file again from its source",
+        ) from None
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:160]
+
+
+def _read_frame(f: h5py.File, key: str, path: Path) -> pd.DataFrame:
+    from anndata.io import read_elem
+
+    if key not in f:
+        raise InputError(f"{path}: no `{key}` group: not an AnnData file")
+    try:
+        frame = read_elem(f[key])
+    except Exception as exc:  # anndata raises many types on malformed groups
+        raise InputError(f"{path}: cannot read `{key}` ({_short(exc)})") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{path}: `{key}` is not a data frame")
+    return frame
+
+
+def layer_shape(f: h5py.File, name: str, path: Path) -> tuple[tuple[int, int], str]:
+    """(shape, 'dense'|'csr'|'csc') of a layer or X, without reading it."""
+    node = f[name]
+    if isinstance(node, h5py.Dataset):
+        if node.ndim != 2:
+            raise InputError(f"{path}: `{name}` is not a 2-D matrix")
+        return (int(node.shape[0]), int(node.shape[1])), "dense"
+    encoding = node.attrs.get("encoding-type", "")
+    encoding = encoding.decode() if isinstance(encoding, bytes) else str(encoding)
+    shape = node.attrs.get("shape", node.attrs.get("h5sparse_shape"))
+    if encoding not in ("csr_matrix", "csc_matrix") or shape is None:
+        raise InputError(f"{path}: `{name}` is neither a dense nor a sparse (CSR/CSC) matrix")
+    return (int(shape[0]), int(shape[1])), encoding[:3]
+
+
+@dataclass
+class DegFile:
+    """Metadata of one DEG result file (one condition)."""
+
+    path: Path
+    obs: pd.DataFrame  # columns: cell_type, target, ligand, receptor, cell_type_dc1, DA_score, ...
+    genes: list[str]
+    log2fc_column: str
+    fdr_column: str
+    layers: dict[str, str]  # layer name → storage ('dense'|'csr'|'csc')
+
+
+def _mast_column(obs: pd.DataFrame, prefix: str, configured: str | None, path: Path) -> str:
+    if configured:
+        if configured not in obs.columns:
+            raise InputError(
+                f"{path}: obs column {configured!r} not found",
+                hint=f"{prefix}* columns present: {_list(c for c in obs.columns if c.startswith(prefix))}",
+            )
+        return configured
+    found = [c for c in obs.columns if str(c).startswith(prefix)]
+    if len(found) != 1:
+        what = "no" if not found else "several"
+        raise InputError(
+            f"{path}: {what} obs column(s) {prefix}* ({_list(found) or 'none'})",
+            hint="set log2fc_column and fdr_column for this condition in ctsite.toml",
+        )
+    return str(found[0])
+
+
+def _list(items: object, limit: int = 12) -> str:
+    values = [str(v) for v in items]  # type: ignore[attr-defined]
+    more = f", … ({len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(values[:limit]) + more
+
+
+def read_deg_metadata(
+    path: Path, log2fc_column: str | None = None, fdr_column: str | None = None
+) -> DegFile:
+    """Validate a DEG .h5ad: obs columns, MAST columns, the three layers and their shapes."""
+    with open_h5(path, "DEG result file") as f:
+        obs = _read_frame(f, "obs", path)
+        var = _read_frame(f, "var", path)
+        missing = [c for c in DEG_OBS_COLUMNS if c not in obs.columns]
+        if missing:
+            raise InputError(
+                f"{path}: obs column(s) missing: {', '.join(repr(m) for m in missing)}",
+                hint=f"obs has: {_list(obs.columns)}",
+            )
+        lfc = _mast_column(obs, "MAST_log2FC_", log2fc_column, path)
+        fdr = _mast_column(obs, "MAST_fdr_", fdr_column, path)
+        present = list(f["layers"].keys()) if "layers" in f else []
+        absent = [name for name in DEG_LAYERS if name not in present]
+        if absent:
+            raise InputError(
+                f"{path}: layer(s) missing: {', '.join(absent)}",
+                hint=f"layers present: {_list(present) or 'none'}",
+            )
+        layers = {}
+        for name in DEG_LAYERS:
+            shape, storage = layer_shape(f, f"layers/{name}", path)
+            if shape != (len(obs), len(var)):
+                raise InputError(
+                    f"{path}: layer {name} has shape {shape[0]}×{shape[1]} but obs×var is "
+                    f"{len(obs)}×{len(var)}",
+                    hint="the file is inconsistent; re-export it from the analysis",
+                )
+            layers[name] = storage
+    if len(obs) == 0 or len(var) == 0:
+        raise InputError(f"{path}: empty dataset ({len(obs)} rows × {len(var)} genes)")
+    table = pd.DataFrame(
+        {
+            "cell_type": obs["cell type"].astype(str).to_numpy(),
+            "target": obs["target"].astype(str).to_numpy(),
+            "ligand": obs["ligand"].astype(bool).to_numpy(),
+            "receptor": obs["receptor"].astype(bool).to_numpy(),
+            "cell_type_dc1": pd.to_numeric(obs["cell_type_dc1"], errors="coerce").to_numpy(float),
+            "DA_score": pd.to_numeric(obs["DA_score"], errors="coerce").to_numpy(float),
+            "MAST_log2FC": pd.to_numeric(obs[lfc], errors="coerce").to_numpy(float),
+            "MAST_fdr": pd.to_numeric(obs[fdr], errors="coerce").to_numpy(float),
+        }
+    )
+    dup = table.duplicated(["cell_type", "target"], keep=False)
+    if dup.any():
+        examples = table.loc[dup, ["cell_type", "target"]].drop_duplicates().head(5)
+        pairs = "; ".join(f"{r.cell_type}/{r.target}" for r in examples.itertuples())
+        raise InputError(
+            f"{path}: {int(dup.sum())} rows share a (cell type, target) with another row "
+            f"(e.g. {pairs})",
+            hint="each (cell type, target) must be tested once per file",
+        )
+    genes = [str(g) for g in var.index]
+    return DegFile(path, table, genes, lfc, fdr, layers)
+
+
+def iter_row_blocks(
+    f: h5py.File, name: str, block_rows: int, *, keep_sparse: bool = False
+) -> Iterator[tuple[int, Any]]:
+    """Yield (first_row, block) of a dense or sparse matrix, reading it once.
+
+    Blocks are dense numpy arrays, or scipy CSR matrices when `keep_sparse` and the storage is sparse.
+    """
+    node = f[name]
+    if isinstance(node, h5py.Dataset):
+        n = node.shape[0]
+        for start in range(0, n, block_rows):
+            yield start, np.asarray(node[start : min(n, start + block_rows)])
+        return
+    from anndata.io import sparse_dataset
+
+    matrix = sparse_dataset(node)
+    n = matrix.shape[0]
+    for start in range(0, n, block_rows):
+        block = matrix[start : min(n, start + block_rows)]
+        yield start, (block.tocsr() if keep_sparse else block.toarray())
+
+
+@dataclass
+class ExpressionFile:
+    path: Path
+    cell_types: pd.Series  # per cell
+    genes: list[str]
+    matrix: str  # 'layers/X' or 'X'
+
+
+def read_expression_metadata(
+    path: Path, cell_type_column: str = "Cell Type", layer: str | None = None
+) -> ExpressionFile:
+    with open_h5(path, "expression file") as f:
+        obs = _read_frame(f, "obs", path)
+        var = _read_frame(f, "var", path)
+        if cell_type_column not in obs.columns:
+            raise InputError(
+                f"{path}: obs column {cell_type_column!r} missing",
+                hint=f"obs has: {_list(obs.columns)} (set expression_cell_type_column in [data])",
+            )
+        if layer:
+            name = layer if layer == "X" else f"layers/{layer}"
+            if name not in f:
+                raise InputError(f"{path}: layer {layer!r} not found")
+        elif "layers" in f and "X" in f["layers"]:
+            name = "layers/X"
+        elif "X" in f:
+            name = "X"
+        else:
+            raise InputError(f"{path}: no counts found (neither layers['X'] nor X)")
+        shape, _ = layer_shape(f, name, path)
+        if shape != (len(obs), len(var)):
+            raise InputError(
+                f"{path}: `{name}` has shape {shape[0]}×{shape[1]} but obs×var is "
+                f"{len(obs)}×{len(var)}"
+            )
+    if len(obs) == 0 or len(var) == 0:
+        raise InputError(f"{path}: empty expression data ({len(obs)} cells × {len(var)} genes)")
+    return ExpressionFile(
+        path, obs[cell_type_column].astype(str), [str(g) for g in var.index], name
+    )

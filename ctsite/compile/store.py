@@ -1,0 +1,330 @@
+"""The reader API over a compiled store, used by the website and `ctsite export`.
+
+Every name (condition, cell type, gene, threshold) is checked against the manifest before use, and
+file paths are built only from the store's own condition ids (`c1`, `c2`, …), never from input
+strings. Ligand-effect matrices are memory-mapped: one (cell type, target) row costs ~1 ms.
+Only pandas/numpy/pyarrow are imported, so this runs in the slim web image.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.feather as feather
+
+from ctsite.errors import NotFoundError, StoreError
+
+SCHEMA_VERSION = 1
+_ID = re.compile(r"^c[0-9]{1,4}$")
+_EFFECT_FILES = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "i1.fdr": "fdr_i1.npy"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str
+    name: str
+    label: str
+    kind: str  # "single" | "combined"
+    of: tuple[str, ...]
+
+
+def _tkey(t: float) -> str:
+    return f"t{round(t * 100):02d}"
+
+
+def _choices(values: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(repr(v) for v in values[:limit])
+    return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
+
+
+class Store:
+    """A compiled store on disk (see `ctsite.compile.build`)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]):
+        self.path = path
+        self.manifest = manifest
+        self.thresholds: list[float] = [float(t) for t in manifest["thresholds"]]
+        self.cell_types: list[str] = list(manifest["cell_types"])
+        self.cell_type_colors: dict[str, str] = dict(manifest["cell_type_colors"])
+        self.conditions: list[Condition] = []
+        for c in manifest["conditions"]:
+            if not _ID.match(str(c["id"])):
+                raise StoreError(f"{path}: invalid condition id {c['id']!r} in the manifest")
+            self.conditions.append(
+                Condition(c["id"], c["name"], c["label"], c["kind"], tuple(c.get("of", ())))
+            )
+        self._by_name = {c.name: c for c in self.conditions} | {c.id: c for c in self.conditions}
+        self._cell_type_set = set(self.cell_types)
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._pairs: dict[str, pd.DataFrame] = {}
+        self._rows: dict[str, dict[tuple[str, str], int]] = {}
+        self._effects: dict[str, dict[str, np.ndarray]] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        path = Path(path)
+        manifest_path = path / "manifest.json"
+        if not manifest_path.is_file():
+            raise StoreError(
+                f"no compiled store at {path}",
+                hint="run `ctsite compile` (or `ctsite demo` for the demo dataset)",
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: store schema {manifest.get('schema_version')!r}, this ctsite reads "
+                f"{SCHEMA_VERSION}",
+                hint="recompile with `ctsite compile --force`",
+            )
+        return cls(path, manifest)
+
+    # ------------------------------------------------------------------ names
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest.get("compile_key", "")) + str(self.manifest.get("created", ""))
+
+    def condition(self, name_or_id: str) -> Condition:
+        found = self._by_name.get(str(name_or_id))
+        if found is None:
+            raise NotFoundError(
+                f"unknown condition {name_or_id!r}",
+                hint=f"choose one of {_choices([c.name for c in self.conditions])}",
+            )
+        return found
+
+    def default_condition(self, single: bool = False) -> Condition:
+        if not single:
+            for c in self.conditions:
+                if c.kind == "combined":
+                    return c
+        return next(c for c in self.conditions if c.kind == "single")
+
+    def fdr(self, value: float | str) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        for t in self.thresholds:
+            if abs(number - t) < 1e-9:
+                return t
+        raise NotFoundError(
+            f"FDR threshold {value!r} is not available",
+            hint=f"choose {self.thresholds[0]:.2f} … {self.thresholds[-1]:.2f} in steps of 0.01",
+        )
+
+    def cell_type(self, name: str) -> str:
+        if name not in self._cell_type_set:
+            raise NotFoundError(
+                f"unknown cell type {name!r}", hint=f"choose one of {_choices(self.cell_types)}"
+            )
+        return name
+
+    @cached_property
+    def _genes(self) -> pd.DataFrame:
+        return feather.read_feather(self.path / "genes.feather")
+
+    @cached_property
+    def genes(self) -> list[str]:
+        return list(self._genes["gene"])
+
+    @cached_property
+    def _gene_lookup(self) -> dict[str, str]:
+        lookup: dict[str, str] = {}
+        for g in self.genes:
+            lookup.setdefault(g.lower(), g)
+        lookup.update({g: g for g in self.genes})
+        return lookup
+
+    def gene(self, name: str) -> str:
+        found = self._gene_lookup.get(name) or self._gene_lookup.get(str(name).lower())
+        if found is None:
+            raise NotFoundError(f"unknown gene {name!r}", hint="check the gene symbol's spelling")
+        return found
+
+    # ------------------------------------------------------------------ tables
+
+    def _table(self, cond: Condition) -> pd.DataFrame:
+        if cond.id not in self._tables:
+            self._tables[cond.id] = feather.read_feather(
+                self.path / "conditions" / cond.id / "circos.feather"
+            )
+        return self._tables[cond.id]
+
+    def circos_table(self, condition: str, fdr: float) -> pd.DataFrame:
+        """One row per (cell type, target) at threshold `fdr` (see SPEC-data.md)."""
+        cond = self.condition(condition)
+        key = _tkey(self.fdr(fdr))
+        t = self._table(cond)
+        raw = t[f"numSigI1_{key}"].to_numpy()
+        ligand_only = t["ligand"].to_numpy(bool) & ~t["receptor"].to_numpy(bool)
+        out = t[["cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score"]].copy()
+        out["numSigI1"] = np.where(ligand_only, 0, raw).astype(np.int64)
+        out["numDEG"] = t[f"numDEG_{key}"].to_numpy(np.int64)
+        out["MAST_log2FC"] = t["MAST_log2FC"]
+        out["MAST_fdr"] = t["MAST_fdr"]
+        out["MAST_fdr_all"] = t["MAST_fdr_all"]
+        out["MAST_same_sign"] = t["MAST_same_sign"].astype(bool)
+        min_col = f"numSigI1_min_{key}"
+        out["numSigI1_all"] = (t[min_col] if min_col in t else t[f"numSigI1_{key}"]).astype(
+            np.int64
+        )
+        return out
+
+    def pairwise_table(
+        self, condition: str, fdr: float, cell_types: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Ligand (cell type A) → receptor (cell type B) rows for every listed pair."""
+        cond = self.condition(condition)
+        circos = self.circos_table(cond.id, fdr)
+        if cond.id not in self._pairs:
+            self._pairs[cond.id] = feather.read_feather(
+                self.path / "conditions" / cond.id / "pairs.feather"
+            )
+        pairs = self._pairs[cond.id]
+        if cell_types is not None:
+            wanted = [self.cell_type(c) for c in cell_types]
+            pairs = pairs[
+                pairs["cell_type_ligand"].isin(wanted) & pairs["cell_type_receptor"].isin(wanted)
+            ]
+        lig = circos.iloc[pairs["lig_idx"].to_numpy()].reset_index(drop=True)
+        rec = circos.iloc[pairs["rec_idx"].to_numpy()].reset_index(drop=True)
+        out = pairs[["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"]].reset_index(
+            drop=True
+        )
+        out["numSigI1"] = rec["numSigI1"]
+        out["numDEG"] = rec["numDEG"]
+        out["MAST_log2FC_ligand"] = lig["MAST_log2FC"]
+        out["MAST_fdr_ligand"] = lig["MAST_fdr"]
+        out["MAST_fdr_all_ligand"] = lig["MAST_fdr_all"]
+        out["MAST_same_sign_ligand"] = lig["MAST_same_sign"]
+        out["expression_ligand"] = self._expression_of(out["cell_type_ligand"], out["ligand"])
+        out["DA_ligand"] = lig["DA_score"]
+        out["cell_type_ligand_dc1"] = lig["cell_type_dc1"]
+        out["MAST_log2FC_receptor"] = rec["MAST_log2FC"]
+        out["MAST_fdr_receptor"] = rec["MAST_fdr"]
+        out["expression_receptor"] = self._expression_of(out["cell_type_receptor"], out["receptor"])
+        out["DA_receptor"] = rec["DA_score"]
+        out["cell_type_receptor_dc1"] = rec["cell_type_dc1"]
+        out["numSigI1_all_receptor"] = rec["numSigI1_all"]
+        return out
+
+    # ------------------------------------------------------------------ expression
+
+    @cached_property
+    def _expression(self) -> pd.DataFrame:
+        long = feather.read_feather(self.path / "expression.feather")
+        return long.pivot(index="gene", columns="cell_type", values="expression")
+
+    def _expression_of(self, cell_types: pd.Series, genes: pd.Series) -> np.ndarray:
+        wide = self._expression
+        gi = wide.index.get_indexer(genes)
+        ci = wide.columns.get_indexer(cell_types)
+        values = wide.to_numpy(np.float64)
+        ok = (gi >= 0) & (ci >= 0)
+        out = np.zeros(len(gi))
+        out[ok] = values[gi[ok], ci[ok]]
+        return out
+
+    def expression(self, cell_type: str, gene: str) -> float:
+        return float(self._expression_of(pd.Series([cell_type]), pd.Series([gene]))[0])
+
+    # ------------------------------------------------------------------ ligand–receptor list
+
+    @cached_property
+    def _lr(self) -> pd.DataFrame:
+        return feather.read_feather(self.path / "interactions.feather")
+
+    @cached_property
+    def _receptors_of(self) -> dict[str, list[str]]:
+        return {k: sorted(v) for k, v in self._lr.groupby("ligand")["receptor"]}
+
+    @cached_property
+    def _ligands_of(self) -> dict[str, list[str]]:
+        return {k: sorted(v) for k, v in self._lr.groupby("receptor")["ligand"]}
+
+    def lr_pairs(self) -> pd.DataFrame:
+        return self._lr.copy()
+
+    def receptors_of(self, ligand: str) -> list[str]:
+        return list(self._receptors_of.get(ligand, []))
+
+    def ligands_of(self, receptor: str) -> list[str]:
+        return list(self._ligands_of.get(receptor, []))
+
+    # ------------------------------------------------------------------ ligand effects
+
+    def _row_index(self, cond: Condition) -> dict[tuple[str, str], int]:
+        if cond.id not in self._rows:
+            t = self._table(cond)
+            self._rows[cond.id] = dict(
+                zip(zip(t["cell_type"], t["target"], strict=True), t["row"], strict=True)
+            )
+        return self._rows[cond.id]
+
+    def has_row(self, condition: str, cell_type: str, target: str) -> bool:
+        cond = self.condition(condition)
+        return (cell_type, target) in self._row_index(cond) and cond.kind == "single"
+
+    def targets(self, condition: str, cell_type: str) -> list[str]:
+        t = self._table(self.condition(condition))
+        return sorted(t.loc[t["cell_type"] == cell_type, "target"])
+
+    def _effect_matrices(self, cond: Condition) -> dict[str, np.ndarray]:
+        if cond.id not in self._effects:
+            base = self.path / "conditions" / cond.id
+            self._effects[cond.id] = {
+                name: np.load(base / fname, mmap_mode="r") for name, fname in _EFFECT_FILES.items()
+            }
+            self._effects[cond.id]["genes"] = feather.read_feather(base / "genes.feather")[
+                "gene"
+            ].to_numpy(dtype=object)
+        return self._effects[cond.id]
+
+    def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
+        """Every downstream gene of one (cell type, target) row of a single condition."""
+        cond = self.condition(condition)
+        if cond.kind != "single":
+            raise StoreError(
+                f"ligand effects need a single condition, not the combined {cond.name!r}",
+                hint=f"choose one of {_choices([c.name for c in self.conditions if c.kind == 'single'])}",
+            )
+        cell_type = self.cell_type(cell_type)
+        row = self._row_index(cond).get((cell_type, target))
+        if row is None:
+            raise NotFoundError(f"{target!r} was not tested in {cell_type!r} ({cond.name})")
+        m = self._effect_matrices(cond)
+        genes = m["genes"]
+        info = self._genes.set_index("gene").reindex(genes)
+        out = pd.DataFrame(
+            {
+                "gene": genes,
+                "log2FC": np.asarray(m["log2FC"][row], dtype=np.float64),
+                "fdr": np.asarray(m["fdr"][row], dtype=np.float64),
+                "i1.fdr": np.asarray(m["i1.fdr"][row], dtype=np.float64),
+                "gene_is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
+                "gene_is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),
+            }
+        )
+        out["gene_expression"] = self._expression_of(pd.Series([cell_type] * len(out)), out["gene"])
+        out["gene_max_ligand_expression"] = (
+            info["max_ligand_expression"].fillna(0.0).to_numpy(np.float64)
+        )
+        return out
+
+    # ------------------------------------------------------------------ precomputed figures
+
+    def figure_cache_dir(self) -> Path:
+        return self.path / "figures"
