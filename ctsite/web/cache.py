@@ -1,0 +1,136 @@
+"""Caching of computed figures: an in-memory LRU and the precomputed default views on disk.
+
+An entry holds everything a response needs, already encoded (JSON bytes, their gzip, an ETag),
+so a cached request costs a dictionary lookup. Keys are (store fingerprint, figure name,
+canonical parameters): a rebuilt store never serves stale figures.
+
+`ctsite figures` writes the default view of every figure for every condition into the store's
+figure cache directory (`<store>/figures/<figure>-<condition id>.json`, Plotly JSON, never a
+pickle); the app serves those files for default requests until the LRU holds them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from plotly.utils import PlotlyJSONEncoder
+
+GZIP_LEVEL = 6
+
+
+def canonical_key(params: dict[str, Any]) -> str:
+    """A stable text form of validated parameters (sorted keys, lists kept in order)."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), cls=PlotlyJSONEncoder)
+
+
+def encode_json(document: dict[str, Any]) -> bytes:
+    """Compact JSON of a figure document (numpy arrays and NaN handled by Plotly's encoder)."""
+    return json.dumps(document, separators=(",", ":"), cls=PlotlyJSONEncoder).encode("utf-8")
+
+
+@dataclass
+class Entry:
+    """One computed figure, ready to send."""
+
+    body: bytes  # the JSON document {figure, message, params, ...}
+    table: pd.DataFrame | None = None  # rows behind the figure (None for a precomputed file)
+    etag: str = ""
+    _gzip: bytes | None = field(default=None, repr=False)
+    _csv: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.etag:
+            self.etag = hashlib.sha256(self.body).hexdigest()[:32]
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzip is None:
+            self._gzip = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+        return self._gzip
+
+    def csv(self) -> bytes:
+        if self._csv is None:
+            table = self.table if self.table is not None else pd.DataFrame()
+            self._csv = table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return self._csv
+
+
+class FigureCache:
+    """A thread-safe LRU of `Entry` objects."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(0, size)
+        self._items: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, str, str]) -> Entry | None:
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: tuple[str, str, str], entry: Entry) -> None:
+        if self.size == 0:
+            return
+        with self._lock:
+            self._items[key] = entry
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def precomputed_path(
+    directory: Path, figure: str, condition_id: str, fingerprint: str, params_key: str
+) -> Path:
+    """Where a precomputed view lives: the figure, the condition id (from the manifest) and a
+    digest of the store fingerprint + parameters, so a stale or different view is never read."""
+    digest = hashlib.sha256(f"{fingerprint}\n{params_key}".encode()).hexdigest()[:20]
+    return directory / f"{figure}-{condition_id}-{digest}.json"
+
+
+def write_precomputed(path: Path, document: dict[str, Any]) -> int:
+    """Write a figure document atomically (temp file + rename); returns its size in bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = encode_json(document)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(data)
+
+
+def read_precomputed(path: Path) -> bytes | None:
+    """The stored document, or None when there is none."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def iter_precomputed(directory: Path) -> Iterator[Path]:
+    if directory.is_dir():
+        yield from sorted(directory.glob("*.json"))

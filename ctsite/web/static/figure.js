@@ -1,0 +1,230 @@
+/* Figure pages: controls ↔ URL ↔ /api/figure, without full page reloads.
+   The form is server-rendered from the URL; this script keeps sliders and number boxes in step,
+   validates typed values, fetches the figure as JSON, draws it with Plotly, and keeps the state in
+   the query string (history.pushState; the back button restores earlier views). */
+"use strict";
+
+(function () {
+  const page = JSON.parse(document.getElementById("page-data").textContent);
+  const name = page.figure;
+  const form = document.getElementById("controls");
+  const gd = document.getElementById("figure");
+  const card = document.querySelector(".figure-card");
+  const status = document.getElementById("status");
+  const errorBox = document.getElementById("figure-error");
+  const csvLink = document.getElementById("download-csv");
+  let requestId = 0;
+  let current = null; // the last figure document drawn
+
+  const fields = () => Array.from(form.querySelectorAll("[name]"));
+
+  function fieldError(input, message) {
+    const box = document.getElementById("e-" + input.name);
+    if (!box) return;
+    box.textContent = message || "";
+    box.hidden = !message;
+    input.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
+  function checkNumber(input) {
+    const text = input.value.trim();
+    const lo = parseFloat(input.min), hi = parseFloat(input.max);
+    if (text === "") { fieldError(input, ""); return true; }
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
+      fieldError(input, "Please type a number."); return false;
+    }
+    if (value < lo || value > hi) {
+      fieldError(input, `Out of range: use a value from ${lo} to ${hi}.`); return false;
+    }
+    if (input.dataset.kind === "int" && !Number.isInteger(value)) {
+      fieldError(input, "Please type a whole number."); return false;
+    }
+    if (input.dataset.kind === "fdr") {
+      const step = parseFloat(input.step) || 0.01;
+      if (Math.abs(Math.round(value / step) * step - value) > 1e-9) {
+        fieldError(input, `Use a multiple of ${step} (the precomputed thresholds).`); return false;
+      }
+    }
+    fieldError(input, "");
+    return true;
+  }
+
+  // Sliders and number boxes, kept in step both ways.
+  form.querySelectorAll("input[type=range]").forEach((range) => {
+    const box = document.getElementById(range.dataset.for);
+    range.addEventListener("input", () => { box.value = range.value; fieldError(box, ""); });
+    box.addEventListener("input", () => {
+      if (checkNumber(box) && box.value.trim() !== "") range.value = box.value;
+    });
+    box.addEventListener("change", () => checkNumber(box));
+  });
+
+  function serialize() {
+    const query = new URLSearchParams();
+    for (const input of fields()) {
+      if (input.type === "checkbox") {
+        query.set(input.name, input.checked ? "1" : "0");
+      } else {
+        const value = input.value.trim();
+        if (value !== "") query.set(input.name, value);
+      }
+    }
+    return query.toString();
+  }
+
+  function setValues(values) {
+    for (const input of fields()) {
+      const value = values[input.name] === undefined ? "" : String(values[input.name]);
+      if (input.type === "checkbox") {
+        input.checked = ["1", "true", "yes", "on"].includes(value.toLowerCase());
+      } else {
+        input.value = value;
+        const range = form.querySelector(`input[type=range][data-for="${input.id}"]`);
+        if (range && value !== "") range.value = value;
+        fieldError(input, "");
+      }
+    }
+  }
+
+  function valuesFromQuery(search) {
+    const values = Object.assign({}, page.defaults);
+    new URLSearchParams(search).forEach((value, key) => { values[key] = value; });
+    return values;
+  }
+
+  function setLoading(on) {
+    card.classList.toggle("loading", on);
+    card.setAttribute("aria-busy", on ? "true" : "false");
+    if (on) status.textContent = "Computing the figure…";
+  }
+
+  function showError(message) {
+    errorBox.textContent = message || "";
+    errorBox.hidden = !message;
+  }
+
+  async function update(query) {
+    const id = ++requestId;
+    setLoading(true);
+    showError("");
+    csvLink.href = `/api/data/${name}.csv?${query}`;
+    try {
+      const response = await fetch(`/api/figure/${name}?${query}`, {
+        headers: { Accept: "application/json" },
+      });
+      const doc = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+      if (id !== requestId) return; // a newer request superseded this one
+      if (!response.ok) {
+        showError(doc.error || `The figure could not be computed (HTTP ${response.status}).`);
+        status.textContent = "";
+        return;
+      }
+      current = doc;
+      const fig = doc.figure || { data: [], layout: {} };
+      const config = Object.assign(
+        { responsive: true, displaylogo: false, scrollZoom: false },
+        fig.config || {},
+        { toImageButtonOptions: { format: "svg", filename: fileName() } },
+      );
+      await Plotly.react(gd, fig.data || [], fig.layout || {}, config);
+      gd.dataset.fingerprint = doc.fingerprint || "";
+      gd.dataset.query = query;
+      status.textContent = doc.message || "";
+      card.classList.toggle("empty", Boolean(doc.message));
+    } catch (error) {
+      if (id === requestId) {
+        showError("The figure could not be loaded: " + error.message);
+        status.textContent = "";
+      }
+    } finally {
+      if (id === requestId) {
+        setLoading(false);
+        gd.dataset.ready = String(id);
+      }
+    }
+  }
+
+  function fileName() {
+    const cond = form.querySelector("[name=condition]");
+    const label = cond ? cond.value.replace(/[^A-Za-z0-9_-]+/g, "_") : "";
+    return `${name}${label ? "-" + label : ""}`;
+  }
+
+  function validateAll() {
+    let ok = true;
+    form.querySelectorAll("input[type=number]").forEach((box) => { ok = checkNumber(box) && ok; });
+    return ok;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!validateAll()) {
+      showError("Some values are out of range; fix the fields marked in red.");
+      return;
+    }
+    const query = serialize();
+    if ("?" + query !== window.location.search) {
+      history.pushState({ query }, "", `${window.location.pathname}?${query}`);
+    }
+    update(query);
+  });
+
+  document.getElementById("reset").addEventListener("click", () => {
+    setValues(page.defaults);
+    form.requestSubmit();
+  });
+
+  window.addEventListener("popstate", () => {
+    const search = window.location.search.replace(/^\?/, "");
+    setValues(valuesFromQuery(search));
+    update(serialize());
+  });
+
+  // Gene autocomplete: suggest completions of the last comma-separated word.
+  form.querySelectorAll("input[data-kind=genes]").forEach((input) => {
+    const list = document.getElementById(input.getAttribute("list"));
+    let timer = null;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const parts = input.value.split(",");
+        const last = parts.pop().trim();
+        if (!last) { list.replaceChildren(); return; }
+        const head = parts.map((p) => p.trim()).filter(Boolean);
+        try {
+          const response = await fetch(`/api/genes?q=${encodeURIComponent(last)}`);
+          if (!response.ok) return;
+          const doc = await response.json();
+          list.replaceChildren(...doc.genes.map((gene) => {
+            const option = document.createElement("option");
+            option.value = head.concat([gene]).join(", ");
+            return option;
+          }));
+        } catch (error) { /* suggestions are optional */ }
+      }, 150);
+    });
+  });
+
+  // Export and help.
+  function exportImage(format) {
+    if (!current) return;
+    Plotly.downloadImage(gd, {
+      format, filename: fileName(),
+      width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
+    });
+  }
+  document.getElementById("export-svg").addEventListener("click", () => exportImage("svg"));
+  document.getElementById("export-png").addEventListener("click", () => exportImage("png"));
+  const dialog = document.getElementById("help-dialog");
+  document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
+
+  // Controls collapse on a phone.
+  if (window.matchMedia("(max-width: 900px)").matches) {
+    document.getElementById("controls-panel").open = false;
+  }
+
+  const initial = serialize();
+  history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
+  update(initial);
+})();
