@@ -17,8 +17,9 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,50 @@ def read_precomputed(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def figure_document(name: str, store: Any, params: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The JSON document the API serves for one figure (also what precomputed files hold)."""
+    return {
+        "name": name,
+        "params": params,
+        "params_key": canonical_key(params),
+        "fingerprint": store.fingerprint,
+        "message": result.message,
+        "figure": result.figure,
+    }
+
+
+def precompute_defaults(
+    store: Any, on_done: Callable[[str, str, int, float], None] | None = None
+) -> list[Path]:
+    """Write the default view of every figure for every condition it accepts.
+
+    `on_done(figure, condition name, bytes, seconds)` is called after each file is written.
+    """
+    from ctsite.web.figures import FIGURES, parse_params
+
+    written: list[Path] = []
+    directory = store.figure_cache_dir()
+    for name, spec in FIGURES.items():
+        control = next((c for c in spec.controls if c.kind == "condition"), None)
+        single_only = bool(control and control.single_condition_only)
+        for condition in store.conditions:
+            if single_only and condition.kind != "single":
+                continue
+            started = time.perf_counter()
+            params = parse_params(spec, store, {"condition": condition.name})
+            result = spec.build(store, params)
+            key = canonical_key(params)
+            path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
+            size = write_precomputed(path, figure_document(name, store, params, result))
+            written.append(path)
+            if on_done:
+                on_done(name, condition.name, size, time.perf_counter() - started)
+    for old in iter_precomputed(directory):
+        if old not in written:
+            old.unlink(missing_ok=True)  # views of an older store or older defaults
+    return written
 
 
 def iter_precomputed(directory: Path) -> Iterator[Path]:

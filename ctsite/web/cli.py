@@ -1,9 +1,110 @@
-"""CLI commands of the website: `serve` and `figures`."""
+"""CLI commands of the website: `serve`, `figures` and `hash-code`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from ctsite.console import console, err_console
+from ctsite.errors import CtsiteError, StoreError
 
 
 def register(app: typer.Typer) -> None:
-    """Add the web commands to the main app (none yet)."""
+    """Add the web commands to the main app."""
+    app.command("serve")(serve_cmd)
+    app.command("figures")(figures_cmd)
+    app.command("hash-code")(hash_code_cmd)
+
+
+def _store_path(data: Path | None) -> Path:
+    """The store to serve: --data, else the configured one, else the demo (built if needed)."""
+    from ctsite.cli import settings
+    from ctsite.compile.store import Store
+
+    s = settings()
+    if data is not None:
+        Store.open(data)  # a clear error now rather than a 503 later
+        return data
+    try:
+        Store.open(s.compiled_path)
+        return s.compiled_path
+    except StoreError:
+        if s.data:
+            raise StoreError(
+                f"no compiled store at {s.compiled_path}",
+                hint="run `ctsite compile` first (your ctsite.toml has a [data] section)",
+            ) from None
+    from ctsite.compile.demo import ensure_demo_store
+
+    demo = s.path(s.demo_dir)
+    err_console.print(f"No data configured: serving the demo dataset from {demo}")
+    with err_console.status("Preparing the demo dataset (first run only)…"):
+        return ensure_demo_store(demo)
+
+
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Compiled store to serve (default: compiled_dir).")
+    ] = None,
+) -> None:
+    """Run the website locally (the demo dataset when no data is configured)."""
+    from werkzeug.serving import run_simple
+
+    from ctsite.cli import settings
+    from ctsite.web.app import create_app
+
+    s = settings(serve_host=host, serve_port=port)
+    store_path = _store_path(data)
+    app = create_app(s, store_path=store_path)
+    console.print(
+        f"Serving {store_path} at [bold]http://{s.serve_host}:{s.serve_port}/[/] (Ctrl+C to stop)"
+    )
+    try:
+        run_simple(
+            s.serve_host, s.serve_port, app, threaded=True, use_reloader=False, use_debugger=False
+        )
+    except OSError as error:
+        raise CtsiteError(
+            f"cannot listen on {s.serve_host}:{s.serve_port}: {error.strerror or error}",
+            hint="choose another --port, or stop the program using it",
+        ) from None
+
+
+def figures_cmd(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Compiled store (default: compiled_dir).")
+    ] = None,
+) -> None:
+    """Precompute the default view of every figure (Plotly JSON) into the store."""
+    from ctsite.cli import settings
+    from ctsite.compile.store import Store
+    from ctsite.web.cache import precompute_defaults
+
+    store = Store.open(data or settings().compiled_path)
+
+    def done(figure: str, condition: str, size: int, seconds: float) -> None:
+        console.print(
+            f"  {figure:<9} {condition:<45} {size / 1024:8.1f} KiB  {seconds * 1000:7.0f} ms"
+        )
+
+    paths = precompute_defaults(store, on_done=done)
+    console.print(f"Wrote {len(paths)} figure(s) to {store.figure_cache_dir()}")
+
+
+def hash_code_cmd(
+    code: Annotated[
+        str | None,
+        typer.Option(help="The access code (prompted for, hidden, when not given)."),
+    ] = None,
+) -> None:
+    """Print a salted hash of an access code for CTSITE_SITE_ACCESS_CODE_HASH."""
+    from ctsite.web.security import hash_code
+
+    if code is None:
+        code = typer.prompt("Access code", hide_input=True, confirmation_prompt=True)
+    console.print(hash_code(code), soft_wrap=True)
+    err_console.print("Set it as CTSITE_SITE_ACCESS_CODE_HASH (the code itself is not stored).")

@@ -18,7 +18,14 @@ from flask import Flask, Response, current_app, render_template, request
 from ctsite import __version__
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
-from ctsite.web.cache import Entry, canonical_key, encode_json, precomputed_path, read_precomputed
+from ctsite.web.cache import (
+    Entry,
+    canonical_key,
+    encode_json,
+    figure_document,
+    precomputed_path,
+    read_precomputed,
+)
 
 API_CACHE_CONTROL = "public, max-age=300"
 GENE_QUERY_MAX = 60
@@ -68,17 +75,6 @@ def _parse(spec: Any, store: Any, query: Any) -> dict[str, Any]:
         raise ApiError(error.message) from None
 
 
-def _document(name: str, store: Any, params: dict[str, Any], result: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "params": params,
-        "params_key": canonical_key(params),
-        "fingerprint": store.fingerprint,
-        "message": result.message,
-        "figure": result.figure,
-    }
-
-
 def build_entry(name: str, store: Any, params: dict[str, Any]) -> Entry:
     """Compute one figure (no cache): the encoded document plus its table."""
     spec = _spec(name)
@@ -86,7 +82,7 @@ def build_entry(name: str, store: Any, params: dict[str, Any]) -> Entry:
         result = spec.build(store, params)
     except CtsiteError as error:
         raise ApiError(error.message) from None
-    return Entry(body=encode_json(_document(name, store, params, result)), table=result.table)
+    return Entry(body=encode_json(figure_document(name, store, params, result)), table=result.table)
 
 
 def _entry(name: str, need_table: bool = False) -> tuple[Entry, dict[str, Any], Any]:
