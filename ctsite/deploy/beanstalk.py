@@ -92,11 +92,6 @@ class Beanstalk:
         self.environment_name = environment
 
     # --- reading -------------------------------------------------------------------------
-    def application_exists(self) -> bool:
-        with aws_errors(f"describe the Elastic Beanstalk application {self.application!r}"):
-            apps = self.eb.describe_applications(ApplicationNames=[self.application])
-        return bool(apps.get("Applications"))
-
     def environment(self) -> dict[str, Any]:
         """The environment's description; a clear error if it does not exist."""
         with aws_errors(f"describe the Elastic Beanstalk environment {self.environment_name!r}"):
@@ -105,6 +100,7 @@ class Beanstalk:
                 EnvironmentNames=[self.environment_name],
                 IncludeDeleted=False,
             )["Environments"]
+        found = [e for e in found if e.get("EnvironmentName") == self.environment_name]
         if not found:
             raise CtsiteError(
                 f"Elastic Beanstalk environment {self.environment_name!r} of application "
@@ -242,7 +238,12 @@ class Beanstalk:
             envs = self.eb.describe_environments(
                 ApplicationName=self.application, IncludeDeleted=False
             )["Environments"]
-        return {str(e["VersionLabel"]) for e in envs if e.get("VersionLabel")}
+        return {
+            str(e["VersionLabel"])
+            for e in envs
+            if e.get("VersionLabel")
+            and e.get("ApplicationName", self.application) == self.application
+        }
 
     def prune_plan(self, keep: int) -> list[str]:
         """Labels to delete: all but the newest `keep`, never a deployed one."""

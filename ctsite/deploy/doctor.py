@@ -157,7 +157,7 @@ def run_checks(
             apps = client("elasticbeanstalk").describe_applications(
                 ApplicationNames=[settings.eb_application]
             )["Applications"]
-        if not apps:
+        if not any(a.get("ApplicationName") == settings.eb_application for a in apps):
             raise CtsiteError(
                 f"application {settings.eb_application!r} not found in {settings.aws_region}",
                 hint="create it in the EB console or fix eb_application / aws_region",
@@ -171,6 +171,7 @@ def run_checks(
                 EnvironmentNames=[settings.eb_environment],
                 IncludeDeleted=False,
             )["Environments"]
+        envs = [e for e in envs if e.get("EnvironmentName") == settings.eb_environment]
         if not envs:
             raise CtsiteError(
                 f"environment {settings.eb_environment!r} not found",
