@@ -1,0 +1,79 @@
+# The slim production image of the ContactTracing website.
+#
+# builder: reads the `web` extra from pyproject.toml, installs only those requirements into a
+#          virtualenv, builds the ctsite wheel and installs it with --no-deps (plain `pip install
+#          ctsite[web]` would pull the whole CLI), then trims what a server never uses.
+# runtime: the base image + that virtualenv; gunicorn on port 8000 as a non-root user, reading the
+#          compiled store from the volume /app/data.
+# Build with `ctsite build-push`. BASE_IMAGE can be swapped (tests use a debootstrapped Debian).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+FROM ${BASE_IMAGE} AS builder
+LABEL io.ctsite.managed=true
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY pyproject.toml ./
+# The web extra's requirements, without ctsite's own extras (self references are skipped).
+RUN python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['web']; print('\n'.join(d for d in deps if not d.startswith('ctsite')))" > requirements-web.txt \
+    && cat requirements-web.txt \
+    && python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install -r requirements-web.txt
+COPY . ./
+RUN test -f README.md || echo "# ctsite" > README.md \
+    && /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/dist . \
+    && /opt/venv/bin/pip install --no-deps /tmp/dist/ctsite-*.whl \
+    && /opt/venv/bin/python3 -c "import ctsite.web" \
+    && /opt/venv/bin/pip uninstall --yes pip setuptools
+# Trim what a server never uses (about 100 MB): test suites, type stubs, C headers and
+# sources; pyarrow's Flight/S3/GCS/Azure/HDFS modules and duplicate library copies; plotly's
+# Jupyter bundles and the byte-code of its generated graph_objs/validators (lazily imported,
+# compiling the few used costs ~0.1 s per worker start).
+RUN set -eu; \
+    cd "$(/opt/venv/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+    find . -depth -type d -name tests -exec rm -rf {} +; \
+    find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.pyi' \
+        -o -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.cpp' \) -delete; \
+    rm -rf pyarrow/include pyarrow/src pyarrow/_pyarrow_cpp_tests* \
+        pyarrow/*flight* pyarrow/_s3fs* pyarrow/libarrow_s3* pyarrow/_gcsfs* \
+        pyarrow/_azurefs* pyarrow/_hdfs* \
+        plotly/labextension plotly/package_data/widgetbundle.js; \
+    python3 -c "import filecmp, pathlib, re; d = pathlib.Path('pyarrow'); [(o.unlink(), o.symlink_to(k.name)) for k in d.glob('lib*.so.*') if re.fullmatch(r'lib\w*\.so\.\d+', k.name) for o in d.glob(k.name.split('.so')[0] + '.so*') if o != k and not o.is_symlink() and filecmp.cmp(k, o, shallow=False)]"; \
+    find plotly/graph_objs plotly/validators -type d -name __pycache__ -exec rm -rf {} +; \
+    du -sh /opt/venv
+# Strip pyarrow's libraries (about 25 MB of symbols; libraries that auditwheel patched, such as
+# numpy.libs, break when stripped). binutils stays in the builder; when apt cannot reach a
+# mirror the libraries are left as they are.
+RUN (command -v strip >/dev/null \
+        || (apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null)) \
+    && find /opt/venv/lib/python3*/site-packages/pyarrow -type f -name 'lib*.so*' \
+        -exec strip --strip-unneeded {} + \
+    && du -sh /opt/venv \
+    || echo "strip unavailable: libraries left unstripped"
+
+FROM ${BASE_IMAGE} AS runtime
+LABEL io.ctsite.managed=true \
+      org.opencontainers.image.title="ctsite" \
+      org.opencontainers.image.description="ContactTracing results website (serves a compiled store)"
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    CTSITE_DATA_DIR=/app/data \
+    CTSITE_COMPILED_DIR=/app/data/compiled \
+    WEB_CONCURRENCY=2 \
+    GUNICORN_THREADS=4 \
+    GUNICORN_TIMEOUT=60
+RUN groupadd --system --gid 10001 ctsite \
+    && useradd --system --uid 10001 --gid ctsite --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin ctsite \
+    && mkdir -p /app/data \
+    && chown -R ctsite:ctsite /app
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+USER ctsite
+VOLUME ["/app/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["/bin/sh", "-c", "exec gunicorn --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --access-logfile - --error-logfile - 'ctsite.web.app:create_app()'"]
