@@ -168,6 +168,13 @@ class Beanstalk:
                 Process=False,
             )
 
+    def publish(self, bundle: Path, label: str, description: str) -> str:
+        """Storage bucket → upload → application version `label`; returns the bundle's S3 URL."""
+        bucket = self.storage_bucket()
+        key = self.upload(bundle, bucket, label)
+        self.create_version(label, description, bucket, key)
+        return f"s3://{bucket}/{key}"
+
     def update(self, label: str) -> dict[str, Any]:
         """Deploy `label` to the environment; returns the environment description."""
         with aws_errors(f"update environment {self.environment_name!r} to version {label!r}"):

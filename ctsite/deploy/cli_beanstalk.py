@@ -8,6 +8,7 @@ Each command resolves the configuration, builds boto3 clients (or takes a client
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from ctsite.console import console, warn
 from ctsite.errors import CtsiteError
 
 ClientFactory = Callable[[str], Any]
+_LABEL = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
 _SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "INFO": "cyan"}
 
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
@@ -97,6 +99,10 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--version", help="Redeploy this existing version label (rollback)."),
         ] = None,
+        label: Annotated[
+            str | None,
+            typer.Option("--label", help="Label of the new version (default v<ver>-<git>-<time>)."),
+        ] = None,
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Build and list the bundle; call no AWS API.")
         ] = False,
@@ -126,12 +132,21 @@ def register(app: typer.Typer) -> None:
             bundle = None
             if version is None:
                 source = (project or s.root).resolve()
-                label = version_label(__version__, git_commit(source), dt.datetime.now(dt.UTC))
+                if label is None:
+                    now = dt.datetime.now(dt.UTC)
+                    label = version_label(__version__, git_commit(source), now)
+                elif not _LABEL.match(label):
+                    raise CtsiteError(
+                        f"invalid version label {label!r}",
+                        hint="use 1-100 letters, digits and . _ + - characters",
+                    )
                 bundle = build_bundle(
                     source, Path(tmp) / f"{label}.zip", s.efs_file_system_id, s.efs_mount_dir
                 )
                 _print_bundle(bundle)
             else:
+                if label is not None:
+                    raise CtsiteError("--label and --version exclude each other", hint="pick one")
                 label = version
             if dry_run:
                 console.print("[bold]plan[/] (dry run, no AWS call made):")
@@ -158,11 +173,8 @@ def register(app: typer.Typer) -> None:
                         hint="list the versions with `ctsite versions`",
                     )
             else:
-                bucket = eb.storage_bucket()
-                key = eb.upload(bundle.path, bucket, label)
-                console.print(f"uploaded s3://{bucket}/{key}")
-                eb.create_version(label, message or f"ctsite deploy {label}", bucket, key)
-                console.print(f"created application version {label}")
+                url = eb.publish(bundle.path, label, message or f"ctsite deploy {label}")
+                console.print(f"uploaded {url} and created application version {label}")
         updated = eb.update(label)
         console.print(
             f"[bold]deploying {label}[/] to {where} (was {before.get('VersionLabel')}); "
