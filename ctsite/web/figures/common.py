@@ -1,0 +1,153 @@
+"""Small helpers shared by the figure builders: JSON-safe numbers, hover text, empty figures."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable
+from typing import Any
+
+EMPTY_MESSAGE = "No interactions — try loosening the filters"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+
+def num(value: Any, digits: int = 4) -> float | None:
+    """A JSON-safe rounded float (None for NaN/None/inf)."""
+    if value is None:
+        return None
+    v = float(value)
+    if not math.isfinite(v):
+        return None
+    return round(v, digits)
+
+
+def nums(values: Iterable[Any], digits: int = 4) -> list[float | None]:
+    return [num(v, digits) for v in values]
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A value for hover text: numbers compactly, NaN as 'n/a'."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return esc(value)
+    if not math.isfinite(v):
+        return "n/a"
+    if v != 0 and abs(v) < 10 ** (-digits):
+        return f"{v:.2e}"
+    return f"{v:.{digits}g}" if abs(v) >= 1000 else f"{round(v, digits):g}"
+
+
+def esc(value: Any) -> str:
+    """HTML-escape a name for Plotly hover/label text (gene and cell-type names are data)."""
+    return html.escape(str(value), quote=False)
+
+
+def role(is_ligand: bool, is_receptor: bool) -> str:
+    """'ligand' | 'receptor' | 'both' | 'gene'."""
+    if is_ligand and is_receptor:
+        return "both"
+    if is_ligand:
+        return "ligand"
+    if is_receptor:
+        return "receptor"
+    return "gene"
+
+
+ROLE_LABEL = {
+    "ligand": "Ligand",
+    "receptor": "Receptor",
+    "both": "Ligand & receptor",
+    "gene": "Other gene",
+}
+
+
+def partners_text(partners: list[str], limit: int = 8) -> str:
+    if not partners:
+        return "none shown"
+    shown = ", ".join(partners[:limit])
+    return shown + (f" … (+{len(partners) - limit})" if len(partners) > limit else "")
+
+
+def base_layout(height: int = 760) -> dict[str, Any]:
+    """Layout settings common to all figures (white, no grid, hover closest)."""
+    return {
+        "height": height,
+        "autosize": True,
+        "hovermode": "closest",
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT, "size": 12, "color": "#222222"},
+        "margin": {"l": 20, "r": 20, "t": 30, "b": 20},
+        "hoverlabel": {"font": {"family": FONT, "size": 12}},
+    }
+
+
+def hidden_axis() -> dict[str, Any]:
+    return {"visible": False, "showgrid": False, "zeroline": False, "showticklabels": False}
+
+
+def empty_figure(message: str) -> dict[str, Any]:
+    """A figure with no data that shows `message` in its middle."""
+    layout = base_layout(height=420)
+    layout.update(
+        {
+            "xaxis": {**hidden_axis(), "range": [-1, 1]},
+            "yaxis": {**hidden_axis(), "range": [-1, 1]},
+            "annotations": [
+                {
+                    "x": 0,
+                    "y": 0,
+                    "xref": "x",
+                    "yref": "y",
+                    "text": esc(message),
+                    "showarrow": False,
+                    "font": {"size": 18, "color": "#8a1c1c"},
+                }
+            ],
+        }
+    )
+    return {"data": [], "layout": layout}
+
+
+def legend_marker(name: str, symbol: str, color: str, group: str, title: str) -> dict[str, Any]:
+    """A legend-only scatter entry (no points) explaining a marker symbol or colour."""
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "name": name,
+        "legendgroup": group,
+        "legendgrouptitle": {"text": title},
+        "showlegend": True,
+        "hoverinfo": "skip",
+        "marker": {
+            "symbol": symbol,
+            "color": color,
+            "size": 12,
+            "line": {"width": 1, "color": "#333"},
+        },
+    }
+
+
+def legend_line(name: str, width: float, group: str, title: str) -> dict[str, Any]:
+    """A legend-only line entry explaining an edge/chord width."""
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "lines",
+        "name": name,
+        "legendgroup": group,
+        "legendgrouptitle": {"text": title},
+        "showlegend": True,
+        "hoverinfo": "skip",
+        "line": {"width": width, "color": "#777777"},
+    }

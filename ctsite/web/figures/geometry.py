@@ -1,0 +1,128 @@
+"""Pure geometry of the figures: Circos sector/slot angles, chord curves, timeline/column layouts.
+
+Angles are degrees measured clockwise from the top (Plotly polar with `direction="clockwise"`,
+`rotation=90`); `to_xy`/`to_polar` convert with that same convention.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+SECTOR_GAP = 2.0  # degrees between two sectors
+
+
+@dataclass(frozen=True)
+class Sector:
+    name: str
+    start: float  # degrees
+    end: float
+    count: int
+
+    @property
+    def middle(self) -> float:
+        return (self.start + self.end) / 2
+
+    @property
+    def slot(self) -> float:
+        """Angular width of one target slot."""
+        return (self.end - self.start) / self.count if self.count else 0.0
+
+    def angle(self, index: int) -> float:
+        """Centre angle of the index-th target of this sector."""
+        return self.start + (index + 0.5) * self.slot
+
+
+def sectors(counts: Sequence[tuple[str, int]], gap: float = SECTOR_GAP) -> list[Sector]:
+    """Lay out sectors around the circle, in order, each sized by its number of targets."""
+    counts = [(name, n) for name, n in counts if n > 0]
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return []
+    gaps = gap * len(counts) if len(counts) > 1 else 0.0
+    usable = 360.0 - gaps
+    out: list[Sector] = []
+    start = gap / 2 if len(counts) > 1 else 0.0
+    for name, n in counts:
+        span = usable * n / total
+        out.append(Sector(name=name, start=start, end=start + span, count=n))
+        start += span + (gap if len(counts) > 1 else 0.0)
+    return out
+
+
+def to_xy(r: float, theta_deg: float) -> tuple[float, float]:
+    t = math.radians(theta_deg)
+    return r * math.sin(t), r * math.cos(t)
+
+
+def to_polar(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r = np.hypot(x, y)
+    theta = np.degrees(np.arctan2(x, y)) % 360.0
+    return r, theta
+
+
+def chord_curve(
+    theta_from: float, theta_to: float, radius: float, points: int = 16, pull: float = 0.15
+) -> tuple[np.ndarray, np.ndarray]:
+    """A quadratic Bézier from (radius, theta_from) to (radius, theta_to) bent towards the centre.
+
+    Returns polar (r, theta) arrays. `pull` is the control point's distance from the centre as a
+    fraction of radius, along the bisector (0 = through the centre).
+    """
+    x0, y0 = to_xy(radius, theta_from)
+    x2, y2 = to_xy(radius, theta_to)
+    mx, my = (x0 + x2) / 2, (y0 + y2) / 2
+    norm = math.hypot(mx, my)
+    if norm > 1e-9:
+        cx, cy = mx / norm * radius * pull, my / norm * radius * pull
+    else:
+        cx, cy = 0.0, 0.0
+    t = np.linspace(0.0, 1.0, points)
+    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
+    x = a * x0 + b * cx + c * x2
+    y = a * y0 + b * cy + c * y2
+    return to_polar(x, y)
+
+
+def text_position(theta_deg: float) -> str:
+    """Where to put a label at this angle so that it reads outwards from the circle."""
+    t = theta_deg % 360.0
+    if t < 20 or t > 340:
+        return "top center"
+    if 160 < t < 200:
+        return "bottom center"
+    return "middle right" if t < 180 else "middle left"
+
+
+def column_positions(counts: Sequence[int], spacing: float = 1.0) -> list[list[float]]:
+    """y positions of the items of each column, top to bottom, each column centred on 0."""
+    out = []
+    for n in counts:
+        top = (n - 1) * spacing / 2
+        out.append([top - i * spacing for i in range(n)])
+    return out
+
+
+def shorten(
+    x0: float, y0: float, x1: float, y1: float, start: float, end: float
+) -> tuple[float, float, float, float]:
+    """Pull a segment's ends inwards by `start` and `end` (data units) so arrows meet node edges."""
+    dx, dy = x1 - x0, y1 - y0
+    length = math.hypot(dx, dy)
+    if length <= start + end or length == 0:
+        return x0, y0, x1, y1
+    ux, uy = dx / length, dy / length
+    return x0 + ux * start, y0 + uy * start, x1 - ux * end, y1 - uy * end
+
+
+def scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> float:
+    """Map value from [lo, hi] to [out_lo, out_hi] (clipped; a flat range gives the middle)."""
+    if not math.isfinite(value):
+        return out_lo
+    if hi <= lo:
+        return (out_lo + out_hi) / 2
+    f = min(1.0, max(0.0, (value - lo) / (hi - lo)))
+    return out_lo + f * (out_hi - out_lo)
