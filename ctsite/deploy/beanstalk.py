@@ -155,7 +155,8 @@ class Beanstalk:
         """Upload the bundle as `<application>/<label>.zip`; return the S3 key."""
         key = f"{self.application}/{label}.zip"
         with aws_errors(f"upload the source bundle to s3://{bucket}/{key}"):
-            self.s3.upload_file(str(bundle), bucket, key)
+            # A bundle is a few kB: one PutObject (its errors are plain ClientErrors).
+            self.s3.put_object(Bucket=bucket, Key=key, Body=bundle.read_bytes())
         return key
 
     def create_version(self, label: str, description: str, bucket: str, key: str) -> None:
