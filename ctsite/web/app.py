@@ -36,7 +36,7 @@ MIN_GZIP_BYTES = 600
 
 
 class StoreHolder:
-    """The open store; reopened when the store directory is replaced (atomic rebuild)."""
+    """The open store; reopened when its manifest changes (an atomic rebuild swaps the store)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -48,7 +48,7 @@ class StoreHolder:
 
     def _stat(self) -> tuple[int, int] | None:
         try:
-            st = self.path.stat()
+            st = (self.path / "manifest.json").stat()
         except OSError:
             return None
         return (st.st_ino, st.st_mtime_ns)

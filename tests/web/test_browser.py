@@ -1,0 +1,286 @@
+"""End to end in a real browser: `ctsite serve` as a subprocess, Debian's Chromium via Playwright.
+
+The server starts in an empty directory with no configuration, so it also proves that a first-time
+user gets the demo site with one command. Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`ctsite serve` with no data configured (it builds and serves the demo)."""
+    workdir = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    log = (workdir / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctsite", "serve", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail("ctsite serve exited: " + (workdir / "serve.log").read_text())
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("ctsite serve did not become healthy within 120 s")
+            time.sleep(0.3)
+        assert (workdir / "data" / "demo" / "compiled" / "manifest.json").is_file()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page plus what it did: console errors and every URL it requested."""
+
+    def __init__(self, browser, base: str, **context_args) -> None:
+        self.context = browser.new_context(accept_downloads=True, **context_args)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r):
+            url = r.request.url
+            self.requests.append(url)
+            host = urlparse(url).hostname
+            if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+
+    def wait_figure(self, previous: str | None = None) -> int:
+        """Wait until the figure is drawn (after `previous` ready mark); count its SVG elements."""
+        self.page.wait_for_function(
+            "prev => { const g = document.getElementById('figure');"
+            " return g.dataset.ready && g.dataset.ready !== prev"
+            " && !document.querySelector('.figure-card').classList.contains('loading'); }",
+            arg=previous or "",
+            timeout=15000,
+        )
+        return self.page.eval_on_selector_all("#figure svg *", "els => els.length")
+
+    def check_clean(self) -> None:
+        assert not self.errors, f"console errors: {self.errors}"
+        assert not self.blocked, f"requests left localhost: {self.blocked}"
+        assert all(
+            urlparse(u).hostname in (None, "127.0.0.1")
+            for u in self.requests
+            if u.startswith("http")
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser, server):
+    w = Watched(browser, server, viewport={"width": 1400, "height": 950})
+    yield w
+    w.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_home_page(watched, server):
+    page = watched.page
+    page.goto(server + "/")
+    assert "doi:10.1038/s41586-023-06464-z" in page.content()
+    assert page.locator("img.thumb").count() == 3
+    shot(page, "home")
+    watched.check_clean()
+
+
+@pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])
+def test_each_page_renders_its_figure(watched, server, name, minimum):
+    page = watched.page
+    started = time.perf_counter()
+    page.goto(f"{server}/{name}")
+    count = watched.wait_figure()
+    elapsed = time.perf_counter() - started
+    assert count >= minimum, f"{name}: only {count} SVG elements drawn"
+    assert page.locator("#figure .main-svg").count() >= 1
+    assert elapsed < 10
+    query = parse_qs(urlparse(page.url).query)
+    assert "condition" in query  # the state is in the URL from the first view
+    assert page.locator("#figure-error").is_hidden()
+    page.wait_for_timeout(300)
+    shot(page, name)
+    watched.check_clean()
+
+
+def test_control_updates_figure_url_and_back_button(watched, server):
+    page = watched.page
+    page.goto(f"{server}/circos")
+    watched.wait_figure()
+    before = page.eval_on_selector_all("#figure svg path", "els => els.length")
+    ready = page.get_attribute("#figure", "data-ready")
+    url_before = page.url
+    # the slider moves the number box
+    page.fill("#c-min_numsigi1", "0")
+    assert page.input_value("#r-min_numsigi1") == "0"
+    page.click("#submit")
+    watched.wait_figure(ready)
+    assert parse_qs(urlparse(page.url).query)["min_numsigi1"] == ["0"]
+    after = page.eval_on_selector_all("#figure svg path", "els => els.length")
+    assert after != before, "lowering the minimum numSigI1 should change the chords"
+    # the slider moves the number box too
+    page.locator("#r-min_numsigi1").fill("30")
+    assert page.input_value("#c-min_numsigi1") == "30"
+    # back restores the previous view and its controls
+    ready = page.get_attribute("#figure", "data-ready")
+    page.go_back()
+    watched.wait_figure(ready)
+    assert page.url == url_before
+    assert page.input_value("#c-min_numsigi1") == "10"
+    assert page.eval_on_selector_all("#figure svg path", "els => els.length") == before
+    watched.check_clean()
+
+
+def test_out_of_range_value_is_refused(watched, server):
+    page = watched.page
+    page.goto(f"{server}/pairwise")
+    watched.wait_figure()
+    url = page.url
+    page.fill("#c-min_numsigi1", "500")
+    assert page.locator("#e-min_numsigi1").is_visible()
+    assert "Out of range" in page.inner_text("#e-min_numsigi1")
+    page.click("#submit")
+    page.wait_for_timeout(300)
+    assert page.url == url
+    assert page.locator("#figure-error").is_visible()
+    page.click("#reset")
+    page.wait_for_timeout(300)
+    assert page.locator("#e-min_numsigi1").is_hidden()
+    watched.check_clean()
+
+
+def test_friendly_empty_message_and_server_errors_inline(watched, server):
+    page = watched.page
+    page.goto(f"{server}/pairwise?min_numsigi1=100")
+    watched.wait_figure()
+    assert "No interactions" in page.inner_text("#status")
+    page.goto(f"{server}/effects?seeds=NotAGene")
+    page.wait_for_selector("#figure-error:not([hidden])")
+    assert "NotAGene" in page.inner_text("#figure-error")
+    watched.errors.clear()  # the 400 itself is logged by Chromium as a failed resource
+    watched.check_clean()
+
+
+def test_csv_download(watched, server, tmp_path):
+    page = watched.page
+    page.goto(f"{server}/circos?min_numsigi1=5")
+    watched.wait_figure()
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    assert download.suggested_filename.startswith("circos-")
+    text = target.read_text()
+    assert text.splitlines()[0].count(",") >= 3
+    with urllib.request.urlopen(f"{server}/api/data/circos.csv?min_numsigi1=5") as r:
+        assert r.read().decode() == text
+    watched.check_clean()
+
+
+def test_svg_export(watched, server, tmp_path):
+    page = watched.page
+    page.goto(f"{server}/effects")
+    watched.wait_figure()
+    with page.expect_download() as info:
+        page.click("#export-svg")
+    target = tmp_path / "fig.svg"
+    info.value.save_as(target)
+    assert target.read_text()[:200].lstrip().startswith("<svg")
+    watched.check_clean()
+
+
+def test_phone_layout(browser, server):
+    w = Watched(
+        browser,
+        server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    try:
+        w.page.goto(f"{server}/circos")
+        w.wait_figure()
+        assert w.page.evaluate("document.getElementById('controls-panel').open") is False
+        width = w.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"horizontal scrolling on a phone ({width}px)"
+        shot(w.page, "circos-phone")
+        w.check_clean()
+    finally:
+        w.close()

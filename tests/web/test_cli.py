@@ -1,0 +1,67 @@
+"""`ctsite figures`, `ctsite hash-code` and the precomputed default views."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from ctsite.cli import app as cli_app
+from ctsite.compile.store import Store
+from ctsite.web.app import create_app
+from ctsite.web.figures import FIGURES
+from ctsite.web.security import verify_code
+
+runner = CliRunner()
+
+
+def test_hash_code_command():
+    result = runner.invoke(cli_app, ["hash-code", "--code", "let me in"])
+    assert result.exit_code == 0, result.output
+    encoded = next(w for w in result.output.split() if w.startswith("pbkdf2_sha256$"))
+    assert verify_code("let me in", encoded)
+
+
+def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_settings):
+    result = runner.invoke(cli_app, ["figures", "--data", str(store_copy)])
+    assert result.exit_code == 0, result.output
+    store = Store.open(store_copy)
+    files = sorted(store.figure_cache_dir().glob("*.json"))
+    assert len(files) == 8  # circos + pairwise × 3 conditions, effects × 2 single conditions
+    for path in files:
+        doc = json.loads(path.read_bytes())
+        assert doc["fingerprint"] == store.fingerprint
+        assert doc["name"] in FIGURES and "data" in doc["figure"]
+    assert not list(store.figure_cache_dir().glob("*.tmp"))
+    # the app answers default requests from those files, byte for byte
+    app = create_app(make_settings(tmp_path), store_path=store_copy)
+    client = app.test_client()
+    body = client.get("/api/figure/circos").data
+    assert body in {p.read_bytes() for p in files}
+    # and computes the same document itself
+    fresh = create_app(make_settings(tmp_path), store_path=store_copy)
+    for path in files:
+        path.unlink()
+    assert json.loads(fresh.test_client().get("/api/figure/circos").data) == json.loads(body)
+    # running it again replaces stale files
+    (store.figure_cache_dir() / "circos-c1-0000.json").write_text("{}")
+    assert runner.invoke(cli_app, ["figures", "--data", str(store_copy)]).exit_code == 0
+    assert not (store.figure_cache_dir() / "circos-c1-0000.json").exists()
+
+
+def test_serve_with_missing_store_fails_clearly(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "serve", "--data", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "no compiled store" in result.stderr
+    assert "Traceback" not in result.stderr
