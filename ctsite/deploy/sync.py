@@ -33,6 +33,9 @@ from ctsite.errors import CtsiteError
 MANIFEST = ".ctsite-manifest.json"
 TEMP_MARK = ".ctsite-part-"
 CHUNK = 1 << 20
+# SFTP write size that fits one 32 KiB channel packet with its headers (paramiko's default of
+# 32768 splits every write into a full packet plus a tiny one).
+WRITE_SIZE = 32768 - 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,6 +251,12 @@ def _normal_fp(value: str) -> str:
     return value.rstrip("=")
 
 
+def _fast_first(ciphers: tuple[str, ...]) -> tuple[str, ...]:
+    """AES-GCM first: one AEAD call per packet is much cheaper in paramiko than CTR + HMAC."""
+    fast = [c for c in ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com") if c in ciphers]
+    return (*fast, *(c for c in ciphers if c not in fast))
+
+
 def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
     """Open an SFTP session, refusing a server whose host key does not match the expected one."""
     where = f"{endpoint.host}:{endpoint.port}"
@@ -264,6 +273,8 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
         sock, default_window_size=window, default_max_packet_size=1 << 15
     )
     try:
+        options = transport.get_security_options()
+        options.ciphers = _fast_first(options.ciphers)
         transport.start_client(timeout=endpoint.timeout)
         seen = fingerprint(transport.get_remote_server_key())
         if _normal_fp(seen) != _normal_fp(endpoint.host_key_sha256):
@@ -329,10 +340,9 @@ def plan_offline(root: Path, jobs: int, delete_under: Iterable[str]) -> Plan:
 
 
 def plan_remote(
-    sftp: Any, root: Path, remote_root: str, jobs: int, delete_under: Iterable[str]
+    sftp: Any, local: dict[str, LocalFile], remote_root: str, delete_under: Iterable[str]
 ) -> tuple[Plan, dict[str, dict[str, Any]]]:
     """The plan against the live remote tree, plus the remote manifest it used."""
-    local = scan_local(root, jobs)
     files, dirs = list_remote(sftp, remote_root)
     manifest = read_remote_manifest(sftp, remote_root)
     return make_plan(local, files, dirs, manifest, delete_under), manifest
@@ -385,6 +395,7 @@ def sync_tree(
     on_bytes: Callable[[int], None] | None = None,
     retries: int = 4,
     backoff: float = 0.5,
+    main: Any = None,
 ) -> SyncResult:
     """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest."""
     started = time.monotonic()
@@ -394,7 +405,7 @@ def sync_tree(
     local_workers = threading.local()
     workers: list[_Worker] = []
     stop = threading.Event()
-    main = connect()
+    abandoned: list[str] = []
 
     def worker() -> _Worker:
         w = getattr(local_workers, "w", None)
@@ -414,6 +425,7 @@ def sync_tree(
                 sftp = w.get()
                 with (local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
                     out.set_pipelined(True)
+                    out.MAX_REQUEST_SIZE = WRITE_SIZE
                     while block := src.read(CHUNK):
                         if stop.is_set():
                             raise _Stopped()
@@ -441,22 +453,61 @@ def sync_tree(
                     ) from None
                 with lock:
                     result.retries += 1
+                    abandoned.append(tmp)
                 w.reset()
                 time.sleep(backoff * 2**attempt)
 
-    try:
+    boss = _Worker(connect)
+    boss.sftp = main or connect()
+
+    def on_main(step: Callable[[Any], None]) -> None:
+        """Run a main-connection step, reconnecting and retrying on transient errors."""
+        for attempt in range(retries + 1):
+            try:
+                step(boss.get())
+                return
+            except TRANSIENT as exc:
+                if _is_permanent(exc) or attempt == retries:
+                    raise CtsiteError(
+                        f"SFTP operation failed: {exc}",
+                        hint="re-run the command: finished files are kept and not sent again",
+                    ) from None
+                result.retries += 1
+                boss.reset()
+                time.sleep(backoff * 2**attempt)
+
+    def prepare(sftp: Any) -> None:
         for temp in plan.stale_temps:
             try:
-                main.remove(posixpath.join(remote_root, temp))
+                sftp.remove(posixpath.join(remote_root, temp))
             except OSError:
                 pass
-        _mkdirs(main, remote_root, [""], set())
-        _mkdirs(
-            main,
-            remote_root,
-            {posixpath.dirname(f.rel) for f in plan.uploads} - {""},
-            set(plan.remote_dirs),
-        )
+        _mkdirs(sftp, remote_root, [""], set())
+        wanted = {posixpath.dirname(f.rel) for f in plan.uploads} - {""}
+        _mkdirs(sftp, remote_root, wanted, set(plan.remote_dirs))
+
+    def delete(sftp: Any) -> None:
+        for rel in plan.deletions:
+            try:
+                sftp.remove(posixpath.join(remote_root, rel))
+            except FileNotFoundError:
+                pass
+            entries.pop(rel, None)
+        _remove_empty_dirs(sftp, remote_root, plan)
+
+    def finish(sftp: Any) -> None:
+        for tmp in abandoned:  # partial files of retried attempts
+            try:
+                sftp.remove(tmp)
+            except OSError:
+                pass
+        verify(sftp, remote_root, plan.local)
+        if final != manifest:
+            _put_bytes(sftp, posixpath.join(remote_root, MANIFEST), _manifest_bytes(final))
+
+    final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in plan.local.values()}
+    try:
+        on_main(prepare)
         pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
         try:
             ordered = sorted(plan.uploads, key=lambda f: -f.size)
@@ -467,28 +518,17 @@ def sync_tree(
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        for rel in plan.deletions:
-            try:
-                main.remove(posixpath.join(remote_root, rel))
-            except FileNotFoundError:
-                pass
-            entries.pop(rel, None)
-            result.deleted += 1
-        _remove_empty_dirs(main, remote_root, plan)
-        verify(main, remote_root, plan.local)
-        final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in plan.local.values()}
-        _put_bytes(main, posixpath.join(remote_root, MANIFEST), _manifest_bytes(final))
+        on_main(delete)
+        result.deleted = len(plan.deletions)
+        on_main(finish)
         _write_local_manifest(local_root, final)
     except BaseException:
-        _checkpoint(main, remote_root, entries)
+        if boss.sftp is not None:
+            _checkpoint(boss.sftp, remote_root, entries)
         raise
     finally:
-        for w in [*workers]:
+        for w in [*workers, boss]:
             w.reset()
-        try:
-            main.get_channel().get_transport().close()
-        except Exception:  # noqa: S110 - best effort
-            pass
         result.seconds = time.monotonic() - started
     return result
 

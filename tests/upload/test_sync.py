@@ -1,0 +1,211 @@
+"""The SFTP tree sync against a real OpenSSH server: incremental, deleting, resuming, verified."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from ctsite.deploy import sync
+from ctsite.errors import CtsiteError
+
+pytestmark = pytest.mark.sshd
+
+
+def make_tree(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != sync.MANIFEST
+    }
+
+
+@pytest.fixture
+def key(sshd) -> paramiko.PKey:
+    k = paramiko.ECDSAKey.generate()
+    sshd.authorize(f"{k.get_name()} {k.get_base64()}")
+    return k
+
+
+@pytest.fixture
+def endpoint(sshd, key) -> sync.Endpoint:
+    return sync.Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
+
+
+def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4):
+    first = sync.connect(endpoint)
+    plan, manifest = sync.plan_remote(first, sync.scan_local(local), "data", scope)
+    result = sync.sync_tree(
+        lambda: sync.connect(endpoint),
+        local,
+        "data",
+        plan,
+        manifest,
+        jobs=jobs,
+        on_bytes=on_bytes,
+        retries=retries,
+        backoff=0.05,
+        main=first,
+    )
+    return plan, result
+
+
+def test_fingerprint_matches_ssh_keygen(sshd, key):
+    transport = paramiko.Transport(("127.0.0.1", sshd.port))
+    transport.start_client(timeout=10)
+    try:
+        assert sync.fingerprint(transport.get_remote_server_key()) == sshd.fingerprint
+    finally:
+        transport.close()
+
+
+def test_incremental_sync_sends_only_changes(tmp_path, sshd, endpoint):
+    local = tmp_path / "data"
+    files = {f"compiled/t{i}.bin": os.urandom(1000 + i) for i in range(12)}
+    files["compiled/sub/deep/x.json"] = b'{"a": 1}'
+    files["other/notes.txt"] = b"kept"
+    make_tree(local, files)
+    remote = sshd.root / "data"
+
+    plan, result = run_sync(endpoint, local, scope=["compiled"])
+    assert result.files_sent == len(files)
+    assert tree(remote) == files
+    assert (remote / sync.MANIFEST).is_file()
+
+    plan, result = run_sync(endpoint, local, scope=["compiled"])
+    assert (result.files_sent, result.bytes_sent, plan.deletions) == (0, 0, [])
+
+    (local / "compiled/t3.bin").write_bytes(b"changed!")
+    (local / "compiled/t5.bin").unlink()
+    (local / "other/notes.txt").unlink()  # outside the delete scope: stays remotely
+    (local / "compiled/new.bin").write_bytes(b"new")
+    plan, result = run_sync(endpoint, local, scope=["compiled"])
+    assert sorted(f.rel for f in plan.uploads) == ["compiled/new.bin", "compiled/t3.bin"]
+    assert result.bytes_sent == len(b"changed!") + 3
+    assert plan.deletions == ["compiled/t5.bin"]
+    expected = tree(local) | {"other/notes.txt": b"kept"}
+    assert tree(remote) == expected
+
+    # same size, different content, mtime untouched: still detected (digest, not mtime)
+    st = (local / "compiled/t4.bin").stat()
+    (local / "compiled/t4.bin").write_bytes(bytes(st.st_size))
+    os.utime(local / "compiled/t4.bin", ns=(st.st_atime_ns, st.st_mtime_ns))
+    plan, result = run_sync(endpoint, local, scope=[""])
+    assert [f.rel for f in plan.uploads] == ["compiled/t4.bin"]
+    assert plan.deletions == ["other/notes.txt"]
+    assert tree(remote) == tree(local)
+    assert not (remote / "other").exists()  # emptied directory removed
+
+
+def test_remote_file_tampered_is_resent(tmp_path, sshd, endpoint):
+    local = tmp_path / "data"
+    make_tree(local, {"compiled/a.bin": b"x" * 5000})
+    run_sync(endpoint, local)
+    (sshd.root / "data/compiled/a.bin").write_bytes(b"short")
+    plan, result = run_sync(endpoint, local)
+    assert result.files_sent == 1
+    assert tree(sshd.root / "data") == tree(local)
+
+
+def test_killed_connection_is_retried(tmp_path, sshd, endpoint):
+    local = tmp_path / "data"
+    files = {f"compiled/big{i}.bin": os.urandom(3_000_000) for i in range(6)}
+    make_tree(local, files)
+    sent = {"n": 0, "killed": 0}
+    lock = threading.Lock()
+
+    def on_bytes(n):
+        with lock:
+            sent["n"] += n
+            if not sent["killed"] and sent["n"] > 4_000_000:
+                sent["killed"] = sshd.kill_sessions()
+
+    plan, result = run_sync(endpoint, local, jobs=2, on_bytes=on_bytes)
+    assert sent["killed"] > 0 and result.retries >= 1
+    assert tree(sshd.root / "data") == files
+    assert not [p for p in (sshd.root / "data").rglob("*") if sync.TEMP_MARK in p.name]
+
+
+def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
+    local = tmp_path / "data"
+    files = {f"compiled/f{i:02d}.bin": os.urandom(400_000) for i in range(30)}
+    make_tree(local, files)
+    state = {"n": 0, "stopped": False}
+    lock = threading.Lock()
+
+    def on_bytes(n):
+        with lock:
+            state["n"] += n
+            if not state["stopped"] and state["n"] > 3_000_000:
+                state["stopped"] = True
+                sshd.stop()
+
+    with pytest.raises(CtsiteError, match="upload of .* failed"):
+        run_sync(endpoint, local, jobs=2, on_bytes=on_bytes, retries=1)
+    remote = sshd.root / "data"
+    assert tree(remote) != files  # interrupted: incomplete
+    sshd.start()
+    plan, result = run_sync(endpoint, local)
+    assert plan.stale_temps  # leftovers of the killed run were found and swept
+    assert tree(remote) == files
+    assert not [p for p in remote.rglob("*") if sync.TEMP_MARK in p.name]
+    plan, result = run_sync(endpoint, local)
+    assert result.bytes_sent == 0
+
+
+def test_host_key_mismatch_is_refused(tmp_path, sshd, key):
+    wrong = sync.fingerprint(paramiko.ECDSAKey.generate())
+    endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", key, wrong)
+    with pytest.raises(CtsiteError, match="host key mismatch"):
+        sync.connect(endpoint)
+    blind = sync.Endpoint("127.0.0.1", sshd.port, "root", key, "")
+    with pytest.raises(CtsiteError, match="refusing"):
+        sync.connect(blind)
+
+
+def test_unknown_key_is_refused(sshd):
+    stranger = paramiko.ECDSAKey.generate()
+    endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", stranger, sshd.fingerprint)
+    with pytest.raises(CtsiteError, match="refused"):
+        sync.connect(endpoint)
+
+
+def test_missing_and_unreadable_local_files(tmp_path):
+    with pytest.raises(CtsiteError, match="data directory not found"):
+        sync.scan_local(tmp_path / "nope")
+    make_tree(tmp_path / "data", {"compiled/ok.bin": b"ok"})
+    bad = tmp_path / "data/compiled/bad.bin"
+    if os.geteuid() == 0:
+        bad.symlink_to("/proc/self/mem")  # a regular file whose read fails, even for root
+    else:
+        bad.write_bytes(b"secret")
+        bad.chmod(0)
+    with pytest.raises(CtsiteError, match="cannot read .*bad.bin"):
+        sync.scan_local(tmp_path / "data")
+
+
+def test_plan_is_pure_and_scoped():
+    local = {"compiled/a": sync.LocalFile("compiled/a", 1, "h1")}
+    remote = {
+        "compiled/a": 1,
+        "compiled/gone": 3,
+        "raw/keep": 4,
+        sync.MANIFEST: 10,
+        "compiled/.a.ctsite-part-1": 1,
+    }
+    manifest = {"compiled/a": {"size": 1, "sha256": "h1"}}
+    plan = sync.make_plan(local, remote, set(), manifest, ["compiled"])
+    assert plan.uploads == [] and plan.unchanged == 1
+    assert plan.deletions == ["compiled/gone"]
+    assert plan.stale_temps == ["compiled/.a.ctsite-part-1"]
+    assert sync.make_plan(local, remote, set(), {}, []).uploads == list(local.values())
