@@ -376,6 +376,11 @@ def _chord_color(value: float) -> str:
     return colors.sample(colors.BLUE_WHITE_RED, value, lo, hi)
 
 
+def _chord_opacity(n: int) -> float:
+    """Fewer chords are drawn more opaque; dense views stay readable."""
+    return 0.85 if n <= 100 else 0.6 if n <= 400 else 0.45
+
+
 def _chord_traces(
     chords: pd.DataFrame, angle: dict[str, float], genes: set[str]
 ) -> list[dict[str, Any]]:
@@ -434,7 +439,7 @@ def _chord_traces(
                         "color": _chord_color(log2fc[i]),
                         "width": num(lo_w + (hi_w - lo_w) * numsig[i] / n_max, 2),
                     },
-                    "opacity": num(0.85 * alpha, 3),
+                    "opacity": num(_chord_opacity(len(chords)) * alpha, 3),
                     "hoverinfo": "skip",
                     "showlegend": False,
                     "meta": {"ligand": lig_keys[i], "receptor": rec_keys[i]},
@@ -467,13 +472,15 @@ def _chord_traces(
                         "color": palette[c],
                         "width": num(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
                     },
-                    "opacity": num(0.8 * alpha, 3),
+                    "opacity": num(_chord_opacity(len(chords)) * alpha, 3),
                     "hoverinfo": "skip",
                     "showlegend": False,
                 }
             )
-    mid = [curves[i][0][len(curves[i][0]) // 2] for i in range(len(chords))]
-    mid_t = [curves[i][1][len(curves[i][1]) // 2] for i in range(len(chords))]
+    # one hover point per chord, a quarter of the way from the ligand (where chords are apart)
+    at = max(1, CHORD_POINTS // 4)
+    mid = [curves[i][0][at] for i in range(len(chords))]
+    mid_t = [curves[i][1][at] for i in range(len(chords))]
     lo, hi = colors.LIGAND_LOG2FC_RANGE
     traces.append(
         {
@@ -489,9 +496,9 @@ def _chord_traces(
                 "cmin": lo,
                 "cmax": hi,
                 "opacity": [
-                    1.0 if (highlighted[i] or not dim) else 0.2 for i in range(len(chords))
+                    0.6 if (highlighted[i] or not dim) else 0.1 for i in range(len(chords))
                 ],
-                "line": {"width": 0.5, "color": "#666666"},
+                "line": {"width": 0},
                 "showscale": True,
                 "colorbar": {
                     "title": {"text": "ligand log2FC", "side": "right"},
@@ -537,7 +544,10 @@ def _label_trace(
         "theta": nums(thetas, 2),
         "text": texts,
         "textposition": [geometry.text_position(t) for t in thetas],
-        "textfont": {"size": 9, "color": label_colors},
+        "textfont": {
+            "size": 9 if len(idx) <= 120 else 8 if len(idx) <= 250 else 7,
+            "color": label_colors,
+        },
         "hovertext": [f"{base_hover[i]}{partner_hover[i]}" for i in idx],
         "hoverinfo": "text",
         "customdata": [keys[i] for i in idx],

@@ -183,7 +183,9 @@ def effects_figure(
                 f"<b>{esc(n.gene)}</b>" if s else esc(n.gene)
                 for n, s in zip(nodes, is_seed, strict=True)
             ],
-            "textposition": "top center",
+            "textposition": [
+                "middle left" if graph.steps[n] == 0 else "middle right" for n in nodes
+            ],
             "textfont": {"size": 11},
             "marker": {
                 "symbol": [
@@ -223,7 +225,7 @@ def effects_figure(
     n_steps = max(graph.steps.values()) + 1
     rows = max(sum(1 for s in graph.steps.values() if s == k) for k in range(n_steps))
     half = max(rows - 1, 1) / 2 + 0.6
-    layout = base_layout(height=max(420, min(2400, 140 + 30 * rows)))
+    layout = base_layout(height=max(420, min(2400, 140 + 34 * rows)))
     layout.update(
         {
             "xaxis": {
