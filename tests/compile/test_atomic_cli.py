@@ -1,0 +1,212 @@
+"""Atomic swaps under kill/interrupt, and the compile/export/demo/config commands end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ctsite.compile.store import Store
+
+
+def ctsite(cwd: Path, *args: str, env: dict[str, str] | None = None, **kw):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    base["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "ctsite", *args],
+        cwd=cwd, capture_output=True, text=True, env={**base, **(env or {})}, timeout=180, **kw,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    result = ctsite(root, "demo", str(root / "d"))
+    assert result.returncode == 0, result.stderr
+    return root / "d"
+
+
+def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[str] | int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env["CTSITE_COMPILE_BLOCK_ROWS"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctsite", "-c", str(demo_dir / "ctsite.toml"), "compile",
+         "--force", "-q", "-j", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if list(demo_dir.glob(".compiled.tmp-*/conditions/c1")):
+            break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    else:
+        proc.kill()
+        pytest.fail("compile never started writing")
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_interrupted_compile_leaves_the_old_store_intact(demo, sig):
+    store_dir = demo / "compiled"
+    before_manifest = (store_dir / "manifest.json").read_bytes()
+    before = Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05)
+    result = _interrupt_compile(demo, sig)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (store_dir / "manifest.json").read_bytes() == before_manifest
+    pd.testing.assert_frame_equal(
+        Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05), before
+    )
+    if sig == signal.SIGINT:
+        assert not list(demo.glob(".compiled.tmp-*")), "Ctrl-C must clean its temp dir"
+    # The next compile cleans up whatever a killed one left and succeeds.
+    again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "--force", "-q")
+    assert again.returncode == 0, again.stderr
+    assert not list(demo.glob(".compiled.tmp-*")) and not list(demo.glob(".compiled.old-*"))
+
+
+def test_no_change_rerun_says_so(demo):
+    result = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile")
+    assert result.returncode == 0
+    assert "up to date" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "parquet"])
+def test_export_tables(demo, tmp_path, fmt):
+    cfg = ("-c", str(demo / "ctsite.toml"))
+    out = tmp_path / f"circos.{fmt}"
+    r = ctsite(demo, *cfg, "export", "circos", "--condition", "highCIN_vs_lowCIN",
+               "--fdr", "0.1", "--format", fmt, "-o", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    frame = (
+        pd.read_parquet(out) if fmt == "parquet"
+        else pd.read_csv(out, sep="\t" if fmt == "tsv" else ",")
+    )  # fmt: skip
+    assert list(frame.columns) == [
+        "cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score",
+        "numSigI1", "numDEG", "MAST_log2FC", "MAST_fdr",
+    ]  # fmt: skip
+    expected = Store.open(demo / "compiled").circos_table("highCIN_vs_lowCIN", 0.1)
+    assert frame["numSigI1"].tolist() == expected["numSigI1"].tolist()
+
+
+def test_export_interactions_and_effects_to_stdout(demo):
+    cfg = ("-c", str(demo / "ctsite.toml"))
+    r = ctsite(demo, *cfg, "export", "interactions", "--cell-type", "Tumor cells",
+               "--cell-type", "Macrophages/mMDSC")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    header = r.stdout.splitlines()[0].split(",")
+    for col in ("ligand", "cell_type_ligand", "receptor", "cell_type_receptor", "numSigI1",
+                "numDEG", "MAST_log2FC_ligand", "MAST_fdr_ligand", "expression_ligand",
+                "expression_receptor"):  # fmt: skip
+        assert col in header
+    r = ctsite(demo, *cfg, "export", "ligand-effects", "--condition", "highCIN_vs_lowCIN",
+               "--cell-type", "Macrophages/mMDSC", "--target", "ccr2", "--format", "tsv")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].split("\t") == [
+        "gene", "log2FC", "fdr", "i1.fdr", "gene_is_ligand", "gene_is_receptor",
+        "gene_expression", "gene_max_ligand_expression",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("circos", "--condition", "nope"), "unknown condition 'nope'"),
+        (("circos", "--fdr", "0.3"), "FDR threshold 0.3 is not available"),
+        (("ligand-effects", "--cell-type", "Tumor cells"), "needs one --cell-type and a --target"),
+        (("ligand-effects", "--cell-type", "Tumor cells", "--target", "Zzz9"), "unknown gene"),
+        (("circos", "--format", "parquet"), "Parquet cannot be written to the terminal"),
+    ],
+)
+def test_export_errors(demo, args, needle):
+    r = ctsite(demo, "-c", str(demo / "ctsite.toml"), "export", *args)
+    assert r.returncode != 0
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_demo_is_deterministic(tmp_path):
+    from ctsite.compile.demo import write_demo
+
+    write_demo(tmp_path / "one")
+    write_demo(tmp_path / "two")
+    import anndata as ad
+
+    for name in ("deg_highCIN_vs_lowCIN.h5ad", "expression.h5ad"):
+        a, b = ad.read_h5ad(tmp_path / "one" / name), ad.read_h5ad(tmp_path / "two" / name)
+        assert a.obs.equals(b.obs)
+        for layer in a.layers:
+            diff = a.layers[layer] != b.layers[layer]
+            assert (diff.nnz if hasattr(diff, "nnz") else diff.sum()) == 0
+    assert (tmp_path / "one" / "interactions.tsv").read_bytes() == (
+        tmp_path / "two" / "interactions.tsv"
+    ).read_bytes()
+
+
+def test_demo_has_signal_at_default_settings(demo):
+    store = Store.open(demo / "compiled")
+    combined = store.default_condition()
+    assert combined.kind == "combined"
+    circos = store.circos_table(combined.name, 0.25)
+    receptors = circos[circos.receptor & (circos.numSigI1 >= 10)]
+    ligands = circos[
+        circos.ligand & (circos.MAST_fdr_all < 0.05) & circos.MAST_same_sign
+        & (circos.MAST_log2FC.abs() > 0.12)
+    ]  # fmt: skip
+    assert len(receptors) > 10 and len(ligands) > 5
+    effects = store.ligand_effects("highCIN_vs_lowCIN", "Macrophages/mMDSC", "Ccr2")
+    assert (effects["i1.fdr"] < 0.05).sum() >= 6
+
+
+def test_version_and_config_sources(tmp_path):
+    r = ctsite(tmp_path, "--version")
+    assert r.returncode == 0 and r.stdout.startswith("ctsite ")
+    (tmp_path / "ctsite.toml").write_text('[aws]\nregion = "eu-west-1"\n[sftp]\nport = 2222\n')
+    r = ctsite(tmp_path, "config", env={"CTSITE_SFTP_PORT": "2200"})
+    assert r.returncode == 0, r.stderr
+    lines = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if "│" in line}
+    assert "'eu-west-1'" in lines["aws_region"] and "ctsite.toml" in lines["aws_region"]
+    assert "2200" in lines["sftp_port"] and "CTSITE_SFTP_PORT" in lines["sftp_port"]
+    assert (
+        "'Contacttracingsite-env'" in lines["eb_environment"]
+        and "default" in lines["eb_environment"]
+    )
+    assert "public.ecr.aws/d6q7u0s0/ct-site" in lines["image_repository"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "needle"),
+    [
+        ("nope = 1\n", {}, "unknown setting(s): nope"),
+        ("sftp_port = 'abc'\n", {}, "sftp_port must be int"),
+        ("", {"CTSITE_BOGUS": "1"}, "unknown environment variable CTSITE_BOGUS"),
+        ("", {"CTSITE_EB_TIMEOUT_MINUTES": "soon"}, "eb_timeout_minutes must be int"),
+        ("aws_region = [\n", {}, "not valid TOML"),
+    ],
+)
+def test_config_errors(tmp_path, toml, env, needle):
+    (tmp_path / "ctsite.toml").write_text(toml)
+    r = ctsite(tmp_path, "config", env=env)
+    assert r.returncode != 0 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_options_override_env_and_file(tmp_path):
+    from ctsite.config import load_settings
+
+    (tmp_path / "ctsite.toml").write_text("compile_jobs = 3\n")
+    s = load_settings(root=tmp_path, environ={"CTSITE_COMPILE_JOBS": "4"})
+    assert s.compile_jobs == 4 and s.sources["compile_jobs"] == "env CTSITE_COMPILE_JOBS"
+    s = load_settings(
+        root=tmp_path, environ={"CTSITE_COMPILE_JOBS": "4"}, overrides={"compile_jobs": 5}
+    )
+    assert s.compile_jobs == 5 and s.sources["compile_jobs"] == "command line"
