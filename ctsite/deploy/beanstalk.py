@@ -253,12 +253,21 @@ class Beanstalk:
             and e.get("ApplicationName", self.application) == self.application
         }
 
-    def prune_plan(self, keep: int) -> list[str]:
-        """Labels to delete: all but the newest `keep`, never a deployed one."""
+    def prune_plan(
+        self,
+        keep: int,
+        versions: list[dict[str, Any]] | None = None,
+        deployed: set[str] | None = None,
+    ) -> list[str]:
+        """Labels to delete: all but the newest `keep`, never a deployed one.
+
+        `versions` (newest first) and `deployed` are fetched unless the caller already has them.
+        """
         if keep < 1:
             raise CtsiteError(f"--keep must be at least 1, got {keep}", hint="keep ≥ 1 versions")
-        deployed = self.deployed_labels()
-        labels = [str(v["VersionLabel"]) for v in self.versions()]
+        deployed = self.deployed_labels() if deployed is None else deployed
+        versions = self.versions() if versions is None else versions
+        labels = [str(v["VersionLabel"]) for v in versions]
         return [label for label in labels[keep:] if label not in deployed]
 
     def delete_version(self, label: str) -> None:

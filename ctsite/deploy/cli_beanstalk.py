@@ -30,6 +30,11 @@ Environment = Annotated[
 ]
 
 
+def say(text: str) -> None:
+    """Print one line of markup without wrapping it (URLs and labels stay whole)."""
+    console.print(text, soft_wrap=True)
+
+
 def _client_factory(ctx: typer.Context, s: Settings) -> ClientFactory:
     """boto3 clients for `s`, one per service; tests may inject a factory via ctx.obj."""
     root = ctx.find_root()
@@ -63,7 +68,7 @@ def _print_event(event: dict[str, Any]) -> None:
     severity = str(event.get("Severity", "INFO"))
     style = _SEVERITY_STYLE.get(severity, "white")
     message = escape(str(event.get("Message", "")).strip())
-    console.print(f"{stamp} [{style}]{severity:<5}[/] {message}", soft_wrap=True)
+    say(f"{stamp} [{style}]{severity:<5}[/] {message}")
 
 
 def _url(env: dict[str, Any]) -> str:
@@ -149,20 +154,20 @@ def register(app: typer.Typer) -> None:
                     raise CtsiteError("--label and --version exclude each other", hint="pick one")
                 label = version
             if dry_run:
-                console.print("[bold]plan[/] (dry run, no AWS call made):")
+                say("[bold]plan[/] (dry run, no AWS call made):")
                 if bundle is not None:
-                    console.print(
+                    say(
                         f"  1. upload the bundle to the EB storage bucket as "
-                        f"{s.eb_application}/{label}.zip"
+                        f"{s.eb_application}/{label}.zip",
                     )
-                    console.print(
+                    say(
                         f"  2. create application version {label}"
-                        + (f" ({message!r})" if message else "")
+                        + (f" ({message!r})" if message else ""),
                     )
                 else:
-                    console.print(f"  1-2. reuse the existing application version {label}")
-                console.print(f"  3. update environment {where} to {label}")
-                console.print(f"  4. wait up to {minutes:g} min for Ready + Green/Ok")
+                    say(f"  1-2. reuse the existing application version {label}")
+                say(f"  3. update environment {where} to {label}")
+                say(f"  4. wait up to {minutes:g} min for Ready + Green/Ok")
                 return
             eb = _beanstalk(ctx, s)
             before = eb.environment()
@@ -174,20 +179,20 @@ def register(app: typer.Typer) -> None:
                     )
             else:
                 url = eb.publish(bundle.path, label, message or f"ctsite deploy {label}")
-                console.print(f"uploaded {url} and created application version {label}")
+                say(f"uploaded {url} and created application version {label}")
         updated = eb.update(label)
-        console.print(
+        say(
             f"[bold]deploying {label}[/] to {where} (was {before.get('VersionLabel')}); "
-            f"waiting up to {minutes:g} min"
+            f"waiting up to {minutes:g} min",
         )
         since = updated.get("DateUpdated") or dt.datetime.now(dt.UTC)
         outcome = eb.wait_until_healthy(
             label, since - dt.timedelta(seconds=5), minutes * 60, poll, on_event=_print_event
         )
         final = outcome.environment
-        console.print(
+        say(
             f"[bold green]✓[/] {s.eb_environment} is {final.get('Status')}, health "
-            f"{final.get('Health')}, running {final.get('VersionLabel')}: {_url(final)}"
+            f"{final.get('Health')}, running {final.get('VersionLabel')}: {_url(final)}",
         )
 
     @app.command("status")
@@ -217,27 +222,31 @@ def register(app: typer.Typer) -> None:
         ):
             table.add_row(key, str(value))
         console.print(table)
-        console.print("[bold]recent events[/]")
+        say("[bold]recent events[/]")
         for event in eb.events(limit=events):
             _print_event(event)
-        console.print("[bold]application versions[/] (roll back: ctsite deploy --version LABEL)")
+        say(
+            "[bold]application versions[/] (roll back: ctsite deploy --version LABEL)",
+        )
         for v in eb.versions()[: s.eb_keep_versions]:
             mark = "*" if v.get("VersionLabel") == current.get("VersionLabel") else " "
-            console.print(f" {mark} {v.get('VersionLabel')}  {v.get('DateCreated')}")
+            say(f" {mark} {v.get('VersionLabel')}  {v.get('DateCreated')}")
         client = _client_factory(ctx, s)
         try:
             images = list_images(s, client)
-            console.print(f"[bold]images[/] in {s.image_repository}")
+            say(f"[bold]images[/] in {s.image_repository}")
             for tag, pushed in images:
-                console.print(f"   {tag}  {pushed}")
+                say(f"   {tag}  {pushed}")
         except CtsiteError as exc:
             warn(f"images: {exc.message}")
         servers = stray_transfer_servers(client("transfer"), s.transfer_hourly_cost)
         if servers:
             for server in servers:
-                console.print(f"[bold red]Transfer server still running:[/] {server.describe()}")
+                say(
+                    f"[bold red]Transfer server still running:[/] {server.describe()}",
+                )
         else:
-            console.print("no ctsite Transfer servers running")
+            say("no ctsite Transfer servers running")
 
     @app.command("versions")
     def versions(
@@ -260,7 +269,8 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"application versions of {s.eb_application}")
         for column in ("label", "created", "status", "description", "deployed"):
             table.add_column(column)
-        for v in eb.versions():
+        listed = eb.versions()
+        for v in listed:
             table.add_row(
                 str(v.get("VersionLabel")),
                 str(v.get("DateCreated", "")),
@@ -271,16 +281,16 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if not prune:
             return
-        doomed = eb.prune_plan(s.eb_keep_versions)
+        doomed = eb.prune_plan(s.eb_keep_versions, listed, deployed)
         if not doomed:
-            console.print(f"nothing to prune (keeping the newest {s.eb_keep_versions})")
+            say(f"nothing to prune (keeping the newest {s.eb_keep_versions})")
             return
         for label in doomed:
             if dry_run:
-                console.print(f"would delete {label}")
+                say(f"would delete {label}")
             else:
                 eb.delete_version(label)
-                console.print(f"deleted {label}")
+                say(f"deleted {label}")
 
     @app.command("open")
     def open_cmd(ctx: typer.Context, region: Region = None, env: Environment = None) -> None:
@@ -291,7 +301,7 @@ def register(app: typer.Typer) -> None:
         url = _url(_beanstalk(ctx, s).environment())
         if not url:
             raise CtsiteError(f"{s.eb_environment} has no URL yet", hint="see `ctsite status`")
-        console.print(url)
+        say(url)
         if not webbrowser.open(url):
             warn("no web browser found; open the URL above yourself")
 
@@ -309,12 +319,12 @@ def register(app: typer.Typer) -> None:
             line = f"{mark} {check.name}: {escape(check.detail)}"
             if not check.ok and check.fix:
                 line += f" [yellow]→ {escape(check.fix)}[/]"
-            console.print(line, soft_wrap=True)
+            say(line)
         failed = sum(not c.ok for c in checks)
         if failed:
-            console.print(f"[red]{failed} of {len(checks)} checks failed[/]")
+            say(f"[red]{failed} of {len(checks)} checks failed[/]")
             raise typer.Exit(1)
-        console.print(f"[green]all {len(checks)} checks passed[/]")
+        say(f"[green]all {len(checks)} checks passed[/]")
 
 
 def settings_for(**overrides: Any) -> Settings:

@@ -55,8 +55,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_project(tmp_path / "project")
     (root / "data" / "compiled").mkdir(parents=True)
     (root / "data" / "compiled" / "manifest.json").write_text('{"schema_version": 1}')
-    (root / "ctsite").mkdir()
-    (root / "ctsite" / "cli.py").write_text("print('not in the bundle')\n")
+    (root / "src").mkdir()
+    (root / "src" / "app.py").write_text("print('not in the bundle')\n")
     (root / "README.md").write_text("# not in the bundle\n")
     monkeypatch.chdir(root)
     return root

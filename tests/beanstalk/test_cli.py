@@ -1,0 +1,324 @@
+"""`ctsite deploy / status / versions / open` end to end through the Typer app.
+
+Clients are injected through click's context object (`obj={"aws_client": factory}`): the
+Elastic Beanstalk client is a real boto3 client under botocore's Stubber, everything else
+(S3, Transfer, ECR) a real client talking to the moto server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+from ebtest import APP, ENV, REGION, env_description, event, when
+from typer.testing import CliRunner
+
+from ctsite.cli import app
+from ctsite.errors import CtsiteError
+
+BUCKET = "elasticbeanstalk-us-east-2-test"
+ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
+EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
+
+
+def invoke(factory: Any, *args: str) -> Any:
+    return CliRunner().invoke(app, list(args), obj={"aws_client": factory})
+
+
+def poll(stub: Any, since: dt.datetime, events: list[dict], env: dict[str, Any]) -> None:
+    stub.add_response(
+        "describe_events",
+        {"Events": sorted(events, key=lambda e: e["EventDate"], reverse=True)},
+        {**EVENTS_QUERY, "StartTime": since},
+    )
+    stub.add_response("describe_environments", {"Environments": [env]}, ENV_QUERY)
+
+
+def queue_new_version(stub: Any, label: str, description: str) -> None:
+    """The calls before the health wait: env, storage location, version, update."""
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    stub.add_response(
+        "describe_environments", {"Environments": [env_description(version="v-old")]}, ENV_QUERY
+    )
+    stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
+    stub.add_response(
+        "create_application_version",
+        {"ApplicationVersion": {"ApplicationName": APP, "VersionLabel": label}},
+        {
+            "ApplicationName": APP,
+            "VersionLabel": label,
+            "Description": description,
+            "SourceBundle": {"S3Bucket": BUCKET, "S3Key": f"{APP}/{label}.zip"},
+            "Process": False,
+        },
+    )
+    stub.add_response(
+        "update_environment",
+        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
+        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": label},
+    )
+
+
+def test_deploy_streams_events_until_green(
+    project: Path, eb_stub: Any, client_factory: Any
+) -> None:
+    queue_new_version(eb_stub, "v2", "first deploy")
+    start = event(101, "updateEnvironment is starting.")
+    done = event(160, "Environment update completed successfully.")
+    poll(eb_stub, when(95), [start], env_description("Updating", "Grey", "v-old"))
+    poll(eb_stub, when(101), [start, done], env_description("Ready", "Green", "v2"))
+    result = invoke(
+        client_factory, "deploy", "--label", "v2", "-m", "first deploy", "--poll", "0.01"
+    )
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    out = result.output
+    assert "mount-efs.sh" in out and "Dockerrun.aws.json" in out
+    assert f"s3://{BUCKET}/{APP}/v2.zip" in out
+    assert "deploying v2" in out and "(was v-old)" in out
+    assert out.count("updateEnvironment is starting.") == 1
+    assert "03:06:45 INFO  Environment update completed successfully." in out
+    assert "✓ Contacttracingsite-env is Ready, health Green, running v2" in out
+    assert "http://ctsite.us-east-2.elasticbeanstalk.com" in out
+    key = f"{APP}/v2.zip"
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"]
+    assert body.read()[:2] == b"PK"
+
+
+def test_deploy_ending_red_fails_and_shows_events(
+    project: Path, eb_stub: Any, client_factory: Any
+) -> None:
+    queue_new_version(eb_stub, "v3", "ctsite deploy v3")
+    failure = event(130, "Instance deployment failed. For details, see 'eb-engine.log'.", "ERROR")
+    poll(
+        eb_stub,
+        when(95),
+        [event(101, "updateEnvironment is starting.")],
+        env_description("Updating"),
+    )
+    poll(eb_stub, when(101), [failure], env_description("Ready", "Red", "v3"))
+    result = invoke(client_factory, "deploy", "--label", "v3", "--poll", "0.01")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, CtsiteError)
+    assert "ERROR Instance deployment failed" in result.output
+    message = result.exception.message
+    assert "deployment of v3 to Contacttracingsite-env failed" in message
+    assert "health Red" in message and "Instance deployment failed" in message
+    assert "\n" not in message
+
+
+def test_deploy_times_out(project: Path, eb_stub: Any, client_factory: Any) -> None:
+    queue_new_version(eb_stub, "v4", "ctsite deploy v4")
+    poll(
+        eb_stub,
+        when(95),
+        [event(101, "updateEnvironment is starting.")],
+        env_description("Updating"),
+    )
+    # A timeout of 6 µs expires during the first poll: exactly one round is made.
+    result = invoke(client_factory, "deploy", "--label", "v4", "--timeout", "1e-7", "--poll", "1")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, CtsiteError)
+    assert "timed out after" in result.exception.message
+    assert "status Updating" in result.exception.message
+    assert "updateEnvironment is starting." in result.output
+
+
+def test_rollback_redeploys_existing_version(
+    eb_stub: Any, client_factory: Any, project: Path
+) -> None:
+    eb_stub.add_response(
+        "describe_environments", {"Environments": [env_description(version="v5")]}, ENV_QUERY
+    )
+    eb_stub.add_response(
+        "describe_application_versions",
+        {"ApplicationVersions": [{"ApplicationName": APP, "VersionLabel": "v4"}]},
+        {"ApplicationName": APP, "VersionLabels": ["v4"]},
+    )
+    eb_stub.add_response(
+        "update_environment",
+        env_description("Updating", "Grey", "v5", DateUpdated=when(100)),
+        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v4"},
+    )
+    poll(eb_stub, when(95), [], env_description("Ready", "Green", "v4"))
+    result = invoke(client_factory, "deploy", "--version", "v4", "--poll", "0.01")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "source bundle" not in result.output
+    assert "deploying v4" in result.output and "(was v5)" in result.output
+
+
+def test_rollback_to_unknown_version(eb_stub: Any, client_factory: Any, project: Path) -> None:
+    eb_stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
+    eb_stub.add_response(
+        "describe_application_versions",
+        {"ApplicationVersions": []},
+        {"ApplicationName": APP, "VersionLabels": ["nope"]},
+    )
+    result = invoke(client_factory, "deploy", "--version", "nope")
+    assert result.exit_code == 1
+    assert "application version 'nope' not found" in result.exception.message
+    assert "ctsite versions" in result.exception.hint
+
+
+def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
+    """The dry run needs neither credentials nor a reachable endpoint."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # discard port: any call would fail
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
+    env["COLUMNS"] = "200"
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "deploy", "--dry-run", "--label", "v9", "-m", "hello"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for name in (
+        ".ebextensions/01-options.config (rendered)",
+        ".platform/hooks/predeploy/mount-efs.sh",
+    ):
+        assert name in out
+    assert "755" in out
+    assert "README.md" not in out and "app.py" not in out
+    assert "create application version v9 ('hello')" in out
+    assert "update environment Contacttracingsite-env (Contacttracingsite, us-east-2) to v9" in out
+    assert "wait up to 30 min" in out
+
+
+def test_deploy_without_efs_id_is_one_line(tmp_path: Path) -> None:
+    from ebtest import make_project
+
+    root = make_project(tmp_path / "p", efs_id="")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "deploy", "--dry-run"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: .ebextensions/01-options.config needs EFS_FILE_SYSTEM_ID")
+    assert "CTSITE_EFS_FILE_SYSTEM_ID" in result.stderr
+
+
+def test_status_shows_everything(
+    project: Path, eb_stub: Any, client_factory: Any, monkeypatch
+) -> None:
+    monkeypatch.setenv(
+        "CTSITE_IMAGE_REPOSITORY", "123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site"
+    )
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="ct-site")
+    created = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat()
+    server = client_factory("transfer").create_server(
+        Tags=[
+            {"Key": "ctsite:ephemeral", "Value": "true"},
+            {"Key": "ctsite:created", "Value": created},
+        ]
+    )["ServerId"]
+    client_factory("transfer").create_server(Tags=[{"Key": "team", "Value": "other"}])
+    eb_stub.add_response(
+        "describe_environments", {"Environments": [env_description(version="v2")]}, ENV_QUERY
+    )
+    eb_stub.add_response(
+        "describe_events",
+        {"Events": [event(9, "Environment health has transitioned from Info to Ok.")]},
+        EVENTS_QUERY,
+    )
+    eb_stub.add_response(
+        "describe_application_versions",
+        {
+            "ApplicationVersions": [
+                {"ApplicationName": APP, "VersionLabel": "v2"},
+                {"ApplicationName": APP, "VersionLabel": "v1"},
+            ]
+        },
+        {"ApplicationName": APP},
+    )
+    result = invoke(client_factory, "status")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    out = result.output
+    assert "Ready" in out and "Green" in out and "http://ctsite.us-east-2" in out
+    assert "transitioned from Info to Ok" in out
+    assert " * v2" in out and "   v1" in out
+    assert f"Transfer server still running: {server}" in out
+    assert "$0.60 so far" in out
+
+
+def test_versions_prune(eb_stub: Any, client_factory: Any, project: Path) -> None:
+    eb_stub.add_response(
+        "describe_environments",
+        {"Environments": [env_description(version="v1")]},
+        {"ApplicationName": APP, "IncludeDeleted": False},
+    )
+    versions = [
+        {
+            "ApplicationName": APP,
+            "VersionLabel": f"v{i}",
+            "DateCreated": dt.datetime(2026, 1, i, tzinfo=dt.UTC),
+        }
+        for i in (4, 3, 2, 1)
+    ]
+    eb_stub.add_response(
+        "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
+    )
+    for label in ("v3", "v2"):
+        eb_stub.add_response(
+            "delete_application_version",
+            {},
+            {"ApplicationName": APP, "VersionLabel": label, "DeleteSourceBundle": True},
+        )
+    result = invoke(client_factory, "versions", "--prune", "--keep", "1")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "deleted v3" in result.output and "deleted v2" in result.output
+    assert "deleted v1" not in result.output and "deleted v4" not in result.output
+
+
+class Recorder(webbrowser.BaseBrowser):
+    opened: ClassVar[list[str]] = []
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        self.opened.append(url)
+        return True
+
+
+def test_open(eb_stub: Any, client_factory: Any, project: Path) -> None:
+    webbrowser.register("ctsite-test-recorder", None, Recorder("recorder"), preferred=True)
+    eb_stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
+    result = invoke(client_factory, "open")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert Recorder.opened[-1] == "http://ctsite.us-east-2.elasticbeanstalk.com"
+
+
+def test_missing_environment_is_one_line_via_moto(aws_env: str, project: Path) -> None:
+    """Real subprocess, AWS_ENDPOINT_URL → moto: the environment does not exist there."""
+    boto3.client("elasticbeanstalk", region_name=REGION).create_application(ApplicationName=APP)
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "status"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        "error: Elastic Beanstalk environment 'Contacttracingsite-env' of application "
+        "'Contacttracingsite' not found"
+    )
+    assert lines[1].startswith("hint: check eb_application")
+    assert len(lines) == 2
