@@ -45,7 +45,7 @@ def client(settings: Settings, service: str, region: str | None = None) -> Any:
     """A boto3 client for `service` in `region` (default: the configured aws_region)."""
     import botocore.config
 
-    config = botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"})
+    config = botocore.config.Config(retries={"mode": "standard"})  # AWS_MAX_ATTEMPTS honoured
     with aws_errors(f"create the AWS {service} client"):
         return session(settings).client(
             service, region_name=region or settings.aws_region or None, config=config

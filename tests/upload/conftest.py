@@ -217,10 +217,15 @@ def moto_aws(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
     return MotoAws(_moto_server, efs_id, env)
 
 
-def transfer_servers() -> list[dict]:
+@pytest.fixture
+def transfer_servers(moto_aws: MotoAws):
+    """A function listing the Transfer servers moto holds right now."""
     import boto3
 
-    return boto3.client("transfer", region_name=REGION).list_servers()["Servers"]
+    def servers() -> list[dict]:
+        return boto3.client("transfer", region_name=REGION).list_servers()["Servers"]
+
+    return servers
 
 
 @pytest.fixture

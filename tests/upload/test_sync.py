@@ -112,7 +112,7 @@ def test_remote_file_tampered_is_resent(tmp_path, sshd, endpoint):
     make_tree(local, {"compiled/a.bin": b"x" * 5000})
     run_sync(endpoint, local)
     (sshd.root / "data/compiled/a.bin").write_bytes(b"short")
-    plan, result = run_sync(endpoint, local)
+    _plan, result = run_sync(endpoint, local)
     assert result.files_sent == 1
     assert tree(sshd.root / "data") == tree(local)
 
@@ -130,7 +130,7 @@ def test_killed_connection_is_retried(tmp_path, sshd, endpoint):
             if not sent["killed"] and sent["n"] > 4_000_000:
                 sent["killed"] = sshd.kill_sessions()
 
-    plan, result = run_sync(endpoint, local, jobs=2, on_bytes=on_bytes)
+    _plan, result = run_sync(endpoint, local, jobs=2, on_bytes=on_bytes)
     assert sent["killed"] > 0 and result.retries >= 1
     assert tree(sshd.root / "data") == files
     assert not [p for p in (sshd.root / "data").rglob("*") if sync.TEMP_MARK in p.name]
@@ -150,16 +150,16 @@ def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
                 state["stopped"] = True
                 sshd.stop()
 
-    with pytest.raises(CtsiteError, match="upload of .* failed"):
+    with pytest.raises(CtsiteError, match=r"upload of .* failed"):
         run_sync(endpoint, local, jobs=2, on_bytes=on_bytes, retries=1)
     remote = sshd.root / "data"
     assert tree(remote) != files  # interrupted: incomplete
     sshd.start()
-    plan, result = run_sync(endpoint, local)
+    plan, _result = run_sync(endpoint, local)
     assert plan.stale_temps  # leftovers of the killed run were found and swept
     assert tree(remote) == files
     assert not [p for p in remote.rglob("*") if sync.TEMP_MARK in p.name]
-    plan, result = run_sync(endpoint, local)
+    _plan, result = run_sync(endpoint, local)
     assert result.bytes_sent == 0
 
 
@@ -190,7 +190,7 @@ def test_missing_and_unreadable_local_files(tmp_path):
     else:
         bad.write_bytes(b"secret")
         bad.chmod(0)
-    with pytest.raises(CtsiteError, match="cannot read .*bad.bin"):
+    with pytest.raises(CtsiteError, match=r"cannot read .*bad\.bin"):
         sync.scan_local(tmp_path / "data")
 
 
