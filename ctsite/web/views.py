@@ -245,19 +245,24 @@ def register_views(app: Flask) -> None:
     def figure_page(name: str) -> str:
         store = _store()
         spec = _spec(name)
+        defaults = _control_values(spec, store, _parse(spec, store, {}))
         error = None
         try:
-            params = _parse(spec, store, request.args)
+            values = _control_values(spec, store, _parse(spec, store, request.args))
         except ApiError as exc:
+            # Show what was asked for (the figure request then explains what is wrong).
             error = exc.message
-            params = _parse(spec, store, {})
+            values = dict(defaults)
+            for control in spec.controls:
+                if control.name in request.args:
+                    values[control.name] = request.args[control.name][:200]
         return render_template(
             "figure.html",
             name=name,
             spec=spec,
             store=store,
-            values=_control_values(spec, store, params),
-            defaults=_control_values(spec, store, _parse(spec, store, {})),
+            values=values,
+            defaults=defaults,
             error=error,
         )
 

@@ -127,7 +127,11 @@
         fig.config || {},
         { toImageButtonOptions: { format: "svg", filename: fileName() } },
       );
-      await Plotly.react(gd, fig.data || [], fig.layout || {}, config);
+      const layout = fig.layout || {};
+      // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
+      gd.style.height = layout.height ? `${layout.height}px` : "";
+      await Plotly.react(gd, fig.data || [], layout, config);
+      makeRoomForLegend();
       gd.dataset.fingerprint = doc.fingerprint || "";
       gd.dataset.query = query;
       status.textContent = doc.message || "";
@@ -143,6 +147,15 @@
         gd.dataset.ready = String(id);
       }
     }
+  }
+
+  // A legend placed below the plot area overflows the plot's box: keep it inside the card.
+  function makeRoomForLegend() {
+    gd.style.marginBottom = "";
+    const legend = gd.querySelector(".legend");
+    if (!legend) return;
+    const over = legend.getBoundingClientRect().bottom - gd.getBoundingClientRect().bottom;
+    if (over > 0) gd.style.marginBottom = `${Math.ceil(over) + 8}px`;
   }
 
   function fileName() {
