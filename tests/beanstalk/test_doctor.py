@@ -1,0 +1,181 @@
+"""`ctsite doctor`: one ✓/✗ line per check against a real moto server (EB applications and
+environments, EFS, IAM, Transfer and STS are all implemented there), the Docker engine and the
+compiled store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from ebtest import APP, ENV, REGION
+
+from ctsite.config import load_settings
+from ctsite.deploy.doctor import check_compiled, check_docker, run_checks
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "transfer.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def create_everything() -> str:
+    """The lab's AWS resources in moto; returns the EFS id."""
+    eb = boto3.client("elasticbeanstalk", region_name=REGION)
+    eb.create_application(ApplicationName=APP)
+    eb.create_environment(
+        ApplicationName=APP,
+        EnvironmentName=ENV,
+        SolutionStackName="64bit Amazon Linux 2 running Docker",
+    )
+    iam = boto3.client("iam", region_name=REGION)
+    for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    efs = boto3.client("efs", region_name=REGION)
+    return str(efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"])
+
+
+def doctor(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "ctsite", "doctor"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def lines_by_check(out: str) -> dict[str, str]:
+    found = {}
+    for line in out.splitlines():
+        if line[:1] in {"✓", "✗"}:
+            name = line[2:].split(":", 1)[0]
+            found[name] = line
+    return found
+
+
+def test_doctor_reports_each_check(aws_env: str, project: Path) -> None:
+    efs_id = create_everything()
+    transfer = boto3.client("transfer", region_name=REGION)
+    stray = transfer.create_server(
+        Tags=[
+            {"Key": "ctsite:ephemeral", "Value": "true"},
+            {"Key": "ctsite:created", "Value": "2020-01-01T00:00:00+00:00"},
+        ]
+    )["ServerId"]
+    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID=efs_id)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    checks = lines_by_check(result.stdout)
+    assert checks["AWS credentials"].startswith("✓ AWS credentials: account 123456789012")
+    assert checks["region"] == "✓ region: us-east-2"
+    assert checks["EB application"] == f"✓ EB application: {APP}"
+    assert checks["EB environment"].startswith(f"✓ EB environment: {ENV}: Ready")
+    assert checks["EFS file system"] == f"✓ EFS file system: {efs_id} (available)"
+    assert checks["IAM role transfer_logging_role"].endswith(":role/AWSTransferLoggingAccess")
+    assert checks["IAM role transfer_user_role"].startswith("✓")
+    assert checks["compiled data"].startswith("✓ compiled data:")
+    docker = checks["Docker engine"]
+    assert docker.startswith("✗ Docker engine: not reachable") and "→ start Docker" in docker
+    servers = checks["stray Transfer servers"]
+    assert servers.startswith(f"✗ stray Transfer servers: still running: {stray} (ONLINE")
+    assert "so far" in servers and "aws transfer delete-server" in servers
+    assert "2 of 10 checks failed" in result.stdout
+
+
+def test_doctor_with_nothing_there(aws_env: str, project: Path) -> None:
+    (project / "data" / "compiled" / "manifest.json").write_text('{"tables": []}')
+    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID="")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    checks = lines_by_check(result.stdout)
+    assert checks["AWS credentials"].startswith("✓")
+    assert checks["EB application"].startswith(
+        f"✗ EB application: application '{APP}' not found in us-east-2 → create it"
+    )
+    assert checks["EB environment"].startswith(f"✗ EB environment: environment '{ENV}' not found")
+    assert checks["EFS file system"] == (
+        "✗ EFS file system: efs_file_system_id is not set → set efs_file_system_id in "
+        "ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID"
+    )
+    role = checks["IAM role transfer_logging_role"]
+    assert role.startswith("✗ IAM role transfer_logging_role: could not find the IAM role")
+    assert "NoSuchEntity" in role
+    assert "has no schema_version → run `ctsite compile`" in checks["compiled data"]
+    assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"
+
+
+def test_doctor_unknown_efs_id(aws_env: str, project: Path) -> None:
+    create_everything()
+    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID="fs-00000000000000000")
+    line = lines_by_check(result.stdout)["EFS file system"]
+    assert line.startswith("✗ EFS file system: could not describe the EFS file system")
+    assert "FileSystemNotFound" in line
+
+
+def test_all_checks_pass(aws_env: str, project: Path) -> None:
+    efs_id = create_everything()
+    settings = load_settings(root=project, overrides={"efs_file_system_id": efs_id})
+    checks = run_checks(
+        settings, lambda s: boto3.client(s, region_name=REGION), docker_ping=lambda: True
+    )
+    assert [c.name for c in checks if not c.ok] == []
+    assert len(checks) == 10
+
+
+def test_bad_region(aws_env: str, project: Path) -> None:
+    settings = load_settings(root=project, overrides={"aws_region": "mars-north-1"})
+    checks = run_checks(settings, lambda s: boto3.client(s, region_name=REGION), lambda: True)
+    (region,) = [c for c in checks if c.name == "region"]
+    assert not region.ok and "CTSITE_AWS_REGION" in region.fix
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (None, "not found"),
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "has no schema_version"),
+        ('{"schema_version": 3}', "(schema 3)"),
+    ],
+)
+def test_check_compiled(tmp_path: Path, content: str | None, detail: str) -> None:
+    compiled = tmp_path / "data" / "compiled"
+    compiled.mkdir(parents=True)
+    if content is not None:
+        (compiled / "manifest.json").write_text(content)
+    check = check_compiled(load_settings(root=tmp_path, environ={}))
+    assert detail in check.detail
+    assert check.ok is (content == '{"schema_version": 3}')
+
+
+def test_docker_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    check = check_docker()
+    assert not check.ok and "DOCKER_HOST" in check.fix
+
+
+def test_docker_reachable_when_engine_runs() -> None:
+    """With a real engine (CI starts dockerd) the check passes with the engine version."""
+    import docker
+
+    try:
+        docker.from_env(timeout=5).ping()
+    except Exception as exc:
+        pytest.skip(f"no Docker engine reachable here: {exc}")
+    check = check_docker()
+    assert check.ok and check.detail.startswith("reachable (engine ")
