@@ -1,0 +1,174 @@
+"""Registry login: ECR Public / ECR tokens (botocore Stubber and a loopback AWS endpoint), and
+those credentials reaching a real htpasswd registry through the Docker SDK."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ctsite.config import load_settings
+from ctsite.deploy import image
+from ctsite.deploy import registry as reg
+from ctsite.errors import CtsiteError
+
+
+def token(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def ecr_public_client():
+    return boto3.client(
+        "ecr-public",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        endpoint_url="http://127.0.0.1:9",
+    )
+
+
+@pytest.mark.parametrize(
+    ("repository", "host", "kind"),
+    [
+        ("public.ecr.aws/abc123/ct-site", "public.ecr.aws", "ecr-public"),
+        (
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ct-site",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+            "ecr",
+        ),
+        ("127.0.0.1:5000/team/ct-site", "127.0.0.1:5000", "other"),
+        ("localhost/ct-site", "localhost", "other"),
+        ("ghcr.io/lab/ct-site", "ghcr.io", "other"),
+        ("lab/ct-site", "docker.io", "other"),
+        ("ct-site", "docker.io", "other"),
+    ],
+)
+def test_registry_kinds(repository, host, kind):
+    assert reg.split_repository(repository)[0] == host
+    assert reg.registry_kind(host) == kind
+
+
+def test_token_decoding_and_password_hidden():
+    auth = reg.decode_token(token("AWS", "s3cr:et"), "public.ecr.aws")
+    assert (auth.username, auth.password) == ("AWS", "s3cr:et")
+    assert "s3cr" not in repr(auth)
+    for bad in ("%%%", base64.b64encode(b"no-colon").decode(), token("AWS", "")):
+        with pytest.raises(CtsiteError, match="authorization token"):
+            reg.decode_token(bad, "public.ecr.aws")
+
+
+def test_ecr_public_aws_error_is_one_line():
+    client = ecr_public_client()
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "get_authorization_token", "AccessDeniedException", "not allowed", 400
+        )
+        with pytest.raises(CtsiteError) as info:
+            reg.ecr_public_auth(client)
+    assert "ECR Public login token" in info.value.message
+    assert "AccessDeniedException: not allowed" in info.value.message
+    assert "IAM" in (info.value.hint or "")
+
+
+@pytest.mark.docker
+def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path):
+    """The Stubber's token decodes to AWS:<pw> and those credentials log in and push."""
+    password = registry.users["AWS"]
+    client = ecr_public_client()
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_authorization_token",
+            {
+                "authorizationData": {
+                    "authorizationToken": token("AWS", password),
+                    "expiresAt": dt.datetime(2030, 1, 1),
+                }
+            },
+            {},
+        )
+        auth = reg.ecr_public_auth(client, registry=registry.host)
+    assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
+    engine = image.engine()
+    image.login(engine, auth)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
+    (tmp_path / "f").write_text(str(tmp_path))
+    repository = f"{registry.host}/ctsite-test/ecr-public-path"
+    image_id = image.build(engine, tmp_path, "Dockerfile", "ctsite-test-ecr-public:latest")
+    try:
+        image.tag(engine, image_id, repository, ["latest"])
+        digest = image.push(engine, repository, "latest", auth)
+        assert digest == registry.digest("ctsite-test/ecr-public-path", "latest")
+        wrong = reg.RegistryAuth(registry.host, "AWS", "not-the-password")
+        with pytest.raises(CtsiteError, match=r"login to .* failed") as info:
+            image.login(engine, wrong)
+        assert "refused the credentials" in (info.value.hint or "")
+        with pytest.raises(CtsiteError, match=r"refused the credentials|unauthorized"):
+            fresh = image.engine()
+            image.push(fresh, repository, "latest", wrong)
+    finally:
+        engine.images.remove(image_id, force=True)
+
+
+class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
+    """A loopback stand-in for the AWS endpoint: records the request, answers with a token."""
+
+    seen: list[dict[str, str]] = []  # noqa: RUF012
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(length)
+        self.seen.append(
+            {"target": self.headers.get("X-Amz-Target", ""), "auth": self.headers["Authorization"]}
+        )
+        if "/ecr-public/aws4_request" in self.headers["Authorization"]:
+            body = {"authorizationData": {"authorizationToken": token("AWS", "pub-pw")}}
+        else:
+            body = {
+                "authorizationData": [
+                    {"authorizationToken": token("AWS", "priv-pw"), "proxyEndpoint": "x"}
+                ]
+            }
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def aws_endpoint(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _TokenEndpoint.seen = []
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield _TokenEndpoint.seen
+    server.shutdown()
+
+
+def test_resolve_auth_regions(aws_endpoint, tmp_path: Path):
+    """ECR Public always signs for us-east-1; private ECR for the host's region; others: none."""
+    settings = load_settings(root=tmp_path, environ={"CTSITE_AWS_REGION": "eu-west-1"})
+    auth = reg.resolve_auth(settings, "public.ecr.aws/abc/ct-site")
+    assert auth is not None and (auth.registry, auth.password) == ("public.ecr.aws", "pub-pw")
+    assert "/us-east-1/ecr-public/" in aws_endpoint[-1]["auth"]
+    host = "123456789012.dkr.ecr.ap-south-1.amazonaws.com"
+    auth = reg.resolve_auth(settings, f"{host}/ct-site")
+    assert auth is not None and (auth.registry, auth.password) == (host, "priv-pw")
+    assert "/ap-south-1/ecr/" in aws_endpoint[-1]["auth"]
+    assert reg.resolve_auth(settings, "127.0.0.1:5000/ct-site") is None
+    assert len(aws_endpoint) == 2
