@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ctsite.web.figures import colors, geometry
-from ctsite.web.figures.circos_data import CircosData, filter_circos
+from ctsite.web.figures.circos_data import CHORD_COLUMNS, NODE_COLUMNS, CircosData, filter_circos
 from ctsite.web.figures.common import (
     EMPTY_MESSAGE,
     ROLE_LABEL,
@@ -113,12 +113,12 @@ def circos_table(data: CircosData, genes: set[str]) -> pd.DataFrame:
     """The CSV rows: every node (kind="node") and every chord shown (kind="chord")."""
     nodes = data.nodes.assign(kind="node", highlighted=data.nodes["target"].isin(genes))
     chords = data.chords.assign(kind="chord", highlighted=_highlighted(data.chords, genes))
+    columns = ["kind", *NODE_COLUMNS, "has_chord"]
+    columns += [c for c in CHORD_COLUMNS if c not in columns] + ["highlighted"]
     frames = [f for f in (nodes, chords) if not f.empty]
     if not frames:
-        frames = [nodes, chords]
-    table = pd.concat(frames, ignore_index=True, sort=False)
-    first = ["kind", *[c for c in table.columns if c != "kind"]]
-    return table[first]
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True, sort=False).reindex(columns=columns)
 
 
 # ---------------------------------------------------------------- drawing

@@ -249,7 +249,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, tuple | list):
         return ",".join(str(v) for v in value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return repr(value)  # shortest text that parses back to the same float
     return str(value)
 
 
