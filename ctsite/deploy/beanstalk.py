@@ -196,10 +196,12 @@ class Beanstalk:
         on_event: Callable[[Event], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
     ) -> Outcome:
         """Poll until the environment runs `label`, Ready and Green/Ok; raise on Red or timeout.
 
-        Events after `since` are passed to `on_event` as they arrive (oldest first). A deployment
+        Events after `since` are passed to `on_event` as they arrive (oldest first), each
+        environment description to `on_poll`. A deployment
         fails when the environment is Ready again with Red/Severe health, or Ready on another
         version after error events (EB rolled the deployment back).
         """
@@ -219,6 +221,8 @@ class Beanstalk:
                 if on_event is not None:
                     on_event(event)
             env = self.environment()
+            if on_poll is not None:
+                on_poll(env)
             verdict = judge(env, label, history)
             if verdict == "healthy":
                 return Outcome(env, history)

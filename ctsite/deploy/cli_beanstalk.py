@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -186,9 +187,25 @@ def register(app: typer.Typer) -> None:
             f"waiting up to {minutes:g} min",
         )
         since = updated.get("DateUpdated") or dt.datetime.now(dt.UTC)
-        outcome = eb.wait_until_healthy(
-            label, since - dt.timedelta(seconds=5), minutes * 60, poll, on_event=_print_event
-        )
+        started = time.monotonic()
+        with console.status(f"waiting for {s.eb_environment}") as spinner:
+
+            def show(current: dict[str, Any]) -> None:
+                elapsed = int(time.monotonic() - started)
+                spinner.update(
+                    f"{s.eb_environment}: {current.get('Status')}, health "
+                    f"{current.get('Health')}, version {current.get('VersionLabel')} "
+                    f"({elapsed // 60}m{elapsed % 60:02d}s)"
+                )
+
+            outcome = eb.wait_until_healthy(
+                label,
+                since - dt.timedelta(seconds=5),
+                minutes * 60,
+                poll,
+                on_event=_print_event,
+                on_poll=show,
+            )
         final = outcome.environment
         say(
             f"[bold green]✓[/] {s.eb_environment} is {final.get('Status')}, health "
@@ -239,7 +256,11 @@ def register(app: typer.Typer) -> None:
                 say(f"   {tag}  {pushed}")
         except CtsiteError as exc:
             warn(f"images: {exc.message}")
-        servers = stray_transfer_servers(client("transfer"), s.transfer_hourly_cost)
+        try:
+            servers = stray_transfer_servers(client("transfer"), s.transfer_hourly_cost)
+        except CtsiteError as exc:
+            warn(f"Transfer servers: {exc.message}")
+            return
         if servers:
             for server in servers:
                 say(

@@ -322,3 +322,29 @@ def test_missing_environment_is_one_line_via_moto(aws_env: str, project: Path) -
     )
     assert lines[1].startswith("hint: check eb_application")
     assert len(lines) == 2
+
+
+def test_unreachable_endpoint_is_one_line(project: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "versions"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(
+        "error: could not list the environments of 'Contacttracingsite': "
+        "cannot reach the AWS endpoint"
+    )
+    assert lines[1].startswith("hint: check the network") and len(lines) == 2
