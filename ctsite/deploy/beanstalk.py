@@ -301,24 +301,26 @@ def judge(env: dict[str, Any], label: str, history: list[Event]) -> str:
     return "waiting"
 
 
-def list_images(settings: Any, client: Callable[[str], Any]) -> list[tuple[str, Any]]:
+def list_images(settings: Any, client: Callable[..., Any]) -> list[tuple[str, Any]]:
     """(tag, pushed at) of the images in `image_repository`, newest first (for rollback).
 
     `public.ecr.aws/<alias>/<name>` is read with ECR Public (us-east-1), a private
-    `<account>.dkr.ecr.<region>.amazonaws.com/<name>` with ECR; other registries are not listed.
+    `<account>.dkr.ecr.<region>.amazonaws.com/<name>` with ECR in that region; other registries
+    are not listed. `client(service, region)` builds the boto3 client.
     """
     repository = str(settings.image_repository)
     host, _, path = repository.partition("/")
     if host == "public.ecr.aws":
         name = path.split("/", 1)[-1]
-        api, params = "ecr-public", {"repositoryName": name}
+        # The ECR Public API lives in us-east-1 only.
+        api, region, params = "ecr-public", "us-east-1", {"repositoryName": name}
     elif ".dkr.ecr." in host:
-        api, params = "ecr", {"repositoryName": path}
+        api, region, params = "ecr", host.split(".")[3], {"repositoryName": path}
     else:
         raise CtsiteError(f"cannot list images of {repository} (not an ECR repository)")
     found: list[tuple[str, Any]] = []
     with aws_errors(f"list the images of {repository}"):
-        ecr = client(api)
+        ecr = client(api, region)
         for page in ecr.get_paginator("describe_images").paginate(**params):
             for image in page.get("imageDetails", []):
                 for tag in image.get("imageTags", []) or []:

@@ -21,7 +21,7 @@ from ctsite.config import Settings
 from ctsite.console import console, warn
 from ctsite.errors import CtsiteError
 
-ClientFactory = Callable[[str], Any]
+ClientFactory = Callable[..., Any]  # (service, region=None) -> boto3 client
 _LABEL = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
 _SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "INFO": "cyan"}
 
@@ -37,19 +37,19 @@ def say(text: str) -> None:
 
 
 def _client_factory(ctx: typer.Context, s: Settings) -> ClientFactory:
-    """boto3 clients for `s`, one per service; tests may inject a factory via ctx.obj."""
+    """boto3 clients for `s`, one per (service, region); tests may inject one via ctx.obj."""
     root = ctx.find_root()
     injected = root.obj.get("aws_client") if isinstance(root.obj, dict) else None
     if injected is not None:
         return injected  # type: ignore[no-any-return]
     from ctsite.deploy import aws
 
-    cache: dict[str, Any] = {}
+    cache: dict[tuple[str, str | None], Any] = {}
 
-    def make(service: str) -> Any:
-        if service not in cache:
-            cache[service] = aws.client(s, service)
-        return cache[service]
+    def make(service: str, region: str | None = None) -> Any:
+        if (service, region) not in cache:
+            cache[service, region] = aws.client(s, service, region)
+        return cache[service, region]
 
     return make
 

@@ -79,11 +79,12 @@ def client_factory(aws_env: str, eb_stub: Any) -> Any:
     """service → client: the stubbed EB client, real moto-backed clients for everything else."""
     import boto3
 
-    cache: dict[str, Any] = {"elasticbeanstalk": eb_stub.client}
+    cache: dict[tuple[str, str], Any] = {("elasticbeanstalk", REGION): eb_stub.client}
 
-    def make(service: str) -> Any:
-        if service not in cache:
-            cache[service] = boto3.client(service, region_name=REGION)
-        return cache[service]
+    def make(service: str, region: str | None = None) -> Any:
+        key = (service, region or REGION)
+        if key not in cache:
+            cache[key] = boto3.client(service, region_name=key[1])
+        return cache[key]
 
     return make

@@ -320,7 +320,10 @@ def test_list_images_from_private_ecr(aws_env: str) -> None:
     settings = SimpleNamespace(
         image_repository="123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site"
     )
-    tags = [tag for tag, _ in list_images(settings, lambda s: boto3.client(s, region_name=REGION))]
+    tags = [
+        tag
+        for tag, _ in list_images(settings, lambda s, region: boto3.client(s, region_name=region))
+    ]
     assert sorted(tags) == ["1.0.0", "1.1.0"]
     with pytest.raises(CtsiteError, match="not an ECR repository"):
-        list_images(SimpleNamespace(image_repository="ghcr.io/lab/ct-site"), lambda s: None)
+        list_images(SimpleNamespace(image_repository="ghcr.io/lab/ct-site"), lambda s, region: None)
