@@ -1,6 +1,7 @@
 """Naive, row-by-row re-implementations of the SPEC-site.md filters, to check the vectorized code.
 
 Written straight from the spec's wording (loops and sets, no shared code with ctsite.web.figures).
+Expression fractions are compared rounded to 6 decimals: the store keeps them as float32.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def pairwise_reference(store, params):
             continue
         if (
             p["numSigI1"] >= params["min_numsigi1"]
-            and p["expression_ligand"] >= params["min_expression"]
-            and p["expression_receptor"] >= params["min_expression"]
+            and round(p["expression_ligand"], 6) >= params["min_expression"]
+            and round(p["expression_receptor"], 6) >= params["min_expression"]
             and p["MAST_fdr_ligand"] < params["fdr_l"]
             and p["MAST_fdr_receptor"] < params["fdr_l"]
             and abs(p["MAST_log2FC_ligand"]) > params["min_log2fc"]

@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 EMPTY_MESSAGE = "No interactions — try loosening the filters"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
@@ -19,6 +21,16 @@ def num(value: Any, digits: int = 4) -> float | None:
     if not math.isfinite(v):
         return None
     return round(v, digits)
+
+
+def fraction(values: Any) -> Any:
+    """Expression fractions as compared by the filters: rounded to 6 decimals.
+
+    The store keeps fractions of cells as float32, so 30 % reads back as 0.30000001; rounding
+    (far below the 1/n resolution of any real cell count) lets "≥ 0.3" and "> 0.3" mean what
+    they say.
+    """
+    return np.round(values, 6)
 
 
 def nums(values: Iterable[Any], digits: int = 4) -> list[float | None]:

@@ -19,6 +19,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from ctsite.web.figures.common import fraction
+
 FRONTIER_CAP = 45
 
 
@@ -85,6 +87,10 @@ def downstream(source: EffectsSource, condition: str, node: Node, th: Thresholds
     if not source.has_row(condition, node.cell_type, node.gene):
         return pd.DataFrame()
     fx = source.ligand_effects(condition, node.cell_type, node.gene)
+    fx = fx.assign(
+        gene_expression=fraction(fx["gene_expression"].to_numpy(float)),
+        gene_max_ligand_expression=fraction(fx["gene_max_ligand_expression"].to_numpy(float)),
+    )
     common = (
         (fx["i1.fdr"] < th.fdr_i)
         & (fx["log2FC"].abs() >= th.min_log2fc)
@@ -131,7 +137,7 @@ def propagate(
                     receptor_rows = _receptor_rows(source, condition, fdr_for_table, th)
                 for receptor in source.receptors_of(node.gene):
                     for ct, lfc, fdr in receptor_rows.get(receptor, []):
-                        expr = source.expression(ct, receptor)
+                        expr = float(fraction(source.expression(ct, receptor)))
                         if not expr > th.min_expression:
                             continue
                         reach(

@@ -21,6 +21,7 @@ from ctsite.web.figures.common import (
     empty_figure,
     esc,
     fmt,
+    fraction,
     hidden_axis,
     legend_marker,
     num,
@@ -109,6 +110,10 @@ def select_edges(
     # a row can match two directions when cell types repeat: keep its first placement
     selected = selected.drop_duplicates(
         ["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"], keep="first"
+    )
+    selected = selected.assign(
+        expression_ligand=fraction(selected["expression_ligand"].to_numpy(float)),
+        expression_receptor=fraction(selected["expression_receptor"].to_numpy(float)),
     )
     keep = (
         (selected["numSigI1"] >= min_numsigi1)
