@@ -26,6 +26,10 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
+def _dollars(x: float) -> str:
+    return f"${x:.2f}" if x >= 0.01 else "<$0.01"
+
+
 def _delete_scope(s: Settings, delete: bool | None) -> list[str]:
     """Relative prefixes under which remote files missing locally are deleted."""
     if delete is False:
@@ -44,7 +48,8 @@ def _show_plan(plan: Any, scope: list[str]) -> None:
     console.print(
         f"plan: [bold]{len(plan.uploads)}[/] file(s) to send ({_mb(plan.upload_bytes)}), "
         f"[bold]{len(plan.deletions)}[/] remote file(s) to delete (deleting {where}), "
-        f"{plan.unchanged} unchanged"
+        f"{plan.unchanged} unchanged",
+        soft_wrap=True,
     )
     for rel in plan.deletions[:10]:
         console.print(f"  [red]delete[/] {rel}")
@@ -89,8 +94,9 @@ def _dry_run(s: Settings, scope: list[str]) -> None:
     seconds = ASSUMED_STARTUP_S + plan.upload_bytes / ASSUMED_BYTES_PER_S
     cost = transfer.estimate_cost(s, seconds, plan.upload_bytes)
     console.print(
-        f"estimated cost: ${cost:.2f} (about {seconds / 60:.0f} min of server time); "
-        "planned from the manifest of the last successful upload, nothing was contacted"
+        f"estimated cost: {_dollars(cost)} (about {seconds / 60:.0f} min of server time); "
+        "planned from the manifest of the last successful upload, nothing was contacted",
+        soft_wrap=True,
     )
 
 
@@ -125,6 +131,7 @@ def _upload(s: Settings, scope: list[str]) -> None:
                     TransferSpeedColumn(),
                     TimeRemainingColumn(),
                     console=err_console,
+                    disable=plan.upload_bytes == 0,
                 )
                 with progress:
                     task = progress.add_task("upload", total=plan.upload_bytes)
@@ -143,7 +150,8 @@ def _upload(s: Settings, scope: list[str]) -> None:
                 console.print(
                     f"sent {result.files_sent} file(s), {_mb(result.bytes_sent)} "
                     f"in {result.seconds:.1f} s ({rate:.1f} MB/s), deleted {result.deleted}, "
-                    f"retries {result.retries}; verified {len(local)} file(s)"
+                    f"retries {result.retries}; verified {len(local)} file(s)",
+                    soft_wrap=True,
                 )
             finally:
                 server_seconds = srv.elapsed
@@ -151,8 +159,9 @@ def _upload(s: Settings, scope: list[str]) -> None:
         if server_seconds:
             cost = transfer.estimate_cost(s, server_seconds, sent)
             console.print(
-                f"server time {server_seconds / 60:.1f} min, estimated cost ${cost:.2f} "
-                "(server deleted)"
+                f"server time {server_seconds / 60:.1f} min, estimated cost {_dollars(cost)} "
+                "(server deleted)",
+                soft_wrap=True,
             )
 
 

@@ -248,4 +248,6 @@ def transfer_to_sshd(
     monkeypatch.setenv("CTSITE_SFTP_PORT", str(sshd.port))
     monkeypatch.setenv("CTSITE_SFTP_HOST_KEY_FINGERPRINT", sshd.fingerprint)
     monkeypatch.setenv("CTSITE_REMOTE_DATA_DIR", "data")
+    # The Transfer user maps to uid 0 on EFS; on the test sshd the login must be a system user.
+    monkeypatch.setenv("CTSITE_TRANSFER_USER", "root")
     return moto_aws, sshd

@@ -1,0 +1,198 @@
+"""`ctsite upload-data` end to end: a subprocess against moto's AWS server and a real sshd."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+from ctsite.deploy import sync, transfer
+
+pytestmark = pytest.mark.sshd
+REGION = "us-east-2"
+
+
+def ctsite(
+    project: Path, *args: str, timeout: float = 120, **extra: str
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", **extra}
+    return subprocess.run(
+        [sys.executable, "-m", "ctsite", "upload-data", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def make_project(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    project = tmp_path / "project"
+    for rel, data in files.items():
+        path = project / "data" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (project / "data").mkdir(parents=True, exist_ok=True)
+    return project
+
+
+def remote_tree(sshd) -> dict[str, bytes]:
+    root = sshd.root / "data"
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != sync.MANIFEST
+    }
+
+
+def test_upload_sync_and_teardown(tmp_path, transfer_to_sshd, transfer_servers):
+    _aws, sshd = transfer_to_sshd
+    files = {f"compiled/c{i}.parquet": os.urandom(20_000 + i) for i in range(8)}
+    files["raw/input.h5ad"] = b"raw"
+    project = make_project(tmp_path, files)
+    (sshd.root / "data/compiled").mkdir(parents=True)
+    (sshd.root / "data/compiled/stale.json").write_text("old")
+    (sshd.root / "data/mine.txt").write_text("not under compiled/: kept")
+
+    run = ctsite(project)
+    assert run.returncode == 0, run.stderr
+    assert "9 file(s) to send" in run.stdout
+    assert "1 remote file(s) to delete" in run.stdout and "stale.json" in run.stdout
+    assert "estimated cost <$0.01" in run.stdout and "server deleted" in run.stdout
+    assert remote_tree(sshd) == files | {"mine.txt": b"not under compiled/: kept"}
+    assert transfer_servers() == []
+
+    (project / "data/compiled/c2.parquet").write_bytes(b"new content")
+    run = ctsite(project)
+    assert run.returncode == 0, run.stderr
+    assert "1 file(s) to send (0.0 MB), 0 remote file(s) to delete" in run.stdout
+    assert "sent 1 file(s)" in run.stdout
+    assert transfer_servers() == []
+
+    run = ctsite(project, "--delete")
+    assert run.returncode == 0, run.stderr
+    assert "0 file(s) to send" in run.stdout and "1 remote file(s) to delete" in run.stdout
+    assert remote_tree(sshd) == {
+        **files,
+        "compiled/c2.parquet": b"new content",
+    }
+    assert "-----BEGIN" not in run.stdout + run.stderr
+
+
+def test_dry_run_touches_nothing(tmp_path, moto_aws, transfer_servers):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x" * 1000})
+    run = ctsite(project, "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "1 file(s) to send (0.0 MB)" in run.stdout
+    assert "estimated cost: $" in run.stdout
+    assert transfer_servers() == []
+
+
+def test_missing_data_dir(tmp_path, moto_aws, transfer_servers):
+    project = tmp_path / "empty"
+    project.mkdir()
+    run = ctsite(project)
+    assert run.returncode != 0
+    assert "data directory not found" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert transfer_servers() == []
+
+
+def test_wrong_efs_id(tmp_path, moto_aws, transfer_servers):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project, CTSITE_EFS_FILE_SYSTEM_ID="fs-12345678")
+    assert run.returncode != 0
+    assert "FileSystemNotFound" in run.stderr and "fs-12345678" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert transfer_servers() == []
+
+
+def test_host_key_mismatch_refused_and_server_deleted(tmp_path, transfer_to_sshd, transfer_servers):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    wrong = "SHA256:" + "A" * 43
+    run = ctsite(project, CTSITE_SFTP_HOST_KEY_FINGERPRINT=wrong)
+    assert run.returncode != 0
+    assert "host key mismatch" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "server deleted" in run.stdout
+    assert transfer_servers() == []
+
+
+def test_cleanup_sweeps_orphans(tmp_path, moto_aws, transfer_servers):
+    tc = boto3.client("transfer", region_name=REGION)
+    old = (datetime.now(UTC) - timedelta(hours=9)).replace(microsecond=0).isoformat()
+    tc.create_server(
+        Tags=[
+            {"Key": transfer.TAG_EPHEMERAL, "Value": "true"},
+            {"Key": transfer.TAG_CREATED, "Value": old},
+        ]
+    )
+    keep = tc.create_server()["ServerId"]
+    project = make_project(tmp_path, {})
+    run = ctsite(project, "--cleanup")
+    assert run.returncode == 0, run.stderr
+    assert "LEFT BEHIND" in run.stderr and "deleted s-" in run.stdout
+    assert [s["ServerId"] for s in transfer_servers()] == [keep]
+
+
+def test_orphan_flagged_but_kept_without_cleanup(tmp_path, transfer_to_sshd, transfer_servers):
+    tc = boto3.client("transfer", region_name=REGION)
+    old = (datetime.now(UTC) - timedelta(hours=9)).replace(microsecond=0).isoformat()
+    orphan = tc.create_server(
+        Tags=[
+            {"Key": transfer.TAG_EPHEMERAL, "Value": "true"},
+            {"Key": transfer.TAG_CREATED, "Value": old},
+        ]
+    )["ServerId"]
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project)
+    assert run.returncode == 0, run.stderr
+    assert "LEFT BEHIND" in run.stderr and "--cleanup" in run.stderr
+    assert [s["ServerId"] for s in transfer_servers()] == [orphan]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_servers, signum):
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path, {})
+    block = os.urandom(1 << 20)
+    for i in range(40):
+        (project / "data/compiled").mkdir(parents=True, exist_ok=True)
+        (project / "data/compiled" / f"f{i:02d}.bin").write_bytes(block * 8)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctsite", "upload-data", "--jobs", "1"],
+        cwd=project,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            remote = sshd.root / "data"
+            if remote.is_dir() and any(sync.TEMP_MARK in p.name for p in remote.rglob("*")):
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        else:
+            pytest.fail("the upload never started")
+        assert len(transfer_servers()) == 1
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert "server deleted" in out
+    assert transfer_servers() == []
