@@ -281,6 +281,16 @@ class Beanstalk:
             )
 
 
+def check_ready(env: dict[str, Any]) -> None:
+    """Refuse to start a deployment while the environment is busy (EB would reject it)."""
+    if env.get("Status") != "Ready":
+        raise CtsiteError(
+            f"environment {env.get('EnvironmentName')} is {env.get('Status')}, not Ready; "
+            "another operation is in progress",
+            hint="wait for it to finish (`ctsite status`), then deploy again",
+        )
+
+
 def judge(env: dict[str, Any], label: str, history: list[Event]) -> str:
     """`healthy`, `waiting`, or the reason the deployment failed."""
     status = env.get("Status")

@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Deploy to Elastic Beanstalk (bundle → S3 → version → update), then wait for health."""
         from ctsite import __version__
-        from ctsite.deploy.beanstalk import git_commit, version_label
+        from ctsite.deploy.beanstalk import check_ready, git_commit, version_label
         from ctsite.deploy.bundle import build_bundle
 
         s = settings_for(aws_region=region, eb_environment=env)
@@ -172,6 +172,7 @@ def register(app: typer.Typer) -> None:
                 return
             eb = _beanstalk(ctx, s)
             before = eb.environment()
+            check_ready(before)
             if bundle is None:
                 if not eb.version_exists(label):
                     raise CtsiteError(

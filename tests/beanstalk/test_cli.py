@@ -167,6 +167,14 @@ def test_rollback_to_unknown_version(eb_stub: Any, client_factory: Any, project:
     assert "ctsite versions" in result.exception.hint
 
 
+def test_deploy_refuses_busy_environment(eb_stub: Any, client_factory: Any, project: Path) -> None:
+    busy = env_description("Updating", "Grey", "v1")
+    eb_stub.add_response("describe_environments", {"Environments": [busy]}, ENV_QUERY)
+    result = invoke(client_factory, "deploy", "--label", "v2")
+    assert result.exit_code == 1
+    assert "is Updating, not Ready" in result.exception.message
+
+
 def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
     """The dry run needs neither credentials nor a reachable endpoint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
