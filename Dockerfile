@@ -74,6 +74,6 @@ WORKDIR /app
 USER ctsite
 VOLUME ["/app/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 CMD ["/bin/sh", "-c", "exec gunicorn --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --access-logfile - --error-logfile - 'ctsite.web.app:create_app()'"]

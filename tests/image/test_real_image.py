@@ -1,0 +1,229 @@
+"""The real project image: built from the repository's Dockerfile on a debootstrapped base (no
+image can be pulled here), run on the demo compiled store, checked through the published port;
+and `ctsite docker-run` on the same image. Prints the image size."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ctsite import __version__
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+PROJECT = Path(__file__).resolve().parents[2]
+IMAGE_NAME = "ctsite-test-real"
+SIZE_LIMIT = 400_000_000  # the issue's target: < 400 MB uncompressed
+NOT_IN_RUNTIME = ("anndata", "h5py", "scipy", "boto3", "botocore", "paramiko", "docker", "pip")
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env.update(COLUMNS="200", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def real_image(docker_engine, base_image) -> str:
+    """`ctsite build-push --no-push` of the repository with BASE_IMAGE = the local base."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ctsite",
+            "build-push",
+            "--no-push",
+            "--quiet",
+            "--context",
+            str(PROJECT),
+            "--build-arg",
+            f"BASE_IMAGE={base_image}",
+            "--network",
+            "host",
+        ],
+        cwd=PROJECT,
+        env=cli_env(
+            CTSITE_IMAGE_NAME=IMAGE_NAME,
+            CTSITE_IMAGE_REPOSITORY=f"127.0.0.1:9/{IMAGE_NAME}",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return f"{IMAGE_NAME}:latest"
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """The demo dataset compiled by ctsite: DIR/compiled is the store, DIR the data volume."""
+    data = tmp_path_factory.mktemp("demo-data")
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "demo", str(data)],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0 and "No such command" in result.stderr:
+        pytest.skip("`ctsite demo` is not available yet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (data / "compiled" / "manifest.json").is_file()
+    for path in data.rglob("*"):  # the container runs as uid 10001
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    data.chmod(0o755)
+    return data
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 90) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = requests.get(url, timeout=5)
+            if response.status_code == 200:
+                return response
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer 200 within {timeout} s")
+        time.sleep(0.5)
+
+
+def test_real_image_serves_the_demo_store(docker_engine, real_image, demo_data):
+    image = docker_engine.images.get(real_image)
+    size = int(image.attrs["Size"])
+    print(f"\nreal image {real_image}: {size / 1e6:.1f} MB uncompressed")
+    assert size < SIZE_LIMIT, f"image is {size / 1e6:.0f} MB, target < {SIZE_LIMIT / 1e6:.0f} MB"
+    config = image.attrs["Config"]
+    assert config["User"] == "ctsite"
+    assert "8000/tcp" in config["ExposedPorts"]
+    assert "/app/data" in config["Volumes"]
+    assert "/healthz" in " ".join(config["Healthcheck"]["Test"])
+    assert image.labels.get("io.ctsite.managed") == "true"
+    assert f"{IMAGE_NAME}:latest" in image.tags
+    assert any(tag.endswith(f":{__version__}") for tag in image.tags)
+
+    absent = docker_engine.containers.run(
+        real_image,
+        [
+            "python3",
+            "-c",
+            "import importlib.util as u, json; "
+            f"print(json.dumps([m for m in {list(NOT_IN_RUNTIME)!r} if u.find_spec(m)]))",
+        ],
+        remove=True,
+    )
+    assert json.loads(absent) == [], f"runtime image holds {absent!r}"
+
+    port = free_port()
+    container = docker_engine.containers.run(
+        real_image,
+        detach=True,
+        ports={"8000/tcp": ("127.0.0.1", port)},
+        volumes={str(demo_data): {"bind": "/app/data", "mode": "ro"}},
+        environment={"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = wait_http(f"{base}/healthz").json()
+        assert health["status"] == "ok"
+        home = requests.get(f"{base}/", timeout=30)
+        assert home.status_code == 200 and "<html" in home.text.lower()
+        figure = requests.get(f"{base}/api/figure/circos", timeout=60)
+        assert figure.status_code == 200, figure.text[:500]
+        plotly = figure.json().get("figure", {})
+        assert plotly.get("data") and "layout" in plotly, figure.text[:300]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
+                break
+            time.sleep(1)
+        assert container.attrs["State"]["Health"]["Status"] == "healthy"
+        logs = container.logs().decode()
+        assert "Booting worker" in logs or "Listening at" in logs, logs[-2000:]
+    finally:
+        container.remove(force=True)
+
+
+def test_docker_run_command(docker_engine, real_image, demo_data):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ctsite",
+            "docker-run",
+            "--image",
+            real_image,
+            "--data",
+            str(demo_data),
+            "--port",
+            str(port),
+        ],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "site running at" not in line:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "no URL printed"
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready:
+                line = proc.stdout.readline()
+        url = line.split("site running at", 1)[1].split()[0]
+        assert url == f"http://127.0.0.1:{port}/"
+        assert requests.get(f"{url}api/figure/circos", timeout=60).status_code == 200
+        running = docker_engine.containers.list(filters={"ancestor": real_image})
+        assert len(running) == 1
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "stopped" in err
+        assert docker_engine.containers.list(all=True, filters={"ancestor": real_image}) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for container in docker_engine.containers.list(all=True, filters={"ancestor": real_image}):
+            container.remove(force=True)
+
+
+def test_docker_run_errors(docker_engine, tmp_path):
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ctsite", "docker-run", *args],
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    result = run("--image", "ctsite-test-no-such-image:latest", "--data", str(tmp_path))
+    assert result.returncode == 1
+    assert "not found in the local Docker engine" in result.stderr
+    assert "build-push --no-push" in result.stderr
+    result = run("--data", str(tmp_path / "missing"))
+    assert result.returncode == 1 and "data folder" in result.stderr
+    assert "Traceback" not in result.stderr
