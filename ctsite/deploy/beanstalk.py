@@ -25,6 +25,7 @@ from ctsite.errors import CtsiteError
 Event = dict[str, Any]
 ERROR_SEVERITIES = {"ERROR", "FATAL"}
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+_LABEL_VALID = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
 
 
 def git_commit(root: Path) -> str:
@@ -56,6 +57,16 @@ def version_label(version: str, commit: str, now: dt.datetime) -> str:
     stamp = now.astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
     label = f"v{version}-{commit}-{stamp}"
     return _LABEL_UNSAFE.sub("-", label)[:100]
+
+
+def check_label(label: str) -> str:
+    """A valid application version label, or a clear error."""
+    if not _LABEL_VALID.match(label):
+        raise CtsiteError(
+            f"invalid version label {label!r}",
+            hint="use 1-100 letters, digits and . _ + - characters",
+        )
+    return label
 
 
 @dataclasses.dataclass

@@ -8,7 +8,6 @@ Each command resolves the configuration, builds boto3 clients (or takes a client
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from ctsite.console import console, warn
 from ctsite.errors import CtsiteError
 
 ClientFactory = Callable[..., Any]  # (service, region=None) -> boto3 client
-_LABEL = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
 _SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "INFO": "cyan"}
 
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
@@ -92,6 +90,41 @@ def _print_bundle(bundle: Any) -> None:
         warn(message)
 
 
+def _where(s: Settings) -> str:
+    return f"{s.eb_environment} ({s.eb_application}, {s.aws_region})"
+
+
+def _print_plan(s: Settings, label: str, message: str, new: bool, minutes: float) -> None:
+    say("[bold]plan[/] (dry run, no AWS call made):")
+    if new:
+        say(f"  1. upload the bundle to the EB storage bucket as {s.eb_application}/{label}.zip")
+        say(f"  2. create application version {label}" + (f" ({message!r})" if message else ""))
+    else:
+        say(f"  1-2. reuse the existing application version {label}")
+    say(f"  3. update environment {_where(s)} to {label}")
+    say(f"  4. wait up to {minutes:g} min for Ready + Green/Ok")
+
+
+def _wait(
+    eb: Any, s: Settings, label: str, since: dt.datetime, minutes: float, poll: float
+) -> dict[str, Any]:
+    """Stream events and show a spinner with status/health until the deployment settles."""
+    started = time.monotonic()
+    with console.status(f"waiting for {s.eb_environment}") as spinner:
+
+        def show(current: dict[str, Any]) -> None:
+            elapsed = int(time.monotonic() - started)
+            spinner.update(
+                f"{s.eb_environment}: {current.get('Status')}, health {current.get('Health')}, "
+                f"version {current.get('VersionLabel')} ({elapsed // 60}m{elapsed % 60:02d}s)"
+            )
+
+        outcome = eb.wait_until_healthy(
+            label, since, minutes * 60, poll, on_event=_print_event, on_poll=show
+        )
+    return dict(outcome.environment)
+
+
 def register(app: typer.Typer) -> None:
     """Add the Elastic Beanstalk commands to the main app."""
 
@@ -126,49 +159,28 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Deploy to Elastic Beanstalk (bundle → S3 → version → update), then wait for health."""
         from ctsite import __version__
-        from ctsite.deploy.beanstalk import check_ready, git_commit, version_label
+        from ctsite.deploy.beanstalk import check_label, check_ready, git_commit, version_label
         from ctsite.deploy.bundle import build_bundle
 
         s = settings_for(aws_region=region, eb_environment=env)
         minutes = timeout if timeout is not None else float(s.eb_timeout_minutes)
         if minutes <= 0 or poll <= 0:
             raise CtsiteError("--timeout and --poll must be positive", hint="e.g. --timeout 30")
-        where = f"{s.eb_environment} ({s.eb_application}, {s.aws_region})"
+        if version is not None and label is not None:
+            raise CtsiteError("--label and --version exclude each other", hint="pick one")
         with tempfile.TemporaryDirectory(prefix="ctsite-bundle-") as tmp:
             bundle = None
             if version is None:
                 source = (project or s.root).resolve()
-                if label is None:
-                    now = dt.datetime.now(dt.UTC)
-                    label = version_label(__version__, git_commit(source), now)
-                elif not _LABEL.match(label):
-                    raise CtsiteError(
-                        f"invalid version label {label!r}",
-                        hint="use 1-100 letters, digits and . _ + - characters",
-                    )
-                bundle = build_bundle(
-                    source, Path(tmp) / f"{label}.zip", s.efs_file_system_id, s.efs_mount_dir
-                )
+                now = dt.datetime.now(dt.UTC)
+                label = check_label(label or version_label(__version__, git_commit(source), now))
+                zip_path = Path(tmp) / f"{label}.zip"
+                bundle = build_bundle(source, zip_path, s.efs_file_system_id, s.efs_mount_dir)
                 _print_bundle(bundle)
             else:
-                if label is not None:
-                    raise CtsiteError("--label and --version exclude each other", hint="pick one")
                 label = version
             if dry_run:
-                say("[bold]plan[/] (dry run, no AWS call made):")
-                if bundle is not None:
-                    say(
-                        f"  1. upload the bundle to the EB storage bucket as "
-                        f"{s.eb_application}/{label}.zip",
-                    )
-                    say(
-                        f"  2. create application version {label}"
-                        + (f" ({message!r})" if message else ""),
-                    )
-                else:
-                    say(f"  1-2. reuse the existing application version {label}")
-                say(f"  3. update environment {where} to {label}")
-                say(f"  4. wait up to {minutes:g} min for Ready + Green/Ok")
+                _print_plan(s, label, message, bundle is not None, minutes)
                 return
             eb = _beanstalk(ctx, s)
             before = eb.environment()
@@ -184,33 +196,14 @@ def register(app: typer.Typer) -> None:
                 say(f"uploaded {url} and created application version {label}")
         updated = eb.update(label)
         say(
-            f"[bold]deploying {label}[/] to {where} (was {before.get('VersionLabel')}); "
-            f"waiting up to {minutes:g} min",
+            f"[bold]deploying {label}[/] to {_where(s)} (was {before.get('VersionLabel')}); "
+            f"waiting up to {minutes:g} min"
         )
         since = updated.get("DateUpdated") or dt.datetime.now(dt.UTC)
-        started = time.monotonic()
-        with console.status(f"waiting for {s.eb_environment}") as spinner:
-
-            def show(current: dict[str, Any]) -> None:
-                elapsed = int(time.monotonic() - started)
-                spinner.update(
-                    f"{s.eb_environment}: {current.get('Status')}, health "
-                    f"{current.get('Health')}, version {current.get('VersionLabel')} "
-                    f"({elapsed // 60}m{elapsed % 60:02d}s)"
-                )
-
-            outcome = eb.wait_until_healthy(
-                label,
-                since - dt.timedelta(seconds=5),
-                minutes * 60,
-                poll,
-                on_event=_print_event,
-                on_poll=show,
-            )
-        final = outcome.environment
+        final = _wait(eb, s, label, since - dt.timedelta(seconds=5), minutes, poll)
         say(
             f"[bold green]✓[/] {s.eb_environment} is {final.get('Status')}, health "
-            f"{final.get('Health')}, running {final.get('VersionLabel')}: {_url(final)}",
+            f"{final.get('Health')}, running {final.get('VersionLabel')}: {_url(final)}"
         )
 
     @app.command("status")

@@ -175,6 +175,17 @@ def test_deploy_refuses_busy_environment(eb_stub: Any, client_factory: Any, proj
     assert "is Updating, not Ready" in result.exception.message
 
 
+def test_bad_options_are_clear(project: Path) -> None:
+    for args, message in [
+        (["--label", "v 1/x"], "invalid version label 'v 1/x'"),
+        (["--label", "a", "--version", "b"], "--label and --version exclude each other"),
+        (["--timeout", "0"], "--timeout and --poll must be positive"),
+    ]:
+        result = CliRunner().invoke(app, ["deploy", "--dry-run", *args])
+        assert result.exit_code == 1
+        assert result.exception.message == message
+
+
 def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
     """The dry run needs neither credentials nor a reachable endpoint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
