@@ -70,6 +70,13 @@ def _print_event(event: dict[str, Any]) -> None:
     say(f"{stamp} [{style}]{severity:<5}[/] {message}")
 
 
+def _time(value: Any) -> str:
+    """A datetime from AWS as `YYYY-MM-DD HH:MM UTC` (anything else as text)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "" if value is None else str(value)
+
+
 def _url(env: dict[str, Any]) -> str:
     host = env.get("CNAME") or env.get("EndpointURL") or ""
     return f"http://{host}" if host else ""
@@ -119,9 +126,16 @@ def _wait(
                 f"version {current.get('VersionLabel')} ({elapsed // 60}m{elapsed % 60:02d}s)"
             )
 
-        outcome = eb.wait_until_healthy(
-            label, since, minutes * 60, poll, on_event=_print_event, on_poll=show
-        )
+        try:
+            outcome = eb.wait_until_healthy(
+                label, since, minutes * 60, poll, on_event=_print_event, on_poll=show
+            )
+        except KeyboardInterrupt:
+            raise CtsiteError(
+                f"stopped waiting; the deployment of {label} continues on AWS",
+                hint="follow it with `ctsite status`",
+                exit_code=130,
+            ) from None
     return dict(outcome.environment)
 
 
@@ -229,7 +243,7 @@ def register(app: typer.Typer) -> None:
             ("health", f"{current.get('Health')} {current.get('HealthStatus', '')}".strip()),
             ("version", current.get("VersionLabel")),
             ("URL", _url(current)),
-            ("updated", current.get("DateUpdated")),
+            ("updated", _time(current.get("DateUpdated"))),
         ):
             table.add_row(key, str(value))
         console.print(table)
@@ -241,13 +255,13 @@ def register(app: typer.Typer) -> None:
         )
         for v in eb.versions()[: s.eb_keep_versions]:
             mark = "*" if v.get("VersionLabel") == current.get("VersionLabel") else " "
-            say(f" {mark} {v.get('VersionLabel')}  {v.get('DateCreated')}")
+            say(f" {mark} {v.get('VersionLabel')}  {_time(v.get('DateCreated'))}")
         client = _client_factory(ctx, s)
         try:
             images = list_images(s, client)
             say(f"[bold]images[/] in {s.image_repository}")
             for tag, pushed in images:
-                say(f"   {tag}  {pushed}")
+                say(f"   {tag}  {_time(pushed)}")
         except CtsiteError as exc:
             warn(f"images: {exc.message}")
         try:
@@ -288,7 +302,7 @@ def register(app: typer.Typer) -> None:
         for v in listed:
             table.add_row(
                 str(v.get("VersionLabel")),
-                str(v.get("DateCreated", "")),
+                _time(v.get("DateCreated")),
                 str(v.get("Status", "")),
                 str(v.get("Description", "")),
                 "yes" if v.get("VersionLabel") in deployed else "",
