@@ -31,10 +31,15 @@ import pyarrow.feather as feather
 from ctsite import __version__
 from ctsite.compile import inputs, stats
 from ctsite.compile.dataset import DataSpec
+from ctsite.compile.fingerprint import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    compile_key,
+    file_fingerprint,
+    read_manifest,
+)
 from ctsite.errors import CtsiteError, InputError
 
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
 EFFECT_LAYERS = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "fdr.i1": "fdr_i1.npy"}
 
 # progress(phase_key, description, total) registers a phase; advance(phase_key, n) moves it on.
@@ -51,41 +56,6 @@ class CompileResult:
     warnings: list[str] = field(default_factory=list)
 
 
-# ----------------------------------------------------------------------------- fingerprints
-
-
-def file_fingerprint(path: Path) -> dict[str, Any]:
-    """Size, mtime and a SHA-256 of the first and last MiB: cheap, and catches real changes."""
-    st = path.stat()
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        digest.update(fh.read(1 << 20))
-        if st.st_size > 2 << 20:
-            fh.seek(-(1 << 20), os.SEEK_END)
-            digest.update(fh.read(1 << 20))
-    return {
-        "path": str(path),
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "sample_sha256": digest.hexdigest(),
-    }
-
-
-def compile_key(spec: DataSpec, fingerprints: dict[str, dict[str, Any]]) -> str:
-    content = {
-        role: {k: v for k, v in fp.items() if k != "path"} for role, fp in fingerprints.items()
-    }
-    doc = {"schema": SCHEMA_VERSION, "inputs": content, "parameters": spec.parameters()}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def read_manifest(store: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((store / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 # ----------------------------------------------------------------------------- workers
 
 
@@ -95,14 +65,15 @@ def _scan_condition(
     """Worker: stream the three layers of one DEG file once; counts + .npy copies."""
     import h5py
 
-    with h5py.File(path, "r") as f:
+    with h5py.File(path, "r") as f, contextlib.ExitStack() as files:
         n, g = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
-        out = {
-            name: np.lib.format.open_memmap(
-                Path(out_dir) / fname, mode="w+", dtype=np.float32, shape=(n, g)
-            )
-            for name, fname in EFFECT_LAYERS.items()
-        }
+        out = {}
+        for name, fname in EFFECT_LAYERS.items():
+            # Plain sequential writes (not a memmap): dirty pages never count against our RSS.
+            fh = files.enter_context((Path(out_dir) / fname).open("wb"))
+            header = {"descr": "<f4", "fortran_order": False, "shape": (n, g)}
+            np.lib.format.write_array_header_1_0(fh, header)
+            out[name] = fh
         sig = np.zeros((n, len(stats.THRESHOLDS)), dtype=np.int32)
         deg = np.zeros_like(sig)
         nan_fdr = nan_i1 = 0
@@ -111,17 +82,14 @@ def _scan_condition(
             streams["log2FC"], streams["fdr"], streams["fdr.i1"], strict=True
         ):
             stop = start + lfc.shape[0]
-            out["log2FC"][start:stop] = lfc
-            out["fdr"][start:stop] = fdr
-            out["fdr.i1"][start:stop] = i1
+            for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
+                out[name].write(np.ascontiguousarray(block, dtype="<f4").data)
             deg[start:stop] = stats.count_below(fdr)
             sig[start:stop] = stats.count_below(i1)
             nan_fdr += stats.count_nan(fdr)
             nan_i1 += stats.count_nan(i1)
             if queue is not None:
                 queue.put((key, stop - start))
-        for m in out.values():
-            m.flush()
     return {"numSigI1": sig, "numDEG": deg, "nan_fdr": nan_fdr, "nan_i1": nan_i1}
 
 

@@ -54,9 +54,8 @@ def compile_cmd(
 ) -> None:
     """Compile ContactTracing results into the store the website reads."""
     from ctsite.cli import settings
-    from ctsite.compile.build import compile_store
     from ctsite.compile.dataset import parse_data_spec
-    from ctsite.console import phase_progress
+    from ctsite.compile.fingerprint import up_to_date
 
     s = settings(compiled_dir=str(out) if out else None, compile_jobs=jobs)
     spec = parse_data_spec(
@@ -67,6 +66,13 @@ def compile_cmd(
         conditions=condition or (),
         combined=combined or (),
     )
+    current = None if force else up_to_date(spec, s.compiled_path)
+    if current is not None:  # answered without importing the scientific stack
+        _print_up_to_date(current, s.compiled_path)
+        return
+    from ctsite.compile.build import compile_store
+    from ctsite.console import phase_progress
+
     with phase_progress(disable=quiet) as progress:
         tasks: dict[str, int] = {}
 
@@ -87,10 +93,7 @@ def compile_cmd(
             advance=advance,
         )
     if result.status == "up-to-date":
-        console.print(
-            f"[green]up to date[/]: inputs and parameters unchanged since "
-            f"{result.manifest.get('created')}; nothing to do ({result.path}; --force rebuilds)"
-        )
+        _print_up_to_date(result.manifest, result.path)
         return
     for message in result.warnings:
         warn(message)
@@ -98,6 +101,13 @@ def compile_cmd(
     console.print(
         f"[green]compiled[/] {len(m['conditions'])} conditions, {len(m['cell_types'])} cell types, "
         f"{m['n_genes']} genes → {result.path} in {result.seconds:.1f} s"
+    )
+
+
+def _print_up_to_date(manifest: dict, path: Path) -> None:
+    console.print(
+        f"[green]up to date[/]: inputs and parameters unchanged since "
+        f"{manifest.get('created')}; nothing to do ({path}; --force rebuilds)"
     )
 
 

@@ -17,20 +17,45 @@ def threshold_key(t: float) -> str:
     return f"t{round(t * 100):02d}"
 
 
+def _bounds(dtype: np.dtype) -> np.ndarray:
+    """Per threshold t, the smallest value of `dtype` that is >= t (float64 t).
+
+    For a value v of that dtype, v < t  <=>  v < bound: no value of the dtype lies in [t, bound).
+    So the comparison happens in the layer's own dtype, with no float64 copy of the block.
+    """
+    out = []
+    for t in THRESHOLDS:
+        b = dtype.type(t)
+        if float(b) < t:
+            b = np.nextafter(b, dtype.type(np.inf))
+        out.append(b)
+    return np.asarray(out, dtype=dtype)
+
+
+_BOUNDS = {
+    np.dtype(np.float32): _bounds(np.dtype(np.float32)),
+    np.dtype(np.float64): _bounds(np.dtype(np.float64)),
+}
+
+
 def count_below(block: np.ndarray, thresholds: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
     """For each row, the number of values < t for every threshold t, in one pass.
 
-    Returns an int32 array (rows, len(thresholds)). Each value is placed in the bin of the first
-    threshold above it (searchsorted); a cumulative sum over bins gives all counts at once.
+    Returns an int32 array (rows, len(thresholds)). Only values below the largest threshold are
+    binned (searchsorted gives the first threshold above each value); a per-row histogram and a
+    cumulative sum over the bins then give all the counts at once.
     """
-    rows = block.shape[0]
-    t = np.asarray(thresholds, dtype=np.float64)
-    values = np.asarray(block, dtype=np.float64)
-    small = values < t[-1]  # NaN compares False: never counted
-    r, _ = np.nonzero(small)
-    bins = np.searchsorted(t, values[small], side="right")
-    hist = np.bincount(r * len(t) + bins, minlength=rows * len(t)).reshape(rows, len(t))
-    return np.cumsum(hist, axis=1, dtype=np.int64).astype(np.int32)
+    values = np.asarray(block)
+    if values.dtype not in _BOUNDS or thresholds != THRESHOLDS:
+        values = values.astype(np.float64)
+    bounds = _BOUNDS[values.dtype] if thresholds == THRESHOLDS else np.asarray(thresholds)
+    rows, cols = values.shape
+    k = len(bounds)
+    flat = values.reshape(-1)
+    idx = np.flatnonzero(flat < bounds[-1])  # NaN compares False: never counted
+    bins = np.searchsorted(bounds, flat[idx], side="right")
+    hist = np.bincount((idx // cols) * k + bins, minlength=rows * k).reshape(rows, k)
+    return np.cumsum(hist, axis=1, dtype=np.int32)
 
 
 def count_nan(block: np.ndarray) -> int:
