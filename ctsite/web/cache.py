@@ -27,7 +27,15 @@ from typing import Any
 import pandas as pd
 from plotly.utils import PlotlyJSONEncoder
 
+try:  # optional speed-up, not required by the slim image
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    orjson = None  # type: ignore[assignment]
+
 GZIP_LEVEL = 6
+_ORJSON_OPTIONS = (
+    (orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) if orjson is not None else 0
+)
 
 
 def canonical_key(params: dict[str, Any]) -> str:
@@ -36,7 +44,15 @@ def canonical_key(params: dict[str, Any]) -> str:
 
 
 def encode_json(document: dict[str, Any]) -> bytes:
-    """Compact JSON of a figure document (numpy arrays and NaN handled by Plotly's encoder)."""
+    """Compact JSON of a figure document; numpy arrays/scalars allowed, NaN becomes null.
+
+    orjson (when installed) is ~10× faster on large figures; Plotly's encoder is the fallback.
+    """
+    if orjson is not None:
+        try:
+            return orjson.dumps(document, option=_ORJSON_OPTIONS)
+        except TypeError:
+            pass  # a type orjson does not know (e.g. an object array): use Plotly's encoder
     return json.dumps(document, separators=(",", ":"), cls=PlotlyJSONEncoder).encode("utf-8")
 
 

@@ -109,6 +109,7 @@
     setLoading(true);
     showError("");
     csvLink.href = `/api/data/${name}.csv?${query}`;
+    const t0 = performance.now();
     try {
       const response = await fetch(`/api/figure/${name}?${query}`, {
         headers: { Accept: "application/json" },
@@ -127,11 +128,14 @@
         fig.config || {},
         { toImageButtonOptions: { format: "svg", filename: fileName() } },
       );
+      const t1 = performance.now();
       const layout = fig.layout || {};
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       gd.style.height = layout.height ? `${layout.height}px` : "";
       await Plotly.react(gd, fig.data || [], layout, config);
       makeRoomForLegend();
+      gd.dataset.fetchMs = String(Math.round(t1 - t0)); // for benchmarks and curious people
+      gd.dataset.renderMs = String(Math.round(performance.now() - t1));
       gd.dataset.fingerprint = doc.fingerprint || "";
       gd.dataset.query = query;
       status.textContent = doc.message || "";
