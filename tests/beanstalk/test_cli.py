@@ -367,3 +367,14 @@ def test_unreachable_endpoint_is_one_line(project: Path, tmp_path: Path) -> None
         "cannot reach the AWS endpoint"
     )
     assert lines[1].startswith("hint: check the network") and len(lines) == 2
+
+
+def test_cli_module_imports_no_deploy_dependencies() -> None:
+    """The slim runtime image imports ctsite.cli: this module must not pull in boto3 & co."""
+    code = (
+        "import sys, ctsite.deploy.cli_beanstalk\n"
+        "heavy = {'boto3', 'botocore', 'docker', 'paramiko', 'yaml'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
