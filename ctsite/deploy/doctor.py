@@ -186,8 +186,17 @@ def run_checks(
                 "efs_file_system_id is not set",
                 hint="set efs_file_system_id in ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID",
             )
-        with aws_errors(f"describe the EFS file system {settings.efs_file_system_id}"):
-            fs = client("efs").describe_file_systems(FileSystemId=settings.efs_file_system_id)
+        try:
+            with aws_errors(f"describe the EFS file system {settings.efs_file_system_id}"):
+                fs = client("efs").describe_file_systems(FileSystemId=settings.efs_file_system_id)
+        except CtsiteError as exc:
+            if "FileSystemNotFound" in exc.message:
+                raise CtsiteError(
+                    f"EFS file system {settings.efs_file_system_id} not found in "
+                    f"{settings.aws_region}",
+                    hint="fix efs_file_system_id (CTSITE_EFS_FILE_SYSTEM_ID) or aws_region",
+                ) from None
+            raise
         state = fs["FileSystems"][0].get("LifeCycleState", "?")
         if state != "available":
             raise CtsiteError(f"{settings.efs_file_system_id} is {state}", hint="wait or fix it")
@@ -200,8 +209,16 @@ def run_checks(
         role = str(getattr(settings, key))
 
         def get_role(role: str = role, key: str = key) -> str:
-            with aws_errors(f"find the IAM role {role!r} ({key})"):
-                arn = client("iam").get_role(RoleName=role)["Role"]["Arn"]
+            try:
+                with aws_errors(f"find the IAM role {role!r} ({key})"):
+                    arn = client("iam").get_role(RoleName=role)["Role"]["Arn"]
+            except CtsiteError as exc:
+                if "NoSuchEntity" in exc.message:
+                    raise CtsiteError(
+                        f"IAM role {role!r} not found",
+                        hint=f"create it in IAM, or set {key} (CTSITE_{key.upper()})",
+                    ) from None
+                raise
             return str(arn)
 
         checks.append(_aws_check(f"IAM role {key}", get_role))

@@ -112,9 +112,10 @@ def test_doctor_with_nothing_there(aws_env: str, project: Path) -> None:
         "✗ EFS file system: efs_file_system_id is not set → set efs_file_system_id in "
         "ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID"
     )
-    role = checks["IAM role transfer_logging_role"]
-    assert role.startswith("✗ IAM role transfer_logging_role: could not find the IAM role")
-    assert "NoSuchEntity" in role
+    assert checks["IAM role transfer_logging_role"] == (
+        "✗ IAM role transfer_logging_role: IAM role 'AWSTransferLoggingAccess' not found → "
+        "create it in IAM, or set transfer_logging_role (CTSITE_TRANSFER_LOGGING_ROLE)"
+    )
     assert "has no schema_version → run `ctsite compile`" in checks["compiled data"]
     assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"
 
@@ -123,8 +124,10 @@ def test_doctor_unknown_efs_id(aws_env: str, project: Path) -> None:
     create_everything()
     result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID="fs-00000000000000000")
     line = lines_by_check(result.stdout)["EFS file system"]
-    assert line.startswith("✗ EFS file system: could not describe the EFS file system")
-    assert "FileSystemNotFound" in line
+    assert line == (
+        "✗ EFS file system: EFS file system fs-00000000000000000 not found in us-east-2 → "
+        "fix efs_file_system_id (CTSITE_EFS_FILE_SYSTEM_ID) or aws_region"
+    )
 
 
 def test_all_checks_pass(aws_env: str, project: Path) -> None:
