@@ -139,6 +139,14 @@ def run_checks(
         return f"account {who['Account']} as {who['Arn']}"
 
     checks.append(_aws_check("AWS credentials", identity))
+    aws_ok = checks[-1].ok
+
+    def aws_check(name: str, probe: Callable[[], str]) -> Check:
+        """Skip the AWS checks once the credentials check failed (each would only repeat it)."""
+        if not aws_ok:
+            return Check(name, False, "skipped: AWS credentials check failed", "fix that first")
+        return _aws_check(name, probe)
+
     regions = boto3.session.Session().get_available_regions("elasticbeanstalk")
     if settings.aws_region in regions:
         checks.append(Check("region", True, settings.aws_region))
@@ -202,9 +210,9 @@ def run_checks(
             raise CtsiteError(f"{settings.efs_file_system_id} is {state}", hint="wait or fix it")
         return f"{settings.efs_file_system_id} ({state})"
 
-    checks.append(_aws_check("EB application", application))
-    checks.append(_aws_check("EB environment", environment))
-    checks.append(_aws_check("EFS file system", efs))
+    checks.append(aws_check("EB application", application))
+    checks.append(aws_check("EB environment", environment))
+    checks.append(aws_check("EFS file system", efs))
     for key in ("transfer_logging_role", "transfer_user_role"):
         role = str(getattr(settings, key))
 
@@ -221,7 +229,7 @@ def run_checks(
                 raise
             return str(arn)
 
-        checks.append(_aws_check(f"IAM role {key}", get_role))
+        checks.append(aws_check(f"IAM role {key}", get_role))
     checks.append(check_docker(docker_ping))
     checks.append(check_compiled(settings))
 
@@ -235,5 +243,5 @@ def run_checks(
             )
         return "none"
 
-    checks.append(_aws_check("stray Transfer servers", stray))
+    checks.append(aws_check("stray Transfer servers", stray))
     return checks

@@ -182,3 +182,30 @@ def test_docker_reachable_when_engine_runs() -> None:
         pytest.skip(f"no Docker engine reachable here: {exc}")
     check = check_docker()
     assert check.ok and check.detail.startswith("reachable (engine ")
+
+
+def test_aws_checks_skipped_without_working_credentials(project: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        DOCKER_HOST="unix:///nonexistent/docker.sock",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "doctor"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    checks = lines_by_check(result.stdout)
+    assert "cannot reach the AWS endpoint" in checks["AWS credentials"]
+    assert checks["EB application"] == (
+        "✗ EB application: skipped: AWS credentials check failed → fix that first"
+    )
+    assert checks["compiled data"].startswith("✓")
