@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 from flask import Flask, Response, current_app, render_template, request
 
@@ -212,6 +213,25 @@ def _control_values(spec: Any, store: Any, params: dict[str, Any]) -> dict[str, 
     return values
 
 
+def _form_quote(
+    text: str, safe: str = "", encoding: str | None = None, errors: str | None = None
+) -> str:
+    """Percent-encode exactly like the browser's URLSearchParams (so a preload matches)."""
+    return quote_plus(text, safe="*", encoding=encoding, errors=errors).replace("~", "%7E")
+
+
+def initial_query(spec: Any, values: dict[str, str]) -> str:
+    """The query string figure.js sends on page load (controls in order, empty ones left out)."""
+    pairs = []
+    for control in spec.controls:
+        value = values.get(control.name, "").strip()
+        if control.kind == "bool":
+            pairs.append((control.name, "1" if value == "true" else "0"))
+        elif value:
+            pairs.append((control.name, value))
+    return urlencode(pairs, quote_via=_form_quote)
+
+
 def register_views(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response | tuple[str, int]:
@@ -264,6 +284,7 @@ def register_views(app: Flask) -> None:
             values=values,
             defaults=defaults,
             error=error,
+            initial_query=initial_query(spec, values),
         )
 
     for page in PAGES:

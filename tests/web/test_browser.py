@@ -173,6 +173,8 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     query = parse_qs(urlparse(page.url).query)
     assert "condition" in query  # the state is in the URL from the first view
     assert page.locator("#figure-error").is_hidden()
+    # the figure is fetched once: the <link rel=preload> request is the one figure.js uses
+    assert sum("/api/figure/" in u for u in watched.requests) == 1, watched.requests
     page.wait_for_timeout(300)
     shot(page, name)
     watched.check_clean()
