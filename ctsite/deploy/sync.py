@@ -43,6 +43,12 @@ class LocalFile:
     rel: str  # POSIX path relative to the tree root
     size: int
     sha256: str
+    stamp: str = dataclasses.field(default="", compare=False)  # local stat signature
+
+
+def _stamp(st: os.stat_result) -> str:
+    """Changes whenever the content may have: size, mtime, ctime (set by any write or utime)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 @dataclasses.dataclass
@@ -84,8 +90,12 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan_local(root: Path, jobs: int = 2) -> dict[str, LocalFile]:
-    """Every regular file under `root` with its size and SHA-256 (hashed in parallel)."""
+def scan_local(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, LocalFile]:
+    """Every regular file under `root` with its size and SHA-256 (hashed in parallel).
+
+    A digest recorded by the last successful sync is reused when the file's stat signature
+    (size, mtime, ctime, inode) is unchanged, so a no-change re-sync reads almost nothing.
+    """
     if not root.is_dir():
         raise CtsiteError(
             f"data directory not found: {root}",
@@ -101,10 +111,17 @@ def scan_local(root: Path, jobs: int = 2) -> dict[str, LocalFile]:
                 continue
             paths.append((rel, path))
 
+    cache = read_local_manifest(root) if use_cache else {}
+
     def one(item: tuple[str, Path]) -> LocalFile:
         rel, path = item
         try:
-            return LocalFile(rel, path.stat().st_size, _digest(path))
+            st = path.stat()
+            stamp = _stamp(st)
+            known = cache.get(rel, {})
+            if known.get("stamp") == stamp and known.get("size") == st.st_size:
+                return LocalFile(rel, st.st_size, known["sha256"], stamp)
+            return LocalFile(rel, st.st_size, _digest(path), stamp)
         except OSError as exc:
             raise CtsiteError(
                 f"cannot read {path}: {exc.strerror or exc}",
@@ -128,9 +145,12 @@ def _parse_manifest(raw: bytes) -> dict[str, dict[str, Any]]:
     try:
         doc = json.loads(raw)
         files = doc["files"]
-        return {
-            str(k): {"size": int(v["size"]), "sha256": str(v["sha256"])} for k, v in files.items()
-        }
+        out: dict[str, dict[str, Any]] = {}
+        for k, v in files.items():
+            out[str(k)] = {"size": int(v["size"]), "sha256": str(v["sha256"])}
+            if "stamp" in v:
+                out[str(k)]["stamp"] = str(v["stamp"])
+        return out
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}  # unreadable manifest: everything is re-checked by sending it again
 
@@ -141,7 +161,19 @@ def _manifest_bytes(entries: dict[str, dict[str, Any]]) -> bytes:
     return json.dumps(doc, indent=1).encode()
 
 
-def _write_local_manifest(root: Path, entries: dict[str, dict[str, Any]]) -> None:
+def _write_local_manifest(root: Path, local: dict[str, LocalFile]) -> None:
+    """The local copy of the remote manifest, plus each file's stat signature as a cache.
+
+    Files modified in the last few seconds get no signature: a write landing in the same
+    timestamp tick as the hash could otherwise go unnoticed.
+    """
+    recent = time.time_ns() - 2_000_000_000
+    entries: dict[str, dict[str, Any]] = {}
+    for f in local.values():
+        entries[f.rel] = {"size": f.size, "sha256": f.sha256}
+        parts = f.stamp.split(":")
+        if len(parts) == 4 and int(parts[1]) < recent and int(parts[2]) < recent:
+            entries[f.rel]["stamp"] = f.stamp
     tmp = root / f"{MANIFEST}{TEMP_MARK}{uuid.uuid4().hex}"
     tmp.write_bytes(_manifest_bytes(entries))
     tmp.replace(root / MANIFEST)
@@ -521,7 +553,7 @@ def sync_tree(
         on_main(delete)
         result.deleted = len(plan.deletions)
         on_main(finish)
-        _write_local_manifest(local_root, final)
+        _write_local_manifest(local_root, plan.local)
     except BaseException:
         if boss.sftp is not None:
             _checkpoint(boss.sftp, remote_root, entries)

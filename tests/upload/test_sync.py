@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import paramiko
@@ -209,3 +210,21 @@ def test_plan_is_pure_and_scoped():
     assert plan.deletions == ["compiled/gone"]
     assert plan.stale_temps == ["compiled/.a.ctsite-part-1"]
     assert sync.make_plan(local, remote, set(), {}, []).uploads == list(local.values())
+
+
+def test_digest_cache_never_hides_a_change(tmp_path, sshd, endpoint):
+    local = tmp_path / "data"
+    make_tree(local, {"compiled/a.bin": b"a" * 4000, "compiled/b.bin": b"b" * 4000})
+    time.sleep(2.2)  # files written just now get no cached signature (racy timestamps)
+    run_sync(endpoint, local)
+    cached = sync.read_local_manifest(local)
+    assert all("stamp" in entry for entry in cached.values())
+    assert sync.scan_local(local) == sync.scan_local(local, use_cache=False)
+
+    path = local / "compiled/a.bin"
+    st = path.stat()
+    path.write_bytes(b"z" * 4000)  # same size, mtime put back: only ctime tells
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    plan, _result = run_sync(endpoint, local)
+    assert [f.rel for f in plan.uploads] == ["compiled/a.bin"]
+    assert (sshd.root / "data/compiled/a.bin").read_bytes() == b"z" * 4000

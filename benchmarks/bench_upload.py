@@ -1,0 +1,136 @@
+"""Benchmark `ctsite upload-data`'s SFTP sync against OpenSSH's own `sftp put -r`, side by side.
+
+Starts a real sshd on loopback (the same peer the tests use), builds a tree of ~2 GB in ~2,000
+files, then measures: a full sync with ctsite (hashing included), OpenSSH `sftp -b` `put -r` of
+the same tree, and a no-change re-sync. Targets (issue 5): full sync ≥ 70 % of OpenSSH's
+throughput; re-sync < 5 s with 0 bytes sent.
+
+    python benchmarks/bench_upload.py [--files 2000] [--mb 2048] [--jobs 4] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import paramiko
+
+from ctsite.deploy import sync
+
+HERE = Path(__file__).resolve().parent
+
+
+def _peers():
+    """The sshd helper of tests/upload (loaded by path: one implementation of the test peer)."""
+    path = HERE.parent / "tests" / "upload" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("upload_peers", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_tree(root: Path, files: int, total_mb: int) -> int:
+    """~total_mb of incompressible data in `files` files of varied sizes, in a few folders."""
+    pool = os.urandom(16 << 20)
+    mean = total_mb * (1 << 20) // files
+    total = 0
+    for i in range(files):
+        size = int(mean * (0.25 + 1.5 * ((i * 7919) % files) / files))
+        folder = root / "compiled" / f"part{i % 8}"
+        folder.mkdir(parents=True, exist_ok=True)
+        start = (i * 104729) % (len(pool) - size) if size < len(pool) else 0
+        (folder / f"table{i:05d}.parquet").write_bytes(pool[start : start + size])
+        total += size
+    return total
+
+
+def ctsite_sync(endpoint: sync.Endpoint, local: Path, jobs: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    first = sync.connect(endpoint)
+    plan, manifest = sync.plan_remote(first, sync.scan_local(local, jobs), "ctsite", [""])
+    result = sync.sync_tree(
+        lambda: sync.connect(endpoint), local, "ctsite", plan, manifest, jobs=jobs, main=first
+    )
+    return time.perf_counter() - started, result.bytes_sent
+
+
+def openssh_put(sshd, key_file: Path, known_hosts: Path, local: Path) -> float:
+    started = time.perf_counter()
+    command = ["sftp", "-q", "-b", "-", "-i", str(key_file), "-P", str(sshd.port)]
+    command += ["-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes"]
+    subprocess.run(
+        [*command, "root@127.0.0.1"],
+        input=f"put -r {local} openssh\n",
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--mb", type=int, default=2048)
+    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("sftp"):
+        raise SystemExit("OpenSSH client `sftp` not found (apt-get install openssh-client)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
+        base = Path(tmp)
+        sshd = _peers().start_sshd(base)
+        try:
+            key = paramiko.ECDSAKey.generate()
+            sshd.authorize(f"{key.get_name()} {key.get_base64()}")
+            key_file = base / "id_ecdsa"  # only for the OpenSSH client, in a temp dir
+            key.write_private_key_file(str(key_file))
+            host_pub = (base / "sshd" / "host_ecdsa.pub").read_text()
+            known = base / "known_hosts"
+            known.write_text(f"[127.0.0.1]:{sshd.port} {host_pub}")
+            endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
+            local = base / "data"
+            total = make_tree(local, args.files, args.mb)
+            print(f"tree: {args.files} files, {total / 1e6:,.0f} MB; jobs={args.jobs}")
+
+            ours, theirs = [], []
+            for r in range(args.rounds):
+                for name in ("ctsite", "openssh"):
+                    shutil.rmtree(sshd.root / name, ignore_errors=True)
+                (local / sync.MANIFEST).unlink(missing_ok=True)
+                t_openssh = openssh_put(sshd, key_file, known, local)
+                t_ours, sent = ctsite_sync(endpoint, local, args.jobs)
+                assert sent == total, (sent, total)
+                ours.append(total / t_ours / 1e6)
+                theirs.append(total / t_openssh / 1e6)
+                print(
+                    f"round {r + 1}: ctsite {t_ours:6.2f} s {ours[-1]:7.1f} MB/s | "
+                    f"openssh sftp put -r {t_openssh:6.2f} s {theirs[-1]:7.1f} MB/s"
+                )
+            t_resync, sent = ctsite_sync(endpoint, local, args.jobs)
+            best_ours, best_theirs = max(ours), max(theirs)
+            ratio = best_ours / best_theirs
+            print(f"full sync throughput: ctsite {best_ours:.1f} MB/s (best of {args.rounds})")
+            print(f"openssh sftp put -r:  {best_theirs:.1f} MB/s (best of {args.rounds})")
+            print(f"ratio: {ratio:.0%} (target >= 70%) {'PASS' if ratio >= 0.7 else 'FAIL'}")
+            ok = t_resync < 5 and sent == 0
+            print(
+                f"no-change re-sync: {t_resync:.2f} s, {sent} bytes sent "
+                f"(target < 5 s, 0 bytes) {'PASS' if ok else 'FAIL'}"
+            )
+        finally:
+            sshd.stop()
+
+
+if __name__ == "__main__":
+    main()
