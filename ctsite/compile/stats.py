@@ -53,13 +53,30 @@ def count_below(block: np.ndarray, thresholds: tuple[float, ...] = THRESHOLDS) -
     k = len(bounds)
     flat = values.reshape(-1)
     idx = np.flatnonzero(flat < bounds[-1])  # NaN compares False: never counted
-    bins = np.searchsorted(bounds, flat[idx], side="right")
+    small = flat[idx]
+    if thresholds == THRESHOLDS:
+        bins = _bins_of_percent_thresholds(small, bounds)
+    else:
+        bins = np.searchsorted(bounds, small, side="right")
     hist = np.bincount((idx // cols) * k + bins, minlength=rows * k).reshape(rows, k)
     return np.cumsum(hist, axis=1, dtype=np.int32)
 
 
+def _bins_of_percent_thresholds(small: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """searchsorted(bounds, small, 'right') for the 0.01-step thresholds, by arithmetic.
+
+    floor(100·v) is the answer up to rounding next to a bound; one comparison on each side
+    corrects it exactly (about 3× faster than a binary search).
+    """
+    k = len(bounds)
+    guess = np.clip((small * small.dtype.type(100)).astype(np.int32), 0, k)
+    upper = np.concatenate([bounds, [np.inf]]).astype(bounds.dtype)
+    lower = np.concatenate([[-np.inf], bounds]).astype(bounds.dtype)
+    return guess + (small >= upper[guess]) - (small < lower[guess])
+
+
 def count_nan(block: np.ndarray) -> int:
-    return int(np.isnan(block).sum())
+    return int(np.count_nonzero(np.isnan(block)))
 
 
 def combine_counts(counts: list[np.ndarray]) -> np.ndarray:

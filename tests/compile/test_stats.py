@@ -115,3 +115,14 @@ def test_expressing_counts_group_by():
     block = sp.csr_matrix(np.array([[1, 0, 2], [0, 0, 1], [3, 1, 0], [0, 0, 0]], dtype=float))
     codes = np.array([0, 0, 1, -1])
     assert stats.expressing_counts(block, codes, 2).tolist() == [[1, 0, 2], [1, 1, 0]]
+
+
+def test_count_below_exact_next_to_every_threshold():
+    for dtype in (np.float32, np.float64):
+        values = []
+        for t in stats.THRESHOLDS:
+            b = dtype(t)
+            values += [b, np.nextafter(b, dtype(1)), np.nextafter(b, dtype(0))]
+        values += [dtype(-0.5), dtype(0), dtype(np.nan), dtype(np.inf), dtype(0.2499999)]
+        block = np.array(values, dtype=dtype).reshape(1, -1)
+        assert np.array_equal(stats.count_below(block), naive_counts(block.astype(np.float64)))
