@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     orjson = None  # type: ignore[assignment]
 
 GZIP_LEVEL = 6
+MAX_CACHE_BYTES = 256 * 1024 * 1024  # per process; a circos view of real data is ~3 MB
 _ORJSON_OPTIONS = (
     (orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) if orjson is not None else 0
 )
@@ -63,12 +64,16 @@ class Entry:
     body: bytes  # the JSON document {figure, message, params, ...}
     table: pd.DataFrame | None = None  # rows behind the figure (None for a precomputed file)
     etag: str = ""
+    nbytes: int = 0
     _gzip: bytes | None = field(default=None, repr=False)
     _csv: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = hashlib.sha256(self.body).hexdigest()[:32]
+        table_bytes = 0 if self.table is None else int(self.table.memory_usage(deep=True).sum())
+        # the body, its gzip (about a tenth) and the table
+        self.nbytes = len(self.body) + len(self.body) // 8 + table_bytes
 
     @property
     def gzipped(self) -> bytes:
@@ -84,10 +89,12 @@ class Entry:
 
 
 class FigureCache:
-    """A thread-safe LRU of `Entry` objects."""
+    """A thread-safe LRU of `Entry` objects, bounded by entry count and by bytes held."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = MAX_CACHE_BYTES) -> None:
         self.size = max(0, size)
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self._items: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -107,10 +114,16 @@ class FigureCache:
         if self.size == 0:
             return
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.nbytes -= old.nbytes
             self._items[key] = entry
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self.nbytes += entry.nbytes
+            while len(self._items) > 1 and (
+                len(self._items) > self.size or self.nbytes > self.max_bytes
+            ):
+                _, dropped = self._items.popitem(last=False)
+                self.nbytes -= dropped.nbytes
 
     def __len__(self) -> int:
         return len(self._items)

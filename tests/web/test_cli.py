@@ -65,3 +65,58 @@ def test_serve_with_missing_store_fails_clearly(tmp_path):
     assert result.returncode != 0
     assert "no compiled store" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cache_is_bounded_by_bytes():
+    from ctsite.web.cache import Entry, FigureCache
+
+    cache = FigureCache(size=100, max_bytes=10_000)
+    for i in range(10):
+        cache.put(("fp", "circos", str(i)), Entry(body=b"x" * 3000))
+    assert len(cache) == 2 and cache.nbytes <= 10_000
+    assert cache.get(("fp", "circos", "9")) is not None
+    assert cache.get(("fp", "circos", "0")) is None
+    assert cache.hits == 1 and cache.misses == 1
+
+
+def test_create_app_without_arguments_reads_the_environment(demo_store, tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith("CTSITE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CTSITE_COMPILED_DIR", str(demo_store))
+    client = create_app().test_client()
+    assert client.get("/healthz").status_code == 200
+
+
+def test_gunicorn_runs_the_factory(demo_store, tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env["CTSITE_COMPILED_DIR"] = str(demo_store)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "ctsite.web.app:create_app()"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/figure/pairwise") as r:
+            doc = json.loads(r.read())
+        assert doc["figure"]["data"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
