@@ -228,11 +228,15 @@ class Store:
         long = feather.read_feather(self.path / "expression.feather")
         return long.pivot(index="gene", columns="cell_type", values="expression")
 
+    @cached_property
+    def _expression_values(self) -> np.ndarray:
+        return self._expression.to_numpy(np.float64)
+
     def _expression_of(self, cell_types: pd.Series, genes: pd.Series) -> np.ndarray:
         wide = self._expression
         gi = wide.index.get_indexer(genes)
         ci = wide.columns.get_indexer(cell_types)
-        values = wide.to_numpy(np.float64)
+        values = self._expression_values
         ok = (gi >= 0) & (ci >= 0)
         out = np.zeros(len(gi))
         out[ok] = values[gi[ok], ci[ok]]
@@ -282,47 +286,52 @@ class Store:
         t = self._table(self.condition(condition))
         return sorted(t.loc[t["cell_type"] == cell_type, "target"])
 
-    def _effect_matrices(self, cond: Condition) -> dict[str, np.ndarray]:
+    def _effect_matrices(self, cond: Condition) -> dict[str, Any]:
+        """Memory-mapped layers plus per-gene columns aligned to this condition's genes."""
         if cond.id not in self._effects:
             base = self.path / "conditions" / cond.id
+            genes = feather.read_feather(base / "genes.feather")["gene"].to_numpy(dtype=object)
+            info = self._genes.set_index("gene").reindex(genes)
+            wide = self._expression
             self._effects[cond.id] = {
-                name: np.load(base / fname, mmap_mode="r") for name, fname in _EFFECT_FILES.items()
+                **{name: np.load(base / f, mmap_mode="r") for name, f in _EFFECT_FILES.items()},
+                "genes": genes,
+                "is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
+                "is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),
+                "max_ligand": info["max_ligand_expression"].fillna(0.0).to_numpy(np.float64),
+                "expr_rows": wide.index.get_indexer(genes),
             }
-            self._effects[cond.id]["genes"] = feather.read_feather(base / "genes.feather")[
-                "gene"
-            ].to_numpy(dtype=object)
         return self._effects[cond.id]
 
     def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
         """Every downstream gene of one (cell type, target) row of a single condition."""
         cond = self.condition(condition)
         if cond.kind != "single":
+            singles = [c.name for c in self.conditions if c.kind == "single"]
             raise StoreError(
                 f"ligand effects need a single condition, not the combined {cond.name!r}",
-                hint=f"choose one of {_choices([c.name for c in self.conditions if c.kind == 'single'])}",
+                hint=f"choose one of {_choices(singles)}",
             )
         cell_type = self.cell_type(cell_type)
         row = self._row_index(cond).get((cell_type, target))
         if row is None:
             raise NotFoundError(f"{target!r} was not tested in {cell_type!r} ({cond.name})")
         m = self._effect_matrices(cond)
-        genes = m["genes"]
-        info = self._genes.set_index("gene").reindex(genes)
-        out = pd.DataFrame(
+        column = self._expression_values[:, self._expression.columns.get_loc(cell_type)]
+        rows = m["expr_rows"]
+        expression = np.where(rows >= 0, column[np.maximum(rows, 0)], 0.0)
+        return pd.DataFrame(
             {
-                "gene": genes,
+                "gene": m["genes"],
                 "log2FC": np.asarray(m["log2FC"][row], dtype=np.float64),
                 "fdr": np.asarray(m["fdr"][row], dtype=np.float64),
                 "i1.fdr": np.asarray(m["i1.fdr"][row], dtype=np.float64),
-                "gene_is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
-                "gene_is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),
+                "gene_is_ligand": m["is_ligand"],
+                "gene_is_receptor": m["is_receptor"],
+                "gene_expression": expression,
+                "gene_max_ligand_expression": m["max_ligand"],
             }
         )
-        out["gene_expression"] = self._expression_of(pd.Series([cell_type] * len(out)), out["gene"])
-        out["gene_max_ligand_expression"] = (
-            info["max_ligand_expression"].fillna(0.0).to_numpy(np.float64)
-        )
-        return out
 
     # ------------------------------------------------------------------ precomputed figures
 
