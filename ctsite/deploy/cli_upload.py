@@ -198,7 +198,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         jobs: Annotated[
-            int | None, typer.Option("--jobs", "-j", min=1, max=32, help="Parallel SFTP channels.")
+            int | None, typer.Option("--jobs", "-j", help="Parallel SFTP channels (1-32).")
         ] = None,
         data_dir: Annotated[
             Path | None, typer.Option("--data-dir", help="Local tree to upload (default data/).")
@@ -207,6 +207,8 @@ def register(app: typer.Typer) -> None:
         """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
         from ctsite.cli import settings
 
+        if jobs is not None and not 1 <= jobs <= 32:
+            raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
         s = settings(upload_jobs=jobs, data_dir=str(data_dir) if data_dir else None)
         started = time.monotonic()
         if cleanup:

@@ -196,3 +196,27 @@ def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_s
     assert "Traceback" not in err
     assert "server deleted" in out
     assert transfer_servers() == []
+
+
+def test_unreadable_file_stops_before_any_server(tmp_path, moto_aws, transfer_servers):
+    project = make_project(tmp_path, {"compiled/ok.bin": b"ok"})
+    bad = project / "data/compiled/bad.bin"
+    if os.geteuid() == 0:
+        bad.symlink_to("/proc/self/mem")  # a regular file whose read fails, even for root
+    else:
+        bad.write_bytes(b"x")
+        bad.chmod(0)
+    for args in ([], ["--dry-run"]):
+        run = ctsite(project, *args)
+        assert run.returncode != 0
+        assert "cannot read" in run.stderr and "bad.bin" in run.stderr
+        assert "Traceback" not in run.stderr
+    assert transfer_servers() == []
+
+
+def test_bad_jobs_option(tmp_path, moto_aws):
+    project = make_project(tmp_path, {"compiled/ok.bin": b"ok"})
+    run = ctsite(project, "--jobs", "0")
+    assert run.returncode == 2
+    assert "--jobs must be between 1 and 32" in run.stderr
+    assert "Traceback" not in run.stderr
