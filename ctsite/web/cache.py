@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     orjson = None  # type: ignore[assignment]
 
 GZIP_LEVEL = 6
+FAST_GZIP_BYTES = 512 * 1024
 MAX_CACHE_BYTES = 256 * 1024 * 1024  # per process; a circos view of real data is ~3 MB
 _ORJSON_OPTIONS = (
     (orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) if orjson is not None else 0
@@ -78,7 +79,9 @@ class Entry:
     @property
     def gzipped(self) -> bytes:
         if self._gzip is None:
-            self._gzip = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+            # big figures: level 1 is 3-4× faster for ~15% more bytes (first request matters)
+            level = 1 if len(self.body) > FAST_GZIP_BYTES else GZIP_LEVEL
+            self._gzip = gzip.compress(self.body, compresslevel=level, mtime=0)
         return self._gzip
 
     def csv(self) -> bytes:
