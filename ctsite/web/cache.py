@@ -27,6 +27,8 @@ from typing import Any
 import pandas as pd
 from plotly.utils import PlotlyJSONEncoder
 
+from ctsite import __version__
+
 try:  # optional speed-up, not required by the slim image
     import orjson
 except ImportError:  # pragma: no cover - depends on the environment
@@ -136,8 +138,10 @@ def precomputed_path(
     directory: Path, figure: str, condition_id: str, fingerprint: str, params_key: str
 ) -> Path:
     """Where a precomputed view lives: the figure, the condition id (from the manifest) and a
-    digest of the store fingerprint + parameters, so a stale or different view is never read."""
-    digest = hashlib.sha256(f"{fingerprint}\n{params_key}".encode()).hexdigest()[:20]
+    digest of ctsite's version, the store fingerprint and the parameters, so a stale or
+    different view is never read."""
+    text = f"{__version__}\n{fingerprint}\n{params_key}"  # a new ctsite redraws the figures
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
     return directory / f"{figure}-{condition_id}-{digest}.json"
 
 
