@@ -266,7 +266,7 @@ class Endpoint:
     port: int
     username: str
     pkey: Any  # paramiko.PKey, kept in memory only
-    host_key_sha256: str  # "SHA256:<base64>" as published by Transfer Family (padding optional)
+    host_key_sha256: str  # "SHA256:<base64>" as published by Transfer Family; several: a,b
     timeout: float = 20.0
 
 
@@ -276,11 +276,18 @@ def fingerprint(key: Any) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def _normal_fp(value: str) -> str:
-    value = value.strip()
-    if value.upper().startswith("SHA256:"):
-        value = value[7:]
-    return value.rstrip("=")
+def accepted_fingerprints(value: str) -> set[str]:
+    """The SHA256 fingerprints in `value`: one or more, comma-separated, each either bare
+    base64, 'SHA256:<base64>' or an `ssh-keygen -l` line; base64 padding is ignored."""
+    found = set()
+    for item in value.split(","):
+        words = item.split()
+        token = next((w for w in words if w.upper().startswith("SHA256:")), item.strip())
+        if token.upper().startswith("SHA256:"):
+            token = token[7:]
+        if token.rstrip("="):
+            found.add(token.rstrip("="))
+    return found
 
 
 def _fast_first(ciphers: tuple[str, ...]) -> tuple[str, ...]:
@@ -292,7 +299,7 @@ def _fast_first(ciphers: tuple[str, ...]) -> tuple[str, ...]:
 def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
     """Open an SFTP session, refusing a server whose host key does not match the expected one."""
     where = f"{endpoint.host}:{endpoint.port}"
-    if not endpoint.host_key_sha256:
+    if not accepted_fingerprints(endpoint.host_key_sha256):
         raise CtsiteError(
             f"no host key fingerprint known for {where}; refusing to connect blindly",
             hint="set sftp_host_key_fingerprint (CTSITE_SFTP_HOST_KEY_FINGERPRINT)",
@@ -309,7 +316,7 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
         options.ciphers = _fast_first(options.ciphers)
         transport.start_client(timeout=endpoint.timeout)
         seen = fingerprint(transport.get_remote_server_key())
-        if _normal_fp(seen) != _normal_fp(endpoint.host_key_sha256):
+        if seen[7:] not in accepted_fingerprints(endpoint.host_key_sha256):
             raise CtsiteError(
                 f"host key mismatch for {where}: server presented {seen}, "
                 f"expected {endpoint.host_key_sha256}; refusing to connect",

@@ -259,9 +259,22 @@ def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoin
             SshPublicKeyBody=f"{key.get_name()} {key.get_base64()} ctsite-upload",
         )
         server = tc.describe_server(ServerId=server_id)["Server"]
-    expected = settings.sftp_host_key_fingerprint or server.get("HostKeyFingerprint") or ""
+    expected = settings.sftp_host_key_fingerprint or ",".join(_host_keys(tc, server))
     host = settings.sftp_host or f"{server_id}.server.transfer.{settings.aws_region}.amazonaws.com"
     return Endpoint(host, settings.sftp_port, settings.transfer_user, key, expected)
+
+
+def _host_keys(tc: Any, server: dict[str, Any]) -> list[str]:
+    """Every host key fingerprint the server publishes (its main one plus any added keys)."""
+    import botocore.exceptions
+
+    found = [server["HostKeyFingerprint"]] if server.get("HostKeyFingerprint") else []
+    try:
+        listed = tc.list_host_keys(ServerId=server["ServerId"]).get("HostKeys", [])
+        found += [k["HostKeyFingerprint"] for k in listed if k.get("HostKeyFingerprint")]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        pass  # older API / emulators: the main fingerprint alone is checked
+    return found
 
 
 def _wait_online(settings: Settings, tc: Any, server_id: str) -> None:

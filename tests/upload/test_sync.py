@@ -228,3 +228,13 @@ def test_digest_cache_never_hides_a_change(tmp_path, sshd, endpoint):
     plan, _result = run_sync(endpoint, local)
     assert [f.rel for f in plan.uploads] == ["compiled/a.bin"]
     assert (sshd.root / "data/compiled/a.bin").read_bytes() == b"z" * 4000
+
+
+def test_accepted_fingerprint_forms():
+    fp = "SHA256:" + "Ab1/" * 10 + "xyz"
+    bare = fp[7:]
+    assert sync.accepted_fingerprints(fp) == {bare}
+    assert sync.accepted_fingerprints(bare + "=") == {bare}
+    assert sync.accepted_fingerprints(f"256 {fp} root@host (ECDSA)") == {bare}
+    assert sync.accepted_fingerprints(f"{fp}, SHA256:other") == {bare, "other"}
+    assert sync.accepted_fingerprints("") == set()
