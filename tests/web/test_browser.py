@@ -286,3 +286,23 @@ def test_phone_layout(browser, server):
         w.check_clean()
     finally:
         w.close()
+
+
+def test_help_dialog_and_keyboard(watched, server):
+    page = watched.page
+    page.goto(f"{server}/pairwise")
+    watched.wait_figure()
+    page.click("#help-button")
+    assert page.locator("#help-dialog").is_visible()
+    shot(page, "pairwise-help")
+    page.keyboard.press("Escape")
+    assert page.locator("#help-dialog").is_hidden()
+    # keyboard only: focus the number box, type, press Enter to submit
+    ready = page.get_attribute("#figure", "data-ready")
+    page.focus("#c-min_numsigi1")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    watched.wait_figure(ready)
+    assert parse_qs(urlparse(page.url).query)["min_numsigi1"] == ["5"]
+    watched.check_clean()
