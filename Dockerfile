@@ -9,7 +9,9 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS builder
-LABEL io.ctsite.managed=true
+# ctsite build-push passes the image name: `--prune` then finds this stage's cache too.
+ARG CTSITE_IMAGE=ct-site
+LABEL io.ctsite.managed=true io.ctsite.image=${CTSITE_IMAGE}
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -53,7 +55,9 @@ RUN (command -v strip >/dev/null \
     || echo "strip unavailable: libraries left unstripped"
 
 FROM ${BASE_IMAGE} AS runtime
+ARG CTSITE_IMAGE=ct-site
 LABEL io.ctsite.managed=true \
+      io.ctsite.image=${CTSITE_IMAGE} \
       org.opencontainers.image.title="ctsite" \
       org.opencontainers.image.description="ContactTracing results website (serves a compiled store)"
 ENV PATH=/opt/venv/bin:$PATH \

@@ -90,6 +90,7 @@ def build_push(
             (context or s.root).resolve(),
             dockerfile,
             local,
+            image_name=s.image_name,
             platform=s.docker_platform,
             buildargs=buildargs,
             network_mode=network,
@@ -104,7 +105,7 @@ def build_push(
     size = image.image_size(client, image_id)
     console.print(f"built {image_id[:19]} ({_mb(size)}): {', '.join(refs)}", soft_wrap=True)
     if prune:
-        result = image.prune(client)
+        result = image.prune(client, s.image_name)
         console.print(f"pruned {result.images} dangling ctsite image(s), {_mb(result.bytes)}")
     if no_push:
         return

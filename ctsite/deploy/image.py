@@ -2,8 +2,10 @@
 
 Library code: reports output and progress through callbacks, raises `CtsiteError` on failure
 (engine unreachable, build step failed — with that step's output —, registry unreachable or
-refusing the credentials). Every image ctsite builds carries the label `io.ctsite.managed=true`,
-which is what `prune` uses to leave the user's other Docker data alone.
+refusing the credentials). Every image ctsite builds carries the labels `io.ctsite.managed=true`
+and `io.ctsite.image=<image_name>` (a Dockerfile that declares `ARG CTSITE_IMAGE` also labels its
+build stages with it): `prune` removes only dangling images with both, leaving the user's other
+Docker data — and other ctsite projects' build cache — alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ctsite.deploy.registry import RegistryAuth, split_repository
 from ctsite.errors import CtsiteError
 
 MANAGED_LABEL = "io.ctsite.managed"
+IMAGE_LABEL = "io.ctsite.image"
+IMAGE_ARG = "CTSITE_IMAGE"
 _TAG_INVALID = re.compile(r"[^A-Za-z0-9_.-]")
 _DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
@@ -92,12 +96,16 @@ def build(
     dockerfile: str,
     tag: str,
     *,
+    image_name: str,
     platform: str | None = None,
     buildargs: Mapping[str, str] | None = None,
     network_mode: str | None = None,
     on_output: Callable[[str], None] = lambda line: None,
 ) -> str:
-    """Build the image from `context` and tag it `tag`; return its id. Streams output lines."""
+    """Build the image from `context` and tag it `tag`; return its id. Streams output lines.
+
+    `image_name` labels the image (and, through `ARG CTSITE_IMAGE`, its build stages) for prune.
+    """
     import docker.errors
 
     if not context.is_dir():
@@ -105,6 +113,9 @@ def build(
     dockerfile_path = Path(dockerfile) if Path(dockerfile).is_absolute() else context / dockerfile
     if not dockerfile_path.is_file():
         raise CtsiteError(f"Dockerfile not found: {dockerfile_path}", hint="check --dockerfile")
+    args = dict(buildargs or {})
+    if IMAGE_ARG in dockerfile_path.read_text(encoding="utf-8", errors="replace"):
+        args.setdefault(IMAGE_ARG, image_name)
     step: list[str] = []
     image_id = None
     try:
@@ -119,9 +130,9 @@ def build(
             pull=False,
             decode=True,
             platform=platform or None,
-            buildargs=dict(buildargs or {}),
+            buildargs=args,
             network_mode=network_mode or None,
-            labels={MANAGED_LABEL: "true"},
+            labels={MANAGED_LABEL: "true", IMAGE_LABEL: image_name},
         )
         for event in stream:
             if "stream" in event:
@@ -265,12 +276,13 @@ def _push_failed(host: str, repository: str, tag_: str, event: Mapping[str, Any]
     return CtsiteError(f"push of {repository}:{tag_} failed: {message}", hint=hint)
 
 
-def prune(client: Any) -> PruneResult:
-    """Remove ctsite's own dangling images (and their build-cache layers); nothing else."""
+def prune(client: Any, image_name: str) -> PruneResult:
+    """Remove the dangling images (and their build-cache layers) of ctsite's `image_name` only."""
     import docker.errors
 
+    labels = [f"{MANAGED_LABEL}=true", f"{IMAGE_LABEL}={image_name}"]
     try:
-        result = client.images.prune(filters={"dangling": True, "label": f"{MANAGED_LABEL}=true"})
+        result = client.images.prune(filters={"dangling": True, "label": labels})
     except docker.errors.APIError as exc:
         raise CtsiteError(f"prune failed: {_short(exc)}", hint="retry in a moment") from None
     deleted = [d for d in (result.get("ImagesDeleted") or []) if d.get("Deleted")]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ctsite import __version__
+from ctsite.deploy import image as ctsite_image
 
 pytestmark = pytest.mark.docker
 
@@ -86,6 +87,14 @@ def test_prune_removes_only_ctsite_dangling_images(project, docker_engine, tmp_p
         (other / "a").write_text(project.image_name + content)
         image, _ = docker_engine.images.build(path=str(other), tag="ctsite-test-user-image:x")
         built.append(image.id)
+    # another ctsite project's dangling image (other image_name)
+    for content in ("three", "four"):
+        (other / "a").write_text(project.image_name + content)
+        built.append(
+            ctsite_image.build(
+                docker_engine, other, "Dockerfile", "ctsite-test-other:x", image_name="other"
+            )
+        )
     try:
         (project.root / "hello.txt").write_text("second build\n")
         result = project.run("build-push", "--no-push", "-q", "--prune")
@@ -94,6 +103,7 @@ def test_prune_removes_only_ctsite_dangling_images(project, docker_engine, tmp_p
         ids = {image.id for image in docker_engine.images.list(all=True)}
         assert first not in ids
         assert built[0] in ids  # the user's dangling image is left alone
+        assert built[2] in ids  # and so is another ctsite image's
     finally:
         for image_id in reversed(built):
             docker_engine.images.remove(image_id, force=True)

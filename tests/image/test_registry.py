@@ -100,7 +100,9 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
     (tmp_path / "f").write_text(str(tmp_path))
     repository = f"{registry.host}/ctsite-test/ecr-public-path"
-    image_id = image.build(engine, tmp_path, "Dockerfile", "ctsite-test-ecr-public:latest")
+    image_id = image.build(
+        engine, tmp_path, "Dockerfile", "ctsite-test-ecr-public:latest", image_name="x"
+    )
     try:
         image.tag(engine, image_id, repository, ["latest"])
         digest = image.push(engine, repository, "latest", auth)
