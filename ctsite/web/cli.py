@@ -30,10 +30,10 @@ def _store_path(data: Path | None) -> Path:
     try:
         Store.open(s.compiled_path)
         return s.compiled_path
-    except StoreError:
+    except StoreError as error:
         if s.data:
             raise StoreError(
-                f"no compiled store at {s.compiled_path}",
+                error.message,
                 hint="run `ctsite compile` first (your ctsite.toml has a [data] section)",
             ) from None
     from ctsite.compile.demo import ensure_demo_store
