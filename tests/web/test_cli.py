@@ -120,3 +120,16 @@ def test_gunicorn_runs_the_factory(demo_store, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_serve_with_data_configured_but_not_compiled(tmp_path):
+    (tmp_path / "ctsite.toml").write_text('[data]\ninteractions = "lr.tsv"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "serve"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ctsite compile" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "demo").exists()  # no demo when data is configured
