@@ -61,6 +61,7 @@ class Settings:
     eb_environment: str = "Contacttracingsite-env"
     eb_timeout_minutes: int = 30
     eb_keep_versions: int = 10
+    eb_notification_topic: str = ""  # SNS topic ARN for `ctsite alerts` (default: the env's)
     # --- EFS and Transfer Family ---
     efs_file_system_id: str = ""
     efs_mount_dir: str = "/efs_data"
