@@ -23,6 +23,8 @@ from pathlib import Path
 import paramiko
 
 from ctsite.deploy import sync
+from ctsite.deploy.manifest import MANIFEST, scan_local
+from ctsite.deploy.sftp import Endpoint, connect
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,12 +55,12 @@ def make_tree(root: Path, files: int, total_mb: int) -> int:
     return total
 
 
-def ctsite_sync(endpoint: sync.Endpoint, local: Path, jobs: int) -> tuple[float, int]:
+def ctsite_sync(endpoint: Endpoint, local: Path, jobs: int) -> tuple[float, int]:
     started = time.perf_counter()
-    first = sync.connect(endpoint)
-    plan, manifest = sync.plan_remote(first, sync.scan_local(local, jobs), "ctsite", [""])
+    first = connect(endpoint)
+    plan, manifest = sync.plan_remote(first, scan_local(local, jobs), "ctsite", [""])
     result = sync.sync_tree(
-        lambda: sync.connect(endpoint), local, "ctsite", plan, manifest, jobs=jobs, main=first
+        lambda: connect(endpoint), local, "ctsite", plan, manifest, jobs=jobs, main=first
     )
     return time.perf_counter() - started, result.bytes_sent
 
@@ -98,7 +100,7 @@ def main() -> None:
             host_pub = (base / "sshd" / "host_ecdsa.pub").read_text()
             known = base / "known_hosts"
             known.write_text(f"[127.0.0.1]:{sshd.port} {host_pub}")
-            endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
+            endpoint = Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
             local = base / "data"
             total = make_tree(local, args.files, args.mb)
             print(f"tree: {args.files} files, {total / 1e6:,.0f} MB; jobs={args.jobs}")
@@ -107,7 +109,7 @@ def main() -> None:
             for r in range(args.rounds):
                 for name in ("ctsite", "openssh"):
                     shutil.rmtree(sshd.root / name, ignore_errors=True)
-                (local / sync.MANIFEST).unlink(missing_ok=True)
+                (local / MANIFEST).unlink(missing_ok=True)
                 t_openssh = openssh_put(sshd, key_file, known, local)
                 t_ours, sent = ctsite_sync(endpoint, local, args.jobs)
                 assert sent == total, (sent, total)

@@ -110,9 +110,9 @@ def _upload(s: Settings, scope: list[str]) -> None:
         TransferSpeedColumn,
     )
 
-    from ctsite.deploy import sync, transfer
+    from ctsite.deploy import manifest, sync, transfer
 
-    local = sync.scan_local(s.data_path, max(2, s.upload_jobs))
+    local = manifest.scan_local(s.data_path, max(2, s.upload_jobs))
     _sweep(s, delete=False)
     remote_root = s.remote_data_dir
     server_seconds = 0.0
@@ -122,7 +122,7 @@ def _upload(s: Settings, scope: list[str]) -> None:
             try:
                 connect = _connector(srv.endpoint)
                 first = connect()
-                plan, manifest = sync.plan_remote(first, local, remote_root, scope)
+                plan, remote_manifest = sync.plan_remote(first, local, remote_root, scope)
                 _show_plan(plan, scope)
                 progress = Progress(
                     TextColumn("[bold]upload"),
@@ -140,7 +140,7 @@ def _upload(s: Settings, scope: list[str]) -> None:
                         s.data_path,
                         remote_root,
                         plan,
-                        manifest,
+                        remote_manifest,
                         jobs=max(1, s.upload_jobs),
                         on_bytes=lambda n: progress.advance(task, n),
                         main=first,
@@ -166,10 +166,10 @@ def _upload(s: Settings, scope: list[str]) -> None:
 
 
 def _connector(endpoint: Any) -> Any:
-    from ctsite.deploy import sync
+    from ctsite.deploy import sftp
 
     def connect() -> Any:
-        return sync.connect(endpoint)
+        return sftp.connect(endpoint)
 
     return connect
 

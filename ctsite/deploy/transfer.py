@@ -25,7 +25,7 @@ from typing import Any
 
 from ctsite.config import Settings
 from ctsite.deploy import aws
-from ctsite.deploy.sync import Endpoint
+from ctsite.deploy.sftp import Endpoint
 from ctsite.errors import CtsiteError
 
 TAG_EPHEMERAL = "ctsite:ephemeral"

@@ -13,7 +13,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ctsite.deploy import sync, transfer
+from ctsite.deploy import transfer
+from ctsite.deploy.manifest import MANIFEST
+from ctsite.deploy.sftp import TEMP_MARK
 
 pytestmark = pytest.mark.sshd
 REGION = "us-east-2"
@@ -49,7 +51,7 @@ def remote_tree(sshd) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != sync.MANIFEST
+        if p.is_file() and p.name != MANIFEST
     }
 
 
@@ -180,7 +182,7 @@ def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_s
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             remote = sshd.root / "data"
-            if remote.is_dir() and any(sync.TEMP_MARK in p.name for p in remote.rglob("*")):
+            if remote.is_dir() and any(TEMP_MARK in p.name for p in remote.rglob("*")):
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.02)

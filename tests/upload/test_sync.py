@@ -11,6 +11,8 @@ import paramiko
 import pytest
 
 from ctsite.deploy import sync
+from ctsite.deploy.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
+from ctsite.deploy.sftp import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
 from ctsite.errors import CtsiteError
 
 pytestmark = pytest.mark.sshd
@@ -27,7 +29,7 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != sync.MANIFEST
+        if p.is_file() and p.name != MANIFEST
     }
 
 
@@ -39,15 +41,15 @@ def key(sshd) -> paramiko.PKey:
 
 
 @pytest.fixture
-def endpoint(sshd, key) -> sync.Endpoint:
-    return sync.Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
+def endpoint(sshd, key) -> Endpoint:
+    return Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
 
 
 def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4):
-    first = sync.connect(endpoint)
-    plan, manifest = sync.plan_remote(first, sync.scan_local(local), "data", scope)
+    first = connect(endpoint)
+    plan, manifest = sync.plan_remote(first, scan_local(local), "data", scope)
     result = sync.sync_tree(
-        lambda: sync.connect(endpoint),
+        lambda: connect(endpoint),
         local,
         "data",
         plan,
@@ -65,7 +67,7 @@ def test_fingerprint_matches_ssh_keygen(sshd, key):
     transport = paramiko.Transport(("127.0.0.1", sshd.port))
     transport.start_client(timeout=10)
     try:
-        assert sync.fingerprint(transport.get_remote_server_key()) == sshd.fingerprint
+        assert fingerprint(transport.get_remote_server_key()) == sshd.fingerprint
     finally:
         transport.close()
 
@@ -81,7 +83,7 @@ def test_incremental_sync_sends_only_changes(tmp_path, sshd, endpoint):
     plan, result = run_sync(endpoint, local, scope=["compiled"])
     assert result.files_sent == len(files)
     assert tree(remote) == files
-    assert (remote / sync.MANIFEST).is_file()
+    assert (remote / MANIFEST).is_file()
 
     plan, result = run_sync(endpoint, local, scope=["compiled"])
     assert (result.files_sent, result.bytes_sent, plan.deletions) == (0, 0, [])
@@ -134,7 +136,7 @@ def test_killed_connection_is_retried(tmp_path, sshd, endpoint):
     _plan, result = run_sync(endpoint, local, jobs=2, on_bytes=on_bytes)
     assert sent["killed"] > 0 and result.retries >= 1
     assert tree(sshd.root / "data") == files
-    assert not [p for p in (sshd.root / "data").rglob("*") if sync.TEMP_MARK in p.name]
+    assert not [p for p in (sshd.root / "data").rglob("*") if TEMP_MARK in p.name]
 
 
 def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
@@ -159,31 +161,31 @@ def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
     plan, _result = run_sync(endpoint, local)
     assert plan.stale_temps  # leftovers of the killed run were found and swept
     assert tree(remote) == files
-    assert not [p for p in remote.rglob("*") if sync.TEMP_MARK in p.name]
+    assert not [p for p in remote.rglob("*") if TEMP_MARK in p.name]
     _plan, result = run_sync(endpoint, local)
     assert result.bytes_sent == 0
 
 
 def test_host_key_mismatch_is_refused(tmp_path, sshd, key):
-    wrong = sync.fingerprint(paramiko.ECDSAKey.generate())
-    endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", key, wrong)
+    wrong = fingerprint(paramiko.ECDSAKey.generate())
+    endpoint = Endpoint("127.0.0.1", sshd.port, "root", key, wrong)
     with pytest.raises(CtsiteError, match="host key mismatch"):
-        sync.connect(endpoint)
-    blind = sync.Endpoint("127.0.0.1", sshd.port, "root", key, "")
+        connect(endpoint)
+    blind = Endpoint("127.0.0.1", sshd.port, "root", key, "")
     with pytest.raises(CtsiteError, match="refusing"):
-        sync.connect(blind)
+        connect(blind)
 
 
 def test_unknown_key_is_refused(sshd):
     stranger = paramiko.ECDSAKey.generate()
-    endpoint = sync.Endpoint("127.0.0.1", sshd.port, "root", stranger, sshd.fingerprint)
+    endpoint = Endpoint("127.0.0.1", sshd.port, "root", stranger, sshd.fingerprint)
     with pytest.raises(CtsiteError, match="refused"):
-        sync.connect(endpoint)
+        connect(endpoint)
 
 
 def test_missing_and_unreadable_local_files(tmp_path):
     with pytest.raises(CtsiteError, match="data directory not found"):
-        sync.scan_local(tmp_path / "nope")
+        scan_local(tmp_path / "nope")
     make_tree(tmp_path / "data", {"compiled/ok.bin": b"ok"})
     bad = tmp_path / "data/compiled/bad.bin"
     if os.geteuid() == 0:
@@ -192,16 +194,16 @@ def test_missing_and_unreadable_local_files(tmp_path):
         bad.write_bytes(b"secret")
         bad.chmod(0)
     with pytest.raises(CtsiteError, match=r"cannot read .*bad\.bin"):
-        sync.scan_local(tmp_path / "data")
+        scan_local(tmp_path / "data")
 
 
 def test_plan_is_pure_and_scoped():
-    local = {"compiled/a": sync.LocalFile("compiled/a", 1, "h1")}
+    local = {"compiled/a": LocalFile("compiled/a", 1, "h1")}
     remote = {
         "compiled/a": 1,
         "compiled/gone": 3,
         "raw/keep": 4,
-        sync.MANIFEST: 10,
+        MANIFEST: 10,
         "compiled/.a.ctsite-part-1": 1,
     }
     manifest = {"compiled/a": {"size": 1, "sha256": "h1"}}
@@ -217,9 +219,9 @@ def test_digest_cache_never_hides_a_change(tmp_path, sshd, endpoint):
     make_tree(local, {"compiled/a.bin": b"a" * 4000, "compiled/b.bin": b"b" * 4000})
     time.sleep(2.2)  # files written just now get no cached signature (racy timestamps)
     run_sync(endpoint, local)
-    cached = sync.read_local_manifest(local)
+    cached = read_local_manifest(local)
     assert all("stamp" in entry for entry in cached.values())
-    assert sync.scan_local(local) == sync.scan_local(local, use_cache=False)
+    assert scan_local(local) == scan_local(local, use_cache=False)
 
     path = local / "compiled/a.bin"
     st = path.stat()
@@ -233,8 +235,8 @@ def test_digest_cache_never_hides_a_change(tmp_path, sshd, endpoint):
 def test_accepted_fingerprint_forms():
     fp = "SHA256:" + "Ab1/" * 10 + "xyz"
     bare = fp[7:]
-    assert sync.accepted_fingerprints(fp) == {bare}
-    assert sync.accepted_fingerprints(bare + "=") == {bare}
-    assert sync.accepted_fingerprints(f"256 {fp} root@host (ECDSA)") == {bare}
-    assert sync.accepted_fingerprints(f"{fp}, SHA256:other") == {bare, "other"}
-    assert sync.accepted_fingerprints("") == set()
+    assert accepted_fingerprints(fp) == {bare}
+    assert accepted_fingerprints(bare + "=") == {bare}
+    assert accepted_fingerprints(f"256 {fp} root@host (ECDSA)") == {bare}
+    assert accepted_fingerprints(f"{fp}, SHA256:other") == {bare, "other"}
+    assert accepted_fingerprints("") == set()

@@ -1,0 +1,146 @@
+"""The sync manifest and the local tree scan: sizes and SHA-256 digests of every file.
+
+The remote manifest (`.ctsite-manifest.json` at the remote root) is written as the last step of
+a successful sync; a copy beside the local tree also records each file's stat signature, so an
+unchanged file is not hashed again and `--dry-run` can plan without a connection.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import os
+import posixpath
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ctsite.deploy.sftp import TEMP_MARK
+from ctsite.errors import CtsiteError
+
+MANIFEST = ".ctsite-manifest.json"
+CHUNK = 1 << 20
+
+Entries = dict[str, dict[str, Any]]  # relative path -> {"size", "sha256"[, "stamp"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalFile:
+    rel: str  # POSIX path relative to the tree root
+    size: int
+    sha256: str
+    stamp: str = dataclasses.field(default="", compare=False)  # local stat signature
+
+
+def _stamp(st: os.stat_result) -> str:
+    """Changes whenever the content may have: size, mtime, ctime (set by any write or utime)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def scan_local(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, LocalFile]:
+    """Every regular file under `root` with its size and SHA-256 (hashed in parallel).
+
+    A digest recorded by the last successful sync is reused when the file's stat signature
+    (size, mtime, ctime, inode) is unchanged, so a no-change re-sync reads almost nothing.
+    """
+    if not root.is_dir():
+        raise CtsiteError(
+            f"data directory not found: {root}",
+            hint="run `ctsite compile` first, or set data_dir (CTSITE_DATA_DIR)",
+        )
+    paths: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if rel == MANIFEST or TEMP_MARK in name or not path.is_file():
+                continue
+            paths.append((rel, path))
+
+    cache = read_local_manifest(root) if use_cache else {}
+
+    def one(item: tuple[str, Path]) -> LocalFile:
+        rel, path = item
+        try:
+            st = path.stat()
+            stamp = _stamp(st)
+            known = cache.get(rel, {})
+            if known.get("stamp") == stamp and known.get("size") == st.st_size:
+                return LocalFile(rel, st.st_size, known["sha256"], stamp)
+            return LocalFile(rel, st.st_size, _digest(path), stamp)
+        except OSError as exc:
+            raise CtsiteError(
+                f"cannot read {path}: {exc.strerror or exc}",
+                hint="fix the file's permissions or remove it from the data directory",
+            ) from None
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        files = list(pool.map(one, paths))
+    return {f.rel: f for f in files}
+
+
+def read_local_manifest(root: Path) -> dict[str, dict[str, Any]]:
+    """The copy of the remote manifest saved by the last successful sync (empty if none)."""
+    try:
+        return _parse_manifest((root / MANIFEST).read_bytes())
+    except OSError:
+        return {}
+
+
+def _parse_manifest(raw: bytes) -> dict[str, dict[str, Any]]:
+    try:
+        doc = json.loads(raw)
+        files = doc["files"]
+        out: dict[str, dict[str, Any]] = {}
+        for k, v in files.items():
+            out[str(k)] = {"size": int(v["size"]), "sha256": str(v["sha256"])}
+            if "stamp" in v:
+                out[str(k)]["stamp"] = str(v["stamp"])
+        return out
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}  # unreadable manifest: everything is re-checked by sending it again
+
+
+def manifest_bytes(entries: dict[str, dict[str, Any]]) -> bytes:
+    written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    doc = {"format": 1, "written": written, "files": dict(sorted(entries.items()))}
+    return json.dumps(doc, indent=1).encode()
+
+
+def write_local_manifest(root: Path, local: dict[str, LocalFile]) -> None:
+    """The local copy of the remote manifest, plus each file's stat signature as a cache.
+
+    Files modified in the last few seconds get no signature: a write landing in the same
+    timestamp tick as the hash could otherwise go unnoticed.
+    """
+    recent = time.time_ns() - 2_000_000_000
+    entries: dict[str, dict[str, Any]] = {}
+    for f in local.values():
+        entries[f.rel] = {"size": f.size, "sha256": f.sha256}
+        parts = f.stamp.split(":")
+        if len(parts) == 4 and int(parts[1]) < recent and int(parts[2]) < recent:
+            entries[f.rel]["stamp"] = f.stamp
+    tmp = root / f"{MANIFEST}{TEMP_MARK}{uuid.uuid4().hex}"
+    tmp.write_bytes(manifest_bytes(entries))
+    tmp.replace(root / MANIFEST)
+
+
+def read_remote_manifest(sftp: Any, root: str) -> dict[str, dict[str, Any]]:
+    """The manifest at the remote root (empty if missing or unreadable)."""
+    try:
+        with sftp.open(posixpath.join(root, MANIFEST), "rb") as f:
+            return _parse_manifest(f.read())
+    except OSError:
+        return {}

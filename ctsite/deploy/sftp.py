@@ -1,0 +1,198 @@
+"""SFTP connections and remote file primitives for the upload sync (paramiko, no AWS).
+
+`connect(endpoint)` opens an SFTP session only if the server presents an expected host key
+(never a blind AutoAddPolicy), prefers AES-GCM (much cheaper per packet in paramiko) and opens
+large windows. The helpers write files under a temporary name and rename them into place, list
+a remote tree, and create directories.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import posixpath
+import socket
+import stat
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import paramiko
+
+from ctsite.errors import CtsiteError
+
+TEMP_MARK = ".ctsite-part-"
+# SFTP write size that fits one 32 KiB channel packet with its headers (paramiko's default of
+# 32768 splits every write into a full packet plus a tiny one).
+WRITE_SIZE = 32768 - 128
+TRANSIENT = (EOFError, ConnectionError, TimeoutError, OSError, paramiko.SSHException)
+
+Connect = Callable[[], Any]  # returns a fresh paramiko.SFTPClient
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """Where and as whom to connect, and the host key fingerprint the server must present."""
+
+    host: str
+    port: int
+    username: str
+    pkey: Any  # paramiko.PKey, kept in memory only
+    host_key_sha256: str  # "SHA256:<base64>" as published by Transfer Family; several: a,b
+    timeout: float = 20.0
+
+
+def fingerprint(key: Any) -> str:
+    """OpenSSH-style SHA256 fingerprint of a paramiko key: 'SHA256:<base64, no padding>'."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def accepted_fingerprints(value: str) -> set[str]:
+    """The SHA256 fingerprints in `value`: one or more, comma-separated, each either bare
+    base64, 'SHA256:<base64>' or an `ssh-keygen -l` line; base64 padding is ignored."""
+    found = set()
+    for item in value.split(","):
+        words = item.split()
+        token = next((w for w in words if w.upper().startswith("SHA256:")), item.strip())
+        if token.upper().startswith("SHA256:"):
+            token = token[7:]
+        if token.rstrip("="):
+            found.add(token.rstrip("="))
+    return found
+
+
+def _fast_first(ciphers: tuple[str, ...]) -> tuple[str, ...]:
+    """AES-GCM first: one AEAD call per packet is much cheaper in paramiko than CTR + HMAC."""
+    fast = [c for c in ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com") if c in ciphers]
+    return (*fast, *(c for c in ciphers if c not in fast))
+
+
+def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
+    """Open an SFTP session, refusing a server whose host key does not match the expected one."""
+    where = f"{endpoint.host}:{endpoint.port}"
+    if not accepted_fingerprints(endpoint.host_key_sha256):
+        raise CtsiteError(
+            f"no host key fingerprint known for {where}; refusing to connect blindly",
+            hint="set sftp_host_key_fingerprint (CTSITE_SFTP_HOST_KEY_FINGERPRINT)",
+        )
+    try:
+        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.timeout)
+    except OSError as exc:
+        raise OSError(f"cannot connect to SFTP server {where}: {exc}") from exc
+    transport = paramiko.Transport(
+        sock, default_window_size=window, default_max_packet_size=1 << 15
+    )
+    try:
+        options = transport.get_security_options()
+        options.ciphers = _fast_first(options.ciphers)
+        transport.start_client(timeout=endpoint.timeout)
+        seen = fingerprint(transport.get_remote_server_key())
+        if seen[7:] not in accepted_fingerprints(endpoint.host_key_sha256):
+            raise CtsiteError(
+                f"host key mismatch for {where}: server presented {seen}, "
+                f"expected {endpoint.host_key_sha256}; refusing to connect",
+                hint="someone may be intercepting the connection, or the expected fingerprint "
+                "is wrong (sftp_host_key_fingerprint)",
+            )
+        transport.auth_publickey(endpoint.username, endpoint.pkey)
+        return paramiko.SFTPClient.from_transport(transport, window_size=window)
+    except paramiko.AuthenticationException as exc:
+        transport.close()
+        raise CtsiteError(
+            f"SFTP login as {endpoint.username!r} on {where} was refused: {exc}",
+            hint="check transfer_user and that the user's SSH key was accepted",
+        ) from None
+    except BaseException:
+        transport.close()
+        raise
+
+
+class Reconnecting:
+    """One SFTP connection for one thread, dropped and reopened after a transient failure."""
+
+    def __init__(self, connect: Connect):
+        self.connect = connect
+        self.sftp: Any = None
+
+    def get(self) -> Any:
+        if self.sftp is None:
+            self.sftp = self.connect()
+        return self.sftp
+
+    def reset(self) -> None:
+        if self.sftp is not None:
+            try:
+                self.sftp.get_channel().get_transport().close()
+            except Exception:  # noqa: S110 - already broken; closing is best effort
+                pass
+        self.sftp = None
+
+
+def list_remote(sftp: Any, root: str) -> tuple[dict[str, int], set[str]]:
+    """(relative file path → size, relative directories) under the remote root."""
+    files: dict[str, int] = {}
+    dirs: set[str] = set()
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            entries = sftp.listdir_attr(posixpath.join(root, rel_dir) if rel_dir else root)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            rel = posixpath.join(rel_dir, entry.filename) if rel_dir else entry.filename
+            if stat.S_ISDIR(entry.st_mode or 0):
+                dirs.add(rel)
+                stack.append(rel)
+            else:
+                files[rel] = int(entry.st_size or 0)
+    return files, dirs
+
+
+def replace(sftp: Any, tmp: str, dest: str) -> None:
+    """Rename tmp over dest atomically (posix-rename), falling back to remove + rename."""
+    try:
+        sftp.posix_rename(tmp, dest)
+        return
+    except OSError:
+        pass
+    try:
+        sftp.remove(dest)
+    except OSError:
+        pass
+    sftp.rename(tmp, dest)
+
+
+def temp_name(dest: str) -> str:
+    """A hidden sibling name for a file being written (swept if a run dies)."""
+    name = f".{posixpath.basename(dest)}{TEMP_MARK}{uuid.uuid4().hex[:12]}"
+    return posixpath.join(posixpath.dirname(dest), name)
+
+
+def put_bytes(sftp: Any, dest: str, data: bytes) -> None:
+    tmp = temp_name(dest)
+    with sftp.open(tmp, "wb") as f:
+        f.write(data)
+    replace(sftp, tmp, dest)
+
+
+def mkdirs(sftp: Any, root: str, rels: Iterable[str], existing: set[str]) -> None:
+    for rel in sorted(set(rels)):
+        parts = rel.split("/")
+        for i in range(len(parts)):
+            sub = "/".join(parts[: i + 1])
+            if sub in existing:
+                continue
+            try:
+                sftp.mkdir(posixpath.join(root, sub))
+            except OSError:
+                try:
+                    sftp.stat(posixpath.join(root, sub))
+                except OSError as exc:
+                    raise CtsiteError(
+                        f"cannot create remote directory {posixpath.join(root, sub)}: {exc}",
+                        hint="check the SFTP user's home directory and its permissions",
+                    ) from None
+            existing.add(sub)
