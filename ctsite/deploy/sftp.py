@@ -97,7 +97,9 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
                 "is wrong (sftp_host_key_fingerprint)",
             )
         transport.auth_publickey(endpoint.username, endpoint.pkey)
-        return paramiko.SFTPClient.from_transport(transport, window_size=window)
+        client = paramiko.SFTPClient.from_transport(transport, window_size=window)
+        client.get_channel().settimeout(endpoint.timeout * 3)  # a stalled link fails, not hangs
+        return client
     except paramiko.AuthenticationException as exc:
         transport.close()
         raise CtsiteError(

@@ -53,6 +53,7 @@ class Plan:
     unchanged: int
     local: dict[str, LocalFile]
     remote_dirs: set[str]
+    scope: list[str] = dataclasses.field(default_factory=list)  # where deleting is allowed
 
     @property
     def upload_bytes(self) -> int:
@@ -99,7 +100,7 @@ def make_plan(
         if r not in local and r != MANIFEST and TEMP_MARK not in r and _in_scope(r, scope)
     )
     unchanged = len(local) - len(uploads)
-    return Plan(uploads, deletions, temps, unchanged, local, set(remote_dirs))
+    return Plan(uploads, deletions, temps, unchanged, local, set(remote_dirs), scope)
 
 
 def plan_offline(root: Path, jobs: int, delete_under: Iterable[str]) -> Plan:
@@ -294,7 +295,8 @@ def _remove_empty_dirs(sftp: Any, root: str, plan: Plan) -> None:
         while rel:
             rel = posixpath.dirname(rel)
             local_dirs.add(rel)
-    for rel in sorted(plan.remote_dirs - local_dirs, key=lambda r: -r.count("/")):
+    gone = {d for d in plan.remote_dirs - local_dirs if _in_scope(d, plan.scope)}
+    for rel in sorted(gone, key=lambda r: -r.count("/")):
         try:
             sftp.rmdir(posixpath.join(root, rel))
         except OSError:

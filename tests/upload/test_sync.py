@@ -80,8 +80,10 @@ def test_incremental_sync_sends_only_changes(tmp_path, sshd, endpoint):
     make_tree(local, files)
     remote = sshd.root / "data"
 
+    (remote / "empty-outside-scope").mkdir(parents=True)
     plan, result = run_sync(endpoint, local, scope=["compiled"])
     assert result.files_sent == len(files)
+    assert (remote / "empty-outside-scope").is_dir()
     assert tree(remote) == files
     assert (remote / MANIFEST).is_file()
 
