@@ -4,7 +4,8 @@ The state file (`.ctsite/release-state.json` under the project root, written ato
 the build-context hash with the digest it was pushed as, and the last deployment (version label,
 source-bundle SHA-256, image digest). `context_hash` hashes every file Docker would send as the
 build context (`.dockerignore` applied with the Docker SDK's own matcher, so the answer is the
-same as `docker build`'s) plus the settings that change the image (name, platform, Dockerfile).
+same as `docker build`'s) plus the settings that change the image (name, platform, Dockerfile). `Dockerrun.aws.json` and
+`.ctsite/` are never counted: ctsite writes them after a build.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from ctsite.errors import CtsiteError
 STATE_DIR = ".ctsite"
 STATE_FILE = "release-state.json"
 STATE_FORMAT = 1
+# Written by ctsite itself after a build (the pinned digest, this state): never image inputs.
+NOT_INPUTS = ("Dockerrun.aws.json", STATE_DIR)
 
 
 def state_path(root: Path) -> Path:
@@ -76,7 +79,13 @@ def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
     if not context.is_dir():
         raise CtsiteError(f"build context {context} is not a folder", hint="check the project root")
     included = exclude_paths(str(context), _dockerignore(context), dockerfile=dockerfile)
-    return sorted(p for p in included if (context / p).is_file() and not (context / p).is_symlink())
+    return sorted(
+        p
+        for p in included
+        if (context / p).is_file()
+        and not (context / p).is_symlink()
+        and p.split("/", 1)[0] not in NOT_INPUTS
+    )
 
 
 def context_hash(context: Path, extra: dict[str, str], dockerfile: str = "Dockerfile") -> str:
