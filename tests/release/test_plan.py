@@ -167,7 +167,7 @@ def test_force_runs_one_step(step: str) -> None:
 
 
 def test_force_unknown_step_is_a_clear_error() -> None:
-    with pytest.raises(CtsiteError, match="unknown step.*for --force: deploi") as info:
+    with pytest.raises(CtsiteError, match=r"unknown step.*for --force: deploi") as info:
         plan(UNCHANGED, force=["deploi"])
     assert "compile, figures" in (info.value.hint or "")
 
