@@ -226,15 +226,18 @@ def logs(
 
 def restart_cmd(
     ctx: typer.Context,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between status polls.")] = 5.0,
     region: Region = None,
     env: Environment = None,
 ) -> None:
     """Restart the app servers so the site reloads new data."""
     from ctsite.deploy.chores import restart
 
+    if poll <= 0:
+        raise CtsiteError("--poll must be positive", exit_code=2)
     s, client = _setup(ctx, aws_region=region, eb_environment=env)
     say(f"restarting the app servers of {s.eb_environment}")
-    final = restart(_beanstalk(s, client))
+    final = restart(_beanstalk(s, client), poll_s=poll)
     say(f"[green]✓[/] {s.eb_environment} is {final.get('Status')}, health {final.get('Health')}")
 
 

@@ -1,0 +1,211 @@
+"""`ctsite logs` and `ctsite restart` end to end: Elastic Beanstalk calls validated by botocore's
+Stubber, the published logs served by a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from reltest import APP, ENV
+from typer.testing import CliRunner
+
+from ctsite.cli import app
+from ctsite.deploy.chores import new_lines, sections, select
+from ctsite.errors import CtsiteError
+
+ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
+TAIL = {"EnvironmentName": ENV, "InfoType": "tail"}
+RULE = "-------------------------------------"
+
+
+def tail_text(engine: list[str], web: list[str]) -> str:
+    parts = [RULE, "/var/log/eb-engine.log", RULE, *engine, "", "", ""]
+    parts += [RULE, "/var/log/web.stdout.log", RULE, *web, "", ""]
+    return "\n".join(parts)
+
+
+def env(status: str = "Ready", version: str = "v1") -> dict[str, Any]:
+    return {
+        "EnvironmentName": ENV,
+        "ApplicationName": APP,
+        "VersionLabel": version,
+        "Status": status,
+        "Health": "Green",
+        "CNAME": "ctsite.example.com",
+    }
+
+
+@pytest.fixture
+def http_logs() -> Iterator[dict[str, str]]:
+    """A loopback HTTP server playing S3's pre-signed log URLs: path → body."""
+    pages: dict[str, str] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            if body is None:
+                self.send_error(403, "Request has expired")
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pages["base"] = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield pages
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def invoke(stubs: Any, *args: str) -> Any:
+    return CliRunner().invoke(app, list(args), obj={"aws_client": stubs})
+
+
+def queue_tail(stubs: Any, infos: list[list[dict[str, Any]]]) -> None:
+    """describe env → request → one retrieve per element of `infos`."""
+    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
+    stubs.eb.add_response("request_environment_info", {}, TAIL)
+    for found in infos:
+        stubs.eb.add_response("retrieve_environment_info", {"EnvironmentInfo": found}, TAIL)
+
+
+def info(url: str, instance: str = "i-0abc", age_s: float = 0) -> dict[str, Any]:
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s)
+    return {"InfoType": "tail", "Ec2InstanceId": instance, "SampleTimestamp": when, "Message": url}
+
+
+def test_sections_select_and_new_lines() -> None:
+    text = "preamble\n" + tail_text(["a", "b"], ["w1"])
+    found = sections(text)
+    assert found == [
+        ("", ["preamble"]),
+        ("/var/log/eb-engine.log", ["a", "b"]),
+        ("/var/log/web.stdout.log", ["w1"]),
+    ]
+    assert select(found, "eb-engine.log") == [("/var/log/eb-engine.log", ["a", "b"])]
+    assert select(found, "/var/log/eb-engine.log") == [("/var/log/eb-engine.log", ["a", "b"])]
+    assert select(found, "engine.log") == []
+    assert select(found, None) == found
+    assert new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
+    assert new_lines(["a", "b"], ["a", "b"]) == []
+    assert new_lines(["x"], ["a", "b"]) == ["a", "b"]
+    assert new_lines([], ["a"]) == ["a"]
+
+
+def test_logs_waits_for_fresh_tails_and_prints_every_instance(
+    project: Any, stubs: Any, http_logs: dict[str, str]
+) -> None:
+    base = http_logs["base"]
+    http_logs["/i-1"] = tail_text(["engine one"], ["web one"])
+    http_logs["/i-2"] = tail_text(["engine two"], ["web two"])
+    stale = info(f"{base}/gone", age_s=3600)  # an old tail must not be printed
+    queue_tail(stubs, [[stale], [info(f"{base}/i-1", "i-1"), info(f"{base}/i-2", "i-2"), stale]])
+    result = invoke(stubs, "logs", "--interval", "0.01")
+    assert result.exit_code == 0, result.output
+    for text in ("engine one", "web one", "engine two", "web two", "/var/log/eb-engine.log"):
+        assert text in result.output
+    assert result.output.index("i-1") < result.output.index("i-2")
+    stubs.assert_done()
+
+
+def test_logs_file_filter(project: Any, stubs: Any, http_logs: dict[str, str]) -> None:
+    http_logs["/i-1"] = tail_text(["engine line"], ["web line"])
+    queue_tail(stubs, [[info(http_logs["base"] + "/i-1")]])
+    result = invoke(stubs, "logs", "--file", "eb-engine.log")
+    assert result.exit_code == 0, result.output
+    assert "engine line" in result.output and "web line" not in result.output
+    queue_tail(stubs, [[info(http_logs["base"] + "/i-1")]])
+    result = invoke(stubs, "logs", "--file", "nginx/error.log")
+    assert result.exit_code == 0
+    assert "no nginx/error.log in its tail logs" in result.output
+    stubs.assert_done()
+
+
+def test_logs_follow_while_deploying_prints_new_lines_once(
+    project: Any, stubs: Any, http_logs: dict[str, str]
+) -> None:
+    base = http_logs["base"]
+    http_logs["/t1"] = tail_text(["step 1", "step 2"], [])
+    http_logs["/t2"] = tail_text(["step 2", "step 3"], [])
+    queue_tail(stubs, [[info(f"{base}/t1")]])
+    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
+    queue_tail(stubs, [[info(f"{base}/t2")]])
+    stubs.eb.add_response("describe_environments", {"Environments": [env("Ready")]}, ENV_QUERY)
+    result = invoke(stubs, "logs", "--follow", "--interval", "0.01")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("step 2") == 1
+    assert result.output.index("step 1") < result.output.index("step 3")
+    assert "no deployment running, stopped following" in result.output
+    stubs.assert_done()
+
+
+def test_logs_expired_link_and_timeout(project: Any, stubs: Any, http_logs: dict[str, str]) -> None:
+    queue_tail(stubs, [[info(http_logs["base"] + "/expired")]])
+    result = invoke(stubs, "logs")
+    assert isinstance(result.exception, CtsiteError)
+    assert "could not download the log: HTTP 403" in result.exception.message
+    queue_tail(stubs, [[], []])
+    result = invoke(stubs, "logs", "--timeout", "0.001", "--interval", "0.01")
+    assert isinstance(result.exception, CtsiteError)
+    assert "published its logs within" in result.exception.message
+    stubs.assert_done()
+
+
+def test_logs_missing_environment(project: Any, stubs: Any) -> None:
+    stubs.eb.add_response("describe_environments", {"Environments": []}, ENV_QUERY)
+    result = invoke(stubs, "logs")
+    assert isinstance(result.exception, CtsiteError)
+    assert f"environment {ENV!r} of application {APP!r} not found" in result.exception.message
+    stubs.assert_done()
+
+
+def test_restart_waits_until_ready(project: Any, stubs: Any) -> None:
+    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
+    stubs.eb.add_response("restart_app_server", {}, {"EnvironmentName": ENV})
+    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
+    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
+    result = invoke(stubs, "restart", "--poll", "0.01")
+    assert result.exit_code == 0, result.output
+    assert f"{ENV} is Ready, health Green" in result.output
+    stubs.assert_done()
+
+
+def test_restart_refuses_a_busy_or_missing_environment(project: Any, stubs: Any) -> None:
+    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
+    result = invoke(stubs, "restart")
+    assert isinstance(result.exception, CtsiteError)
+    assert "is Updating, not Ready" in result.exception.message
+    stubs.eb.add_response("describe_environments", {"Environments": []}, ENV_QUERY)
+    result = invoke(stubs, "restart", "--env", ENV)
+    assert isinstance(result.exception, CtsiteError)
+    assert "not found" in result.exception.message
+    stubs.assert_done()
+
+
+def test_restart_aws_error_is_one_clear_line(project: Any, stubs: Any) -> None:
+    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
+    stubs.eb.add_client_error(
+        "restart_app_server",
+        service_error_code="AccessDenied",
+        service_message="not allowed to restart",
+        expected_params={"EnvironmentName": ENV},
+    )
+    result = invoke(stubs, "restart")
+    assert isinstance(result.exception, CtsiteError)
+    assert result.exception.message == (
+        f"could not restart the app servers of {ENV!r}: AWS AccessDenied: not allowed to restart"
+    )
+    assert "IAM policy" in (result.exception.hint or "")
