@@ -215,6 +215,7 @@ def ephemeral_server(
     with _SignalGuard() as guard:
         guard.shielded = True  # a signal now is held until the server id is known
         status("creating the Transfer Family server")
+        started = time.monotonic()  # billing starts with the request
         try:
             with aws.aws_errors("create the Transfer Family server"):
                 server_id = tc.create_server(
@@ -235,7 +236,6 @@ def ephemeral_server(
         try:
             guard.shielded = False
             guard.raise_pending()
-            started = time.monotonic()
             status(f"waiting for {server_id} to come ONLINE")
             _wait_online(settings, tc, server_id)
             yield EphemeralServer(server_id, _add_user(settings, tc, server_id, user_role), started)
