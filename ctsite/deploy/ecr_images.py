@@ -187,8 +187,9 @@ def delete(repo: Repo, client: ClientFactory, images: list[Image]) -> int:
                 )
         except CtsiteError as exc:
             raise _not_found(repo, exc) from None
-        deleted += len({i.get("imageDigest") for i in result.get("imageIds", [])})
-        for failure in result.get("failures", []):
+        failures = result.get("failures", [])
+        deleted += len(chunk) - len(failures)
+        for failure in failures:
             digest = str((failure.get("imageId") or {}).get("imageDigest", "?"))[:19]
             problems.append(
                 f"{digest}: {failure.get('failureCode')} {failure.get('failureReason')}"
