@@ -144,8 +144,13 @@ def sync_tree(
     retries: int = 4,
     backoff: float = 0.5,
     main: Any = None,
+    checkpoint_every: float = 30.0,
 ) -> SyncResult:
-    """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest."""
+    """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest.
+
+    While uploading, the remote manifest is rewritten every `checkpoint_every` seconds with the
+    files finished so far, so a run that dies (even with the link) resumes where it stopped.
+    """
     started = time.monotonic()
     result = SyncResult()
     lock = threading.Lock()
@@ -259,8 +264,19 @@ def sync_tree(
         pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
         try:
             ordered = sorted(plan.uploads, key=lambda f: -f.size)
-            for fut in concurrent.futures.as_completed([pool.submit(send, f) for f in ordered]):
-                fut.result()
+            pending = {pool.submit(send, f) for f in ordered}
+            saved = time.monotonic()
+            while pending:
+                done, pending = concurrent.futures.wait(
+                    pending, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for fut in done:
+                    fut.result()
+                if pending and time.monotonic() - saved >= checkpoint_every:
+                    with lock:
+                        snapshot = dict(entries)
+                    _checkpoint(boss.sftp, remote_root, snapshot)
+                    saved = time.monotonic()
         except BaseException:
             stop.set()
             raise
@@ -271,8 +287,7 @@ def sync_tree(
         on_main(finish)
         write_local_manifest(local_root, plan.local)
     except BaseException:
-        if boss.sftp is not None:
-            _checkpoint(boss.sftp, remote_root, entries)
+        _checkpoint(boss.sftp, remote_root, entries)
         raise
     finally:
         for w in [*workers, boss]:
@@ -282,7 +297,9 @@ def sync_tree(
 
 
 def _checkpoint(sftp: Any, remote_root: str, entries: Entries) -> None:
-    """After a failure: record the files known good so a re-run resumes (best effort)."""
+    """Record the files known good so a re-run resumes (best effort)."""
+    if sftp is None:
+        return
     try:
         put_bytes(sftp, posixpath.join(remote_root, MANIFEST), manifest_bytes(entries))
     except Exception:  # noqa: S110 - the connection may be gone; the re-run re-sends

@@ -45,7 +45,7 @@ def endpoint(sshd, key) -> Endpoint:
     return Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
 
 
-def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4):
+def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4, every=30.0):
     first = connect(endpoint)
     plan, manifest = sync.plan_remote(first, scan_local(local), "data", scope)
     result = sync.sync_tree(
@@ -59,6 +59,7 @@ def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=
         retries=retries,
         backoff=0.05,
         main=first,
+        checkpoint_every=every,
     )
     return plan, result
 
@@ -156,12 +157,13 @@ def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
                 sshd.stop()
 
     with pytest.raises(CtsiteError, match=r"upload of .* failed"):
-        run_sync(endpoint, local, jobs=2, on_bytes=on_bytes, retries=1)
+        run_sync(endpoint, local, jobs=2, on_bytes=on_bytes, retries=1, every=0.0)
     remote = sshd.root / "data"
     assert tree(remote) != files  # interrupted: incomplete
     sshd.start()
-    plan, _result = run_sync(endpoint, local)
+    plan, result = run_sync(endpoint, local)
     assert plan.stale_temps  # leftovers of the killed run were found and swept
+    assert 0 < result.bytes_sent < sum(map(len, files.values()))  # checkpoint: resumed
     assert tree(remote) == files
     assert not [p for p in remote.rglob("*") if TEMP_MARK in p.name]
     _plan, result = run_sync(endpoint, local)
