@@ -116,12 +116,13 @@ def subscriptions(sns: Any, arn: str) -> list[Subscription]:
     return found
 
 
-def subscribe(sns: Any, arn: str, email: str) -> Subscription:
-    """Subscribe `email`; returns the (normally pending) subscription."""
+def subscribe(sns: Any, arn: str, email: str) -> tuple[Subscription, bool]:
+    """Subscribe `email`; returns the subscription and whether it is new (then pending until
+    the recipient confirms: AWS always asks an e-mail endpoint to confirm)."""
     email = check_email(email)
     for sub in subscriptions(sns, arn):
         if sub.protocol == "email" and sub.endpoint.lower() == email.lower() and sub.confirmed:
-            return sub
+            return sub, False
     try:
         with _topic_call(f"subscribe {email} to", arn):
             result = sns.subscribe(
@@ -129,4 +130,5 @@ def subscribe(sns: Any, arn: str, email: str) -> Subscription:
             )
     except CtsiteError as exc:
         raise _missing_topic(arn, exc) from None
-    return Subscription(email, "email", str(result.get("SubscriptionArn", "PendingConfirmation")))
+    arn_or_state = str(result.get("SubscriptionArn", "pending confirmation"))
+    return Subscription(email, "email", arn_or_state), True

@@ -364,8 +364,8 @@ def alerts_subscribe(
 
     s, client = _setup(ctx, aws_region=region, eb_environment=env)
     arn = _topic(s, client, topic)
-    sub = alerts.subscribe(client("sns"), arn, email)
-    if sub.confirmed:
+    sub, created = alerts.subscribe(client("sns"), arn, email)
+    if not created:
         say(f"{sub.endpoint} is already subscribed (confirmed) to {arn}")
         return
     say(f"subscribed {sub.endpoint} to {arn}")
