@@ -385,26 +385,31 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out" / "web")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per figure")
     parser.add_argument("--seconds", type=float, default=10.0, help="load test duration")
+    parser.add_argument(
+        "--only", choices=["api", "gunicorn", "browser"], action="append", help="parts to run"
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    store_path = args.store or build_store(args.workdir)
+    store_path = (args.store or build_store(args.workdir)).resolve()
     from ctsite.compile.store import Store
+    from ctsite.web.cache import precompute_defaults
 
     store = Store.open(store_path)
     rows = len(store.circos_table(store.default_condition().name, 0.25))
     print(
         f"store: {store_path}: {len(store.cell_types)} cell types, {rows} (cell type, target) rows"
     )
-    figures = bench_flask(store_path, args.requests)
-    from ctsite.web.cache import precompute_defaults
-
+    parts = set(args.only or ["api", "gunicorn", "browser"])
+    figures = bench_flask(store_path, args.requests) if "api" in parts else {}
     started = time.perf_counter()
     written = precompute_defaults(store)
     print(
         f"\nctsite figures: {len(written)} default views in {time.perf_counter() - started:.1f} s"
     )
-    figures |= bench_gunicorn(store_path, args.seconds)
-    figures |= bench_browser(store_path)
+    if "gunicorn" in parts:
+        figures |= bench_gunicorn(store_path, args.seconds)
+    if "browser" in parts:
+        figures |= bench_browser(store_path)
     print("\n" + json.dumps({k: round(v, 2) for k, v in figures.items()}, indent=1))
 
 
