@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,23 @@ def transfer_to_sshd(
     # The Transfer user maps to uid 0 on EFS; on the test sshd the login must be a system user.
     monkeypatch.setenv("CTSITE_TRANSFER_USER", "root")
     return moto_aws, sshd
+
+
+@pytest.fixture
+def left_behind(moto_aws: MotoAws):
+    """A function creating a Transfer server as a crashed ctsite run leaves it: tagged, aged."""
+    import boto3
+
+    from ctsite.deploy import transfer
+
+    def create(hours_old: float, by: str = "someone@somewhere") -> str:
+        created = datetime.now(UTC) - timedelta(hours=hours_old)
+        tags = {
+            transfer.TAG_EPHEMERAL: "true",
+            transfer.TAG_CREATED: created.replace(microsecond=0).isoformat(),
+            transfer.TAG_BY: by,
+        }
+        tc = boto3.client("transfer", region_name=REGION)
+        return tc.create_server(Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["ServerId"]
+
+    return create

@@ -7,13 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
-from ctsite.deploy import transfer
 from ctsite.deploy.manifest import MANIFEST
 from ctsite.deploy.sftp import TEMP_MARK
 
@@ -128,15 +126,9 @@ def test_host_key_mismatch_refused_and_server_deleted(tmp_path, transfer_to_sshd
     assert transfer_servers() == []
 
 
-def test_cleanup_sweeps_orphans(tmp_path, moto_aws, transfer_servers):
+def test_cleanup_sweeps_orphans(tmp_path, moto_aws, transfer_servers, left_behind):
+    left_behind(hours_old=9)
     tc = boto3.client("transfer", region_name=REGION)
-    old = (datetime.now(UTC) - timedelta(hours=9)).replace(microsecond=0).isoformat()
-    tc.create_server(
-        Tags=[
-            {"Key": transfer.TAG_EPHEMERAL, "Value": "true"},
-            {"Key": transfer.TAG_CREATED, "Value": old},
-        ]
-    )
     keep = tc.create_server()["ServerId"]
     project = make_project(tmp_path, {})
     run = ctsite(project, "--cleanup")
@@ -145,15 +137,10 @@ def test_cleanup_sweeps_orphans(tmp_path, moto_aws, transfer_servers):
     assert [s["ServerId"] for s in transfer_servers()] == [keep]
 
 
-def test_orphan_flagged_but_kept_without_cleanup(tmp_path, transfer_to_sshd, transfer_servers):
-    tc = boto3.client("transfer", region_name=REGION)
-    old = (datetime.now(UTC) - timedelta(hours=9)).replace(microsecond=0).isoformat()
-    orphan = tc.create_server(
-        Tags=[
-            {"Key": transfer.TAG_EPHEMERAL, "Value": "true"},
-            {"Key": transfer.TAG_CREATED, "Value": old},
-        ]
-    )["ServerId"]
+def test_orphan_flagged_but_kept_without_cleanup(
+    tmp_path, transfer_to_sshd, transfer_servers, left_behind
+):
+    orphan = left_behind(hours_old=9)
     project = make_project(tmp_path, {"compiled/a.bin": b"x"})
     run = ctsite(project)
     assert run.returncode == 0, run.stderr

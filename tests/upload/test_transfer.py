@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -99,16 +99,9 @@ def test_no_efs_configured(tmp_path, moto_aws, monkeypatch, transfer_servers):
             pass
 
 
-def test_find_orphans_sees_only_ctsite_servers(tmp_path, moto_aws, transfer_servers):
+def test_find_orphans_sees_only_ctsite_servers(tmp_path, moto_aws, transfer_servers, left_behind):
+    orphan = left_behind(hours_old=5)
     tc = boto3.client("transfer", region_name=REGION)
-    old = (datetime.now(UTC) - timedelta(hours=5)).replace(microsecond=0).isoformat()
-    orphan = tc.create_server(
-        Tags=[
-            {"Key": transfer.TAG_EPHEMERAL, "Value": "true"},
-            {"Key": transfer.TAG_CREATED, "Value": old},
-            {"Key": transfer.TAG_BY, "Value": "someone@somewhere"},
-        ]
-    )["ServerId"]
     other = tc.create_server(Tags=[{"Key": "team", "Value": "x"}])["ServerId"]
     found = transfer.find_orphans(settings(tmp_path))
     assert [o.server_id for o in found] == [orphan]
