@@ -255,7 +255,7 @@ def test_csv_download(watched, server, tmp_path):
     watched.check_clean()
 
 
-def test_svg_export(watched, server, tmp_path):
+def test_svg_and_png_export(watched, server, tmp_path):
     page = watched.page
     page.goto(f"{server}/effects")
     watched.wait_figure()
@@ -264,6 +264,11 @@ def test_svg_export(watched, server, tmp_path):
     target = tmp_path / "fig.svg"
     info.value.save_as(target)
     assert target.read_text()[:200].lstrip().startswith("<svg")
+    with page.expect_download() as info:
+        page.click("#export-png")
+    target = tmp_path / "fig.png"
+    info.value.save_as(target)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     watched.check_clean()
 
 
