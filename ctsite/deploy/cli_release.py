@@ -66,15 +66,12 @@ def _doctor(s: Any, client: Any) -> list[str]:
 
 def _print_plan(decisions: list[Any], cost: float) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title="release plan")
-    for column in ("step", "", "why", "est. cost"):
-        table.add_column(column)
+    say("[bold]release plan[/]")
     for d in decisions:
-        mark = "[bold green]run[/]" if d.run else "[dim]skip[/]"
-        table.add_row(d.step, mark, escape(d.why), _dollars(d.cost) if d.run else "")
-    console.print(table)
+        mark = "[bold green]run [/]" if d.run else "[dim]skip[/]"
+        price = f" (est. {_dollars(d.cost)})" if d.run and d.cost else ""
+        say(f"  {mark} {d.step:<11} {escape(d.why)}{price}")
     say(
         f"estimated AWS cost of this release: {_dollars(cost)} (Transfer Family server time and "
         "data; the other steps create no billable resources)"
@@ -106,6 +103,10 @@ def release(
     message: Annotated[
         str, typer.Option("--message", "-m", help="Description of a new EB version.")
     ] = "",
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="Label of a new EB version (default v<ver>-<git>-<time>)."),
+    ] = None,
     network: Annotated[
         str | None, typer.Option(help="Network mode of the image build's RUN steps (e.g. host).")
     ] = None,
@@ -114,9 +115,14 @@ def release(
 ) -> None:
     """Run compile → figures → build-push → upload-data → deploy, skipping what is unchanged."""
     from ctsite.deploy import release as rel
+    from ctsite.deploy.beanstalk import check_label
     from ctsite.deploy.release_steps import Steps, observe
 
     started = time.monotonic()
+    if label is not None:
+        check_label(label)
+    if poll <= 0:
+        raise CtsiteError("--poll must be positive", exit_code=2)
     s, client = _setup(ctx, aws_region=region)
     failed = _doctor(s, client)
     early = rel.blocking_checks(failed, [rel.Decision(step, True, "") for step in rel.STEPS])
@@ -148,7 +154,7 @@ def release(
             raise CtsiteError("confirmation needed", hint="pass --yes to release without asking")
         if not typer.confirm("run this release?", default=False):
             raise typer.Abort()
-    steps = Steps(s, client, observed.context_hash, network, message, poll)
+    steps = Steps(s, client, observed.context_hash, network, message, poll, label)
 
     def announce(d: Any) -> None:
         err_console.rule(f"[bold]{d.step}[/] — {d.why}")

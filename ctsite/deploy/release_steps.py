@@ -61,7 +61,7 @@ def bundle_sha256(s: Settings) -> str:
 
 def observe(s: Settings, client: ClientFactory) -> Observed:
     """Everything the plan needs; reads only (the registry, EB and local files)."""
-    from ctsite.deploy import ecr_images, sync
+    from ctsite.deploy import ecr_images, manifest, sync
     from ctsite.deploy.beanstalk import Beanstalk
     from ctsite.deploy.cli_upload import _delete_scope
 
@@ -88,7 +88,7 @@ def observe(s: Settings, client: ClientFactory) -> Observed:
     files = sent = deletions = total = 0
     recorded = False
     if s.data_path.is_dir():
-        recorded = bool(sync.read_local_manifest(s.data_path))
+        recorded = bool(manifest.read_local_manifest(s.data_path))
         upload = sync.plan_offline(s.data_path, max(2, s.upload_jobs), _delete_scope(s, None))
         files, sent, deletions = len(upload.uploads), upload.upload_bytes, len(upload.deletions)
         total = _tree_bytes(s.data_path)
@@ -126,6 +126,7 @@ class Steps:
     network: str | None = None
     message: str = ""
     poll_s: float = 5.0
+    label: str | None = None
     deployed: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def actions(self) -> dict[str, Callable[[], str | None]]:
@@ -210,7 +211,7 @@ class Steps:
         s = self.s
         with tempfile.TemporaryDirectory(prefix="ctsite-release-") as tmp:
             now = dt.datetime.now(dt.UTC)
-            label = version_label(__version__, git_commit(s.root), now)
+            label = self.label or version_label(__version__, git_commit(s.root), now)
             bundle = _build_bundle(s, Path(tmp) / f"{label}.zip")
             digest = self._pushed_digest(bundle.dockerrun)
             eb = self._beanstalk()
