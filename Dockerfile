@@ -1,8 +1,9 @@
 # The slim production image of the ContactTracing website.
 #
-# builder: reads the `web` extra from pyproject.toml, installs only those requirements into a
-#          virtualenv, builds the ctsite wheel and installs it with --no-deps (plain `pip install
-#          ctsite[web]` would pull the whole CLI), then trims what a server never uses.
+# builder: reads the `web` extra from pyproject.toml and installs only those requirements into a
+#          virtualenv (plain `pip install ctsite[web]` would pull the whole CLI), trims what a
+#          server never uses, then builds the ctsite wheel and installs it with --no-deps. The
+#          dependency layers come first, so a source change rebuilds in seconds.
 # runtime: the base image + that virtualenv; gunicorn on port 8000 as a non-root user, reading the
 #          compiled store from the volume /app/data.
 # Build with `ctsite build-push`. BASE_IMAGE can be swapped (tests use a debootstrapped Debian).
@@ -16,22 +17,24 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# binutils (for strip) and a build-only virtualenv with the wheel tools. When apt cannot reach
+# a mirror, the libraries are simply left unstripped.
+RUN (command -v strip >/dev/null \
+        || (apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null) \
+        || echo "binutils unavailable: libraries will not be stripped") \
+    && python3 -m venv /opt/build \
+    && /opt/build/bin/pip install "setuptools>=68" wheel
 COPY pyproject.toml ./
 # The web extra's requirements, without ctsite's own extras (self references are skipped).
 RUN python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['web']; print('\n'.join(d for d in deps if not d.startswith('ctsite')))" > requirements-web.txt \
     && cat requirements-web.txt \
-    && python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install -r requirements-web.txt
-COPY . ./
-RUN test -f README.md || echo "# ctsite" > README.md \
-    && /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/dist . \
-    && /opt/venv/bin/pip install --no-deps /tmp/dist/ctsite-*.whl \
-    && /opt/venv/bin/python3 -c "import ctsite.web" \
-    && /opt/venv/bin/pip uninstall --yes pip setuptools
-# Trim what a server never uses (about 100 MB): test suites, type stubs, C headers and
-# sources; pyarrow's Flight/S3/GCS/Azure/HDFS modules and duplicate library copies; plotly's
-# Jupyter bundles and the byte-code of its generated graph_objs/validators (lazily imported,
-# compiling the few used costs ~0.1 s per worker start).
+    && python3 -m venv --without-pip /opt/venv \
+    && /opt/build/bin/pip --python /opt/venv/bin/python3 install -r requirements-web.txt
+# Trim what a server never uses (about 130 MB): test suites, type stubs, C headers and
+# sources; pyarrow's Flight/S3/GCS/Azure/HDFS modules, duplicate library copies and debug
+# symbols (not numpy.libs: auditwheel-patched libraries break when stripped); plotly's Jupyter
+# bundles and the byte-code of its generated graph_objs/validators (lazily imported: compiling
+# the few used costs ~0.1 s per worker start).
 RUN set -eu; \
     cd "$(/opt/venv/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
     find . -depth -type d -name tests -exec rm -rf {} +; \
@@ -42,17 +45,16 @@ RUN set -eu; \
         pyarrow/_azurefs* pyarrow/_hdfs* \
         plotly/labextension plotly/package_data/widgetbundle.js; \
     python3 -c "import filecmp, pathlib, re; d = pathlib.Path('pyarrow'); [(o.unlink(), o.symlink_to(k.name)) for k in d.glob('lib*.so.*') if re.fullmatch(r'lib\w*\.so\.\d+', k.name) for o in d.glob(k.name.split('.so')[0] + '.so*') if o != k and not o.is_symlink() and filecmp.cmp(k, o, shallow=False)]"; \
+    if command -v strip >/dev/null; then \
+        find pyarrow -type f -name 'lib*.so*' -exec strip --strip-unneeded {} +; \
+    fi; \
     find plotly/graph_objs plotly/validators -type d -name __pycache__ -exec rm -rf {} +; \
     du -sh /opt/venv
-# Strip pyarrow's libraries (about 25 MB of symbols; libraries that auditwheel patched, such as
-# numpy.libs, break when stripped). binutils stays in the builder; when apt cannot reach a
-# mirror the libraries are left as they are.
-RUN (command -v strip >/dev/null \
-        || (apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null)) \
-    && find /opt/venv/lib/python3*/site-packages/pyarrow -type f -name 'lib*.so*' \
-        -exec strip --strip-unneeded {} + \
-    && du -sh /opt/venv \
-    || echo "strip unavailable: libraries left unstripped"
+COPY . ./
+RUN test -f README.md || echo "# ctsite" > README.md \
+    && /opt/build/bin/pip wheel --no-build-isolation --no-deps --wheel-dir /tmp/dist . \
+    && /opt/build/bin/pip --python /opt/venv/bin/python3 install --no-deps /tmp/dist/ctsite-*.whl \
+    && /opt/venv/bin/python3 -c "import ctsite.web.app"
 
 FROM ${BASE_IMAGE} AS runtime
 ARG CTSITE_IMAGE=ct-site

@@ -7,6 +7,7 @@ and `localrun` (imported inside the commands: the slim runtime image has no Dock
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,7 +45,10 @@ def build_push(
     ] = None,
     prune: Annotated[
         bool,
-        typer.Option("--prune", help="Remove ctsite's own dangling images and build cache."),
+        typer.Option(
+            "--prune",
+            help="Remove this image's older dangling builds and their cache (nothing else).",
+        ),
     ] = False,
     context: Annotated[
         Path | None, typer.Option(help="Build context (default: the project root).")
@@ -79,6 +83,7 @@ def build_push(
     tags = image.image_tags(__version__, commit)
     local = f"{s.image_name}:latest"
     err_console.print(f"[bold]building[/] {local} for {s.docker_platform}")
+    started = time.time() - 1
 
     def show(line: str) -> None:
         if not quiet:
@@ -105,7 +110,7 @@ def build_push(
     size = image.image_size(client, image_id)
     console.print(f"built {image_id[:19]} ({_mb(size)}): {', '.join(refs)}", soft_wrap=True)
     if prune:
-        result = image.prune(client, s.image_name)
+        result = image.prune(client, s.image_name, before=started)
         console.print(f"pruned {result.images} dangling ctsite image(s), {_mb(result.bytes)}")
     if no_push:
         return

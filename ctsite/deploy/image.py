@@ -276,13 +276,20 @@ def _push_failed(host: str, repository: str, tag_: str, event: Mapping[str, Any]
     return CtsiteError(f"push of {repository}:{tag_} failed: {message}", hint=hint)
 
 
-def prune(client: Any, image_name: str) -> PruneResult:
-    """Remove the dangling images (and their build-cache layers) of ctsite's `image_name` only."""
+def prune(client: Any, image_name: str, before: float | None = None) -> PruneResult:
+    """Remove the dangling images (and their build-cache layers) of ctsite's `image_name` only.
+
+    With `before` (a Unix time), only images created before it go: `build-push --prune` passes
+    its build's start, so the cache the new build just used stays and the next build is fast.
+    """
     import docker.errors
 
     labels = [f"{MANAGED_LABEL}=true", f"{IMAGE_LABEL}={image_name}"]
+    filters: dict[str, Any] = {"dangling": True, "label": labels}
+    if before is not None:
+        filters["until"] = str(int(before))
     try:
-        result = client.images.prune(filters={"dangling": True, "label": labels})
+        result = client.images.prune(filters=filters)
     except docker.errors.APIError as exc:
         raise CtsiteError(f"prune failed: {_short(exc)}", hint="retry in a moment") from None
     deleted = [d for d in (result.get("ImagesDeleted") or []) if d.get("Deleted")]

@@ -265,7 +265,7 @@ def project(
     client = docker_engine
     for image in client.images.list():  # type: ignore[attr-defined]
         for ref in image.tags:
-            if ref.startswith((repository + ":", image_name + ":")):
+            if suffix in ref:
                 try:
                     client.images.remove(ref, force=True)  # type: ignore[attr-defined]
                 except Exception:

@@ -135,17 +135,23 @@ def test_bad_docker_credentials(project, registry):
     assert "Traceback" not in result.stderr
 
 
-def test_build_failure_shows_the_failing_step(project, base_image):
+def test_build_failure_shows_the_failing_step(project, base_image, docker_engine):
     (project.root / "Dockerfile").write_text(
         f"FROM {base_image}\nRUN echo ok-step\nRUN echo boom-marker-output && exit 3\n"
     )
-    for quiet in ([], ["-q"]):
-        result = project.run("build-push", "--no-push", *quiet)
-        assert result.returncode == 1
-        assert "boom-marker-output" in result.stderr
-        assert re.search(r"docker build failed at Step 3/\d+ : RUN echo boom", result.stderr)
-        assert "returned a non-zero code: 3" in result.stderr
-        assert "Traceback" not in result.stderr
+    before = {image.id for image in docker_engine.images.list(all=True)}
+    try:
+        for quiet in ([], ["-q"]):
+            result = project.run("build-push", "--no-push", *quiet)
+            assert result.returncode == 1
+            assert "boom-marker-output" in result.stderr
+            assert re.search(r"docker build failed at Step 3/\d+ : RUN echo boom", result.stderr)
+            assert "returned a non-zero code: 3" in result.stderr
+            assert "Traceback" not in result.stderr
+    finally:  # the legacy builder keeps the steps before the failure as cache
+        for image in docker_engine.images.list(all=True):
+            if image.id not in before:
+                docker_engine.images.remove(image.id, force=True)
 
 
 def test_bad_build_arg_and_missing_dockerfile(project):
