@@ -267,6 +267,20 @@ def bench_gunicorn(store_path: Path, seconds: float) -> dict[str, float]:
         for _ in range(4):  # warm every worker's cache
             urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
         print("\ngunicorn (2 gthread workers × 4 threads), cached /api/figure/circos, gzip:")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        single = []
+        for _ in range(300):
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            response = conn.getresponse()
+            response.read()
+            single.append((time.perf_counter() - t0) * 1000)
+        conn.close()
+        print(
+            f"  one client, sequential: p50 {statistics.median(single):.1f} ms,"
+            f" p95 {p95(single):.1f} ms"
+        )
+        out["gunicorn_cached_single_p95_ms"] = p95(single)
         ab = shutil.which("ab")
         if ab:
             result = subprocess.run(
