@@ -248,14 +248,18 @@ def restart_cmd(
 
 
 def restart_after_upload(s: Any) -> None:
-    """`upload-data --restart`: restart the app servers with real AWS clients."""
-    from ctsite.deploy import aws
-    from ctsite.deploy.beanstalk import Beanstalk
-    from ctsite.deploy.chores import restart
+    """`upload-data --restart`: restart the app servers (clients injected like the others)."""
+    import click
 
-    eb = aws.client(s, "elasticbeanstalk")
+    from ctsite.deploy.chores import restart
+    from ctsite.deploy.cli_beanstalk import _client_factory
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        raise CtsiteError("restart_after_upload runs inside a ctsite command")
+    client = _client_factory(ctx, s)  # type: ignore[arg-type]
     say(f"restarting the app servers of {s.eb_environment} to load the new data")
-    final = restart(Beanstalk(eb, None, s.eb_application, s.eb_environment))
+    final = restart(_beanstalk(s, client))
     say(f"[green]✓[/] {s.eb_environment} is {final.get('Status')}, health {final.get('Health')}")
 
 

@@ -203,6 +203,9 @@ def register(app: typer.Typer) -> None:
         data_dir: Annotated[
             Path | None, typer.Option("--data-dir", help="Local tree to upload (default data/).")
         ] = None,
+        restart: Annotated[
+            bool, typer.Option("--restart", help="Restart the app servers after a good sync.")
+        ] = False,
     ) -> None:
         """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
         from ctsite.cli import settings
@@ -225,3 +228,7 @@ def register(app: typer.Typer) -> None:
             )
         _upload(s, scope)
         console.print(f"done in {time.monotonic() - started:.1f} s")
+        if restart:  # the site reloads the new data (ctsite.deploy.cli_release)
+            from ctsite.deploy.cli_release import restart_after_upload
+
+            restart_after_upload(s)
