@@ -149,8 +149,12 @@ def test_orphan_flagged_but_kept_without_cleanup(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_servers, signum):
+@pytest.mark.parametrize(
+    "signals",
+    [[signal.SIGINT], [signal.SIGTERM], [signal.SIGINT, signal.SIGINT, signal.SIGTERM]],
+    ids=["SIGINT", "SIGTERM", "impatient"],
+)
+def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_servers, signals):
     _aws, sshd = transfer_to_sshd
     project = make_project(tmp_path, {})
     block = os.urandom(1 << 20)
@@ -176,7 +180,9 @@ def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_s
         else:
             pytest.fail("the upload never started")
         assert len(transfer_servers()) == 1
-        proc.send_signal(signum)
+        for signum in signals:
+            proc.send_signal(signum)
+            time.sleep(0.05)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
