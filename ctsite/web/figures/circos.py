@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from ctsite.web.figures import colors, geometry
-from ctsite.web.figures.circos_data import CHORD_COLUMNS, NODE_COLUMNS, CircosData, filter_circos
+from ctsite.web.figures.circos_data import (
+    CHORD_COLUMNS,
+    NODE_COLUMNS,
+    CircosData,
+    filter_circos,
+    mark_chord_ends,
+)
 from ctsite.web.figures.common import (
     EMPTY_MESSAGE,
     ROLE_LABEL,
@@ -22,9 +28,11 @@ from ctsite.web.figures.common import (
     empty_figure,
     esc,
     fmt,
+    fmt_many,
     num,
     nums,
     partners_text,
+    polylines,
     role,
 )
 from ctsite.web.figures.params import (
@@ -52,6 +60,8 @@ COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
 CHORD_POINTS = 9  # Bézier samples per chord, smoothed by Plotly's spline
+MAX_CHORDS = 1500  # more are not readable: the strongest are drawn and the message says so
+MAX_LABELS = 400
 PARTNERS_SHOWN = 5
 
 
@@ -73,12 +83,9 @@ def _defaults(store: Store) -> dict[str, Any]:
 
 def circos_data(store: Store, params: dict[str, Any]) -> CircosData:
     """The filtered nodes and chords for these (validated) parameters."""
-    condition = params["condition"]
-    circos = store.circos_table(condition, params["fdr_i"])
-    pairs = store.pairwise_table(condition, params["fdr_i"])
     return filter_circos(
-        circos,
-        pairs,
+        store.circos_table(params["condition"], params["fdr_i"]),
+        store.lr_pairs(),
         list(store.cell_types),
         fdr_l=params["fdr_l"],
         min_numsigi1=params["min_numsigi1"],
@@ -87,9 +94,22 @@ def circos_data(store: Store, params: dict[str, Any]) -> CircosData:
     )
 
 
+def limit_chords(data: CircosData, genes: set[str], limit: int = MAX_CHORDS) -> CircosData:
+    """At most `limit` chords: highlighted ones first, then the strongest (numSigI1)."""
+    if len(data.chords) <= limit:
+        return data
+    hl = _highlighted(data.chords, genes)
+    first = np.flatnonzero(hl)[:limit]
+    rest = np.flatnonzero(~hl)[: limit - len(first)]
+    chords = data.chords.iloc[np.sort(np.concatenate([first, rest]))].reset_index(drop=True)
+    return CircosData(nodes=mark_chord_ends(data.nodes, chords), chords=chords)
+
+
 def build(store: Store, params: dict[str, Any]) -> FigureResult:
-    data = circos_data(store, params)
     genes = set(params.get("genes") or ())
+    data = circos_data(store, params)
+    total = len(data.chords)
+    data = limit_chords(data, genes)
     table = circos_table(data, genes)
     tables = {"nodes": table[table["kind"] == "node"], "chords": table[table["kind"] == "chord"]}
     if data.nodes.empty:
@@ -98,6 +118,11 @@ def build(store: Store, params: dict[str, Any]) -> FigureResult:
     message = None
     if data.chords.empty:
         message = "No chords pass these filters — try loosening them"
+    elif total > len(data.chords):
+        message = (
+            f"Showing the {len(data.chords):,} strongest of {total:,} chords (by numSigI1) — "
+            "raise the minimum interaction effect or |log2FC| to see them all"
+        )
     elif genes and not _highlighted(data.chords, genes).any():
         message = "None of the highlighted genes has a chord in this view"
     return FigureResult(figure, table, message, tables)
@@ -110,7 +135,7 @@ def _highlighted(chords: pd.DataFrame, genes: set[str]) -> np.ndarray:
 
 
 def circos_table(data: CircosData, genes: set[str]) -> pd.DataFrame:
-    """The CSV rows: every node (kind="node") and every chord shown (kind="chord")."""
+    """The CSV rows: every node (kind="node") and every chord drawn (kind="chord")."""
     nodes = data.nodes.assign(kind="node", highlighted=data.nodes["target"].isin(genes))
     chords = data.chords.assign(kind="chord", highlighted=_highlighted(data.chords, genes))
     columns = ["kind", *NODE_COLUMNS, "has_chord"]
@@ -122,6 +147,10 @@ def circos_table(data: CircosData, genes: set[str]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- drawing
+
+
+def _node_keys(cell_types: Any, genes: Any) -> list[str]:
+    return [node_key(c, g) for c, g in zip(cell_types, genes, strict=True)]
 
 
 def _partners(chords: pd.DataFrame) -> dict[str, list[str]]:
@@ -143,20 +172,8 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
     nodes, chords = data.nodes, data.chords
     counts = list(nodes.groupby("cell_type", sort=False).size().items())
     layout_sectors = geometry.sectors(counts)
-    angle: dict[str, float] = {}
-    slot: dict[str, float] = {}
-    thetas = np.empty(len(nodes))
-    widths = np.empty(len(nodes))
-    i = 0
-    for sector in layout_sectors:
-        for j in range(sector.count):
-            thetas[i + j] = sector.angle(j)
-            widths[i + j] = sector.slot
-        i += sector.count
-    keys = [node_key(c, t) for c, t in zip(nodes["cell_type"], nodes["target"], strict=True)]
-    for k, t, w in zip(keys, thetas, widths, strict=True):
-        angle[k] = float(t)
-        slot[k] = float(w)
+    thetas, widths = geometry.slot_angles(layout_sectors)
+    keys = _node_keys(nodes["cell_type"], nodes["target"])
     partners = _partners(chords)
     roles = [
         ROLE_LABEL[role(lig, rec)]
@@ -167,48 +184,48 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
         for t, r, c in zip(nodes["target"], roles, nodes["cell_type"], strict=True)
     ]
     partner_hover = [
-        f"<br>Partners: {partners_text(partners.get(k, []), PARTNERS_SHOWN)}" for k in keys
+        f"<br>Partners: {partners_text(partners[k], PARTNERS_SHOWN)}" if k in partners else ""
+        for k in keys
     ]
-
     traces: list[dict[str, Any]] = []
     traces += _sector_traces(layout_sectors, palette, chords)
-    traces.append(
-        _ring(
-            "cell_type_dc1",
-            R_DC1,
-            thetas,
-            widths,
-            nodes["cell_type_dc1"].to_numpy(dtype=float),
-            colors.colorscale(colors.CIVIDIS),
-            colors.DC1_RANGE,
-            [
-                f"{h}<br>cell_type_dc1: {fmt(v)}{p}"
-                for h, v, p in zip(base_hover, nodes["cell_type_dc1"], partner_hover, strict=True)
-            ],
-            keys,
-            {"title": {"text": "dc1", "side": "right"}, "x": 1.0, "y": 0.86, "len": 0.27},
+    for name, radii, scale, value_range, colorbar in (
+        ("cell_type_dc1", R_DC1, colors.CIVIDIS, colors.DC1_RANGE, ("dc1", 0.86)),
+        ("DA_score", R_DA, colors.RED_BLUE, colors.DA_RANGE, ("DA score", 0.52)),
+    ):
+        values = nodes[name].to_numpy(dtype=float)
+        traces.append(
+            _ring(
+                name,
+                radii,
+                thetas,
+                widths,
+                values,
+                colors.colorscale(scale),
+                value_range,
+                [
+                    f"{h}<br>{name}: {v}{p}"
+                    for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
+                ],
+                keys,
+                {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
+            )
         )
-    )
-    traces.append(
-        _ring(
-            "DA_score",
-            R_DA,
-            thetas,
-            widths,
-            nodes["DA_score"].to_numpy(dtype=float),
-            colors.colorscale(colors.RED_BLUE),
-            colors.DA_RANGE,
-            [
-                f"{h}<br>DA_score: {fmt(v)}{p}"
-                for h, v, p in zip(base_hover, nodes["DA_score"], partner_hover, strict=True)
-            ],
-            keys,
-            {"title": {"text": "DA score", "side": "right"}, "x": 1.0, "y": 0.52, "len": 0.27},
-        )
-    )
     traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords))
-    traces += _chord_traces(chords, angle, genes)
-    traces.append(_label_trace(nodes, angle, keys, base_hover, partner_hover, genes))
+    if not chords.empty:
+        index = pd.MultiIndex.from_arrays([nodes["cell_type"], nodes["target"]])
+        at_ligand = thetas[
+            index.get_indexer(
+                pd.MultiIndex.from_arrays([chords["cell_type_ligand"], chords["ligand"]])
+            )
+        ]
+        at_receptor = thetas[
+            index.get_indexer(
+                pd.MultiIndex.from_arrays([chords["cell_type_receptor"], chords["receptor"]])
+            )
+        ]
+        traces += _chord_traces(chords, at_ligand, at_receptor, genes)
+    traces.append(_label_trace(nodes, thetas, keys, base_hover, partner_hover, chords, genes))
     traces += _width_legend(chords)
 
     layout = base_layout(height=820)
@@ -302,24 +319,29 @@ def _ring(
     keys: list[str],
     colorbar: dict[str, Any],
 ) -> dict[str, Any]:
-    """One heatmap ring: a barpolar cell per target, coloured by value (NaN → grey)."""
+    """One heatmap ring: a barpolar cell per target, coloured by value (NaN → no colour)."""
     lo, hi = value_range
-    color = [num(min(hi, max(lo, v)), 4) if np.isfinite(v) else None for v in values]
     return {
         "type": "barpolar",
         "name": name,
-        "r": [radii[1] - radii[0]] * len(values),
+        "r": [round(radii[1] - radii[0], 4)] * len(values),
         "base": radii[0],
-        "theta": nums(thetas),
-        "width": nums(widths),
+        "theta": nums(thetas, 3),
+        "width": nums(widths, 4),
         "marker": {
-            "color": color,
+            "color": nums(np.clip(values, lo, hi), 3),
             "colorscale": scale,
             "cmin": lo,
             "cmax": hi,
             "line": {"width": 0},
             "showscale": True,
-            "colorbar": {"thickness": 12, "xanchor": "left", "outlinewidth": 0, **colorbar},
+            "colorbar": {
+                "thickness": 12,
+                "len": 0.27,
+                "xanchor": "left",
+                "outlinewidth": 0,
+                **colorbar,
+            },
         },
         "hovertext": hover,
         "hoverinfo": "text",
@@ -338,30 +360,28 @@ def _histogram(
     chords: pd.DataFrame,
 ) -> dict[str, Any]:
     """numSigI1 bars of the receptors, heights relative to min/max over the chords shown."""
-    is_rec = nodes["is_receptor"].to_numpy()
-    values = nodes["numSigI1"].to_numpy(dtype=float)
+    idx = np.flatnonzero(nodes["is_receptor"].to_numpy())
+    values = nodes["numSigI1"].to_numpy(dtype=float)[idx]
     if len(chords):
         lo, hi = float(chords["numSigI1"].min()), float(chords["numSigI1"].max())
     else:
-        lo, hi = (
-            float(np.nanmin(values[is_rec], initial=0)),
-            float(np.nanmax(values[is_rec], initial=1)),
-        )
+        lo, hi = float(np.min(values, initial=0)), float(np.max(values, initial=1))
     full = R_HIST[1] - R_HIST[0]
-    heights = [
-        geometry.scale(v, lo, hi, 0.08 * full, full) if v > 0 else 0.0 for v in values[is_rec]
-    ]
-    idx = np.flatnonzero(is_rec)
+    span = hi - lo if hi > lo else 1.0
+    heights = np.where(
+        values > 0, 0.08 * full + (full - 0.08 * full) * np.clip((values - lo) / span, 0, 1), 0.0
+    )
     return {
         "type": "barpolar",
         "name": "numSigI1",
         "r": nums(heights),
         "base": R_HIST[0],
-        "theta": nums(thetas[idx]),
-        "width": nums(widths[idx]),
+        "theta": nums(thetas[idx], 3),
+        "width": nums(widths[idx], 4),
         "marker": {"color": "#555555", "line": {"width": 0}},
         "hovertext": [
-            f"{base_hover[i]}<br>numSigI1: {fmt(int(values[i]))}{partner_hover[i]}" for i in idx
+            f"{base_hover[i]}<br>numSigI1: {int(v)}{partner_hover[i]}"
+            for i, v in zip(idx, values, strict=True)
         ],
         "hoverinfo": "text",
         "customdata": [keys[i] for i in idx],
@@ -371,37 +391,77 @@ def _histogram(
     }
 
 
-def _chord_color(value: float) -> str:
-    lo, hi = colors.LIGAND_LOG2FC_RANGE
-    return colors.sample(colors.BLUE_WHITE_RED, value, lo, hi)
-
-
 def _chord_opacity(n: int) -> float:
     """Fewer chords are drawn more opaque; dense views stay readable."""
     return 0.85 if n <= 100 else 0.6 if n <= 400 else 0.45
 
 
 def _chord_traces(
-    chords: pd.DataFrame, angle: dict[str, float], genes: set[str]
+    chords: pd.DataFrame, at_ligand: np.ndarray, at_receptor: np.ndarray, genes: set[str]
 ) -> list[dict[str, Any]]:
     """Chord curves (dimmed first, highlighted on top) plus one hover/colourbar point per chord."""
-    if chords.empty:
-        return []
+    n = len(chords)
     n_max = float(chords["numSigI1"].max())
     highlighted = _highlighted(chords, genes)
-    lig_keys = [
-        node_key(c, g) for c, g in zip(chords["cell_type_ligand"], chords["ligand"], strict=True)
-    ]
-    rec_keys = [
-        node_key(c, g)
-        for c, g in zip(chords["cell_type_receptor"], chords["receptor"], strict=True)
-    ]
+    lig_keys = _node_keys(chords["cell_type_ligand"], chords["ligand"])
+    rec_keys = _node_keys(chords["cell_type_receptor"], chords["receptor"])
     log2fc = chords["MAST_log2FC_ligand"].to_numpy(dtype=float)
     numsig = chords["numSigI1"].to_numpy(dtype=float)
-    curves = [
-        geometry.chord_curve(angle[a], angle[b], R_CHORD, CHORD_POINTS)
-        for a, b in zip(lig_keys, rec_keys, strict=True)
-    ]
+    r, t = geometry.chord_curves(at_ligand, at_receptor, R_CHORD, CHORD_POINTS)
+    lo_c, hi_c = colors.LIGAND_LOG2FC_RANGE
+    lo_w, hi_w = CHORD_WIDTH
+    dim = bool(genes)
+    opacity = _chord_opacity(n)
+    traces: list[dict[str, Any]] = []
+    if n <= PER_CHORD_TRACES:
+        order = [*np.flatnonzero(~highlighted), *np.flatnonzero(highlighted)]
+        for i in order:
+            alpha = 1.0 if (highlighted[i] or not dim) else DIM_ALPHA
+            traces.append(
+                {
+                    "type": "scatterpolar",
+                    "mode": "lines",
+                    "r": nums(r[i], 3),
+                    "theta": nums(t[i], 2),
+                    "line": {
+                        "shape": "spline",
+                        "color": colors.sample(colors.BLUE_WHITE_RED, log2fc[i], lo_c, hi_c),
+                        "width": round(lo_w + (hi_w - lo_w) * numsig[i] / n_max, 2),
+                    },
+                    "opacity": round(opacity * alpha, 3),
+                    "hoverinfo": "skip",
+                    "showlegend": False,
+                    "meta": {"ligand": lig_keys[i], "receptor": rec_keys[i]},
+                }
+            )
+    else:
+        palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
+        color_bin = np.minimum(
+            COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
+        ).astype(int)
+        width_bin = np.minimum(WIDTH_BINS - 1, (numsig / n_max * WIDTH_BINS).astype(int))
+        groups = pd.DataFrame({"h": highlighted, "c": color_bin, "w": width_bin}).groupby(
+            ["h", "c", "w"], sort=True
+        )
+        for (hl, c, w), members in groups.indices.items():
+            alpha = 1.0 if (hl or not dim) else DIM_ALPHA
+            traces.append(
+                {
+                    "type": "scatterpolar",
+                    "mode": "lines",
+                    "r": polylines(r[members], 3),
+                    "theta": polylines(t[members], 2),
+                    "connectgaps": False,
+                    "line": {
+                        "shape": "spline",
+                        "color": palette[c],
+                        "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
+                    },
+                    "opacity": round(opacity * alpha, 3),
+                    "hoverinfo": "skip",
+                    "showlegend": False,
+                }
+            )
     hover = [
         f"<b>{esc(lig)}</b> ({esc(ctl)}) → <b>{esc(rec)}</b> ({esc(ctr)})"
         f"<br>numSigI1: {int(ns)}<br>numDEG: {int(nd)}"
@@ -418,86 +478,22 @@ def _chord_traces(
             strict=True,
         )
     ]
-    dim = bool(genes)
-    traces: list[dict[str, Any]] = []
-    order = [i for i in range(len(chords)) if not highlighted[i]] + [
-        i for i in range(len(chords)) if highlighted[i]
-    ]
-    lo_w, hi_w = CHORD_WIDTH
-    if len(chords) <= PER_CHORD_TRACES:
-        for i in order:
-            r, t = curves[i]
-            alpha = 1.0 if (highlighted[i] or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": nums(r, 3),
-                    "theta": nums(t, 2),
-                    "line": {
-                        "shape": "spline",
-                        "color": _chord_color(log2fc[i]),
-                        "width": num(lo_w + (hi_w - lo_w) * numsig[i] / n_max, 2),
-                    },
-                    "opacity": num(_chord_opacity(len(chords)) * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                    "meta": {"ligand": lig_keys[i], "receptor": rec_keys[i]},
-                }
-            )
-    else:
-        groups: dict[tuple[bool, int, int], list[int]] = {}
-        for i in order:
-            c = colors.bin_index(log2fc[i], *colors.LIGAND_LOG2FC_RANGE, COLOR_BINS)
-            w = min(WIDTH_BINS - 1, int(numsig[i] / n_max * WIDTH_BINS))
-            groups.setdefault((bool(highlighted[i]), c, w), []).append(i)
-        palette = colors.bin_colors(colors.BLUE_WHITE_RED, *colors.LIGAND_LOG2FC_RANGE, COLOR_BINS)
-        for (hl, c, w), members in sorted(groups.items()):
-            r_all: list[float | None] = []
-            t_all: list[float | None] = []
-            for i in members:
-                r, t = curves[i]
-                r_all += [*nums(r, 3), None]
-                t_all += [*nums(t, 2), None]
-            alpha = 1.0 if (hl or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": r_all,
-                    "theta": t_all,
-                    "connectgaps": False,
-                    "line": {
-                        "shape": "spline",
-                        "color": palette[c],
-                        "width": num(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
-                    },
-                    "opacity": num(_chord_opacity(len(chords)) * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                }
-            )
     # one hover point per chord, a quarter of the way from the ligand (where chords are apart)
     at = max(1, CHORD_POINTS // 4)
-    mid = [curves[i][0][at] for i in range(len(chords))]
-    mid_t = [curves[i][1][at] for i in range(len(chords))]
-    lo, hi = colors.LIGAND_LOG2FC_RANGE
     traces.append(
         {
             "type": "scatterpolar",
             "mode": "markers",
             "name": "chords",
-            "r": nums(mid, 3),
-            "theta": nums(mid_t, 2),
+            "r": nums(r[:, at], 3),
+            "theta": nums(t[:, at], 2),
             "marker": {
                 "size": 5,
-                "color": nums(np.clip(log2fc, lo, hi)),
+                "color": nums(np.clip(log2fc, lo_c, hi_c)),
                 "colorscale": colors.colorscale(colors.BLUE_WHITE_RED),
-                "cmin": lo,
-                "cmax": hi,
-                "opacity": [
-                    0.6 if (highlighted[i] or not dim) else 0.1 for i in range(len(chords))
-                ],
+                "cmin": lo_c,
+                "cmax": hi_c,
+                "opacity": np.where(highlighted | (not dim), 0.6, 0.1).tolist(),
                 "line": {"width": 0},
                 "showscale": True,
                 "colorbar": {
@@ -521,32 +517,44 @@ def _chord_traces(
 
 def _label_trace(
     nodes: pd.DataFrame,
-    angle: dict[str, float],
+    thetas: np.ndarray,
     keys: list[str],
     base_hover: list[str],
     partner_hover: list[str],
+    chords: pd.DataFrame,
     genes: set[str],
 ) -> dict[str, Any]:
-    """Gene-name labels of the targets that have chords (others dimmed when genes are searched)."""
-    idx = np.flatnonzero(nodes["has_chord"].to_numpy())
+    """Gene names of the targets with chords (the most connected `MAX_LABELS` and any searched
+    gene); when genes are searched, the other labels are dimmed."""
     targets = nodes["target"].to_numpy()
-    thetas = [angle[keys[i]] for i in idx]
+    idx = np.flatnonzero(nodes["has_chord"].to_numpy())
+    if len(idx) > MAX_LABELS:
+        degree = pd.concat(
+            [
+                pd.Series(_node_keys(chords["cell_type_ligand"], chords["ligand"])),
+                pd.Series(_node_keys(chords["cell_type_receptor"], chords["receptor"])),
+            ]
+        ).value_counts()
+        score = np.array([degree.get(keys[i], 0) for i in idx], dtype=float)
+        score += np.array([1e9 if targets[i] in genes else 0.0 for i in idx])
+        idx = np.sort(idx[np.argsort(-score, kind="stable")[:MAX_LABELS]])
     dim = bool(genes)
-    label_colors = ["#000000" if (not dim or targets[i] in genes) else "#c8c8c8" for i in idx]
-    texts = [
-        f"<b>{esc(targets[i])}</b>" if dim and targets[i] in genes else esc(targets[i]) for i in idx
-    ]
+    label_thetas = thetas[idx]
+    size = 9 if len(idx) <= 120 else 8 if len(idx) <= 250 else 7
     return {
         "type": "scatterpolar",
         "mode": "text",
         "name": "labels",
         "r": [R_LABEL] * len(idx),
-        "theta": nums(thetas, 2),
-        "text": texts,
-        "textposition": [geometry.text_position(t) for t in thetas],
+        "theta": nums(label_thetas, 2),
+        "text": [
+            f"<b>{esc(targets[i])}</b>" if dim and targets[i] in genes else esc(targets[i])
+            for i in idx
+        ],
+        "textposition": [geometry.text_position(a) for a in label_thetas],
         "textfont": {
-            "size": 9 if len(idx) <= 120 else 8 if len(idx) <= 250 else 7,
-            "color": label_colors,
+            "size": size,
+            "color": ["#000000" if (not dim or targets[i] in genes) else "#c8c8c8" for i in idx],
         },
         "hovertext": [f"{base_hover[i]}{partner_hover[i]}" for i in idx],
         "hoverinfo": "text",
@@ -560,7 +568,6 @@ def _width_legend(chords: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     lo, hi = int(chords["numSigI1"].min()), int(chords["numSigI1"].max())
     lo_w, hi_w = CHORD_WIDTH
-    values = sorted({lo, (lo + hi) // 2, hi})
     return [
         {
             "type": "scatterpolar",
@@ -568,13 +575,13 @@ def _width_legend(chords: pd.DataFrame) -> list[dict[str, Any]]:
             "r": [None],
             "theta": [None],
             "name": f"numSigI1 = {v}",
-            "line": {"width": num(lo_w + (hi_w - lo_w) * v / hi, 2), "color": "#777777"},
+            "line": {"width": round(lo_w + (hi_w - lo_w) * v / hi, 2), "color": "#777777"},
             "legendgroup": "encodings",
             "legendgrouptitle": {"text": "Encodings"},
             "hoverinfo": "skip",
             "showlegend": True,
         }
-        for v in values
+        for v in sorted({lo, (lo + hi) // 2, hi})
     ]
 
 

@@ -1,4 +1,4 @@
-"""The Circos filters of SPEC-site.md (pure pandas): circos + pairwise tables → nodes and chords.
+"""The Circos filters of SPEC-site.md (pure numpy/pandas): circos table + LR list → nodes, chords.
 
 Filters, in order:
 1. keep (cell type, target) rows with a `cell_type_dc1` value;
@@ -39,26 +39,46 @@ CHORD_COLUMNS = [
     "MAST_fdr_ligand",
     "MAST_log2FC_receptor",
     "MAST_fdr_receptor",
-    "expression_ligand",
-    "expression_receptor",
 ]
 
 
 @dataclass
 class CircosData:
-    """What the Circos figure shows: one row per node, one row per chord."""
+    """What the Circos figure shows: one row per node, one row per chord.
 
-    nodes: pd.DataFrame  # NODE_COLUMNS + has_chord, sorted by sector order then (dc1, DA_score)
-    chords: pd.DataFrame  # CHORD_COLUMNS, strongest first
+    Both carry integer row ids of the circos table (`row` on nodes, `lig_row`/`rec_row` on
+    chords) so that ends are matched by integer look-ups, not by (cell type, gene) strings.
+    """
+
+    nodes: pd.DataFrame  # NODE_COLUMNS + row + has_chord; sector order, then (dc1, DA_score)
+    chords: pd.DataFrame  # CHORD_COLUMNS + lig_row + rec_row, strongest first
 
 
-def _keys(cell_types: pd.Series, genes: pd.Series) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([cell_types.to_numpy(), genes.to_numpy()])
+def _join(
+    targets: np.ndarray, ligand_rows: np.ndarray, receptor_rows: np.ndarray, lr: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ligand row, receptor row) for every listed pair between the given rows of a table.
+
+    The same join as the store's pairwise table (ligand rows × LR list × receptor rows over
+    every ordered pair of cell types), done on integer codes for the rows that survived step 2.
+    """
+    pairs = lr[["ligand", "receptor"]].drop_duplicates()
+    codes, _ = pd.factorize(
+        np.concatenate([targets, pairs["ligand"].to_numpy(), pairs["receptor"].to_numpy()])
+    )
+    n = len(targets)
+    target_code = codes[:n]
+    lig_code, rec_code = codes[n : n + len(pairs)], codes[n + len(pairs) :]
+    lig = pd.DataFrame({"lig_row": ligand_rows, "lig_code": target_code[ligand_rows]})
+    rec = pd.DataFrame({"rec_row": receptor_rows, "rec_code": target_code[receptor_rows]})
+    listed = pd.DataFrame({"lig_code": lig_code, "rec_code": rec_code})
+    joined = lig.merge(listed, on="lig_code").merge(rec, on="rec_code")
+    return joined["lig_row"].to_numpy(), joined["rec_row"].to_numpy()
 
 
 def filter_circos(
     circos: pd.DataFrame,
-    pairs: pd.DataFrame,
+    lr: pd.DataFrame,
     cell_type_order: list[str],
     fdr_l: float,
     min_numsigi1: int,
@@ -66,58 +86,70 @@ def filter_circos(
     min_log2fc: float,
 ) -> CircosData:
     """Apply the four Circos filter steps (exact comparisons: `<`, `>`, `≥` as in the spec)."""
+    col = {c: circos[c].to_numpy() for c in circos.columns}
     # 1. targets placed on the pseudotime axis
-    ct = circos[circos["cell_type_dc1"].notna()]
+    placed = ~np.isnan(col["cell_type_dc1"].astype(float))
     # 2. ring filters over every compared condition
-    is_receptor = ct["receptor"].astype(bool)
-    is_ligand = ct["ligand"].astype(bool)
-    receptor_ok = is_receptor & (ct["numSigI1_all"] > 0)
-    ligand_ok = is_ligand & (ct["MAST_fdr_all"] < fdr_l) & ct["MAST_same_sign"].astype(bool)
-    receptor_keys = _keys(ct["cell_type"][receptor_ok], ct["target"][receptor_ok])
-    ligand_keys = _keys(ct["cell_type"][ligand_ok], ct["target"][ligand_ok])
-    # 3. pairs with both ends surviving
-    pair_ok = _keys(pairs["cell_type_ligand"], pairs["ligand"]).isin(ligand_keys) & _keys(
-        pairs["cell_type_receptor"], pairs["receptor"]
-    ).isin(receptor_keys)
-    kept_pairs = pairs[pair_ok]
-    paired_ligands = _keys(kept_pairs["cell_type_ligand"], kept_pairs["ligand"])
-    node_keys = _keys(ct["cell_type"], ct["target"])
-    node_ok = receptor_ok.to_numpy() | (ligand_ok.to_numpy() & node_keys.isin(paired_ligands))
-    nodes = ct[node_ok].rename(columns={"ligand": "is_ligand", "receptor": "is_receptor"})
-    nodes = nodes.assign(
-        is_ligand=nodes["is_ligand"].astype(bool), is_receptor=nodes["is_receptor"].astype(bool)
+    receptor_ok = placed & col["receptor"].astype(bool) & (col["numSigI1_all"] > 0)
+    ligand_ok = (
+        placed
+        & col["ligand"].astype(bool)
+        & (col["MAST_fdr_all"].astype(float) < fdr_l)
+        & col["MAST_same_sign"].astype(bool)
     )
+    # 3. pairs with both ends surviving; nodes = those receptors + ligands in such a pair
+    lig_row, rec_row = _join(
+        col["target"], np.flatnonzero(ligand_ok), np.flatnonzero(receptor_ok), lr
+    )
+    paired = np.zeros(len(circos), dtype=bool)
+    paired[lig_row] = True
+    node_rows = np.flatnonzero(receptor_ok | (ligand_ok & paired))
     # 4. chord filters
-    chord_ok = (
-        (kept_pairs["numSigI1"] >= min_numsigi1)
-        & (kept_pairs["numDEG"] >= min_numdeg)
-        & (kept_pairs["MAST_fdr_ligand"] < fdr_l)
-        & (kept_pairs["MAST_log2FC_ligand"].abs() > min_log2fc)
+    lfc = col["MAST_log2FC"].astype(float)
+    numsig = col["numSigI1"]
+    ok = (
+        (numsig[rec_row] >= min_numsigi1)
+        & (col["numDEG"][rec_row] >= min_numdeg)
+        & (col["MAST_fdr"].astype(float)[lig_row] < fdr_l)
+        & (np.abs(lfc[lig_row]) > min_log2fc)
     )
-    chords = kept_pairs[chord_ok]
-    chords = chords[[c for c in CHORD_COLUMNS if c in chords.columns]]
-    chords = chords.sort_values(
-        ["numSigI1", "ligand", "cell_type_ligand", "receptor", "cell_type_receptor"],
-        ascending=[False, True, True, True, True],
-        kind="mergesort",
-    ).reset_index(drop=True)
+    lig_row, rec_row = lig_row[ok], rec_row[ok]
+    # strongest first: numSigI1, then |ligand log2FC|; ties by (ligand row, receptor row)
+    order = np.lexsort((rec_row, lig_row, -np.abs(lfc[lig_row]), -numsig[rec_row]))
+    lig_row, rec_row = lig_row[order], rec_row[order]
+    chords = pd.DataFrame(
+        {
+            "ligand": col["target"][lig_row],
+            "cell_type_ligand": col["cell_type"][lig_row],
+            "receptor": col["target"][rec_row],
+            "cell_type_receptor": col["cell_type"][rec_row],
+            "numSigI1": numsig[rec_row],
+            "numDEG": col["numDEG"][rec_row],
+            "MAST_log2FC_ligand": lfc[lig_row],
+            "MAST_fdr_ligand": col["MAST_fdr"][lig_row],
+            "MAST_log2FC_receptor": lfc[rec_row],
+            "MAST_fdr_receptor": col["MAST_fdr"][rec_row],
+            "lig_row": lig_row,
+            "rec_row": rec_row,
+        }
+    )
     # node order: sector order, then (cell_type_dc1, DA_score)
+    nodes = circos.iloc[node_rows].assign(row=node_rows)
+    nodes = nodes.rename(columns={"ligand": "is_ligand", "receptor": "is_receptor"}).astype(
+        {"is_ligand": bool, "is_receptor": bool}
+    )
     rank = {name: i for i, name in enumerate(cell_type_order)}
-    extra = sorted(set(nodes["cell_type"]) - set(rank))
-    for name in extra:
+    for name in sorted(set(nodes["cell_type"]) - set(rank)):
         rank[name] = len(rank)
     nodes = nodes.assign(_sector=nodes["cell_type"].map(rank))
     nodes = nodes.sort_values(
         ["_sector", "cell_type_dc1", "DA_score", "target"], kind="mergesort", na_position="last"
     )
-    chord_ends = set(zip(chords["cell_type_ligand"], chords["ligand"], strict=True)) | set(
-        zip(chords["cell_type_receptor"], chords["receptor"], strict=True)
-    )
-    has_chord = np.fromiter(
-        ((c, t) in chord_ends for c, t in zip(nodes["cell_type"], nodes["target"], strict=True)),
-        dtype=bool,
-        count=len(nodes),
-    )
-    nodes = nodes.assign(has_chord=has_chord)
-    nodes = nodes[[*[c for c in NODE_COLUMNS if c in nodes.columns], "has_chord"]]
-    return CircosData(nodes=nodes.reset_index(drop=True), chords=chords)
+    nodes = nodes[[*NODE_COLUMNS, "row"]].reset_index(drop=True)
+    return CircosData(nodes=mark_chord_ends(nodes, chords), chords=chords)
+
+
+def mark_chord_ends(nodes: pd.DataFrame, chords: pd.DataFrame) -> pd.DataFrame:
+    """Set `has_chord` on the nodes that are an end of one of `chords`."""
+    ends = np.concatenate([chords["lig_row"].to_numpy(), chords["rec_row"].to_numpy()])
+    return nodes.assign(has_chord=np.isin(nodes["row"].to_numpy(), ends))

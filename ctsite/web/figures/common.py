@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Iterable
@@ -34,7 +35,22 @@ def fraction(values: Any) -> Any:
 
 
 def nums(values: Iterable[Any], digits: int = 4) -> list[float | None]:
-    return [num(v, digits) for v in values]
+    """JSON-safe rounded floats (NaN/inf → None), vectorized."""
+    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
+    out = np.round(arr, digits).tolist()
+    if arr.size and not np.isfinite(arr).all():
+        out = [v if math.isfinite(v) else None for v in out]
+    return out
+
+
+def polylines(rows: np.ndarray, digits: int = 3) -> list[float | None]:
+    """An (n, points) array → one flat list with None between the n polylines (Plotly gaps)."""
+    if rows.size == 0:
+        return []
+    padded = np.full((rows.shape[0], rows.shape[1] + 1), np.nan)
+    padded[:, :-1] = np.round(rows, digits)
+    flat = padded.ravel().tolist()[:-1]
+    return [None if v != v else v for v in flat]
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -56,9 +72,22 @@ def fmt(value: Any, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if abs(v) >= 1000 else f"{round(v, digits):g}"
 
 
+@functools.lru_cache(maxsize=65536)
+def _esc(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
 def esc(value: Any) -> str:
     """HTML-escape a name for Plotly hover/label text (gene and cell-type names are data)."""
-    return html.escape(str(value), quote=False)
+    return _esc(str(value))
+
+
+def fmt_many(values: Any) -> list[str]:
+    """`fmt` for a whole float array at once (3 significant digits, NaN → 'n/a')."""
+    return [
+        "n/a" if not math.isfinite(v) else f"{v:.3g}"
+        for v in np.asarray(values, dtype=float).tolist()
+    ]
 
 
 def role(is_ligand: bool, is_receptor: bool) -> str:

@@ -87,6 +87,38 @@ def chord_curve(
     return to_polar(x, y)
 
 
+def chord_curves(
+    theta_from: np.ndarray,
+    theta_to: np.ndarray,
+    radius: float,
+    points: int = 9,
+    pull: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`chord_curve` for many chords at once: (n, points) arrays of polar r and theta."""
+    a0, a2 = np.radians(np.asarray(theta_from, float)), np.radians(np.asarray(theta_to, float))
+    x0, y0 = radius * np.sin(a0), radius * np.cos(a0)
+    x2, y2 = radius * np.sin(a2), radius * np.cos(a2)
+    mx, my = (x0 + x2) / 2, (y0 + y2) / 2
+    norm = np.hypot(mx, my)
+    safe = np.where(norm > 1e-9, norm, 1.0)
+    cx = np.where(norm > 1e-9, mx / safe * radius * pull, 0.0)
+    cy = np.where(norm > 1e-9, my / safe * radius * pull, 0.0)
+    t = np.linspace(0.0, 1.0, points)[None, :]
+    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
+    x = a * x0[:, None] + b * cx[:, None] + c * x2[:, None]
+    y = a * y0[:, None] + b * cy[:, None] + c * y2[:, None]
+    return to_polar(x, y)
+
+
+def slot_angles(layout: Sequence[Sector]) -> tuple[np.ndarray, np.ndarray]:
+    """Centre angle and angular width of every target slot, sector after sector."""
+    if not layout:
+        return np.empty(0), np.empty(0)
+    thetas = np.concatenate([s.start + (np.arange(s.count) + 0.5) * s.slot for s in layout])
+    widths = np.concatenate([np.full(s.count, s.slot) for s in layout])
+    return thetas, widths
+
+
 def text_position(theta_deg: float) -> str:
     """Where to put a label at this angle so that it reads outwards from the circle."""
     t = theta_deg % 360.0
