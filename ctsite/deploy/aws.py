@@ -9,14 +9,10 @@ a decorator) so every botocore failure becomes one clear line with a hint.
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _CREDENTIAL_HINT = (
     "configure AWS credentials (aws configure, AWS_PROFILE / aws_profile, or "
@@ -58,13 +54,25 @@ def account_id(settings: Settings) -> str:
         return str(client(settings, "sts").get_caller_identity()["Account"])
 
 
-def role_arn(settings: Settings, name_or_arn: str) -> str:
-    """The ARN of an IAM role given by name (an ARN is returned unchanged)."""
-    if name_or_arn.startswith("arn:"):
-        return name_or_arn
+def role_arn(settings: Settings, name: str) -> str:
+    """The ARN of an IAM role given by name (an ARN is returned unchanged).
+
+    Looked up with IAM GetRole (so a typo fails clearly); if the identity may not call GetRole,
+    the ARN is built from the account id instead.
+    """
+    import botocore.exceptions
+
+    if name.startswith("arn:"):
+        return name
     iam = client(settings, "iam")
-    with aws_errors(f"look up the IAM role {name_or_arn!r}"):
-        return str(iam.get_role(RoleName=name_or_arn)["Role"]["Arn"])
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except botocore.exceptions.ClientError as exc:
+        if "AccessDenied" in exc.response.get("Error", {}).get("Code", ""):
+            return f"arn:aws:iam::{account_id(settings)}:role/{name}"
+        raise describe_error(f"find the IAM role {name!r}", exc) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise describe_error(f"find the IAM role {name!r}", exc) from None
 
 
 def describe_error(action: str, exc: BaseException) -> CtsiteError:
@@ -141,17 +149,3 @@ class aws_errors(contextlib.ContextDecorator):
         if isinstance(exc, bex.BotoCoreError | bex.ClientError):
             raise describe_error(self.action, exc) from None
         return False
-
-
-def with_aws_errors(action: str) -> Callable[[F], F]:
-    """Decorator form with an explicit name: `@with_aws_errors("delete the server")`."""
-
-    def wrap(func: F) -> F:
-        @functools.wraps(func)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            with aws_errors(action):
-                return func(*args, **kwargs)
-
-        return inner  # type: ignore[return-value]
-
-    return wrap

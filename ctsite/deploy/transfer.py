@@ -130,23 +130,6 @@ def delete_server(settings: Settings, server_id: str, tc: Any = None) -> None:
 # ---------------------------------------------------------------- preflight
 
 
-def _role_arn(settings: Settings, name: str) -> str:
-    """The ARN of an IAM role: looked up with IAM, or built from the account id if not allowed."""
-    import botocore.exceptions
-
-    if name.startswith("arn:"):
-        return name
-    iam = aws.client(settings, "iam")
-    try:
-        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
-    except botocore.exceptions.ClientError as exc:
-        if "AccessDenied" in exc.response.get("Error", {}).get("Code", ""):
-            return f"arn:aws:iam::{aws.account_id(settings)}:role/{name}"
-        raise aws.describe_error(f"find the IAM role {name!r}", exc) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise aws.describe_error(f"find the IAM role {name!r}", exc) from None
-
-
 def preflight(settings: Settings) -> tuple[str, str]:
     """Check the EFS file system exists; return (logging role ARN, user role ARN)."""
     if not settings.efs_file_system_id:
@@ -158,8 +141,8 @@ def preflight(settings: Settings) -> tuple[str, str]:
     with aws.aws_errors(f"find the EFS file system {settings.efs_file_system_id}"):
         efs.describe_file_systems(FileSystemId=settings.efs_file_system_id)
     return (
-        _role_arn(settings, settings.transfer_logging_role),
-        _role_arn(settings, settings.transfer_user_role),
+        aws.role_arn(settings, settings.transfer_logging_role),
+        aws.role_arn(settings, settings.transfer_user_role),
     )
 
 

@@ -140,3 +140,26 @@ def test_aws_errors_no_credentials(tmp_path, monkeypatch):
     with pytest.raises(CtsiteError, match="no AWS credentials"):
         with aws.aws_errors("list the servers"):
             tc.list_servers()
+
+
+def test_aws_errors_as_decorator_names_code_message_and_fix():
+    from botocore.exceptions import ClientError, WaiterError
+
+    @aws.aws_errors("delete the thing")
+    def denied():
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+        raise ClientError(error, "DeleteThing")
+
+    with pytest.raises(CtsiteError) as info:
+        denied()
+    assert (
+        info.value.message == "could not delete the thing: AWS AccessDeniedException: not allowed"
+    )
+    assert "IAM" in info.value.hint
+
+    with pytest.raises(CtsiteError, match="gave up waiting"):
+        with aws.aws_errors("wait for the thing"):
+            raise WaiterError("ThingReady", "Max attempts exceeded", {})
+    with pytest.raises(ValueError):  # anything else passes through untouched
+        with aws.aws_errors("do the thing"):
+            raise ValueError("mine")
