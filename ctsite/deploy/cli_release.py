@@ -247,19 +247,13 @@ def restart_cmd(
     say(f"[green]✓[/] {s.eb_environment} is {final.get('Status')}, health {final.get('Health')}")
 
 
-def restart_after_upload(s: Any) -> None:
+def restart_after_upload(ctx: typer.Context, s: Any) -> None:
     """`upload-data --restart`: restart the app servers (clients injected like the others)."""
-    import click
-
     from ctsite.deploy.chores import restart
     from ctsite.deploy.cli_beanstalk import _client_factory
 
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        raise CtsiteError("restart_after_upload runs inside a ctsite command")
-    client = _client_factory(ctx, s)  # type: ignore[arg-type]
     say(f"restarting the app servers of {s.eb_environment} to load the new data")
-    final = restart(_beanstalk(s, client))
+    final = restart(_beanstalk(s, _client_factory(ctx, s)))
     say(f"[green]✓[/] {s.eb_environment} is {final.get('Status')}, health {final.get('Health')}")
 
 

@@ -179,6 +179,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("upload-data")
     def upload_data(
+        ctx: typer.Context,
         cleanup: Annotated[
             bool,
             typer.Option(
@@ -231,4 +232,4 @@ def register(app: typer.Typer) -> None:
         if restart:  # the site reloads the new data (ctsite.deploy.cli_release)
             from ctsite.deploy.cli_release import restart_after_upload
 
-            restart_after_upload(s)
+            restart_after_upload(ctx, s)
