@@ -242,3 +242,32 @@ def test_hover_text_everywhere(demo_store):
         if t.get("marker", {}).get("showscale")
     ]
     assert scales == ["dc1", "DA score", "ligand log2FC"]
+
+
+def test_at_most_max_chords_are_drawn_highlighted_first(demo_store, monkeypatch):
+    from ctsite.web.figures import circos
+
+    _, full = build(demo_store)
+    all_chords = full.table[full.table["kind"] == "chord"]
+    monkeypatch.setattr(circos, "MAX_CHORDS", 20)
+    _, r = build(demo_store)
+    chords = r.table[r.table["kind"] == "chord"]
+    assert len(chords) == 20 and len(drawn_chords(r)) == 20
+    assert r.message and f"of {len(all_chords):,}" in r.message
+    # the strongest are kept, in order
+    assert list(chords["numSigI1"]) == list(all_chords["numSigI1"][:20])
+    assert chords["numSigI1"].min() >= all_chords["numSigI1"].iloc[20]
+    # nodes stay (rings show every target); labels follow the chords drawn
+    assert (r.table["kind"] == "node").sum() == (full.table["kind"] == "node").sum()
+    ends = set(zip(chords["cell_type_ligand"], chords["ligand"], strict=True)) | set(
+        zip(chords["cell_type_receptor"], chords["receptor"], strict=True)
+    )
+    nodes = r.table[r.table["kind"] == "node"]
+    assert set(zip(nodes["cell_type"], nodes["target"], strict=True)) >= ends
+    assert {tuple(k.split("|")) for k in trace(r, "labels")["customdata"]} == ends
+    # a searched gene's chords are drawn even when they are not among the strongest
+    weak = all_chords.iloc[-1]
+    _, r = build(demo_store, genes=weak["ligand"])
+    chords = r.table[r.table["kind"] == "chord"]
+    assert chords["highlighted"].any()
+    assert weak["ligand"] in set(chords["ligand"]) | set(chords["receptor"])

@@ -160,3 +160,15 @@ def test_default_view_has_edges_and_encodings(demo_store):
         "receptor",
         "cell_type_receptor",
     ]
+
+
+def test_at_most_max_edges_are_drawn_and_the_message_says_so(demo_store, monkeypatch):
+    from ctsite.web.figures import pairwise
+
+    _, full = build(demo_store, bidirectional=1, min_numsigi1=0)
+    assert len(full.table) > 5
+    monkeypatch.setattr(pairwise, "MAX_EDGES", 5)
+    _, r = build(demo_store, bidirectional=1, min_numsigi1=0)
+    assert edges_of(r) == edges_of(full)[:5]
+    assert len(edge_traces(r)) == 5
+    assert r.message and f"of {len(full.table)}" in r.message

@@ -94,8 +94,9 @@ def circos_data(store: Store, params: dict[str, Any]) -> CircosData:
     )
 
 
-def limit_chords(data: CircosData, genes: set[str], limit: int = MAX_CHORDS) -> CircosData:
-    """At most `limit` chords: highlighted ones first, then the strongest (numSigI1)."""
+def limit_chords(data: CircosData, genes: set[str], limit: int | None = None) -> CircosData:
+    """At most `limit` (default MAX_CHORDS) chords: highlighted first, then the strongest."""
+    limit = MAX_CHORDS if limit is None else limit
     if len(data.chords) <= limit:
         return data
     hl = _highlighted(data.chords, genes)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from ctsite.web.figures import colors, geometry
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from ctsite.compile.store import Store
 
 EDGE_WIDTH = (2.0, 6.0)
+MAX_EDGES = 300  # the top edges by numDEG are drawn; the message says when there are more
 SYMBOLS = {"ligand": "circle", "receptor": "square", "both": "diamond", "gene": "circle-open"}
 COLUMN_GAP = 1.0  # x distance between columns
 ROW_GAP = 1.0
@@ -145,11 +145,19 @@ def build(store: Store, params: dict[str, Any]) -> FigureResult:
         params["min_expression"],
         params["min_log2fc"],
     )
+    total = len(edges)
+    edges = edges.head(MAX_EDGES)
     table = edges[[c for c in TABLE_COLUMNS if c in edges.columns]].reset_index(drop=True)
     if edges.empty:
         return FigureResult(empty_figure(EMPTY_MESSAGE), table, EMPTY_MESSAGE)
     figure = pairwise_figure(edges, columns, store)
-    return FigureResult(figure, table, None)
+    message = None
+    if total > MAX_EDGES:
+        message = (
+            f"Showing the {MAX_EDGES} interactions with the most DEGs of {total:,} — raise the "
+            "minimum interaction effect, expression or |log2FC| to see them all"
+        )
+    return FigureResult(figure, table, message)
 
 
 def _node_role(store: Store, gene: str) -> str:
@@ -461,8 +469,3 @@ SPEC = FigureSpec(
     default_fn=_defaults,
     build_fn=build,
 )
-
-
-def edge_count(result: FigureResult) -> int:
-    """How many edges a built pairwise figure draws (for tests and benchmarks)."""
-    return int(np.sum([1 for t in result.figure["data"] if t.get("meta", {}).get("ligand")]))
