@@ -87,7 +87,9 @@ def build_push(
 
     def show(line: str) -> None:
         if not quiet:
-            err_console.print(line.rstrip("\n"), markup=False, highlight=False, style="dim")
+            err_console.print(
+                line.rstrip("\n"), markup=False, highlight=False, style="dim", soft_wrap=True
+            )
 
     try:
         image_id = image.build(

@@ -78,8 +78,11 @@ def test_ecr_public_aws_error_is_one_line():
 
 
 @pytest.mark.docker
-def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path):
+def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path, monkeypatch):
     """The Stubber's token decodes to AWS:<pw> and those credentials log in and push."""
+    docker_config = tmp_path / "docker-config"
+    docker_config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
     password = registry.users["AWS"]
     client = ecr_public_client()
     with Stubber(client) as stub:
@@ -97,11 +100,13 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
     assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
     engine = image.engine()
     image.login(engine, auth)
-    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
-    (tmp_path / "f").write_text(str(tmp_path))
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
+    (context / "f").write_text(str(tmp_path))
     repository = f"{registry.host}/ctsite-test/ecr-public-path"
     image_id = image.build(
-        engine, tmp_path, "Dockerfile", "ctsite-test-ecr-public:latest", image_name="x"
+        engine, context, "Dockerfile", "ctsite-test-ecr-public:latest", image_name="x"
     )
     try:
         image.tag(engine, image_id, repository, ["latest"])
@@ -116,6 +121,7 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
             image.push(fresh, repository, "latest", wrong)
     finally:
         engine.images.remove(image_id, force=True)
+    assert list(docker_config.iterdir()) == []  # credentials were never written to disk
 
 
 class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
