@@ -119,3 +119,49 @@ def test_upload_data_restart_not_after_a_failed_sync(
     assert "restarting" not in result.output
     assert servers() == []
     stubs.assert_done()  # no restart requested
+
+
+def test_whole_data_pipeline_compile_figures_upload_restart(
+    released: Path, sftp_peer: Any, stubs: Any
+) -> None:
+    """New ContactTracing inputs: compile → figures → upload → restart, then nothing to do."""
+    from ctsite.compile.demo import demo_config, write_demo
+
+    write_demo(released / "inputs", cells_per_type=40)
+    data = demo_config().split("[data]", 1)[1]
+    for name in ("interactions.tsv", "expression.h5ad", "deg_"):
+        data = data.replace(f'"{name}', f'"inputs/{name}')
+    with (released / "ctsite.toml").open("a") as toml:
+        toml.write("[data]" + data)
+
+    queue_doctor_and_observe(stubs)
+    result = CliRunner().invoke(app, ["release", "--dry-run"], obj={"aws_client": stubs})
+    assert result.exit_code == 0, result.output
+    rows = plan_rows(result.output)
+    assert rows == {"compile": "run", "figures": "run", "build-push": "skip",
+                    "upload-data": "run", "deploy": "skip", "restart": "run"}  # fmt: skip
+    assert "inputs or parameters changed" in result.output
+    stubs.assert_done()
+
+    queue_doctor_and_observe(stubs)
+    queue_restart(stubs)
+    result = CliRunner().invoke(
+        app, ["release", "--yes", "--poll", "0.01"], obj={"aws_client": stubs}
+    )
+    assert result.exit_code == 0, result.output
+    for step in ("compile", "figures", "upload-data", "restart"):
+        assert f"✓ {step}" in result.output
+    remote = sftp_peer.root / "data" / "compiled"
+    assert (remote / "manifest.json").read_bytes() == (
+        released / "data" / "compiled" / "manifest.json"
+    ).read_bytes()
+    assert any((remote / "figures").iterdir())
+    assert not (remote / "table.bin").exists()  # the old store's file was deleted remotely
+    assert servers() == []
+    stubs.assert_done()
+
+    queue_doctor_and_observe(stubs)
+    result = CliRunner().invoke(app, ["release", "--yes"], obj={"aws_client": stubs})
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.output
+    stubs.assert_done()
