@@ -425,6 +425,23 @@ def main() -> None:
     if "browser" in parts:
         figures |= bench_browser(store_path)
     print("\n" + json.dumps({k: round(v, 2) for k, v in figures.items()}, indent=1))
+    print("\ntargets:")
+    checks = [
+        ("uncached p95 < 300 ms (defaults)", "_uncached_p95_ms", lambda v: v < 300),
+        ("cached p95 < 10 ms", "_cached_p95_ms", lambda v: v < 10),
+        ("gunicorn ≥ 300 req/s", "_rps", lambda v: v >= 300),
+        ("gunicorn 0 errors", "_errors", lambda v: v == 0),
+        ("page open → figure < 2 s (fresh browser)", "_page_first_ms", lambda v: v < 2000),
+        ("page open → figure < 2 s (warm browser)", "_page_warm_ms", lambda v: v < 2000),
+    ]
+    for label, suffix, ok in checks:
+        values = {k: v for k, v in figures.items() if k.endswith(suffix) and not k.startswith("w")}
+        if values:
+            bad = [k for k, v in values.items() if not ok(v)]
+            print(
+                f"  {'PASS' if not bad else 'MISS'}  {label}"
+                + (f"  ({', '.join(bad)})" if bad else "")
+            )
 
 
 if __name__ == "__main__":
