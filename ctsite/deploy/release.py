@@ -130,7 +130,7 @@ def _upload(o: Observed, store_changes: bool, force: bool, rates: Rates) -> Deci
         return Decision(
             "upload-data",
             True,
-            "the store changes in this release (at most " + _mb(o.data_bytes) + ")",
+            "the store changes in this release (compile/figures run first)",
             rates.upload(o.data_bytes),
         )
     if not o.upload_recorded:
@@ -251,9 +251,12 @@ def run(
             detail = actions[decision.step]()
         except CtsiteError as exc:
             raise ReleaseFailed(decision.step, exc, done) from None
-        except (OSError, ValueError, RuntimeError) as exc:
-            cause = CtsiteError(f"{type(exc).__name__}: {exc}", hint="fix it and release again")
-            raise ReleaseFailed(decision.step, cause, done) from None
+        except Exception as exc:  # an OSError from SFTP, or a bug: still one clear stop
+            hint = "fix it and release again"
+            if not isinstance(exc, OSError | ValueError):
+                hint = "an unexpected error inside ctsite; please report it with this message"
+            cause = CtsiteError(f"{type(exc).__name__}: {exc}", hint=hint)
+            raise ReleaseFailed(decision.step, cause, done) from exc
         done.append(StepResult(decision.step, clock() - started, detail or ""))
     return done
 

@@ -229,3 +229,12 @@ def test_runner_turns_os_errors_into_a_clear_stop() -> None:
 
     with pytest.raises(ReleaseFailed, match="stopped at upload-data: OSError: cannot connect"):
         run(plan(observed(False, False, True, False)), {"upload-data": refused})
+
+
+def test_runner_turns_a_bug_into_a_clear_stop_too() -> None:
+    def buggy() -> str:
+        raise TypeError("'set' object does not support item assignment")
+
+    with pytest.raises(ReleaseFailed, match="stopped at upload-data: TypeError: 'set'") as info:
+        run(plan(observed(False, False, True, False)), {"upload-data": buggy})
+    assert "please report it" in (info.value.hint or "")
