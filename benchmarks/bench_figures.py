@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -71,15 +72,16 @@ def measure(store, name: str, query: dict[str, str], repeats: int) -> dict[str, 
     from ctsite.web.figures import FIGURES, parse_params
 
     spec = FIGURES[name]
-    times = []
+    times, cpu = [], []
     size = traces = 0
     result = None
     for _ in range(repeats + 1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         params = parse_params(spec, store, query)
         result = spec.build(store, params)
         body = json.dumps(result.figure, cls=plotly.utils.PlotlyJSONEncoder)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         size, traces = len(body), len(result.figure["data"])
     assert result is not None
     rows = len(result.table)
@@ -89,6 +91,7 @@ def measure(store, name: str, query: dict[str, str], repeats: int) -> dict[str, 
         "first_ms": times[0] * 1000,
         "p50_ms": statistics.median(times[1:]) * 1000,
         "p95_ms": p95(times[1:]) * 1000,
+        "cpu_p95_ms": p95(cpu[1:]) * 1000,
         "kb": size / 1024,
         "traces": traces,
         "rows": rows,
@@ -132,21 +135,30 @@ def main() -> None:
         ),
         ("effects", {"steps": "5", "min_log2fc": "0.05"}),
     ]
-    header = f"{'figure':9} {'query':58} {'first':>7} {'p50':>7} {'p95':>7} {'KB':>7} {'traces':>6} {'rows':>6}"
+    header = (
+        f"{'figure':9} {'query':52} {'first':>7} {'p50':>7} {'p95':>7} {'cpu95':>7} {'KB':>6} "
+        f"{'traces':>6} {'rows':>6}"
+    )
     print(header)
     print("-" * len(header))
-    worst_default = 0.0
+    worst_default = worst_cpu = 0.0
     for i, (name, query) in enumerate(cases):
         m = measure(store, name, query, args.repeats)
-        text = ",".join(f"{k}={v}" for k, v in query.items())[:58]
+        text = ",".join(f"{k}={v}" for k, v in query.items())
+        text = text.replace("highCIN_vs_", "")[:52]
         print(
-            f"{name:9} {text:58} {m['first_ms']:7.1f} {m['p50_ms']:7.1f} {m['p95_ms']:7.1f} "
-            f"{m['kb']:7.0f} {m['traces']:6d} {m['rows']:6d}"
+            f"{name:9} {text:52} {m['first_ms']:7.1f} {m['p50_ms']:7.1f} {m['p95_ms']:7.1f} "
+            f"{m['cpu_p95_ms']:7.1f} {m['kb']:6.0f} {m['traces']:6d} {m['rows']:6d}"
         )
         if i < len(cases) - 4:
             worst_default = max(worst_default, m["p95_ms"])
+            worst_cpu = max(worst_cpu, m["cpu_p95_ms"])
     verdict = "PASS" if worst_default < 300 else "FAIL"
-    print(f"worst p95 at default settings: {worst_default:.1f} ms (target < 300 ms): {verdict}")
+    print(
+        f"worst p95 at default settings: {worst_default:.1f} ms wall, {worst_cpu:.1f} ms CPU "
+        f"(target < 300 ms): {verdict}"
+    )
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from ctsite.web.figures.common import (
     base_layout,
     empty_figure,
     esc,
-    fmt,
     fmt_many,
     num,
     nums,
@@ -151,7 +150,7 @@ def circos_table(data: CircosData, genes: set[str]) -> pd.DataFrame:
 
 
 def _node_keys(cell_types: Any, genes: Any) -> list[str]:
-    return [node_key(c, g) for c, g in zip(cell_types, genes, strict=True)]
+    return [f"{c}|{g}" for c, g in zip(list(cell_types), list(genes), strict=True)]
 
 
 def _partners(chords: pd.DataFrame) -> dict[str, list[str]]:
@@ -178,11 +177,13 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
     partners = _partners(chords)
     roles = [
         ROLE_LABEL[role(lig, rec)]
-        for lig, rec in zip(nodes["is_ligand"], nodes["is_receptor"], strict=True)
+        for lig, rec in zip(nodes["is_ligand"].tolist(), nodes["is_receptor"].tolist(), strict=True)
     ]
     base_hover = [
         f"<b>{esc(t)}</b> ({r})<br>Cell type: {esc(c)}"
-        for t, r, c in zip(nodes["target"], roles, nodes["cell_type"], strict=True)
+        for t, r, c in zip(
+            nodes["target"].tolist(), roles, nodes["cell_type"].tolist(), strict=True
+        )
     ]
     partner_hover = [
         f"<br>Partners: {partners_text(partners[k], PARTNERS_SHOWN)}" if k in partners else ""
@@ -465,17 +466,16 @@ def _chord_traces(
             )
     hover = [
         f"<b>{esc(lig)}</b> ({esc(ctl)}) → <b>{esc(rec)}</b> ({esc(ctr)})"
-        f"<br>numSigI1: {int(ns)}<br>numDEG: {int(nd)}"
-        f"<br>ligand log2FC: {fmt(lfc)} (FDR {fmt(lfdr)})"
+        f"<br>numSigI1: {ns}<br>numDEG: {nd}<br>ligand log2FC: {lfc} (FDR {lfdr})"
         for lig, ctl, rec, ctr, ns, nd, lfc, lfdr in zip(
-            chords["ligand"],
-            chords["cell_type_ligand"],
-            chords["receptor"],
-            chords["cell_type_receptor"],
-            chords["numSigI1"],
-            chords["numDEG"],
-            chords["MAST_log2FC_ligand"],
-            chords["MAST_fdr_ligand"],
+            chords["ligand"].tolist(),
+            chords["cell_type_ligand"].tolist(),
+            chords["receptor"].tolist(),
+            chords["cell_type_receptor"].tolist(),
+            chords["numSigI1"].tolist(),
+            chords["numDEG"].tolist(),
+            fmt_many(chords["MAST_log2FC_ligand"]),
+            fmt_many(chords["MAST_fdr_ligand"]),
             strict=True,
         )
     ]
@@ -489,12 +489,12 @@ def _chord_traces(
             "r": nums(r[:, at], 3),
             "theta": nums(t[:, at], 2),
             "marker": {
-                "size": 5,
+                "size": 4,
                 "color": nums(np.clip(log2fc, lo_c, hi_c)),
                 "colorscale": colors.colorscale(colors.BLUE_WHITE_RED),
                 "cmin": lo_c,
                 "cmax": hi_c,
-                "opacity": np.where(highlighted | (not dim), 0.6, 0.1).tolist(),
+                "opacity": np.where(highlighted | (not dim), 0.4, 0.08).tolist(),
                 "line": {"width": 0},
                 "showscale": True,
                 "colorbar": {

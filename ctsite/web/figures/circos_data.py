@@ -114,8 +114,10 @@ def filter_circos(
         & (np.abs(lfc[lig_row]) > min_log2fc)
     )
     lig_row, rec_row = lig_row[ok], rec_row[ok]
-    # strongest first: numSigI1, then |ligand log2FC|; ties by (ligand row, receptor row)
-    order = np.lexsort((rec_row, lig_row, -np.abs(lfc[lig_row]), -numsig[rec_row]))
+    # strongest first: numSigI1, then |ligand log2FC| (one composite key; stable for ties)
+    strength = np.abs(lfc[lig_row])
+    key = numsig[rec_row] + strength / (float(strength.max(initial=0.0)) + 1.0)
+    order = np.argsort(-key, kind="stable")
     lig_row, rec_row = lig_row[order], rec_row[order]
     chords = pd.DataFrame(
         {
