@@ -58,7 +58,8 @@ def make_tree(root: Path, files: int, total_mb: int) -> int:
 def ctsite_sync(endpoint: Endpoint, local: Path, jobs: int) -> tuple[float, int]:
     started = time.perf_counter()
     first = connect(endpoint)
-    plan, manifest = sync.plan_remote(first, scan_local(local, jobs), "ctsite", [""])
+    local_files = scan_local(local, max(2, jobs), lazy=True)
+    plan, manifest = sync.plan_remote(first, local_files, "ctsite", [""], local, max(2, jobs))
     result = sync.sync_tree(
         lambda: connect(endpoint), local, "ctsite", plan, manifest, jobs=jobs, main=first
     )

@@ -112,7 +112,8 @@ def _upload(s: Settings, scope: list[str]) -> None:
 
     from ctsite.deploy import manifest, sync, transfer
 
-    local = manifest.scan_local(s.data_path, max(2, s.upload_jobs))
+    jobs = max(1, s.upload_jobs)
+    local = manifest.scan_local(s.data_path, max(2, jobs), lazy=True)
     _sweep(s, delete=False)
     remote_root = s.remote_data_dir
     server_seconds = 0.0
@@ -122,7 +123,9 @@ def _upload(s: Settings, scope: list[str]) -> None:
             try:
                 connect = _connector(srv.endpoint)
                 first = connect()
-                plan, remote_manifest = sync.plan_remote(first, local, remote_root, scope)
+                plan, remote_manifest = sync.plan_remote(
+                    first, local, remote_root, scope, s.data_path, max(2, jobs)
+                )
                 _show_plan(plan, scope)
                 progress = Progress(
                     TextColumn("[bold]upload"),
@@ -141,7 +144,7 @@ def _upload(s: Settings, scope: list[str]) -> None:
                         remote_root,
                         plan,
                         remote_manifest,
-                        jobs=max(1, s.upload_jobs),
+                        jobs=jobs,
                         on_bytes=lambda n: progress.advance(task, n),
                         main=first,
                     )

@@ -31,7 +31,7 @@ Entries = dict[str, dict[str, Any]]  # relative path -> {"size", "sha256"[, "sta
 class LocalFile:
     rel: str  # POSIX path relative to the tree root
     size: int
-    sha256: str
+    sha256: str  # "" = not hashed yet (hashed while it is uploaded)
     stamp: str = dataclasses.field(default="", compare=False)  # local stat signature
 
 
@@ -48,11 +48,15 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan_local(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, LocalFile]:
+def scan_local(
+    root: Path, jobs: int = 2, use_cache: bool = True, lazy: bool = False
+) -> dict[str, LocalFile]:
     """Every regular file under `root` with its size and SHA-256 (hashed in parallel).
 
     A digest recorded by the last successful sync is reused when the file's stat signature
     (size, mtime, ctime, inode) is unchanged, so a no-change re-sync reads almost nothing.
+    With `lazy`, other files are only checked to be readable and keep an empty digest: `hash_some`
+    fills in the ones a plan must compare, and the upload hashes the rest as it reads them.
     """
     if not root.is_dir():
         raise CtsiteError(
@@ -79,6 +83,10 @@ def scan_local(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, L
             known = cache.get(rel, {})
             if known.get("stamp") == stamp and known.get("size") == st.st_size:
                 return LocalFile(rel, st.st_size, known["sha256"], stamp)
+            if lazy:
+                with path.open("rb") as f:
+                    f.read(1)  # unreadable files fail now, before any server exists
+                return LocalFile(rel, st.st_size, "", stamp)
             return LocalFile(rel, st.st_size, _digest(path), stamp)
         except OSError as exc:
             raise CtsiteError(
@@ -89,6 +97,22 @@ def scan_local(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, L
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
         files = list(pool.map(one, paths))
     return {f.rel: f for f in files}
+
+
+def hash_some(root: Path, files: list[LocalFile], jobs: int = 2) -> list[LocalFile]:
+    """The same files with their SHA-256 computed (in parallel)."""
+
+    def one(f: LocalFile) -> LocalFile:
+        try:
+            return dataclasses.replace(f, sha256=_digest(root / f.rel))
+        except OSError as exc:
+            raise CtsiteError(
+                f"cannot read {root / f.rel}: {exc.strerror or exc}",
+                hint="fix the file's permissions or remove it from the data directory",
+            ) from None
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        return list(pool.map(one, files))
 
 
 def read_local_manifest(root: Path) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import hashlib
 import posixpath
 import threading
 import time
@@ -22,6 +23,7 @@ from ctsite.deploy.manifest import (
     MANIFEST,
     Entries,
     LocalFile,
+    hash_some,
     manifest_bytes,
     read_local_manifest,
     read_remote_manifest,
@@ -112,11 +114,31 @@ def plan_offline(root: Path, jobs: int, delete_under: Iterable[str]) -> Plan:
 
 
 def plan_remote(
-    sftp: Any, local: dict[str, LocalFile], remote_root: str, delete_under: Iterable[str]
+    sftp: Any,
+    local: dict[str, LocalFile],
+    remote_root: str,
+    delete_under: Iterable[str],
+    local_root: Path | None = None,
+    jobs: int = 2,
 ) -> tuple[Plan, Entries]:
-    """The plan against the live remote tree, plus the remote manifest it used."""
+    """The plan against the live remote tree, plus the remote manifest it used.
+
+    Files scanned lazily (no digest yet) are hashed here only if the comparison needs it: the
+    manifest knows them and sizes agree. Others will be sent, and hashed as they are read.
+    """
     files, dirs = list_remote(sftp, remote_root)
     manifest = read_remote_manifest(sftp, remote_root)
+    compare = [
+        f
+        for f in local.values()
+        if not f.sha256
+        and manifest.get(f.rel, {}).get("size") == f.size
+        and files.get(f.rel) == f.size
+    ]
+    if compare:
+        if local_root is None:
+            raise ValueError("lazily scanned files need local_root to be hashed")
+        local = {**local, **{f.rel: f for f in hash_some(local_root, compare, jobs)}}
     return make_plan(local, files, dirs, manifest, delete_under), manifest
 
 
@@ -159,6 +181,7 @@ def sync_tree(
     workers: list[Reconnecting] = []
     stop = threading.Event()
     abandoned: list[str] = []
+    finished: dict[str, LocalFile] = {}
 
     def worker() -> Reconnecting:
         w = getattr(local_workers, "w", None)
@@ -176,6 +199,7 @@ def sync_tree(
             tmp = temp_name(dest)
             try:
                 sftp = w.get()
+                digest = hashlib.sha256()
                 with (local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
                     out.set_pipelined(True)
                     out.MAX_REQUEST_SIZE = WRITE_SIZE
@@ -183,14 +207,16 @@ def sync_tree(
                         if stop.is_set():
                             raise _Stopped()
                         out.write(block)
+                        digest.update(block)
                         sent += len(block)
                         if on_bytes:
                             on_bytes(len(block))
                 replace(sftp, tmp, dest)
                 with lock:
                     result.files_sent += 1
-                    result.bytes_sent += f.size
-                    entries[f.rel] = {"size": f.size, "sha256": f.sha256}
+                    result.bytes_sent += sent
+                    finished[f.rel] = dataclasses.replace(f, size=sent, sha256=digest.hexdigest())
+                    entries[f.rel] = {"size": sent, "sha256": digest.hexdigest()}
                 return
             except _Stopped:
                 w.reset()
@@ -254,11 +280,10 @@ def sync_tree(
                 sftp.remove(tmp)
             except OSError:
                 pass
-        verify(sftp, remote_root, plan.local)
+        verify(sftp, remote_root, current)
         if final != manifest:
             put_bytes(sftp, posixpath.join(remote_root, MANIFEST), manifest_bytes(final))
 
-    final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in plan.local.values()}
     try:
         on_main(prepare)
         pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
@@ -284,8 +309,12 @@ def sync_tree(
             pool.shutdown(wait=True, cancel_futures=True)
         on_main(delete)
         result.deleted = len(plan.deletions)
+        current = {**plan.local, **finished}  # sent files as actually read, with their digests
+        final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in current.values()}
+        if any(not f.sha256 for f in current.values()):
+            raise RuntimeError("bug: a file was neither hashed nor sent")
         on_main(finish)
-        write_local_manifest(local_root, plan.local)
+        write_local_manifest(local_root, current)
     except BaseException:
         _checkpoint(boss.sftp, remote_root, entries)
         raise

@@ -45,9 +45,12 @@ def endpoint(sshd, key) -> Endpoint:
     return Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
 
 
-def run_sync(endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4, every=30.0):
+def run_sync(
+    endpoint, local: Path, scope=("",), jobs=3, on_bytes=None, retries=4, every=30.0, lazy=True
+):
     first = connect(endpoint)
-    plan, manifest = sync.plan_remote(first, scan_local(local), "data", scope)
+    files = scan_local(local, lazy=lazy)
+    plan, manifest = sync.plan_remote(first, files, "data", scope, local, 2)
     result = sync.sync_tree(
         lambda: connect(endpoint),
         local,
@@ -88,8 +91,9 @@ def test_incremental_sync_sends_only_changes(tmp_path, sshd, endpoint):
     assert tree(remote) == files
     assert (remote / MANIFEST).is_file()
 
-    plan, result = run_sync(endpoint, local, scope=["compiled"])
-    assert (result.files_sent, result.bytes_sent, plan.deletions) == (0, 0, [])
+    for lazy in (True, False):
+        plan, result = run_sync(endpoint, local, scope=["compiled"], lazy=lazy)
+        assert (result.files_sent, result.bytes_sent, plan.deletions) == (0, 0, [])
 
     (local / "compiled/t3.bin").write_bytes(b"changed!")
     (local / "compiled/t5.bin").unlink()
