@@ -78,14 +78,21 @@ def _print_plan(decisions: list[Any], cost: float) -> None:
     )
 
 
-def _summary(results: list[Any], started: float, env: dict[str, Any] | None) -> None:
+def _summary(
+    results: list[Any], started: float, env: dict[str, Any] | None, failed: str = ""
+) -> None:
     from ctsite.deploy.cli_beanstalk import _url
 
     for r in results:
         detail = f": {r.detail}" if r.detail else ""
         say(f"  [green]✓[/] {r.step} ({r.seconds:.1f} s){detail}")
     ran = ", ".join(r.step for r in results) or "nothing"
-    say(f"[bold]release done[/] in {time.monotonic() - started:.1f} s; ran: {ran}")
+    elapsed = time.monotonic() - started
+    if failed:
+        say(f"  [red]✗[/] {failed}")
+        say(f"[bold red]release stopped[/] after {elapsed:.1f} s; completed: {ran}")
+        return
+    say(f"[bold]release done[/] in {elapsed:.1f} s; ran: {ran}")
     if env:
         say(f"deployed version {env.get('VersionLabel')}: {_url(env)}")
 
@@ -162,7 +169,7 @@ def release(
     try:
         results = rel.run(decisions, steps.actions(), on_start=announce)
     except rel.ReleaseFailed as exc:
-        _summary(exc.done, started, None)
+        _summary(exc.done, started, None, failed=exc.step)
         raise
     env = steps.deployed or None
     if env is None:

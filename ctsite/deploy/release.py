@@ -220,9 +220,9 @@ class ReleaseFailed(CtsiteError):
     """A step failed: the release stopped there. `done` lists the steps that completed."""
 
     def __init__(self, step: str, cause: CtsiteError, done: list[StepResult]):
-        skipped = ", ".join(d.step for d in done) or "none"
+        completed = ", ".join(d.step for d in done) or "none"
         super().__init__(
-            f"release stopped at {step}: {cause.message} (completed before it: {skipped}; "
+            f"release stopped at {step}: {cause.message} (completed before it: {completed}; "
             "later steps not run)",
             hint=cause.hint,
             exit_code=cause.exit_code,

@@ -151,6 +151,8 @@ def test_failed_upload_stops_before_deploy_and_leaves_no_server(
     assert "cannot connect to SFTP server 127.0.0.1" in message
     assert "later steps not run" in message
     assert "deleting the Transfer Family server" in result.output
+    assert "✗ upload-data" in result.output and "release stopped after" in result.output
+    assert "release done" not in result.output
     assert transfer_servers() == []  # torn down
     assert release_state.read_state(released)["deploy"]["bundle_sha256"] == "older"  # no deploy
     stubs.assert_done()  # and no Elastic Beanstalk call beyond the doctor and the observation
