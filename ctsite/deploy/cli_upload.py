@@ -232,7 +232,7 @@ def register(app: typer.Typer) -> None:
             )
         _upload(s, scope)
         console.print(f"done in {time.monotonic() - started:.1f} s")
-        if restart:  # the site reloads the new data (ctsite.deploy.cli_release)
-            from ctsite.deploy.cli_release import restart_after_upload
+        if restart:  # the site reloads the new data (ctsite.deploy.cli_chores)
+            from ctsite.deploy.cli_chores import restart_after_upload
 
             restart_after_upload(ctx, s)
