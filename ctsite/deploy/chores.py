@@ -56,7 +56,8 @@ def retrieve_tail(bs: Beanstalk, since: dt.datetime | None) -> list[dict[str, An
         if since is not None and (stamp is None or stamp < since):
             continue
         key = str(info.get("Ec2InstanceId", "?"))
-        if key not in newest or (stamp and stamp > newest[key].get("SampleTimestamp")):
+        known = newest.get(key, {}).get("SampleTimestamp")
+        if key not in newest or (stamp and (known is None or stamp > known)):
             newest[key] = info
     return [newest[k] for k in sorted(newest)]
 

@@ -51,19 +51,13 @@ def pin(project: Path, ref: str) -> None:
     path.write_text(json.dumps(doc))
 
 
-def running_version(stubs: Any, image: str | None) -> None:
-    """The environment runs v9, whose source bundle in (moto) S3 names `image`."""
+def queue_running_version(stubs: Any) -> None:
+    """EB: the environment runs v9, whose bundle is s3://BUCKET/APP/v9.zip."""
     stubs.eb.add_response(
         "describe_environments",
         {"Environments": [{"EnvironmentName": ENV, "ApplicationName": APP, "VersionLabel": "v9"}]},
         ENV_QUERY,
     )
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w") as bundle:
-        bundle.writestr("Dockerrun.aws.json", json.dumps({"Image": {"Name": image}}))
-    s3.put_object(Bucket=BUCKET, Key=f"{APP}/v9.zip", Body=data.getvalue())
     stubs.eb.add_response(
         "describe_application_versions",
         {
@@ -77,6 +71,17 @@ def running_version(stubs: Any, image: str | None) -> None:
         },
         {"ApplicationName": APP, "VersionLabels": ["v9"]},
     )
+
+
+def running_version(stubs: Any, image: str | None) -> None:
+    """The environment runs v9, whose source bundle in (moto) S3 names `image`."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as bundle:
+        bundle.writestr("Dockerrun.aws.json", json.dumps({"Image": {"Name": image}}))
+    s3.put_object(Bucket=BUCKET, Key=f"{APP}/v9.zip", Body=data.getvalue())
+    queue_running_version(stubs)
 
 
 @pytest.fixture
@@ -118,24 +123,7 @@ def test_prune_never_deletes_deployed_or_latest(private_ecr: Any, stubs: Any) ->
     assert f"would delete {digest(5)}" in result.output
     assert len(digests_left(private_ecr)) == 5  # dry run: nothing deleted
 
-    stubs.eb.add_response(
-        "describe_environments",
-        {"Environments": [{"EnvironmentName": ENV, "ApplicationName": APP, "VersionLabel": "v9"}]},
-        ENV_QUERY,
-    )
-    stubs.eb.add_response(
-        "describe_application_versions",
-        {
-            "ApplicationVersions": [
-                {
-                    "ApplicationName": APP,
-                    "VersionLabel": "v9",
-                    "SourceBundle": {"S3Bucket": BUCKET, "S3Key": f"{APP}/v9.zip"},
-                }
-            ]
-        },
-        {"ApplicationName": APP, "VersionLabels": ["v9"]},
-    )
+    queue_running_version(stubs)
     result = invoke(stubs, "images", "--prune", "--keep", "0", "--yes")
     assert result.exit_code == 0, result.output
     assert "deleted 2 image(s)" in result.output
