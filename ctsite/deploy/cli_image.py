@@ -75,6 +75,7 @@ def build_push(
     if pin and no_push:
         raise CtsiteError("--pin needs a push", hint="drop --no-push or --pin")
     s = settings(docker_platform=platform)
+    registry.check_repository(s.image_repository)
     buildargs = _build_args(build_arg or [])
     client = image.engine()
     commit = image.git_tag(s.root)

@@ -22,6 +22,9 @@ ECR_PUBLIC_HOST = "public.ecr.aws"
 ECR_PUBLIC_REGION = "us-east-1"
 DOCKER_HUB = "docker.io"
 _ECR_PRIVATE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+_PATH = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +46,18 @@ def split_repository(repository: str) -> tuple[str, str]:
     if sep and ("." in first or ":" in first or first == "localhost"):
         return first, rest
     return DOCKER_HUB, repository
+
+
+def check_repository(repository: str) -> str:
+    """The repository unchanged if it is a valid name without tag or digest, else a clear error."""
+    _, path = split_repository(repository)
+    if "@" in repository or ":" in path or not _PATH.match(path):
+        raise CtsiteError(
+            f"image_repository {repository!r} is not a valid repository name",
+            hint="use host/path/name in lower case, without :tag or @digest "
+            "(ctsite adds the tags itself), e.g. public.ecr.aws/alias/ct-site",
+        )
+    return repository
 
 
 def registry_kind(host: str) -> str:

@@ -136,22 +136,25 @@ def test_bad_docker_credentials(project, registry):
 
 
 def test_build_failure_shows_the_failing_step(project, base_image, docker_engine):
+    label = f"ctsite.test={project.image_name}"
     (project.root / "Dockerfile").write_text(
-        f"FROM {base_image}\nRUN echo ok-step\nRUN echo boom-marker-output && exit 3\n"
+        f"FROM {base_image}\nLABEL {label}\n"
+        "RUN echo ok-step\nRUN echo boom-marker-output && exit 3\n"
     )
-    before = {image.id for image in docker_engine.images.list(all=True)}
     try:
         for quiet in ([], ["-q"]):
             result = project.run("build-push", "--no-push", *quiet)
             assert result.returncode == 1
             assert "boom-marker-output" in result.stderr
-            assert re.search(r"docker build failed at Step 3/\d+ : RUN echo boom", result.stderr)
+            assert re.search(r"docker build failed at Step 4/\d+ : RUN echo boom", result.stderr)
             assert "returned a non-zero code: 3" in result.stderr
             assert "Traceback" not in result.stderr
     finally:  # the legacy builder keeps the steps before the failure as cache
-        for image in docker_engine.images.list(all=True):
-            if image.id not in before:
+        for image in docker_engine.images.list(all=True, filters={"label": label}):
+            try:
                 docker_engine.images.remove(image.id, force=True)
+            except Exception:
+                pass  # already gone with its child
 
 
 def test_bad_build_arg_and_missing_dockerfile(project):
@@ -161,3 +164,5 @@ def test_bad_build_arg_and_missing_dockerfile(project):
     assert result.returncode == 1 and "Dockerfile not found" in result.stderr
     result = project.run("build-push", "--no-push", "--pin")
     assert result.returncode == 1 and "--pin needs a push" in result.stderr
+    result = project.run("build-push", CTSITE_IMAGE_REPOSITORY="reg.example/ct-site:v1")
+    assert result.returncode == 1 and "not a valid repository name" in result.stderr

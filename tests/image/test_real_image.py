@@ -237,3 +237,20 @@ def test_docker_run_errors(docker_engine, tmp_path):
     result = run("--data", str(tmp_path / "missing"))
     assert result.returncode == 1 and "data folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path):
+    """An empty data folder: /healthz answers 503, docker-run gives up and removes the container."""
+    tmp_path.chmod(0o755)
+    args = ["--image", real_image, "--data", str(tmp_path), "--port", str(free_port())]
+    result = subprocess.run(
+        [sys.executable, "-m", "ctsite", "docker-run", *args, "--timeout", "10"],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "did not become healthy within 10 s (HTTP 503)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert docker_engine.containers.list(all=True, filters={"ancestor": real_image}) == []

@@ -55,6 +55,19 @@ def test_registry_kinds(repository, host, kind):
     assert reg.registry_kind(host) == kind
 
 
+@pytest.mark.parametrize(
+    "bad", ["public.ecr.aws/a/Ct-Site", "reg.io/ct-site:latest", "reg.io/ct@sha256:00", "a//b", ""]
+)
+def test_bad_repository_names(bad):
+    with pytest.raises(CtsiteError, match="not a valid repository name"):
+        reg.check_repository(bad)
+
+
+def test_good_repository_names():
+    for good in ("public.ecr.aws/d6q7u0s0/ct-site", "127.0.0.1:5000/a/b_c", "ct-site"):
+        assert reg.check_repository(good) == good
+
+
 def test_token_decoding_and_password_hidden():
     auth = reg.decode_token(token("AWS", "s3cr:et"), "public.ecr.aws")
     assert (auth.username, auth.password) == ("AWS", "s3cr:et")
