@@ -108,6 +108,7 @@ def release(
         check_label(label)
     if poll <= 0:
         raise CtsiteError("--poll must be positive", exit_code=2)
+    rel.check_steps(force or ())
     s, client = _setup(ctx, aws_region=region)
     failed = _doctor(s, client)
     early = rel.blocking_checks(failed, [rel.Decision(step, True, "") for step in rel.STEPS])

@@ -183,11 +183,9 @@ def _restart(uploading: bool, deploying: bool, force: bool) -> Decision:
     return Decision("restart", False, "no new data")
 
 
-def plan(
-    observed: Observed, force: Iterable[str] = (), rates: Rates | None = None
-) -> list[Decision]:
-    """One decision per step, in pipeline order. Pure: depends on its arguments only."""
-    forced = set(force)
+def check_steps(names: Iterable[str]) -> set[str]:
+    """The step names given to --force, or a clear error naming the unknown ones."""
+    forced = set(names)
     unknown = forced - set(STEPS)
     if unknown:
         raise CtsiteError(
@@ -195,6 +193,14 @@ def plan(
             hint=f"choose from {', '.join(STEPS)}",
             exit_code=2,
         )
+    return forced
+
+
+def plan(
+    observed: Observed, force: Iterable[str] = (), rates: Rates | None = None
+) -> list[Decision]:
+    """One decision per step, in pipeline order. Pure: depends on its arguments only."""
+    forced = check_steps(force)
     rates = rates or Rates()
     compile_ = _compile(observed, "compile" in forced)
     figures = _figures(observed, compile_.run, "figures" in forced)

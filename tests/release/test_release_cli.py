@@ -275,8 +275,7 @@ def test_bad_options(released: Path, stubs: Any) -> None:
     result = invoke(stubs, "--label", "has space")
     assert isinstance(result.exception, CtsiteError)
     assert "invalid version label" in result.exception.message
-    queue_doctor_and_observe(stubs)
-    result = invoke(stubs, "--force", "everything")
+    result = invoke(stubs, "--force", "everything")  # refused before any AWS call
     assert isinstance(result.exception, CtsiteError)
     assert result.exception.message == "unknown step(s) for --force: everything"
     stubs.assert_done()
