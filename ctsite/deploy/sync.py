@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import errno
 import hashlib
 import posixpath
 import threading
@@ -150,8 +151,10 @@ class _Stopped(Exception):
 
 
 def _is_permanent(exc: BaseException) -> bool:
+    """Errors a retry cannot fix: permissions, a full disk or quota."""
     return isinstance(exc, PermissionError | CtsiteError) or (
-        isinstance(exc, OSError) and getattr(exc, "errno", None) in {13, 28, 122}
+        isinstance(exc, OSError)
+        and getattr(exc, "errno", None) in {errno.EACCES, errno.ENOSPC, errno.EDQUOT}
     )
 
 
