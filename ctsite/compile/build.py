@@ -371,7 +371,7 @@ def _build(
         .reset_index()
         .melt(id_vars="gene", var_name="cell_type", value_name="expression")
     )
-    long["expression"] = long["expression"].astype(np.float32)
+    long["expression"] = long["expression"].astype(np.float64)  # exact fractions (0.3 is 0.3)
     _write_feather(long, tmp / "expression.feather")
     _write_feather(lr, tmp / "interactions.feather")
     all_genes = sorted(
@@ -382,7 +382,7 @@ def _build(
     genes = pd.DataFrame({"gene": all_genes})
     genes["is_ligand"] = genes["gene"].isin(set(lr["ligand"]))
     genes["is_receptor"] = genes["gene"].isin(set(lr["receptor"]))
-    genes["max_ligand_expression"] = genes["gene"].map(lig_max).fillna(0.0).astype(np.float32)
+    genes["max_ligand_expression"] = genes["gene"].map(lig_max).fillna(0.0).astype(np.float64)
     _write_feather(genes, tmp / "genes.feather")
     advance("tables", 3)
     unmeasured = sorted((set(lr["ligand"]) | set(lr["receptor"])) - set(expr_wide.index))

@@ -183,43 +183,61 @@ class Store:
         )
         return out
 
+    _PAIR_COLUMNS = (
+        "ligand", "cell_type_ligand", "receptor", "cell_type_receptor", "numSigI1", "numDEG",
+        "MAST_log2FC_ligand", "MAST_fdr_ligand", "MAST_fdr_all_ligand", "MAST_same_sign_ligand",
+        "expression_ligand", "DA_ligand", "cell_type_ligand_dc1", "MAST_log2FC_receptor",
+        "MAST_fdr_receptor", "expression_receptor", "DA_receptor", "cell_type_receptor_dc1",
+        "numSigI1_all_receptor",
+    )  # fmt: skip
+
+    def _pairs_base(self, cond: Condition) -> pd.DataFrame:
+        """The threshold-independent columns of the pairwise table (built once per condition)."""
+        if cond.id not in self._pairs:
+            pairs = feather.read_feather(self.path / "conditions" / cond.id / "pairs.feather")
+            t = self._table(cond)
+            lig = pairs["lig_idx"].to_numpy()
+            rec = pairs["rec_idx"].to_numpy()
+            base = pairs[["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"]].copy()
+            for side, idx in (("ligand", lig), ("receptor", rec)):
+                base[f"MAST_log2FC_{side}"] = t["MAST_log2FC"].to_numpy()[idx]
+                base[f"MAST_fdr_{side}"] = t["MAST_fdr"].to_numpy()[idx]
+                base[f"expression_{side}"] = self._expression_of(
+                    base[f"cell_type_{side}"], base[side]
+                )
+                base[f"DA_{side}"] = t["DA_score"].to_numpy()[idx]
+                base[f"cell_type_{side}_dc1"] = t["cell_type_dc1"].to_numpy()[idx]
+            base["MAST_fdr_all_ligand"] = t["MAST_fdr_all"].to_numpy()[lig]
+            base["MAST_same_sign_ligand"] = t["MAST_same_sign"].to_numpy(bool)[lig]
+            base["rec_idx"] = rec
+            self._pairs[cond.id] = base
+        return self._pairs[cond.id]
+
     def pairwise_table(
         self, condition: str, fdr: float, cell_types: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Ligand (cell type A) → receptor (cell type B) rows for every listed pair."""
         cond = self.condition(condition)
-        circos = self.circos_table(cond.id, fdr)
-        if cond.id not in self._pairs:
-            self._pairs[cond.id] = feather.read_feather(
-                self.path / "conditions" / cond.id / "pairs.feather"
-            )
-        pairs = self._pairs[cond.id]
+        key = _tkey(self.fdr(fdr))
+        base = self._pairs_base(cond)
         if cell_types is not None:
             wanted = [self.cell_type(c) for c in cell_types]
-            pairs = pairs[
-                pairs["cell_type_ligand"].isin(wanted) & pairs["cell_type_receptor"].isin(wanted)
+            base = base[
+                base["cell_type_ligand"].isin(wanted) & base["cell_type_receptor"].isin(wanted)
             ]
-        lig = circos.iloc[pairs["lig_idx"].to_numpy()].reset_index(drop=True)
-        rec = circos.iloc[pairs["rec_idx"].to_numpy()].reset_index(drop=True)
-        out = pairs[["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"]].reset_index(
-            drop=True
+        t = self._table(cond)
+        rec = base["rec_idx"].to_numpy()
+        raw = t[f"numSigI1_{key}"].to_numpy()
+        ligand_only = t["ligand"].to_numpy(bool) & ~t["receptor"].to_numpy(bool)
+        min_col = f"numSigI1_min_{key}"
+        out = base.assign(
+            numSigI1=np.where(ligand_only, 0, raw).astype(np.int64)[rec],
+            numDEG=t[f"numDEG_{key}"].to_numpy(np.int64)[rec],
+            numSigI1_all_receptor=t[min_col if min_col in t else f"numSigI1_{key}"].to_numpy(
+                np.int64
+            )[rec],
         )
-        out["numSigI1"] = rec["numSigI1"]
-        out["numDEG"] = rec["numDEG"]
-        out["MAST_log2FC_ligand"] = lig["MAST_log2FC"]
-        out["MAST_fdr_ligand"] = lig["MAST_fdr"]
-        out["MAST_fdr_all_ligand"] = lig["MAST_fdr_all"]
-        out["MAST_same_sign_ligand"] = lig["MAST_same_sign"]
-        out["expression_ligand"] = self._expression_of(out["cell_type_ligand"], out["ligand"])
-        out["DA_ligand"] = lig["DA_score"]
-        out["cell_type_ligand_dc1"] = lig["cell_type_dc1"]
-        out["MAST_log2FC_receptor"] = rec["MAST_log2FC"]
-        out["MAST_fdr_receptor"] = rec["MAST_fdr"]
-        out["expression_receptor"] = self._expression_of(out["cell_type_receptor"], out["receptor"])
-        out["DA_receptor"] = rec["DA_score"]
-        out["cell_type_receptor_dc1"] = rec["cell_type_dc1"]
-        out["numSigI1_all_receptor"] = rec["numSigI1_all"]
-        return out
+        return out[list(self._PAIR_COLUMNS)].reset_index(drop=True)
 
     # ------------------------------------------------------------------ expression
 
