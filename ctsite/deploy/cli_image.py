@@ -84,7 +84,7 @@ def build_push(
     tags = image.image_tags(__version__, commit)
     local = f"{s.image_name}:latest"
     err_console.print(f"[bold]building[/] {local} for {s.docker_platform}")
-    started = time.time() - 1
+    started = time.time()
 
     def show(line: str) -> None:
         if not quiet:
@@ -131,19 +131,36 @@ def build_push(
 
 
 def _push_all(client: Any, repository: str, tags: list[str], auth: Any) -> list[str]:
-    from ctsite.console import phase_progress
+    """Push every tag with one progress bar per tag (bytes of the layers being uploaded)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+
     from ctsite.deploy import image
 
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+    )
     digests = []
-    with phase_progress() as progress:
+    with Progress(*columns, console=err_console) as progress:
         for name in tags:
             task = progress.add_task(f"push {name}", total=None)
 
             def report(done: int, total: int, task: Any = task) -> None:
-                progress.update(task, completed=done, total=max(total, 1))
+                progress.update(task, completed=done, total=max(total, done))
 
             digests.append(image.push(client, repository, name, auth, on_progress=report))
-            progress.update(task, completed=1, total=1)
+            uploaded = progress.tasks[task].total or 0  # 0: every layer was already there
+            progress.update(task, completed=uploaded, total=uploaded)
     return digests
 
 

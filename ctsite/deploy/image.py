@@ -236,9 +236,8 @@ def push(
             detail = event.get("progressDetail") or {}
             if layer and detail.get("total"):
                 layers[layer] = (int(detail.get("current", 0)), int(detail["total"]))
-            elif layer and status in {"Pushed", "Layer already exists", "Mounted from"}:
-                _, total = layers.get(layer, (1, 1))
-                layers[layer] = (total, total)
+            elif layer in layers and status == "Pushed":
+                layers[layer] = (layers[layer][1], layers[layer][1])
             if layers:
                 on_progress(sum(d for d, _ in layers.values()), sum(t for _, t in layers.values()))
             aux = event.get("aux")
@@ -287,7 +286,7 @@ def prune(client: Any, image_name: str, before: float | None = None) -> PruneRes
     labels = [f"{MANAGED_LABEL}=true", f"{IMAGE_LABEL}={image_name}"]
     filters: dict[str, Any] = {"dangling": True, "label": labels}
     if before is not None:
-        filters["until"] = str(int(before))
+        filters["until"] = f"{before:.6f}"
     try:
         result = client.images.prune(filters=filters)
     except docker.errors.APIError as exc:
