@@ -40,6 +40,13 @@ def _stamp(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
+def _unreadable(path: Path, exc: OSError) -> CtsiteError:
+    return CtsiteError(
+        f"cannot read {path}: {exc.strerror or exc}",
+        hint="fix the file's permissions or remove it from the data directory",
+    )
+
+
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -89,10 +96,7 @@ def scan_local(
                 return LocalFile(rel, st.st_size, "", stamp)
             return LocalFile(rel, st.st_size, _digest(path), stamp)
         except OSError as exc:
-            raise CtsiteError(
-                f"cannot read {path}: {exc.strerror or exc}",
-                hint="fix the file's permissions or remove it from the data directory",
-            ) from None
+            raise _unreadable(path, exc) from None
 
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
         files = list(pool.map(one, paths))
@@ -106,16 +110,13 @@ def hash_some(root: Path, files: list[LocalFile], jobs: int = 2) -> list[LocalFi
         try:
             return dataclasses.replace(f, sha256=_digest(root / f.rel))
         except OSError as exc:
-            raise CtsiteError(
-                f"cannot read {root / f.rel}: {exc.strerror or exc}",
-                hint="fix the file's permissions or remove it from the data directory",
-            ) from None
+            raise _unreadable(root / f.rel, exc) from None
 
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
         return list(pool.map(one, files))
 
 
-def read_local_manifest(root: Path) -> dict[str, dict[str, Any]]:
+def read_local_manifest(root: Path) -> Entries:
     """The copy of the remote manifest saved by the last successful sync (empty if none)."""
     try:
         return _parse_manifest((root / MANIFEST).read_bytes())
@@ -123,11 +124,11 @@ def read_local_manifest(root: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def _parse_manifest(raw: bytes) -> dict[str, dict[str, Any]]:
+def _parse_manifest(raw: bytes) -> Entries:
     try:
         doc = json.loads(raw)
         files = doc["files"]
-        out: dict[str, dict[str, Any]] = {}
+        out: Entries = {}
         for k, v in files.items():
             out[str(k)] = {"size": int(v["size"]), "sha256": str(v["sha256"])}
             if "stamp" in v:
@@ -137,7 +138,7 @@ def _parse_manifest(raw: bytes) -> dict[str, dict[str, Any]]:
         return {}  # unreadable manifest: everything is re-checked by sending it again
 
 
-def manifest_bytes(entries: dict[str, dict[str, Any]]) -> bytes:
+def manifest_bytes(entries: Entries) -> bytes:
     written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     doc = {"format": 1, "written": written, "files": dict(sorted(entries.items()))}
     return json.dumps(doc, indent=1).encode()
@@ -150,7 +151,7 @@ def write_local_manifest(root: Path, local: dict[str, LocalFile]) -> None:
     timestamp tick as the hash could otherwise go unnoticed.
     """
     recent = time.time_ns() - 2_000_000_000
-    entries: dict[str, dict[str, Any]] = {}
+    entries: Entries = {}
     for f in local.values():
         entries[f.rel] = {"size": f.size, "sha256": f.sha256}
         parts = f.stamp.split(":")
@@ -161,7 +162,7 @@ def write_local_manifest(root: Path, local: dict[str, LocalFile]) -> None:
     tmp.replace(root / MANIFEST)
 
 
-def read_remote_manifest(sftp: Any, root: str) -> dict[str, dict[str, Any]]:
+def read_remote_manifest(sftp: Any, root: str) -> Entries:
     """The manifest at the remote root (empty if missing or unreadable)."""
     try:
         with sftp.open(posixpath.join(root, MANIFEST), "rb") as f:
