@@ -18,6 +18,11 @@ from ctsite.errors import CtsiteError
 HEALTH_PATH = "/healthz"
 
 
+def container_name(port: int) -> str:
+    """The name of the docker-run container serving on `port`."""
+    return f"ctsite-run-{port}"
+
+
 def start(client: Any, image: str, data_dir: Path, port: int, host: str = "127.0.0.1") -> Any:
     """Start the image detached, data mounted read-only on /app/data, port published on host."""
     import docker.errors
@@ -37,6 +42,7 @@ def start(client: Any, image: str, data_dir: Path, port: int, host: str = "127.0
     try:
         return client.containers.run(
             image,
+            name=container_name(port),
             detach=True,
             ports={f"{CONTAINER_PORT}/tcp": (host, port)},
             volumes={str(data_dir.resolve()): {"bind": CONTAINER_DATA_DIR, "mode": "ro"}},
@@ -45,7 +51,9 @@ def start(client: Any, image: str, data_dir: Path, port: int, host: str = "127.0
     except docker.errors.APIError as exc:
         text = " ".join(str(exc.explanation or exc).split())
         hint = "check the image and the data folder"
-        if "allocated" in text or "address already in use" in text:
+        if "already in use by container" in text:
+            hint = f"a container of an earlier run is left: `docker rm -f {container_name(port)}`"
+        elif "allocated" in text or "address already in use" in text:
             hint = f"port {port} is in use; pass another one with --port"
         raise CtsiteError(f"could not start {image}: {text}", hint=hint) from None
 

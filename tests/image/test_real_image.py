@@ -205,18 +205,20 @@ def test_docker_run_command(docker_engine, real_image, demo_data):
         url = line.split("site running at", 1)[1].split()[0]
         assert url == f"http://127.0.0.1:{port}/"
         assert requests.get(f"{url}api/figure/circos", timeout=60).status_code == 200
-        running = docker_engine.containers.list(filters={"ancestor": real_image})
-        assert len(running) == 1
+        named = {"name": f"ctsite-run-{port}"}
+        assert len(docker_engine.containers.list(filters=named)) == 1
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert "stopped" in err
-        assert docker_engine.containers.list(all=True, filters={"ancestor": real_image}) == []
+        assert docker_engine.containers.list(all=True, filters=named) == []
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for container in docker_engine.containers.list(all=True, filters={"ancestor": real_image}):
+        for container in docker_engine.containers.list(
+            all=True, filters={"name": f"ctsite-run-{port}"}
+        ):
             container.remove(force=True)
 
 
@@ -242,7 +244,8 @@ def test_docker_run_errors(docker_engine, tmp_path):
 def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path):
     """An empty data folder: /healthz answers 503, docker-run gives up and removes the container."""
     tmp_path.chmod(0o755)
-    args = ["--image", real_image, "--data", str(tmp_path), "--port", str(free_port())]
+    port = free_port()
+    args = ["--image", real_image, "--data", str(tmp_path), "--port", str(port)]
     result = subprocess.run(
         [sys.executable, "-m", "ctsite", "docker-run", *args, "--timeout", "10"],
         env=cli_env(),
@@ -253,4 +256,5 @@ def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path
     assert result.returncode == 1
     assert "did not become healthy within 10 s (HTTP 503)" in result.stderr
     assert "Traceback" not in result.stderr
-    assert docker_engine.containers.list(all=True, filters={"ancestor": real_image}) == []
+    named = {"name": f"ctsite-run-{port}"}
+    assert docker_engine.containers.list(all=True, filters=named) == []
