@@ -64,6 +64,23 @@ STRONG_LIGANDS = {  # (cell type, ligand): own MAST log2FC in the demo (strong, 
     ("Macrophages/mMDSC", "Tnf"): 0.3,
     ("T cells", "Ifng"): -0.35,
     ("Endothelial cells", "Cxcl12"): 0.3,
+    ("Tumor cells", "Csf1"): 0.3,
+    ("Tumor cells", "Spp1"): 0.25,
+    ("Tumor cells", "Tgfb1"): -0.2,
+    ("Tumor cells", "Vegfa"): 0.3,
+    ("Tumor cells", "Ccl7"): 0.4,
+    ("Tumor cells", "Cxcl1"): -0.25,
+}
+RESPONSIVE_RECEPTORS = {  # (cell type, receptor): own MAST log2FC; their responses change a lot
+    ("Macrophages/mMDSC", "Csf1r"): 0.25,
+    ("Macrophages/mMDSC", "Cd44"): 0.2,
+    ("Macrophages/mMDSC", "Tgfbr1"): -0.2,
+    ("Macrophages/mMDSC", "Ccr5"): 0.3,
+    ("Macrophages/mMDSC", "Cd74"): 0.25,
+    ("Macrophages/mMDSC", "Cxcr4"): -0.2,
+    ("Macrophages/mMDSC", "Cxcr2"): 0.2,
+    ("Macrophages/mMDSC", "Itgb1"): 0.15,
+    ("Macrophages/mMDSC", "Ldlr"): 0.2,
 }
 
 
@@ -103,10 +120,13 @@ def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Pat
     dc1 = rng.normal(0, 0.8, n)
     dc1[rng.random(n) < 0.04] = np.nan
     da = rng.uniform(-0.6, 0.6, n)
-    activity = rng.beta(1.2, 2.5, n)  # how strongly each row's effect changes between conditions
-    base_lfc = rng.normal(0, 0.18, n)
+    activity = rng.beta(0.7, 5.0, n)  # how strongly each row's effect changes between conditions
+    base_lfc = rng.normal(0, 0.10, n)
     for (ct, lig), value in STRONG_LIGANDS.items():
         base_lfc[rows.index((ct, lig))] = value
+    for (ct, rec), value in RESPONSIVE_RECEPTORS.items():
+        base_lfc[rows.index((ct, rec))] = value
+        activity[rows.index((ct, rec))] = 0.6
     base_sig = rng.random((n, g)) < (activity[:, None] * 0.35)
     effect = rng.choice([-1.0, 1.0], (n, g)) * rng.uniform(0.15, 0.9, (n, g))
     planted = np.zeros((n, g), dtype=bool)
@@ -161,7 +181,7 @@ def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Pat
     prob = rng.beta(0.8, 2.0, (len(CELL_TYPES), g))
     for ct, lig in STRONG_LIGANDS:
         prob[CELL_TYPES.index(ct), gene_pos[lig]] = 0.7
-    for ct, rec in EFFECT_SEEDS:
+    for ct, rec in [*EFFECT_SEEDS, *RESPONSIVE_RECEPTORS]:
         prob[CELL_TYPES.index(ct), gene_pos[rec]] = 0.6
     expressed = rng.random((len(labels), g)) < np.repeat(prob, cells_per_type, axis=0)
     counts = np.where(expressed, rng.poisson(3, (len(labels), g)) + 1, 0).astype(np.float32)

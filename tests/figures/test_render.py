@@ -83,7 +83,7 @@ def test_default_figures_render_as_svg(page, demo_store, name):
 
 def test_circos_hover_shows_chord_details(page, demo_store):
     spec = FIGURES["circos"]
-    result = spec.build(demo_store, parse_params(spec, demo_store, {"min_numsigi1": "60"}))
+    result = spec.build(demo_store, parse_params(spec, demo_store, {"min_numsigi1": "40"}))
     draw(page, result.figure)
     index = next(i for i, t in enumerate(result.figure["data"]) if t.get("name") == "chords")
     page.evaluate(
