@@ -173,126 +173,128 @@ def sync_tree(
 ) -> SyncResult:
     """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest.
 
-    While uploading, the remote manifest is rewritten every `checkpoint_every` seconds with the
-    files finished so far, so a run that dies (even with the link) resumes where it stopped.
+    `connect` opens one more SFTP session (one per upload thread); `main`, if given, is an
+    open session to reuse for the listing, deletions and manifest. While uploading, the remote
+    manifest is rewritten every `checkpoint_every` seconds with the files finished so far, so a
+    run that dies (even with the link) resumes where it stopped.
     """
-    started = time.monotonic()
-    result = SyncResult()
-    lock = threading.Lock()
-    entries = {k: v for k, v in manifest.items() if k in plan.local}
-    local_workers = threading.local()
-    workers: list[Reconnecting] = []
-    stop = threading.Event()
-    abandoned: list[str] = []
-    finished: dict[str, LocalFile] = {}
+    run = _Run(connect, local_root, remote_root, plan, manifest, on_bytes, retries, backoff)
+    if main is not None:
+        run.boss.sftp = main
+    return run.execute(jobs, checkpoint_every)
 
-    def worker() -> Reconnecting:
-        w = getattr(local_workers, "w", None)
-        if w is None:
-            w = local_workers.w = Reconnecting(connect)
-            with lock:
-                workers.append(w)
-        return w
 
-    def send(f: LocalFile) -> None:
-        dest = posixpath.join(remote_root, f.rel)
-        for attempt in range(retries + 1):
-            w = worker()
-            sent = 0
-            tmp = temp_name(dest)
-            try:
-                sftp = w.get()
-                digest = hashlib.sha256()
-                with (local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
-                    out.set_pipelined(True)
-                    out.MAX_REQUEST_SIZE = WRITE_SIZE
-                    while block := src.read(CHUNK):
-                        if stop.is_set():
-                            raise _Stopped()
-                        out.write(block)
-                        digest.update(block)
-                        sent += len(block)
-                        if on_bytes:
-                            on_bytes(len(block))
-                replace(sftp, tmp, dest)
-                with lock:
-                    result.files_sent += 1
-                    result.bytes_sent += sent
-                    finished[f.rel] = dataclasses.replace(f, size=sent, sha256=digest.hexdigest())
-                    entries[f.rel] = {"size": sent, "sha256": digest.hexdigest()}
-                return
-            except _Stopped:
+class _Run:
+    """One execution of a plan: the state shared by the upload threads and the main one."""
+
+    def __init__(
+        self,
+        connect: Connect,
+        local_root: Path,
+        remote_root: str,
+        plan: Plan,
+        manifest: Entries,
+        on_bytes: Callable[[int], None] | None,
+        retries: int,
+        backoff: float,
+    ):
+        self.connect = connect
+        self.local_root = local_root
+        self.remote_root = remote_root
+        self.plan = plan
+        self.manifest = manifest
+        self.on_bytes = on_bytes or (lambda _n: None)
+        self.retries = retries
+        self.backoff = backoff
+        self.result = SyncResult()
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        # what the remote manifest may claim at any moment: still-valid old entries + finished
+        self.entries = {k: v for k, v in manifest.items() if k in plan.local}
+        self.finished: dict[str, LocalFile] = {}  # sent files as actually read, with digests
+        self.abandoned: list[str] = []  # temp files of failed attempts
+        self.boss = Reconnecting(connect)  # the main thread's session
+        self.workers: list[Reconnecting] = []
+        self.local_workers = threading.local()
+
+    def remote(self, rel: str) -> str:
+        return posixpath.join(self.remote_root, rel)
+
+    def execute(self, jobs: int, checkpoint_every: float) -> SyncResult:
+        started = time.monotonic()
+        try:
+            self.on_main(self.prepare)
+            self.upload_all(jobs, checkpoint_every)
+            self.on_main(self.delete)
+            self.result.deleted = len(self.plan.deletions)
+            current = {**self.plan.local, **self.finished}
+            if any(not f.sha256 for f in current.values()):
+                raise RuntimeError("bug: a file was neither hashed nor sent")
+            self.on_main(lambda sftp: self.finish(sftp, current))
+            write_local_manifest(self.local_root, current)
+        except BaseException:
+            _checkpoint(self.boss.sftp, self.remote_root, self.entries)
+            raise
+        finally:
+            for w in [*self.workers, self.boss]:
                 w.reset()
-                raise
-            except TRANSIENT as exc:
-                if on_bytes and sent:
-                    on_bytes(-sent)
-                if _is_permanent(exc) or attempt == retries:
-                    w.reset()
-                    raise CtsiteError(
-                        f"upload of {f.rel} failed: {exc}",
-                        hint="re-run the command: finished files are kept and not sent again",
-                    ) from None
-                with lock:
-                    result.retries += 1
-                    abandoned.append(tmp)
-                w.reset()
-                time.sleep(backoff * 2**attempt)
+            self.result.seconds = time.monotonic() - started
+        return self.result
 
-    boss = Reconnecting(connect)
-    boss.sftp = main or connect()
+    # -- main-thread steps
 
-    def on_main(step: Callable[[Any], None]) -> None:
-        """Run a main-connection step, reconnecting and retrying on transient errors."""
-        for attempt in range(retries + 1):
+    def on_main(self, step: Callable[[Any], None]) -> None:
+        """Run a main-session step, reconnecting and retrying on transient errors."""
+        for attempt in range(self.retries + 1):
             try:
-                step(boss.get())
+                step(self.boss.get())
                 return
             except TRANSIENT as exc:
-                if _is_permanent(exc) or attempt == retries:
+                if _is_permanent(exc) or attempt == self.retries:
                     raise CtsiteError(
                         f"SFTP operation failed: {exc}",
                         hint="re-run the command: finished files are kept and not sent again",
                     ) from None
-                result.retries += 1
-                boss.reset()
-                time.sleep(backoff * 2**attempt)
+                self.result.retries += 1
+                self.boss.reset()
+                time.sleep(self.backoff * 2**attempt)
 
-    def prepare(sftp: Any) -> None:
-        for temp in plan.stale_temps:
+    def prepare(self, sftp: Any) -> None:
+        for temp in self.plan.stale_temps:
             try:
-                sftp.remove(posixpath.join(remote_root, temp))
+                sftp.remove(self.remote(temp))
             except OSError:
                 pass
-        mkdirs(sftp, remote_root, [""], set())
-        wanted = {posixpath.dirname(f.rel) for f in plan.uploads} - {""}
-        mkdirs(sftp, remote_root, wanted, set(plan.remote_dirs))
+        mkdirs(sftp, self.remote_root, [""], set())
+        wanted = {posixpath.dirname(f.rel) for f in self.plan.uploads} - {""}
+        mkdirs(sftp, self.remote_root, wanted, set(self.plan.remote_dirs))
 
-    def delete(sftp: Any) -> None:
-        for rel in plan.deletions:
+    def delete(self, sftp: Any) -> None:
+        for rel in self.plan.deletions:
             try:
-                sftp.remove(posixpath.join(remote_root, rel))
+                sftp.remove(self.remote(rel))
             except FileNotFoundError:
                 pass
-            entries.pop(rel, None)
-        _remove_empty_dirs(sftp, remote_root, plan)
+            self.entries.pop(rel, None)
+        _remove_empty_dirs(sftp, self.remote_root, self.plan)
 
-    def finish(sftp: Any) -> None:
-        for tmp in abandoned:  # partial files of retried attempts
+    def finish(self, sftp: Any, current: dict[str, LocalFile]) -> None:
+        for tmp in self.abandoned:
             try:
                 sftp.remove(tmp)
             except OSError:
                 pass
-        verify(sftp, remote_root, current)
-        if final != manifest:
-            put_bytes(sftp, posixpath.join(remote_root, MANIFEST), manifest_bytes(final))
+        verify(sftp, self.remote_root, current)
+        final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in current.values()}
+        if final != self.manifest:
+            put_bytes(sftp, self.remote(MANIFEST), manifest_bytes(final))
 
-    try:
-        on_main(prepare)
+    def upload_all(self, jobs: int, checkpoint_every: float) -> None:
+        """Send every planned file on `jobs` threads; checkpoint the manifest as they finish."""
         pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
         try:
-            ordered = sorted(plan.uploads, key=lambda f: -f.size)
-            pending = {pool.submit(send, f) for f in ordered}
+            ordered = sorted(self.plan.uploads, key=lambda f: -f.size)
+            pending = {pool.submit(self.send, f) for f in ordered}
             saved = time.monotonic()
             while pending:
                 done, pending = concurrent.futures.wait(
@@ -301,31 +303,69 @@ def sync_tree(
                 for fut in done:
                     fut.result()
                 if pending and time.monotonic() - saved >= checkpoint_every:
-                    with lock:
-                        snapshot = dict(entries)
-                    _checkpoint(boss.sftp, remote_root, snapshot)
+                    with self.lock:
+                        snapshot = dict(self.entries)
+                    _checkpoint(self.boss.sftp, self.remote_root, snapshot)
                     saved = time.monotonic()
         except BaseException:
-            stop.set()
+            self.stop.set()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        on_main(delete)
-        result.deleted = len(plan.deletions)
-        current = {**plan.local, **finished}  # sent files as actually read, with their digests
-        final = {f.rel: {"size": f.size, "sha256": f.sha256} for f in current.values()}
-        if any(not f.sha256 for f in current.values()):
-            raise RuntimeError("bug: a file was neither hashed nor sent")
-        on_main(finish)
-        write_local_manifest(local_root, current)
-    except BaseException:
-        _checkpoint(boss.sftp, remote_root, entries)
-        raise
-    finally:
-        for w in [*workers, boss]:
-            w.reset()
-        result.seconds = time.monotonic() - started
-    return result
+
+    # -- upload threads
+
+    def worker(self) -> Reconnecting:
+        w = getattr(self.local_workers, "w", None)
+        if w is None:
+            w = self.local_workers.w = Reconnecting(self.connect)
+            with self.lock:
+                self.workers.append(w)
+        return w
+
+    def send(self, f: LocalFile) -> None:
+        """Upload one file to a temp name, hashing it as it is read, then rename it in place."""
+        dest = self.remote(f.rel)
+        for attempt in range(self.retries + 1):
+            w = self.worker()
+            sent = 0
+            tmp = temp_name(dest)
+            try:
+                sftp = w.get()
+                digest = hashlib.sha256()
+                with (self.local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
+                    out.set_pipelined(True)
+                    out.MAX_REQUEST_SIZE = WRITE_SIZE
+                    while block := src.read(CHUNK):
+                        if self.stop.is_set():
+                            raise _Stopped()
+                        out.write(block)
+                        digest.update(block)
+                        sent += len(block)
+                        self.on_bytes(len(block))
+                replace(sftp, tmp, dest)
+                with self.lock:
+                    self.result.files_sent += 1
+                    self.result.bytes_sent += sent
+                    sha = digest.hexdigest()
+                    self.finished[f.rel] = dataclasses.replace(f, size=sent, sha256=sha)
+                    self.entries[f.rel] = {"size": sent, "sha256": sha}
+                return
+            except _Stopped:
+                w.reset()
+                raise
+            except TRANSIENT as exc:
+                self.on_bytes(-sent)
+                w.reset()
+                if _is_permanent(exc) or attempt == self.retries:
+                    raise CtsiteError(
+                        f"upload of {f.rel} failed: {exc}",
+                        hint="re-run the command: finished files are kept and not sent again",
+                    ) from None
+                with self.lock:
+                    self.result.retries += 1
+                    self.abandoned.append(tmp)
+                time.sleep(self.backoff * 2**attempt)
 
 
 def _checkpoint(sftp: Any, remote_root: str, entries: Entries) -> None:
