@@ -168,7 +168,11 @@ def test_real_image_serves_the_demo_store(docker_engine, real_image, demo_data):
             time.sleep(1)
         assert container.attrs["State"]["Health"]["Status"] == "healthy"
         logs = container.logs().decode()
-        assert "Booting worker" in logs or "Listening at" in logs, logs[-2000:]
+        assert "Listening at: http://0.0.0.0:8000" in logs, logs[-2000:]
+        assert logs.count("Booting worker") == 1, logs[-2000:]  # WEB_CONCURRENCY=1
+        top = container.top(ps_args="-o pid,user,args")
+        users = {row[1] for row in top["Processes"]}
+        assert users <= {"ctsite", "10001"}, top  # gunicorn runs as the non-root user
     finally:
         container.remove(force=True)
 
