@@ -83,7 +83,11 @@ def release(
     ] = False,
     force: Annotated[
         list[str] | None,
-        typer.Option("--force", help="Run this step even if unchanged (repeatable)."),
+        typer.Option(
+            "--force",
+            help="Run this step even if unchanged (repeatable): compile, figures, build-push, "
+            "upload-data, deploy, restart.",
+        ),
     ] = None,
     message: Annotated[
         str, typer.Option("--message", "-m", help="Description of a new EB version.")
