@@ -8,12 +8,14 @@ parallel, transient errors are retried with back-off, and a final listing verifi
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import errno
 import hashlib
+import json
+import multiprocessing
+import multiprocessing.connection
 import posixpath
-import threading
+import signal
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -146,10 +148,6 @@ def plan_remote(
 # ---------------------------------------------------------------- transfer
 
 
-class _Stopped(Exception):
-    """Raised inside a worker when another worker failed or the run was interrupted."""
-
-
 def _is_permanent(exc: BaseException) -> bool:
     """Errors a retry cannot fix: permissions, a full disk or quota."""
     return isinstance(exc, PermissionError | CtsiteError) or (
@@ -207,15 +205,12 @@ class _Run:
         self.retries = retries
         self.backoff = backoff
         self.result = SyncResult()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
         # what the remote manifest may claim at any moment: still-valid old entries + finished
         self.entries = {k: v for k, v in manifest.items() if k in plan.local}
         self.finished: dict[str, LocalFile] = {}  # sent files as actually read, with digests
         self.abandoned: list[str] = []  # temp files of failed attempts
         self.boss = Reconnecting(connect)  # the main thread's session
-        self.workers: list[Reconnecting] = []
-        self.local_workers = threading.local()
+        self.uploader = Reconnecting(connect)  # a worker process's session
 
     def remote(self, rel: str) -> str:
         return posixpath.join(self.remote_root, rel)
@@ -236,8 +231,7 @@ class _Run:
             _checkpoint(self.boss.sftp, self.remote_root, self.entries)
             raise
         finally:
-            for w in [*self.workers, self.boss]:
-                w.reset()
+            self.boss.reset()
             self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -290,44 +284,110 @@ class _Run:
             put_bytes(sftp, self.remote(MANIFEST), manifest_bytes(final))
 
     def upload_all(self, jobs: int, checkpoint_every: float) -> None:
-        """Send every planned file on `jobs` threads; checkpoint the manifest as they finish."""
-        pool = concurrent.futures.ThreadPoolExecutor(max(1, jobs))
+        """Send every planned file from `jobs` worker processes, largest files first.
+
+        Workers are forked, so the private key reaches them in memory only; they talk to this
+        process over pipes in JSON. Processes (not threads) because paramiko's per-packet work
+        holds the GIL: one process saturates a core long before the link does. The manifest
+        is checkpointed as files finish.
+        """
+        if not self.plan.uploads:
+            return
+        ctx = multiprocessing.get_context("fork")
+        queue = sorted(self.plan.uploads, key=lambda f: f.size)  # pop() takes the largest
+        children: dict[Any, Any] = {}  # our end of a worker's pipe -> the worker process
         try:
-            ordered = sorted(self.plan.uploads, key=lambda f: -f.size)
-            pending = {pool.submit(self.send, f) for f in ordered}
-            saved = time.monotonic()
-            while pending:
-                done, pending = concurrent.futures.wait(
-                    pending, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED
-                )
-                for fut in done:
-                    fut.result()
-                if pending and time.monotonic() - saved >= checkpoint_every:
-                    with self.lock:
-                        snapshot = dict(self.entries)
-                    _checkpoint(self.boss.sftp, self.remote_root, snapshot)
-                    saved = time.monotonic()
-        except BaseException:
-            self.stop.set()
-            raise
+            for _ in range(min(max(1, jobs), len(queue))):
+                ours, theirs = ctx.Pipe()
+                proc = ctx.Process(target=self._child, args=(theirs,), daemon=True)
+                proc.start()
+                theirs.close()
+                children[ours] = proc
+            saved, dirty = time.monotonic(), False
+            while children:
+                for conn in multiprocessing.connection.wait(list(children), timeout=1.0):
+                    busy, finished = self._handle(conn, queue)
+                    dirty = dirty or finished
+                    if not busy:
+                        children.pop(conn).join()
+                if dirty and time.monotonic() - saved >= checkpoint_every:
+                    _checkpoint(self.boss.sftp, self.remote_root, dict(self.entries))
+                    saved, dirty = time.monotonic(), False
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for proc in children.values():
+                proc.terminate()  # dies at once; its temp file is swept by the next run
+            for conn, proc in children.items():
+                proc.join(5)
+                conn.close()
 
-    # -- upload threads
+    def _handle(self, conn: Any, queue: list[LocalFile]) -> tuple[bool, bool]:
+        """One message from a worker: (worker still busy, a file just finished)."""
+        try:
+            msg = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            raise CtsiteError(
+                "an upload worker process died unexpectedly",
+                hint="re-run the command: finished files are kept and not sent again",
+            ) from None
+        if "bytes" in msg:
+            self.on_bytes(int(msg["bytes"]))
+            return True, False
+        if "error" in msg:
+            raise CtsiteError(str(msg["error"]), hint=msg.get("hint"))
+        if "done" in msg:
+            f = self.plan.local[msg["done"]]
+            size, sha = int(msg["size"]), str(msg["sha256"])
+            self.finished[f.rel] = dataclasses.replace(f, size=size, sha256=sha)
+            self.entries[f.rel] = {"size": size, "sha256": sha}
+            self.result.files_sent += 1
+            self.result.bytes_sent += size
+            self.result.retries += int(msg["retries"])
+            self.abandoned += [str(t) for t in msg["abandoned"]]
+        if queue:  # "ready" or "done": hand out the next file
+            conn.send_bytes(json.dumps({"file": queue.pop().rel}).encode())
+            return True, "done" in msg
+        conn.send_bytes(b'{"stop": true}')
+        return False, "done" in msg
 
-    def worker(self) -> Reconnecting:
-        w = getattr(self.local_workers, "w", None)
-        if w is None:
-            w = self.local_workers.w = Reconnecting(self.connect)
-            with self.lock:
-                self.workers.append(w)
-        return w
+    def _child(self, conn: Any) -> None:
+        """A worker process: upload the files handed out, report progress and each result."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+        def tell(msg: dict[str, Any]) -> None:
+            conn.send_bytes(json.dumps(msg).encode())
+
+        self.on_bytes = lambda n: tell({"bytes": n})
+        try:
+            tell({"ready": True})
+            while "file" in (msg := json.loads(conn.recv_bytes())):
+                f = self.plan.local[msg["file"]]
+                self.result.retries, self.abandoned = 0, []
+                self.send(f)
+                sent = self.finished[f.rel]
+                tell(
+                    {
+                        "done": f.rel,
+                        "size": sent.size,
+                        "sha256": sent.sha256,
+                        "retries": self.result.retries,
+                        "abandoned": self.abandoned,
+                    }
+                )
+        except CtsiteError as exc:
+            tell({"error": exc.message, "hint": exc.hint})
+        except Exception as exc:
+            tell({"error": f"upload worker failed: {exc}"})
+        finally:
+            self.uploader.reset()
+
+    # -- inside a worker process
 
     def send(self, f: LocalFile) -> None:
         """Upload one file to a temp name, hashing it as it is read, then rename it in place."""
         dest = self.remote(f.rel)
         for attempt in range(self.retries + 1):
-            w = self.worker()
+            w = self.uploader
             sent = 0
             tmp = temp_name(dest)
             try:
@@ -337,23 +397,17 @@ class _Run:
                     out.set_pipelined(True)
                     out.MAX_REQUEST_SIZE = WRITE_SIZE
                     while block := src.read(CHUNK):
-                        if self.stop.is_set():
-                            raise _Stopped()
                         out.write(block)
                         digest.update(block)
                         sent += len(block)
                         self.on_bytes(len(block))
                 replace(sftp, tmp, dest)
-                with self.lock:
-                    self.result.files_sent += 1
-                    self.result.bytes_sent += sent
-                    sha = digest.hexdigest()
-                    self.finished[f.rel] = dataclasses.replace(f, size=sent, sha256=sha)
-                    self.entries[f.rel] = {"size": sent, "sha256": sha}
+                self.result.files_sent += 1
+                self.result.bytes_sent += sent
+                sha = digest.hexdigest()
+                self.finished[f.rel] = dataclasses.replace(f, size=sent, sha256=sha)
+                self.entries[f.rel] = {"size": sent, "sha256": sha}
                 return
-            except _Stopped:
-                w.reset()
-                raise
             except TRANSIENT as exc:
                 self.on_bytes(-sent)
                 w.reset()
@@ -362,9 +416,8 @@ class _Run:
                         f"upload of {f.rel} failed: {exc}",
                         hint="re-run the command: finished files are kept and not sent again",
                     ) from None
-                with self.lock:
-                    self.result.retries += 1
-                    self.abandoned.append(tmp)
+                self.result.retries += 1
+                self.abandoned.append(tmp)
                 time.sleep(self.backoff * 2**attempt)
 
 

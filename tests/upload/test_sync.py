@@ -165,8 +165,10 @@ def test_server_gone_mid_transfer_then_rerun_resumes(tmp_path, sshd, endpoint):
     remote = sshd.root / "data"
     assert tree(remote) != files  # interrupted: incomplete
     sshd.start()
+    leftover = remote / "compiled" / f".f00.bin{TEMP_MARK}0123456789ab"  # as a killed write leaves
+    leftover.write_bytes(b"half")
     plan, result = run_sync(endpoint, local)
-    assert plan.stale_temps  # leftovers of the killed run were found and swept
+    assert "compiled/" + leftover.name in plan.stale_temps
     assert 0 < result.bytes_sent < sum(map(len, files.values()))  # checkpoint: resumed
     assert tree(remote) == files
     assert not [p for p in remote.rglob("*") if TEMP_MARK in p.name]
