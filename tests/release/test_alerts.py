@@ -163,3 +163,18 @@ def test_subscribing_twice_says_already_subscribed(project: Path, stubs: Any, to
     assert "x@lab.org is already subscribed (confirmed)" in result.output
     subs = boto3.client("sns", region_name=REGION).list_subscriptions_by_topic(TopicArn=topic)
     assert len(subs["Subscriptions"]) == 1
+
+
+def test_unreachable_endpoint_is_one_clear_line(
+    project: Path, aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reltest import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing there
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"
+    result = CliRunner().invoke(app, ["alerts", "list", "--topic", arn])  # real boto3 clients
+    assert isinstance(result.exception, CtsiteError)
+    assert result.exception.message.startswith(
+        f"could not list the subscriptions of the SNS topic {arn}: cannot reach the AWS endpoint"
+    )
+    assert "AWS_ENDPOINT_URL" in (result.exception.hint or "")
