@@ -202,7 +202,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         jobs: Annotated[
-            int | None, typer.Option("--jobs", "-j", help="Parallel SFTP channels (1-32).")
+            int | None,
+            typer.Option(
+                "--jobs", "-j", help="Parallel uploads, each its own SFTP connection (1-32)."
+            ),
         ] = None,
         data_dir: Annotated[
             Path | None, typer.Option("--data-dir", help="Local tree to upload (default data/).")

@@ -2,8 +2,9 @@
 
 A file is re-sent when it is new locally, its SHA-256 differs from the remote manifest (see
 `ctsite.deploy.manifest`), or the remote size disagrees, so EFS/SFTP mtimes never matter.
-Files are written to a temporary name and renamed into place, several connections work in
-parallel, transient errors are retried with back-off, and a final listing verifies every size.
+Files are written to a temporary name and renamed into place by several worker processes (one
+SFTP connection each), transient errors are retried with back-off, the manifest is checkpointed
+as files finish, and a final listing verifies every size.
 """
 
 from __future__ import annotations
