@@ -63,6 +63,9 @@ def build_push(
     network: Annotated[
         str | None, typer.Option(help="Network mode of the build's RUN steps (e.g. host).")
     ] = None,
+    pull: Annotated[
+        bool, typer.Option("--pull", help="Pull a newer base image first (security updates).")
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Hide the build output (errors still show).")
     ] = False,
@@ -102,6 +105,7 @@ def build_push(
             platform=s.docker_platform,
             buildargs=buildargs,
             network_mode=network,
+            pull=pull,
             on_output=show,
         )
     except image.BuildError as error:

@@ -100,6 +100,7 @@ def build(
     platform: str | None = None,
     buildargs: Mapping[str, str] | None = None,
     network_mode: str | None = None,
+    pull: bool = False,
     on_output: Callable[[str], None] = lambda line: None,
 ) -> str:
     """Build the image from `context` and tag it `tag`; return its id. Streams output lines.
@@ -127,7 +128,7 @@ def build(
             tag=tag,
             rm=True,
             forcerm=True,
-            pull=False,
+            pull=pull,
             decode=True,
             platform=platform or None,
             buildargs=args,

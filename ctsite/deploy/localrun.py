@@ -16,6 +16,7 @@ from ctsite.deploy.dockerrun import CONTAINER_DATA_DIR, CONTAINER_PORT
 from ctsite.errors import CtsiteError
 
 HEALTH_PATH = "/healthz"
+COMPILED = "compiled"  # the image reads CTSITE_COMPILED_DIR=/app/data/compiled
 
 
 def container_name(port: int) -> str:
@@ -31,6 +32,11 @@ def start(client: Any, image: str, data_dir: Path, port: int, host: str = "127.0
         raise CtsiteError(
             f"data folder {data_dir} not found",
             hint="compile the data first (`ctsite compile`) or pass --data",
+        )
+    if not (data_dir / COMPILED).is_dir():
+        raise CtsiteError(
+            f"no compiled store at {data_dir / COMPILED} (the image serves /app/data/{COMPILED})",
+            hint="run `ctsite compile` (or `ctsite demo`) first, or pass --data",
         )
     try:
         client.images.get(image)

@@ -236,18 +236,24 @@ def test_docker_run_errors(docker_engine, tmp_path):
             timeout=120,
         )
 
-    result = run("--image", "ctsite-test-no-such-image:latest", "--data", str(tmp_path))
+    (tmp_path / "data" / "compiled").mkdir(parents=True)
+    result = run("--image", "ctsite-test-no-such-image:latest", "--data", str(tmp_path / "data"))
     assert result.returncode == 1
     assert "not found in the local Docker engine" in result.stderr
     assert "build-push --no-push" in result.stderr
     result = run("--data", str(tmp_path / "missing"))
     assert result.returncode == 1 and "data folder" in result.stderr
     assert "Traceback" not in result.stderr
+    result = run("--data", str(tmp_path))
+    assert result.returncode == 1 and "no compiled store at" in result.stderr
+    assert "ctsite compile" in result.stderr
 
 
 def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path):
-    """An empty data folder: /healthz answers 503, docker-run gives up and removes the container."""
-    tmp_path.chmod(0o755)
+    """An empty store folder: /healthz answers 503; docker-run gives up, removes the container."""
+    (tmp_path / "compiled").mkdir()
+    for path in (tmp_path, tmp_path / "compiled"):
+        path.chmod(0o755)
     port = free_port()
     args = ["--image", real_image, "--data", str(tmp_path), "--port", str(port)]
     result = subprocess.run(
