@@ -95,25 +95,13 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning ctsite errors into one clear line and an exit code."""
+    """Entry point: run the app, turning ctsite errors into one clear line and an exit code.
+
+    Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
+    as a short usage message and exit code 2.
+    """
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="ctsite")
     except CtsiteError as error:
         print_error(error)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        console.print("[red]aborted[/]")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)

@@ -210,3 +210,12 @@ def test_cli_options_override_env_and_file(tmp_path):
         root=tmp_path, environ={"CTSITE_COMPILE_JOBS": "4"}, overrides={"compile_jobs": 5}
     )
     assert s.compile_jobs == 5 and s.sources["compile_jobs"] == "command line"
+
+
+@pytest.mark.parametrize(
+    "args", [("export", "circos", "--fdr", "abc"), ("no-such-command",), ("compile", "--jobs", "x")]
+)
+def test_usage_errors_are_short_and_clean(tmp_path, args):
+    r = ctsite(tmp_path, *args)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "Usage:" in r.stderr
