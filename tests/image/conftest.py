@@ -72,11 +72,13 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         handle = log.open("wb")
         process = subprocess.Popen(["dockerd"], stdout=handle, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while not _engine_up():
-            if process.poll() is not None or time.monotonic() > deadline:
+        while not _engine_up():  # another test run may be starting one at the same moment
+            if time.monotonic() > deadline:
                 process.kill()
                 pytest.skip(f"dockerd could not be started: {log.read_text()[-800:]}")
             time.sleep(0.5)
+        if process.poll() is not None:
+            process = None  # ours exited: the engine that answers is another run's
     client = docker.from_env(timeout=600)
     yield client
     client.close()
