@@ -43,12 +43,13 @@ def engine(timeout: int = 600) -> Any:
     """A Docker SDK client for the engine of the environment (DOCKER_HOST or the local socket)."""
     import docker
     import docker.errors
+    import requests
 
     where = os.environ.get("DOCKER_HOST") or "the local Docker socket"
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CtsiteError(
             f"cannot reach the Docker engine at {where}: {_short(exc)}", hint=ENGINE_HINT
         ) from None
@@ -108,6 +109,7 @@ def build(
     `image_name` labels the image (and, through `ARG CTSITE_IMAGE`, its build stages) for prune.
     """
     import docker.errors
+    import requests
 
     if not context.is_dir():
         raise CtsiteError(f"build context {context} is not a folder", hint="check --context")
@@ -154,7 +156,7 @@ def build(
             f"docker build failed: {_short(exc)}",
             hint="check the Dockerfile, --platform and the build arguments",
         ) from None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CtsiteError(f"docker build failed: {_short(exc)}", hint=ENGINE_HINT) from None
     if image_id is None:
         image_id = client.images.get(tag).id
@@ -192,12 +194,13 @@ def tag(client: Any, image_id: str, repository: str, tags: Iterable[str]) -> lis
 def login(client: Any, auth: RegistryAuth) -> None:
     """Check the credentials with the registry (kept in the SDK client's memory only)."""
     import docker.errors
+    import requests
 
     try:
         client.login(
             username=auth.username, password=auth.password, registry=auth.registry, reauth=True
         )
-    except docker.errors.APIError as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         text = _short(exc)
         refused = any(w in text.lower() for w in ("401", "unauthorized", "denied", "incorrect"))
         raise CtsiteError(
@@ -217,6 +220,7 @@ def push(
 ) -> str:
     """Push repository:tag; report (bytes done, bytes total); return the manifest digest."""
     import docker.errors
+    import requests
 
     layers: dict[str, tuple[int, int]] = {}
     digest = None
@@ -248,7 +252,7 @@ def push(
                 digest = match.group(1)
     except docker.errors.APIError as exc:
         raise _push_failed(host, repository, tag_, {"error": _short(exc)}) from None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise CtsiteError(
             f"push of {repository}:{tag_} failed: {_short(exc)}", ENGINE_HINT
         ) from None

@@ -129,6 +129,9 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
         with pytest.raises(CtsiteError, match=r"login to .* failed") as info:
             image.login(engine, wrong)
         assert "refused the credentials" in (info.value.hint or "")
+        with pytest.raises(CtsiteError, match=r"login to 127.0.0.1:9 failed") as info:
+            image.login(engine, reg.RegistryAuth("127.0.0.1:9", "AWS", password))
+        assert "reachable" in (info.value.hint or "")
         with pytest.raises(CtsiteError, match=r"refused the credentials|unauthorized"):
             fresh = image.engine()
             image.push(fresh, repository, "latest", wrong)
