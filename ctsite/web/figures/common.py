@@ -192,3 +192,73 @@ def legend_line(name: str, width: float, group: str, title: str) -> dict[str, An
         "hoverinfo": "skip",
         "line": {"width": width, "color": "#777777"},
     }
+
+
+def arrow_trace(
+    x0: float, y0: float, x1: float, y1: float, color: str, width: float, head: float,
+    meta: dict[str, str], *, dash: str | None = None, opacity: float | None = None,
+    marker_line: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One directed edge: a line with an arrowhead at its end (hover is on the midpoint trace)."""
+    line: dict[str, Any] = {"color": color, "width": num(width, 2)}
+    if dash:
+        line["dash"] = dash
+    marker: dict[str, Any] = {
+        "symbol": "arrow", "angleref": "previous", "size": [0, num(head, 1)], "color": color,
+    }  # fmt: skip
+    if marker_line:
+        marker["line"] = marker_line
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "x": [num(x0), num(x1)],
+        "y": [num(y0), num(y1)],
+        "line": line,
+        "marker": marker,
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "meta": meta,
+    }
+    if opacity is not None:
+        trace["opacity"] = opacity
+    return trace
+
+
+def edge_midpoints_trace(
+    xs: list[float | None], ys: list[float | None], values: list[float | None], hover: list[str],
+    *, colorscale: Any, cmin: float, cmax: float, title: str, size: float, length: float,
+    line_color: str, opacity: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Hoverable markers at the edges' midpoints, coloured by value, with the colour bar."""
+    marker: dict[str, Any] = {"size": size}
+    if opacity is not None:
+        marker["opacity"] = opacity
+    marker.update(
+        {
+            "color": values,
+            "colorscale": colorscale,
+            "cmin": cmin,
+            "cmax": cmax,
+            "line": {"width": 0.5, "color": line_color},
+            "showscale": True,
+            "colorbar": {
+                "title": {"text": title, "side": "right"},
+                "thickness": 12,
+                "len": length,
+                "y": 1.0,
+                "yanchor": "top",
+                "outlinewidth": 0,
+            },
+        }
+    )
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "edges",
+        "x": xs,
+        "y": ys,
+        "marker": marker,
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "showlegend": False,
+    }

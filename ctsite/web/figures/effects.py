@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures import colors, geometry
+from ctsite.web.figures import colors, common, geometry
 from ctsite.web.figures.common import (
     base_layout,
     empty_figure,
@@ -283,26 +283,21 @@ def _edge_traces(graph: Propagation, pos: dict[Node, tuple[float, float]]) -> li
         else:
             color = colors.sample(colors.CIVIDIS, e["log2FC"], lo_c, hi_c)
             traces.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines+markers",
-                    "x": [num(x0), num(x1)],
-                    "y": [num(y0), num(y1)],
-                    "line": {"color": color, "width": num(width, 2), "dash": dash},
-                    "marker": {
-                        "symbol": "arrow",
-                        "angleref": "previous",
-                        "size": [0, num(7 + 1.5 * width, 1)],
-                        "color": color,
-                    },
-                    "opacity": 0.85,
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                    "meta": {
+                common.arrow_trace(
+                    x0,
+                    y0,
+                    x1,
+                    y1,
+                    color,
+                    width,
+                    7 + 1.5 * width,
+                    {
                         "source": f"{e['source'].cell_type}|{e['source'].gene}",
                         "target": f"{e['target'].cell_type}|{e['target'].gene}",
                     },
-                }
+                    dash=dash,
+                    opacity=0.85,
+                )
             )
         mid_x.append(num((x0 + x1) / 2))
         mid_y.append(num((y0 + y1) / 2))
@@ -322,33 +317,19 @@ def _edge_traces(graph: Propagation, pos: dict[Node, tuple[float, float]]) -> li
             }
         )
     traces.append(
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "edges",
-            "x": mid_x,
-            "y": mid_y,
-            "marker": {
-                "size": 6,
-                "color": values,
-                "colorscale": colors.colorscale(colors.CIVIDIS),
-                "cmin": lo_c,
-                "cmax": hi_c,
-                "line": {"width": 0.5, "color": "#444444"},
-                "showscale": True,
-                "colorbar": {
-                    "title": {"text": "log2FC", "side": "right"},
-                    "thickness": 12,
-                    "len": 0.5,
-                    "y": 1.0,
-                    "yanchor": "top",
-                    "outlinewidth": 0,
-                },
-            },
-            "hovertext": hover,
-            "hoverinfo": "text",
-            "showlegend": False,
-        }
+        common.edge_midpoints_trace(
+            mid_x,
+            mid_y,
+            values,
+            hover,
+            colorscale=colors.colorscale(colors.CIVIDIS),
+            cmin=lo_c,
+            cmax=hi_c,
+            title="log2FC",
+            size=6,
+            length=0.5,
+            line_color="#444444",
+        )
     )
     return traces
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.web.figures import colors, geometry
+from ctsite.web.figures import colors, common, geometry
 from ctsite.web.figures.common import (
     EMPTY_MESSAGE,
     ROLE_LABEL,
@@ -265,26 +265,20 @@ def _edge_traces(
         width = geometry.scale(float(row.numSigI1), lo_n, hi_n, *EDGE_WIDTH)
         color = colors.sample(colors.BLUE_WHITE_RED, float(row.MAST_log2FC_ligand), lo_c, hi_c)
         traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": [num(x0), num(x1)],
-                "y": [num(y0), num(y1)],
-                "line": {"color": color, "width": num(width, 2)},
-                "marker": {
-                    "symbol": "arrow",
-                    "angleref": "previous",
-                    "size": [0, num(8 + 2 * width, 1)],
-                    "color": color,
-                    "line": {"width": 0.5, "color": "#555555"},
-                },
-                "hoverinfo": "skip",
-                "showlegend": False,
-                "meta": {
+            common.arrow_trace(
+                x0,
+                y0,
+                x1,
+                y1,
+                color,
+                width,
+                8 + 2 * width,
+                {
                     "ligand": f"{row.cell_type_ligand}|{row.ligand}",
                     "receptor": f"{row.cell_type_receptor}|{row.receptor}",
                 },
-            }
+                marker_line={"width": 0.5, "color": "#555555"},
+            )
         )
         mid_x.append(num((x0 + x1) / 2))
         mid_y.append(num((y0 + y1) / 2))
@@ -297,34 +291,20 @@ def _edge_traces(
             f"<br>Ligand logFC: {fmt(row.MAST_log2FC_ligand)}"
         )
     traces.append(
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "edges",
-            "x": mid_x,
-            "y": mid_y,
-            "marker": {
-                "size": 7,
-                "opacity": 0.9,
-                "color": values,
-                "colorscale": colors.colorscale(colors.BLUE_WHITE_RED),
-                "cmin": lo_c,
-                "cmax": hi_c,
-                "line": {"width": 0.5, "color": "#666666"},
-                "showscale": True,
-                "colorbar": {
-                    "title": {"text": "Ligand log2FC", "side": "right"},
-                    "thickness": 12,
-                    "len": 0.4,
-                    "y": 1.0,
-                    "yanchor": "top",
-                    "outlinewidth": 0,
-                },
-            },
-            "hovertext": hover,
-            "hoverinfo": "text",
-            "showlegend": False,
-        }
+        common.edge_midpoints_trace(
+            mid_x,
+            mid_y,
+            values,
+            hover,
+            colorscale=colors.colorscale(colors.BLUE_WHITE_RED),
+            cmin=lo_c,
+            cmax=hi_c,
+            title="Ligand log2FC",
+            size=7,
+            length=0.4,
+            line_color="#666666",
+            opacity=0.9,
+        )
     )
     return traces
 
