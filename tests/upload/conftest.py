@@ -173,30 +173,15 @@ class MotoAws:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def _moto_server() -> Iterator[str]:
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        pytest.skip("moto[server] not installed")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def moto_aws(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
+def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
     """Fresh moto state, fake credentials, the IAM roles and an EFS file system."""
     import boto3
     import requests
 
-    requests.post(f"{_moto_server}/moto-api/reset", timeout=10)
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     env = {
-        "AWS_ENDPOINT_URL": _moto_server,
+        "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
@@ -215,7 +200,7 @@ def moto_aws(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
     efs_id = efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"]
     env["CTSITE_EFS_FILE_SYSTEM_ID"] = efs_id
     monkeypatch.setenv("CTSITE_EFS_FILE_SYSTEM_ID", efs_id)
-    return MotoAws(_moto_server, efs_id, env)
+    return MotoAws(moto_endpoint, efs_id, env)
 
 
 @pytest.fixture
