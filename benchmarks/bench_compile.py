@@ -245,6 +245,9 @@ def main() -> None:
     baseline = read_baseline(directory)
     print(f"read-only baseline (every layer once, row blocks): {baseline:.1f} s")
     full, peak, _ = timed_compile(config, "--force", "--jobs", str(args.jobs))
+    # Read again with a warm page cache, like the compile had: the ratio uses the faster read.
+    baseline = min(baseline, read_baseline(directory))
+    print(f"read-only baseline, again (warm cache):            {baseline:.1f} s")
     print(f"full compile (--jobs {args.jobs}):                 {full:.1f} s "
           f"(target < 180 s)")  # fmt: skip
     print(f"ratio compile / read baseline:                    {full / baseline:.2f}× (target ≤ 3×)")
