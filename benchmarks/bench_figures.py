@@ -49,9 +49,10 @@ def build_store(directory: Path) -> Path:
     if not config.is_file():
         started = time.perf_counter()
         lr = pd.read_csv(SHARED_LR, sep="\t")
-        demo.CELL_TYPES = CELL_TYPES_11
-        demo.PAIRS = ";".join(f"{a} {b}" for a, b in zip(lr["ligand"], lr["receptor"], strict=True))
-        config = demo.write_demo(directory, cells_per_type=200)
+        pairs = list(zip(lr["ligand"], lr["receptor"], strict=True))
+        config = demo.write_demo(
+            directory, cells_per_type=200, cell_types=CELL_TYPES_11, pairs=pairs
+        )
         print(f"dataset written in {time.perf_counter() - started:.1f} s")
     settings = load_settings(config_file=config, environ={})
     spec = parse_data_spec(settings.data, settings.root)

@@ -2,9 +2,8 @@
 
     python benchmarks/bench_web.py [--store PATH] [--workdir DIR] [--requests N]
 
-Without --store it builds a realistic-scale store (11 cell types × the ~1000 genes of the real
-mouse ligand–receptor list as targets) with the compile benchmark's generator when it offers one,
-otherwise with the demo generator scaled up to that size. Targets (issue 3): uncached p95 < 300 ms,
+Without --store it builds a realistic-scale store (11 cell types × 1,000 targets × 10,000 genes,
+50,000 cells) with the compile benchmark's generator (`bench_compile.generate`). Targets (issue 3): uncached p95 < 300 ms,
 cached p95 < 10 ms, gunicorn ≥ 300 cached req/s with 0 errors, Chromium page open → figure < 2 s.
 """
 
@@ -26,20 +25,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_LR = ROOT.parent / "shared" / "data" / "interactions_mm10.tsv"
-CELL_TYPES_11 = (
-    "Tumor cells",
-    "Macrophages/mMDSC",
-    "T cells",
-    "PMN/gMDSC",
-    "Endothelial cells",
-    "Fibroblast cells",
-    "cDC",
-    "NK cells",
-    "B cells",
-    "pDC",
-    "Osteoclasts",
-)
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def p95(values: list[float]) -> float:
@@ -56,55 +42,18 @@ def free_port() -> int:
 # ------------------------------------------------------------------ the store
 
 
-def _compile_bench():
-    """The compile benchmark module (its `generate` writes the realistic dataset), or None."""
-    path = ROOT / "benchmarks" / "bench_compile.py"
-    if not path.is_file():
-        return None
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_compile", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception:  # a broken sibling benchmark must not stop this one
-        return None
-    return module if hasattr(module, "generate") else None
-
-
-def _write_scaled_demo(directory: Path) -> Path:
-    """Fallback: the demo generator with 11 cell types and the real mouse ligand–receptor list
-    (~1000 targets per cell type, ~1100 genes). Much denser in effects than real data."""
-    import pandas as pd
-
-    from ctsite.compile import demo
-
-    lr = pd.read_csv(SHARED_LR, sep="\t")
-    demo.CELL_TYPES = CELL_TYPES_11
-    demo.PAIRS = ";".join(f"{a} {b}" for a, b in zip(lr["ligand"], lr["receptor"], strict=True))
-    return demo.write_demo(directory, cells_per_type=300)
-
-
 def build_store(workdir: Path) -> Path:
     """Generate (once) and compile (incrementally) the benchmark dataset; returns the store."""
+    from bench_compile import generate  # the compile benchmark, beside this file
+
     from ctsite.compile.build import compile_store
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.config import load_settings
 
     started = time.perf_counter()
-    bench = _compile_bench()
-    if bench is not None:
-        data = workdir / "dataset-11x1000x10000x50000"
-        print(f"dataset: the compile benchmark's generator, 11 × 1000 × 10000 × 50000 → {data}")
-        config = bench.generate(data, 11, 1000, 10000, 50000)
-    else:
-        data = workdir / "dataset"
-        print("dataset: the demo generator scaled to 11 cell types × the real LR list")
-        config = data / "ctsite.toml"
-        if not config.is_file():
-            config = _write_scaled_demo(data)
+    data = workdir / "dataset-11x1000x10000x50000"
+    print(f"dataset: the compile benchmark's generator, 11 × 1000 × 10000 × 50000 → {data}")
+    config = generate(data, 11, 1000, 10000, 50000)
     print(f"  inputs ready in {time.perf_counter() - started:.1f} s")
     settings = load_settings(config_file=config, environ={})
     spec = parse_data_spec(settings.data, settings.root)

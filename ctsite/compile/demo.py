@@ -94,13 +94,23 @@ def _write_atomic(adata: object, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Path:
-    """Write the demo inputs and `ctsite.toml` into `directory`; returns the config path."""
+def write_demo(
+    directory: Path,
+    seed: int = 7,
+    cells_per_type: int = 250,
+    cell_types: tuple[str, ...] = CELL_TYPES,
+    pairs: list[tuple[str, str]] | None = None,
+) -> Path:
+    """Write the demo inputs and `ctsite.toml` into `directory`; returns the config path.
+
+    `cell_types` and `pairs` scale it up (benchmarks); they must include the planted cascades'
+    cell types and genes.
+    """
     import anndata as ad
 
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    pairs = interaction_pairs()
+    pairs = pairs if pairs is not None else interaction_pairs()
     ligands = sorted({lig for lig, _ in pairs})
     receptors = sorted({rec for _, rec in pairs})
     lr_genes = sorted(set(ligands) | set(receptors))
@@ -115,7 +125,7 @@ def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Pat
     os.replace(tmp, lr_path)
 
     # Each cell type tests every LR gene as a target.
-    rows = [(ct, g) for ct in CELL_TYPES for g in lr_genes]
+    rows = [(ct, g) for ct in cell_types for g in lr_genes]
     n, g = len(rows), len(genes)
     dc1 = rng.normal(0, 0.8, n)
     dc1[rng.random(n) < 0.04] = np.nan
@@ -152,7 +162,7 @@ def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Pat
         mast_fdr = np.clip(np.exp(-np.abs(mast_lfc) * 40) * 2, 1e-6, 1.0)
         obs = pd.DataFrame(
             {
-                "cell type": pd.Categorical([r[0] for r in rows], categories=list(CELL_TYPES)),
+                "cell type": pd.Categorical([r[0] for r in rows], categories=list(cell_types)),
                 "target": [r[1] for r in rows],
                 "ligand": [r[1] in set(ligands) for r in rows],
                 "receptor": [r[1] in set(receptors) for r in rows],
@@ -177,17 +187,17 @@ def write_demo(directory: Path, seed: int = 7, cells_per_type: int = 250) -> Pat
         _write_atomic(adata, directory / f"deg_{cond}.h5ad")
 
     # Expression: cells × genes counts; LR genes expressed in a cell-type-specific way.
-    labels = np.repeat(np.array(CELL_TYPES, dtype=object), cells_per_type)
-    prob = rng.beta(0.8, 2.0, (len(CELL_TYPES), g))
+    labels = np.repeat(np.array(cell_types, dtype=object), cells_per_type)
+    prob = rng.beta(0.8, 2.0, (len(cell_types), g))
     for ct, lig in STRONG_LIGANDS:
-        prob[CELL_TYPES.index(ct), gene_pos[lig]] = 0.7
+        prob[cell_types.index(ct), gene_pos[lig]] = 0.7
     for ct, rec in [*EFFECT_SEEDS, *RESPONSIVE_RECEPTORS]:
-        prob[CELL_TYPES.index(ct), gene_pos[rec]] = 0.6
+        prob[cell_types.index(ct), gene_pos[rec]] = 0.6
     expressed = rng.random((len(labels), g)) < np.repeat(prob, cells_per_type, axis=0)
     counts = np.where(expressed, rng.poisson(3, (len(labels), g)) + 1, 0).astype(np.float32)
     expr = ad.AnnData(
         obs=pd.DataFrame(
-            {"Cell Type": pd.Categorical(labels, categories=list(CELL_TYPES))},
+            {"Cell Type": pd.Categorical(labels, categories=list(cell_types))},
             index=[f"cell{i}" for i in range(len(labels))],
         ),
         var=pd.DataFrame(index=genes),
