@@ -24,8 +24,8 @@ options. Condition names are data: any number of conditions with any names.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,21 @@ def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None
         )
 
 
+def _array_of_tables(
+    table: Mapping[str, Any], key: str, allowed: set[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, table) for each [[data.KEY]] entry, each checked to be a table of known keys."""
+    entries = table.get(key, [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"[data] {key} must be an array of tables ([[data.{key}]])")
+    for i, raw in enumerate(entries):
+        where = f"[[data.{key}]] #{i + 1}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(raw, allowed, where)
+        yield where, raw
+
+
 def parse_data_spec(
     table: Mapping[str, Any],
     root: Path,
@@ -160,14 +175,7 @@ def parse_data_spec(
         return path if path.is_absolute() else root / path
 
     conds: dict[str, ConditionSpec] = {}
-    raw_conditions = table.get("conditions", [])
-    if not isinstance(raw_conditions, list):
-        raise ConfigError("[data] conditions must be an array of tables ([[data.conditions]])")
-    for i, raw in enumerate(raw_conditions):
-        where = f"[[data.conditions]] #{i + 1}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where} must be a table")
-        _check_keys(raw, _CONDITION_KEYS, where)
+    for where, raw in _array_of_tables(table, "conditions", _CONDITION_KEYS):
         name = _req_str(raw, "name", where)
         conds[name] = ConditionSpec(
             name=name,
@@ -184,30 +192,18 @@ def parse_data_spec(
                 hint="e.g. --condition highCIN_vs_lowCIN=results/deg_highCIN_vs_lowCIN.h5ad",
             )
         name = name.strip()
-        previous = conds.get(name)
-        conds[name] = ConditionSpec(
-            name=name,
-            file=resolve(file.strip()),
-            label=previous.label if previous else name,
-            log2fc_column=previous.log2fc_column if previous else None,
-            fdr_column=previous.fdr_column if previous else None,
-        )
+        previous = conds.get(name) or ConditionSpec(name=name, file=Path(), label=name)
+        conds[name] = replace(previous, file=resolve(file.strip()))
 
     combos: dict[str, CombinedSpec] = {}
-    raw_combined = table.get("combined", [])
-    if not isinstance(raw_combined, list):
-        raise ConfigError("[data] combined must be an array of tables ([[data.combined]])")
-    for i, raw in enumerate(raw_combined):
-        where = f"[[data.combined]] #{i + 1}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where} must be a table")
-        _check_keys(raw, _COMBINED_KEYS, where)
+    for where, raw in _array_of_tables(table, "combined", _COMBINED_KEYS):
         of = _str_list(raw.get("of"), f"{where} `of`")
         name = str(raw.get("name") or " AND ".join(of))
         combos[name] = CombinedSpec(name=name, of=of, label=str(raw.get("label") or name))
     for option in combined:
         of = tuple(part.strip() for part in option.split(" AND "))
-        combos[option] = CombinedSpec(name=" AND ".join(of), of=of, label=" AND ".join(of))
+        name = " AND ".join(of)
+        combos[name] = CombinedSpec(name=name, of=of, label=name)
 
     for combo in combos.values():
         if len(combo.of) < 2:

@@ -219,3 +219,34 @@ def test_usage_errors_are_short_and_clean(tmp_path, args):
     r = ctsite(tmp_path, *args)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "Usage:" in r.stderr
+
+
+def test_dataset_spec_from_options_and_file(tmp_path):
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.errors import ConfigError
+
+    table = {
+        "interactions": "lr.tsv",
+        "expression": "e.h5ad",
+        "conditions": [{"name": "a", "file": "a.h5ad", "label": "A!", "fdr_column": "MAST_fdr_x"}],
+    }
+    spec = parse_data_spec(
+        table, tmp_path, conditions=["a=other.h5ad", "b=b.h5ad"], combined=["a AND b"]
+    )
+    a, b = spec.conditions
+    assert (a.file, a.label, a.fdr_column) == (tmp_path / "other.h5ad", "A!", "MAST_fdr_x")
+    assert (b.name, b.label, b.fdr_column) == ("b", "b", None)
+    assert spec.combined[0].name == "a AND b" and spec.combined[0].of == ("a", "b")
+    for bad, needle in [
+        ({**table, "conditions": {}}, "must be an array of tables"),
+        ({**table, "conditions": [1]}, "[[data.conditions]] #1 must be a table"),
+        ({**table, "conditions": [{"name": "a"}]}, "`file` is required"),
+        ({**table, "conditions": [{"name": "a", "file": "x", "bogus": 1}]}, "unknown key(s) bogus"),
+        ({**table, "combined": [{"of": ["a", "zz"]}]}, "unknown condition(s): zz"),
+        ({**table, "combined": [{"of": ["a"]}]}, "needs at least two conditions"),
+    ]:
+        with pytest.raises(ConfigError, match=None) as info:
+            parse_data_spec(bad, tmp_path)
+        assert needle in info.value.message
+    with pytest.raises(ConfigError):
+        parse_data_spec(table, tmp_path, conditions=["no-equals-sign"])
