@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ctsite.deploy.aws import aws_errors
+from ctsite.deploy.gitinfo import short_commit
 from ctsite.errors import CtsiteError
 
 Event = dict[str, Any]
@@ -29,27 +29,8 @@ _LABEL_VALID = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
 
 
 def git_commit(root: Path) -> str:
-    """The short commit of the project checkout (`-dirty` if modified), or `nogit`."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short=8", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "nogit"
-    return f"{head}-dirty" if dirty else head or "nogit"
+    """The short commit of the project checkout (`-dirty` if tracked files changed), or `nogit`."""
+    return short_commit(root, 8, include_untracked=False) or "nogit"
 
 
 def version_label(version: str, commit: str, now: dt.datetime) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ctsite.deploy.gitinfo import short_commit
 from ctsite.deploy.registry import RegistryAuth, split_repository
 from ctsite.errors import CtsiteError
 
@@ -63,24 +63,8 @@ def tag_name(text: str) -> str:
 
 def git_tag(root: Path) -> str | None:
     """The short commit of the checkout at `root`, plus `-dirty` when it has changes."""
-    try:
-        sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return tag_name(sha + ("-dirty" if status.strip() else "")) if sha else None
+    commit = short_commit(root)
+    return tag_name(commit) if commit else None
 
 
 def image_tags(version: str, commit: str | None) -> list[str]:
