@@ -18,22 +18,13 @@ import statistics
 import time
 from pathlib import Path
 
+from ctsite.compile.demo import CELL_TYPES as DEMO_CELL_TYPES
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_LR = ROOT.parent / "shared" / "data" / "interactions_mm10.tsv"
 OUT = ROOT / "benchmarks" / "out" / "figures-store"
-CELL_TYPES_11 = (
-    "Tumor cells",
-    "Macrophages/mMDSC",
-    "T cells",
-    "PMN/gMDSC",
-    "Endothelial cells",
-    "Fibroblast cells",
-    "cDC",
-    "NK cells",
-    "B cells",
-    "pDC",
-    "Fibroblasts 2",
-)
+# The demo's eight cell types plus three more, as in the study.
+CELL_TYPES_11 = (*DEMO_CELL_TYPES, "B cells", "pDC", "Fibroblasts 2")
 
 
 def build_store(directory: Path) -> Path:
