@@ -15,8 +15,8 @@ import pytest
 from botocore.stub import Stubber
 
 from ctsite.config import load_settings
-from ctsite.deploy import image
-from ctsite.deploy import registry as reg
+from ctsite.container import engine as image
+from ctsite.container import registry as reg
 from ctsite.errors import CtsiteError
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from ctsite.deploy import sync
-from ctsite.deploy.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
-from ctsite.deploy.sftp import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
 from ctsite.errors import CtsiteError
+from ctsite.sftp import sync
+from ctsite.sftp.client import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
+from ctsite.sftp.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
 
 pytestmark = pytest.mark.sshd
 
