@@ -34,7 +34,7 @@ class CtsiteGroup(TyperGroup):
         except CtsiteError as error:
             if isinstance(ctx.obj, type(state(ctx))) and state(ctx).json:
                 emit_error(error)
-                raise click.exceptions.Exit(error.exit_code) from None
+                raise typer.Exit(error.exit_code) from None
             raise
 
 
