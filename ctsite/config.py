@@ -107,6 +107,12 @@ class Settings:
             return self.transfer_home_directory
         return f"/{self.efs_file_system_id}" if self.efs_file_system_id else ""
 
+    def section(self, name: str) -> dict[str, Any]:
+        """One section's values under their short names (`s.section("beanstalk")["application"]`)."""
+        if name not in SECTIONS:
+            raise ConfigError(f"unknown section {name!r}", hint=f"one of {', '.join(SECTIONS)}")
+        return {short: getattr(self, key) for short, key in SECTIONS[name].items()}
+
     def items(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) for every scalar setting, in declaration order."""
         return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
