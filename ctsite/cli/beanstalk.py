@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import clients, settings
+from ctsite.cli.context import begin, clients, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
@@ -20,7 +20,6 @@ from ctsite.cli.render import (
     emit,
     esc,
     event_line,
-    json_mode,
     say,
     warn,
 )
@@ -73,8 +72,7 @@ def deploy_cmd(
     """Deploy to Elastic Beanstalk (bundle → S3 → version → update), then wait for health."""
     from ctsite.deploy.deploy import deploy
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region, eb_environment=env)
+    s, as_json = begin(ctx, json_out, aws_region=region, eb_environment=env)
     result = deploy(
         s,
         None if dry_run else clients(ctx, s),
@@ -120,8 +118,7 @@ def status_cmd(
     from ctsite.deploy.chores import status
     from ctsite.deploy.doctor import describe_server
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region, eb_environment=env)
+    s, as_json = begin(ctx, json_out, aws_region=region, eb_environment=env)
     result = status(s, clients(ctx, s), events=events)
     if as_json:
         emit(result)
@@ -181,8 +178,7 @@ def versions_cmd(
 
     from ctsite.deploy.chores import versions
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region, eb_keep_versions=keep)
+    s, as_json = begin(ctx, json_out, aws_region=region, eb_keep_versions=keep)
     result = versions(s, clients(ctx, s), prune=prune, dry_run=dry_run, reporter=RichReporter())
     if as_json:
         emit(result)
@@ -232,8 +228,7 @@ def doctor_cmd(ctx: typer.Context, region: Region = None, json_out: JsonFlag = F
     """Preflight checks for the whole runbook; exits non-zero if any check fails."""
     from ctsite.deploy.doctor import doctor
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region)
+    s, as_json = begin(ctx, json_out, aws_region=region)
     result = doctor(s, clients(ctx, s))
     if as_json:
         emit({"ok": result.ok, "checks": result.checks})

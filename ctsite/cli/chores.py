@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import clients, settings
+from ctsite.cli.context import begin, clients, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
@@ -19,7 +19,6 @@ from ctsite.cli.render import (
     confirm,
     emit,
     esc,
-    json_mode,
     say,
 )
 from ctsite.console import console, err_console
@@ -93,8 +92,7 @@ def images_cmd(
 
     from ctsite.deploy.images import images
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region)
+    s, as_json = begin(ctx, json_out, aws_region=region)
 
     def ask(doomed: list) -> bool:
         for image in doomed:
@@ -180,8 +178,7 @@ def alerts_list(
     """List the subscriptions of the environment's alert topic."""
     from ctsite.deploy.alerts import list_alerts
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, aws_region=region, eb_environment=env)
+    s, as_json = begin(ctx, json_out, aws_region=region, eb_environment=env)
     result = list_alerts(s, clients(ctx, s), topic)
     if as_json:
         emit(

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import settings
-from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, json_mode, say
+from ctsite.cli.context import begin, settings
+from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say
 from ctsite.console import console, err_console
 
 
@@ -53,8 +53,7 @@ def compile_cmd(
     from ctsite.deploy.compile import compile_data
     from ctsite.deploy.reporter import NULL
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx, compiled_dir=str(out) if out else None, compile_jobs=jobs)
+    s, as_json = begin(ctx, json_out, compiled_dir=str(out) if out else None, compile_jobs=jobs)
     result = compile_data(
         s,
         interactions=interactions,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from ctsite.cli.context import settings
-from ctsite.cli.render import JsonFlag, emit, esc, json_mode, say
+from ctsite.cli.context import begin
+from ctsite.cli.render import JsonFlag, emit, esc, say
 from ctsite.console import console
 
 
@@ -15,8 +15,7 @@ def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
     from ctsite.config import section_of
 
-    as_json = json_mode(ctx, json_out)
-    s = settings(ctx)
+    s, as_json = begin(ctx, json_out)
     if as_json:
         sections: dict[str, dict[str, object]] = {}
         for key, value, source in s.items():

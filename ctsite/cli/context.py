@@ -56,3 +56,10 @@ def clients(ctx: click.Context, s: Settings) -> Any:
     from ctsite.aws.clients import client_factory
 
     return client_factory(s)
+
+
+def begin(ctx: click.Context, json_out: bool = False, **overrides: Any) -> tuple[Settings, bool]:
+    """A command's start: record whether it answers in JSON (errors then are JSON too) and
+    resolve the configuration with its options on top."""
+    state(ctx).json = bool(json_out)
+    return settings(ctx, **overrides), bool(json_out)

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import clients, settings
-from ctsite.cli.render import JsonFlag, Region, RichReporter, confirm, emit, esc, json_mode, say
+from ctsite.cli.context import begin, clients
+from ctsite.cli.render import JsonFlag, Region, RichReporter, confirm, emit, esc, say
 from ctsite.formatting import duration, money
 
 
@@ -84,10 +84,9 @@ def release_cmd(
     from ctsite.deploy.plan import ReleaseFailed
     from ctsite.deploy.release import ReleaseBlocked, ReleaseOptions, execute, prepare
 
-    as_json = json_mode(ctx, json_out)
     started = time.monotonic()
+    s, as_json = begin(ctx, json_out, aws_region=region)
     options = ReleaseOptions.checked(force or (), message, label, network, poll)
-    s = settings(ctx, aws_region=region)
     client = clients(ctx, s)
     try:
         prepared = prepare(s, client, options)

@@ -17,12 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
 
-from ctsite.cli.context import state
-from ctsite.console import console, err_console
+from ctsite.console import console, err_console, phase_progress
 from ctsite.errors import CtsiteError
 from ctsite.formatting import clock
 
@@ -45,12 +43,6 @@ def say(text: str) -> None:
 
 def warn(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {esc(message)}", soft_wrap=True)
-
-
-def json_mode(ctx: click.Context, flag: bool) -> bool:
-    """Record whether this command answers in JSON (errors then are JSON too)."""
-    state(ctx).json = bool(flag)
-    return bool(flag)
 
 
 def jsonable(value: Any) -> Any:
@@ -126,25 +118,8 @@ class RichReporter:
         err_console.rule(esc(title))
 
     def task(self, key: str, description: str, total: float | None) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
         if self._progress is None:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err_console,
-                disable=not err_console.is_terminal,
-            )
+            self._progress = phase_progress(disable=not err_console.is_terminal)
             self._progress.start()
         self._tasks[key] = self._progress.add_task(esc(description), total=total)
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import clients, settings
-from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, json_mode, say
+from ctsite.cli.context import begin, clients
+from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say
 from ctsite.errors import CtsiteError
 from ctsite.formatting import megabytes, money
 
@@ -60,10 +60,11 @@ def upload_data_cmd(
     """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
     from ctsite.deploy import upload
 
-    as_json = json_mode(ctx, json_out)
+    s, as_json = begin(
+        ctx, json_out, upload_jobs=jobs, data_dir=str(data_dir) if data_dir else None
+    )
     if jobs is not None and not 1 <= jobs <= 32:
         raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
-    s = settings(ctx, upload_jobs=jobs, data_dir=str(data_dir) if data_dir else None)
     reporter = RichReporter()
     if cleanup:
         swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter)
