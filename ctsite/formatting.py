@@ -22,10 +22,6 @@ def megabytes(n: int | float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
-def kibibytes(n: int | float) -> str:
-    return f"{n / 1024:,.1f} KiB"
-
-
 def duration(seconds: float) -> str:
     """Seconds below two minutes ("12.3 s"), minutes above ("4.2 min")."""
     if seconds < 120:

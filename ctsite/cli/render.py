@@ -14,7 +14,7 @@ import enum
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Annotated, Any
 
 import typer
@@ -146,7 +146,3 @@ def confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise CtsiteError("confirmation needed", hint="pass --yes to go ahead without asking")
     return bool(typer.confirm(question, default=False))
-
-
-def path_text(path: Path | str) -> str:
-    return esc(str(path))
