@@ -48,6 +48,7 @@ class Settings:
     site_access_code_hash: str = ""
     site_secret_key: str = ""  # signs the gate's session cookies: a secret, keep it out of git
     site_session_hours: float = 12.0
+    site_login_rate: str = "5/minute;30/hour"  # failed access codes allowed per client address
     site_cache_size: int = 256
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000

@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, store_path: Path | None = None)
             settings.site_access_code_hash,
             settings.site_secret_key,
             settings.site_session_hours,
+            settings.site_login_rate,
         )
 
     from ctsite.web.views import register_views

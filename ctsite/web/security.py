@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
@@ -25,6 +27,7 @@ DEFAULT_METHOD = "scrypt"  # Werkzeug's default password hash
 MIN_CODE_LENGTH = 8
 MIN_SECRET_KEY_LENGTH = 32
 SESSION_KEY = "ctsite_access"
+audit = logging.getLogger("ctsite.audit")  # one line per failed login
 
 # plotly.js draws SVG with inline styles and <style> elements, hence 'unsafe-inline' for styles
 # only; scripts come from this origin alone (no inline scripts, no eval).
@@ -177,8 +180,40 @@ def _access_token(secret_key: str, encoded_hash: str) -> str:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _login_limiter(app: Flask, rate: str) -> Any:
+    """Flask-Limiter counting failed logins per client address (successes are free)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+    from limits import parse_many
+
+    try:
+        parse_many(rate)
+    except ValueError:
+        raise ConfigError(
+            f"site_login_rate {rate!r} is not a rate limit",
+            hint='write it as "5/minute;30/hour" (attempts per period, ";" between limits)',
+        ) from None
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri="memory://",
+        headers_enabled=True,
+        key_prefix="ctsite-login",
+    )
+    return limiter.limit(
+        rate,
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 403,
+        error_message="too many wrong access codes: wait and try again",
+    )
+
+
 def install_access_gate(
-    app: Flask, encoded_hash: str, secret_key: str, session_hours: float = 12.0
+    app: Flask,
+    encoded_hash: str,
+    secret_key: str,
+    session_hours: float = 12.0,
+    login_rate: str = "5/minute;30/hour",
 ) -> None:
     """Require the access code (once per browser session) on every page and API route.
 
@@ -214,7 +249,10 @@ def install_access_gate(
             return response
         return redirect(url_for("login", next=safe_next(request.full_path.rstrip("?"))))
 
+    limit_failures = _login_limiter(app, login_rate)
+
     @app.route("/login", methods=["GET", "POST"])
+    @limit_failures
     def login() -> Response | str | tuple[str, int]:
         target = safe_next(request.values.get("next", "/"))
         if request.method == "POST":
@@ -223,5 +261,6 @@ def install_access_gate(
                 session.permanent = True  # the cookie expires; the signature's age is checked
                 session[SESSION_KEY] = token
                 return redirect(target)
+            audit.warning("wrong access code from %s", request.remote_addr or "?")
             return render_template("login.html", error="Wrong access code.", next=target), 403
         return render_template("login.html", error=None, next=target)

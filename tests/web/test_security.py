@@ -239,3 +239,40 @@ def test_safe_next_keeps_local_paths():
 
     assert safe_next("/circos?min_numsigi1=5") == "/circos?min_numsigi1=5"
     assert safe_next("/effects?cell_type=T%20cells") == "/effects?cell_type=T%20cells"
+
+
+def test_failed_logins_are_rate_limited_and_logged(tmp_path, demo_store, make_settings, caplog):
+    import logging
+
+    encoded = hash_code("s3cret code", FAST)
+    settings = make_settings(
+        tmp_path,
+        site_access_code_hash=encoded,
+        site_secret_key=KEY,
+        site_login_rate="3/minute",
+    )
+    app = create_app(settings, store_path=demo_store)
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="ctsite.audit"):
+        codes = [client.post("/login", data={"code": f"guess {i}"}).status_code for i in range(5)]
+    assert codes == [403, 403, 403, 429, 429]
+    assert sum("wrong access code from" in r.getMessage() for r in caplog.records) == 3
+    blocked = client.post("/login", data={"code": "s3cret code"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    # another client is not affected, and a right code does not use up the allowance
+    other = app.test_client()
+    for _ in range(4):
+        ok = other.post(
+            "/login", data={"code": "s3cret code"}, environ_base={"REMOTE_ADDR": "127.0.0.9"}
+        )
+        assert ok.status_code == 302
+    assert client.get("/healthz").status_code == 200
+
+
+def test_bad_login_rate_is_a_config_error(tmp_path, demo_store, make_settings):
+    encoded = hash_code("s3cret code", FAST)
+    settings = make_settings(
+        tmp_path, site_access_code_hash=encoded, site_secret_key=KEY, site_login_rate="often"
+    )
+    with pytest.raises(ConfigError, match="site_login_rate"):
+        create_app(settings, store_path=demo_store)
