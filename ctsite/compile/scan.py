@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ctsite.compile import inputs, stats
+from ctsite.compile import inputs, stats, validate
 
 EFFECT_LAYERS = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "fdr.i1": "fdr_i1.npy"}
 AdvanceFn = Callable[[str, int], None]
@@ -47,6 +47,7 @@ def scan_condition(
         ):
             stop = start + lfc.shape[0]
             for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
+                validate.check_block(block, name, Path(path), start)
                 out[name].write(np.ascontiguousarray(block, dtype="<f4").data)
             deg[start:stop] = stats.count_below(fdr)
             sig[start:stop] = stats.count_below(i1)
