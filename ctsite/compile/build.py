@@ -9,6 +9,7 @@ changes until the new store is complete; then it is swapped in with two renames.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -127,6 +128,21 @@ def _swap(tmp: Path, dest: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _write_error(exc: OSError, dest: Path) -> CtsiteError:
+    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
+    where = exc.filename or dest.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CtsiteError(
+            f"no space left on the device of {where} while compiling; the previous store is "
+            "unchanged and the partial output was removed",
+            hint="free some space there, or compile elsewhere with --out DIR",
+        )
+    return CtsiteError(
+        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
+        hint="check that the folder is writable, or compile elsewhere with --out DIR",
+    )
+
+
 def _check_consistency(
     spec: DataSpec, degs: dict[str, inputs.DegFile], expr_types: list[str], lr: pd.DataFrame
 ) -> None:
@@ -217,6 +233,8 @@ def compile_store(
             )
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             _swap(tmp, dest)
+        except OSError as exc:
+            raise _write_error(exc, dest) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return CompileResult(
