@@ -116,7 +116,7 @@ def export_cmd(
 
     write_frame(frame, fmt.value, output)
     if output is not None:
-        err_console.print(f"wrote {len(frame)} rows to {output}")
+        err_console.print(f"wrote {len(frame)} rows to {esc(str(output))}")
 
 
 def demo_cmd(
@@ -134,10 +134,13 @@ def demo_cmd(
     s = settings(ctx)
     target = directory if directory is not None else s.path(s.demo_dir)
     config = write_demo(target)
-    console.print(f"[green]wrote[/] the demo dataset to {target} (configuration: {config})")
+    console.print(
+        f"[green]wrote[/] the demo dataset to {esc(str(target))} "
+        f"(configuration: {esc(str(config))})"
+    )
     if compile_too:
         store = ensure_demo_store(target)
-        console.print(f"[green]compiled[/] the demo store → {store}")
+        console.print(f"[green]compiled[/] the demo store → {esc(str(store))}")
     console.print("\nIts [data] section, to adapt for your own results:\n", markup=False)
     console.print(demo_config().split("\n[data]", 1)[1].join(["[data]", ""]), markup=False)
 

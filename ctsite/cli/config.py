@@ -8,6 +8,8 @@ from ctsite.cli.context import begin
 from ctsite.cli.render import JsonFlag, emit, esc, say
 from ctsite.console import console
 
+SECRET_SUFFIXES = ("_hash", "_secret_key")  # shown as (set), never their value
+
 
 def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Print the resolved configuration and where each value came from."""
@@ -19,7 +21,7 @@ def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     if as_json:
         sections: dict[str, dict[str, object]] = {}
         for key, value, source in s.items():
-            shown = "(set)" if key.endswith("_hash") and value else value
+            shown = "(set)" if key.endswith(SECRET_SUFFIXES) and value else value
             sections.setdefault(section_of(key), {})[key] = {"value": shown, "source": source}
         emit(
             {
@@ -34,7 +36,7 @@ def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     say(f"[bold]ctsite configuration[/] (root {esc(str(s.root))})")
     rows: dict[str, list[tuple[str, str, str]]] = {}
     for key, value, source in s.items():
-        shown = "(set)" if key.endswith("_hash") and value else repr(value)
+        shown = "(set)" if key.endswith(SECRET_SUFFIXES) and value else repr(value)
         rows.setdefault(section_of(key), []).append((key, esc(shown), esc(source)))
     for section, entries in rows.items():
         table = Table(title=f"\\[{section}]", title_justify="left")
