@@ -23,9 +23,9 @@ from pathlib import Path
 
 import paramiko
 
-from ctsite.deploy import sync
-from ctsite.deploy.manifest import MANIFEST, scan_local
-from ctsite.deploy.sftp import Endpoint, connect
+from ctsite.sftp import sync
+from ctsite.sftp.client import Endpoint, connect
+from ctsite.sftp.manifest import MANIFEST, scan_local
 
 HERE = Path(__file__).resolve().parent
 

@@ -4,9 +4,12 @@ Values are resolved in this order, each layer overriding the one before:
 defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment variables ← CLI options.
 `Settings.sources` remembers where every value came from (shown by `ctsite config`).
 
-Scalar settings are flat keys (`aws_region`, `sftp_port`, …). In `ctsite.toml` they may be written
-at the top level or grouped in a table named after their prefix (`[aws] region = ...` is
-`aws_region`). The `[data]` table is different: it describes the dataset to compile
+Scalar settings are flat keys (`aws_region`, `sftp_port`, …), grouped in sections (site, compile,
+image, aws, beanstalk, transfer: `SECTIONS`). In `ctsite.toml` a key may be written at the top
+level, in a table named after its prefix (`[aws] region = ...` is `aws_region`, `[eb]
+application` is `eb_application`), or in its section under its short name (`[beanstalk]
+application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and `CTSITE_<SECTION>_<NAME>` variables
+both work. The `[data]` table is different: it describes the dataset to compile
 (see `ctsite.compile.dataset`).
 """
 
@@ -107,12 +110,97 @@ class Settings:
             return self.transfer_home_directory
         return f"/{self.efs_file_system_id}" if self.efs_file_system_id else ""
 
+    def section(self, name: str) -> dict[str, Any]:
+        """One section's values under their short names (`s.section("beanstalk")["application"]`)."""
+        if name not in SECTIONS:
+            raise ConfigError(f"unknown section {name!r}", hint=f"one of {', '.join(SECTIONS)}")
+        return {short: getattr(self, key) for short, key in SECTIONS[name].items()}
+
     def items(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) for every scalar setting, in declaration order."""
         return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
 
 
 _NOT_SETTINGS = {"root", "sources", "data"}
+
+# section -> {name inside the section: flat key}; every setting is in exactly one section.
+SECTIONS: dict[str, dict[str, str]] = {
+    "site": {
+        "title": "site_title",
+        "subtitle": "site_subtitle",
+        "contact": "site_contact",
+        "about": "site_about",
+        "method_url": "site_method_url",
+        "access_code_hash": "site_access_code_hash",
+        "secret_key": "site_secret_key",
+        "session_hours": "site_session_hours",
+        "login_rate": "site_login_rate",
+        "cache_size": "site_cache_size",
+        "host": "serve_host",
+        "port": "serve_port",
+        "data_dir": "data_dir",
+        "demo_dir": "demo_dir",
+    },
+    "compile": {
+        "compiled_dir": "compiled_dir",
+        "jobs": "compile_jobs",
+        "block_rows": "compile_block_rows",
+    },
+    "image": {
+        "repository": "image_repository",
+        "name": "image_name",
+        "platform": "docker_platform",
+    },
+    "aws": {"region": "aws_region", "profile": "aws_profile"},
+    "beanstalk": {
+        "application": "eb_application",
+        "environment": "eb_environment",
+        "timeout_minutes": "eb_timeout_minutes",
+        "keep_versions": "eb_keep_versions",
+        "notification_topic": "eb_notification_topic",
+    },
+    "transfer": {
+        "efs_file_system_id": "efs_file_system_id",
+        "efs_mount_dir": "efs_mount_dir",
+        "logging_role": "transfer_logging_role",
+        "user_role": "transfer_user_role",
+        "user": "transfer_user",
+        "home_directory": "transfer_home_directory",
+        "max_age_hours": "transfer_max_age_hours",
+        "hourly_cost": "transfer_hourly_cost",
+        "gb_cost": "transfer_gb_cost",
+        "online_timeout": "transfer_online_timeout",
+        "sftp_host": "sftp_host",
+        "sftp_port": "sftp_port",
+        "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
+        "upload_jobs": "upload_jobs",
+        "remote_data_dir": "remote_data_dir",
+    },
+}
+
+
+def section_of(key: str) -> str:
+    """The section a flat setting key belongs to."""
+    for section, names in SECTIONS.items():
+        if key in names.values():
+            return section
+    raise KeyError(key)
+
+
+def resolve_key(table: str, name: str) -> str:
+    """The flat key of `name` written in table `[table]` (prefix form first, then section form).
+
+    Unknown combinations come back as `table_name` so the caller reports them as unknown.
+    """
+    flat = f"{table}_{name}"
+    if flat in setting_keys():
+        return flat
+    names = SECTIONS.get(table, {})
+    if name in names:
+        return names[name]
+    if name in names.values():
+        return name
+    return flat
 
 
 def setting_keys() -> list[str]:
@@ -168,7 +256,7 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict
             data = value
         elif isinstance(value, dict):
             for sub, subvalue in value.items():
-                flat[f"{name}_{sub}"] = subvalue
+                flat[resolve_key(name, sub)] = subvalue
         else:
             flat[name] = value
     unknown = sorted(set(flat) - keys)
@@ -223,6 +311,9 @@ def load_settings(
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
             continue
         key = name[len(ENV_PREFIX) :].lower()
+        if key not in keys:
+            section, _, short = key.partition("_")
+            key = resolve_key(section, short) if short else key
         if key not in keys:
             raise ConfigError(
                 f"unknown environment variable {name}",

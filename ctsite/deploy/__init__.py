@@ -1,1 +1,1 @@
-"""Deploy adapters: Docker image → ECR, Transfer Family + SFTP sync → EFS, Elastic Beanstalk."""
+"""Publishing workflows: plain functions with explicit parameters, typed results, a Reporter."""

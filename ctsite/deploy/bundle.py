@@ -22,11 +22,11 @@ from typing import Any
 
 import pathspec
 
+from ctsite.container.localrun import CONTAINER_PORT
 from ctsite.errors import CtsiteError
 
 IGNORE_FILE = ".ebignore"
 DOCKERRUN = "Dockerrun.aws.json"
-CONTAINER_PORT = 8000
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _EFS_ID = re.compile(r"^fs-[0-9a-f]{8,40}$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")

@@ -1,11 +1,12 @@
-"""Runbook chores on the Elastic Beanstalk environment: read its recent logs, restart the app.
+"""Runbook chores on the Elastic Beanstalk environment: status, versions, logs, restart.
 
+`status` and `versions` gather typed results (the `ctsite status` / `versions` output, or JSON);
 `tail_logs` does what the console's "Request logs → Last 100 lines" does: request the "tail"
 information, poll until the instances have published it, fetch each instance's log from the
 pre-signed URL EB returns. `sections` splits such a log into its files (`--file eb-engine.log`),
 `new_lines` keeps only what was not printed yet (`--follow`). `restart` restarts the app servers
 (`restart_app_server`) so the site reloads new data, and waits until the environment is Ready.
-Nothing here prints; failures raise `CtsiteError`.
+Nothing here prints (progress goes to a `Reporter`); failures raise `CtsiteError`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from ctsite.deploy.aws import aws_errors
-from ctsite.deploy.beanstalk import Beanstalk, check_ready
+from ctsite.aws import ecr, transfer
+from ctsite.aws.beanstalk import Beanstalk, check_ready
+from ctsite.aws.clients import ClientFactory
+from ctsite.config import Settings
+from ctsite.deploy.deploy import EnvironmentState, environment_state, url_of
+from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
 _RULE = "-------------------------------------"
@@ -39,17 +44,13 @@ def request_tail(bs: Beanstalk) -> dt.datetime:
     """Ask every instance to publish the last lines of its logs; return when it was asked."""
     bs.environment()  # a clear error when the environment does not exist
     asked = dt.datetime.now(dt.UTC)
-    with aws_errors(f"request the tail logs of {bs.environment_name!r}"):
-        bs.eb.request_environment_info(EnvironmentName=bs.environment_name, InfoType="tail")
+    bs.request_tail()
     return asked
 
 
 def retrieve_tail(bs: Beanstalk, since: dt.datetime | None) -> list[dict[str, Any]]:
     """The newest published tail per instance, only those sampled at or after `since`."""
-    with aws_errors(f"retrieve the tail logs of {bs.environment_name!r}"):
-        infos = bs.eb.retrieve_environment_info(
-            EnvironmentName=bs.environment_name, InfoType="tail"
-        ).get("EnvironmentInfo", [])
+    infos = bs.retrieve_tail()
     newest: dict[str, dict[str, Any]] = {}
     for info in infos:
         stamp = info.get("SampleTimestamp")
@@ -157,8 +158,7 @@ def restart(
 ) -> dict[str, Any]:
     """Restart the app servers of the environment and wait until it is Ready again."""
     check_ready(bs.environment())
-    with aws_errors(f"restart the app servers of {bs.environment_name!r}"):
-        bs.eb.restart_app_server(EnvironmentName=bs.environment_name)
+    bs.restart_app_server()
     deadline = clock() + timeout_s
     while True:
         sleep(poll_s)
@@ -170,3 +170,176 @@ def restart(
                 f"{bs.environment_name} is still {env.get('Status')} after {timeout_s:g} s",
                 hint="the restart may still be running; follow it with `ctsite status`",
             )
+
+
+def beanstalk(s: Settings, client: ClientFactory) -> Beanstalk:
+    return Beanstalk.connect(client, s.eb_application, s.eb_environment)
+
+
+def restart_environment(
+    s: Settings,
+    client: ClientFactory,
+    poll_s: float = 5.0,
+    reporter: Reporter = NULL,
+    why: str = "",
+) -> EnvironmentState:
+    """`ctsite restart` (and `upload-data --restart`, the release's restart step)."""
+    if poll_s <= 0:
+        raise CtsiteError("--poll must be positive", exit_code=2)
+    reporter.info(f"restarting the app servers of {s.eb_environment}" + (f" {why}" if why else ""))
+    return environment_state(s, restart(beanstalk(s, client), poll_s=poll_s))
+
+
+# ---------------------------------------------------------------- status and versions
+
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+    label: str
+    created: dt.datetime | None
+    status: str
+    description: str
+    deployed: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusResult:
+    environment: EnvironmentState
+    events: list[dict[str, Any]]
+    versions: list[Version]
+    images: list[ecr.Image] | None
+    images_error: str | None
+    repository: str
+    servers: list[transfer.StrayServer] | None
+    servers_error: str | None
+    hourly_cost: float
+
+
+def _version(v: dict[str, Any], deployed: set[str]) -> Version:
+    label = str(v.get("VersionLabel"))
+    return Version(
+        label,
+        v.get("DateCreated"),
+        str(v.get("Status", "")),
+        str(v.get("Description", "")),
+        label in deployed,
+    )
+
+
+def status(s: Settings, client: ClientFactory, events: int = 10) -> StatusResult:
+    """Health, running version, URL, recent events, rollback targets, images, stray servers."""
+    eb = beanstalk(s, client)
+    current = eb.environment()
+    recent = eb.events(limit=events)
+    running = {str(current.get("VersionLabel"))}
+    versions = [_version(v, running) for v in eb.versions()[: s.eb_keep_versions]]
+    images = images_error = None
+    try:
+        images = ecr.list_images(ecr.repo_for(s.image_repository), client)
+    except CtsiteError as exc:
+        images_error = exc.message
+    servers = servers_error = None
+    try:
+        servers = transfer.find_stray_servers(client)
+    except CtsiteError as exc:
+        servers_error = exc.message
+    return StatusResult(
+        environment_state(s, current),
+        recent,
+        versions,
+        images,
+        images_error,
+        s.image_repository,
+        servers,
+        servers_error,
+        s.transfer_hourly_cost,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionsResult:
+    application: str
+    versions: list[Version]
+    keep: int
+    pruned: list[str]  # deleted (or, with dry_run, to delete)
+    dry_run: bool
+
+
+def versions(
+    s: Settings,
+    client: ClientFactory,
+    *,
+    prune: bool = False,
+    keep: int | None = None,
+    dry_run: bool = False,
+    reporter: Reporter = NULL,
+) -> VersionsResult:
+    """The application versions, newest first; with `prune`, delete all but the newest `keep`."""
+    keep = s.eb_keep_versions if keep is None else keep
+    eb = beanstalk(s, client)
+    deployed = eb.deployed_labels()
+    listed = eb.versions()
+    found = [_version(v, deployed) for v in listed]
+    doomed: list[str] = []
+    if prune:
+        doomed = eb.prune_plan(keep, listed, deployed)
+        for label in doomed:
+            if not dry_run:
+                eb.delete_version(label)
+                reporter.info(f"deleted {label}")
+    return VersionsResult(s.eb_application, found, keep, doomed, dry_run)
+
+
+def site_url(s: Settings, client: ClientFactory) -> str:
+    """The environment's URL (`ctsite open`); a clear error while it has none."""
+    url = url_of(beanstalk(s, client).environment())
+    if not url:
+        raise CtsiteError(f"{s.eb_environment} has no URL yet", hint="see `ctsite status`")
+    return url
+
+
+# ---------------------------------------------------------------- logs
+
+
+def follow_logs(
+    s: Settings,
+    client: ClientFactory,
+    on_lines: Callable[[str, str, list[str]], None],
+    *,
+    file: str | None = None,
+    follow: bool = False,
+    interval: float = 10.0,
+    timeout: float = 120.0,
+    reporter: Reporter = NULL,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Hand each instance's new log lines to `on_lines(instance, path, lines)`; return the count.
+
+    With `follow`, repeat every `interval` seconds while a deployment runs.
+    """
+    if interval <= 0 or timeout <= 0:
+        raise CtsiteError("--interval and --timeout must be positive", exit_code=2)
+    bs = beanstalk(s, client)
+    seen: dict[tuple[str, str], list[str]] = {}
+    printed = 0
+    while True:
+        for log in tail_logs(bs, timeout, poll_s=min(3.0, interval)):
+            chosen = select(sections(log.text), file)
+            if file and not chosen:
+                reporter.warn(f"{log.instance}: no {file} in its tail logs")
+            for path, lines in chosen:
+                key = (log.instance, path)
+                fresh = new_lines(seen.get(key, []), lines)
+                seen[key] = lines
+                if fresh:
+                    on_lines(log.instance, path, fresh)
+                    printed += len(fresh)
+        if not follow:
+            return printed
+        state = bs.environment().get("Status")
+        if state not in BUSY:
+            reporter.info(
+                f"{s.eb_environment} is {state}: no deployment running, stopped following"
+            )
+            return printed
+        sleep(interval)

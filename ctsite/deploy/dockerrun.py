@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.config import Settings
+from ctsite.container.localrun import CONTAINER_DATA_DIR, CONTAINER_PORT
 from ctsite.errors import CtsiteError
 
 FILENAME = "Dockerrun.aws.json"
-CONTAINER_PORT = 8000
-CONTAINER_DATA_DIR = "/app/data"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 

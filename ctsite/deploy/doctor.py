@@ -1,25 +1,25 @@
-"""Preflight checks for the whole runbook (`ctsite doctor`), and the stray Transfer server finder.
+"""Preflight checks for the whole runbook (`ctsite doctor`, and the first step of `release`).
 
 Every check returns a `Check` (✓/✗, what was found, how to fix a ✗) instead of raising, so the
-doctor can report everything at once. AWS clients come from an injected factory
-(`service name → boto3 client`), the Docker engine from `docker.from_env()`.
+doctor can report everything at once. AWS calls go through the adapters with an injected client
+factory (`service name → boto3 client`), the Docker engine through `docker.from_env()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
 
+from ctsite.aws.beanstalk import Beanstalk
+from ctsite.aws.clients import ClientFactory
+from ctsite.aws.efs import check_available
+from ctsite.aws.iam import identity, role_arn
+from ctsite.aws.transfer import StrayServer, find_stray_servers
 from ctsite.config import Settings
-from ctsite.deploy.aws import aws_errors
 from ctsite.errors import CtsiteError
-
-ClientFactory = Callable[[str], Any]
-EPHEMERAL_TAG = "ctsite:ephemeral"
-CREATED_TAG = "ctsite:created"
+from ctsite.formatting import money
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,49 +33,16 @@ class Check:
 
 
 @dataclasses.dataclass(frozen=True)
-class StrayServer:
-    """A Transfer Family server created by ctsite that is still there."""
+class DoctorResult:
+    checks: list[Check]
 
-    server_id: str
-    state: str
-    created: dt.datetime | None
-    cost: float | None
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
 
-    def describe(self) -> str:
-        cost = f"${self.cost:.2f} so far" if self.cost is not None else "cost unknown"
-        since = f", up since {self.created:%Y-%m-%d %H:%M} UTC" if self.created else ""
-        return f"{self.server_id} ({self.state}{since}, {cost})"
-
-
-def _parse_time(value: str) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def stray_transfer_servers(
-    transfer: Any, hourly_cost: float, now: dt.datetime | None = None
-) -> list[StrayServer]:
-    """Transfer servers tagged `ctsite:ephemeral`, with the hourly cost accrued so far."""
-    now = now or dt.datetime.now(dt.UTC)
-    found: list[StrayServer] = []
-    with aws_errors("list the Transfer Family servers"):
-        for page in transfer.get_paginator("list_servers").paginate():
-            for summary in page.get("Servers", []):
-                server = transfer.describe_server(ServerId=summary["ServerId"])["Server"]
-                tags = {t["Key"]: t["Value"] for t in server.get("Tags", [])}
-                if EPHEMERAL_TAG not in tags:
-                    continue
-                created = _parse_time(tags.get(CREATED_TAG, "")) or _parse_time(tags[EPHEMERAL_TAG])
-                cost = None
-                if created is not None:
-                    cost = max(0.0, (now - created).total_seconds() / 3600) * hourly_cost
-                found.append(
-                    StrayServer(server["ServerId"], str(server.get("State")), created, cost)
-                )
-    return found
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
 
 def _aws_check(name: str, probe: Callable[[], str]) -> Check:
@@ -133,12 +100,11 @@ def run_checks(
 
     checks: list[Check] = []
 
-    def identity() -> str:
-        with aws_errors("check the AWS credentials (sts get-caller-identity)"):
-            who = client("sts").get_caller_identity()
-        return f"account {who['Account']} as {who['Arn']}"
+    def who() -> str:
+        found = identity(client)
+        return f"account {found['Account']} as {found['Arn']}"
 
-    checks.append(_aws_check("AWS credentials", identity))
+    checks.append(_aws_check("AWS credentials", who))
     aws_ok = checks[-1].ok
 
     def aws_check(name: str, probe: Callable[[], str]) -> Check:
@@ -159,13 +125,10 @@ def run_checks(
                 "set aws_region in ctsite.toml or CTSITE_AWS_REGION (e.g. us-east-2)",
             )
         )
+    eb = Beanstalk.connect(client, settings.eb_application, settings.eb_environment)
 
     def application() -> str:
-        with aws_errors(f"describe the application {settings.eb_application!r}"):
-            apps = client("elasticbeanstalk").describe_applications(
-                ApplicationNames=[settings.eb_application]
-            )["Applications"]
-        if not any(a.get("ApplicationName") == settings.eb_application for a in apps):
+        if not eb.application_exists():
             raise CtsiteError(
                 f"application {settings.eb_application!r} not found in {settings.aws_region}",
                 hint="create it in the EB console or fix eb_application / aws_region",
@@ -173,42 +136,11 @@ def run_checks(
         return settings.eb_application
 
     def environment() -> str:
-        with aws_errors(f"describe the environment {settings.eb_environment!r}"):
-            envs = client("elasticbeanstalk").describe_environments(
-                ApplicationName=settings.eb_application,
-                EnvironmentNames=[settings.eb_environment],
-                IncludeDeleted=False,
-            )["Environments"]
-        envs = [e for e in envs if e.get("EnvironmentName") == settings.eb_environment]
-        if not envs:
-            raise CtsiteError(
-                f"environment {settings.eb_environment!r} not found",
-                hint="create it in the EB console or fix eb_environment",
-            )
-        env = envs[0]
+        env = eb.environment()
         return f"{settings.eb_environment}: {env.get('Status')}, health {env.get('Health')}"
 
     def efs() -> str:
-        if not settings.efs_file_system_id:
-            raise CtsiteError(
-                "efs_file_system_id is not set",
-                hint="set efs_file_system_id in ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID",
-            )
-        try:
-            with aws_errors(f"describe the EFS file system {settings.efs_file_system_id}"):
-                fs = client("efs").describe_file_systems(FileSystemId=settings.efs_file_system_id)
-        except CtsiteError as exc:
-            if "FileSystemNotFound" in exc.message:
-                raise CtsiteError(
-                    f"EFS file system {settings.efs_file_system_id} not found in "
-                    f"{settings.aws_region}",
-                    hint="fix efs_file_system_id (CTSITE_EFS_FILE_SYSTEM_ID) or aws_region",
-                ) from None
-            raise
-        state = fs["FileSystems"][0].get("LifeCycleState", "?")
-        if state != "available":
-            raise CtsiteError(f"{settings.efs_file_system_id} is {state}", hint="wait or fix it")
-        return f"{settings.efs_file_system_id} ({state})"
+        return check_available(client, settings.efs_file_system_id, settings.aws_region)
 
     checks.append(aws_check("EB application", application))
     checks.append(aws_check("EB environment", environment))
@@ -217,31 +149,37 @@ def run_checks(
         role = str(getattr(settings, key))
 
         def get_role(role: str = role, key: str = key) -> str:
-            try:
-                with aws_errors(f"find the IAM role {role!r} ({key})"):
-                    arn = client("iam").get_role(RoleName=role)["Role"]["Arn"]
-            except CtsiteError as exc:
-                if "NoSuchEntity" in exc.message:
-                    raise CtsiteError(
-                        f"IAM role {role!r} not found",
-                        hint=f"create it in IAM, or set {key} (CTSITE_{key.upper()})",
-                    ) from None
-                raise
-            return str(arn)
+            return role_arn(client, role, key)
 
         checks.append(aws_check(f"IAM role {key}", get_role))
     checks.append(check_docker(docker_ping))
     checks.append(check_compiled(settings))
 
     def stray() -> str:
-        servers = stray_transfer_servers(client("transfer"), settings.transfer_hourly_cost)
+        servers = find_stray_servers(client)
         if servers:
-            ids = ", ".join(s.describe() for s in servers)
+            ids = ", ".join(describe_server(s, settings.transfer_hourly_cost) for s in servers)
             raise CtsiteError(
                 f"still running: {ids}",
-                hint="delete them: aws transfer delete-server --server-id <id>",
+                hint="delete them: ctsite upload-data --cleanup "
+                "(or aws transfer delete-server --server-id <id>)",
             )
         return "none"
 
     checks.append(aws_check("stray Transfer servers", stray))
     return checks
+
+
+def describe_server(server: StrayServer, hourly: float) -> str:
+    """`id (STATE, up since …, $x so far)`: one stray server in words."""
+    cost = server.cost(hourly)
+    shown = f"{money(cost)} so far" if cost is not None else "cost unknown"
+    since = f", up since {server.created:%Y-%m-%d %H:%M} UTC" if server.created else ""
+    return f"{server.server_id} ({server.state}{since}, {shown})"
+
+
+def doctor(
+    settings: Settings, client: ClientFactory, docker_ping: Callable[[], Any] | None = None
+) -> DoctorResult:
+    """`ctsite doctor`: every preflight check, as one result."""
+    return DoctorResult(run_checks(settings, client, docker_ping))

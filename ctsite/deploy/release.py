@@ -1,293 +1,353 @@
-"""The release plan (a pure function of the observed state) and the runner (a loop over steps).
+"""The `ctsite release` workflow: observe the state, plan, then run the SAME workflows as the
+single commands (compile, figures, build-push, upload-data, deploy, restart) with the release's
+flags passed through, and record what a release must remember (pushed digest, deployed version).
 
-`plan(observed)` decides for each step of the pipeline — compile, figures, build-push,
-upload-data, deploy, restart — whether it runs and why, and what it is expected to cost, from an
-`Observed` snapshot only (no I/O), so every changed/unchanged combination is easy to test.
-`run(decisions, actions)` runs the chosen steps in order and stops at the first failure; what it
-returns (or the `ReleaseFailed` it raises) says which steps ran and for how long.
+`prepare` runs the doctor, observes (reads only) and plans; the caller shows the plan and asks
+for confirmation; `execute` runs the chosen steps and stops at the first failure
+(`plan.ReleaseFailed`). Nothing here prints or prompts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
+from ctsite.aws import ecr
+from ctsite.aws.beanstalk import Beanstalk, check_label
+from ctsite.aws.clients import ClientFactory
+from ctsite.config import Settings
+from ctsite.deploy import plan as rel
+from ctsite.deploy import release_state
+from ctsite.deploy.deploy import EnvironmentState, environment_state
+from ctsite.deploy.doctor import Check, run_checks
+from ctsite.deploy.plan import Decision, Observed, StepResult
+from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
-STEPS = ("compile", "figures", "build-push", "upload-data", "deploy", "restart")
+DOCKERFILE = "Dockerfile"
 
-# Assumed when pricing an upload before it happens (the same figures as `upload-data --dry-run`).
-ASSUMED_BYTES_PER_S = 20e6
-ASSUMED_STARTUP_S = 300.0
+
+def image_inputs_hash(s: Settings) -> str:
+    """The content hash of what goes into the image (build context and build settings)."""
+    extra = {"image_name": s.image_name, "platform": s.docker_platform, "dockerfile": DOCKERFILE}
+    return release_state.context_hash(s.root, extra, DOCKERFILE)
+
+
+def _tree_bytes(root: Path) -> int:
+    total = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            try:
+                total += (Path(dirpath) / name).stat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def _figures_present(store: Path) -> bool:
+    folder = store / "figures"
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def bundle_sha256(s: Settings) -> str:
+    from ctsite.deploy.bundle import build_bundle
+
+    with tempfile.TemporaryDirectory(prefix="ctsite-release-") as tmp:
+        dest = Path(tmp) / "bundle.zip"
+        return build_bundle(s.root, dest, s.efs_file_system_id, s.efs_mount_dir).sha256
+
+
+def observe(s: Settings, client: ClientFactory) -> Observed:
+    """Everything the plan needs; reads only (the registry, EB and local files)."""
+    from ctsite.deploy.upload import delete_scope
+    from ctsite.sftp import manifest, sync
+
+    compiled = s.compiled_path
+    has_spec = bool(s.data)
+    up_to_date = False
+    if has_spec:
+        from ctsite.compile.dataset import parse_data_spec
+        from ctsite.compile.fingerprint import up_to_date as check
+
+        up_to_date = check(parse_data_spec(s.data, s.root), compiled) is not None
+    state = release_state.read_state(s.root)
+    image = state.get("image") or {}
+    deployed = state.get("deploy") or {}
+    digest = image.get("digest")
+    in_registry: bool | None = None
+    if digest and image.get("repository") == s.image_repository:
+        try:
+            repo = ecr.repo_for(s.image_repository)
+        except CtsiteError:
+            in_registry = None  # not ECR: cannot be checked without pulling
+        else:
+            in_registry = ecr.digest_exists(repo, client, str(digest))
+    files = sent = deletions = total = 0
+    recorded = False
+    if s.data_path.is_dir():
+        recorded = bool(manifest.read_local_manifest(s.data_path))
+        upload = sync.plan_offline(s.data_path, max(2, s.upload_jobs), delete_scope(s, None))
+        files, sent, deletions = len(upload.uploads), upload.upload_bytes, len(upload.deletions)
+        total = _tree_bytes(s.data_path)
+    running = Beanstalk.connect(client, s.eb_application, s.eb_environment).environment()
+    label = running.get("VersionLabel")
+    return Observed(
+        has_data_spec=has_spec,
+        compile_up_to_date=up_to_date,
+        figures_present=_figures_present(compiled),
+        context_hash=image_inputs_hash(s),
+        recorded_context_hash=image.get("context_hash"),
+        repository=s.image_repository,
+        recorded_repository=image.get("repository"),
+        recorded_digest=digest,
+        digest_in_registry=in_registry,
+        upload_recorded=recorded,
+        upload_files=files,
+        upload_bytes=sent,
+        upload_deletions=deletions,
+        data_bytes=total,
+        bundle_sha256=bundle_sha256(s),
+        recorded_bundle_sha256=deployed.get("bundle_sha256"),
+        recorded_label=deployed.get("label"),
+        running_label=str(label) if label else None,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
-class Observed:
-    """Everything the plan depends on, gathered beforehand (see `release_steps.observe`)."""
+class ReleaseOptions:
+    """Every flag of `ctsite release`, passed through to the step workflows."""
 
-    # compile / figures
-    has_data_spec: bool = True  # ctsite.toml has a [data] section
-    compile_up_to_date: bool = True  # the compile manifest matches inputs + parameters
-    figures_present: bool = True  # the store holds precomputed figures
-    # build-push
-    context_hash: str = "ctx"
-    recorded_context_hash: str | None = "ctx"
-    repository: str = "repo"
-    recorded_repository: str | None = "repo"
-    recorded_digest: str | None = "sha256:0"
-    digest_in_registry: bool | None = True  # None: could not be checked
-    # upload-data (from the local record of the last successful upload)
-    upload_recorded: bool = True
-    upload_files: int = 0
-    upload_bytes: int = 0
-    upload_deletions: int = 0
-    data_bytes: int = 0  # the whole upload tree (an upper bound when compile runs)
-    # deploy
-    bundle_sha256: str = "bundle"
-    recorded_bundle_sha256: str | None = "bundle"
-    recorded_label: str | None = "v1"
-    running_label: str | None = "v1"
+    force: frozenset[str] = frozenset()
+    message: str = ""
+    label: str | None = None
+    network: str | None = None
+    poll: float = 5.0
+
+    @classmethod
+    def checked(
+        cls,
+        force: Iterable[str] = (),
+        message: str = "",
+        label: str | None = None,
+        network: str | None = None,
+        poll: float = 5.0,
+    ) -> ReleaseOptions:
+        if label is not None:
+            check_label(label)
+        if poll <= 0:
+            raise CtsiteError("--poll must be positive", exit_code=2)
+        return cls(frozenset(rel.check_steps(force)), message, label, network, poll)
 
 
 @dataclasses.dataclass(frozen=True)
-class Decision:
-    step: str
-    run: bool
-    why: str
-    cost: float = 0.0  # estimated US dollars
+class ReleasePlan:
+    checks: list[Check]
+    decisions: list[Decision]
+    cost: float
+    observed: Observed
+    options: ReleaseOptions
+    blocking: list[str]  # failed doctor checks that this plan needs
 
     @property
-    def verb(self) -> str:
-        return "run" if self.run else "skip"
+    def nothing_to_do(self) -> bool:
+        return not any(d.run for d in self.decisions)
+
+    def check(self) -> None:
+        """Raise `ReleaseBlocked` when a failed doctor check matters for this plan."""
+        if self.blocking:
+            raise ReleaseBlocked(self.blocking, self.checks)
 
 
 @dataclasses.dataclass(frozen=True)
-class Rates:
-    """Prices used for the estimate (from Settings: transfer_hourly_cost, transfer_gb_cost)."""
-
-    hourly: float = 0.30
-    per_gb: float = 0.04
-
-    def upload(self, upload_bytes: int) -> float:
-        seconds = ASSUMED_STARTUP_S + upload_bytes / ASSUMED_BYTES_PER_S
-        return seconds / 3600 * self.hourly + upload_bytes / 1e9 * self.per_gb
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:,.1f} MB"
-
-
-def _compile(o: Observed, force: bool) -> Decision:
-    if not o.has_data_spec:
-        return Decision(
-            "compile", False, "no [data] section in ctsite.toml: the store is used as is"
-        )
-    if force:
-        return Decision("compile", True, "forced (--force compile)")
-    if not o.compile_up_to_date:
-        return Decision("compile", True, "inputs or parameters changed (or no compiled store)")
-    return Decision("compile", False, "inputs and parameters unchanged (compile manifest)")
-
-
-def _figures(o: Observed, compiling: bool, force: bool) -> Decision:
-    if force:
-        return Decision("figures", True, "forced (--force figures)")
-    if compiling:
-        return Decision("figures", True, "the store is recompiled")
-    if not o.figures_present:
-        return Decision("figures", True, "the store has no precomputed figures")
-    return Decision("figures", False, "store unchanged and its figures present")
-
-
-def _build(o: Observed, force: bool) -> Decision:
-    if force:
-        return Decision("build-push", True, "forced (--force build-push)")
-    if o.recorded_context_hash is None or o.recorded_digest is None:
-        return Decision("build-push", True, "no image pushed by a release yet")
-    if o.recorded_repository != o.repository:
-        return Decision("build-push", True, f"image_repository changed to {o.repository}")
-    if o.recorded_context_hash != o.context_hash:
-        return Decision("build-push", True, "image inputs changed (build-context hash)")
-    if o.digest_in_registry is False:
-        return Decision(
-            "build-push", True, f"the pushed image {o.recorded_digest[:19]} is no longer there"
-        )
-    checked = "" if o.digest_in_registry else " (registry not checked)"
-    return Decision(
-        "build-push",
-        False,
-        f"image inputs unchanged; {o.recorded_digest[:19]} already pushed{checked}",
-    )
-
-
-def _upload(o: Observed, store_changes: bool, force: bool, rates: Rates) -> Decision:
-    if force:
-        return Decision(
-            "upload-data", True, "forced (--force upload-data)", rates.upload(o.data_bytes)
-        )
-    if store_changes:
-        return Decision(
-            "upload-data",
-            True,
-            "the store changes in this release (compile/figures run first)",
-            rates.upload(o.data_bytes),
-        )
-    if not o.upload_recorded:
-        return Decision(
-            "upload-data",
-            True,
-            "no record of a previous upload: the remote is compared during the upload",
-            rates.upload(o.data_bytes),
-        )
-    if o.upload_files or o.upload_deletions:
-        return Decision(
-            "upload-data",
-            True,
-            f"{o.upload_files} file(s) ({_mb(o.upload_bytes)}) to send and {o.upload_deletions} "
-            "to delete since the last successful upload",
-            rates.upload(o.upload_bytes),
-        )
-    return Decision(
-        "upload-data", False, "the local store equals the manifest of the last successful upload"
-    )
-
-
-def _deploy(o: Observed, pushing: bool, force: bool) -> Decision:
-    if force:
-        return Decision("deploy", True, "forced (--force deploy)")
-    if pushing:
-        return Decision("deploy", True, "a new image is pushed")
-    if o.recorded_label is None or o.recorded_bundle_sha256 is None:
-        return Decision("deploy", True, "no deployment recorded by a release yet")
-    if o.running_label != o.recorded_label:
-        return Decision(
-            "deploy",
-            True,
-            f"the environment runs {o.running_label}, not the last release's {o.recorded_label}",
-        )
-    if o.bundle_sha256 != o.recorded_bundle_sha256:
-        return Decision(
-            "deploy", True, "the source bundle changed (Dockerrun.aws.json, .ebextensions, …)"
-        )
-    return Decision("deploy", False, f"image and bundle unchanged; {o.running_label} is running")
-
-
-def _restart(uploading: bool, deploying: bool, force: bool) -> Decision:
-    if force:
-        return Decision("restart", True, "forced (--force restart)")
-    if deploying:
-        return Decision("restart", False, "the deployment restarts the app")
-    if uploading:
-        return Decision("restart", True, "new data uploaded: the app servers reload it")
-    return Decision("restart", False, "no new data")
-
-
-def check_steps(names: Iterable[str]) -> set[str]:
-    """The step names given to --force, or a clear error naming the unknown ones."""
-    forced = set(names)
-    unknown = forced - set(STEPS)
-    if unknown:
-        raise CtsiteError(
-            f"unknown step(s) for --force: {', '.join(sorted(unknown))}",
-            hint=f"choose from {', '.join(STEPS)}",
-            exit_code=2,
-        )
-    return forced
-
-
-def plan(
-    observed: Observed, force: Iterable[str] = (), rates: Rates | None = None
-) -> list[Decision]:
-    """One decision per step, in pipeline order. Pure: depends on its arguments only."""
-    forced = check_steps(force)
-    rates = rates or Rates()
-    compile_ = _compile(observed, "compile" in forced)
-    figures = _figures(observed, compile_.run, "figures" in forced)
-    build = _build(observed, "build-push" in forced)
-    upload = _upload(observed, compile_.run or figures.run, "upload-data" in forced, rates)
-    deploy = _deploy(observed, build.run, "deploy" in forced)
-    restart = _restart(upload.run, deploy.run, "restart" in forced)
-    return [compile_, figures, build, upload, deploy, restart]
-
-
-def total_cost(decisions: Iterable[Decision]) -> float:
-    return sum(d.cost for d in decisions if d.run)
-
-
-@dataclasses.dataclass(frozen=True)
-class StepResult:
-    step: str
+class ReleaseResult:
+    plan: ReleasePlan
+    steps: list[StepResult]
     seconds: float
-    detail: str = ""
+    environment: EnvironmentState | None
 
 
-class ReleaseFailed(CtsiteError):
-    """A step failed: the release stopped there. `done` lists the steps that completed."""
+class ReleaseBlocked(CtsiteError):
+    """Failed doctor checks stop the release before it starts; `checks` holds all of them."""
 
-    def __init__(self, step: str, cause: CtsiteError, done: list[StepResult]):
-        completed = ", ".join(d.step for d in done) or "none"
+    def __init__(self, names: list[str], checks: list[Check]):
         super().__init__(
-            f"release stopped at {step}: {cause.message} (completed before it: {completed}; "
-            "later steps not run)",
-            hint=cause.hint,
-            exit_code=cause.exit_code,
+            f"release stopped before it started: doctor check(s) failed: {', '.join(names)}",
+            hint="fix them (see above; `ctsite doctor`) and release again",
         )
-        self.step = step
-        self.done = done
+        self.checks = checks
 
 
-Action = Callable[[], str | None]
+def prepare(
+    s: Settings,
+    client: ClientFactory,
+    options: ReleaseOptions,
+    docker_ping: Callable[[], Any] | None = None,
+) -> ReleasePlan:
+    """Doctor → observe → plan. Raises when a failed check blocks any release; the checks that
+    block only this plan are in `blocking` (`ReleasePlan.check()`; `execute` calls it)."""
+    checks = run_checks(s, client, docker_ping)
+    failed = [c.name for c in checks if not c.ok]
+    everything = [Decision(step, True, "") for step in rel.STEPS]
+    early = [n for n in rel.blocking_checks(failed, everything) if n != "Docker engine"]
+    if early:
+        raise ReleaseBlocked(early, checks)
+    observed = observe(s, client)
+    decisions = rel.plan(
+        observed, options.force, rel.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
+    )
+    blocking = rel.blocking_checks(failed, decisions)
+    return ReleasePlan(checks, decisions, rel.total_cost(decisions), observed, options, blocking)
 
 
-def run(
-    decisions: list[Decision],
-    actions: Mapping[str, Action],
-    on_start: Callable[[Decision], None] = lambda d: None,
-    clock: Callable[[], float] = time.monotonic,
-) -> list[StepResult]:
-    """Run the steps that should run, in order; stop at the first failure (ReleaseFailed)."""
-    done: list[StepResult] = []
-    for decision in decisions:
-        if not decision.run:
-            continue
-        on_start(decision)
-        started = clock()
+@dataclasses.dataclass
+class Steps:
+    """One callable per pipeline step, each calling the workflow of the command that owns it."""
+
+    s: Settings
+    client: ClientFactory
+    context_hash: str
+    options: ReleaseOptions
+    reporter: Reporter = NULL
+    deployed: EnvironmentState | None = None
+
+    def actions(self) -> dict[str, Callable[[], str | None]]:
+        return {
+            "compile": self.compile,
+            "figures": self.figures,
+            "build-push": self.build_push,
+            "upload-data": self.upload,
+            "deploy": self.deploy,
+            "restart": self.restart,
+        }
+
+    def compile(self) -> str:
+        from ctsite.deploy.compile import compile_data
+
+        done = compile_data(self.s, force="compile" in self.options.force, reporter=self.reporter)
+        return f"{done.status}: {done.path}"
+
+    def figures(self) -> str:
+        from ctsite.deploy.compile import precompute_figures
+
+        done = precompute_figures(self.s.compiled_path, reporter=self.reporter)
+        return f"{len(done.figures)} figure(s)"
+
+    def build_push(self) -> str:
+        from ctsite.deploy.image import build_push
+
+        done = build_push(
+            self.s,
+            self.client,
+            pin=True,
+            network=self.options.network,
+            quiet=True,
+            reporter=self.reporter,
+        )
+        if not done.digest:
+            raise CtsiteError("build-push did not pin the pushed digest in Dockerrun.aws.json")
+        release_state.write_state(
+            self.s.root,
+            "image",
+            {
+                "repository": self.s.image_repository,
+                "context_hash": self.context_hash,
+                "digest": done.digest,
+            },
+        )
+        return done.digest
+
+    def upload(self) -> str:
+        from ctsite.deploy.upload import upload_data
+
+        done = upload_data(self.s, self.client, reporter=self.reporter)
+        return f"{done.files_sent} file(s) sent, {done.deleted} deleted"
+
+    def _check_pushed(self, bundle: Any) -> None:
+        """Refuse a bundle whose Dockerrun.aws.json does not name the image a release pushed."""
+        from ctsite.deploy import dockerrun
+
+        image = release_state.read_state(self.s.root).get("image") or {}
+        pushed = image.get("digest")
+        pinned = dockerrun.pinned_digest(bundle.dockerrun)
+        name = str((bundle.dockerrun.get("Image") or {}).get("Name", "?"))
+        if not pushed or image.get("repository") != self.s.image_repository:
+            raise CtsiteError(
+                f"refusing to deploy {name}: no image of {self.s.image_repository} was pushed "
+                "by a release",
+                hint="run `ctsite release --force build-push`",
+            )
+        if pinned != pushed:
+            raise CtsiteError(
+                f"refusing to deploy {name}: it is not the pushed image {pushed}",
+                hint="run `ctsite release --force build-push` to push and pin the image",
+            )
+
+    def deploy(self) -> str:
+        from ctsite.deploy import dockerrun
+        from ctsite.deploy.deploy import deploy
+
+        bundles: list[Any] = []
+
+        def check(bundle: Any) -> None:
+            self._check_pushed(bundle)
+            bundles.append(bundle)
+
+        done = deploy(
+            self.s,
+            self.client,
+            message=self.options.message,
+            label=self.options.label,
+            poll=self.options.poll,
+            origin="release",
+            check_bundle=check,
+            reporter=self.reporter,
+        )
+        release_state.write_state(
+            self.s.root,
+            "deploy",
+            {
+                "label": done.label,
+                "bundle_sha256": done.bundle.sha256 if done.bundle else None,
+                "digest": dockerrun.pinned_digest(bundles[0].dockerrun),
+            },
+        )
+        self.deployed = done.environment
+        url = done.environment.url if done.environment else ""
+        return f"{done.label} at {url}"
+
+    def restart(self) -> str:
+        from ctsite.deploy.chores import restart_environment
+
+        env = restart_environment(
+            self.s, self.client, poll_s=self.options.poll, reporter=self.reporter
+        )
+        self.deployed = env
+        return f"{env.version} restarted"
+
+
+def execute(
+    s: Settings, client: ClientFactory, prepared: ReleasePlan, reporter: Reporter = NULL
+) -> ReleaseResult:
+    """Run the planned steps in order (`plan.ReleaseFailed` at the first failure)."""
+    prepared.check()
+    started = time.monotonic()
+    steps = Steps(s, client, prepared.observed.context_hash, prepared.options, reporter)
+
+    def announce(d: Decision) -> None:
+        reporter.section(f"{d.step} — {d.why}")
+
+    results = rel.run(prepared.decisions, steps.actions(), on_start=announce)
+    env = steps.deployed
+    if env is None:
         try:
-            detail = actions[decision.step]()
+            env = environment_state(
+                s, Beanstalk.connect(client, s.eb_application, s.eb_environment).environment()
+            )
         except CtsiteError as exc:
-            raise ReleaseFailed(decision.step, exc, done) from None
-        except Exception as exc:  # an OSError from SFTP, or a bug: still one clear stop
-            hint = "fix it and release again"
-            if not isinstance(exc, OSError | ValueError):
-                hint = "an unexpected error inside ctsite; please report it with this message"
-            cause = CtsiteError(f"{type(exc).__name__}: {exc}", hint=hint)
-            raise ReleaseFailed(decision.step, cause, done) from exc
-        done.append(StepResult(decision.step, clock() - started, detail or ""))
-    return done
-
-
-# Doctor checks whose failure the plan can make harmless.
-_NEEDED_ONLY_IF = {"compiled data": "compile", "Docker engine": "build-push"}
-_ADVISORY = {"stray Transfer servers"}
-
-
-def blocking_checks(failed: Iterable[str], decisions: list[Decision]) -> list[str]:
-    """The failed doctor checks (by name) that must stop this release.
-
-    A missing compiled store does not matter when the release compiles it (it does when it
-    does not); an unreachable Docker engine matters only when an image is built; stray Transfer
-    servers are only reported. Every other failure blocks.
-    """
-    running = {d.step for d in decisions if d.run}
-    blocking = []
-    for name in failed:
-        if name in _ADVISORY:
-            continue
-        step = _NEEDED_ONLY_IF.get(name)
-        if step == "compile" and "compile" in running:
-            continue
-        if step == "build-push" and "build-push" not in running:
-            continue
-        blocking.append(name)
-    return blocking
+            reporter.warn(exc.message)
+    return ReleaseResult(prepared, results, time.monotonic() - started, env)

@@ -12,8 +12,10 @@ import boto3
 import pytest
 from ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
 
-from ctsite.deploy.beanstalk import Beanstalk, git_commit, judge, list_images, version_label
+from ctsite.aws import ecr
+from ctsite.aws.beanstalk import Beanstalk, judge, version_label
 from ctsite.deploy.bundle import build_bundle
+from ctsite.deploy.deploy import git_commit
 from ctsite.errors import CtsiteError
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
@@ -300,10 +302,9 @@ def test_git_commit(tmp_path: Path) -> None:
 def test_list_images_from_private_ecr(aws_env: str) -> None:
     """ECR (moto) lists the tags newest first; the repository comes from image_repository."""
     import json
-    from types import SimpleNamespace
 
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecr.create_repository(repositoryName="ct-site")
+    registry = boto3.client("ecr", region_name=REGION)
+    registry.create_repository(repositoryName="ct-site")
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -316,14 +317,11 @@ def test_list_images_from_private_ecr(aws_env: str) -> None:
     }
     for tag in ("1.0.0", "1.1.0"):
         manifest["config"]["digest"] = "sha256:" + (tag[2] * 64)
-        ecr.put_image(repositoryName="ct-site", imageManifest=json.dumps(manifest), imageTag=tag)
-    settings = SimpleNamespace(
-        image_repository="123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site"
-    )
-    tags = [
-        tag
-        for tag, _ in list_images(settings, lambda s, region: boto3.client(s, region_name=region))
-    ]
-    assert sorted(tags) == ["1.0.0", "1.1.0"]
+        registry.put_image(
+            repositoryName="ct-site", imageManifest=json.dumps(manifest), imageTag=tag
+        )
+    repo = ecr.repo_for("123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site")
+    found = ecr.list_images(repo, lambda s, region: boto3.client(s, region_name=region))
+    assert sorted(t for image in found for t in image.tags) == ["1.0.0", "1.1.0"]
     with pytest.raises(CtsiteError, match="not an ECR repository"):
-        list_images(SimpleNamespace(image_repository="ghcr.io/lab/ct-site"), lambda s, region: None)
+        ecr.repo_for("ghcr.io/lab/ct-site")

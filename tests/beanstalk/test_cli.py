@@ -372,7 +372,7 @@ def test_unreachable_endpoint_is_one_line(project: Path, tmp_path: Path) -> None
 def test_cli_module_imports_no_deploy_dependencies() -> None:
     """The slim runtime image imports ctsite.cli: this module must not pull in boto3 & co."""
     code = (
-        "import sys, ctsite.deploy.cli_beanstalk\n"
+        "import sys, ctsite.cli\n"
         "heavy = {'boto3', 'botocore', 'docker', 'paramiko', 'yaml'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )

@@ -107,7 +107,9 @@ def test_doctor_with_nothing_there(aws_env: str, project: Path) -> None:
     assert checks["EB application"].startswith(
         f"✗ EB application: application '{APP}' not found in us-east-2 → create it"
     )
-    assert checks["EB environment"].startswith(f"✗ EB environment: environment '{ENV}' not found")
+    assert checks["EB environment"].startswith(
+        f"✗ EB environment: Elastic Beanstalk environment '{ENV}' of application '{APP}' not found"
+    )
     assert checks["EFS file system"] == (
         "✗ EFS file system: efs_file_system_id is not set → set efs_file_system_id in "
         "ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ctsite import __version__
-from ctsite.deploy import image as ctsite_image
+from ctsite.container import engine as ctsite_image
 
 pytestmark = pytest.mark.docker
 

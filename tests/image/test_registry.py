@@ -14,9 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ctsite.aws import ecr
+from ctsite.aws.clients import client_factory
 from ctsite.config import load_settings
-from ctsite.deploy import image
-from ctsite.deploy import registry as reg
+from ctsite.container import engine as image
+from ctsite.container import registry as reg
 from ctsite.errors import CtsiteError
 
 
@@ -84,7 +86,7 @@ def test_ecr_public_aws_error_is_one_line():
             "get_authorization_token", "AccessDeniedException", "not allowed", 400
         )
         with pytest.raises(CtsiteError) as info:
-            reg.ecr_public_auth(client)
+            ecr.ecr_public_auth(client)
     assert "ECR Public login token" in info.value.message
     assert "AccessDeniedException: not allowed" in info.value.message
     assert "IAM" in (info.value.hint or "")
@@ -109,7 +111,7 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
             },
             {},
         )
-        auth = reg.ecr_public_auth(client, registry=registry.host)
+        auth = ecr.ecr_public_auth(client, registry=registry.host)
     assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
     engine = image.engine()
     image.login(engine, auth)
@@ -187,12 +189,12 @@ def aws_endpoint(monkeypatch):
 def test_resolve_auth_regions(aws_endpoint, tmp_path: Path):
     """ECR Public always signs for us-east-1; private ECR for the host's region; others: none."""
     settings = load_settings(root=tmp_path, environ={"CTSITE_AWS_REGION": "eu-west-1"})
-    auth = reg.resolve_auth(settings, "public.ecr.aws/abc/ct-site")
+    auth = ecr.resolve_auth(client_factory(settings), "public.ecr.aws/abc/ct-site")
     assert auth is not None and (auth.registry, auth.password) == ("public.ecr.aws", "pub-pw")
     assert "/us-east-1/ecr-public/" in aws_endpoint[-1]["auth"]
     host = "123456789012.dkr.ecr.ap-south-1.amazonaws.com"
-    auth = reg.resolve_auth(settings, f"{host}/ct-site")
+    auth = ecr.resolve_auth(client_factory(settings), f"{host}/ct-site")
     assert auth is not None and (auth.registry, auth.password) == (host, "priv-pw")
     assert "/ap-south-1/ecr/" in aws_endpoint[-1]["auth"]
-    assert reg.resolve_auth(settings, "127.0.0.1:5000/ct-site") is None
+    assert ecr.resolve_auth(client_factory(settings), "127.0.0.1:5000/ct-site") is None
     assert len(aws_endpoint) == 2

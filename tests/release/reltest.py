@@ -35,7 +35,12 @@ def write_project(root: Path, repository: str = PRIVATE_REPO, extra_toml: str = 
     (root / "ctsite" / "app.py").write_text("print('site')\n")
     store = root / "data" / "compiled"
     (store / "figures").mkdir(parents=True)
-    (store / "manifest.json").write_text(json.dumps({"schema_version": 1}))
+    manifest = {
+        "schema_version": 1,
+        "ctsite_version": "0",
+        "conditions": [],
+    }  # a store compile may replace
+    (store / "manifest.json").write_text(json.dumps(manifest))
     (store / "table.bin").write_bytes(b"\x01" * 1000)
     (store / "figures" / "circos.json").write_text("{}")
     dockerrun = {

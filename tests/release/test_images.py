@@ -15,8 +15,8 @@ import pytest
 from reltest import APP, ENV, PRIVATE_REPO, REGION, write_project
 from typer.testing import CliRunner
 
+from ctsite.aws.ecr import Image, prune_plan, repo_for
 from ctsite.cli import app
-from ctsite.deploy.ecr_images import Image, prune_plan, repo_for
 from ctsite.errors import CtsiteError
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}

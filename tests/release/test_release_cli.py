@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.config import load_settings
-from ctsite.deploy import dockerrun, manifest, release_state
-from ctsite.deploy.release_steps import bundle_sha256, image_inputs_hash
+from ctsite.deploy import dockerrun, release_state
+from ctsite.deploy.release import bundle_sha256, image_inputs_hash
 from ctsite.errors import CtsiteError
+from ctsite.sftp import manifest
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 DIGEST = "sha256:" + "ab" * 32

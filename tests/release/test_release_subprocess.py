@@ -53,7 +53,10 @@ def test_missing_environment_is_one_red_line(released: Path) -> None:
     make_environment(with_env=False)
     done = run(released, "--yes")
     assert done.returncode == 1
-    assert "✗ EB environment: environment 'Contacttracingsite-env' not found" in done.stdout
+    assert (
+        "✗ EB environment: Elastic Beanstalk environment 'Contacttracingsite-env' of "
+        "application 'Contacttracingsite' not found"
+    ) in done.stdout
     assert (
         "error: release stopped before it started: doctor check(s) failed: EB environment"
         in done.stderr

@@ -244,7 +244,7 @@ def left_behind(moto_aws: MotoAws):
     """A function creating a Transfer server as a crashed ctsite run leaves it: tagged, aged."""
     import boto3
 
-    from ctsite.deploy import transfer
+    from ctsite.aws import transfer
 
     def create(hours_old: float, by: str = "someone@somewhere") -> str:
         created = datetime.now(UTC) - timedelta(hours=hours_old)

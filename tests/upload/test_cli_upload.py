@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ctsite.deploy.manifest import MANIFEST
-from ctsite.deploy.sftp import TEMP_MARK
+from ctsite.sftp.client import TEMP_MARK
+from ctsite.sftp.manifest import MANIFEST
 
 pytestmark = pytest.mark.sshd
 REGION = "us-east-2"
@@ -110,7 +110,7 @@ def test_wrong_efs_id(tmp_path, moto_aws, transfer_servers):
     project = make_project(tmp_path, {"compiled/a.bin": b"x"})
     run = ctsite(project, CTSITE_EFS_FILE_SYSTEM_ID="fs-12345678")
     assert run.returncode != 0
-    assert "FileSystemNotFound" in run.stderr and "fs-12345678" in run.stderr
+    assert "EFS file system fs-12345678" in run.stderr and "not found" in run.stderr
     assert "Traceback" not in run.stderr
     assert transfer_servers() == []
 
@@ -122,7 +122,7 @@ def test_host_key_mismatch_refused_and_server_deleted(tmp_path, transfer_to_sshd
     assert run.returncode != 0
     assert "host key mismatch" in run.stderr
     assert "Traceback" not in run.stderr
-    assert "server deleted" in run.stdout
+    assert "server deleted" in run.stderr  # progress of a failed upload goes to stderr
     assert transfer_servers() == []
 
 
@@ -183,13 +183,13 @@ def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_s
         for signum in signals:
             proc.send_signal(signum)
             time.sleep(0.05)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0
     assert "Traceback" not in err
-    assert "server deleted" in out
+    assert "server deleted" in err  # progress of a stopped upload goes to stderr
     assert transfer_servers() == []
 
 

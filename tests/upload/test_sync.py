@@ -10,10 +10,10 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from ctsite.deploy import sync
-from ctsite.deploy.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
-from ctsite.deploy.sftp import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
 from ctsite.errors import CtsiteError
+from ctsite.sftp import sync
+from ctsite.sftp.client import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
+from ctsite.sftp.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
 
 pytestmark = pytest.mark.sshd
 
@@ -255,9 +255,9 @@ def test_accepted_fingerprint_forms():
 UPLOADER = """
 import sys, paramiko
 from pathlib import Path
-from ctsite.deploy import sync
-from ctsite.deploy.manifest import scan_local
-from ctsite.deploy.sftp import Endpoint, connect
+from ctsite.sftp import sync
+from ctsite.sftp.manifest import scan_local
+from ctsite.sftp.client import Endpoint, connect
 host, port, keyfile, fp, local = sys.argv[1:6]
 endpoint = Endpoint(host, int(port), "root", paramiko.ECDSAKey.from_private_key_file(keyfile), fp)
 first = connect(endpoint)

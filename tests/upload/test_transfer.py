@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
+from ctsite.aws import clients as aws
+from ctsite.aws import transfer
 from ctsite.config import load_settings
-from ctsite.deploy import aws, transfer
 from ctsite.errors import CtsiteError
 
 REGION = "us-east-2"
@@ -22,7 +23,7 @@ def test_server_lifecycle_tags_user_and_teardown(tmp_path, moto_aws, transfer_se
     s = settings(tmp_path)
     tc = boto3.client("transfer", region_name=REGION)
     seen = []
-    with transfer.ephemeral_server(s, status=seen.append) as srv:
+    with transfer.ephemeral_server(s, aws.client_factory(s), status=seen.append) as srv:
         server = tc.describe_server(ServerId=srv.server_id)["Server"]
         assert server["State"] == "ONLINE"
         assert server["Domain"] == "EFS"
@@ -48,7 +49,7 @@ def test_server_lifecycle_tags_user_and_teardown(tmp_path, moto_aws, transfer_se
 
 def test_server_deleted_after_exception(tmp_path, moto_aws, transfer_servers):
     with pytest.raises(RuntimeError, match="boom"):
-        with transfer.ephemeral_server(settings(tmp_path)):
+        with transfer.ephemeral_server(settings(tmp_path), aws.client_factory(settings(tmp_path))):
             assert len(transfer_servers()) == 1
             raise RuntimeError("boom")
     assert transfer_servers() == []
@@ -69,7 +70,7 @@ def test_server_never_online_times_out_and_is_deleted(
     monkeypatch.setattr(TransferBackend, "create_server", stuck)
     s = settings(tmp_path, transfer_online_timeout=2)
     with pytest.raises(CtsiteError, match=r"did not come ONLINE within 2 s.*STARTING"):
-        with transfer.ephemeral_server(s):
+        with transfer.ephemeral_server(s, aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert transfer_servers() == []
 
@@ -77,17 +78,17 @@ def test_server_never_online_times_out_and_is_deleted(
 def test_wrong_efs_id_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path, efs_file_system_id="fs-0000000000bad")
     with pytest.raises(CtsiteError) as info:
-        with transfer.ephemeral_server(s):
+        with transfer.ephemeral_server(s, aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert "fs-0000000000bad" in info.value.message
-    assert "FileSystemNotFound" in info.value.message
+    assert "not found in us-east-2" in info.value.message
     assert transfer_servers() == []
 
 
 def test_missing_role_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path, transfer_user_role="no-such-role")
-    with pytest.raises(CtsiteError, match=r"IAM role 'no-such-role'.*NoSuchEntity"):
-        with transfer.ephemeral_server(s):
+    with pytest.raises(CtsiteError, match=r"IAM role 'no-such-role' not found"):
+        with transfer.ephemeral_server(s, aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert transfer_servers() == []
 
@@ -95,7 +96,7 @@ def test_missing_role_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers)
 def test_no_efs_configured(tmp_path, moto_aws, monkeypatch, transfer_servers):
     monkeypatch.delenv("CTSITE_EFS_FILE_SYSTEM_ID")
     with pytest.raises(CtsiteError, match="no EFS file system configured"):
-        with transfer.ephemeral_server(settings(tmp_path)):
+        with transfer.ephemeral_server(settings(tmp_path), aws.client_factory(settings(tmp_path))):
             pass
 
 
@@ -103,10 +104,11 @@ def test_find_orphans_sees_only_ctsite_servers(tmp_path, moto_aws, transfer_serv
     orphan = left_behind(hours_old=5)
     tc = boto3.client("transfer", region_name=REGION)
     other = tc.create_server(Tags=[{"Key": "team", "Value": "x"}])["ServerId"]
-    found = transfer.find_orphans(settings(tmp_path))
+    s = settings(tmp_path)
+    found = transfer.find_stray_servers(aws.client_factory(s))
     assert [o.server_id for o in found] == [orphan]
     assert 4.9 < found[0].age_hours() < 5.1
-    transfer.delete_server(settings(tmp_path), orphan)
+    transfer.delete_server(aws.client_factory(s), orphan, REGION)
     assert [s["ServerId"] for s in transfer_servers()] == [other]
 
 

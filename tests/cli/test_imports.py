@@ -1,5 +1,5 @@
-"""The release and chores commands import no deploy dependency until they run (the slim runtime
-image imports ctsite.cli without boto3, docker or paramiko)."""
+"""Every command module of ctsite.cli imports no deploy dependency until it runs (the slim runtime
+image imports ctsite.cli without boto3, docker or paramiko; `serve` needs no compile/deploy code)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ for name in ("boto3", "botocore", "docker", "paramiko", "requests", "pandas", "n
 from typer.testing import CliRunner
 from ctsite.cli import app
 for command in (["release", "--help"], ["logs", "--help"], ["images", "--help"],
-                ["restart", "--help"], ["alerts", "subscribe", "--help"]):
+                ["restart", "--help"], ["alerts", "subscribe", "--help"], ["deploy", "--help"],
+                ["status", "--help"], ["upload-data", "--help"], ["build-push", "--help"],
+                ["compile", "--help"], ["serve", "--help"], ["config", "--help"]):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, (command, result.output, result.exception)
+heavy = {"ctsite.deploy", "ctsite.aws", "ctsite.container", "ctsite.sftp", "ctsite.compile.build"}
+assert not heavy & set(sys.modules), heavy & set(sys.modules)
 print("ok")
 """
 

@@ -1,4 +1,4 @@
-"""CLI commands of the website: `serve`, `figures` and `hash-code`."""
+"""CLI commands of the website: `serve`, `figures` (through `ctsite.deploy.compile`), `hash-code`."""
 
 from __future__ import annotations
 
@@ -6,25 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
+from ctsite.cli.context import settings
+from ctsite.cli.render import esc
+from ctsite.config import Settings
 from ctsite.console import console, err_console
 from ctsite.errors import CtsiteError, StoreError
 
 
-def register(app: typer.Typer) -> None:
-    """Add the web commands to the main app."""
-    app.command("serve")(serve_cmd)
-    app.command("figures")(figures_cmd)
-    app.command("hash-code")(hash_code_cmd)
-
-
-def _store_path(data: Path | None) -> Path:
+def store_path(s: Settings, data: Path | None) -> Path:
     """The store to serve: --data, else the configured one, else the demo (built if needed)."""
-    from ctsite.cli import settings
-    from ctsite.compile.store import Store
+    from ctsite.compile.store import Store  # TODO(store engineer): ctsite.store
 
-    s = settings()
     if data is not None:
         Store.open(data)  # a clear error now rather than a 503 later
         return data
@@ -40,12 +33,13 @@ def _store_path(data: Path | None) -> Path:
     from ctsite.compile.demo import ensure_demo_store
 
     demo = s.path(s.demo_dir)
-    err_console.print(f"No data configured: serving the demo dataset from {escape(str(demo))}")
+    err_console.print(f"No data configured: serving the demo dataset from {esc(str(demo))}")
     with err_console.status("Preparing the demo dataset (first run only)…"):
         return ensure_demo_store(demo)
 
 
 def serve_cmd(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     data: Annotated[
@@ -55,14 +49,14 @@ def serve_cmd(
     """Run the website locally (the demo dataset when no data is configured)."""
     from werkzeug.serving import run_simple
 
-    from ctsite.cli import settings
     from ctsite.web.app import create_app
 
-    s = settings(serve_host=host, serve_port=port)
-    store_path = _store_path(data)
-    app = create_app(s, store_path=store_path)
+    s = settings(ctx, serve_host=host, serve_port=port)
+    path = store_path(s, data)
+    app = create_app(s, store_path=path)
     console.print(
-        f"Serving {store_path} at [bold]http://{s.serve_host}:{s.serve_port}/[/] (Ctrl+C to stop)"
+        f"Serving {esc(str(path))} at [bold]http://{esc(s.serve_host)}:{s.serve_port}/[/] "
+        "(Ctrl+C to stop)"
     )
     try:
         run_simple(
@@ -76,24 +70,22 @@ def serve_cmd(
 
 
 def figures_cmd(
+    ctx: typer.Context,
     data: Annotated[
         Path | None, typer.Option("--data", help="Compiled store (default: compiled_dir).")
     ] = None,
 ) -> None:
     """Precompute the default view of every figure (Plotly JSON) into the store."""
-    from ctsite.cli import settings
-    from ctsite.compile.store import Store
-    from ctsite.web.cache import precompute_defaults
+    from ctsite.deploy.compile import precompute_figures
 
-    store = Store.open(data or settings().compiled_path)
-
-    def done(figure: str, condition: str, size: int, seconds: float) -> None:
+    result = precompute_figures(data or settings(ctx).compiled_path)
+    for f in result.figures:
         console.print(
-            f"  {figure:<9} {condition:<45} {size / 1024:8.1f} KiB  {seconds * 1000:7.0f} ms"
+            f"  {f.figure:<9} {f.condition:<45} {f.bytes / 1024:8.1f} KiB  "
+            f"{f.seconds * 1000:7.0f} ms",
+            markup=False,
         )
-
-    paths = precompute_defaults(store, on_done=done)
-    console.print(f"Wrote {len(paths)} figure(s) to {escape(str(store.figure_cache_dir()))}")
+    console.print(f"Wrote {len(result.figures)} figure(s) to {result.directory}", markup=False)
 
 
 def hash_code_cmd(
@@ -117,3 +109,10 @@ def hash_code_cmd(
     err_console.print(
         "Set both in the site's environment (the code itself is not stored; keep the key secret)."
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the web commands to the main app."""
+    app.command("serve")(serve_cmd)
+    app.command("figures")(figures_cmd)
+    app.command("hash-code")(hash_code_cmd)

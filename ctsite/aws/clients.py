@@ -1,6 +1,8 @@
-"""boto3 sessions and clients built from Settings, and botocore errors turned into CtsiteError.
+"""THE client factory (boto3 clients built from Settings) and THE botocore-error translation.
 
-`client(settings, "transfer")` gives a client for the configured region and profile. boto3 honours
+`client_factory(settings)` returns a `ClientFactory`: `factory("transfer")` or
+`factory("ecr-public", "us-east-1")` gives a cached client for the configured profile and region.
+Workflows and adapters take such a factory (tests inject one built on moto or a Stubber). boto3 honours
 the standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables itself, so no endpoint is
 ever hard-coded here. Wrap AWS calls in `with aws_errors("create the server"):` (or use it as
 a decorator) so every botocore failure becomes one clear line with a hint.
@@ -9,10 +11,13 @@ a decorator) so every botocore failure becomes one clear line with a hint.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
+
+ClientFactory = Callable[..., Any]  # (service, region=None) -> boto3 client
 
 _CREDENTIAL_HINT = (
     "configure AWS credentials (aws configure, AWS_PROFILE / aws_profile, or "
@@ -48,31 +53,24 @@ def client(settings: Settings, service: str, region: str | None = None) -> Any:
         )
 
 
-def account_id(settings: Settings) -> str:
-    """The AWS account id of the current credentials (STS GetCallerIdentity)."""
-    with aws_errors("look up the AWS account id (sts get-caller-identity)"):
-        return str(client(settings, "sts").get_caller_identity()["Account"])
+def client_factory(settings: Settings) -> ClientFactory:
+    """boto3 clients for `settings`, built once per (service, region)."""
+    cache: dict[tuple[str, str | None], Any] = {}
+
+    def make(service: str, region: str | None = None) -> Any:
+        if (service, region) not in cache:
+            cache[service, region] = client(settings, service, region)
+        return cache[service, region]
+
+    return make
 
 
-def role_arn(settings: Settings, name: str) -> str:
-    """The ARN of an IAM role given by name (an ARN is returned unchanged).
-
-    Looked up with IAM GetRole (so a typo fails clearly); if the identity may not call GetRole,
-    the ARN is built from the account id instead.
-    """
-    import botocore.exceptions
-
-    if name.startswith("arn:"):
-        return name
-    iam = client(settings, "iam")
-    try:
-        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
-    except botocore.exceptions.ClientError as exc:
-        if "AccessDenied" in exc.response.get("Error", {}).get("Code", ""):
-            return f"arn:aws:iam::{account_id(settings)}:role/{name}"
-        raise describe_error(f"find the IAM role {name!r}", exc) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise describe_error(f"find the IAM role {name!r}", exc) from None
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
 
 
 def describe_error(action: str, exc: BaseException) -> CtsiteError:

@@ -1,7 +1,7 @@
 """Incremental SFTP tree sync (plan → transfer → verify), independent of AWS.
 
 A file is re-sent when it is new locally, its SHA-256 differs from the remote manifest (see
-`ctsite.deploy.manifest`), or the remote size disagrees, so EFS/SFTP mtimes never matter.
+`ctsite.sftp.manifest`), or the remote size disagrees, so EFS/SFTP mtimes never matter.
 Files are written to a temporary name and renamed into place by several worker processes (one
 SFTP connection each), transient errors are retried with back-off, the manifest is checkpointed
 as files finish, and a final listing verifies every size.
@@ -23,19 +23,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ctsite.deploy.manifest import (
-    CHUNK,
-    MANIFEST,
-    Entries,
-    LocalFile,
-    hash_some,
-    manifest_bytes,
-    read_local_manifest,
-    read_remote_manifest,
-    scan_local,
-    write_local_manifest,
-)
-from ctsite.deploy.sftp import (
+from ctsite.errors import CtsiteError
+from ctsite.lifecycle import die_with_parent
+from ctsite.sftp.client import (
     TEMP_MARK,
     TRANSIENT,
     WRITE_SIZE,
@@ -47,8 +37,18 @@ from ctsite.deploy.sftp import (
     replace,
     temp_name,
 )
-from ctsite.errors import CtsiteError
-from ctsite.lifecycle import die_with_parent
+from ctsite.sftp.manifest import (
+    CHUNK,
+    MANIFEST,
+    Entries,
+    LocalFile,
+    hash_some,
+    manifest_bytes,
+    read_local_manifest,
+    read_remote_manifest,
+    scan_local,
+    write_local_manifest,
+)
 
 
 @dataclasses.dataclass

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from ctsite.deploy.release import (
+from ctsite.deploy.plan import (
     STEPS,
     Decision,
     Observed,

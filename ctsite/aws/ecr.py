@@ -1,7 +1,8 @@
-"""The images of the site's ECR repository (`ctsite images`): list, mark the deployed one, prune.
+"""ECR private and public: login tokens, THE image lister, digest lookups, deletion.
 
 `public.ecr.aws/<alias>/<name>` is ECR Public (its API lives in us-east-1 only), a
 `<account>.dkr.ecr.<region>.amazonaws.com/<name>` repository is private ECR in that region.
+`list_images` returns `Image`s, newest first (used by `status`, `images` and the release).
 `deployed_refs` names the image(s) in use: the one `Dockerrun.aws.json` names, and the one in the
 source bundle of the version the environment runs. `prune_plan` picks untagged images and tagged
 ones older than the newest `keep`, never a deployed one nor `latest`. Nothing here prints.
@@ -14,14 +15,22 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from ctsite.deploy.aws import aws_errors
-from ctsite.deploy.registry import _ECR_PRIVATE, ECR_PUBLIC_REGION, registry_kind, split_repository
+from ctsite.aws.clients import ClientFactory, aws_errors, error_code
+from ctsite.aws.s3 import get_bytes
+from ctsite.container.registry import (
+    ECR_PRIVATE,
+    ECR_PUBLIC_HOST,
+    ECR_PUBLIC_REGION,
+    RegistryAuth,
+    decode_token,
+    registry_kind,
+    split_repository,
+)
 from ctsite.errors import CtsiteError
 
-ClientFactory = Callable[..., Any]  # (service, region=None) -> boto3 client
 PROTECTED_TAGS = {"latest"}
 
 
@@ -50,13 +59,42 @@ def repo_for(repository: str) -> Repo:
     if kind == "ecr-public":
         return Repo(repository, "ecr-public", ECR_PUBLIC_REGION, path.split("/", 1)[-1])
     if kind == "ecr":
-        match = _ECR_PRIVATE.match(host)
+        match = ECR_PRIVATE.match(host)
         assert match is not None
         return Repo(repository, "ecr", match.group(2), path)
     raise CtsiteError(
         f"{repository} is not an ECR repository; ctsite lists ECR and ECR Public only",
         hint="set image_repository to public.ecr.aws/<alias>/<name> or an ECR repository",
     )
+
+
+def ecr_public_auth(client: Any, registry: str = ECR_PUBLIC_HOST) -> RegistryAuth:
+    """Credentials for ECR Public from an `ecr-public` boto3 client (must be in us-east-1)."""
+    with aws_errors("get an ECR Public login token (ecr-public get-authorization-token)"):
+        data = client.get_authorization_token()["authorizationData"]
+    return decode_token(data["authorizationToken"], registry)
+
+
+def ecr_auth(client: Any, registry: str) -> RegistryAuth:
+    """Credentials for a private ECR registry from an `ecr` boto3 client of its region."""
+    with aws_errors(f"get an ECR login token for {registry} (ecr get-authorization-token)"):
+        items = client.get_authorization_token()["authorizationData"]
+    if not items:
+        raise CtsiteError(f"ECR returned no authorization data for {registry}")
+    return decode_token(items[0]["authorizationToken"], registry)
+
+
+def resolve_auth(client: ClientFactory, repository: str) -> RegistryAuth | None:
+    """Credentials for the registry holding `repository`, or None to use docker's own."""
+    host, _ = split_repository(repository)
+    kind = registry_kind(host)
+    if kind == "ecr-public":
+        return ecr_public_auth(client("ecr-public", ECR_PUBLIC_REGION), host)
+    if kind == "ecr":
+        match = ECR_PRIVATE.match(host)
+        assert match is not None
+        return ecr_auth(client("ecr", match.group(2)), host)
+    return None
 
 
 def _not_found(repo: Repo, exc: CtsiteError) -> CtsiteError:
@@ -101,7 +139,7 @@ def digest_exists(repo: Repo, client: ClientFactory, digest: str) -> bool:
             try:
                 ecr.describe_images(repositoryName=repo.name, imageIds=[{"imageDigest": digest}])
             except botocore.exceptions.ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ImageNotFoundException":
+                if error_code(exc) == "ImageNotFoundException":
                     return False
                 raise
     except CtsiteError as exc:
@@ -137,9 +175,7 @@ def running_image(eb: Any, s3: Any, application: str, label: str) -> str | None:
     if not versions or not versions[0].get("SourceBundle"):
         return None
     bundle = versions[0]["SourceBundle"]
-    with aws_errors(f"read the source bundle s3://{bundle['S3Bucket']}/{bundle['S3Key']}"):
-        data = s3.get_object(Bucket=bundle["S3Bucket"], Key=bundle["S3Key"])["Body"].read()
-    return image_from_bundle(data)
+    return image_from_bundle(get_bytes(s3, bundle["S3Bucket"], bundle["S3Key"]))
 
 
 def is_deployed(image: Image, refs: Iterable[str], repository: str) -> bool:

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ctsite.deploy.dockerrun import CONTAINER_DATA_DIR, CONTAINER_PORT
 from ctsite.errors import CtsiteError
 
+CONTAINER_PORT = 8000  # the image's gunicorn port (Dockerrun.aws.json maps it too)
+CONTAINER_DATA_DIR = "/app/data"  # where the image reads its data folder
 HEALTH_PATH = "/healthz"
 COMPILED = "compiled"  # the image reads CTSITE_COMPILED_DIR=/app/data/compiled
 

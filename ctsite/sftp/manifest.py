@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ctsite.deploy.sftp import TEMP_MARK
 from ctsite.errors import CtsiteError
+from ctsite.sftp.client import TEMP_MARK
 
 MANIFEST = ".ctsite-manifest.json"
 CHUNK = 1 << 20

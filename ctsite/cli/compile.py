@@ -1,4 +1,4 @@
-"""CLI commands of the compile area: `compile`, `export`, `demo`."""
+"""CLI commands of the compile area: `compile` (through `ctsite.deploy.compile`), `export`, `demo`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from ctsite.console import console, err_console, warn
+from ctsite.cli.context import begin, settings
+from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say
+from ctsite.console import console, err_console
 
 
 class ExportTable(StrEnum):
@@ -24,14 +25,8 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
-def register(app: typer.Typer) -> None:
-    """Add the compile commands to the main app."""
-    app.command("compile")(compile_cmd)
-    app.command("export")(export_cmd)
-    app.command("demo")(demo_cmd)
-
-
 def compile_cmd(
+    ctx: typer.Context,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Store directory (default: compiled_dir).")
     ] = None,
@@ -52,67 +47,40 @@ def compile_cmd(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when up to date.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    json_out: JsonFlag = False,
 ) -> None:
     """Compile ContactTracing results into the store the website reads."""
-    from ctsite.cli import settings
-    from ctsite.compile.dataset import parse_data_spec
-    from ctsite.compile.fingerprint import up_to_date
+    from ctsite.deploy.compile import compile_data
+    from ctsite.deploy.reporter import NULL
 
-    s = settings(compiled_dir=str(out) if out else None, compile_jobs=jobs)
-    spec = parse_data_spec(
-        s.data,
-        s.root,
+    s, as_json = begin(ctx, json_out, compiled_dir=str(out) if out else None, compile_jobs=jobs)
+    result = compile_data(
+        s,
         interactions=interactions,
         expression=expression,
         conditions=condition or (),
         combined=combined or (),
+        force=force,
+        reporter=NULL if quiet else RichReporter(),
     )
-    current = None if force else up_to_date(spec, s.compiled_path)
-    if current is not None:  # answered without importing the scientific stack
-        _print_up_to_date(current, s.compiled_path)
+    if as_json:
+        emit(result)
         return
-    from ctsite.compile.build import compile_store
-    from ctsite.console import phase_progress
-
-    with phase_progress(disable=quiet) as progress:
-        tasks: dict[str, int] = {}
-
-        def add(key: str, description: str, total: int) -> None:
-            tasks[key] = progress.add_task(description, total=total)
-
-        def advance(key: str, n: int) -> None:
-            if key in tasks:
-                progress.advance(tasks[key], n)
-
-        result = compile_store(
-            spec,
-            s.compiled_path,
-            jobs=max(1, s.compile_jobs),
-            block_rows=s.compile_block_rows,
-            force=force,
-            progress=add,
-            advance=advance,
-        )
     if result.status == "up-to-date":
-        _print_up_to_date(result.manifest, result.path)
+        say(
+            f"[green]up to date[/]: inputs and parameters unchanged since "
+            f"{esc(str(result.created))}; nothing to do ({esc(str(result.path))}; "
+            "--force rebuilds)"
+        )
         return
-    for message in result.warnings:
-        warn(message)
-    m = result.manifest
-    console.print(
-        f"[green]compiled[/] {len(m['conditions'])} conditions, {len(m['cell_types'])} cell types, "
-        f"{m['n_genes']} genes → {escape(str(result.path))} in {result.seconds:.1f} s"
-    )
-
-
-def _print_up_to_date(manifest: dict, path: Path) -> None:
-    console.print(
-        f"[green]up to date[/]: inputs and parameters unchanged since "
-        f"{manifest.get('created')}; nothing to do ({escape(str(path))}; --force rebuilds)"
+    say(
+        f"[green]compiled[/] {len(result.conditions)} conditions, {result.cell_types} cell "
+        f"types, {result.genes} genes → {esc(str(result.path))} in {result.seconds:.1f} s"
     )
 
 
 def export_cmd(
+    ctx: typer.Context,
     table: Annotated[ExportTable, typer.Argument(help="Which table to export.")],
     condition: Annotated[
         str | None, typer.Option(help="Condition name (default: the site's default).")
@@ -134,11 +102,10 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export a table of the compiled store as CSV, TSV or Parquet."""
-    from ctsite.cli import settings
     from ctsite.compile.export import export_table
     from ctsite.compile.store import Store
 
-    s = settings(compiled_dir=str(store_dir) if store_dir else None)
+    s = settings(ctx, compiled_dir=str(store_dir) if store_dir else None)
     store = Store.open(s.compiled_path)
     frame = export_table(store, table.value, condition, fdr, cell_type or [], target)
     if output is None and fmt is ExportFormat.parquet:
@@ -149,10 +116,11 @@ def export_cmd(
 
     write_frame(frame, fmt.value, output)
     if output is not None:
-        err_console.print(f"wrote {len(frame)} rows to {escape(str(output))}")
+        err_console.print(f"wrote {len(frame)} rows to {esc(str(output))}")
 
 
 def demo_cmd(
+    ctx: typer.Context,
     directory: Annotated[
         Path | None, typer.Argument(help="Where to write the demo (default: demo_dir).")
     ] = None,
@@ -161,18 +129,24 @@ def demo_cmd(
     ] = True,
 ) -> None:
     """Write the synthetic demo dataset (and its ctsite.toml), then compile it."""
-    from ctsite.cli import settings
     from ctsite.compile.demo import demo_config, ensure_demo_store, write_demo
 
-    s = settings()
+    s = settings(ctx)
     target = directory if directory is not None else s.path(s.demo_dir)
     config = write_demo(target)
     console.print(
-        f"[green]wrote[/] the demo dataset to {escape(str(target))} "
-        f"(configuration: {escape(str(config))})"
+        f"[green]wrote[/] the demo dataset to {esc(str(target))} "
+        f"(configuration: {esc(str(config))})"
     )
     if compile_too:
         store = ensure_demo_store(target)
-        console.print(f"[green]compiled[/] the demo store → {escape(str(store))}")
+        console.print(f"[green]compiled[/] the demo store → {esc(str(store))}")
     console.print("\nIts [data] section, to adapt for your own results:\n", markup=False)
     console.print(demo_config().split("\n[data]", 1)[1].join(["[data]", ""]), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the compile commands to the main app."""
+    app.command("compile")(compile_cmd)
+    app.command("export")(export_cmd)
+    app.command("demo")(demo_cmd)

@@ -1,7 +1,7 @@
 """Elastic Beanstalk with boto3: what `eb deploy` does, plus status, rollback and version pruning.
 
-`Beanstalk(eb, s3, application, environment)` takes ready boto3 clients (built by
-`ctsite.deploy.aws.client`, or stubbed ones in tests). The steps of a deployment are separate
+`Beanstalk(eb, s3, application, environment)` takes ready boto3 clients (from the factory of
+`ctsite.aws.clients`, or stubbed ones in tests); `environment()` is THE environment lookup. The steps of a deployment are separate
 methods: the storage bucket (`create_storage_location`), the bundle upload, the application
 version, `update_environment`, then `wait_until_healthy`, which polls the environment and its
 event stream and hands every new event to a callback. Nothing here prints; failures raise
@@ -18,19 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ctsite.deploy.aws import aws_errors
-from ctsite.deploy.gitinfo import short_commit
+from ctsite.aws.clients import ClientFactory, aws_errors
+from ctsite.aws.s3 import put_bytes
 from ctsite.errors import CtsiteError
 
 Event = dict[str, Any]
 ERROR_SEVERITIES = {"ERROR", "FATAL"}
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 _LABEL_VALID = re.compile(r"^[A-Za-z0-9._+-]{1,100}$")
-
-
-def git_commit(root: Path) -> str:
-    """The short commit of the project checkout (`-dirty` if tracked files changed), or `nogit`."""
-    return short_commit(root, 8, include_untracked=False) or "nogit"
 
 
 def version_label(version: str, commit: str, now: dt.datetime) -> str:
@@ -82,6 +77,16 @@ class Beanstalk:
         self.s3 = s3
         self.application = application
         self.environment_name = environment
+
+    @classmethod
+    def connect(cls, client: ClientFactory, application: str, environment: str) -> Beanstalk:
+        """The environment through clients of the factory (its EB and S3 clients)."""
+        return cls(client("elasticbeanstalk"), client("s3"), application, environment)
+
+    def application_exists(self) -> bool:
+        with aws_errors(f"describe the application {self.application!r}"):
+            apps = self.eb.describe_applications(ApplicationNames=[self.application])
+        return any(a.get("ApplicationName") == self.application for a in apps["Applications"])
 
     # --- reading -------------------------------------------------------------------------
     def environment(self) -> dict[str, Any]:
@@ -146,9 +151,7 @@ class Beanstalk:
     def upload(self, bundle: Path, bucket: str, label: str) -> str:
         """Upload the bundle as `<application>/<label>.zip`; return the S3 key."""
         key = f"{self.application}/{label}.zip"
-        with aws_errors(f"upload the source bundle to s3://{bucket}/{key}"):
-            # A bundle is a few kB: one PutObject (its errors are plain ClientErrors).
-            self.s3.put_object(Bucket=bucket, Key=key, Body=bundle.read_bytes())
+        put_bytes(self.s3, bucket, key, bundle.read_bytes())
         return key
 
     def create_version(self, label: str, description: str, bucket: str, key: str) -> None:
@@ -266,6 +269,25 @@ class Beanstalk:
         labels = [str(v["VersionLabel"]) for v in versions]
         return [label for label in labels[keep:] if label not in deployed]
 
+    # --- chores ---------------------------------------------------------------------------
+    def request_tail(self) -> None:
+        """Ask every instance to publish the last lines of its logs."""
+        with aws_errors(f"request the tail logs of {self.environment_name!r}"):
+            self.eb.request_environment_info(EnvironmentName=self.environment_name, InfoType="tail")
+
+    def retrieve_tail(self) -> list[dict[str, Any]]:
+        """Every published tail log (EnvironmentInfo entries)."""
+        with aws_errors(f"retrieve the tail logs of {self.environment_name!r}"):
+            return list(
+                self.eb.retrieve_environment_info(
+                    EnvironmentName=self.environment_name, InfoType="tail"
+                ).get("EnvironmentInfo", [])
+            )
+
+    def restart_app_server(self) -> None:
+        with aws_errors(f"restart the app servers of {self.environment_name!r}"):
+            self.eb.restart_app_server(EnvironmentName=self.environment_name)
+
     def delete_version(self, label: str) -> None:
         with aws_errors(f"delete the application version {label!r}"):
             self.eb.delete_application_version(
@@ -301,31 +323,3 @@ def judge(env: dict[str, Any], label: str, history: list[Event]) -> str:
     if health == "Green" or health_status == "Ok":
         return "healthy"
     return "waiting"
-
-
-def list_images(settings: Any, client: Callable[..., Any]) -> list[tuple[str, Any]]:
-    """(tag, pushed at) of the images in `image_repository`, newest first (for rollback).
-
-    `public.ecr.aws/<alias>/<name>` is read with ECR Public (us-east-1), a private
-    `<account>.dkr.ecr.<region>.amazonaws.com/<name>` with ECR in that region; other registries
-    are not listed. `client(service, region)` builds the boto3 client.
-    """
-    repository = str(settings.image_repository)
-    host, _, path = repository.partition("/")
-    if host == "public.ecr.aws":
-        name = path.split("/", 1)[-1]
-        # The ECR Public API lives in us-east-1 only.
-        api, region, params = "ecr-public", "us-east-1", {"repositoryName": name}
-    elif ".dkr.ecr." in host:
-        api, region, params = "ecr", host.split(".")[3], {"repositoryName": path}
-    else:
-        raise CtsiteError(f"cannot list images of {repository} (not an ECR repository)")
-    found: list[tuple[str, Any]] = []
-    with aws_errors(f"list the images of {repository}"):
-        ecr = client(api, region)
-        for page in ecr.get_paginator("describe_images").paginate(**params):
-            for image in page.get("imageDetails", []):
-                for tag in image.get("imageTags", []) or []:
-                    found.append((str(tag), image.get("imagePushedAt")))
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda t: t[1] or epoch, reverse=True)

@@ -5,8 +5,9 @@ creates a tagged SFTP server on the EFS domain, waits until it is ONLINE, create
 with a freshly generated SSH key (kept in memory only) and yields an `EphemeralServer` holding the
 SFTP endpoint. On leaving — success, exception, Ctrl-C or SIGTERM — the server is deleted; signals
 arriving while the server is being created or deleted are held back until that call returns.
-`find_orphans` / `sweep` list and delete servers left behind by a crashed run; `estimate_cost`
-prices a run from the configured hourly and per-GB rates.
+`find_stray_servers` is THE finder of servers left behind by a crashed run (one tag rule,
+`is_ctsite_server`), used by `status`, `doctor` and `upload-data --cleanup`; `estimate_cost`
+prices a run from the configured hourly and per-GB rates. Clients come from an injected factory.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from ctsite.aws.clients import ClientFactory, aws_errors, describe_error, error_code
+from ctsite.aws.efs import file_system_state
+from ctsite.aws.iam import role_arn
 from ctsite.config import Settings
-from ctsite.deploy import aws
-from ctsite.deploy.sftp import Endpoint
 from ctsite.errors import CtsiteError
+from ctsite.sftp.client import Endpoint
 
 TAG_EPHEMERAL = "ctsite:ephemeral"
 TAG_CREATED = "ctsite:created"
@@ -34,8 +37,8 @@ TAG_BY = "ctsite:created-by"
 
 
 @dataclasses.dataclass(frozen=True)
-class ServerInfo:
-    """A Transfer server tagged as ctsite's, as seen by the orphan sweep."""
+class StrayServer:
+    """A Transfer server tagged as ctsite's (`ctsite:ephemeral=true`) that still exists."""
 
     server_id: str
     state: str
@@ -46,6 +49,11 @@ class ServerInfo:
         if self.created is None:
             return None
         return ((now or datetime.now(UTC)) - self.created).total_seconds() / 3600
+
+    def cost(self, hourly: float, now: datetime | None = None) -> float | None:
+        """US dollars billed so far at `hourly` (None when the creation time is unknown)."""
+        age = self.age_hours(now)
+        return None if age is None else max(0.0, age) * hourly
 
 
 @dataclasses.dataclass
@@ -67,18 +75,31 @@ def estimate_cost(settings: Settings, seconds: float, upload_bytes: int) -> floa
     return hours * settings.transfer_hourly_cost + upload_bytes / 1e9 * settings.transfer_gb_cost
 
 
-# ---------------------------------------------------------------- orphan sweep
+# ---------------------------------------------------------------- stray servers
 
 
 def _tags(server: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in server.get("Tags") or []}
 
 
-def find_orphans(settings: Settings) -> list[ServerInfo]:
-    """Every Transfer server in the region tagged ctsite:ephemeral=true."""
-    tc = aws.client(settings, "transfer")
-    found: list[ServerInfo] = []
-    with aws.aws_errors("list the Transfer Family servers"):
+def _parse_time(value: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def is_ctsite_server(tags: dict[str, str]) -> bool:
+    """THE rule: a server is ctsite's to report and delete when tagged ctsite:ephemeral=true."""
+    return tags.get(TAG_EPHEMERAL) == "true"
+
+
+def find_stray_servers(client: ClientFactory) -> list[StrayServer]:
+    """Every Transfer server in the region that ctsite created (see `is_ctsite_server`)."""
+    tc = client("transfer")
+    found: list[StrayServer] = []
+    with aws_errors("list the Transfer Family servers"):
         for page in tc.get_paginator("list_servers").paginate():
             for summary in page.get("Servers", []):
                 server_id = summary["ServerId"]
@@ -87,62 +108,59 @@ def find_orphans(settings: Settings) -> list[ServerInfo]:
                 except Exception:  # noqa: S112 - deleted between list and describe
                     continue
                 tags = _tags(server)
-                if tags.get(TAG_EPHEMERAL) != "true":
+                if not is_ctsite_server(tags):
                     continue
-                try:
-                    created = datetime.fromisoformat(tags.get(TAG_CREATED, ""))
-                except ValueError:
-                    created = None
                 found.append(
-                    ServerInfo(
-                        server_id, str(server.get("State", "?")), created, tags.get(TAG_BY, "?")
+                    StrayServer(
+                        server_id,
+                        str(server.get("State", "?")),
+                        _parse_time(tags.get(TAG_CREATED, "")),
+                        tags.get(TAG_BY, "?"),
                     )
                 )
     return found
 
 
-def delete_server(settings: Settings, server_id: str, tc: Any = None) -> None:
+def delete_server(client: ClientFactory, server_id: str, region: str) -> None:
     """Delete one server; a server that is already gone counts as deleted."""
     import botocore.exceptions
 
-    tc = tc or aws.client(settings, "transfer")
+    tc = client("transfer")
     last: Exception | None = None
     for attempt in range(5):
         try:
             tc.delete_server(ServerId=server_id)
             return
         except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return
             last = exc
         except botocore.exceptions.BotoCoreError as exc:
             last = exc
         time.sleep(min(8.0, 0.5 * 2**attempt))
     assert last is not None
-    error = aws.describe_error(f"delete the Transfer server {server_id}", last)
+    error = describe_error(f"delete the Transfer server {server_id}", last)
     raise CtsiteError(
         error.message,
         hint=f"delete it by hand now (it bills by the hour): "
-        f"aws transfer delete-server --server-id {server_id} --region {settings.aws_region}",
+        f"aws transfer delete-server --server-id {server_id} --region {region}",
     )
 
 
 # ---------------------------------------------------------------- preflight
 
 
-def preflight(settings: Settings) -> tuple[str, str]:
+def preflight(settings: Settings, client: ClientFactory) -> tuple[str, str]:
     """Check the EFS file system exists; return (logging role ARN, user role ARN)."""
     if not settings.efs_file_system_id:
         raise CtsiteError(
             "no EFS file system configured",
             hint="set efs_file_system_id in ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID",
         )
-    efs = aws.client(settings, "efs")
-    with aws.aws_errors(f"find the EFS file system {settings.efs_file_system_id}"):
-        efs.describe_file_systems(FileSystemId=settings.efs_file_system_id)
+    file_system_state(client, settings.efs_file_system_id, settings.aws_region)
     return (
-        aws.role_arn(settings, settings.transfer_logging_role),
-        aws.role_arn(settings, settings.transfer_user_role),
+        role_arn(client, settings.transfer_logging_role),
+        role_arn(client, settings.transfer_user_role),
     )
 
 
@@ -188,11 +206,11 @@ def _new_key() -> Any:
 
 @contextlib.contextmanager
 def ephemeral_server(
-    settings: Settings, status: Callable[[str], None] = lambda _msg: None
+    settings: Settings, client: ClientFactory, status: Callable[[str], None] = lambda _msg: None
 ) -> Iterator[EphemeralServer]:
     """Create, wait for, and always delete an SFTP server with an upload user."""
-    logging_role, user_role = preflight(settings)
-    tc = aws.client(settings, "transfer")
+    logging_role, user_role = preflight(settings, client)
+    tc = client("transfer")
     now = datetime.now(UTC).replace(microsecond=0)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     with _SignalGuard() as guard:
@@ -200,7 +218,7 @@ def ephemeral_server(
         status("creating the Transfer Family server")
         started = time.monotonic()  # billing starts with the request
         try:
-            with aws.aws_errors("create the Transfer Family server"):
+            with aws_errors("create the Transfer Family server"):
                 server_id = tc.create_server(
                     Domain="EFS",
                     EndpointType="PUBLIC",
@@ -225,13 +243,13 @@ def ephemeral_server(
         finally:
             guard.shielded = True
             status(f"deleting the Transfer Family server {server_id}")
-            delete_server(settings, server_id, tc)
+            delete_server(client, server_id, settings.aws_region)
 
 
 def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoint:
     """Create the upload user with a fresh key pair; return the SFTP endpoint to use."""
     key = _new_key()
-    with aws.aws_errors(f"create the user {settings.transfer_user} on {server_id}"):
+    with aws_errors(f"create the user {settings.transfer_user} on {server_id}"):
         tc.create_user(
             ServerId=server_id,
             UserName=settings.transfer_user,
@@ -279,4 +297,4 @@ def _wait_online(settings: Settings, tc: Any, server_id: str) -> None:
             hint="retry later, or raise transfer_online_timeout (CTSITE_TRANSFER_ONLINE_TIMEOUT)",
         ) from None
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise aws.describe_error(f"wait for {server_id} to come ONLINE", exc) from None
+        raise describe_error(f"wait for {server_id} to come ONLINE", exc) from None

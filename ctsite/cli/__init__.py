@@ -1,0 +1,99 @@
+"""The `ctsite` command line: the Typer app, its root options and the command modules.
+
+Each command module parses options, calls one workflow and renders its result
+(`ctsite.cli.render`). Library code raises `CtsiteError`; `main()` turns it into one red line
+and a non-zero exit (under `--json`, a `{"error", "hint"}` document). Heavy imports happen
+inside commands so `ctsite serve` in the slim runtime image never imports the compile or deploy
+dependencies. Nothing outside this package (and `ctsite.__main__`) imports it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from ctsite import __version__
+from ctsite.cli import beanstalk, chores, compile, config, image, release, upload, web
+from ctsite.cli.context import attach, state
+from ctsite.cli.render import emit_error
+from ctsite.console import console, print_error
+from ctsite.errors import CtsiteError
+
+
+class CtsiteGroup(TyperGroup):
+    """The root group: a CtsiteError of a command run with --json becomes a JSON error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CtsiteError as error:
+            if isinstance(ctx.obj, type(state(ctx))) and state(ctx).json:
+                emit_error(error)
+                raise typer.Exit(error.exit_code) from None
+            raise
+
+
+app = typer.Typer(
+    name="ctsite",
+    cls=CtsiteGroup,
+    help="Publish ContactTracing results as a website: compile, serve, build, upload, deploy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"ctsite {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Path to ctsite.toml (default: ./ctsite.toml)."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """ctsite: ContactTracing results → compiled store → website → AWS."""
+    attach(ctx, config_file)
+
+
+for module in (config, compile, web, image, upload, beanstalk, release, chores):
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning ctsite errors into one clear line and an exit code.
+
+    Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
+    as a short usage message and exit code 2. Ctrl-C and SIGTERM unwind the command (its cleanup
+    runs) and exit 130 / 143 with one line.
+    """
+    from ctsite.lifecycle import stop_signals_interrupt
+
+    with stop_signals_interrupt() as signals:
+        try:
+            app(args=argv, prog_name="ctsite")
+        except CtsiteError as error:
+            print_error(error)
+            sys.exit(error.exit_code)
+        except SystemExit:
+            if signals.received is None:
+                raise
+    if signals.received is None:
+        return
+    name = "SIGTERM" if signals.exit_code == 143 else "Ctrl-C (SIGINT)"
+    print_error(CtsiteError(f"stopped by {name}; what it had started was cleaned up"))
+    sys.exit(signals.exit_code)

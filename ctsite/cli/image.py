@@ -1,0 +1,120 @@
+"""CLI commands of the image area: `ctsite build-push` and `ctsite docker-run`.
+
+The work is in `ctsite.deploy.image` (which imports the Docker SDK only when it runs: the slim
+runtime image has none).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctsite.cli.context import clients, settings
+from ctsite.cli.render import RichReporter, esc, say
+
+
+def build_push_cmd(
+    ctx: typer.Context,
+    no_push: Annotated[bool, typer.Option("--no-push", help="Build and tag only.")] = False,
+    pin: Annotated[
+        bool,
+        typer.Option("--pin", help="Name the pushed digest in Dockerrun.aws.json (else :latest)."),
+    ] = False,
+    platform: Annotated[
+        str | None,
+        typer.Option(help="Target platform (default: docker_platform, linux/amd64)."),
+    ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Remove this image's older dangling builds and their cache (nothing else).",
+        ),
+    ] = False,
+    context: Annotated[
+        Path | None, typer.Option(help="Build context (default: the project root).")
+    ] = None,
+    dockerfile: Annotated[str, typer.Option(help="Dockerfile, relative to the context.")] = (
+        "Dockerfile"
+    ),
+    build_arg: Annotated[
+        list[str] | None,
+        typer.Option("--build-arg", help="KEY=VALUE build argument (repeatable)."),
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option(help="Network mode of the build's RUN steps (e.g. host).")
+    ] = None,
+    pull: Annotated[
+        bool, typer.Option("--pull", help="Pull a newer base image first (security updates).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Hide the build output (errors still show).")
+    ] = False,
+) -> None:
+    """Build the site's image, tag it (latest, version, git commit) and push it to the registry."""
+    from ctsite.deploy.image import build_push, parse_build_args
+
+    s = settings(ctx, docker_platform=platform)
+    result = build_push(
+        s,
+        None if no_push else clients(ctx, s),
+        no_push=no_push,
+        pin=pin,
+        prune=prune,
+        context=context,
+        dockerfile=dockerfile,
+        build_args=parse_build_args(build_arg or []),
+        network=network,
+        pull=pull,
+        quiet=quiet,
+        reporter=RichReporter(),
+    )
+    say(
+        f"built {result.image_id[:19]} ({result.size / 1e6:.0f} MB): " + esc(", ".join(result.refs))
+    )
+    if prune:
+        say(
+            f"pruned {result.pruned_images} dangling ctsite image(s), "
+            f"{result.pruned_bytes / 1e6:.0f} MB"
+        )
+    if result.pushed:
+        say(f"pushed {esc(result.repository)}@{result.digest}")
+        assert result.dockerrun is not None
+        say(f"{esc(result.dockerrun.name)} names {esc(str(result.dockerrun_image))}")
+
+
+def docker_run_cmd(
+    ctx: typer.Context,
+    image_ref: Annotated[
+        str | None, typer.Option("--image", help="Image to run (default: image_name:latest).")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Data folder mounted on /app/data (default: data_dir).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Local port (default: serve_port).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait until healthy.")] = 90.0,
+) -> None:
+    """Run the image on the local data, wait until healthy, print the URL; Ctrl-C stops it."""
+    from ctsite.deploy.image import docker_run
+
+    s = settings(ctx, serve_port=port)
+
+    def ready(url: str) -> None:
+        say(f"site running at {url}/ (Ctrl-C to stop)")
+
+    docker_run(
+        s,
+        image_ref=image_ref,
+        data=data,
+        timeout=timeout,
+        reporter=RichReporter(),
+        on_ready=ready,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `build-push` and `docker-run` to the main app."""
+    app.command("build-push")(build_push_cmd)
+    app.command("docker-run")(docker_run_cmd)

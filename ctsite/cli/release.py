@@ -1,0 +1,125 @@
+"""CLI command `release`: doctor → plan → confirm → run → summary.
+
+The work is in `ctsite.deploy.release` (prepare: doctor, observe, plan; execute: the same
+workflows as the single commands, with the release's flags passed through).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ctsite.cli.context import begin, clients
+from ctsite.cli.render import JsonFlag, Region, RichReporter, confirm, emit, esc, say
+from ctsite.formatting import duration, money
+
+
+def print_checks(checks: list[Any]) -> None:
+    for check in checks:
+        if not check.ok:
+            fix = f" [yellow]→ {esc(check.fix)}[/]" if check.fix else ""
+            say(f"[red]✗[/] {esc(check.name)}: {esc(check.detail)}{fix}")
+    say(f"doctor: {sum(c.ok for c in checks)} of {len(checks)} checks passed")
+
+
+def print_plan(prepared: Any) -> None:
+    print_checks(prepared.checks)
+    say("[bold]release plan[/]")
+    for d in prepared.decisions:
+        mark = "[bold green]run [/]" if d.run else "[dim]skip[/]"
+        price = f" (est. {money(d.cost)})" if d.run and d.cost else ""
+        say(f"  {mark} {d.step:<11} {esc(d.why)}{price}")
+    say(
+        f"estimated AWS cost of this release: {money(prepared.cost)} (Transfer Family server "
+        "time and data; the other steps create no billable resources)"
+    )
+
+
+def print_summary(results: list[Any], seconds: float, env: Any, failed: str = "") -> None:
+    for r in results:
+        detail = f": {esc(r.detail)}" if r.detail else ""
+        say(f"  [green]✓[/] {r.step} ({r.seconds:.1f} s){detail}")
+    ran = ", ".join(r.step for r in results) or "nothing"
+    if failed:
+        say(f"  [red]✗[/] {failed}")
+        say(f"[bold red]release stopped[/] after {duration(seconds)}; completed: {ran}")
+        return
+    say(f"[bold]release done[/] in {duration(seconds)}; ran: {ran}")
+    if env is not None:
+        say(f"deployed version {esc(str(env.version))}: {env.url}")
+
+
+def release_cmd(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print the plan; change nothing.")
+    ] = False,
+    force: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--force",
+            help="Run this step even if unchanged (repeatable): compile, figures, build-push, "
+            "upload-data, deploy, restart.",
+        ),
+    ] = None,
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="Description of a new EB version.")
+    ] = "",
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="Label of a new EB version (default v<ver>-<git>-<time>)."),
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option(help="Network mode of the image build's RUN steps (e.g. host).")
+    ] = None,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between EB polls.")] = 5.0,
+    region: Region = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run compile → figures → build-push → upload-data → deploy, skipping what is unchanged."""
+    import time
+
+    from ctsite.deploy.plan import ReleaseFailed
+    from ctsite.deploy.release import ReleaseBlocked, ReleaseOptions, execute, prepare
+
+    started = time.monotonic()
+    s, as_json = begin(ctx, json_out, aws_region=region)
+    options = ReleaseOptions.checked(force or (), message, label, network, poll)
+    client = clients(ctx, s)
+    try:
+        prepared = prepare(s, client, options)
+    except ReleaseBlocked as exc:
+        if not as_json:
+            print_checks(exc.checks)
+        raise
+    if not as_json:
+        print_plan(prepared)
+    prepared.check()
+    if prepared.nothing_to_do or dry_run:
+        if as_json:
+            emit({"dry_run": dry_run, "plan": prepared, "steps": [], "environment": None})
+        elif prepared.nothing_to_do:
+            say("[green]nothing to do[/]: everything is up to date")
+        else:
+            say("dry run: nothing was changed")
+        return
+    if not yes and not confirm("run this release?"):
+        raise typer.Abort()
+    try:
+        result = execute(s, client, prepared, reporter=RichReporter(show_output=False))
+    except ReleaseFailed as exc:
+        if not as_json:
+            print_summary(exc.done, time.monotonic() - started, None, failed=exc.step)
+        raise
+    if as_json:
+        emit({"dry_run": False, **{f: getattr(result, f) for f in ("plan", "steps", "seconds")},
+              "environment": result.environment})  # fmt: skip
+        return
+    print_summary(result.steps, time.monotonic() - started, result.environment)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `release` to the main app."""
+    app.command("release")(release_cmd)

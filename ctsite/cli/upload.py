@@ -1,0 +1,123 @@
+"""The `ctsite upload-data` command: options in, `ctsite.deploy.upload` workflow, result out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ctsite.cli.context import begin, clients
+from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say
+from ctsite.errors import CtsiteError
+from ctsite.formatting import megabytes, money
+
+
+def print_plan(plan: Any) -> None:
+    scope = plan.delete_scope
+    where = "everywhere" if "" in scope else (", ".join(f"{p}/" for p in scope) or "nowhere")
+    say(
+        f"plan: [bold]{plan.files}[/] file(s) to send ({megabytes(plan.upload_bytes)}), "
+        f"[bold]{len(plan.deletions)}[/] remote file(s) to delete (deleting {esc(where)}), "
+        f"{plan.unchanged} unchanged"
+    )
+    for rel in plan.deletions[:10]:
+        say(f"  [red]delete[/] {esc(rel)}")
+    if len(plan.deletions) > 10:
+        say(f"  … and {len(plan.deletions) - 10} more")
+
+
+def upload_data_cmd(
+    ctx: typer.Context,
+    cleanup: Annotated[
+        bool,
+        typer.Option("--cleanup", help="Only delete Transfer servers left behind by crashed runs."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the plan and estimated cost; touch nothing."),
+    ] = False,
+    delete: Annotated[
+        bool | None,
+        typer.Option(
+            "--delete/--no-delete",
+            help="Delete remote files that no longer exist locally "
+            "(default: only under the compiled store).",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Parallel uploads, each its own SFTP connection (1-32)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Local tree to upload (default data/).")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Restart the app servers after a good sync.")
+    ] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
+    from ctsite.deploy import upload
+
+    s, as_json = begin(
+        ctx, json_out, upload_jobs=jobs, data_dir=str(data_dir) if data_dir else None
+    )
+    if jobs is not None and not 1 <= jobs <= 32:
+        raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
+    reporter = RichReporter()
+    if cleanup:
+        swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter)
+        if as_json:
+            emit(swept)
+        elif not swept.servers:
+            say("no ctsite Transfer servers left behind")
+        for server_id in [] if as_json else swept.deleted:
+            say(f"deleted {esc(server_id)}")
+        return
+    if dry_run:
+        plan = upload.plan_offline_upload(s, delete)
+        if as_json:
+            emit(plan)
+            return
+        print_plan(plan)
+        say(
+            f"estimated cost: {money(plan.estimated_cost)} (about "
+            f"{plan.estimated_seconds / 60:.0f} min of server time); planned from the manifest "
+            "of the last successful upload, nothing was contacted"
+        )
+        return
+
+    def ask(servers: list[Any]) -> bool:
+        import sys
+
+        if as_json or not sys.stdin.isatty():
+            return False
+        return bool(typer.confirm(f"delete these {len(servers)} server(s)?", default=False))
+
+    result = upload.upload_data(
+        s, clients(ctx, s), delete=delete, restart=restart, confirm_cleanup=ask, reporter=reporter
+    )
+    if as_json:
+        emit(result)
+        return
+    print_plan(result.plan)
+    rate = result.bytes_sent / result.seconds / 1e6 if result.seconds else 0.0
+    say(
+        f"sent {result.files_sent} file(s), {megabytes(result.bytes_sent)} "
+        f"in {result.seconds:.1f} s ({rate:.1f} MB/s), deleted {result.deleted}, "
+        f"retries {result.retries}; verified {result.verified} file(s)"
+    )
+    say(
+        f"server time {result.server_seconds / 60:.1f} min, estimated cost "
+        f"{money(result.cost)} (server deleted)"
+    )
+    say(f"done in {result.seconds:.1f} s")
+    if result.restarted is not None:
+        env = result.restarted
+        say(f"[green]✓[/] {esc(env.name)} is {env.status}, health {env.health}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `upload-data` to the main app."""
+    app.command("upload-data")(upload_data_cmd)

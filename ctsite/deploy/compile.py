@@ -1,0 +1,118 @@
+"""The store-building workflows: `compile` (ContactTracing results → store) and `figures`.
+
+Both are release steps too, so every flag of `ctsite compile` is a parameter here (`release
+--force compile` passes force=True). The compile internals live in `ctsite.compile`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ctsite.config import Settings
+from ctsite.deploy.reporter import NULL, Reporter
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileSummary:
+    status: str  # "built" or "up-to-date"
+    path: Path
+    seconds: float
+    created: str | None
+    conditions: list[str]
+    cell_types: int
+    genes: int | None
+    warnings: list[str]
+
+
+def _summary(
+    status: str, path: Path, seconds: float, manifest: dict[str, Any], warnings: list[str]
+) -> CompileSummary:
+    conditions = manifest.get("conditions") or []
+    names = [str(c.get("name", c)) if isinstance(c, dict) else str(c) for c in conditions]
+    return CompileSummary(
+        status,
+        path,
+        seconds,
+        manifest.get("created"),
+        names,
+        len(manifest.get("cell_types") or []),
+        manifest.get("n_genes"),
+        list(warnings),
+    )
+
+
+def compile_data(
+    s: Settings,
+    *,
+    interactions: Path | None = None,
+    expression: Path | None = None,
+    conditions: Sequence[str] = (),
+    combined: Sequence[str] = (),
+    force: bool = False,
+    reporter: Reporter = NULL,
+) -> CompileSummary:
+    """Compile the configured dataset (with these overrides) into s.compiled_path."""
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.compile.fingerprint import up_to_date
+
+    spec = parse_data_spec(
+        s.data,
+        s.root,
+        interactions=interactions,
+        expression=expression,
+        conditions=conditions,
+        combined=combined,
+    )
+    current = None if force else up_to_date(spec, s.compiled_path)
+    if current is not None:  # answered without importing the scientific stack
+        return _summary("up-to-date", s.compiled_path, 0.0, current, [])
+    from ctsite.compile.build import compile_store
+
+    try:
+        result = compile_store(
+            spec,
+            s.compiled_path,
+            jobs=max(1, s.compile_jobs),
+            block_rows=s.compile_block_rows,
+            force=force,
+            progress=reporter.task,
+            advance=reporter.advance,
+        )
+    finally:
+        reporter.done()
+    for message in result.warnings:
+        reporter.warn(message)
+    return _summary(result.status, result.path, result.seconds, result.manifest, result.warnings)
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureFile:
+    figure: str
+    condition: str
+    bytes: int
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class FiguresResult:
+    directory: Path
+    figures: list[FigureFile]
+
+
+def precompute_figures(store_path: Path, reporter: Reporter = NULL) -> FiguresResult:
+    """Write the default view of every figure (Plotly JSON) into the store."""
+    from ctsite.compile.store import Store  # TODO(store engineer): ctsite.store.Store
+    from ctsite.web.cache import precompute_defaults
+
+    store = Store.open(store_path)
+    written: list[FigureFile] = []
+
+    def done(figure: str, condition: str, size: int, seconds: float) -> None:
+        written.append(FigureFile(figure, condition, size, seconds))
+        reporter.info(f"{figure} {condition}: {size / 1024:.1f} KiB in {seconds * 1000:.0f} ms")
+
+    precompute_defaults(store, on_done=done)
+    return FiguresResult(store.figure_cache_dir(), written)

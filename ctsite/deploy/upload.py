@@ -1,0 +1,217 @@
+"""The `ctsite upload-data` workflow: sync data/ to EFS through an ephemeral Transfer server.
+
+`plan_offline_upload` is the dry run (from the manifest of the last successful upload, nothing
+contacted), `cleanup` finds (and deletes) servers left behind by crashed runs, `upload_data`
+runs the whole upload: stray check → ephemeral server → SFTP plan → parallel sync → verify →
+server deleted → (optionally) restart the app servers. Every flag is a parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
+
+from ctsite.aws import transfer
+from ctsite.aws.clients import ClientFactory
+from ctsite.config import Settings
+from ctsite.deploy.deploy import EnvironmentState
+from ctsite.deploy.plan import assumed_seconds
+from ctsite.deploy.reporter import NULL, Reporter
+from ctsite.errors import CtsiteError
+from ctsite.formatting import money
+
+
+def delete_scope(s: Settings, delete: bool | None) -> list[str]:
+    """Relative prefixes under which remote files missing locally are deleted."""
+    if delete is False:
+        return []
+    if delete is True:
+        return [""]
+    try:
+        rel = s.compiled_path.resolve().relative_to(s.data_path.resolve())
+    except ValueError:
+        return []  # compiled/ is not inside data/: nothing to delete by default
+    return [PurePosixPath(*rel.parts).as_posix() or ""]
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadPlan:
+    """What an upload sends and deletes (`--dry-run`: priced, nothing contacted)."""
+
+    files: int
+    upload_bytes: int
+    deletions: list[str]
+    unchanged: int
+    delete_scope: list[str]
+    estimated_seconds: float
+    estimated_cost: float
+    offline: bool  # planned from the local record of the last upload, not the remote
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanupResult:
+    servers: list[transfer.StrayServer]
+    deleted: list[str]
+    max_age_hours: float
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadResult:
+    plan: UploadPlan
+    files_sent: int
+    bytes_sent: int
+    deleted: int
+    retries: int
+    verified: int
+    seconds: float
+    server_seconds: float
+    cost: float
+    strays: CleanupResult
+    restarted: EnvironmentState | None = None
+
+
+def _plan(s: Settings, plan: Any, scope: list[str], offline: bool) -> UploadPlan:
+    seconds = assumed_seconds(plan.upload_bytes)
+    return UploadPlan(
+        len(plan.uploads),
+        plan.upload_bytes,
+        list(plan.deletions),
+        plan.unchanged,
+        scope,
+        seconds,
+        transfer.estimate_cost(s, seconds, plan.upload_bytes),
+        offline,
+    )
+
+
+def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
+    """The dry run: the plan against the manifest of the last successful upload."""
+    from ctsite.sftp import sync
+
+    scope = delete_scope(s, delete)
+    return _plan(s, sync.plan_offline(s.data_path, max(2, s.upload_jobs), scope), scope, True)
+
+
+def cleanup(
+    s: Settings,
+    client: ClientFactory,
+    delete: bool,
+    confirm: Callable[[list[transfer.StrayServer]], bool] | None = None,
+    reporter: Reporter = NULL,
+) -> CleanupResult:
+    """Servers left behind by crashed runs; deleted when `delete` (or `confirm(servers)`)."""
+    servers = transfer.find_stray_servers(client)
+    for server in servers:
+        age = server.age_hours()
+        shown = f"{age:.1f} h old" if age is not None else "age unknown"
+        line = f"Transfer server {server.server_id} ({server.state}, {shown}, created by "
+        line += f"{server.created_by})"
+        if age is None or age > s.transfer_max_age_hours:
+            reporter.warn(
+                f"LEFT BEHIND: {line} is older than {s.transfer_max_age_hours} h and still billing"
+            )
+        else:
+            reporter.warn(f"{line} exists (another upload may be running)")
+    if servers and not delete and confirm is not None:
+        delete = confirm(servers)
+    deleted = []
+    if servers and delete:
+        for server in servers:
+            transfer.delete_server(client, server.server_id, s.aws_region)
+            deleted.append(server.server_id)
+    elif servers:
+        reporter.warn("left in place; delete them with `ctsite upload-data --cleanup`")
+    return CleanupResult(servers, deleted, s.transfer_max_age_hours)
+
+
+def upload_data(
+    s: Settings,
+    client: ClientFactory,
+    *,
+    delete: bool | None = None,
+    restart: bool = False,
+    confirm_cleanup: Callable[[list[transfer.StrayServer]], bool] | None = None,
+    reporter: Reporter = NULL,
+) -> UploadResult:
+    """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C."""
+    from ctsite.sftp import client as sftp
+    from ctsite.sftp import manifest, sync
+
+    if not s.data_path.is_dir():
+        raise CtsiteError(
+            f"data directory not found: {s.data_path}",
+            hint="run `ctsite compile` first, or set data_dir (CTSITE_DATA_DIR)",
+        )
+    started = time.monotonic()
+    scope = delete_scope(s, delete)
+    jobs = max(1, s.upload_jobs)
+    local = manifest.scan_local(s.data_path, max(2, jobs), lazy=True)
+    strays = cleanup(s, client, delete=False, confirm=confirm_cleanup, reporter=reporter)
+    server_seconds = 0.0
+    sent = 0
+    planned: UploadPlan | None = None
+    result: Any = None
+    finished = False
+    try:
+        with transfer.ephemeral_server(s, client, status=reporter.info) as srv:
+            try:
+
+                def connect() -> Any:
+                    return sftp.connect(srv.endpoint)
+
+                first = connect()
+                plan, remote_manifest = sync.plan_remote(
+                    first, local, s.remote_data_dir, scope, s.data_path, max(2, jobs)
+                )
+                planned = _plan(s, plan, scope, False)
+                reporter.info(
+                    f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
+                    f"file(s) to delete, {planned.unchanged} unchanged"
+                )
+                reporter.task("upload", "upload", plan.upload_bytes or None)
+                try:
+                    result = sync.sync_tree(
+                        connect,
+                        s.data_path,
+                        s.remote_data_dir,
+                        plan,
+                        remote_manifest,
+                        jobs=jobs,
+                        on_bytes=lambda n: reporter.advance("upload", n),
+                        main=first,
+                    )
+                finally:
+                    reporter.done()
+                sent = result.bytes_sent
+            finally:
+                server_seconds = srv.elapsed
+        finished = True
+    finally:
+        if server_seconds and not finished:  # on success the result carries it
+            cost = transfer.estimate_cost(s, server_seconds, sent)
+            reporter.info(
+                f"server time {server_seconds / 60:.1f} min, estimated cost {money(cost)} "
+                "(server deleted)"
+            )
+    assert planned is not None and result is not None
+    restarted = None
+    if restart:  # the site reloads the new data
+        from ctsite.deploy.chores import restart_environment
+
+        restarted = restart_environment(s, client, reporter=reporter, why="to load the new data")
+    return UploadResult(
+        planned,
+        result.files_sent,
+        result.bytes_sent,
+        result.deleted,
+        result.retries,
+        len(local),
+        time.monotonic() - started,
+        server_seconds,
+        transfer.estimate_cost(s, server_seconds, sent),
+        strays,
+        restarted,
+    )

@@ -1,0 +1,1 @@
+"""SFTP adapters: the client, the remote manifest and the parallel tree sync."""

@@ -1,0 +1,179 @@
+"""The layering rule, checked on every module's imports (module- and function-level, via ast).
+
+cli → workflows (ctsite.deploy, ctsite.compile) → adapters (ctsite.aws, ctsite.container,
+ctsite.sftp) and the store; nothing imports the CLI; no cycles; no underscore names across
+modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "ctsite"
+ADAPTERS = ("ctsite.aws", "ctsite.container", "ctsite.sftp", "ctsite.store")
+WORKFLOWS = ("ctsite.deploy", "ctsite.compile")
+# TODO(lead, at merge): the store engineer moves the reader to `ctsite.store`; then remove this.
+ALLOWED = {("ctsite.web", "ctsite.compile.store")}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def imports(path: Path, name: str) -> list[tuple[str, list[str]]]:
+    """(imported module, imported names) for every import statement anywhere in the file."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: list[tuple[str, list[str]]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append((base, [alias.name for alias in node.names]))
+    return found
+
+
+def within(name: str, prefixes: tuple[str, ...] | str) -> bool:
+    prefixes = (prefixes,) if isinstance(prefixes, str) else prefixes
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def targets(base: str, names: list[str], known: dict[str, Path]) -> list[str]:
+    """The ctsite modules an import statement loads (a `from pkg import mod` loads pkg.mod)."""
+    out = [base] if base in known else []
+    out += [f"{base}.{n}" for n in names if f"{base}.{n}" in known]
+    return out
+
+
+def edges() -> dict[str, set[str]]:
+    known = modules()
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for name, path in known.items():
+        for base, names in imports(path, name):
+            for target in targets(base, names, known):
+                if target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def allowed(source: str, target: str) -> bool:
+    return any(within(source, s) and within(target, t) for s, t in ALLOWED)
+
+
+def violations() -> list[str]:
+    found = []
+    for source, deps in edges().items():
+        for target in sorted(deps):
+            if allowed(source, target):
+                continue
+            if within(target, "ctsite.cli") and not (
+                within(source, "ctsite.cli") or source == "ctsite.__main__"
+            ):
+                found.append(f"{source} imports the CLI ({target})")
+            if within(source, ADAPTERS) and within(target, (*WORKFLOWS, "ctsite.web")):
+                found.append(f"adapter {source} imports {target}")
+            if within(source, ("ctsite.web", "ctsite.figures", "ctsite.store")) and within(
+                target, WORKFLOWS
+            ):
+                found.append(f"{source} imports the workflow module {target}")
+    return found
+
+
+def test_layers_point_one_way() -> None:
+    assert violations() == []
+
+
+def test_no_underscore_name_imported_across_modules() -> None:
+    bad = []
+    for name, path in modules().items():
+        for base, names in imports(path, name):
+            if not within(base, "ctsite"):
+                continue
+            for imported in names:
+                if imported.startswith("_") and imported != "__version__":
+                    bad.append(f"{name} imports {imported} from {base}")
+    assert bad == []
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def package_edges(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Imports between modules, ignoring a package's own __init__ re-exports."""
+    return {
+        source: {t for t in deps if not source.startswith(t + ".")}
+        for source, deps in graph.items()
+    }
+
+
+def test_no_import_cycle() -> None:
+    assert cycles(package_edges(edges())) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("ctsite.aws.ecr", "ctsite.deploy.plan", True),
+        ("ctsite.deploy.plan", "ctsite.cli.render", True),
+        ("ctsite.web.views", "ctsite.compile.build", True),
+        ("ctsite.cli.release", "ctsite.deploy.release", False),
+        ("ctsite.web.views", "ctsite.compile.store", False),  # allow-listed until the store moves
+    ],
+)
+def test_rule_itself(source: str, target: str, expected: bool, monkeypatch) -> None:
+    """The checker flags what it should (on a synthetic graph)."""
+    import tests.test_layers as me
+
+    monkeypatch.setattr(me, "edges", lambda: {source: {target}})
+    assert bool(me.violations()) is expected
+
+
+def test_cycle_finder_sees_function_level_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
