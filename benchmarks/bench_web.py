@@ -70,8 +70,8 @@ def bench_flask(store_path: Path, repeats: int) -> dict[str, float]:
     """In-process latency of /api/figure/<name> at default settings (Flask test client)."""
     from ctsite.compile.store import Store
     from ctsite.config import load_settings
+    from ctsite.figures import FIGURES
     from ctsite.web.app import create_app
-    from ctsite.web.figures import FIGURES
 
     figures: dict[str, float] = {}
     root = Path(tempfile.mkdtemp())

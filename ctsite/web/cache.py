@@ -187,7 +187,7 @@ def precompute_defaults(
 
     `on_done(figure, condition name, bytes, seconds)` is called after each file is written.
     """
-    from ctsite.web.figures import FIGURES, parse_params
+    from ctsite.figures import FIGURES, parse_params
 
     written: list[Path] = []
     directory = store.figure_cache_dir()

@@ -55,7 +55,7 @@ def _store() -> Any:
 
 
 def _figures() -> dict[str, Any]:
-    from ctsite.web.figures import FIGURES
+    from ctsite.figures import FIGURES
 
     return FIGURES
 
@@ -68,7 +68,7 @@ def _spec(name: str) -> Any:
 
 
 def _parse(spec: Any, store: Any, query: Any) -> dict[str, Any]:
-    from ctsite.web.figures import BadParameter, parse_params
+    from ctsite.figures import BadParameter, parse_params
 
     try:
         return parse_params(spec, store, query)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 SPEC = FIGURES["circos"]
 
@@ -245,7 +245,7 @@ def test_hover_text_everywhere(demo_store):
 
 
 def test_at_most_max_chords_are_drawn_highlighted_first(demo_store, monkeypatch):
-    from ctsite.web.figures import circos
+    from ctsite.figures import circos
 
     _, full = build(demo_store)
     all_chords = full.table[full.table["kind"] == "chord"]

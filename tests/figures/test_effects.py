@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, BadParameter, parse_params
-from ctsite.web.figures.effects_bfs import FRONTIER_CAP, Node, Thresholds, propagate
+from ctsite.figures import FIGURES, BadParameter, parse_params
+from ctsite.figures.effects_bfs import FRONTIER_CAP, Node, Thresholds, propagate
 
 SPEC = FIGURES["effects"]
 
@@ -77,7 +77,7 @@ def test_third_step_adds_back_edges_then_stops(tiny_store):
     params = parse_params(
         SPEC, tiny_store, {"condition": "P", "cell_type": "Alpha", "seeds": "L1", "steps": "4"}
     )
-    from ctsite.web.figures.effects import run
+    from ctsite.figures.effects import run
 
     graph = run(tiny_store, params)
     step3 = sorted(

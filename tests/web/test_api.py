@@ -10,7 +10,7 @@ from html import escape as html_escape
 import pandas as pd
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 PAGES = ["/", "/circos", "/pairwise", "/effects"]
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures import colors, common, geometry
-from ctsite.web.figures.common import (
+from ctsite.figures import colors, common, geometry
+from ctsite.figures.common import (
     base_layout,
     empty_figure,
     esc,
@@ -21,8 +21,8 @@ from ctsite.web.figures.common import (
     num,
     role,
 )
-from ctsite.web.figures.effects_bfs import Node, Propagation, Thresholds, propagate
-from ctsite.web.figures.params import (
+from ctsite.figures.effects_bfs import Node, Propagation, Thresholds, propagate
+from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,

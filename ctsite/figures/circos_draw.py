@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures import colors, geometry
-from ctsite.web.figures.circos_data import CircosData
-from ctsite.web.figures.common import (
+from ctsite.figures import colors, geometry
+from ctsite.figures.circos_data import CircosData
+from ctsite.figures.common import (
     ROLE_LABEL,
     base_layout,
     esc,
