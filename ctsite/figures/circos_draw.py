@@ -3,8 +3,9 @@
 Cell-type sectors, the gene-label ring, the dc1 and DA heatmap rings, the numSigI1 histogram ring
 and ligand → receptor chords, all as plain Plotly polar traces (barpolar/scatterpolar: SVG, no
 Dash). Every element has hover text; ring cells, labels and chord hover points carry `customdata`
-node keys ("cell type|gene") and chord traces a `meta` {ligand, receptor} so that the page script
-can fade everything unrelated to the hovered element.
+node keys ("cell type|gene") and chord hover points both end keys, so that the page script
+can fade everything unrelated to the hovered element. Few, large traces: the sectors are one bar
+trace, each ring one trace with per-cell colours, chords one line trace per colour/width bin.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ R_SECTOR = (1.00, 1.04)
 R_SECTOR_LABEL = 1.09
 R_MAX = 1.16
 CHORD_WIDTH = (0.6, 6.0)
-PER_CHORD_TRACES = 400  # above this many chords, chords are grouped by colour/width bin
 COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
@@ -175,47 +175,43 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
 def _sector_traces(
     layout_sectors: list[geometry.Sector], palette: dict[str, str], chords: pd.DataFrame
 ) -> list[dict[str, Any]]:
+    """Every cell-type sector in one bar trace, their names in one text trace (per-point
+    colours: two traces whatever the number of cell types)."""
     sent = chords.groupby("cell_type_ligand").size().to_dict() if len(chords) else {}
     received = chords.groupby("cell_type_receptor").size().to_dict() if len(chords) else {}
-    traces = []
-    for s in layout_sectors:
-        color = palette.get(s.name, "#888888")
-        hover = (
-            f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
-            f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
-        )
-        traces.append(
-            {
-                "type": "barpolar",
-                "name": esc(s.name),
-                "legendgroup": "cell types",
-                "legendgrouptitle": {"text": "Cell types"},
-                "r": [R_SECTOR[1] - R_SECTOR[0]],
-                "base": [R_SECTOR[0]],
-                "theta": [num(s.middle)],
-                "width": [num(s.end - s.start)],
-                "marker": {"color": color, "line": {"width": 0}},
-                "hovertext": [hover],
-                "hoverinfo": "text",
-                "customdata": [s.name],
-                "showlegend": True,
-            }
-        )
-        traces.append(
-            {
-                "type": "scatterpolar",
-                "mode": "text",
-                "r": [R_SECTOR_LABEL],
-                "theta": [num(s.middle)],
-                "text": [f"<b>{esc(s.name)}</b>"],
-                "textposition": geometry.text_position(s.middle),
-                "textfont": {"size": 12, "color": color},
-                "hoverinfo": "skip",
-                "showlegend": False,
-                "legendgroup": "cell types",
-            }
-        )
-    return traces
+    colors_ = [palette.get(s.name, "#888888") for s in layout_sectors]
+    middles = [num(s.middle) for s in layout_sectors]
+    return [
+        {
+            "type": "barpolar",
+            "name": "sectors",
+            "r": [R_SECTOR[1] - R_SECTOR[0]] * len(layout_sectors),
+            "base": R_SECTOR[0],
+            "theta": middles,
+            "width": [num(s.end - s.start) for s in layout_sectors],
+            "marker": {"color": colors_, "line": {"width": 0}},
+            "hovertext": [
+                f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
+                f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
+                for s in layout_sectors
+            ],
+            "hoverinfo": "text",
+            "customdata": [s.name for s in layout_sectors],
+            "showlegend": False,
+        },
+        {
+            "type": "scatterpolar",
+            "mode": "text",
+            "name": "sector labels",
+            "r": [R_SECTOR_LABEL] * len(layout_sectors),
+            "theta": middles,
+            "text": [f"<b>{esc(s.name)}</b>" for s in layout_sectors],
+            "textposition": [geometry.text_position(s.middle) for s in layout_sectors],
+            "textfont": {"size": 12, "color": colors_},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+    ]
 
 
 def _ring(
@@ -324,55 +320,35 @@ def _chord_traces(
     dim = bool(genes)
     opacity = _chord_opacity(n)
     traces: list[dict[str, Any]] = []
-    if n <= PER_CHORD_TRACES:
-        order = [*np.flatnonzero(~highlighted), *np.flatnonzero(highlighted)]
-        for i in order:
-            alpha = 1.0 if (highlighted[i] or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": nums(r[i], 3),
-                    "theta": nums(t[i], 2),
-                    "line": {
-                        "shape": "spline",
-                        "color": colors.sample(colors.BLUE_WHITE_RED, log2fc[i], lo_c, hi_c),
-                        "width": round(lo_w + (hi_w - lo_w) * numsig[i] / n_max, 2),
-                    },
-                    "opacity": round(opacity * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                    "meta": {"ligand": lig_keys[i], "receptor": rec_keys[i]},
-                }
-            )
-    else:
-        palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
-        color_bin = np.minimum(
-            COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
-        ).astype(int)
-        width_bin = np.minimum(WIDTH_BINS - 1, (numsig / n_max * WIDTH_BINS).astype(int))
-        groups = pd.DataFrame({"h": highlighted, "c": color_bin, "w": width_bin}).groupby(
-            ["h", "c", "w"], sort=True
+    # one trace per (highlighted, colour bin, width bin): a few dozen SVG paths in all, however
+    # many chords (each chord's exact values are in the hover points below)
+    palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
+    color_bin = np.minimum(
+        COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
+    ).astype(int)
+    width_bin = np.minimum(WIDTH_BINS - 1, (numsig / n_max * WIDTH_BINS).astype(int))
+    groups = pd.DataFrame({"h": highlighted, "c": color_bin, "w": width_bin}).groupby(
+        ["h", "c", "w"], sort=True
+    )
+    for (hl, c, w), members in groups.indices.items():
+        alpha = 1.0 if (hl or not dim) else DIM_ALPHA
+        traces.append(
+            {
+                "type": "scatterpolar",
+                "mode": "lines",
+                "r": polylines(r[members], 3),
+                "theta": polylines(t[members], 2),
+                "connectgaps": False,
+                "line": {
+                    "shape": "spline",
+                    "color": palette[c],
+                    "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
+                },
+                "opacity": round(opacity * alpha, 3),
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
         )
-        for (hl, c, w), members in groups.indices.items():
-            alpha = 1.0 if (hl or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": polylines(r[members], 3),
-                    "theta": polylines(t[members], 2),
-                    "connectgaps": False,
-                    "line": {
-                        "shape": "spline",
-                        "color": palette[c],
-                        "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
-                    },
-                    "opacity": round(opacity * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                }
-            )
     hover = [
         f"<b>{esc(lig)}</b> ({esc(ctl)}) → <b>{esc(rec)}</b> ({esc(ctr)})"
         f"<br>numSigI1: {ns}<br>numDEG: {nd}<br>ligand log2FC: {lfc} (FDR {lfdr})"

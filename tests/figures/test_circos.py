@@ -103,14 +103,18 @@ def test_sector_order_and_target_order(tiny_store):
     nodes = r.table[r.table["kind"] == "node"]
     assert list(nodes["cell_type"]) == ["Beta", "Beta", "Alpha", "Alpha", "Alpha"]
     assert list(nodes["target"]) == ["R1", "L1", "R1", "L1", "L2"]  # by cell_type_dc1
-    sectors = [
-        t["name"]
-        for t in r.figure["data"]
-        if t["type"] == "barpolar" and t.get("legendgroup") == "cell types"
-    ]
-    assert sectors == ["Beta", "Alpha"]
-    widths = {t["name"]: t["width"][0] for t in r.figure["data"] if t.get("name") in sectors}
+    sectors = trace(r, "sectors")  # every sector in one bar trace
+    assert sectors["customdata"] == ["Beta", "Alpha"]
+    widths = dict(zip(sectors["customdata"], sectors["width"], strict=True))
     assert widths["Alpha"] == pytest.approx(widths["Beta"] * 3 / 2, rel=1e-3)  # sized by targets
+    assert trace(r, "sector labels")["text"] == ["<b>Beta</b>", "<b>Alpha</b>"]
+
+
+def test_few_traces_whatever_the_number_of_chords(demo_store):
+    _, r = build(demo_store, min_numsigi1=0)
+    chords = (r.table["kind"] == "chord").sum()
+    assert chords > 100
+    assert len(r.figure["data"]) <= 60  # sectors 2, rings 3, chords by bin, labels, legend
 
 
 def test_nothing_left_gives_a_message(tiny_store):
