@@ -1,12 +1,19 @@
 /* The partial plotly.js of the ctsite pages: plotly.js core (which always holds the cartesian
    `scatter` trace) plus the two polar traces of the Circos figure.
 
-   The library is initialised in slices, one task each (in the order plotly's own core.js requires
-   them, so circular imports resolve exactly as in a normal build), instead of one long task
-   that would block the page. `window.PlotlyReady` is a promise of the ready `Plotly`. */
+   The library is initialised in slices, one task each, instead of one long task that would block
+   the page: first the large third-party modules (no plotly imports, so any order is safe), then
+   plotly's own modules in the order its core.js requires them (so circular imports resolve
+   exactly as in a normal build). `window.PlotlyReady` is a promise of the ready `Plotly`. */
 "use strict";
 
 const slices = [
+  () => require("@plotly/d3"),
+  () => require("d3-time-format"),
+  () => require("d3-format"),
+  () => require("native-promise-only"),
+  () => require("culori"),
+  () => require("polybooljs"),
   () => require("plotly.js/src/lib"),
   () => require("plotly.js/src/registry"),
   () => require("plotly.js/src/plots/plots"),
