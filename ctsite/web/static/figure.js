@@ -20,6 +20,10 @@
   let current = null; // the last figure document drawn
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
+  const nextTask = () =>
+    window.scheduler && typeof window.scheduler.yield === "function"
+      ? window.scheduler.yield()
+      : new Promise((resolve) => setTimeout(resolve, 0));
 
   function fieldError(input, message) {
     const box = document.getElementById("e-" + input.name);
@@ -132,6 +136,7 @@
         { toImageButtonOptions: { format: "svg", filename: fileName() } },
       );
       const Plotly = await plotlyReady;
+      await nextTask(); // parsing the figure and drawing it: two tasks, not one long one
       if (id !== requestId) return;
       const t1 = performance.now();
       const layout = fig.layout || {};
