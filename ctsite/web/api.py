@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from ctsite import __version__
 from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES
+from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import (
     ApiError,
     cache_control,
@@ -107,7 +108,7 @@ def api_genes() -> Response:
 @api.get("/api/figure/<name>")
 def api_figure(name: str) -> Response:
     entry = figure_entry(name)[0]
-    gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    gz = accepts_gzip()
     response = Response(entry.gzipped if gz else entry.body, mimetype="application/json")
     if gz:
         response.headers["Content-Encoding"] = "gzip"

@@ -23,6 +23,7 @@ from ctsite.errors import CtsiteError
 from ctsite.web.api import api
 from ctsite.web.assets import PARTIAL_BUNDLE
 from ctsite.web.cache import FigureCache
+from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import ApiError, json_response, wants_json
 from ctsite.web.pages import pages
 from ctsite.web.security import add_security_headers, install_access_gate
@@ -82,14 +83,18 @@ class StoreHolder:
 
 
 def _compress(response: Response) -> Response:
-    """gzip a textual response when the client accepts it (already-encoded ones are left)."""
+    """gzip a textual response when the client accepts it (already-encoded ones are left).
+
+    `request.accept_encodings` is Werkzeug's parsed header: q-values count (`gzip;q=0` refuses
+    gzip) and `*` stands for any encoding not named.
+    """
     if (
         response.direct_passthrough
         or response.status_code < 200
         or response.status_code in (204, 304)
         or "Content-Encoding" in response.headers
         or response.mimetype not in COMPRESSIBLE
-        or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
+        or not accepts_gzip()
     ):
         return response
     data = response.get_data()
@@ -130,7 +135,13 @@ def create_app(
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
     if settings.site_access_code_hash:
-        install_access_gate(app, settings.site_access_code_hash)
+        install_access_gate(
+            app,
+            settings.site_access_code_hash,
+            settings.site_secret_key,
+            settings.site_session_hours,
+            settings.site_login_rate,
+        )
 
     app.register_blueprint(pages)
     app.register_blueprint(api)

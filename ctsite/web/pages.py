@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ctsite.figures import FIGURES, FigureSpec
 from ctsite.web.assets import asset_version, plotly_script
+from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import ApiError, figure_entry, figure_spec, open_store, parse, settings
 
 pages = Blueprint("pages", __name__)
@@ -121,7 +122,7 @@ def vendor(filename: str) -> Response:
     script = plotly()
     if filename != script.filename:
         raise ApiError(f"no such script: {filename}", 404)
-    gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    gz = accepts_gzip()
     response = Response(script.gzipped if gz else script.raw, mimetype="text/javascript")
     if gz:
         response.headers["Content-Encoding"] = "gzip"

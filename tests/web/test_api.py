@@ -284,3 +284,24 @@ def test_routes_live_in_blueprints(app):
     assert set(app.blueprints) == {"pages", "api"}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert {"pages.home", "pages.circos", "api.api_figure", "api.healthz"} <= endpoints
+
+
+@pytest.mark.parametrize(
+    ("accept", "zipped"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("br, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("*;q=0", False),
+        ("identity", False),
+        ("br", False),
+        (None, False),
+    ],
+)
+def test_gzip_follows_the_parsed_accept_encoding(client, accept, zipped):
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    r = client.get("/api/figure/circos", headers=headers)
+    assert r.status_code == 200
+    assert (r.headers.get("Content-Encoding") == "gzip") is zipped
