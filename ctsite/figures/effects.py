@@ -46,6 +46,7 @@ EDGE_WIDTH = (1.0, 6.0)
 PER_EDGE_TRACES = 400
 NODE_PAD = 0.06
 LABEL_FONT = 11
+LABEL_ROOM_RIGHT = 0.55  # columns of room right of the last column, for its labels
 MARGIN_TOP = 60  # column headers below Plotly's toolbar (which takes the top ~30 px)
 LEGEND_ROOM = 110  # pixels the legend below the plot takes, at most (for label placement)
 NARROW_WIDTH = 340  # label placement assumes a phone-wide plot (wider only adds room)
@@ -189,8 +190,11 @@ def effects_figure(
     half = max(rows - 1, 1) / 2 + 0.6
     height = max(420, min(2400, 170 + 34 * rows))
     y_range = (-half, half + 0.4)
+    # room for the seeds' labels on the left and the last column's on the right (clear of the
+    # colour bar beside the plot)
+    x_range = (-0.7, n_steps - 0.5 + LABEL_ROOM_RIGHT)
     frame = labels.Frame(
-        x_range=(-0.5, n_steps - 0.5),
+        x_range=x_range,
         y_range=y_range,
         width=NARROW_WIDTH,
         height=height - MARGIN_TOP - 20 - LEGEND_ROOM,
@@ -251,7 +255,7 @@ def effects_figure(
                 "tickmode": "array",
                 "tickvals": list(range(n_steps)),
                 "ticktext": ["seeds"] + [f"step {k}" for k in range(1, n_steps)],
-                "range": [-0.5, n_steps - 0.5],
+                "range": list(x_range),
                 "side": "top",
             },
             "yaxis": {**hidden_axis(), "range": list(y_range)},

@@ -279,6 +279,9 @@ def test_labels_overlap_nothing(demo_store, query):
         pytest.skip(r.message)
     boxes = label_boxes(r.figure)
     assert len(boxes) >= 3
+    margin = r.figure["layout"]["margin"]
+    for label, _ in boxes:  # inside the figure, clear of the colour bar right of the plot
+        assert -margin["l"] <= label[0] and label[2] <= PHONE_PLOT_WIDTH, (query, label)
     for i, (label, _) in enumerate(boxes):
         for j, (other_label, other_marker) in enumerate(boxes):
             if i != j:
