@@ -102,8 +102,9 @@ def docker_ready(image: str) -> bool:
         return False
 
 
-def start_docker(image: str, data: Path, port: int) -> subprocess.Popen:
-    """`ctsite docker-run`: the production image on the data folder, healthy when it prints."""
+def start_docker(image: str, data: Path, port: int, log: Path) -> subprocess.Popen:
+    """`ctsite docker-run`: the production image on the data folder, healthy when it prints
+    (the container's own output goes to `log`)."""
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "ctsite", "docker-run", "--image", image),
@@ -111,6 +112,7 @@ def start_docker(image: str, data: Path, port: int) -> subprocess.Popen:
         ],
         env=env_without_ctsite(),
         stdout=subprocess.PIPE,
+        stderr=log.open("w"),
         text=True,
     )
     deadline = time.monotonic() + 180
@@ -191,7 +193,7 @@ def main() -> None:
     print(f"uptime: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min load, 2 cores)")
     if mode == "docker":
         print(f"serving {data} with `ctsite docker-run --image {args.image}`")
-        proc = start_docker(args.image, data, port)
+        proc = start_docker(args.image, data, port, args.workdir / "docker-run.log")
     else:
         print(f"serving {data} with gunicorn (no Docker image {args.image} in use)")
         proc = start_gunicorn(data, port)
