@@ -5,7 +5,9 @@ and ligand → receptor chords, all as plain Plotly polar traces (barpolar/scatt
 Dash). Every element has hover text; ring cells, labels and chord hover points carry `customdata`
 node keys ("cell type|gene") and chord hover points both end keys, so that the page script
 can fade everything unrelated to the hovered element. Few, large traces: the sectors are one bar
-trace, each ring one trace with per-cell colours, chords one line trace per colour/width bin.
+trace, each heatmap ring one bar trace whose bars are runs of neighbouring targets in the same
+colour step (hover from one invisible line through every cell), chords one line trace per
+colour/width bin.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ R_SECTOR = (1.00, 1.04)
 R_SECTOR_LABEL = 1.09
 R_MAX = 1.16
 CHORD_WIDTH = (0.6, 6.0)
+RING_BINS = 32  # colour steps of a heatmap ring: neighbours in one step are drawn as one bar
 COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
@@ -105,22 +108,20 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
         ("DA_score", R_DA, colors.RED_BLUE, colors.DA_RANGE, ("DA score", 0.52)),
     ):
         values = nodes[name].to_numpy(dtype=float)
-        traces.append(
-            _ring(
-                name,
-                radii,
-                thetas,
-                widths,
-                values,
-                colors.colorscale(scale),
-                value_range,
-                [
-                    f"{h}<br>{name}: {v}{p}"
-                    for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
-                ],
-                keys,
-                {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
-            )
+        traces += _ring(
+            name,
+            radii,
+            thetas,
+            widths,
+            values,
+            colors.colorscale(scale),
+            value_range,
+            [
+                f"{h}<br>{name}: {v}{p}"
+                for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
+            ],
+            keys,
+            {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
         )
     traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords))
     if not chords.empty:
@@ -214,6 +215,21 @@ def _sector_traces(
     ]
 
 
+def merge_runs(
+    thetas: np.ndarray, widths: np.ndarray, bins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adjacent cells (touching in angle) of the same colour bin as one cell: (middle, width,
+    bin) per run. Bin −1 (no value) cells are left out."""
+    starts, ends = thetas - widths / 2, thetas + widths / 2
+    new_run = np.ones(len(thetas), dtype=bool)
+    new_run[1:] = (bins[1:] != bins[:-1]) | (np.abs(starts[1:] - ends[:-1]) > 1e-6)
+    first = np.flatnonzero(new_run)
+    last = np.append(first[1:] - 1, len(thetas) - 1)
+    keep = bins[first] >= 0
+    lo, hi = starts[first][keep], ends[last][keep]
+    return (lo + hi) / 2, hi - lo, bins[first][keep]
+
+
 def _ring(
     name: str,
     radii: tuple[float, float],
@@ -225,18 +241,27 @@ def _ring(
     hover: list[str],
     keys: list[str],
     colorbar: dict[str, Any],
-) -> dict[str, Any]:
-    """One heatmap ring: a barpolar cell per target, coloured by value (NaN → no colour)."""
+) -> list[dict[str, Any]]:
+    """One heatmap ring: runs of adjacent targets in the same colour step drawn as one bar
+    (NaN → no colour), and the ring's hover from one invisible line through every cell."""
     lo, hi = value_range
-    return {
+    finite = np.isfinite(values)
+    bins = np.where(
+        finite,
+        np.minimum(RING_BINS - 1, (np.clip((values - lo) / (hi - lo), 0, 1) * RING_BINS)),
+        -1,
+    ).astype(int)
+    middles, spans, run_bins = merge_runs(thetas, widths, bins)
+    step = (hi - lo) / RING_BINS
+    bars = {
         "type": "barpolar",
-        "name": name,
-        "r": [round(radii[1] - radii[0], 4)] * len(values),
+        "name": f"{name} ring",
+        "r": [round(radii[1] - radii[0], 4)] * len(middles),
         "base": radii[0],
-        "theta": nums(thetas, 3),
-        "width": nums(widths, 4),
+        "theta": nums(middles, 3),
+        "width": nums(spans, 4),
         "marker": {
-            "color": nums(np.clip(values, lo, hi), 3),
+            "color": nums(lo + (run_bins + 0.5) * step, 4),
             "colorscale": scale,
             "cmin": lo,
             "cmax": hi,
@@ -250,11 +275,22 @@ def _ring(
                 **colorbar,
             },
         },
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    hover_line = {
+        "type": "scatterpolar",
+        "mode": "lines",
+        "name": name,
+        "r": [round((radii[0] + radii[1]) / 2, 4)] * len(thetas),
+        "theta": nums(thetas, 3),
+        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": hover,
         "hoverinfo": "text",
         "customdata": keys,
         "showlegend": False,
     }
+    return [bars, hover_line]
 
 
 def _histogram(

@@ -110,6 +110,18 @@ def test_sector_order_and_target_order(tiny_store):
     assert trace(r, "sector labels")["text"] == ["<b>Beta</b>", "<b>Alpha</b>"]
 
 
+def test_ring_runs_cover_every_cell_once(demo_store):
+    _, r = build(demo_store)
+    nodes = r.table[r.table["kind"] == "node"]
+    hover = trace(r, "cell_type_dc1")
+    assert len(hover["theta"]) == len(nodes)  # hover for every target
+    bars = trace(r, "cell_type_dc1 ring")
+    assert len(bars["theta"]) < len(nodes)  # neighbours in one colour step share a bar
+    total = sum(bars["width"])
+    sectors = trace(r, "sectors")
+    assert total == pytest.approx(sum(sectors["width"]) - 0, rel=0.02, abs=2)
+
+
 def test_few_traces_whatever_the_number_of_chords(demo_store):
     _, r = build(demo_store, min_numsigi1=0)
     chords = (r.table["kind"] == "chord").sum()
@@ -211,6 +223,7 @@ def test_highlighted_genes_are_drawn_on_top_and_others_dimmed(demo_store):
         and t.get("mode") == "lines"
         and "r" in t
         and t["r"] != [None]
+        and t.get("hoverinfo") == "skip"  # chords (the rings' hover lines are invisible)
     ]
     opacities = [t["opacity"] for t in lines]
     # dimmed chords first, highlighted ones last (on top) and opaque
@@ -232,7 +245,7 @@ def test_highlighting_a_gene_without_chords_says_so(demo_store):
 def test_hover_text_everywhere(demo_store):
     _, r = build(demo_store)
     for t in r.figure["data"]:
-        if t["type"] == "barpolar" or (t.get("hoverinfo") == "text"):
+        if t.get("hoverinfo") not in ("skip", "none"):
             assert t.get("hovertext"), t.get("name")
     dc1 = trace(r, "cell_type_dc1")
     nodes = r.table[r.table["kind"] == "node"]
