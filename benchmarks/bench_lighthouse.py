@@ -141,7 +141,19 @@ def start_gunicorn(data: Path, port: int) -> subprocess.Popen:
     return proc
 
 
-def run_lighthouse(binary: Path, url: str, out: Path) -> dict:
+def run_lighthouse(binary: Path, url: str, out: Path, attempts: int = 2) -> dict:
+    """One Lighthouse run (retried once: Chromium sometimes loses the trace, NO_NAVSTART)."""
+    for attempt in range(attempts):
+        try:
+            return lighthouse_once(binary, url, out)
+        except subprocess.CalledProcessError:
+            if attempt == attempts - 1:
+                raise
+            print(f"  Lighthouse failed on {url}; running it again")
+    raise AssertionError("unreachable")
+
+
+def lighthouse_once(binary: Path, url: str, out: Path) -> dict:
     subprocess.run(
         [
             *(str(binary), url, "--quiet", "--output=json", f"--output-path={out}"),
