@@ -6,8 +6,23 @@
 #          /opt/ctsite. The dependency layers come first, so a code change rebuilds in seconds.
 # runtime: the base image + that virtualenv + /opt/ctsite (on PYTHONPATH); gunicorn on port 8000
 #          as a non-root user, reading the compiled store from the volume /app/data.
+# bundle:  the partial plotly.js bundle (web-assets/: pinned plotly.js + esbuild from the npm
+#          registry), so the pages load only the traces they draw; node is needed at build time only.
 # Build with `ctsite build-push`. BASE_IMAGE can be swapped (tests use a debootstrapped Debian).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+FROM ${BASE_IMAGE} AS bundle
+ARG CTSITE_IMAGE=ct-site
+LABEL io.ctsite.managed=true io.ctsite.image=${CTSITE_IMAGE}
+RUN command -v npm >/dev/null \
+    || (apt-get update -qq \
+        && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+        && rm -rf /var/lib/apt/lists/*)
+WORKDIR /web-assets
+COPY web-assets/package.json web-assets/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web-assets/entry.js web-assets/build.mjs ./
+RUN node build.mjs /out/plotly-partial.min.js
 
 FROM ${BASE_IMAGE} AS builder
 # ctsite build-push passes the image name: `--prune` then finds this stage's cache too.
@@ -81,6 +96,7 @@ RUN groupadd --system --gid 10001 ctsite \
     && chown -R ctsite:ctsite /app
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /opt/ctsite /opt/ctsite
+COPY --from=bundle /out/plotly-partial.min.js /opt/ctsite/ctsite/web/static/vendor/
 WORKDIR /app
 USER ctsite
 VOLUME ["/app/data"]

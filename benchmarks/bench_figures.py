@@ -1,4 +1,4 @@
-"""Benchmark of the figure builders (ctsite.web.figures) at the real study's scale.
+"""Benchmark of the figure builders (ctsite.figures) at the real study's scale.
 
     python benchmarks/bench_figures.py [--store PATH] [--repeats 30]
 
@@ -61,7 +61,7 @@ def p95(values: list[float]) -> float:
 def measure(store, name: str, query: dict[str, str], repeats: int) -> dict[str, float]:
     import plotly.utils
 
-    from ctsite.web.figures import FIGURES, parse_params
+    from ctsite.figures import FIGURES, parse_params
 
     spec = FIGURES[name]
     times, cpu = [], []

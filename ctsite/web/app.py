@@ -1,4 +1,5 @@
-"""The Flask application factory: store, caches, security headers, compression, error pages.
+"""The Flask application factory: store, caches, Blueprints, security headers, compression,
+conditional responses and error pages (JSON for the API, the site's own page for HTML).
 
 `create_app()` with no arguments reads the configuration (ctsite.toml / CTSITE_* variables), so the
 same factory runs under `ctsite serve` and `gunicorn "ctsite.web.app:create_app()"`. The app starts
@@ -14,13 +15,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ctsite.config import Settings, load_settings
 from ctsite.errors import CtsiteError
+from ctsite.web.api import api
+from ctsite.web.assets import PARTIAL_BUNDLE
 from ctsite.web.cache import FigureCache
 from ctsite.web.encoding import accepts_gzip
+from ctsite.web.entries import ApiError, json_response, wants_json
+from ctsite.web.pages import pages
 from ctsite.web.security import add_security_headers, install_access_gate
 
 RETRY_SECONDS = 5.0
@@ -104,11 +109,26 @@ def _compress(response: Response) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None, store_path: Path | None = None) -> Flask:
-    """Build the website for the store at `store_path` (default: the configured compiled dir)."""
+def error_page(title: str, message: str, status: int) -> Response:
+    """The site's own error page (HTML) with the given status."""
+    html = render_template("error.html", title=title, message=message)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def create_app(
+    settings: Settings | None = None,
+    store_path: Path | None = None,
+    partial_bundle: Path | None = PARTIAL_BUNDLE,
+) -> Flask:
+    """Build the website for the store at `store_path` (default: the configured compiled dir).
+
+    `partial_bundle` is the partial plotly.js build to serve when that file exists (None: always
+    the plotly package's full bundle).
+    """
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["CTSITE_SETTINGS"] = settings
+    app.config["CTSITE_PLOTLY_PARTIAL"] = partial_bundle
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["ctsite_store"] = StoreHolder(Path(store_path or settings.compiled_path))
@@ -123,26 +143,47 @@ def create_app(settings: Settings | None = None, store_path: Path | None = None)
             settings.site_login_rate,
         )
 
-    from ctsite.web.views import register_views
-
-    register_views(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
 
     @app.after_request
     def _finish(response: Response) -> Response:
         add_security_headers(response)
-        return _compress(response)
+        response = _compress(response)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            if response.get_etag()[0]:
+                response.make_conditional(request)
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        if wants_json():
+            return json_response({"error": error.message}, status=error.status)
+        title = "Not found" if error.status == 404 else "Something is not right"
+        return error_page(title, error.message, error.status)
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response | HTTPException:
-        if request.path.startswith("/api/") or request.path == "/healthz":
-            response = jsonify(error=error.description or error.name)
-            response.status_code = error.code or 500
-            return response
-        return error
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if wants_json():
+            response = json_response({"error": error.description or error.name}, status=status)
+        else:
+            message = {
+                404: "There is no page at this address. The pages of this site are linked above.",
+                405: f"This address does not accept {request.method} requests.",
+            }.get(status, error.description or error.name)
+            response = error_page(error.name, message, status)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value  # e.g. Allow on a 405
+        return response
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[Response, int]:
+    def _unexpected(error: Exception) -> Response:
         app.logger.exception("unexpected error on %s", request.path)
-        return jsonify(error="internal error: the server logged the details"), 500
+        message = "internal error: the server logged the details"
+        if wants_json():
+            return json_response({"error": message}, status=500)
+        return error_page("Something went wrong", message, 500)
 
     return app

@@ -70,6 +70,7 @@ class Entry:
     nbytes: int = 0
     _gzip: bytes | None = field(default=None, repr=False)
     _csv: bytes | None = field(default=None, repr=False)
+    _height: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.etag:
@@ -85,6 +86,15 @@ class Entry:
             level = 1 if len(self.body) > FAST_GZIP_BYTES else GZIP_LEVEL
             self._gzip = gzip.compress(self.body, compresslevel=level, mtime=0)
         return self._gzip
+
+    @property
+    def layout_height(self) -> int | None:
+        """The figure's own height in pixels (what the page reserves for it), if it has one."""
+        if self._height is None:
+            document = orjson.loads(self.body) if orjson is not None else json.loads(self.body)
+            height = ((document.get("figure") or {}).get("layout") or {}).get("height")
+            self._height = int(height) if isinstance(height, int | float) else 0
+        return self._height or None
 
     def csv(self) -> bytes:
         if self._csv is None:
@@ -187,7 +197,7 @@ def precompute_defaults(
 
     `on_done(figure, condition name, bytes, seconds)` is called after each file is written.
     """
-    from ctsite.web.figures import FIGURES, parse_params
+    from ctsite.figures import FIGURES, parse_params
 
     written: list[Path] = []
     directory = store.figure_cache_dir()

@@ -1,6 +1,6 @@
 """Naive, row-by-row re-implementations of the SPEC-site.md filters, to check the vectorized code.
 
-Written straight from the spec's wording (loops and sets, no shared code with ctsite.web.figures).
+Written straight from the spec's wording (loops and sets, no shared code with ctsite.figures).
 Expression fractions are compared rounded to 6 decimals: the store keeps them as float32.
 """
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 SPEC = FIGURES["circos"]
 
@@ -103,14 +103,30 @@ def test_sector_order_and_target_order(tiny_store):
     nodes = r.table[r.table["kind"] == "node"]
     assert list(nodes["cell_type"]) == ["Beta", "Beta", "Alpha", "Alpha", "Alpha"]
     assert list(nodes["target"]) == ["R1", "L1", "R1", "L1", "L2"]  # by cell_type_dc1
-    sectors = [
-        t["name"]
-        for t in r.figure["data"]
-        if t["type"] == "barpolar" and t.get("legendgroup") == "cell types"
-    ]
-    assert sectors == ["Beta", "Alpha"]
-    widths = {t["name"]: t["width"][0] for t in r.figure["data"] if t.get("name") in sectors}
+    sectors = trace(r, "sectors")  # every sector in one bar trace
+    assert sectors["customdata"] == ["Beta", "Alpha"]
+    widths = dict(zip(sectors["customdata"], sectors["width"], strict=True))
     assert widths["Alpha"] == pytest.approx(widths["Beta"] * 3 / 2, rel=1e-3)  # sized by targets
+    assert trace(r, "sector labels")["text"] == ["<b>Beta</b>", "<b>Alpha</b>"]
+
+
+def test_ring_runs_cover_every_cell_once(demo_store):
+    _, r = build(demo_store)
+    nodes = r.table[r.table["kind"] == "node"]
+    hover = trace(r, "cell_type_dc1")
+    assert len(hover["theta"]) == len(nodes)  # hover for every target
+    bars = trace(r, "cell_type_dc1 ring")
+    assert len(bars["theta"]) < len(nodes)  # neighbours in one colour step share a bar
+    total = sum(bars["width"])
+    sectors = trace(r, "sectors")
+    assert total == pytest.approx(sum(sectors["width"]) - 0, rel=0.02, abs=2)
+
+
+def test_few_traces_whatever_the_number_of_chords(demo_store):
+    _, r = build(demo_store, min_numsigi1=0)
+    chords = (r.table["kind"] == "chord").sum()
+    assert chords > 100
+    assert len(r.figure["data"]) <= 60  # sectors 2, rings 3, chords by bin, labels, legend
 
 
 def test_nothing_left_gives_a_message(tiny_store):
@@ -207,6 +223,7 @@ def test_highlighted_genes_are_drawn_on_top_and_others_dimmed(demo_store):
         and t.get("mode") == "lines"
         and "r" in t
         and t["r"] != [None]
+        and t.get("hoverinfo") == "skip"  # chords (the rings' hover lines are invisible)
     ]
     opacities = [t["opacity"] for t in lines]
     # dimmed chords first, highlighted ones last (on top) and opaque
@@ -228,7 +245,7 @@ def test_highlighting_a_gene_without_chords_says_so(demo_store):
 def test_hover_text_everywhere(demo_store):
     _, r = build(demo_store)
     for t in r.figure["data"]:
-        if t["type"] == "barpolar" or (t.get("hoverinfo") == "text"):
+        if t.get("hoverinfo") not in ("skip", "none"):
             assert t.get("hovertext"), t.get("name")
     dc1 = trace(r, "cell_type_dc1")
     nodes = r.table[r.table["kind"] == "node"]
@@ -245,7 +262,7 @@ def test_hover_text_everywhere(demo_store):
 
 
 def test_at_most_max_chords_are_drawn_highlighted_first(demo_store, monkeypatch):
-    from ctsite.web.figures import circos
+    from ctsite.figures import circos
 
     _, full = build(demo_store)
     all_chords = full.table[full.table["kind"] == "chord"]

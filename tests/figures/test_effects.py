@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, BadParameter, parse_params
-from ctsite.web.figures.effects_bfs import FRONTIER_CAP, Node, Thresholds, propagate
+from ctsite.figures import FIGURES, BadParameter, parse_params
+from ctsite.figures.effects_bfs import FRONTIER_CAP, Node, Thresholds, propagate
 
 SPEC = FIGURES["effects"]
 
@@ -77,7 +77,7 @@ def test_third_step_adds_back_edges_then_stops(tiny_store):
     params = parse_params(
         SPEC, tiny_store, {"condition": "P", "cell_type": "Alpha", "seeds": "L1", "steps": "4"}
     )
-    from ctsite.web.figures.effects import run
+    from ctsite.figures.effects import run
 
     graph = run(tiny_store, params)
     step3 = sorted(
@@ -220,3 +220,79 @@ def test_demo_planted_cascade(demo_store):
     assert ("Ccl2", "Tumor cells", "Ccr2", "Macrophages/mMDSC") in edges
     downstream = {e[2] for e in edges if e[0] == "Ccr2" and e[1] == "Macrophages/mMDSC"}
     assert {"Il1b", "Tnf", "Spp1"} <= downstream
+
+
+# ------------------------------------------------------------------ label geometry
+
+PHONE_PLOT_WIDTH = 340  # the narrowest plot the page draws (a phone); wider only adds room
+LEGEND_PX = 110  # at most what the legend below the plot takes from the figure's height
+MODEBAR_PX = 32  # Plotly's toolbar at the top right of the figure
+
+
+def label_boxes(figure):
+    """(label box, marker box) in pixels per node of the effects figure, from its JSON alone
+    (Plotly places 'middle right' text a few pixels right of the marker's edge, etc.)."""
+    layout = figure["layout"]
+    genes = next(t for t in figure["data"] if t.get("name") == "genes")
+    (x0, x1), (y0, y1) = layout["xaxis"]["range"], layout["yaxis"]["range"]
+    margin = layout["margin"]
+    height = layout["height"] - margin["t"] - margin["b"] - LEGEND_PX
+    font = genes["textfont"]["size"]
+    out = []
+    for x, y, text, size, position in zip(
+        genes["x"],
+        genes["y"],
+        genes["text"],
+        genes["marker"]["size"],
+        genes["textposition"],
+        strict=True,
+    ):
+        cx = (x - x0) / (x1 - x0) * PHONE_PLOT_WIDTH
+        cy = (y1 - y) / (y1 - y0) * height
+        r = size / 2
+        w = len(text.replace("<b>", "").replace("</b>", "")) * 0.6 * font
+        h = 1.2 * font
+        vertical, horizontal = position.split()
+        lx = {"right": cx + r + 2, "left": cx - r - 2 - w, "center": cx - w / 2}[horizontal]
+        ly = {"middle": cy - h / 2, "top": cy - r - 2 - h, "bottom": cy + r + 2}[vertical]
+        out.append(((lx, ly, lx + w, ly + h), (cx - r, cy - r, cx + r, cy + r)))
+    return out
+
+
+def overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"steps": 3},
+        {"seeds": "Ccl2"},
+        {"fdr_i": 0.25, "min_log2fc": 0.05},
+        {"cell_type": "Macrophages/mMDSC", "seeds": "Apoe, Ccl2", "steps": 1},
+    ],
+)
+def test_labels_overlap_nothing(demo_store, query):
+    _, r = build(demo_store, **query)
+    if r.message and not r.figure["data"]:
+        pytest.skip(r.message)
+    boxes = label_boxes(r.figure)
+    assert len(boxes) >= 3
+    margin = r.figure["layout"]["margin"]
+    for label, _ in boxes:  # inside the figure, clear of the colour bar right of the plot
+        assert -margin["l"] <= label[0] and label[2] <= PHONE_PLOT_WIDTH, (query, label)
+    for i, (label, _) in enumerate(boxes):
+        for j, (other_label, other_marker) in enumerate(boxes):
+            if i != j:
+                assert not overlap(label, other_label), (query, i, j)
+                assert not overlap(label, other_marker), (query, i, j)
+
+
+def test_column_headers_clear_the_toolbar(demo_store):
+    _, r = build(demo_store)
+    layout = r.figure["layout"]
+    assert layout["xaxis"]["side"] == "top"
+    font = layout["font"]["size"]
+    # the step headers are drawn just above the plot area, in the top margin
+    assert layout["margin"]["t"] - 1.3 * font - 4 >= MODEBAR_PX

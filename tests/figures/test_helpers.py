@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ctsite.web.figures import colors, geometry
-from ctsite.web.figures.common import esc, fmt, fmt_many, fraction, nums, polylines
+from ctsite.figures import colors, geometry
+from ctsite.figures.common import esc, fmt, fmt_many, fraction, nums, polylines
 
 
 def test_scales_clip_and_interpolate():

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 SPEC = FIGURES["pairwise"]
 
@@ -163,7 +163,7 @@ def test_default_view_has_edges_and_encodings(demo_store):
 
 
 def test_at_most_max_edges_are_drawn_and_the_message_says_so(demo_store, monkeypatch):
-    from ctsite.web.figures import pairwise
+    from ctsite.figures import pairwise
 
     _, full = build(demo_store, bidirectional=1, min_numsigi1=0)
     assert len(full.table) > 5

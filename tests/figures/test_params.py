@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctsite.web.figures import FIGURES, BadParameter, parse_params, to_query
+from ctsite.figures import FIGURES, BadParameter, parse_params, to_query
 
 COMBINED = "highCIN_vs_lowCIN AND highCIN_vs_noSTING"
 

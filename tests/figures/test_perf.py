@@ -14,7 +14,7 @@ import time
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

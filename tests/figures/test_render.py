@@ -13,7 +13,7 @@ import plotly
 import plotly.utils
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

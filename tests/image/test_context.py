@@ -26,7 +26,10 @@ def test_context_holds_only_what_the_image_needs():
     assert "ctsite/__init__.py" in files
     assert "ctsite/web/app.py" in files
     tops = {f.split("/", 1)[0] for f in files}
-    assert tops <= {"pyproject.toml", "README.md", "ctsite", "Dockerfile", ".dockerignore"}, tops
+    assert tops <= {
+        *("pyproject.toml", "README.md", "ctsite", "web-assets", "Dockerfile", ".dockerignore")
+    }, tops
+    assert not [f for f in files if "node_modules" in f]
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".pyo"))]
     assert not [f for f in files if ".egg-info" in f]
 

@@ -10,7 +10,7 @@ from html import escape as html_escape
 import pandas as pd
 import pytest
 
-from ctsite.web.figures import FIGURES, parse_params
+from ctsite.figures import FIGURES, parse_params
 
 PAGES = ["/", "/circos", "/pairwise", "/effects"]
 
@@ -77,7 +77,7 @@ def test_figure_page_controls(client, store):
         assert f'name="{control.name}"' in html
         assert control.label in html
     assert 'type="range"' in html and 'type="number"' in html
-    assert "/static/vendor/plotly.min.js" in html
+    assert "/static/vendor/plotly" in html
 
 
 def test_figure_page_reflects_query(client):
@@ -213,12 +213,34 @@ def test_gzip_etag_and_cache_control(client):
     assert page.headers["Content-Encoding"] == "gzip"
 
 
-def test_plotly_is_served_locally(client):
-    r = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+def script_urls(html):
+    import re
+
+    return re.findall(r'<script src="([^"]+)"', html)
+
+
+@pytest.mark.parametrize("partial", [True, False])
+def test_plotly_is_served_locally(demo_store, tmp_path, make_settings, partial):
+    """The partial bundle when its file exists, else the plotly package's full bundle."""
+    from ctsite.web.app import create_app
+
+    bundle = tmp_path / "plotly-partial.min.js"
+    if partial:
+        bundle.write_text("/*! plotly.js partial bundle (test stand-in) */ window.Plotly = {};")
+    client = create_app(
+        make_settings(tmp_path), store_path=demo_store, partial_bundle=bundle
+    ).test_client()
+    src = script_urls(client.get("/circos").get_data(as_text=True))[0]
+    assert src.startswith(
+        "/static/vendor/plotly-partial.min.js?v=" if partial else "/static/vendor/plotly.min.js?v="
+    )
+    r = client.get(src, headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["Content-Encoding"] == "gzip"
     assert b"plotly.js" in gzip.decompress(r.data)[:400]
     assert "immutable" in r.headers["Cache-Control"]
+    other = "plotly.min.js" if partial else "plotly-partial.min.js"
+    assert client.get(f"/static/vendor/{other}").status_code == 404
     for asset in ("style.css", "figure.js", "thumb-circos.svg"):
         assert client.get(f"/static/{asset}").status_code == 200
 
@@ -234,6 +256,34 @@ def test_lru_cache_hits(app, client):
     same = client.get("/api/figure/circos", query_string={"min_numsigi1": "3.0", "x": "1"})
     assert cache.hits == hits + 2
     assert same.data == first.data
+
+
+def test_unknown_page_and_wrong_method_use_the_site_error_page(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert 'class="topbar"' in html and "Back to the home page" in html  # the site's own page
+    assert "Not Found" in html
+    r = client.post("/circos")
+    assert r.status_code == 405 and r.mimetype == "text/html"
+    assert "Back to the home page" in r.get_data(as_text=True)
+    assert "GET" in r.headers["Allow"]
+    # the API keeps answering in JSON
+    r = client.post("/api/figure/circos")
+    assert r.status_code == 405 and r.mimetype == "application/json" and r.json["error"]
+    assert client.get("/api/nope").mimetype == "application/json"
+
+
+def test_figure_page_reserves_the_figure_height(client):
+    doc = client.get("/api/figure/effects").json
+    html = client.get("/effects").get_data(as_text=True)
+    assert f'style="height: {doc["figure"]["layout"]["height"]}px"' in html
+
+
+def test_routes_live_in_blueprints(app):
+    assert set(app.blueprints) == {"pages", "api"}
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert {"pages.home", "pages.circos", "api.api_figure", "api.healthz"} <= endpoints
 
 
 @pytest.mark.parametrize(

@@ -40,8 +40,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def partial_bundle() -> Path:
+    """The partial plotly.js bundle, built from the npm registry by web-assets/ when missing
+    (as `.ci/run` and the image do); skips when npm is not installed."""
+    from ctsite.web.assets import PARTIAL_BUNDLE
+
+    if PARTIAL_BUNDLE.is_file():
+        return PARTIAL_BUNDLE
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: cannot build the partial plotly.js bundle")
+    assets = Path(__file__).resolve().parents[2] / "web-assets"
+    for command in (["npm", "ci", "--no-audit", "--no-fund"], ["node", "build.mjs"]):
+        result = subprocess.run(command, cwd=assets, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert PARTIAL_BUNDLE.is_file()
+    return PARTIAL_BUNDLE
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -> Iterator[str]:
     """`ctsite serve` with no data configured (it builds and serves the demo)."""
     workdir = tmp_path_factory.mktemp("serve")
     port = free_port()
@@ -100,6 +118,11 @@ class Watched:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.blocked: list[str] = []
+        self.page.add_init_script(
+            "window.layoutShift = 0; new PerformanceObserver((list) => {"
+            " for (const e of list.getEntries()) if (!e.hadRecentInput) layoutShift += e.value;"
+            " }).observe({type: 'layout-shift', buffered: true});"
+        )
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
@@ -175,6 +198,13 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     assert page.locator("#figure-error").is_hidden()
     # the figure is fetched once: the <link rel=preload> request is the one figure.js uses
     assert sum("/api/figure/" in u for u in watched.requests) == 1, watched.requests
+    # the partial plotly.js bundle, holding just the three trace types the site draws
+    scripts = [u for u in watched.requests if "/static/vendor/" in u]
+    assert len(scripts) == 1 and "/static/vendor/plotly-partial.min.js?v=" in scripts[0]
+    traces = page.evaluate("Object.keys(Plotly.PlotSchema.get().traces).sort()")
+    assert traces == ["barpolar", "scatter", "scatterpolar"]
+    # nothing moved while the figure arrived (its box was reserved)
+    assert page.evaluate("window.layoutShift") < 0.05
     page.wait_for_timeout(300)
     shot(page, name)
     watched.check_clean()
@@ -284,7 +314,11 @@ def test_phone_layout(browser, server):
     try:
         w.page.goto(f"{server}/circos")
         w.wait_figure()
-        assert w.page.evaluate("document.getElementById('controls-panel').open") is False
+        # the figure first, its (collapsible) controls below it: nothing shifts while loading
+        top = "s => document.querySelector(s).getBoundingClientRect().top"
+        assert w.page.evaluate(top, ".figure-card") < w.page.evaluate(top, ".controls")
+        assert w.page.evaluate("document.getElementById('controls-panel').tagName") == "DETAILS"
+        assert w.page.evaluate("window.layoutShift") < 0.05
         width = w.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"horizontal scrolling on a phone ({width}px)"
         shot(w.page, "circos-phone")
@@ -311,3 +345,53 @@ def test_help_dialog_and_keyboard(watched, server):
     watched.wait_figure(ready)
     assert parse_qs(urlparse(page.url).query)["min_numsigi1"] == ["5"]
     watched.check_clean()
+
+
+def test_site_error_pages(watched, server):
+    page = watched.page
+    response = page.goto(f"{server}/no/such/page")
+    assert response.status == 404
+    assert page.locator(".topbar").count() == 1
+    assert page.locator("text=Back to the home page").count() == 1
+    answer = page.request.post(f"{server}/pairwise")
+    assert answer.status == 405 and "Back to the home page" in answer.text()
+    watched.errors.clear()  # Chromium logs the 404 of the page itself
+    watched.check_clean()
+
+
+@pytest.fixture(scope="module")
+def fallback_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app without the partial bundle (a plain checkout): a real HTTP server in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from ctsite.config import load_settings
+    from ctsite.web.app import create_app
+
+    root = tmp_path_factory.mktemp("fallback")
+    app = create_app(
+        load_settings(root=root, environ={}), store_path=demo_store, partial_bundle=None
+    )
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])
+def test_fallback_full_bundle_draws_every_figure(browser, fallback_server, name, minimum):
+    w = Watched(browser, fallback_server, viewport={"width": 1400, "height": 950})
+    try:
+        w.page.goto(f"{fallback_server}/{name}")
+        assert w.wait_figure() >= minimum
+        scripts = [u for u in w.requests if "/static/vendor/" in u]
+        assert len(scripts) == 1 and "/static/vendor/plotly.min.js?v=" in scripts[0]
+        assert "scatter3d" in w.page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
+        w.check_clean()
+    finally:
+        w.close()

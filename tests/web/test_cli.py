@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app as cli_app
 from ctsite.compile.store import Store
+from ctsite.figures import FIGURES
 from ctsite.web.app import create_app
-from ctsite.web.figures import FIGURES
 from ctsite.web.security import verify_code
 
 runner = CliRunner()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctsite.web.figures import FIGURES
+from ctsite.figures import FIGURES
 
 KEYS = sorted({c.name for spec in FIGURES.values() for c in spec.controls} | {"q", "x"})
 NASTY = [

@@ -6,6 +6,9 @@
 
 (function () {
   const page = JSON.parse(document.getElementById("page-data").textContent);
+  // The partial plotly.js bundle initialises itself in slices and announces `PlotlyReady`; the
+  // full bundle (the fallback) defines `Plotly` at once.
+  const plotlyReady = window.PlotlyReady || Promise.resolve(window.Plotly);
   const name = page.figure;
   const form = document.getElementById("controls");
   const gd = document.getElementById("figure");
@@ -17,6 +20,10 @@
   let current = null; // the last figure document drawn
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
+  const nextTask = () =>
+    window.scheduler && typeof window.scheduler.yield === "function"
+      ? window.scheduler.yield()
+      : new Promise((resolve) => setTimeout(resolve, 0));
 
   function fieldError(input, message) {
     const box = document.getElementById("e-" + input.name);
@@ -128,12 +135,15 @@
         fig.config || {},
         { toImageButtonOptions: { format: "svg", filename: fileName() } },
       );
+      const Plotly = await plotlyReady;
+      await nextTask(); // parsing the figure and drawing it: two tasks, not one long one
+      if (id !== requestId) return;
       const t1 = performance.now();
       const layout = fig.layout || {};
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
+      // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
       await Plotly.react(gd, fig.data || [], layout, config);
-      makeRoomForLegend();
       gd.dataset.fetchMs = String(Math.round(t1 - t0)); // for benchmarks and curious people
       gd.dataset.renderMs = String(Math.round(performance.now() - t1));
       gd.dataset.fingerprint = doc.fingerprint || "";
@@ -151,15 +161,6 @@
         gd.dataset.ready = String(id);
       }
     }
-  }
-
-  // A legend placed below the plot area overflows the plot's box: keep it inside the card.
-  function makeRoomForLegend() {
-    gd.style.marginBottom = "";
-    const legend = gd.querySelector(".legend");
-    if (!legend) return;
-    const over = legend.getBoundingClientRect().bottom - gd.getBoundingClientRect().bottom;
-    if (over > 0) gd.style.marginBottom = `${Math.ceil(over) + 8}px`;
   }
 
   function fileName() {
@@ -225,7 +226,7 @@
 
   // Export and help.
   function exportImage(format) {
-    if (!current) return;
+    if (!current || !window.Plotly) return;
     Plotly.downloadImage(gd, {
       format, filename: fileName(),
       width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
@@ -235,11 +236,6 @@
   document.getElementById("export-png").addEventListener("click", () => exportImage("png"));
   const dialog = document.getElementById("help-dialog");
   document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
-
-  // Controls collapse on a phone.
-  if (window.matchMedia("(max-width: 900px)").matches) {
-    document.getElementById("controls-panel").open = false;
-  }
 
   const initial = serialize();
   history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);

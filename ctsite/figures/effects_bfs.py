@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures.common import fraction
+from ctsite.figures.common import fraction
 
 FRONTIER_CAP = 45
 

@@ -3,8 +3,11 @@
 Cell-type sectors, the gene-label ring, the dc1 and DA heatmap rings, the numSigI1 histogram ring
 and ligand → receptor chords, all as plain Plotly polar traces (barpolar/scatterpolar: SVG, no
 Dash). Every element has hover text; ring cells, labels and chord hover points carry `customdata`
-node keys ("cell type|gene") and chord traces a `meta` {ligand, receptor} so that the page script
-can fade everything unrelated to the hovered element.
+node keys ("cell type|gene") and chord hover points both end keys, so that the page script
+can fade everything unrelated to the hovered element. Few, large traces: the sectors are one bar
+trace, each heatmap ring one bar trace whose bars are runs of neighbouring targets in the same
+colour step (hover from one invisible line through every cell), chords one line trace per
+colour/width bin.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures import colors, geometry
-from ctsite.web.figures.circos_data import CircosData
-from ctsite.web.figures.common import (
+from ctsite.figures import colors, geometry
+from ctsite.figures.circos_data import CircosData
+from ctsite.figures.common import (
     ROLE_LABEL,
     base_layout,
     esc,
@@ -38,7 +41,7 @@ R_SECTOR = (1.00, 1.04)
 R_SECTOR_LABEL = 1.09
 R_MAX = 1.16
 CHORD_WIDTH = (0.6, 6.0)
-PER_CHORD_TRACES = 400  # above this many chords, chords are grouped by colour/width bin
+RING_BINS = 32  # colour steps of a heatmap ring: neighbours in one step are drawn as one bar
 COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
@@ -105,22 +108,20 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
         ("DA_score", R_DA, colors.RED_BLUE, colors.DA_RANGE, ("DA score", 0.52)),
     ):
         values = nodes[name].to_numpy(dtype=float)
-        traces.append(
-            _ring(
-                name,
-                radii,
-                thetas,
-                widths,
-                values,
-                colors.colorscale(scale),
-                value_range,
-                [
-                    f"{h}<br>{name}: {v}{p}"
-                    for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
-                ],
-                keys,
-                {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
-            )
+        traces += _ring(
+            name,
+            radii,
+            thetas,
+            widths,
+            values,
+            colors.colorscale(scale),
+            value_range,
+            [
+                f"{h}<br>{name}: {v}{p}"
+                for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
+            ],
+            keys,
+            {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
         )
     traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords))
     if not chords.empty:
@@ -175,47 +176,58 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
 def _sector_traces(
     layout_sectors: list[geometry.Sector], palette: dict[str, str], chords: pd.DataFrame
 ) -> list[dict[str, Any]]:
+    """Every cell-type sector in one bar trace, their names in one text trace (per-point
+    colours: two traces whatever the number of cell types)."""
     sent = chords.groupby("cell_type_ligand").size().to_dict() if len(chords) else {}
     received = chords.groupby("cell_type_receptor").size().to_dict() if len(chords) else {}
-    traces = []
-    for s in layout_sectors:
-        color = palette.get(s.name, "#888888")
-        hover = (
-            f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
-            f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
-        )
-        traces.append(
-            {
-                "type": "barpolar",
-                "name": esc(s.name),
-                "legendgroup": "cell types",
-                "legendgrouptitle": {"text": "Cell types"},
-                "r": [R_SECTOR[1] - R_SECTOR[0]],
-                "base": [R_SECTOR[0]],
-                "theta": [num(s.middle)],
-                "width": [num(s.end - s.start)],
-                "marker": {"color": color, "line": {"width": 0}},
-                "hovertext": [hover],
-                "hoverinfo": "text",
-                "customdata": [s.name],
-                "showlegend": True,
-            }
-        )
-        traces.append(
-            {
-                "type": "scatterpolar",
-                "mode": "text",
-                "r": [R_SECTOR_LABEL],
-                "theta": [num(s.middle)],
-                "text": [f"<b>{esc(s.name)}</b>"],
-                "textposition": geometry.text_position(s.middle),
-                "textfont": {"size": 12, "color": color},
-                "hoverinfo": "skip",
-                "showlegend": False,
-                "legendgroup": "cell types",
-            }
-        )
-    return traces
+    colors_ = [palette.get(s.name, "#888888") for s in layout_sectors]
+    middles = [num(s.middle) for s in layout_sectors]
+    return [
+        {
+            "type": "barpolar",
+            "name": "sectors",
+            "r": [R_SECTOR[1] - R_SECTOR[0]] * len(layout_sectors),
+            "base": R_SECTOR[0],
+            "theta": middles,
+            "width": [num(s.end - s.start) for s in layout_sectors],
+            "marker": {"color": colors_, "line": {"width": 0}},
+            "hovertext": [
+                f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
+                f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
+                for s in layout_sectors
+            ],
+            "hoverinfo": "text",
+            "customdata": [s.name for s in layout_sectors],
+            "showlegend": False,
+        },
+        {
+            "type": "scatterpolar",
+            "mode": "text",
+            "name": "sector labels",
+            "r": [R_SECTOR_LABEL] * len(layout_sectors),
+            "theta": middles,
+            "text": [f"<b>{esc(s.name)}</b>" for s in layout_sectors],
+            "textposition": [geometry.text_position(s.middle) for s in layout_sectors],
+            "textfont": {"size": 12, "color": colors_},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+    ]
+
+
+def merge_runs(
+    thetas: np.ndarray, widths: np.ndarray, bins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adjacent cells (touching in angle) of the same colour bin as one cell: (middle, width,
+    bin) per run. Bin −1 (no value) cells are left out."""
+    starts, ends = thetas - widths / 2, thetas + widths / 2
+    new_run = np.ones(len(thetas), dtype=bool)
+    new_run[1:] = (bins[1:] != bins[:-1]) | (np.abs(starts[1:] - ends[:-1]) > 1e-6)
+    first = np.flatnonzero(new_run)
+    last = np.append(first[1:] - 1, len(thetas) - 1)
+    keep = bins[first] >= 0
+    lo, hi = starts[first][keep], ends[last][keep]
+    return (lo + hi) / 2, hi - lo, bins[first][keep]
 
 
 def _ring(
@@ -229,18 +241,27 @@ def _ring(
     hover: list[str],
     keys: list[str],
     colorbar: dict[str, Any],
-) -> dict[str, Any]:
-    """One heatmap ring: a barpolar cell per target, coloured by value (NaN → no colour)."""
+) -> list[dict[str, Any]]:
+    """One heatmap ring: runs of adjacent targets in the same colour step drawn as one bar
+    (NaN → no colour), and the ring's hover from one invisible line through every cell."""
     lo, hi = value_range
-    return {
+    finite = np.isfinite(values)
+    bins = np.where(
+        finite,
+        np.minimum(RING_BINS - 1, (np.clip((values - lo) / (hi - lo), 0, 1) * RING_BINS)),
+        -1,
+    ).astype(int)
+    middles, spans, run_bins = merge_runs(thetas, widths, bins)
+    step = (hi - lo) / RING_BINS
+    bars = {
         "type": "barpolar",
-        "name": name,
-        "r": [round(radii[1] - radii[0], 4)] * len(values),
+        "name": f"{name} ring",
+        "r": [round(radii[1] - radii[0], 4)] * len(middles),
         "base": radii[0],
-        "theta": nums(thetas, 3),
-        "width": nums(widths, 4),
+        "theta": nums(middles, 3),
+        "width": nums(spans, 4),
         "marker": {
-            "color": nums(np.clip(values, lo, hi), 3),
+            "color": nums(lo + (run_bins + 0.5) * step, 4),
             "colorscale": scale,
             "cmin": lo,
             "cmax": hi,
@@ -254,11 +275,22 @@ def _ring(
                 **colorbar,
             },
         },
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    hover_line = {
+        "type": "scatterpolar",
+        "mode": "lines",
+        "name": name,
+        "r": [round((radii[0] + radii[1]) / 2, 4)] * len(thetas),
+        "theta": nums(thetas, 3),
+        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": hover,
         "hoverinfo": "text",
         "customdata": keys,
         "showlegend": False,
     }
+    return [bars, hover_line]
 
 
 def _histogram(
@@ -324,55 +356,35 @@ def _chord_traces(
     dim = bool(genes)
     opacity = _chord_opacity(n)
     traces: list[dict[str, Any]] = []
-    if n <= PER_CHORD_TRACES:
-        order = [*np.flatnonzero(~highlighted), *np.flatnonzero(highlighted)]
-        for i in order:
-            alpha = 1.0 if (highlighted[i] or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": nums(r[i], 3),
-                    "theta": nums(t[i], 2),
-                    "line": {
-                        "shape": "spline",
-                        "color": colors.sample(colors.BLUE_WHITE_RED, log2fc[i], lo_c, hi_c),
-                        "width": round(lo_w + (hi_w - lo_w) * numsig[i] / n_max, 2),
-                    },
-                    "opacity": round(opacity * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                    "meta": {"ligand": lig_keys[i], "receptor": rec_keys[i]},
-                }
-            )
-    else:
-        palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
-        color_bin = np.minimum(
-            COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
-        ).astype(int)
-        width_bin = np.minimum(WIDTH_BINS - 1, (numsig / n_max * WIDTH_BINS).astype(int))
-        groups = pd.DataFrame({"h": highlighted, "c": color_bin, "w": width_bin}).groupby(
-            ["h", "c", "w"], sort=True
+    # one trace per (highlighted, colour bin, width bin): a few dozen SVG paths in all, however
+    # many chords (each chord's exact values are in the hover points below)
+    palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
+    color_bin = np.minimum(
+        COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
+    ).astype(int)
+    width_bin = np.minimum(WIDTH_BINS - 1, (numsig / n_max * WIDTH_BINS).astype(int))
+    groups = pd.DataFrame({"h": highlighted, "c": color_bin, "w": width_bin}).groupby(
+        ["h", "c", "w"], sort=True
+    )
+    for (hl, c, w), members in groups.indices.items():
+        alpha = 1.0 if (hl or not dim) else DIM_ALPHA
+        traces.append(
+            {
+                "type": "scatterpolar",
+                "mode": "lines",
+                "r": polylines(r[members], 3),
+                "theta": polylines(t[members], 2),
+                "connectgaps": False,
+                "line": {
+                    "shape": "spline",
+                    "color": palette[c],
+                    "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
+                },
+                "opacity": round(opacity * alpha, 3),
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
         )
-        for (hl, c, w), members in groups.indices.items():
-            alpha = 1.0 if (hl or not dim) else DIM_ALPHA
-            traces.append(
-                {
-                    "type": "scatterpolar",
-                    "mode": "lines",
-                    "r": polylines(r[members], 3),
-                    "theta": polylines(t[members], 2),
-                    "connectgaps": False,
-                    "line": {
-                        "shape": "spline",
-                        "color": palette[c],
-                        "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
-                    },
-                    "opacity": round(opacity * alpha, 3),
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                }
-            )
     hover = [
         f"<b>{esc(lig)}</b> ({esc(ctl)}) → <b>{esc(rec)}</b> ({esc(ctr)})"
         f"<br>numSigI1: {ns}<br>numDEG: {nd}<br>ligand log2FC: {lfc} (FDR {lfdr})"

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures.circos_data import (
+from ctsite.figures.circos_data import (
     CHORD_COLUMNS,
     NODE_COLUMNS,
     CircosData,
     filter_circos,
     mark_chord_ends,
 )
-from ctsite.web.figures.circos_draw import circos_figure, highlighted_chords
-from ctsite.web.figures.common import EMPTY_MESSAGE, empty_figure
-from ctsite.web.figures.params import (
+from ctsite.figures.circos_draw import circos_figure, highlighted_chords
+from ctsite.figures.common import EMPTY_MESSAGE, empty_figure
+from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.web.figures import colors, common, geometry
-from ctsite.web.figures.common import (
+from ctsite.figures import colors, common, geometry
+from ctsite.figures.common import (
     EMPTY_MESSAGE,
     ROLE_LABEL,
     base_layout,
@@ -26,7 +26,7 @@ from ctsite.web.figures.common import (
     num,
     role,
 )
-from ctsite.web.figures.params import (
+from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,

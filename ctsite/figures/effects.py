@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ctsite.web.figures import colors, common, geometry
-from ctsite.web.figures.common import (
+from ctsite.figures import colors, common, geometry, labels
+from ctsite.figures.common import (
     base_layout,
     empty_figure,
     esc,
@@ -21,8 +21,8 @@ from ctsite.web.figures.common import (
     num,
     role,
 )
-from ctsite.web.figures.effects_bfs import Node, Propagation, Thresholds, propagate
-from ctsite.web.figures.params import (
+from ctsite.figures.effects_bfs import Node, Propagation, Thresholds, propagate
+from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,
@@ -45,6 +45,12 @@ NODE_SIZE = (9.0, 28.0)
 EDGE_WIDTH = (1.0, 6.0)
 PER_EDGE_TRACES = 400
 NODE_PAD = 0.06
+LABEL_FONT = 11
+LABEL_ROOM_RIGHT = 0.55  # columns of room right of the last column, for its labels
+MARGIN_TOP = 60  # column headers below Plotly's toolbar (which takes the top ~30 px)
+LEGEND_ROOM = 110  # pixels the legend below the plot takes, at most (for label placement)
+NARROW_WIDTH = 340  # label placement assumes a phone-wide plot (wider only adds room)
+LABEL_SHADOW = "1px 1px 2px #fff, -1px -1px 2px #fff, 1px -1px 2px #fff, -1px 1px 2px #fff"
 DEFAULT_SEEDS = ("Ccl2", "Apoe")
 TABLE_COLUMNS = [
     "step",
@@ -172,6 +178,30 @@ def effects_figure(
     nodes = list(graph.steps)
     roles = {n: node_role(store, n.gene) for n in nodes}
     is_seed = [graph.steps[n] == 0 for n in nodes]
+    texts = [
+        f"<b>{esc(n.gene)}</b>" if s else esc(n.gene) for n, s in zip(nodes, is_seed, strict=True)
+    ]
+    sizes = [
+        num(geometry.scale(weight[n], 0.0, max_w, *NODE_SIZE) if not s else 22, 1)
+        for n, s in zip(nodes, is_seed, strict=True)
+    ]
+    n_steps = max(graph.steps.values()) + 1
+    rows = max(sum(1 for s in graph.steps.values() if s == k) for k in range(n_steps))
+    half = max(rows - 1, 1) / 2 + 0.6
+    height = max(420, min(2400, 170 + 34 * rows))
+    y_range = (-half, half + 0.4)
+    # room for the seeds' labels on the left and the last column's on the right (clear of the
+    # colour bar beside the plot)
+    x_range = (-0.7, n_steps - 0.5 + LABEL_ROOM_RIGHT)
+    frame = labels.Frame(
+        x_range=x_range,
+        y_range=y_range,
+        width=NARROW_WIDTH,
+        height=height - MARGIN_TOP - 20 - LEGEND_ROOM,
+    )
+    positions = labels.place_labels(
+        [pos[n] for n in nodes], sizes, texts, _preferred_sides(graph, nodes), frame, LABEL_FONT
+    )
     traces.append(
         {
             "type": "scatter",
@@ -179,23 +209,16 @@ def effects_figure(
             "name": "genes",
             "x": [num(pos[n][0]) for n in nodes],
             "y": [num(pos[n][1]) for n in nodes],
-            "text": [
-                f"<b>{esc(n.gene)}</b>" if s else esc(n.gene)
-                for n, s in zip(nodes, is_seed, strict=True)
-            ],
-            "textposition": [
-                "middle left" if graph.steps[n] == 0 else "middle right" for n in nodes
-            ],
-            "textfont": {"size": 11},
+            "text": texts,
+            "textposition": positions,
+            # a white halo keeps a label readable where an edge passes under it
+            "textfont": {"size": LABEL_FONT, "shadow": LABEL_SHADOW},
             "marker": {
                 "symbol": [
                     SYMBOLS[roles[n]] + ("-dot" if s else "")
                     for n, s in zip(nodes, is_seed, strict=True)
                 ],
-                "size": [
-                    num(geometry.scale(weight[n], 0.0, max_w, *NODE_SIZE) if not s else 22, 1)
-                    for n, s in zip(nodes, is_seed, strict=True)
-                ],
+                "size": sizes,
                 "color": [palette.get(n.cell_type, "#888888") for n in nodes],
                 "line": {"width": [3 if s else 1 for s in is_seed], "color": "#111111"},
             },
@@ -222,10 +245,7 @@ def effects_figure(
         if r in roles.values()
     ]
     traces.append(legend_marker("Seed ligand", "circle-dot", "#ffffff", "roles", "Gene"))
-    n_steps = max(graph.steps.values()) + 1
-    rows = max(sum(1 for s in graph.steps.values() if s == k) for k in range(n_steps))
-    half = max(rows - 1, 1) / 2 + 0.6
-    layout = base_layout(height=max(420, min(2400, 140 + 34 * rows)))
+    layout = base_layout(height=height)
     layout.update(
         {
             "xaxis": {
@@ -235,16 +255,28 @@ def effects_figure(
                 "tickmode": "array",
                 "tickvals": list(range(n_steps)),
                 "ticktext": ["seeds"] + [f"step {k}" for k in range(1, n_steps)],
-                "range": [-0.5, n_steps - 0.5],
+                "range": list(x_range),
                 "side": "top",
             },
-            "yaxis": {**hidden_axis(), "range": [-half, half + 0.4]},
+            "yaxis": {**hidden_axis(), "range": list(y_range)},
+            "margin": {**layout["margin"], "t": MARGIN_TOP},
             "showlegend": True,
             "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
             "meta": {"figure": "effects", "seed_cell_type": seed_cell_type, "seeds": sorted(seeds)},
         }
     )
     return {"data": traces, "layout": layout}
+
+
+def _preferred_sides(graph: Propagation, nodes: list[Node]) -> list[str]:
+    """Each label on the side of its node with fewer edges (incoming arrive from the left,
+    outgoing leave to the right): seeds left, the last column right, fans of edges avoided."""
+    incoming = dict.fromkeys(nodes, 0)
+    outgoing = dict.fromkeys(nodes, 0)
+    for e in graph.edges:
+        outgoing[e["source"]] += 1
+        incoming[e["target"]] += 1
+    return ["middle left" if incoming[n] < outgoing[n] else "middle right" for n in nodes]
 
 
 def _edge_hover(e: dict) -> str:

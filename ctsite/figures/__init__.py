@@ -7,8 +7,8 @@ runs in the slim web image.
 
 from __future__ import annotations
 
-from ctsite.web.figures import circos, effects, pairwise
-from ctsite.web.figures.params import (
+from ctsite.figures import circos, effects, pairwise
+from ctsite.figures.params import (
     BadParameter,
     Control,
     FigureResult,

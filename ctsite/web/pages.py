@@ -1,0 +1,132 @@
+"""The HTML pages of the website (a Blueprint): home, one page per figure, the plotly.js script.
+
+A figure page is rendered from the URL (controls filled in, errors shown inline) and carries what
+its first view needs: a `<link rel=preload>` of the figure request figure.js makes, and the
+figure's height, so the box it is drawn in is reserved before the figure arrives (no layout shift).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ctsite.figures import FIGURES, FigureSpec
+from ctsite.web.assets import asset_version, plotly_script
+from ctsite.web.encoding import accepts_gzip
+from ctsite.web.entries import ApiError, figure_entry, figure_spec, open_store, parse, settings
+
+pages = Blueprint("pages", __name__)
+
+
+def plotly() -> Any:
+    return plotly_script(current_app.config["CTSITE_PLOTLY_PARTIAL"])
+
+
+@pages.app_context_processor
+def page_context() -> dict[str, Any]:
+    return {
+        "site": settings(),
+        "pages": [(f"pages.{name}", spec.title) for name, spec in FIGURES.items()],
+        "asset_version": asset_version(current_app.static_folder or ""),
+        "plotly": plotly(),
+    }
+
+
+def control_values(spec: FigureSpec, store: Any, params: dict[str, Any]) -> dict[str, str]:
+    """The form value of each control for the current parameters."""
+    values: dict[str, str] = {}
+    for control in spec.controls:
+        value = params.get(control.name)
+        if value is None:
+            values[control.name] = ""
+        elif control.kind == "condition":
+            values[control.name] = store.condition(str(value)).name
+        elif isinstance(value, bool):
+            values[control.name] = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            values[control.name] = ", ".join(str(v) for v in value)
+        elif isinstance(value, float):
+            values[control.name] = f"{value:g}"
+        else:
+            values[control.name] = str(value)
+    return values
+
+
+def form_quote(
+    text: str, safe: str = "", encoding: str | None = None, errors: str | None = None
+) -> str:
+    """Percent-encode exactly like the browser's URLSearchParams (so a preload matches)."""
+    return quote_plus(text, safe="*", encoding=encoding, errors=errors).replace("~", "%7E")
+
+
+def initial_query(spec: FigureSpec, values: dict[str, str]) -> str:
+    """The query string figure.js sends on page load (controls in order, empty ones left out)."""
+    pairs = []
+    for control in spec.controls:
+        value = values.get(control.name, "").strip()
+        if control.kind == "bool":
+            pairs.append((control.name, "1" if value == "true" else "0"))
+        elif value:
+            pairs.append((control.name, value))
+    return urlencode(pairs, quote_via=form_quote)
+
+
+@pages.get("/")
+def home() -> str:
+    return render_template("home.html", store=open_store(), specs=FIGURES)
+
+
+def figure_page(name: str) -> str:
+    store = open_store()
+    spec = figure_spec(name)
+    defaults = control_values(spec, store, parse(spec, store, {}))
+    error = None
+    height = None
+    try:
+        values = control_values(spec, store, parse(spec, store, request.args))
+    except ApiError as exc:
+        # Show what was asked for (the figure request then explains what is wrong).
+        error = exc.message
+        values = dict(defaults)
+        for control in spec.controls:
+            if control.name in request.args:
+                values[control.name] = request.args[control.name][:200]
+    else:
+        try:
+            height = figure_entry(name)[0].layout_height
+        except ApiError:
+            pass  # the figure request shows the message inline
+    return render_template(
+        "figure.html",
+        name=name,
+        spec=spec,
+        store=store,
+        values=values,
+        defaults=defaults,
+        error=error,
+        height=height,
+        initial_query=initial_query(spec, values),
+    )
+
+
+for _name in FIGURES:
+    pages.add_url_rule(f"/{_name}", _name, partial(figure_page, _name))
+
+
+@pages.get("/static/vendor/<filename>")
+def vendor(filename: str) -> Response:
+    """plotly.js (partial or full, see `ctsite.web.assets`), cached for a year by its URL."""
+    script = plotly()
+    if filename != script.filename:
+        raise ApiError(f"no such script: {filename}", 404)
+    gz = accepts_gzip()
+    response = Response(script.gzipped if gz else script.raw, mimetype="text/javascript")
+    if gz:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(script.etag + ("-gz" if gz else ""))
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
