@@ -257,7 +257,7 @@ def main() -> None:
     if "up to date" not in message:
         print(f"  WARNING: the re-run did not report 'up to date': {message}")
 
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     store = Store.open(directory / "compiled")
     cond = store.default_condition(single=True).name

@@ -24,17 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ctsite import __version__
-from ctsite.compile import inputs, stats, tables
+from ctsite.compile import inputs, tables
 from ctsite.compile.dataset import DataSpec
-from ctsite.compile.fingerprint import (
-    MANIFEST,
-    SCHEMA_VERSION,
-    compile_key,
-    file_fingerprint,
-    read_manifest,
-)
+from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manifest
 from ctsite.compile.scan import run_workers
 from ctsite.errors import CtsiteError, InputError
+from ctsite.store import format as fmt
 
 # progress(phase_key, description, total) registers a phase; advance(phase_key, n) moves it on.
 ProgressFn = Callable[[str, str, int], None]
@@ -167,7 +162,7 @@ def compile_store(
                 inputs=fingerprints,
                 compile_seconds=round(time.perf_counter() - started, 3),
             )
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            (tmp / fmt.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             _swap(tmp, dest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -194,7 +189,7 @@ def _build(
     cond_ids = {c.name: f"c{i + 1}" for i, c in enumerate(spec.conditions)}
     combo_ids = {c.name: f"c{len(cond_ids) + i + 1}" for i, c in enumerate(spec.combined)}
     for cid in [*cond_ids.values(), *combo_ids.values()]:
-        (tmp / "conditions" / cid).mkdir(parents=True)
+        fmt.condition_dir(tmp, cid).mkdir(parents=True)
 
     progress("expression", "expression fractions", len(expr.cell_types))
     for name, deg in degs.items():
@@ -211,8 +206,8 @@ def _build(
         .melt(id_vars="gene", var_name="cell_type", value_name="expression")
     )
     long["expression"] = long["expression"].astype(np.float64)  # exact fractions (0.3 is 0.3)
-    tables.write_feather(long, tmp / "expression.feather")
-    tables.write_feather(lr, tmp / "interactions.feather")
+    tables.write_feather(long, tmp / fmt.EXPRESSION)
+    tables.write_feather(lr, tmp / fmt.INTERACTIONS)
     all_genes = sorted(
         set(lr["ligand"]) | set(lr["receptor"]) | {g for d in degs.values() for g in d.genes}
     )
@@ -222,7 +217,7 @@ def _build(
     genes["is_ligand"] = genes["gene"].isin(set(lr["ligand"]))
     genes["is_receptor"] = genes["gene"].isin(set(lr["receptor"]))
     genes["max_ligand_expression"] = genes["gene"].map(lig_max).fillna(0.0).astype(np.float64)
-    tables.write_feather(genes, tmp / "genes.feather")
+    tables.write_feather(genes, tmp / fmt.GENES)
     advance("tables", 3)
     unmeasured = sorted((set(lr["ligand"]) | set(lr["receptor"])) - set(expr_wide.index))
     if unmeasured:
@@ -234,6 +229,7 @@ def _build(
     conditions_meta = []
     for cond in spec.conditions:
         deg, scan, cid = degs[cond.name], scans[cond_ids[cond.name]], cond_ids[cond.name]
+        out_dir = fmt.condition_dir(tmp, cid)
         table = deg.obs.copy()
         table["row"] = np.arange(len(table), dtype=np.int32)
         table["MAST_fdr_all"] = table["MAST_fdr"]
@@ -241,20 +237,16 @@ def _build(
         table = pd.concat(
             [
                 table,
-                pd.DataFrame(tables.count_columns("numSigI1", scan["numSigI1"])),
-                pd.DataFrame(tables.count_columns("numDEG", scan["numDEG"])),
+                pd.DataFrame(tables.count_columns(fmt.SIG_COUNT, scan["numSigI1"])),
+                pd.DataFrame(tables.count_columns(fmt.DEG_COUNT, scan["numDEG"])),
             ],
             axis=1,
         )
         table = table[~table["cell_type"].isin(excluded)].reset_index(drop=True)
         cond_tables[cond.name] = table
-        tables.write_feather(table, tmp / "conditions" / cid / "circos.feather")
-        tables.write_feather(
-            tables.pair_skeleton(table, lr), tmp / "conditions" / cid / "pairs.feather"
-        )
-        tables.write_feather(
-            pd.DataFrame({"gene": deg.genes}), tmp / "conditions" / cid / "genes.feather"
-        )
+        tables.write_feather(table, out_dir / fmt.CIRCOS)
+        tables.write_feather(tables.pair_skeleton(table, lr), out_dir / fmt.PAIRS)
+        tables.write_feather(pd.DataFrame({"gene": deg.genes}), out_dir / fmt.CONDITION_GENES)
         for what, count in (("fdr", scan["nan_fdr"]), ("fdr.i1", scan["nan_i1"])):
             if count:
                 warnings.append(
@@ -279,10 +271,9 @@ def _build(
     for combo in spec.combined:
         cid = combo_ids[combo.name]
         table = tables.combine(combo.of, cond_tables)
-        tables.write_feather(table, tmp / "conditions" / cid / "circos.feather")
-        tables.write_feather(
-            tables.pair_skeleton(table, lr), tmp / "conditions" / cid / "pairs.feather"
-        )
+        out_dir = fmt.condition_dir(tmp, cid)
+        tables.write_feather(table, out_dir / fmt.CIRCOS)
+        tables.write_feather(tables.pair_skeleton(table, lr), out_dir / fmt.PAIRS)
         conditions_meta.append(
             {
                 "id": cid,
@@ -303,11 +294,11 @@ def _build(
     order += [ct for ct in present if ct not in order]
     colors = {ct: spec.cell_type_colors.get(ct) or tables.name_color(ct) for ct in order}
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": fmt.SCHEMA_VERSION,
         "ctsite_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": spec.parameters(),
-        "thresholds": list(stats.THRESHOLDS),
+        "thresholds": list(fmt.THRESHOLDS),
         "cell_types": order,
         "cell_type_colors": colors,
         "conditions": conditions_meta,

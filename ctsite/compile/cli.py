@@ -135,7 +135,7 @@ def export_cmd(
     """Export a table of the compiled store as CSV, TSV or Parquet."""
     from ctsite.cli import settings
     from ctsite.compile.export import export_table
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     s = settings(compiled_dir=str(store_dir) if store_dir else None)
     store = Store.open(s.compiled_path)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ctsite.compile.store import Store
 from ctsite.errors import CtsiteError
+from ctsite.store import Store
 
 CIRCOS_COLUMNS = [
     "cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score",

@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.compile.dataset import DataSpec
-
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
+from ctsite.store.format import MANIFEST, SCHEMA_VERSION
 
 
 def file_fingerprint(path: Path) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ctsite.compile import inputs, stats
+from ctsite.store import format as fmt
+from ctsite.store.format import EFFECT_LAYERS
 
-EFFECT_LAYERS = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "fdr.i1": "fdr_i1.npy"}
 AdvanceFn = Callable[[str, int], None]
 
 
@@ -32,13 +33,13 @@ def scan_condition(
     with h5py.File(path, "r") as f, contextlib.ExitStack() as files:
         n, g = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
         out = {}
-        for name, fname in EFFECT_LAYERS.items():
+        for effect in EFFECT_LAYERS:
             # Plain sequential writes (not a memmap): dirty pages never count against our RSS.
-            fh = files.enter_context((Path(out_dir) / fname).open("wb"))
+            fh = files.enter_context((Path(out_dir) / effect.file).open("wb"))
             header = {"descr": "<f4", "fortran_order": False, "shape": (n, g)}
             np.lib.format.write_array_header_1_0(fh, header)
-            out[name] = fh
-        sig = np.zeros((n, len(stats.THRESHOLDS)), dtype=np.int32)
+            out[effect.layer] = fh
+        sig = np.zeros((n, len(fmt.THRESHOLDS)), dtype=np.int32)
         deg = np.zeros_like(sig)
         nan_fdr = nan_i1 = 0
         streams = {name: inputs.iter_row_blocks(f, f"layers/{name}", block_rows) for name in out}
@@ -107,7 +108,7 @@ def run_workers(
     }
     for name, deg in degs.items():
         cid = cond_ids[name]
-        calls[cid] = (scan_condition, (str(deg.path), str(tmp / "conditions" / cid), block_rows))
+        calls[cid] = (scan_condition, (str(deg.path), str(fmt.condition_dir(tmp, cid)), block_rows))
     if jobs <= 1:
         results = {}
         for key, (fn, args) in calls.items():

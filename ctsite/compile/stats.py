@@ -9,12 +9,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-THRESHOLDS: tuple[float, ...] = tuple(round(k / 100, 2) for k in range(1, 26))
+from ctsite.store.format import THRESHOLDS, threshold_key
 
-
-def threshold_key(t: float) -> str:
-    """Column suffix for a threshold: 0.05 → 't05'."""
-    return f"t{round(t * 100):02d}"
+__all__ = ["THRESHOLDS", "threshold_key"]  # re-exported: the thresholds the counts run over
 
 
 def _bounds(dtype: np.dtype) -> np.ndarray:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from ctsite.config import Settings, load_settings
 from ctsite.errors import CtsiteError
+from ctsite.store.format import MANIFEST
 from ctsite.web.cache import FigureCache
 from ctsite.web.security import add_security_headers, install_access_gate
 
@@ -48,7 +49,7 @@ class StoreHolder:
 
     def _stat(self) -> tuple[int, int] | None:
         try:
-            st = (self.path / "manifest.json").stat()
+            st = (self.path / MANIFEST).stat()
         except OSError:
             return None
         return (st.st_ino, st.st_mtime_ns)
@@ -65,7 +66,7 @@ class StoreHolder:
             if self._store is None or stamp != self._stamp:
                 self._tried = now
                 try:
-                    from ctsite.compile.store import Store
+                    from ctsite.store import Store
 
                     self._store = Store.open(self.path)
                     self._stamp = stamp

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 def _store_path(data: Path | None) -> Path:
     """The store to serve: --data, else the configured one, else the demo (built if needed)."""
     from ctsite.cli import settings
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     s = settings()
     if data is not None:
@@ -81,7 +81,7 @@ def figures_cmd(
 ) -> None:
     """Precompute the default view of every figure (Plotly JSON) into the store."""
     from ctsite.cli import settings
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
     from ctsite.web.cache import precompute_defaults
 
     store = Store.open(data or settings().compiled_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ctsite.compile.store import Store
+from ctsite.store import Store
 
 
 def ctsite(cwd: Path, *args: str, env: dict[str, str] | None = None, **kw):

@@ -10,7 +10,7 @@ import sys
 from typer.testing import CliRunner
 
 from ctsite.cli import app as cli_app
-from ctsite.compile.store import Store
+from ctsite.store import Store
 from ctsite.web.app import create_app
 from ctsite.web.figures import FIGURES
 from ctsite.web.security import verify_code
