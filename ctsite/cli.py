@@ -62,6 +62,7 @@ def root(
 @app.command("config")
 def config_cmd() -> None:
     """Print the resolved configuration and where each value came from."""
+    from rich.markup import escape
     from rich.table import Table
 
     s = settings()
@@ -70,16 +71,17 @@ def config_cmd() -> None:
     table.add_column("value")
     table.add_column("source")
     for key, value, source in s.items():
-        shown = "(set)" if key.endswith("_hash") and value else repr(value)
-        table.add_row(key, shown, source)
+        secret = key.endswith(("_hash", "_secret_key"))
+        shown = "(set)" if secret and value else repr(value)
+        table.add_row(escape(key), escape(shown), escape(source))
     console.print(table)
     if s.data:
-        console.print(
-            "[bold][data][/] section present: conditions "
-            + ", ".join(str(c.get("name")) for c in s.data.get("conditions", []))
-        )
+        names = ", ".join(str(c.get("name")) for c in s.data.get("conditions", []))
+        console.print(f"[bold]{escape('[data]')}[/] section present: conditions {escape(names)}")
     else:
-        console.print("[dim]no [data] section: `ctsite serve` uses the demo dataset[/]")
+        console.print(
+            f"[dim]no {escape('[data]')} section: `ctsite serve` uses the demo dataset[/]"
+        )
 
 
 def _register_commands() -> None:

@@ -68,7 +68,53 @@ def _recover(dest: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def is_store(path: Path) -> bool:
+    """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
+    manifest = read_manifest(path)
+    return (
+        isinstance(manifest, dict)
+        and isinstance(manifest.get("schema_version"), int)
+        and "ctsite_version" in manifest
+        and isinstance(manifest.get("conditions"), list)
+    )
+
+
+def _describe(entries: list[str]) -> str:
+    shown = ", ".join(entries[:5])
+    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {shown}" + (
+        ", …" if len(entries) > 5 else ""
+    )
+
+
+def check_replaceable(dest: Path) -> None:
+    """Refuse an output path the compile must not replace: a file, or a folder of other files.
+
+    The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
+    ctsite store; anything else would delete the user's files.
+    """
+    hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
+    if dest.is_symlink() and not dest.is_dir():
+        raise InputError(f"output path {dest} is a symbolic link, not a store folder", hint=hint)
+    if not dest.exists():
+        return
+    if not dest.is_dir():
+        raise InputError(f"output path {dest} is an existing file, not a store folder", hint=hint)
+    if is_store(dest):
+        return
+    try:
+        entries = sorted(e.name + ("/" if e.is_dir() else "") for e in dest.iterdir())
+    except OSError as exc:
+        raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
+    if entries:
+        raise InputError(
+            f"output folder {dest} is not a ctsite store and is not empty "
+            f"({_describe(entries)}); nothing was changed",
+            hint=hint,
+        )
+
+
 def _swap(tmp: Path, dest: Path) -> None:
+    check_replaceable(dest)
     old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
     if dest.exists():
         os.rename(dest, old)
@@ -122,6 +168,8 @@ def compile_store(
 ) -> CompileResult:
     """Compile `spec` into the store at `dest` (or do nothing when it is up to date)."""
     started = time.perf_counter()
+    dest = Path(os.path.abspath(dest))
+    check_replaceable(dest)
     progress = progress or (lambda key, desc, total: None)
     advance = advance or (lambda key, n: None)
     with _lock(dest):

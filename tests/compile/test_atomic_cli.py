@@ -250,3 +250,79 @@ def test_dataset_spec_from_options_and_file(tmp_path):
         assert needle in info.value.message
     with pytest.raises(ConfigError):
         parse_data_spec(table, tmp_path, conditions=["no-equals-sign"])
+
+
+@pytest.fixture
+def fresh_demo(tmp_path) -> Path:
+    """The demo inputs alone (not compiled), plus a file of the user's own."""
+    result = ctsite(tmp_path, "demo", "--no-compile", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "demo" / "analysis-notes.md").write_text("notes\n")
+    return tmp_path / "demo"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_compile_out_refuses_a_folder_of_user_files(fresh_demo):
+    before = _tree(fresh_demo)
+    result = ctsite(fresh_demo, "compile", "-q", "--out", ".")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert str(fresh_demo) in result.stderr and "not a ctsite store" in result.stderr
+    assert "analysis-notes.md" in result.stderr and "ctsite.toml" in result.stderr
+    assert _tree(fresh_demo) == before  # nothing deleted, nothing left behind
+    assert not list(fresh_demo.parent.glob(".demo.*-*"))
+
+
+def test_compiled_dir_from_the_environment_is_checked_too(fresh_demo):
+    results = fresh_demo / "results"
+    results.mkdir()
+    (results / "figure-1.pdf").write_bytes(b"%PDF")
+    result = ctsite(fresh_demo, "compile", "-q", env={"CTSITE_COMPILED_DIR": "results"})
+    assert result.returncode != 0 and "figure-1.pdf" in result.stderr
+    assert (results / "figure-1.pdf").read_bytes() == b"%PDF"
+    assert [p.name for p in results.iterdir()] == ["figure-1.pdf"]
+
+
+def test_compile_out_refuses_an_existing_file(fresh_demo):
+    target = fresh_demo / "store.txt"
+    target.write_text("keep me")
+    result = ctsite(fresh_demo, "compile", "-q", "--out", "store.txt")
+    assert result.returncode != 0 and "is an existing file" in result.stderr
+    assert target.read_text() == "keep me"
+    assert not [p for p in fresh_demo.iterdir() if p.name.startswith(".store.txt")]
+
+
+def test_compile_out_into_an_empty_folder_then_over_its_store(fresh_demo):
+    (fresh_demo / "empty").mkdir()
+    first = ctsite(fresh_demo, "compile", "-q", "--out", "empty")
+    assert first.returncode == 0, first.stderr
+    Store.open(fresh_demo / "empty")
+    again = ctsite(fresh_demo, "compile", "-q", "--force", "--out", "empty")
+    assert again.returncode == 0, again.stderr
+    Store.open(fresh_demo / "empty")
+    assert (fresh_demo / "analysis-notes.md").read_text() == "notes\n"
+
+
+def test_error_text_with_brackets_prints_verbatim(fresh_demo):
+    missing = "data[/x]/missing.tsv"
+    result = ctsite(fresh_demo, "compile", "-q", "--interactions", missing)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "data[/x]/missing.tsv" in result.stderr.replace("\n", "")
+    shown = ctsite(fresh_demo, "config")
+    assert shown.returncode == 0 and "[data] section present" in shown.stdout
+
+
+def test_print_error_and_warn_escape_markup(capsys):
+    from ctsite.console import print_error, warn
+    from ctsite.errors import CtsiteError
+
+    print_error(CtsiteError("cell type 'T cells [/CD8]' unknown", hint="see [data] [bold]x"))
+    warn("a [red]file[/red] [/oops]")
+    err = capsys.readouterr().err
+    assert "T cells [/CD8]" in err and "see [data] [bold]x" in err
+    assert "a [red]file[/red] [/oops]" in err
