@@ -1,20 +1,18 @@
-"""The compile pipeline: validate → stream layer blocks → tables → temp dir → atomic swap.
+"""The compile pipeline: validate → stream layer blocks → tables → new version → pointer switch.
 
 Each DEG layer is read exactly once, in row blocks: the block is counted at every FDR threshold
-(numSigI1, numDEG) and copied into a memory-mappable `.npy` for the ligand-effects view. Conditions
-and the expression group-by run in parallel worker processes (`jobs`). Nothing in the destination
-changes until the new store is complete; then it is swapped in with two renames.
+(numSigI1, numDEG) and the values a ligand-effects figure can ever draw are kept as memory-mappable
+sparse rows. Conditions and the expression group-by run in parallel worker processes (`jobs`).
+Nothing a reader sees changes until the new version is complete; then one atomic rename of the
+pointer publishes it (`destination.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ctsite import __version__
-from ctsite.compile import inputs, tables
+from ctsite.compile import destination, inputs, tables
 from ctsite.compile.dataset import DataSpec
 from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manifest
 from ctsite.compile.scan import run_workers
-from ctsite.errors import CtsiteError, InputError
+from ctsite.errors import InputError
 from ctsite.store import format as fmt
+from ctsite.store.versions import MIN_KEEP
 
 # progress(phase_key, description, total) registers a phase; advance(phase_key, n) moves it on.
 ProgressFn = Callable[[str, str, int], None]
@@ -43,83 +42,6 @@ class CompileResult:
     seconds: float
     manifest: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def _lock(dest: Path) -> Iterator[None]:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with (dest.parent / f".{dest.name}.lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CtsiteError(
-                f"another compile is writing {dest}", hint="wait for it to finish"
-            ) from None
-        yield
-
-
-def _recover(dest: Path) -> None:
-    """Finish or undo a swap interrupted between its two renames; drop stale temp dirs."""
-    olds = sorted(dest.parent.glob(f".{dest.name}.old-*"))
-    if olds and not dest.exists():
-        os.rename(olds[-1], dest)
-        olds = olds[:-1]
-    for stale in [*olds, *dest.parent.glob(f".{dest.name}.tmp-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def is_store(path: Path) -> bool:
-    """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
-    manifest = read_manifest(path)
-    return (
-        isinstance(manifest, dict)
-        and isinstance(manifest.get("schema_version"), int)
-        and "ctsite_version" in manifest
-        and isinstance(manifest.get("conditions"), list)
-    )
-
-
-def _describe(entries: list[str]) -> str:
-    shown = ", ".join(entries[:5])
-    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {shown}" + (
-        ", …" if len(entries) > 5 else ""
-    )
-
-
-def check_replaceable(dest: Path) -> None:
-    """Refuse an output path the compile must not replace: a file, or a folder of other files.
-
-    The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
-    ctsite store; anything else would delete the user's files.
-    """
-    hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
-    if dest.is_symlink() and not dest.is_dir():
-        raise InputError(f"output path {dest} is a symbolic link, not a store folder", hint=hint)
-    if not dest.exists():
-        return
-    if not dest.is_dir():
-        raise InputError(f"output path {dest} is an existing file, not a store folder", hint=hint)
-    if is_store(dest):
-        return
-    try:
-        entries = sorted(e.name + ("/" if e.is_dir() else "") for e in dest.iterdir())
-    except OSError as exc:
-        raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
-    if entries:
-        raise InputError(
-            f"output folder {dest} is not a ctsite store and is not empty "
-            f"({_describe(entries)}); nothing was changed",
-            hint=hint,
-        )
-
-
-def _swap(tmp: Path, dest: Path) -> None:
-    check_replaceable(dest)
-    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-    if dest.exists():
-        os.rename(dest, old)
-    os.rename(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_consistency(
@@ -163,17 +85,22 @@ def compile_store(
     jobs: int = 2,
     block_rows: int = 512,
     force: bool = False,
+    keep_versions: int = MIN_KEEP,
     progress: ProgressFn | None = None,
     advance: AdvanceFn | None = None,
 ) -> CompileResult:
-    """Compile `spec` into the store at `dest` (or do nothing when it is up to date)."""
+    """Compile `spec` into a new version of the store at `dest` (nothing when it is up to date).
+
+    `keep_versions`: how many versions stay after the switch (the current and the previous
+    always do).
+    """
     started = time.perf_counter()
     dest = Path(os.path.abspath(dest))
-    check_replaceable(dest)
+    destination.check_replaceable(dest)
     progress = progress or (lambda key, desc, total: None)
     advance = advance or (lambda key, n: None)
-    with _lock(dest):
-        _recover(dest)
+    with destination.lock(dest):
+        destination.recover(dest)
         files = spec.input_files()
         for role, path in files.items():
             if not path.is_file():
@@ -201,19 +128,21 @@ def compile_store(
         expr_types = sorted(set(expr.cell_types))
         _check_consistency(spec, degs, expr_types, lr)
 
-        tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        target = destination.begin(dest, key)
         try:
-            manifest = _build(spec, dest, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
+            tmp = target.work
+            manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
             manifest.update(
+                version=target.version,
                 compile_key=key,
                 inputs=fingerprints,
                 compile_seconds=round(time.perf_counter() - started, 3),
             )
             (tmp / fmt.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            _swap(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            manifest["warnings"] += destination.publish(target, keep_versions)
+        except BaseException:
+            destination.abandon(target)
+            raise
     return CompileResult(
         "built", dest, time.perf_counter() - started, manifest, list(manifest["warnings"])
     )
@@ -221,7 +150,6 @@ def compile_store(
 
 def _build(
     spec: DataSpec,
-    dest: Path,
     tmp: Path,
     lr: pd.DataFrame,
     degs: dict[str, inputs.DegFile],
@@ -242,7 +170,11 @@ def _build(
     progress("expression", "expression fractions", len(expr.cell_types))
     for name, deg in degs.items():
         progress(cond_ids[name], f"condition {name}", len(deg.obs))
-    scans, fractions = run_workers(tmp, degs, expr, groups, cond_ids, jobs, block_rows, advance)
+    signal_genes = set(lr["ligand"]) | set(lr["receptor"])
+    t_max = max(fmt.THRESHOLDS)
+    scans, fractions = run_workers(
+        tmp, degs, expr, groups, cond_ids, signal_genes, t_max, jobs, block_rows, advance
+    )
 
     progress("tables", "tables", 3 + len(spec.conditions) + len(spec.combined))
     # Expression (long form) and the per-gene table.
@@ -347,6 +279,7 @@ def _build(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": spec.parameters(),
         "thresholds": list(fmt.THRESHOLDS),
+        fmt.EFFECTS_KEY: {"layout": fmt.EFFECTS_LAYOUT, "t_max": t_max, "rule": fmt.EFFECTS_RULE},
         "cell_types": order,
         "cell_type_colors": colors,
         "conditions": conditions_meta,

@@ -89,6 +89,7 @@ def compile_cmd(
             s.compiled_path,
             jobs=max(1, s.compile_jobs),
             block_rows=s.compile_block_rows,
+            keep_versions=s.compile_keep_versions,
             force=force,
             progress=add,
             advance=advance,
@@ -123,6 +124,15 @@ def export_cmd(
         typer.Option("--cell-type", help="Cell type(s); interactions: filter, effects: one."),
     ] = None,
     target: Annotated[str | None, typer.Option(help="Target gene (ligand-effects).")] = None,
+    all_genes: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="ligand-effects: every downstream gene, read from the condition's input file "
+            "(by default only the stored rows: ligand/receptor genes with i1.fdr and fdr "
+            "below the largest threshold, all a figure can show).",
+        ),
+    ] = False,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = (
         ExportFormat.csv
     ),
@@ -133,14 +143,17 @@ def export_cmd(
         Path | None, typer.Option("--store", help="Store directory (default: compiled_dir).")
     ] = None,
 ) -> None:
-    """Export a table of the compiled store as CSV, TSV or Parquet."""
+    """Export a table of the compiled store as CSV, TSV or Parquet.
+
+    ligand-effects exports the stored rows: the genes a figure can show (see --all).
+    """
     from ctsite.cli import settings
     from ctsite.compile.export import export_table
     from ctsite.store import Store
 
     s = settings(compiled_dir=str(store_dir) if store_dir else None)
     store = Store.open(s.compiled_path)
-    frame = export_table(store, table.value, condition, fdr, cell_type or [], target)
+    frame = export_table(store, table.value, condition, fdr, cell_type or [], target, all_genes)
     if output is None and fmt is ExportFormat.parquet:
         from ctsite.errors import CtsiteError
 

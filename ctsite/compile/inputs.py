@@ -224,6 +224,16 @@ def iter_row_blocks(
         yield start, (block.tocsr() if keep_sparse else block.toarray())
 
 
+def read_row(f: h5py.File, name: str, row: int) -> np.ndarray:
+    """One row of a dense or sparse matrix, as a dense 1-d array."""
+    node = f[name]
+    if isinstance(node, h5py.Dataset):
+        return np.asarray(node[row])
+    from anndata.io import sparse_dataset
+
+    return np.asarray(sparse_dataset(node)[row : row + 1].toarray())[0]
+
+
 @dataclass
 class ExpressionFile:
     path: Path

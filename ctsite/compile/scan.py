@@ -1,14 +1,14 @@
 """Worker processes of the compile: each reads one input's layers exactly once, in row blocks.
 
 A DEG file's three layers are streamed together: every block is counted at all FDR thresholds
-(numSigI1, numDEG) and appended to plain `.npy` files for the ligand-effects view. The expression
+(numSigI1, numDEG), and the few values a ligand-effects figure can ever draw are kept as sparse
+rows (format.EFFECTS_RULE). The expression
 file is reduced to per-cell-type expressing fractions with one sparse group-by per block.
 Progress goes through a queue as (phase key, rows done).
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -25,37 +25,66 @@ AdvanceFn = Callable[[str, int], None]
 
 
 def scan_condition(
-    path: str, out_dir: str, block_rows: int, queue: Any, key: str
+    path: str,
+    out_dir: str,
+    block_rows: int,
+    signal_cols: list[int],
+    t_max: float,
+    queue: Any,
+    key: str,
 ) -> dict[str, Any]:
-    """Worker: stream the three layers of one DEG file once; counts + .npy copies."""
+    """Worker: stream the three layers of one DEG file once; counts + the sparse effect rows.
+
+    A row keeps the genes at `signal_cols` (ligands and receptors) whose float32 i1.fdr and fdr
+    are both < `t_max` (format.EFFECTS_RULE), in gene order; the values are stored as float32,
+    exactly as the figures read them.
+    """
     import h5py
 
-    with h5py.File(path, "r") as f, contextlib.ExitStack() as files:
-        n, g = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
-        out = {}
-        for effect in EFFECT_LAYERS:
-            # Plain sequential writes (not a memmap): dirty pages never count against our RSS.
-            fh = files.enter_context((Path(out_dir) / effect.file).open("wb"))
-            header = {"descr": "<f4", "fortran_order": False, "shape": (n, g)}
-            np.lib.format.write_array_header_1_0(fh, header)
-            out[effect.layer] = fh
+    cols = np.asarray(signal_cols, dtype=np.int64)
+    bound = stats.float32_bound(t_max)
+    with h5py.File(path, "r") as f:
+        n, _ = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
         sig = np.zeros((n, len(fmt.THRESHOLDS)), dtype=np.int32)
         deg = np.zeros_like(sig)
+        per_row = np.zeros(n, dtype=np.int64)
+        kept: dict[str, list[np.ndarray]] = {e.layer: [] for e in EFFECT_LAYERS}
+        gene_parts: list[np.ndarray] = []
         nan_fdr = nan_i1 = 0
-        streams = {name: inputs.iter_row_blocks(f, f"layers/{name}", block_rows) for name in out}
+        streams = {
+            e.layer: inputs.iter_row_blocks(f, f"layers/{e.layer}", block_rows)
+            for e in EFFECT_LAYERS
+        }
         for (start, lfc), (_, fdr), (_, i1) in zip(
             streams["log2FC"], streams["fdr"], streams["fdr.i1"], strict=True
         ):
             stop = start + lfc.shape[0]
-            for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
-                out[name].write(np.ascontiguousarray(block, dtype="<f4").data)
+            sub = {
+                name: np.asarray(block[:, cols], dtype="<f4")
+                for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1))
+            }
+            rows, where = np.nonzero((sub["fdr"] < bound) & (sub["fdr.i1"] < bound))
+            per_row[start:stop] = np.bincount(rows, minlength=stop - start)
+            gene_parts.append(cols[where].astype("<i4"))
+            for name, values in sub.items():
+                kept[name].append(values[rows, where])
             deg[start:stop] = stats.count_below(fdr)
             sig[start:stop] = stats.count_below(i1)
             nan_fdr += stats.count_nan(fdr)
             nan_i1 += stats.count_nan(i1)
             if queue is not None:
                 queue.put((key, stop - start))
+    out = Path(out_dir)
+    offsets = np.concatenate([[0], np.cumsum(per_row)]).astype("<i8")
+    np.save(out / fmt.EFFECT_OFFSETS, offsets)
+    np.save(out / fmt.EFFECT_GENES, _joined(gene_parts, "<i4"))
+    for e in EFFECT_LAYERS:
+        np.save(out / e.file, _joined(kept[e.layer], "<f4"))
     return {"numSigI1": sig, "numDEG": deg, "nan_fdr": nan_fdr, "nan_i1": nan_i1}
+
+
+def _joined(parts: list[np.ndarray], dtype: str) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
 def scan_expression(
@@ -95,6 +124,8 @@ def run_workers(
     expr: inputs.ExpressionFile,
     groups: list[str],
     cond_ids: dict[str, str],
+    signal_genes: set[str],
+    t_max: float,
     jobs: int,
     block_rows: int,
     advance: AdvanceFn,
@@ -108,7 +139,9 @@ def run_workers(
     }
     for name, deg in degs.items():
         cid = cond_ids[name]
-        calls[cid] = (scan_condition, (str(deg.path), str(fmt.condition_dir(tmp, cid)), block_rows))
+        cols = [i for i, g in enumerate(deg.genes) if g in signal_genes]
+        out_dir = str(fmt.condition_dir(tmp, cid))
+        calls[cid] = (scan_condition, (str(deg.path), out_dir, block_rows, cols, t_max))
     if jobs <= 1:
         results = {}
         for key, (fn, args) in calls.items():

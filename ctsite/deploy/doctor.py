@@ -16,7 +16,7 @@ from typing import Any
 from ctsite.config import Settings
 from ctsite.deploy.aws import aws_errors
 from ctsite.errors import CtsiteError
-from ctsite.store.format import MANIFEST
+from ctsite.store.versions import manifest_path
 
 ClientFactory = Callable[[str], Any]
 EPHEMERAL_TAG = "ctsite:ephemeral"
@@ -89,7 +89,7 @@ def _aws_check(name: str, probe: Callable[[], str]) -> Check:
 
 def check_compiled(settings: Settings) -> Check:
     name = "compiled data"
-    manifest = settings.compiled_path / MANIFEST
+    manifest = manifest_path(settings.compiled_path)
     fix = "run `ctsite compile` (or set compiled_dir)"
     if not manifest.is_file():
         return Check(name, False, f"{manifest} not found", fix)

@@ -4,7 +4,14 @@ The compiler (`ctsite.compile`) writes through these names and the reader (`ctsi
 reads through them; nothing else spells a store path. Standard library only, so the quick
 "up to date?" check of `ctsite compile` and the slim web image can both import it for free.
 
-Layout of one store (see SPEC-data.md for the columns):
+A store folder (`compiled_dir`) holds immutable versions and a pointer naming the current one:
+
+    CURRENT                        POINTER: {"version": id, "previous": id | null}, replaced atomically
+    CURRENT.next                   POINTER_NEXT: the fallback when a server cannot rename over CURRENT
+    versions/<id>/                 VERSIONS_DIR: one complete compile each, never changed once named
+    versions/.tmp-<id>-<pid>/      a version being written (TEMP_PREFIX); not a version yet
+
+Layout of one version (see SPEC-data.md for the columns):
 
     manifest.json                  MANIFEST: schema version, thresholds, cell types, conditions
     genes.feather                  GENES: every gene, is_ligand / is_receptor, max ligand expression
@@ -13,7 +20,10 @@ Layout of one store (see SPEC-data.md for the columns):
     conditions/<id>/circos.feather CIRCOS: one row per (cell type, target), counts per threshold
     conditions/<id>/pairs.feather  PAIRS: ligand row × receptor row skeleton (row positions)
     conditions/<id>/genes.feather  CONDITION_GENES: the condition's downstream genes, in layer order
-    conditions/<id>/*.npy          EFFECT_LAYERS: ligand-effect values (single conditions only)
+    conditions/<id>/effects_*.npy  sparse ligand effects (single conditions only), CSR-like:
+                                   EFFECT_OFFSETS (int64, rows + 1), EFFECT_GENES (int32 positions
+                                   in the condition's genes) and one float32 file per EFFECT_LAYERS;
+                                   a row keeps only the genes a figure can ever draw (EFFECTS_RULE)
     figures/                       FIGURES_DIR: optional precomputed figure JSON
 """
 
@@ -23,8 +33,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sparse ligand effects in versioned folders (1: dense, flat folder)
 MANIFEST = "manifest.json"
+POINTER = "CURRENT"
+POINTER_NEXT = "CURRENT.next"
+VERSIONS_DIR = "versions"
+TEMP_PREFIX = ".tmp-"
+VERSION_ID = re.compile(r"^v[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}-[0-9a-f]{4}$")
 GENES = "genes.feather"
 EXPRESSION = "expression.feather"
 INTERACTIONS = "interactions.feather"
@@ -63,10 +78,16 @@ class EffectLayer:
 
 
 EFFECT_LAYERS: tuple[EffectLayer, ...] = (
-    EffectLayer("log2FC", "log2FC", "log2FC.npy"),
-    EffectLayer("fdr", "fdr", "fdr.npy"),
-    EffectLayer("i1.fdr", "fdr.i1", "fdr_i1.npy"),
+    EffectLayer("log2FC", "log2FC", "effects_log2FC.npy"),
+    EffectLayer("fdr", "fdr", "effects_fdr.npy"),
+    EffectLayer("i1.fdr", "fdr.i1", "effects_fdr_i1.npy"),
 )
+EFFECT_OFFSETS = "effects_offsets.npy"
+EFFECT_GENES = "effects_genes.npy"
+# The manifest's "effects" entry: {"layout": EFFECTS_LAYOUT, "t_max": …, "rule": EFFECTS_RULE}.
+EFFECTS_KEY = "effects"
+EFFECTS_LAYOUT = "sparse-rows-v1"
+EFFECTS_RULE = "ligand or receptor gene with i1.fdr < t_max and fdr < t_max"
 
 
 def condition_dir(store: Path, condition_id: str) -> Path:

@@ -2,7 +2,8 @@
 
 Every name (condition, cell type, gene, threshold) is checked against the manifest before use, and
 file paths are built only from the store's own condition ids (`c1`, `c2`, …), never from input
-strings. Ligand-effect matrices are memory-mapped: one (cell type, target) row costs ~1 ms.
+strings. Ligand-effect rows are sparse and memory-mapped: one (cell type, target) row costs
+well under a millisecond.
 Only pandas/numpy/pyarrow are imported, so this runs in the slim web image.
 """
 
@@ -22,6 +23,7 @@ import pyarrow.feather as feather
 
 from ctsite.errors import NotFoundError, StoreError
 from ctsite.store import format as fmt
+from ctsite.store import versions
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,34 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        path = Path(path)
+        """The current version of the store folder `path` (or `path` itself, a version folder)."""
+        root = Path(path)
+        path = versions.version_path(root) or root
         manifest_path = path / fmt.MANIFEST
         if not manifest_path.is_file():
             raise StoreError(
-                f"no compiled store at {path}",
+                f"no compiled store at {root}",
                 hint="run `ctsite compile` (or `ctsite demo` for the demo dataset)",
             )
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
-        if manifest.get("schema_version") != fmt.SCHEMA_VERSION:
+        schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
+        if schema != fmt.SCHEMA_VERSION:
             raise StoreError(
-                f"{path}: store schema {manifest.get('schema_version')!r}, this ctsite reads "
-                f"{fmt.SCHEMA_VERSION}",
-                hint="recompile with `ctsite compile --force`",
+                f"{root}: store schema {schema!r}, this ctsite reads {fmt.SCHEMA_VERSION}"
+                + (" (the flat layout of earlier versions)" if path == root else ""),
+                hint="recompile with `ctsite compile --force` (it converts the folder in place)",
             )
         return cls(path, manifest)
 
     # ------------------------------------------------------------------ names
+
+    @property
+    def version(self) -> str | None:
+        """The version id of this store (None for a version folder opened directly)."""
+        return self.path.name if versions.is_version_id(self.path.name) else None
 
     @property
     def fingerprint(self) -> str:
@@ -295,24 +305,30 @@ class Store:
         return sorted(t.loc[t["cell_type"] == cell_type, "target"])
 
     def _effect_matrices(self, cond: Condition) -> dict[str, Any]:
-        """Memory-mapped layers plus per-gene columns aligned to this condition's genes."""
+        """Memory-mapped sparse rows plus per-gene columns aligned to this condition's genes."""
         if cond.id not in self._effects:
             base = fmt.condition_dir(self.path, cond.id)
             genes = feather.read_feather(base / fmt.CONDITION_GENES)["gene"].to_numpy(dtype=object)
             info = self._genes.set_index("gene").reindex(genes)
-            wide = self._expression
             self._effects[cond.id] = {
                 **{e.column: np.load(base / e.file, mmap_mode="r") for e in fmt.EFFECT_LAYERS},
+                "offsets": np.load(base / fmt.EFFECT_OFFSETS, mmap_mode="r"),
+                "gene_index": np.load(base / fmt.EFFECT_GENES, mmap_mode="r"),
                 "genes": genes,
                 "is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
                 "is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),
                 "max_ligand": info["max_ligand_expression"].fillna(0.0).to_numpy(np.float64),
-                "expr_rows": wide.index.get_indexer(genes),
+                "expr_rows": self._expression.index.get_indexer(genes),
             }
         return self._effects[cond.id]
 
-    def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
-        """Every downstream gene of one (cell type, target) row of a single condition."""
+    @property
+    def effects_t_max(self) -> float:
+        """The widest threshold the stored ligand-effect rows serve (see `format.EFFECTS_RULE`)."""
+        return float(self.manifest[fmt.EFFECTS_KEY]["t_max"])
+
+    def effects_row(self, condition: str, cell_type: str, target: str) -> tuple[Condition, int]:
+        """The single condition and the input row of one (cell type, target) ligand-effects row."""
         cond = self.condition(condition)
         if cond.kind != "single":
             singles = [c.name for c in self.conditions if c.kind == "single"]
@@ -324,21 +340,53 @@ class Store:
         row = self._row_index(cond).get((cell_type, target))
         if row is None:
             raise NotFoundError(f"{target!r} was not tested in {cell_type!r} ({cond.name})")
-        m = self._effect_matrices(cond)
+        return cond, int(row)
+
+    def condition_genes(self, condition: str) -> np.ndarray:
+        """The downstream genes of a single condition, in the order of its input layers."""
+        return self._effect_matrices(self.condition(condition))["genes"]
+
+    def effects_frame(
+        self, condition: str, cell_type: str, gene_index: np.ndarray, values: dict[str, Any]
+    ) -> pd.DataFrame:
+        """The ligand-effects table of genes `gene_index` (positions in `condition_genes`).
+
+        `values` maps each effect column (log2FC, fdr, i1.fdr) to one value per listed gene.
+        """
+        m = self._effect_matrices(self.condition(condition))
+        idx = np.asarray(gene_index, dtype=np.int64)
         column = self._expression_values[:, self._expression.columns.get_loc(cell_type)]
-        rows = m["expr_rows"]
+        rows = m["expr_rows"][idx]
         expression = np.where(rows >= 0, column[np.maximum(rows, 0)], 0.0)
         return pd.DataFrame(
             {
-                "gene": m["genes"],
-                "log2FC": np.asarray(m["log2FC"][row], dtype=np.float64),
-                "fdr": np.asarray(m["fdr"][row], dtype=np.float64),
-                "i1.fdr": np.asarray(m["i1.fdr"][row], dtype=np.float64),
-                "gene_is_ligand": m["is_ligand"],
-                "gene_is_receptor": m["is_receptor"],
+                "gene": m["genes"][idx],
+                **{
+                    e.column: np.asarray(values[e.column], dtype=np.float64)
+                    for e in fmt.EFFECT_LAYERS
+                },
+                "gene_is_ligand": m["is_ligand"][idx],
+                "gene_is_receptor": m["is_receptor"][idx],
                 "gene_expression": expression,
-                "gene_max_ligand_expression": m["max_ligand"],
+                "gene_max_ligand_expression": m["max_ligand"][idx],
             }
+        )
+
+    def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
+        """The stored downstream genes of one (cell type, target) row of a single condition.
+
+        Only the genes a figure can ever draw are stored: ligand or receptor genes with
+        i1.fdr < t_max and fdr < t_max (`effects_t_max`); `ctsite export ligand-effects --all`
+        reads the full row from the input file.
+        """
+        cond, row = self.effects_row(condition, cell_type, target)
+        m = self._effect_matrices(cond)
+        start, stop = int(m["offsets"][row]), int(m["offsets"][row + 1])
+        return self.effects_frame(
+            cond.name,
+            cell_type,
+            m["gene_index"][start:stop],
+            {e.column: m[e.column][start:stop] for e in fmt.EFFECT_LAYERS},
         )
 
     # ------------------------------------------------------------------ precomputed figures

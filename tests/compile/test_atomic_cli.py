@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ctsite.store import Store
+from ctsite.store import Store, versions
 
 
 def ctsite(cwd: Path, *args: str, env: dict[str, str] | None = None, **kw):
@@ -42,7 +42,7 @@ def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if list(demo_dir.glob(".compiled.tmp-*/conditions/c1")):
+        if list(demo_dir.glob("compiled/versions/.tmp-*/conditions/c1")):
             break
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
@@ -58,21 +58,23 @@ def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_compile_leaves_the_old_store_intact(demo, sig):
     store_dir = demo / "compiled"
-    before_manifest = (store_dir / "manifest.json").read_bytes()
+    before_pointer = (store_dir / "CURRENT").read_bytes()
+    before_manifest = versions.manifest_path(store_dir).read_bytes()
     before = Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05)
     result = _interrupt_compile(demo, sig)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert (store_dir / "manifest.json").read_bytes() == before_manifest
+    assert (store_dir / "CURRENT").read_bytes() == before_pointer
+    assert versions.manifest_path(store_dir).read_bytes() == before_manifest
     pd.testing.assert_frame_equal(
         Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05), before
     )
     if sig == signal.SIGINT:
-        assert not list(demo.glob(".compiled.tmp-*")), "Ctrl-C must clean its temp dir"
+        assert not list(store_dir.glob("versions/.tmp-*")), "Ctrl-C must clean its temp dir"
     # The next compile cleans up whatever a killed one left and succeeds.
     again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "--force", "-q")
     assert again.returncode == 0, again.stderr
-    assert not list(demo.glob(".compiled.tmp-*")) and not list(demo.glob(".compiled.old-*"))
+    assert not list(store_dir.glob("versions/.tmp-*")) and not list(demo.glob(".compiled.*-*"))
 
 
 def test_no_change_rerun_says_so(demo):

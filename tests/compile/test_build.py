@@ -119,9 +119,8 @@ def test_sparse_layers_give_the_same_store(small_dataset, tmp_path):
     got = sparse.circos_table("a", 0.1)
     # Implicit zeros of a sparse layer are zeros, exactly like the dense zeros they replace.
     assert got.equals(expected)
-    assert sparse.ligand_effects("a", "M", "R1")["i1.fdr"].tolist() == pytest.approx(
-        [0.02, 0.02, 0.24, 0.249, 0.9, 0.0]
-    )
+    # The stored row: ligand/receptor genes with i1.fdr < 0.25 and fdr < 0.25 (L1, R1).
+    assert sparse.ligand_effects("a", "M", "R1")["i1.fdr"].tolist() == pytest.approx([0.24, 0.249])
 
 
 def test_manifest_contents(small_dataset):

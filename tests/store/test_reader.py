@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ctsite.compile.build import compile_store
@@ -29,15 +28,19 @@ def test_combined_condition_has_no_ligand_effects(small_dataset):
 
 def test_ligand_effects_row(small_dataset):
     store = compile_project(small_dataset(), jobs=2)
+    assert store.effects_t_max == 0.25
+    # Stored: ligand/receptor genes with i1.fdr < 0.25 and fdr < 0.25, in gene order.
     e = store.ligand_effects("a", "M", "R1").set_index("gene")
-    assert list(e.index) == ["g0", "g1", "L1", "R1", "B", "g5"]
+    assert list(e.index) == ["L1", "R1"]  # B: i1.fdr 0.9; g0, g1, g5: not ligand/receptor
     assert e.loc["L1", "i1.fdr"] == pytest.approx(0.24)
-    assert np.isnan(e.loc["g0", "fdr"])
+    assert e.loc["L1", "fdr"] == pytest.approx(0.2)
     assert bool(e.loc["L1", "gene_is_ligand"]) and not bool(e.loc["L1", "gene_is_receptor"])
-    assert bool(e.loc["B", "gene_is_ligand"]) and bool(e.loc["B", "gene_is_receptor"])
     assert e.loc["R1", "gene_expression"] == 1.0
     assert e.loc["R1", "gene_max_ligand_expression"] == 0.75  # L1 in T
-    assert e.loc["g0", "gene_max_ligand_expression"] == 0.0
+    t = store.ligand_effects("a", "T", "L1").set_index("gene")
+    assert list(t.index) == ["L1", "R1", "B"]
+    assert bool(t.loc["B", "gene_is_ligand"]) and bool(t.loc["B", "gene_is_receptor"])
+    assert store.ligand_effects("a", "T", "B").empty  # fdr 0.3 / 0.011 but i1.fdr 0.3
     with pytest.raises(NotFoundError):
         store.ligand_effects("a", "M", "L1")
     with pytest.raises(NotFoundError):
