@@ -210,7 +210,9 @@ def _tree_rss(pid: int) -> int:
 
 def import_floor() -> float:
     """Seconds to start Python and import the compile's libraries (the best of three)."""
-    code = "import h5py, numpy, pandas, pyarrow.feather, scipy.sparse, ctsite.compile.build"
+    code = (
+        "import anndata, h5py, numpy, pandas, pyarrow.feather, scipy.sparse, ctsite.compile.build"
+    )
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()

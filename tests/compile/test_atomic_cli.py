@@ -119,6 +119,30 @@ def test_export_interactions_and_effects_to_stdout(demo):
         "gene", "log2FC", "fdr", "i1.fdr", "gene_is_ligand", "gene_is_receptor",
         "gene_expression", "gene_max_ligand_expression",
     ]  # fmt: skip
+    stored = r.stdout.splitlines()[1:]
+    r = ctsite(demo, *cfg, "export", "ligand-effects", "--condition", "highCIN_vs_lowCIN",
+               "--cell-type", "Macrophages/mMDSC", "--target", "ccr2", "--format", "tsv",
+               "--all")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    every = r.stdout.splitlines()[1:]
+    store = Store.open(demo / "compiled")
+    assert len(every) == len(store.condition_genes("highCIN_vs_lowCIN")) > len(stored)
+    assert set(stored) <= set(every)  # the stored rows are the full rows' drawable genes
+
+
+def test_export_all_needs_the_unchanged_input(demo):
+    cfg = ("-c", str(demo / "ctsite.toml"))
+    args = ("export", "ligand-effects", "--condition", "highCIN_vs_lowCIN", "--cell-type",
+            "Macrophages/mMDSC", "--target", "Ccr2", "--all")  # fmt: skip
+    deg = demo / "deg_highCIN_vs_lowCIN.h5ad"
+    moved = deg.with_name("moved.h5ad")
+    deg.rename(moved)
+    try:
+        r = ctsite(demo, *cfg, *args)
+    finally:
+        moved.rename(deg)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "--all needs the DEG file" in r.stderr and "without --all" in r.stderr
 
 
 @pytest.mark.parametrize(
