@@ -28,65 +28,90 @@ AdvanceFn = Callable[[str, int], None]
 
 def scan_condition(
     path: str,
-    out_dir: str,
+    rows: tuple[int, int],
     block_rows: int,
     signal_cols: list[int],
     t_max: float,
     queue: Any,
     key: str,
 ) -> dict[str, Any]:
-    """Worker: stream the three layers of one DEG file once; counts + the sparse effect rows.
+    """Worker: stream rows [start, stop) of one DEG file's three layers once; counts + the sparse
+    effect rows of that range.
 
     A row keeps the genes at `signal_cols` (ligands and receptors) whose float32 i1.fdr and fdr
-    are both < `t_max` (format.EFFECTS_RULE), in gene order; the values are stored as float32,
+    are both < `t_max` (format.EFFECTS_RULE), in gene order; the values are kept as float32,
     exactly as the figures read them.
     """
     import h5py
 
     cols = np.asarray(signal_cols, dtype=np.int64)
     bound = stats.float32_bound(t_max)
+    first, last = rows
+    sig = np.zeros((last - first, len(fmt.THRESHOLDS)), dtype=np.int32)
+    deg = np.zeros_like(sig)
+    per_row = np.zeros(last - first, dtype=np.int64)
+    kept: dict[str, list[np.ndarray]] = {e.layer: [] for e in EFFECT_LAYERS}
+    gene_parts: list[np.ndarray] = []
+    nan_fdr = nan_i1 = 0
     with h5py.File(path, "r") as f:
-        n, _ = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
-        sig = np.zeros((n, len(fmt.THRESHOLDS)), dtype=np.int32)
-        deg = np.zeros_like(sig)
-        per_row = np.zeros(n, dtype=np.int64)
-        kept: dict[str, list[np.ndarray]] = {e.layer: [] for e in EFFECT_LAYERS}
-        gene_parts: list[np.ndarray] = []
-        nan_fdr = nan_i1 = 0
         streams = {
-            e.layer: inputs.iter_row_blocks(f, f"layers/{e.layer}", block_rows)
+            e.layer: inputs.iter_row_blocks(f, f"layers/{e.layer}", block_rows, rows=rows)
             for e in EFFECT_LAYERS
         }
         for (start, lfc), (_, fdr), (_, i1) in zip(
             streams["log2FC"], streams["fdr"], streams["fdr.i1"], strict=True
         ):
-            stop = start + lfc.shape[0]
+            a, b = start - first, start - first + lfc.shape[0]
             sub = {
                 name: np.asarray(block[:, cols], dtype="<f4")
                 for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1))
             }
-            rows, where = np.nonzero((sub["fdr"] < bound) & (sub["fdr.i1"] < bound))
-            per_row[start:stop] = np.bincount(rows, minlength=stop - start)
+            r, where = np.nonzero((sub["fdr"] < bound) & (sub["fdr.i1"] < bound))
+            per_row[a:b] = np.bincount(r, minlength=b - a)
             gene_parts.append(cols[where].astype("<i4"))
             for name, values in sub.items():
-                kept[name].append(values[rows, where])
-            deg[start:stop] = stats.count_below(fdr)
-            sig[start:stop] = stats.count_below(i1)
+                kept[name].append(values[r, where])
+            deg[a:b] = stats.count_below(fdr)
+            sig[a:b] = stats.count_below(i1)
             nan_fdr += stats.count_nan(fdr)
             nan_i1 += stats.count_nan(i1)
             if queue is not None:
-                queue.put((key, stop - start))
-    out = Path(out_dir)
-    offsets = np.concatenate([[0], np.cumsum(per_row)]).astype("<i8")
-    np.save(out / fmt.EFFECT_OFFSETS, offsets)
-    np.save(out / fmt.EFFECT_GENES, _joined(gene_parts, "<i4"))
+                queue.put((key, b - a))
+    return {
+        "numSigI1": sig,
+        "numDEG": deg,
+        "nan_fdr": nan_fdr,
+        "nan_i1": nan_i1,
+        "per_row": per_row,
+        "genes": _joined(gene_parts, "<i4"),
+        **{e.layer: _joined(kept[e.layer], "<f4") for e in EFFECT_LAYERS},
+    }
+
+
+def merge_parts(parts: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """Join the row ranges of one condition (in row order) and write its sparse effect files."""
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate([p["per_row"] for p in parts]))])
+    np.save(out_dir / fmt.EFFECT_OFFSETS, offsets.astype("<i8"))
+    np.save(out_dir / fmt.EFFECT_GENES, _joined([p["genes"] for p in parts], "<i4"))
     for e in EFFECT_LAYERS:
-        np.save(out / e.file, _joined(kept[e.layer], "<f4"))
-    return {"numSigI1": sig, "numDEG": deg, "nan_fdr": nan_fdr, "nan_i1": nan_i1}
+        np.save(out_dir / e.file, _joined([p[e.layer] for p in parts], "<f4"))
+    return {
+        "numSigI1": np.concatenate([p["numSigI1"] for p in parts]),
+        "numDEG": np.concatenate([p["numDEG"] for p in parts]),
+        "nan_fdr": sum(p["nan_fdr"] for p in parts),
+        "nan_i1": sum(p["nan_i1"] for p in parts),
+    }
 
 
 def _joined(parts: list[np.ndarray], dtype: str) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def row_ranges(n: int, pieces: int, block_rows: int) -> list[tuple[int, int]]:
+    """`n` rows cut into at most `pieces` ranges of whole blocks (so workers stay balanced)."""
+    blocks = max(1, -(-n // block_rows))
+    per = -(-blocks // max(1, pieces))
+    return [(b * block_rows, min(n, (b + per) * block_rows)) for b in range(0, blocks, per)]
 
 
 def scan_expression(
@@ -130,7 +155,7 @@ def _init_worker(queue: Any) -> None:
 
 def _run(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
     """Worker: one scan, reporting progress through the inherited queue."""
-    return fn(*args, *((_QUEUE,) if fn is scan_expression else (_QUEUE, key)))
+    return fn(*args, *((_QUEUE,) if fn is scan_expression else (_QUEUE, key.split("/")[0])))
 
 
 def _drain(queue: Any, advance: AdvanceFn) -> None:
@@ -160,16 +185,19 @@ def run_workers(
             (str(expr.path), expr.matrix, list(expr.cell_types), groups, block_rows),
         )
     }
+    pieces: dict[str, list[str]] = {}
     for name, deg in degs.items():
         cid = cond_ids[name]
         cols = [i for i, g in enumerate(deg.genes) if g in signal_genes]
-        out_dir = str(fmt.condition_dir(tmp, cid))
-        calls[cid] = (scan_condition, (str(deg.path), out_dir, block_rows, cols, t_max))
+        ranges = row_ranges(len(deg.obs), 2 * jobs if jobs > 1 else 1, block_rows)
+        for i, rows in enumerate(ranges):
+            calls[f"{cid}/{i}"] = (scan_condition, (str(deg.path), rows, block_rows, cols, t_max))
+        pieces[cid] = [f"{cid}/{i}" for i in range(len(ranges))]
     if jobs <= 1:
         results = {}
         for key, (fn, args) in calls.items():
             queue = _DirectQueue(advance)
-            extra = (queue,) if fn is scan_expression else (queue, key)
+            extra = (queue,) if fn is scan_expression else (queue, key.split("/")[0])
             results[key] = fn(*args, *extra)
     else:
         # fork on Linux: workers start in milliseconds with every library already imported
@@ -193,4 +221,8 @@ def run_workers(
             results = {key: fut.result() for key, fut in futures.items()}
         _drain(queue, advance)
     fractions = results.pop("expression")
-    return results, fractions
+    scans = {
+        cid: merge_parts([results[k] for k in keys], fmt.condition_dir(tmp, cid))
+        for cid, keys in pieces.items()
+    }
+    return scans, fractions
