@@ -100,10 +100,22 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning ctsite errors into one clear line and an exit code.
 
     Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
-    as a short usage message and exit code 2.
+    as a short usage message and exit code 2. Ctrl-C and SIGTERM unwind the command (its cleanup
+    runs) and exit 130 / 143 with one line.
     """
-    try:
-        app(args=argv, prog_name="ctsite")
-    except CtsiteError as error:
-        print_error(error)
-        sys.exit(error.exit_code)
+    from ctsite.lifecycle import stop_signals_interrupt
+
+    with stop_signals_interrupt() as signals:
+        try:
+            app(args=argv, prog_name="ctsite")
+        except CtsiteError as error:
+            print_error(error)
+            sys.exit(error.exit_code)
+        except SystemExit:
+            if signals.received is None:
+                raise
+    if signals.received is None:
+        return
+    name = "SIGTERM" if signals.exit_code == 143 else "Ctrl-C (SIGINT)"
+    print_error(CtsiteError(f"stopped by {name}; what it had started was cleaned up"))
+    sys.exit(signals.exit_code)

@@ -9,6 +9,7 @@ pointer publishes it (`destination.py`).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -26,7 +27,7 @@ from ctsite.compile import destination, inputs, tables
 from ctsite.compile.dataset import DataSpec
 from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manifest
 from ctsite.compile.scan import run_workers
-from ctsite.errors import InputError
+from ctsite.errors import CtsiteError, InputError
 from ctsite.store import format as fmt
 from ctsite.store.versions import MIN_KEEP
 
@@ -76,6 +77,21 @@ def _check_consistency(
                 f"({', '.join(absent[:8])}{', …' if len(absent) > 8 else ''})",
                 hint=f"use the list the analysis used ({spec.interactions} does not match)",
             )
+
+
+def _write_error(exc: OSError, dest: Path) -> CtsiteError:
+    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
+    where = exc.filename or dest.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CtsiteError(
+            f"no space left on the device of {where} while compiling; the previous store is "
+            "unchanged and the partial output was removed",
+            hint="free some space there, or compile elsewhere with --out DIR",
+        )
+    return CtsiteError(
+        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
+        hint="check that the folder is writable, or compile elsewhere with --out DIR",
+    )
 
 
 def compile_store(
@@ -128,7 +144,10 @@ def compile_store(
         expr_types = sorted(set(expr.cell_types))
         _check_consistency(spec, degs, expr_types, lr)
 
-        target = destination.begin(dest, key)
+        try:
+            target = destination.begin(dest, key)
+        except OSError as exc:
+            raise _write_error(exc, dest) from None
         try:
             tmp = target.work
             manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
@@ -140,6 +159,9 @@ def compile_store(
             )
             (tmp / fmt.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             manifest["warnings"] += destination.publish(target, keep_versions)
+        except OSError as exc:
+            destination.abandon(target)
+            raise _write_error(exc, dest) from None
         except BaseException:
             destination.abandon(target)
             raise

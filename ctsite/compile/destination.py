@@ -109,6 +109,7 @@ class Target:
     version: str
     work: Path  # write the version's files here
     staging: Path | None  # a whole new store folder, when converting a flat store
+    created: tuple[Path, ...] = ()  # folders `begin` made (removed again if a compile fails)
 
 
 def begin(dest: Path, compile_key: str) -> Target:
@@ -117,12 +118,13 @@ def begin(dest: Path, compile_key: str) -> Target:
     flat = dest.is_dir() and not versions.is_versioned(dest) and any(dest.iterdir())
     root = dest.with_name(f".{dest.name}.tmp-{os.getpid()}") if flat else dest
     base = root / fmt.VERSIONS_DIR
+    created = tuple(p for p in (base, root) if not p.exists())
     base.mkdir(parents=True, exist_ok=True)
     for stale in base.glob(f"{fmt.TEMP_PREFIX}*"):  # an interrupted compile's (we hold the lock)
         shutil.rmtree(stale, ignore_errors=True)
     work = base / f"{fmt.TEMP_PREFIX}{version}-{os.getpid()}"
     work.mkdir()
-    return Target(dest, version, work, root if flat else None)
+    return Target(dest, version, work, root if flat else None, created)
 
 
 def abandon(target: Target) -> None:
@@ -130,6 +132,9 @@ def abandon(target: Target) -> None:
     shutil.rmtree(target.work, ignore_errors=True)
     if target.staging is not None:
         shutil.rmtree(target.staging, ignore_errors=True)
+    for folder in target.created:  # only if still empty: never what someone else put there
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def publish(target: Target, keep: int = versions.MIN_KEEP) -> list[str]:

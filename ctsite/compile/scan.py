@@ -10,16 +10,18 @@ Progress goes through a queue as (phase key, rows done).
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue as queue_module
+import os
+import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import numpy as np
 
-from ctsite.compile import inputs, stats
+from ctsite.compile import inputs, stats, validate
+from ctsite.lifecycle import die_with_parent
 from ctsite.store import format as fmt
 from ctsite.store.format import EFFECT_LAYERS
 
@@ -62,6 +64,8 @@ def scan_condition(
             streams["log2FC"], streams["fdr"], streams["fdr.i1"], strict=True
         ):
             a, b = start - first, start - first + lfc.shape[0]
+            for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
+                validate.check_block(block, name, Path(path), start)
             sub = {
                 name: np.asarray(block[:, cols], dtype="<f4")
                 for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1))
@@ -145,24 +149,64 @@ class _DirectQueue:
         self._advance(*item)
 
 
-_QUEUE: Any = None  # the progress queue of a worker process (set by its initializer)
+_worker_queue: Any = None  # set in each worker process by `_init_worker`
 
 
-def _init_worker(queue: Any) -> None:
-    global _QUEUE
-    _QUEUE = queue
+def _init_worker(parent: int, queue: Any) -> None:
+    """First thing in a worker: die with the compile, and keep the progress queue."""
+    global _worker_queue
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the compile to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker: not the CLI's handler
+    _worker_queue = queue
 
 
-def _run(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
-    """Worker: one scan, reporting progress through the inherited queue."""
-    return fn(*args, *((_QUEUE,) if fn is scan_expression else (_QUEUE, key.split("/")[0])))
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
+    """Worker: one scan; a condition's row range reports progress under the condition's key."""
+    extra = (_worker_queue,) if fn is scan_expression else (_worker_queue, key.split("/")[0])
+    return fn(*args, *extra)
+
+
+def _run_pool(
+    calls: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int, advance: AdvanceFn
+) -> dict[str, Any]:
+    """Run `calls` in `jobs` worker processes; any error or interrupt terminates them all.
+
+    Workers fork on Linux: they start in milliseconds with every library already imported (a
+    spawned interpreter re-imports numpy, pandas and h5py: seconds on a busy machine); only the
+    main thread forks, and no HDF5 file is open then. Elsewhere they are spawned.
+
+    The workers die with this process even when it is killed (`die_with_parent`); on an error,
+    Ctrl-C or SIGTERM, `Pool.terminate` stops them before the temp directory is removed.
+    """
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    queue = ctx.Queue()
+    pool = ctx.Pool(min(jobs, len(calls)), _init_worker, (os.getpid(), queue))
+    try:
+        pending = {
+            key: pool.apply_async(_call, (fn, args, key)) for key, (fn, args) in calls.items()
+        }
+        results: dict[str, Any] = {}
+        while pending:
+            for key in [k for k, r in pending.items() if r.ready()]:
+                results[key] = pending.pop(key).get()  # re-raises a worker's error here
+            _drain(queue, advance)
+            if pending:
+                next(iter(pending.values())).wait(0.05)
+        _drain(queue, advance)
+        pool.close()
+        return results
+    finally:
+        pool.terminate()
+        pool.join()
+        queue.close()
 
 
 def _drain(queue: Any, advance: AdvanceFn) -> None:
     while True:
         try:
             advance(*queue.get_nowait())
-        except queue_module.Empty:
+        except Empty:
             return
 
 
@@ -200,26 +244,7 @@ def run_workers(
             extra = (queue,) if fn is scan_expression else (queue, key.split("/")[0])
             results[key] = fn(*args, *extra)
     else:
-        # fork on Linux: workers start in milliseconds with every library already imported
-        # (a spawned interpreter re-imports numpy, pandas and h5py: seconds on a busy machine).
-        # Only the main thread forks and no HDF5 file is open at that point.
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        queue = ctx.Queue()
-        with ProcessPoolExecutor(
-            jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)
-        ) as pool:
-            futures = {key: pool.submit(_run, fn, args, key) for key, (fn, args) in calls.items()}
-            pending = set(futures.values())
-            while pending:
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                _drain(queue, advance)
-                for fut in done:
-                    if fut.exception() is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise fut.exception()  # type: ignore[misc]
-            results = {key: fut.result() for key, fut in futures.items()}
-        _drain(queue, advance)
+        results = _run_pool(calls, jobs, advance)
     fractions = results.pop("expression")
     scans = {
         cid: merge_parts([results[k] for k in keys], fmt.condition_dir(tmp, cid))

@@ -352,3 +352,68 @@ def test_print_error_and_warn_escape_markup(capsys):
     err = capsys.readouterr().err
     assert "T cells [/CD8]" in err and "see [data] [bold]x" in err
     assert "a [red]file[/red] [/oops]" in err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (as root; skipped where mounting is not allowed)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_disk_full_is_one_line_and_leaves_nothing(fresh_demo, tiny_disk):
+    result = ctsite(fresh_demo, "compile", "-q", "-j", "1", "--out", str(tiny_disk / "store"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert "no space left" in result.stderr and "hint:" in result.stderr
+    assert list(tiny_disk.iterdir()) in ([], [tiny_disk / ".store.lock"])
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _wait_gone(pids: list[int], seconds: float = 20) -> list[int]:
+    deadline = time.monotonic() + seconds
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if Path(f"/proc/{p}").exists() and
+                 "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]  # fmt: skip
+        time.sleep(0.1)
+    return alive
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_compile(demo, sig):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env["CTSITE_COMPILE_BLOCK_ROWS"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctsite", "-c", str(demo / "ctsite.toml"), "compile",
+         "--force", "-q", "-j", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline:
+        if list(demo.glob("compiled/versions/.tmp-*/conditions/c1")):
+            workers = _children(proc.pid)
+            if len(workers) >= 2:
+                break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the compile never started its workers"
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=60)
+    assert not _wait_gone(workers), "worker processes outlived the compile"
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert "stopped by SIGTERM" in err and "Traceback" not in err
+        assert not list(demo.glob("compiled/versions/.tmp-*")), "SIGTERM must clean the temp dir"
+    again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "-q")
+    assert again.returncode == 0, again.stderr
