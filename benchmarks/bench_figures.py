@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
 
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     store_path = args.store or build_store(OUT)
     store = Store.open(store_path)

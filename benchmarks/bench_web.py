@@ -71,9 +71,9 @@ def build_store(workdir: Path) -> Path:
 
 def bench_flask(store_path: Path, repeats: int) -> dict[str, float]:
     """In-process latency of /api/figure/<name> at default settings (Flask test client)."""
-    from ctsite.compile.store import Store
     from ctsite.config import load_settings
     from ctsite.figures import FIGURES
+    from ctsite.store import Store
     from ctsite.web.app import create_app
 
     figures: dict[str, float] = {}
@@ -360,7 +360,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     store_path = (args.store or build_store(args.workdir)).resolve()
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
     from ctsite.web.cache import precompute_defaults
 
     store = Store.open(store_path)

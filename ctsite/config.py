@@ -39,6 +39,9 @@ class Settings:
     # --- compile ---
     compile_jobs: int = 2
     compile_block_rows: int = 512
+    compile_keep_versions: int = (
+        2  # store versions kept after a compile (current + previous at least)
+    )
     # --- website ---
     site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
     site_subtitle: str = (

@@ -91,6 +91,15 @@ def export_cmd(
         typer.Option("--cell-type", help="Cell type(s); interactions: filter, effects: one."),
     ] = None,
     target: Annotated[str | None, typer.Option(help="Target gene (ligand-effects).")] = None,
+    all_genes: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="ligand-effects: every downstream gene, read from the condition's input file "
+            "(by default only the stored rows: ligand/receptor genes with i1.fdr and fdr "
+            "below the largest threshold, all a figure can show).",
+        ),
+    ] = False,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = (
         ExportFormat.csv
     ),
@@ -101,13 +110,16 @@ def export_cmd(
         Path | None, typer.Option("--store", help="Store directory (default: compiled_dir).")
     ] = None,
 ) -> None:
-    """Export a table of the compiled store as CSV, TSV or Parquet."""
+    """Export a table of the compiled store as CSV, TSV or Parquet.
+
+    ligand-effects exports the stored rows: the genes a figure can show (see --all).
+    """
     from ctsite.compile.export import export_table
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     s = settings(ctx, compiled_dir=str(store_dir) if store_dir else None)
     store = Store.open(s.compiled_path)
-    frame = export_table(store, table.value, condition, fdr, cell_type or [], target)
+    frame = export_table(store, table.value, condition, fdr, cell_type or [], target, all_genes)
     if output is None and fmt is ExportFormat.parquet:
         from ctsite.errors import CtsiteError
 

@@ -16,7 +16,7 @@ from ctsite.errors import CtsiteError, StoreError
 
 def store_path(s: Settings, data: Path | None) -> Path:
     """The store to serve: --data, else the configured one, else the demo (built if needed)."""
-    from ctsite.compile.store import Store  # TODO(store engineer): ctsite.store
+    from ctsite.store import Store
 
     if data is not None:
         Store.open(data)  # a clear error now rather than a 503 later

@@ -1,21 +1,19 @@
-"""The compile pipeline: validate → stream layer blocks → tables → temp dir → atomic swap.
+"""The compile pipeline: validate → stream layer blocks → tables → new version → pointer switch.
 
 Each DEG layer is read exactly once, in row blocks: the block is counted at every FDR threshold
-(numSigI1, numDEG) and copied into a memory-mappable `.npy` for the ligand-effects view. Conditions
-and the expression group-by run in parallel worker processes (`jobs`). Nothing in the destination
-changes until the new store is complete; then it is swapped in with two renames.
+(numSigI1, numDEG) and the values a ligand-effects figure can ever draw are kept as memory-mappable
+sparse rows. Conditions and the expression group-by run in parallel worker processes (`jobs`).
+Nothing a reader sees changes until the new version is complete; then one atomic rename of the
+pointer publishes it (`destination.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import fcntl
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,17 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ctsite import __version__
-from ctsite.compile import inputs, stats, tables
+from ctsite.compile import destination, inputs, tables
 from ctsite.compile.dataset import DataSpec
-from ctsite.compile.fingerprint import (
-    MANIFEST,
-    SCHEMA_VERSION,
-    compile_key,
-    file_fingerprint,
-    read_manifest,
-)
+from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manifest
 from ctsite.compile.scan import run_workers
 from ctsite.errors import CtsiteError, InputError
+from ctsite.store import format as fmt
+from ctsite.store.versions import MIN_KEEP
 
 # progress(phase_key, description, total) registers a phase; advance(phase_key, n) moves it on.
 ProgressFn = Callable[[str, str, int], None]
@@ -49,93 +43,6 @@ class CompileResult:
     seconds: float
     manifest: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def _lock(dest: Path) -> Iterator[None]:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with (dest.parent / f".{dest.name}.lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CtsiteError(
-                f"another compile is writing {dest}", hint="wait for it to finish"
-            ) from None
-        yield
-
-
-def _recover(dest: Path) -> None:
-    """Finish or undo a swap interrupted between its two renames; drop stale temp dirs."""
-    olds = sorted(dest.parent.glob(f".{dest.name}.old-*"))
-    if olds and not dest.exists():
-        os.rename(olds[-1], dest)
-        olds = olds[:-1]
-    for stale in [*olds, *dest.parent.glob(f".{dest.name}.tmp-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def is_store(path: Path) -> bool:
-    """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
-    manifest = read_manifest(path)
-    return isinstance(manifest, dict) and isinstance(manifest.get("schema_version"), int)
-
-
-def _describe(entries: list[str]) -> str:
-    shown = ", ".join(entries[:5])
-    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {shown}" + (
-        ", …" if len(entries) > 5 else ""
-    )
-
-
-def check_replaceable(dest: Path) -> None:
-    """Refuse an output path the compile must not replace: a file, or a folder of other files.
-
-    The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
-    ctsite store; anything else would delete the user's files.
-    """
-    hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
-    if dest.is_symlink() and not dest.is_dir():
-        raise InputError(f"output path {dest} is a symbolic link, not a store folder", hint=hint)
-    if not dest.exists():
-        return
-    if not dest.is_dir():
-        raise InputError(f"output path {dest} is an existing file, not a store folder", hint=hint)
-    if is_store(dest):
-        return
-    try:
-        entries = sorted(e.name + ("/" if e.is_dir() else "") for e in dest.iterdir())
-    except OSError as exc:
-        raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
-    if entries:
-        raise InputError(
-            f"output folder {dest} is not a ctsite store and is not empty "
-            f"({_describe(entries)}); nothing was changed",
-            hint=hint,
-        )
-
-
-def _swap(tmp: Path, dest: Path) -> None:
-    check_replaceable(dest)
-    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-    if dest.exists():
-        os.rename(dest, old)
-    os.rename(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_error(exc: OSError, dest: Path) -> CtsiteError:
-    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
-    where = exc.filename or dest.parent
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return CtsiteError(
-            f"no space left on the device of {where} while compiling; the previous store is "
-            "unchanged and the partial output was removed",
-            hint="free some space there, or compile elsewhere with --out DIR",
-        )
-    return CtsiteError(
-        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
-        hint="check that the folder is writable, or compile elsewhere with --out DIR",
-    )
 
 
 def _check_consistency(
@@ -172,6 +79,21 @@ def _check_consistency(
             )
 
 
+def _write_error(exc: OSError, dest: Path) -> CtsiteError:
+    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
+    where = exc.filename or dest.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CtsiteError(
+            f"no space left on the device of {where} while compiling; the previous store is "
+            "unchanged and the partial output was removed",
+            hint="free some space there, or compile elsewhere with --out DIR",
+        )
+    return CtsiteError(
+        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
+        hint="check that the folder is writable, or compile elsewhere with --out DIR",
+    )
+
+
 def compile_store(
     spec: DataSpec,
     dest: Path,
@@ -179,17 +101,22 @@ def compile_store(
     jobs: int = 2,
     block_rows: int = 512,
     force: bool = False,
+    keep_versions: int = MIN_KEEP,
     progress: ProgressFn | None = None,
     advance: AdvanceFn | None = None,
 ) -> CompileResult:
-    """Compile `spec` into the store at `dest` (or do nothing when it is up to date)."""
+    """Compile `spec` into a new version of the store at `dest` (nothing when it is up to date).
+
+    `keep_versions`: how many versions stay after the switch (the current and the previous
+    always do).
+    """
     started = time.perf_counter()
     dest = Path(os.path.abspath(dest))
-    check_replaceable(dest)
+    destination.check_replaceable(dest)
     progress = progress or (lambda key, desc, total: None)
     advance = advance or (lambda key, n: None)
-    with _lock(dest):
-        _recover(dest)
+    with destination.lock(dest):
+        destination.recover(dest)
         files = spec.input_files()
         for role, path in files.items():
             if not path.is_file():
@@ -217,21 +144,27 @@ def compile_store(
         expr_types = sorted(set(expr.cell_types))
         _check_consistency(spec, degs, expr_types, lr)
 
-        tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         try:
-            manifest = _build(spec, dest, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
+            target = destination.begin(dest, key)
+        except OSError as exc:
+            raise _write_error(exc, dest) from None
+        try:
+            tmp = target.work
+            manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
             manifest.update(
+                version=target.version,
                 compile_key=key,
                 inputs=fingerprints,
                 compile_seconds=round(time.perf_counter() - started, 3),
             )
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            _swap(tmp, dest)
+            (tmp / fmt.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            manifest["warnings"] += destination.publish(target, keep_versions)
         except OSError as exc:
+            destination.abandon(target)
             raise _write_error(exc, dest) from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            destination.abandon(target)
+            raise
     return CompileResult(
         "built", dest, time.perf_counter() - started, manifest, list(manifest["warnings"])
     )
@@ -239,7 +172,6 @@ def compile_store(
 
 def _build(
     spec: DataSpec,
-    dest: Path,
     tmp: Path,
     lr: pd.DataFrame,
     degs: dict[str, inputs.DegFile],
@@ -255,12 +187,16 @@ def _build(
     cond_ids = {c.name: f"c{i + 1}" for i, c in enumerate(spec.conditions)}
     combo_ids = {c.name: f"c{len(cond_ids) + i + 1}" for i, c in enumerate(spec.combined)}
     for cid in [*cond_ids.values(), *combo_ids.values()]:
-        (tmp / "conditions" / cid).mkdir(parents=True)
+        fmt.condition_dir(tmp, cid).mkdir(parents=True)
 
     progress("expression", "expression fractions", len(expr.cell_types))
     for name, deg in degs.items():
         progress(cond_ids[name], f"condition {name}", len(deg.obs))
-    scans, fractions = run_workers(tmp, degs, expr, groups, cond_ids, jobs, block_rows, advance)
+    signal_genes = set(lr["ligand"]) | set(lr["receptor"])
+    t_max = max(fmt.THRESHOLDS)
+    scans, fractions = run_workers(
+        tmp, degs, expr, groups, cond_ids, signal_genes, t_max, jobs, block_rows, advance
+    )
 
     progress("tables", "tables", 3 + len(spec.conditions) + len(spec.combined))
     # Expression (long form) and the per-gene table.
@@ -272,8 +208,8 @@ def _build(
         .melt(id_vars="gene", var_name="cell_type", value_name="expression")
     )
     long["expression"] = long["expression"].astype(np.float64)  # exact fractions (0.3 is 0.3)
-    tables.write_feather(long, tmp / "expression.feather")
-    tables.write_feather(lr, tmp / "interactions.feather")
+    tables.write_feather(long, tmp / fmt.EXPRESSION)
+    tables.write_feather(lr, tmp / fmt.INTERACTIONS)
     all_genes = sorted(
         set(lr["ligand"]) | set(lr["receptor"]) | {g for d in degs.values() for g in d.genes}
     )
@@ -283,7 +219,7 @@ def _build(
     genes["is_ligand"] = genes["gene"].isin(set(lr["ligand"]))
     genes["is_receptor"] = genes["gene"].isin(set(lr["receptor"]))
     genes["max_ligand_expression"] = genes["gene"].map(lig_max).fillna(0.0).astype(np.float64)
-    tables.write_feather(genes, tmp / "genes.feather")
+    tables.write_feather(genes, tmp / fmt.GENES)
     advance("tables", 3)
     unmeasured = sorted((set(lr["ligand"]) | set(lr["receptor"])) - set(expr_wide.index))
     if unmeasured:
@@ -295,6 +231,7 @@ def _build(
     conditions_meta = []
     for cond in spec.conditions:
         deg, scan, cid = degs[cond.name], scans[cond_ids[cond.name]], cond_ids[cond.name]
+        out_dir = fmt.condition_dir(tmp, cid)
         table = deg.obs.copy()
         table["row"] = np.arange(len(table), dtype=np.int32)
         table["MAST_fdr_all"] = table["MAST_fdr"]
@@ -302,20 +239,16 @@ def _build(
         table = pd.concat(
             [
                 table,
-                pd.DataFrame(tables.count_columns("numSigI1", scan["numSigI1"])),
-                pd.DataFrame(tables.count_columns("numDEG", scan["numDEG"])),
+                pd.DataFrame(tables.count_columns(fmt.SIG_COUNT, scan["numSigI1"])),
+                pd.DataFrame(tables.count_columns(fmt.DEG_COUNT, scan["numDEG"])),
             ],
             axis=1,
         )
         table = table[~table["cell_type"].isin(excluded)].reset_index(drop=True)
         cond_tables[cond.name] = table
-        tables.write_feather(table, tmp / "conditions" / cid / "circos.feather")
-        tables.write_feather(
-            tables.pair_skeleton(table, lr), tmp / "conditions" / cid / "pairs.feather"
-        )
-        tables.write_feather(
-            pd.DataFrame({"gene": deg.genes}), tmp / "conditions" / cid / "genes.feather"
-        )
+        tables.write_feather(table, out_dir / fmt.CIRCOS)
+        tables.write_feather(tables.pair_skeleton(table, lr), out_dir / fmt.PAIRS)
+        tables.write_feather(pd.DataFrame({"gene": deg.genes}), out_dir / fmt.CONDITION_GENES)
         for what, count in (("fdr", scan["nan_fdr"]), ("fdr.i1", scan["nan_i1"])):
             if count:
                 warnings.append(
@@ -340,10 +273,9 @@ def _build(
     for combo in spec.combined:
         cid = combo_ids[combo.name]
         table = tables.combine(combo.of, cond_tables)
-        tables.write_feather(table, tmp / "conditions" / cid / "circos.feather")
-        tables.write_feather(
-            tables.pair_skeleton(table, lr), tmp / "conditions" / cid / "pairs.feather"
-        )
+        out_dir = fmt.condition_dir(tmp, cid)
+        tables.write_feather(table, out_dir / fmt.CIRCOS)
+        tables.write_feather(tables.pair_skeleton(table, lr), out_dir / fmt.PAIRS)
         conditions_meta.append(
             {
                 "id": cid,
@@ -364,11 +296,12 @@ def _build(
     order += [ct for ct in present if ct not in order]
     colors = {ct: spec.cell_type_colors.get(ct) or tables.name_color(ct) for ct in order}
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": fmt.SCHEMA_VERSION,
         "ctsite_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": spec.parameters(),
-        "thresholds": list(stats.THRESHOLDS),
+        "thresholds": list(fmt.THRESHOLDS),
+        fmt.EFFECTS_KEY: {"layout": fmt.EFFECTS_LAYOUT, "t_max": t_max, "rule": fmt.EFFECTS_RULE},
         "cell_types": order,
         "cell_type_colors": colors,
         "conditions": conditions_meta,

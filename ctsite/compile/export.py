@@ -1,4 +1,8 @@
-"""The tables of `ctsite export`, with the real column names of SPEC-data.md."""
+"""The tables of `ctsite export`, with the real column names of SPEC-data.md.
+
+`ligand-effects` exports the rows the store keeps (the genes a figure can ever draw); with
+`all_genes` it reads the full row of every downstream gene from the condition's input file.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ctsite.compile.store import Store
 from ctsite.errors import CtsiteError
+from ctsite.store import Store
+from ctsite.store.format import EFFECT_LAYERS
 
 CIRCOS_COLUMNS = [
     "cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score",
@@ -25,8 +30,12 @@ def export_table(
     fdr: float,
     cell_types: Sequence[str],
     target: str | None,
+    all_genes: bool = False,
 ) -> pd.DataFrame:
-    """The rows of one table for (condition, fdr[, cell types, target])."""
+    """The rows of one table for (condition, fdr[, cell types, target]).
+
+    `all_genes` (ligand-effects only): every downstream gene, read from the input file.
+    """
     if table == "ligand-effects":
         cond = store.condition(condition) if condition else store.default_condition(single=True)
         if len(cell_types) != 1 or not target:
@@ -34,6 +43,8 @@ def export_table(
                 "ligand-effects needs one --cell-type and a --target",
                 hint="e.g. --cell-type 'Tumor cells' --target Ccl2",
             )
+        if all_genes:
+            return full_ligand_effects(store, cond.name, cell_types[0], store.gene(target))
         return store.ligand_effects(cond.name, cell_types[0], store.gene(target))
     cond = store.condition(condition) if condition else store.default_condition()
     if table == "circos":
@@ -41,6 +52,33 @@ def export_table(
     if table == "interactions":
         return store.pairwise_table(cond.name, fdr, list(cell_types) or None)
     raise CtsiteError(f"unknown table {table!r}", hint="circos, interactions or ligand-effects")
+
+
+def full_ligand_effects(store: Store, condition: str, cell_type: str, target: str) -> pd.DataFrame:
+    """Every downstream gene of one ligand-effects row, read from the condition's DEG file."""
+    import numpy as np
+
+    from ctsite.compile import inputs
+    from ctsite.compile.fingerprint import file_fingerprint
+
+    cond, row = store.effects_row(condition, cell_type, target)
+    recorded = store.manifest.get("inputs", {}).get(f"deg:{cond.name}", {})
+    path = Path(str(recorded.get("path", "")))
+    hint = "run `ctsite compile` with the input files present, or export without --all"
+    if not recorded or not path.is_file():
+        raise CtsiteError(f"--all needs the DEG file of {cond.name!r} ({path or '?'})", hint=hint)
+    now = file_fingerprint(path)
+    if any(now.get(k) != recorded.get(k) for k in ("size", "sample_sha256")):
+        raise CtsiteError(f"{path} changed since the store was compiled", hint=hint)
+    genes = store.condition_genes(cond.name)
+    with inputs.open_h5(path, "DEG file") as f:
+        values = {e.column: inputs.read_row(f, f"layers/{e.layer}", row) for e in EFFECT_LAYERS}
+    return store.effects_frame(
+        cond.name,
+        cell_type,
+        np.arange(len(genes)),
+        {k: v.astype(np.float32) for k, v in values.items()},
+    )
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.compile.dataset import DataSpec
-
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
+from ctsite.store.format import SCHEMA_VERSION
+from ctsite.store.versions import current_manifest
 
 
 def file_fingerprint(path: Path) -> dict[str, Any]:
@@ -45,10 +44,8 @@ def compile_key(spec: DataSpec, fingerprints: dict[str, dict[str, Any]]) -> str:
 
 
 def read_manifest(store: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((store / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """The manifest of the store folder's current version (follows its pointer)."""
+    return current_manifest(store)
 
 
 def up_to_date(spec: DataSpec, store: Path) -> dict[str, Any] | None:

@@ -1,17 +1,18 @@
 """Worker processes of the compile: each reads one input's layers exactly once, in row blocks.
 
 A DEG file's three layers are streamed together: every block is counted at all FDR thresholds
-(numSigI1, numDEG) and appended to plain `.npy` files for the ligand-effects view. The expression
+(numSigI1, numDEG), and the few values a ligand-effects figure can ever draw are kept as sparse
+rows (format.EFFECTS_RULE). The expression
 file is reduced to per-cell-type expressing fractions with one sparse group-by per block.
 Progress goes through a queue as (phase key, rows done).
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from queue import Empty
@@ -21,44 +22,100 @@ import numpy as np
 
 from ctsite.compile import inputs, stats, validate
 from ctsite.lifecycle import die_with_parent
+from ctsite.store import format as fmt
+from ctsite.store.format import EFFECT_LAYERS
 
-EFFECT_LAYERS = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "fdr.i1": "fdr_i1.npy"}
 AdvanceFn = Callable[[str, int], None]
 
 
 def scan_condition(
-    path: str, out_dir: str, block_rows: int, queue: Any, key: str
+    path: str,
+    rows: tuple[int, int],
+    block_rows: int,
+    signal_cols: list[int],
+    t_max: float,
+    queue: Any,
+    key: str,
 ) -> dict[str, Any]:
-    """Worker: stream the three layers of one DEG file once; counts + .npy copies."""
+    """Worker: stream rows [start, stop) of one DEG file's three layers once; counts + the sparse
+    effect rows of that range.
+
+    A row keeps the genes at `signal_cols` (ligands and receptors) whose float32 i1.fdr and fdr
+    are both < `t_max` (format.EFFECTS_RULE), in gene order; the values are kept as float32,
+    exactly as the figures read them.
+    """
     import h5py
 
-    with h5py.File(path, "r") as f, contextlib.ExitStack() as files:
-        n, g = inputs.layer_shape(f, "layers/fdr", Path(path))[0]
-        out = {}
-        for name, fname in EFFECT_LAYERS.items():
-            # Plain sequential writes (not a memmap): dirty pages never count against our RSS.
-            fh = files.enter_context((Path(out_dir) / fname).open("wb"))
-            header = {"descr": "<f4", "fortran_order": False, "shape": (n, g)}
-            np.lib.format.write_array_header_1_0(fh, header)
-            out[name] = fh
-        sig = np.zeros((n, len(stats.THRESHOLDS)), dtype=np.int32)
-        deg = np.zeros_like(sig)
-        nan_fdr = nan_i1 = 0
-        streams = {name: inputs.iter_row_blocks(f, f"layers/{name}", block_rows) for name in out}
+    cols = np.asarray(signal_cols, dtype=np.int64)
+    bound = stats.float32_bound(t_max)
+    first, last = rows
+    sig = np.zeros((last - first, len(fmt.THRESHOLDS)), dtype=np.int32)
+    deg = np.zeros_like(sig)
+    per_row = np.zeros(last - first, dtype=np.int64)
+    kept: dict[str, list[np.ndarray]] = {e.layer: [] for e in EFFECT_LAYERS}
+    gene_parts: list[np.ndarray] = []
+    nan_fdr = nan_i1 = 0
+    with h5py.File(path, "r") as f:
+        streams = {
+            e.layer: inputs.iter_row_blocks(f, f"layers/{e.layer}", block_rows, rows=rows)
+            for e in EFFECT_LAYERS
+        }
         for (start, lfc), (_, fdr), (_, i1) in zip(
             streams["log2FC"], streams["fdr"], streams["fdr.i1"], strict=True
         ):
-            stop = start + lfc.shape[0]
+            a, b = start - first, start - first + lfc.shape[0]
             for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
                 validate.check_block(block, name, Path(path), start)
-                out[name].write(np.ascontiguousarray(block, dtype="<f4").data)
-            deg[start:stop] = stats.count_below(fdr)
-            sig[start:stop] = stats.count_below(i1)
+            sub = {
+                name: np.asarray(block[:, cols], dtype="<f4")
+                for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1))
+            }
+            r, where = np.nonzero((sub["fdr"] < bound) & (sub["fdr.i1"] < bound))
+            per_row[a:b] = np.bincount(r, minlength=b - a)
+            gene_parts.append(cols[where].astype("<i4"))
+            for name, values in sub.items():
+                kept[name].append(values[r, where])
+            deg[a:b] = stats.count_below(fdr)
+            sig[a:b] = stats.count_below(i1)
             nan_fdr += stats.count_nan(fdr)
             nan_i1 += stats.count_nan(i1)
             if queue is not None:
-                queue.put((key, stop - start))
-    return {"numSigI1": sig, "numDEG": deg, "nan_fdr": nan_fdr, "nan_i1": nan_i1}
+                queue.put((key, b - a))
+    return {
+        "numSigI1": sig,
+        "numDEG": deg,
+        "nan_fdr": nan_fdr,
+        "nan_i1": nan_i1,
+        "per_row": per_row,
+        "genes": _joined(gene_parts, "<i4"),
+        **{e.layer: _joined(kept[e.layer], "<f4") for e in EFFECT_LAYERS},
+    }
+
+
+def merge_parts(parts: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """Join the row ranges of one condition (in row order) and write its sparse effect files."""
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate([p["per_row"] for p in parts]))])
+    np.save(out_dir / fmt.EFFECT_OFFSETS, offsets.astype("<i8"))
+    np.save(out_dir / fmt.EFFECT_GENES, _joined([p["genes"] for p in parts], "<i4"))
+    for e in EFFECT_LAYERS:
+        np.save(out_dir / e.file, _joined([p[e.layer] for p in parts], "<f4"))
+    return {
+        "numSigI1": np.concatenate([p["numSigI1"] for p in parts]),
+        "numDEG": np.concatenate([p["numDEG"] for p in parts]),
+        "nan_fdr": sum(p["nan_fdr"] for p in parts),
+        "nan_i1": sum(p["nan_i1"] for p in parts),
+    }
+
+
+def _joined(parts: list[np.ndarray], dtype: str) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def row_ranges(n: int, pieces: int, block_rows: int) -> list[tuple[int, int]]:
+    """`n` rows cut into at most `pieces` ranges of whole blocks (so workers stay balanced)."""
+    blocks = max(1, -(-n // block_rows))
+    per = -(-blocks // max(1, pieces))
+    return [(b * block_rows, min(n, (b + per) * block_rows)) for b in range(0, blocks, per)]
 
 
 def scan_expression(
@@ -100,23 +157,29 @@ def _init_worker(parent: int, queue: Any) -> None:
     global _worker_queue
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the compile to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker: not the CLI's handler
     _worker_queue = queue
 
 
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
-    extra = (_worker_queue,) if fn is scan_expression else (_worker_queue, key)
+    """Worker: one scan; a condition's row range reports progress under the condition's key."""
+    extra = (_worker_queue,) if fn is scan_expression else (_worker_queue, key.split("/")[0])
     return fn(*args, *extra)
 
 
 def _run_pool(
     calls: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int, advance: AdvanceFn
 ) -> dict[str, Any]:
-    """Run `calls` in `jobs` spawned processes; any error or interrupt terminates them all.
+    """Run `calls` in `jobs` worker processes; any error or interrupt terminates them all.
+
+    Workers fork on Linux: they start in milliseconds with every library already imported (a
+    spawned interpreter re-imports numpy, pandas and h5py: seconds on a busy machine); only the
+    main thread forks, and no HDF5 file is open then. Elsewhere they are spawned.
 
     The workers die with this process even when it is killed (`die_with_parent`); on an error,
     Ctrl-C or SIGTERM, `Pool.terminate` stops them before the temp directory is removed.
     """
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     queue = ctx.Queue()
     pool = ctx.Pool(min(jobs, len(calls)), _init_worker, (os.getpid(), queue))
     try:
@@ -153,6 +216,8 @@ def run_workers(
     expr: inputs.ExpressionFile,
     groups: list[str],
     cond_ids: dict[str, str],
+    signal_genes: set[str],
+    t_max: float,
     jobs: int,
     block_rows: int,
     advance: AdvanceFn,
@@ -164,16 +229,25 @@ def run_workers(
             (str(expr.path), expr.matrix, list(expr.cell_types), groups, block_rows),
         )
     }
+    pieces: dict[str, list[str]] = {}
     for name, deg in degs.items():
         cid = cond_ids[name]
-        calls[cid] = (scan_condition, (str(deg.path), str(tmp / "conditions" / cid), block_rows))
+        cols = [i for i, g in enumerate(deg.genes) if g in signal_genes]
+        ranges = row_ranges(len(deg.obs), 2 * jobs if jobs > 1 else 1, block_rows)
+        for i, rows in enumerate(ranges):
+            calls[f"{cid}/{i}"] = (scan_condition, (str(deg.path), rows, block_rows, cols, t_max))
+        pieces[cid] = [f"{cid}/{i}" for i in range(len(ranges))]
     if jobs <= 1:
         results = {}
         for key, (fn, args) in calls.items():
             queue = _DirectQueue(advance)
-            extra = (queue,) if fn is scan_expression else (queue, key)
+            extra = (queue,) if fn is scan_expression else (queue, key.split("/")[0])
             results[key] = fn(*args, *extra)
     else:
         results = _run_pool(calls, jobs, advance)
     fractions = results.pop("expression")
-    return results, fractions
+    scans = {
+        cid: merge_parts([results[k] for k in keys], fmt.condition_dir(tmp, cid))
+        for cid, keys in pieces.items()
+    }
+    return scans, fractions

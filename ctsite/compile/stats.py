@@ -9,22 +9,23 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-THRESHOLDS: tuple[float, ...] = tuple(round(k / 100, 2) for k in range(1, 26))
+from ctsite.store.format import THRESHOLDS, threshold_key
 
-
-def threshold_key(t: float) -> str:
-    """Column suffix for a threshold: 0.05 → 't05'."""
-    return f"t{round(t * 100):02d}"
+__all__ = ["THRESHOLDS", "threshold_key"]  # re-exported: the thresholds the counts run over
 
 
 def _bounds(dtype: np.dtype) -> np.ndarray:
+    return _bounds_of(dtype, THRESHOLDS)
+
+
+def _bounds_of(dtype: np.dtype, thresholds: tuple[float, ...]) -> np.ndarray:
     """Per threshold t, the smallest value of `dtype` that is >= t (float64 t).
 
     For a value v of that dtype, v < t  <=>  v < bound: no value of the dtype lies in [t, bound).
     So the comparison happens in the layer's own dtype, with no float64 copy of the block.
     """
     out = []
-    for t in THRESHOLDS:
+    for t in thresholds:
         b = dtype.type(t)
         if float(b) < t:
             b = np.nextafter(b, dtype.type(np.inf))
@@ -36,6 +37,11 @@ _BOUNDS = {
     np.dtype(np.float32): _bounds(np.dtype(np.float32)),
     np.dtype(np.float64): _bounds(np.dtype(np.float64)),
 }
+
+
+def float32_bound(t: float) -> np.float32:
+    """The smallest float32 >= t: for a float32 value v, v < t (in float64) iff v < the bound."""
+    return _bounds_of(np.dtype(np.float32), (t,))[0]
 
 
 def count_below(block: np.ndarray, thresholds: tuple[float, ...] = THRESHOLDS) -> np.ndarray:

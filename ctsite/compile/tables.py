@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from ctsite.compile import stats
+from ctsite.store import format as fmt
 
 
 def write_feather(df: pd.DataFrame, path: Path) -> None:
@@ -21,9 +22,7 @@ def write_feather(df: pd.DataFrame, path: Path) -> None:
 
 
 def count_columns(prefix: str, counts: np.ndarray) -> dict[str, np.ndarray]:
-    return {
-        f"{prefix}_{stats.threshold_key(t)}": counts[:, k] for k, t in enumerate(stats.THRESHOLDS)
-    }
+    return {fmt.count_column(prefix, t): counts[:, k] for k, t in enumerate(fmt.THRESHOLDS)}
 
 
 def pair_skeleton(table: pd.DataFrame, lr: pd.DataFrame) -> pd.DataFrame:
@@ -78,11 +77,13 @@ def combine(names: tuple[str, ...], tables: dict[str, pd.DataFrame]) -> pd.DataF
         [joined[f"MAST_log2FC__{i}"].to_numpy(float) for i in range(n)]
     )
     cols: dict[str, np.ndarray] = {}
-    for t in stats.THRESHOLDS:
-        k = stats.threshold_key(t)
-        for q in ("numSigI1", "numDEG"):
-            parts = [joined[f"{q}_{k}__{i}"].to_numpy() for i in range(n)]
-            cols[f"{q}_{k}"] = stats.combine_counts(parts)
-            if q == "numSigI1":
-                cols[f"numSigI1_min_{k}"] = np.min(np.stack(parts), axis=0).astype(np.int32)
+    for t in fmt.THRESHOLDS:
+        for q in (fmt.SIG_COUNT, fmt.DEG_COUNT):
+            name = fmt.count_column(q, t)
+            parts = [joined[f"{name}__{i}"].to_numpy() for i in range(n)]
+            cols[name] = stats.combine_counts(parts)
+            if q == fmt.SIG_COUNT:
+                cols[fmt.count_column(fmt.SIG_MIN_COUNT, t)] = np.min(
+                    np.stack(parts), axis=0
+                ).astype(np.int32)
     return pd.concat([out.reset_index(drop=True), pd.DataFrame(cols)], axis=1)

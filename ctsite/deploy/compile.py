@@ -77,6 +77,7 @@ def compile_data(
             s.compiled_path,
             jobs=max(1, s.compile_jobs),
             block_rows=s.compile_block_rows,
+            keep_versions=s.compile_keep_versions,
             force=force,
             progress=reporter.task,
             advance=reporter.advance,
@@ -104,7 +105,7 @@ class FiguresResult:
 
 def precompute_figures(store_path: Path, reporter: Reporter = NULL) -> FiguresResult:
     """Write the default view of every figure (Plotly JSON) into the store."""
-    from ctsite.compile.store import Store  # TODO(store engineer): ctsite.store.Store
+    from ctsite.store import Store
     from ctsite.web.cache import precompute_defaults
 
     store = Store.open(store_path)

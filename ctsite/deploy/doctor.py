@@ -20,6 +20,7 @@ from ctsite.aws.transfer import StrayServer, find_stray_servers
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
 from ctsite.formatting import money
+from ctsite.store.versions import manifest_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _aws_check(name: str, probe: Callable[[], str]) -> Check:
 
 def check_compiled(settings: Settings) -> Check:
     name = "compiled data"
-    manifest = settings.compiled_path / "manifest.json"
+    manifest = manifest_path(settings.compiled_path)
     fix = "run `ctsite compile` (or set compiled_dir)"
     if not manifest.is_file():
         return Check(name, False, f"{manifest} not found", fix)

@@ -26,7 +26,7 @@ from ctsite.figures.params import (
 )
 
 if TYPE_CHECKING:
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
 MAX_CHORDS = 1500  # more are not readable: the strongest are drawn and the message says so
 

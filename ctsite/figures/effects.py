@@ -31,7 +31,7 @@ from ctsite.figures.params import (
 )
 
 if TYPE_CHECKING:
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
 NO_EFFECTS = "No effects pass these filters — try loosening them"
 SYMBOLS = {"receptor": "square", "ligand": "triangle-up", "both": "pentagon", "gene": "circle"}

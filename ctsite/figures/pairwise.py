@@ -35,7 +35,7 @@ from ctsite.figures.params import (
 )
 
 if TYPE_CHECKING:
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
 EDGE_WIDTH = (2.0, 6.0)
 MAX_EDGES = 300  # the top edges by numDEG are drawn; the message says when there are more

@@ -19,7 +19,7 @@ import pandas as pd
 from ctsite.errors import CtsiteError
 
 if TYPE_CHECKING:
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
 MAX_GENES = 50  # more highlighted/seed genes than this is not a sensible request
 _TRUE = {"1", "true", "yes", "on"}

@@ -4,22 +4,20 @@ conditional responses and error pages (JSON for the API, the site's own page for
 `create_app()` with no arguments reads the configuration (ctsite.toml / CTSITE_* variables), so the
 same factory runs under `ctsite serve` and `gunicorn "ctsite.web.app:create_app()"`. The app starts
 even when the store is missing or broken: `/healthz` then answers 503 and pages say what is wrong,
-and the store is opened again (at most every few seconds) until it appears.
+and the store is opened again (at most every few seconds) until it appears. The open store follows
+the store folder's version pointer (`ctsite.store.handle.StoreHandle`).
 """
 
 from __future__ import annotations
 
 import gzip
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ctsite.config import Settings, load_settings
-from ctsite.errors import CtsiteError
+from ctsite.store.handle import StoreHandle
 from ctsite.web.api import api
 from ctsite.web.assets import PARTIAL_BUNDLE
 from ctsite.web.cache import FigureCache
@@ -28,7 +26,6 @@ from ctsite.web.entries import ApiError, json_response, wants_json
 from ctsite.web.pages import pages
 from ctsite.web.security import add_security_headers, install_access_gate
 
-RETRY_SECONDS = 5.0
 COMPRESSIBLE = (
     "application/json",
     "text/html",
@@ -39,47 +36,6 @@ COMPRESSIBLE = (
     "image/svg+xml",
 )
 MIN_GZIP_BYTES = 600
-
-
-class StoreHolder:
-    """The open store; reopened when its manifest changes (an atomic rebuild swaps the store)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._store: Any = None
-        self._stamp: tuple[int, int] | None = None
-        self._error: CtsiteError | None = None
-        self._tried = 0.0
-        self._lock = threading.Lock()
-
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = (self.path / "manifest.json").stat()
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns)
-
-    def get(self) -> Any:
-        """The current store, or raise the `CtsiteError` that explains why there is none."""
-        stamp = self._stat()
-        if self._store is not None and stamp == self._stamp:
-            return self._store
-        with self._lock:
-            now = time.monotonic()
-            if self._store is None and self._error and now - self._tried < RETRY_SECONDS:
-                raise self._error
-            if self._store is None or stamp != self._stamp:
-                self._tried = now
-                try:
-                    from ctsite.compile.store import Store
-
-                    self._store = Store.open(self.path)
-                    self._stamp = stamp
-                    self._error = None
-                except CtsiteError as error:
-                    self._store, self._error = None, error
-                    raise
-        return self._store
 
 
 def _compress(response: Response) -> Response:
@@ -131,7 +87,7 @@ def create_app(
     app.config["CTSITE_PLOTLY_PARTIAL"] = partial_bundle
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["ctsite_store"] = StoreHolder(Path(store_path or settings.compiled_path))
+    app.extensions["ctsite_store"] = StoreHandle(Path(store_path or settings.compiled_path))
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
     if settings.site_access_code_hash:

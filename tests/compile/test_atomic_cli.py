@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ctsite.compile.store import Store
+from ctsite.store import Store, versions
 
 
 def ctsite(cwd: Path, *args: str, env: dict[str, str] | None = None, **kw):
@@ -42,7 +42,7 @@ def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if list(demo_dir.glob(".compiled.tmp-*/conditions/c1")):
+        if list(demo_dir.glob("compiled/versions/.tmp-*/conditions/c1")):
             break
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
@@ -58,21 +58,23 @@ def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_compile_leaves_the_old_store_intact(demo, sig):
     store_dir = demo / "compiled"
-    before_manifest = (store_dir / "manifest.json").read_bytes()
+    before_pointer = (store_dir / "CURRENT").read_bytes()
+    before_manifest = versions.manifest_path(store_dir).read_bytes()
     before = Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05)
     result = _interrupt_compile(demo, sig)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert (store_dir / "manifest.json").read_bytes() == before_manifest
+    assert (store_dir / "CURRENT").read_bytes() == before_pointer
+    assert versions.manifest_path(store_dir).read_bytes() == before_manifest
     pd.testing.assert_frame_equal(
         Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05), before
     )
     if sig == signal.SIGINT:
-        assert not list(demo.glob(".compiled.tmp-*")), "Ctrl-C must clean its temp dir"
+        assert not list(store_dir.glob("versions/.tmp-*")), "Ctrl-C must clean its temp dir"
     # The next compile cleans up whatever a killed one left and succeeds.
     again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "--force", "-q")
     assert again.returncode == 0, again.stderr
-    assert not list(demo.glob(".compiled.tmp-*")) and not list(demo.glob(".compiled.old-*"))
+    assert not list(store_dir.glob("versions/.tmp-*")) and not list(demo.glob(".compiled.*-*"))
 
 
 def test_no_change_rerun_says_so(demo):
@@ -117,6 +119,30 @@ def test_export_interactions_and_effects_to_stdout(demo):
         "gene", "log2FC", "fdr", "i1.fdr", "gene_is_ligand", "gene_is_receptor",
         "gene_expression", "gene_max_ligand_expression",
     ]  # fmt: skip
+    stored = r.stdout.splitlines()[1:]
+    r = ctsite(demo, *cfg, "export", "ligand-effects", "--condition", "highCIN_vs_lowCIN",
+               "--cell-type", "Macrophages/mMDSC", "--target", "ccr2", "--format", "tsv",
+               "--all")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    every = r.stdout.splitlines()[1:]
+    store = Store.open(demo / "compiled")
+    assert len(every) == len(store.condition_genes("highCIN_vs_lowCIN")) > len(stored)
+    assert set(stored) <= set(every)  # the stored rows are the full rows' drawable genes
+
+
+def test_export_all_needs_the_unchanged_input(demo):
+    cfg = ("-c", str(demo / "ctsite.toml"))
+    args = ("export", "ligand-effects", "--condition", "highCIN_vs_lowCIN", "--cell-type",
+            "Macrophages/mMDSC", "--target", "Ccr2", "--all")  # fmt: skip
+    deg = demo / "deg_highCIN_vs_lowCIN.h5ad"
+    moved = deg.with_name("moved.h5ad")
+    deg.rename(moved)
+    try:
+        r = ctsite(demo, *cfg, *args)
+    finally:
+        moved.rename(deg)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "--all needs the DEG file" in r.stderr and "without --all" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -375,7 +401,7 @@ def test_workers_die_with_the_compile(demo, sig):
     deadline = time.monotonic() + 60
     workers: list[int] = []
     while time.monotonic() < deadline:
-        if list(demo.glob(".compiled.tmp-*/conditions/c1/*")):
+        if list(demo.glob("compiled/versions/.tmp-*/conditions/c1")):
             workers = _children(proc.pid)
             if len(workers) >= 2:
                 break
@@ -388,6 +414,6 @@ def test_workers_die_with_the_compile(demo, sig):
     if sig == signal.SIGTERM:
         assert proc.returncode == 143, err
         assert "stopped by SIGTERM" in err and "Traceback" not in err
-        assert not list(demo.glob(".compiled.tmp-*")), "SIGTERM must clean the temp dir"
+        assert not list(demo.glob("compiled/versions/.tmp-*")), "SIGTERM must clean the temp dir"
     again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "-q")
     assert again.returncode == 0, again.stderr

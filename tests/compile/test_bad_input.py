@@ -11,6 +11,8 @@ import h5py
 import numpy as np
 import pytest
 
+from ctsite.store import versions
+
 
 def run_ctsite(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
@@ -27,7 +29,7 @@ def compiled(small_dataset):
     root = small_dataset()
     result = run_ctsite(root, "compile", "-q", "-j", "1")
     assert result.returncode == 0, result.stderr
-    return root, (root / "out" / "manifest.json").read_bytes()
+    return root, versions.manifest_path(root / "out").read_bytes()
 
 
 def assert_clean_failure(root: Path, before: bytes, *needles: str) -> str:
@@ -38,8 +40,9 @@ def assert_clean_failure(root: Path, before: bytes, *needles: str) -> str:
     assert "error:" in output
     for needle in needles:
         assert needle in output, (needle, output)
-    assert (root / "out" / "manifest.json").read_bytes() == before
+    assert versions.manifest_path(root / "out").read_bytes() == before
     assert not list(root.glob(".out.tmp-*")), "temporary directory left behind"
+    assert not list(root.glob("out/versions/.tmp-*")), "temporary version left behind"
     return output
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctsite.compile.store import Store
+from ctsite.store import Store
 
 CELL_TYPES = ("Alpha", "Beta")
 OTHER = [f"G{i:02d}" for i in range(1, 13)]

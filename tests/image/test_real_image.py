@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from ctsite import __version__
+from ctsite.store import versions
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -87,7 +88,7 @@ def demo_data(tmp_path_factory) -> Path:
     if result.returncode != 0 and "No such command" in result.stderr:
         pytest.skip("`ctsite demo` is not available yet")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (data / "compiled" / "manifest.json").is_file()
+    assert versions.manifest_path(data / "compiled").is_file()
     for path in data.rglob("*"):  # the container runs as uid 10001
         path.chmod(0o755 if path.is_dir() else 0o644)
     data.chmod(0o755)

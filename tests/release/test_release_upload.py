@@ -19,6 +19,7 @@ from test_release_cli import ENV_QUERY, env, plan_rows, queue_doctor_and_observe
 from typer.testing import CliRunner
 
 from ctsite.cli import app
+from ctsite.store import versions
 
 __all__ = ["released"]  # the fixture, re-used from the release CLI tests
 UPLOAD_CONFTEST = Path(__file__).resolve().parents[1] / "upload" / "conftest.py"
@@ -152,10 +153,10 @@ def test_whole_data_pipeline_compile_figures_upload_restart(
     for step in ("compile", "figures", "upload-data", "restart"):
         assert f"✓ {step}" in result.output
     remote = sftp_peer.root / "data" / "compiled"
-    assert (remote / "manifest.json").read_bytes() == (
-        released / "data" / "compiled" / "manifest.json"
-    ).read_bytes()
-    assert any((remote / "figures").iterdir())
+    assert versions.manifest_path(remote).read_bytes() == (
+        versions.manifest_path(released / "data" / "compiled").read_bytes()
+    )
+    assert any((versions.manifest_path(remote).parent / "figures").iterdir())
     assert not (remote / "table.bin").exists()  # the old store's file was deleted remotely
     assert servers() == []
     stubs.assert_done()

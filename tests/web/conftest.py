@@ -33,7 +33,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def store(demo_store: Path):
-    from ctsite.compile.store import Store
+    from ctsite.store import Store
 
     return Store.open(demo_store)
 

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from ctsite.store import versions
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -87,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -> It
             if time.monotonic() > deadline:
                 pytest.fail("ctsite serve did not become healthy within 120 s")
             time.sleep(0.3)
-        assert (workdir / "data" / "demo" / "compiled" / "manifest.json").is_file()
+        assert versions.manifest_path(workdir / "data" / "demo" / "compiled").is_file()
         yield base
     finally:
         proc.terminate()

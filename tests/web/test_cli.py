@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app as cli_app
-from ctsite.compile.store import Store
 from ctsite.figures import FIGURES
+from ctsite.store import Store
 from ctsite.web.app import create_app
 from ctsite.web.security import verify_code
 

@@ -1,8 +1,9 @@
-"""The reader API over a compiled store, used by the website and `ctsite export`.
+"""The reader API over a compiled store, used by the figures, the website and `ctsite export`.
 
 Every name (condition, cell type, gene, threshold) is checked against the manifest before use, and
 file paths are built only from the store's own condition ids (`c1`, `c2`, …), never from input
-strings. Ligand-effect matrices are memory-mapped: one (cell type, target) row costs ~1 ms.
+strings. Ligand-effect rows are sparse and memory-mapped: one (cell type, target) row costs
+well under a millisecond.
 Only pandas/numpy/pyarrow are imported, so this runs in the slim web image.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,10 +22,8 @@ import pandas as pd
 import pyarrow.feather as feather
 
 from ctsite.errors import NotFoundError, StoreError
-
-SCHEMA_VERSION = 1
-_ID = re.compile(r"^c[0-9]{1,4}$")
-_EFFECT_FILES = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "i1.fdr": "fdr_i1.npy"}
+from ctsite.store import format as fmt
+from ctsite.store import versions
 
 
 @dataclass(frozen=True)
@@ -37,17 +35,13 @@ class Condition:
     of: tuple[str, ...]
 
 
-def _tkey(t: float) -> str:
-    return f"t{round(t * 100):02d}"
-
-
 def _choices(values: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
 
 
 class Store:
-    """A compiled store on disk (see `ctsite.compile.build`)."""
+    """A compiled store on disk (its layout: `ctsite.store.format`)."""
 
     def __init__(self, path: Path, manifest: dict[str, Any]):
         self.path = path
@@ -57,7 +51,7 @@ class Store:
         self.cell_type_colors: dict[str, str] = dict(manifest["cell_type_colors"])
         self.conditions: list[Condition] = []
         for c in manifest["conditions"]:
-            if not _ID.match(str(c["id"])):
+            if not fmt.CONDITION_ID.match(str(c["id"])):
                 raise StoreError(f"{path}: invalid condition id {c['id']!r} in the manifest")
             self.conditions.append(
                 Condition(c["id"], c["name"], c["label"], c["kind"], tuple(c.get("of", ())))
@@ -71,26 +65,34 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        path = Path(path)
-        manifest_path = path / "manifest.json"
+        """The current version of the store folder `path` (or `path` itself, a version folder)."""
+        root = Path(path)
+        path = versions.version_path(root) or root
+        manifest_path = path / fmt.MANIFEST
         if not manifest_path.is_file():
             raise StoreError(
-                f"no compiled store at {path}",
+                f"no compiled store at {root}",
                 hint="run `ctsite compile` (or `ctsite demo` for the demo dataset)",
             )
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
-        if manifest.get("schema_version") != SCHEMA_VERSION:
+        schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
+        if schema != fmt.SCHEMA_VERSION:
             raise StoreError(
-                f"{path}: store schema {manifest.get('schema_version')!r}, this ctsite reads "
-                f"{SCHEMA_VERSION}",
-                hint="recompile with `ctsite compile --force`",
+                f"{root}: store schema {schema!r}, this ctsite reads {fmt.SCHEMA_VERSION}"
+                + (" (the flat layout of earlier versions)" if path == root else ""),
+                hint="recompile with `ctsite compile --force` (it converts the folder in place)",
             )
         return cls(path, manifest)
 
     # ------------------------------------------------------------------ names
+
+    @property
+    def version(self) -> str | None:
+        """The version id of this store (None for a version folder opened directly)."""
+        return self.path.name if versions.is_version_id(self.path.name) else None
 
     @property
     def fingerprint(self) -> str:
@@ -134,7 +136,7 @@ class Store:
 
     @cached_property
     def _genes(self) -> pd.DataFrame:
-        return feather.read_feather(self.path / "genes.feather")
+        return feather.read_feather(self.path / fmt.GENES)
 
     @cached_property
     def genes(self) -> list[str]:
@@ -159,28 +161,27 @@ class Store:
     def _table(self, cond: Condition) -> pd.DataFrame:
         if cond.id not in self._tables:
             self._tables[cond.id] = feather.read_feather(
-                self.path / "conditions" / cond.id / "circos.feather"
+                fmt.condition_dir(self.path, cond.id) / fmt.CIRCOS
             )
         return self._tables[cond.id]
 
     def circos_table(self, condition: str, fdr: float) -> pd.DataFrame:
         """One row per (cell type, target) at threshold `fdr` (see SPEC-data.md)."""
         cond = self.condition(condition)
-        key = _tkey(self.fdr(fdr))
+        thr = self.fdr(fdr)
         t = self._table(cond)
-        raw = t[f"numSigI1_{key}"].to_numpy()
+        sig_col = fmt.count_column(fmt.SIG_COUNT, thr)
+        raw = t[sig_col].to_numpy()
         ligand_only = t["ligand"].to_numpy(bool) & ~t["receptor"].to_numpy(bool)
         out = t[["cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score"]].copy()
         out["numSigI1"] = np.where(ligand_only, 0, raw).astype(np.int64)
-        out["numDEG"] = t[f"numDEG_{key}"].to_numpy(np.int64)
+        out["numDEG"] = t[fmt.count_column(fmt.DEG_COUNT, thr)].to_numpy(np.int64)
         out["MAST_log2FC"] = t["MAST_log2FC"]
         out["MAST_fdr"] = t["MAST_fdr"]
         out["MAST_fdr_all"] = t["MAST_fdr_all"]
         out["MAST_same_sign"] = t["MAST_same_sign"].astype(bool)
-        min_col = f"numSigI1_min_{key}"
-        out["numSigI1_all"] = (t[min_col] if min_col in t else t[f"numSigI1_{key}"]).astype(
-            np.int64
-        )
+        min_col = fmt.count_column(fmt.SIG_MIN_COUNT, thr)
+        out["numSigI1_all"] = t[min_col if min_col in t else sig_col].astype(np.int64)
         return out
 
     _PAIR_COLUMNS = (
@@ -194,7 +195,7 @@ class Store:
     def _pairs_base(self, cond: Condition) -> pd.DataFrame:
         """The threshold-independent columns of the pairwise table (built once per condition)."""
         if cond.id not in self._pairs:
-            pairs = feather.read_feather(self.path / "conditions" / cond.id / "pairs.feather")
+            pairs = feather.read_feather(fmt.condition_dir(self.path, cond.id) / fmt.PAIRS)
             t = self._table(cond)
             lig = pairs["lig_idx"].to_numpy()
             rec = pairs["rec_idx"].to_numpy()
@@ -218,7 +219,7 @@ class Store:
     ) -> pd.DataFrame:
         """Ligand (cell type A) → receptor (cell type B) rows for every listed pair."""
         cond = self.condition(condition)
-        key = _tkey(self.fdr(fdr))
+        thr = self.fdr(fdr)
         base = self._pairs_base(cond)
         if cell_types is not None:
             wanted = [self.cell_type(c) for c in cell_types]
@@ -227,15 +228,14 @@ class Store:
             ]
         t = self._table(cond)
         rec = base["rec_idx"].to_numpy()
-        raw = t[f"numSigI1_{key}"].to_numpy()
+        sig_col = fmt.count_column(fmt.SIG_COUNT, thr)
+        raw = t[sig_col].to_numpy()
         ligand_only = t["ligand"].to_numpy(bool) & ~t["receptor"].to_numpy(bool)
-        min_col = f"numSigI1_min_{key}"
+        min_col = fmt.count_column(fmt.SIG_MIN_COUNT, thr)
         out = base.assign(
             numSigI1=np.where(ligand_only, 0, raw).astype(np.int64)[rec],
-            numDEG=t[f"numDEG_{key}"].to_numpy(np.int64)[rec],
-            numSigI1_all_receptor=t[min_col if min_col in t else f"numSigI1_{key}"].to_numpy(
-                np.int64
-            )[rec],
+            numDEG=t[fmt.count_column(fmt.DEG_COUNT, thr)].to_numpy(np.int64)[rec],
+            numSigI1_all_receptor=t[min_col if min_col in t else sig_col].to_numpy(np.int64)[rec],
         )
         return out[list(self._PAIR_COLUMNS)].reset_index(drop=True)
 
@@ -243,7 +243,7 @@ class Store:
 
     @cached_property
     def _expression(self) -> pd.DataFrame:
-        long = feather.read_feather(self.path / "expression.feather")
+        long = feather.read_feather(self.path / fmt.EXPRESSION)
         return long.pivot(index="gene", columns="cell_type", values="expression")
 
     @cached_property
@@ -267,7 +267,7 @@ class Store:
 
     @cached_property
     def _lr(self) -> pd.DataFrame:
-        return feather.read_feather(self.path / "interactions.feather")
+        return feather.read_feather(self.path / fmt.INTERACTIONS)
 
     @cached_property
     def _receptors_of(self) -> dict[str, list[str]]:
@@ -305,24 +305,30 @@ class Store:
         return sorted(t.loc[t["cell_type"] == cell_type, "target"])
 
     def _effect_matrices(self, cond: Condition) -> dict[str, Any]:
-        """Memory-mapped layers plus per-gene columns aligned to this condition's genes."""
+        """Memory-mapped sparse rows plus per-gene columns aligned to this condition's genes."""
         if cond.id not in self._effects:
-            base = self.path / "conditions" / cond.id
-            genes = feather.read_feather(base / "genes.feather")["gene"].to_numpy(dtype=object)
+            base = fmt.condition_dir(self.path, cond.id)
+            genes = feather.read_feather(base / fmt.CONDITION_GENES)["gene"].to_numpy(dtype=object)
             info = self._genes.set_index("gene").reindex(genes)
-            wide = self._expression
             self._effects[cond.id] = {
-                **{name: np.load(base / f, mmap_mode="r") for name, f in _EFFECT_FILES.items()},
+                **{e.column: np.load(base / e.file, mmap_mode="r") for e in fmt.EFFECT_LAYERS},
+                "offsets": np.load(base / fmt.EFFECT_OFFSETS, mmap_mode="r"),
+                "gene_index": np.load(base / fmt.EFFECT_GENES, mmap_mode="r"),
                 "genes": genes,
                 "is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
                 "is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),
                 "max_ligand": info["max_ligand_expression"].fillna(0.0).to_numpy(np.float64),
-                "expr_rows": wide.index.get_indexer(genes),
+                "expr_rows": self._expression.index.get_indexer(genes),
             }
         return self._effects[cond.id]
 
-    def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
-        """Every downstream gene of one (cell type, target) row of a single condition."""
+    @property
+    def effects_t_max(self) -> float:
+        """The widest threshold the stored ligand-effect rows serve (see `format.EFFECTS_RULE`)."""
+        return float(self.manifest[fmt.EFFECTS_KEY]["t_max"])
+
+    def effects_row(self, condition: str, cell_type: str, target: str) -> tuple[Condition, int]:
+        """The single condition and the input row of one (cell type, target) ligand-effects row."""
         cond = self.condition(condition)
         if cond.kind != "single":
             singles = [c.name for c in self.conditions if c.kind == "single"]
@@ -334,24 +340,56 @@ class Store:
         row = self._row_index(cond).get((cell_type, target))
         if row is None:
             raise NotFoundError(f"{target!r} was not tested in {cell_type!r} ({cond.name})")
-        m = self._effect_matrices(cond)
+        return cond, int(row)
+
+    def condition_genes(self, condition: str) -> np.ndarray:
+        """The downstream genes of a single condition, in the order of its input layers."""
+        return self._effect_matrices(self.condition(condition))["genes"]
+
+    def effects_frame(
+        self, condition: str, cell_type: str, gene_index: np.ndarray, values: dict[str, Any]
+    ) -> pd.DataFrame:
+        """The ligand-effects table of genes `gene_index` (positions in `condition_genes`).
+
+        `values` maps each effect column (log2FC, fdr, i1.fdr) to one value per listed gene.
+        """
+        m = self._effect_matrices(self.condition(condition))
+        idx = np.asarray(gene_index, dtype=np.int64)
         column = self._expression_values[:, self._expression.columns.get_loc(cell_type)]
-        rows = m["expr_rows"]
+        rows = m["expr_rows"][idx]
         expression = np.where(rows >= 0, column[np.maximum(rows, 0)], 0.0)
         return pd.DataFrame(
             {
-                "gene": m["genes"],
-                "log2FC": np.asarray(m["log2FC"][row], dtype=np.float64),
-                "fdr": np.asarray(m["fdr"][row], dtype=np.float64),
-                "i1.fdr": np.asarray(m["i1.fdr"][row], dtype=np.float64),
-                "gene_is_ligand": m["is_ligand"],
-                "gene_is_receptor": m["is_receptor"],
+                "gene": m["genes"][idx],
+                **{
+                    e.column: np.asarray(values[e.column], dtype=np.float64)
+                    for e in fmt.EFFECT_LAYERS
+                },
+                "gene_is_ligand": m["is_ligand"][idx],
+                "gene_is_receptor": m["is_receptor"][idx],
                 "gene_expression": expression,
-                "gene_max_ligand_expression": m["max_ligand"],
+                "gene_max_ligand_expression": m["max_ligand"][idx],
             }
+        )
+
+    def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame:
+        """The stored downstream genes of one (cell type, target) row of a single condition.
+
+        Only the genes a figure can ever draw are stored: ligand or receptor genes with
+        i1.fdr < t_max and fdr < t_max (`effects_t_max`); `ctsite export ligand-effects --all`
+        reads the full row from the input file.
+        """
+        cond, row = self.effects_row(condition, cell_type, target)
+        m = self._effect_matrices(cond)
+        start, stop = int(m["offsets"][row]), int(m["offsets"][row + 1])
+        return self.effects_frame(
+            cond.name,
+            cell_type,
+            m["gene_index"][start:stop],
+            {e.column: m[e.column][start:stop] for e in fmt.EFFECT_LAYERS},
         )
 
     # ------------------------------------------------------------------ precomputed figures
 
     def figure_cache_dir(self) -> Path:
-        return self.path / "figures"
+        return self.path / fmt.FIGURES_DIR

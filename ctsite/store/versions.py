@@ -1,0 +1,202 @@
+"""Versions of a store folder and the pointer that names the current one.
+
+A store folder holds immutable `versions/<id>/` folders and a small pointer file (`CURRENT`) that
+names the current version (and the one before it). Writers publish a version by writing it
+completely under its final name and then replacing the pointer in one atomic rename; readers
+follow the pointer. The rules a reader follows, on a local disk or on NFS/EFS:
+
+- pointer present → open the version it names;
+- pointer absent (a server that cannot rename over a file removes `CURRENT` and then renames
+  `CURRENT.next` into place) → the complete `CURRENT.next`; absent too → keep what you have
+  (`StoreHandle` keeps serving its open version);
+- no pointer and no versions → a store in the flat layout of schema 1 (the folder itself).
+
+Pruning keeps the current and the previous version always, plus the newest others up to `keep`.
+The byte-level helpers (`pointer_bytes`, `parse_pointer`, `plan_prune`) let a remote writer
+(the upload over SFTP) follow the same rules without a local folder. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ctsite.errors import StoreError
+from ctsite.store import format as fmt
+
+MIN_KEEP = 2  # the current and the previous version are never pruned
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What `CURRENT` says: the current version and the one it replaced (if any)."""
+
+    version: str
+    previous: str | None = None
+
+
+def new_version_id(compile_key: str, when: datetime | None = None) -> str:
+    """A fresh, time-sortable version id: v<UTC time>-<8 hex of the compile key>-<4 random hex>."""
+    when = when or datetime.now(UTC)
+    key = (compile_key + "0" * 8)[:8].lower()
+    if not all(c in "0123456789abcdef" for c in key):
+        key = "0" * 8
+    return f"v{when.astimezone(UTC):%Y%m%dT%H%M%SZ}-{key}-{secrets.token_hex(2)}"
+
+
+def is_version_id(name: str) -> bool:
+    return bool(fmt.VERSION_ID.match(name))
+
+
+def pointer_bytes(version: str, previous: str | None = None) -> bytes:
+    """The content of a pointer file naming `version` (and the version it replaces)."""
+    for name in (version, previous):
+        if name is not None and not is_version_id(name):
+            raise ValueError(f"not a version id: {name!r}")
+    return (json.dumps({"version": version, "previous": previous}) + "\n").encode()
+
+
+def parse_pointer(data: bytes) -> Pointer | None:
+    """The pointer in `data`, or None when it is not a complete, valid pointer."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    version, previous = doc.get("version"), doc.get("previous")
+    if not isinstance(version, str) or not is_version_id(version):
+        return None
+    if previous is not None and (not isinstance(previous, str) or not is_version_id(previous)):
+        previous = None
+    return Pointer(version, previous)
+
+
+def _read(path: Path) -> Pointer | None:
+    try:
+        return parse_pointer(path.read_bytes())
+    except OSError:
+        return None
+
+
+def read_pointer(root: Path) -> Pointer | None:
+    """The pointer of the store folder `root` (its documented fallback when `CURRENT` is missing).
+
+    Read in the order a fallback writer changes them (CURRENT, CURRENT.next, CURRENT again), so
+    a reader racing with "remove CURRENT; rename CURRENT.next → CURRENT" still finds one.
+    """
+    root = Path(root)
+    for name in (fmt.POINTER, fmt.POINTER_NEXT, fmt.POINTER):
+        found = _read(root / name)
+        if found is not None:
+            return found
+    return None
+
+
+def pointer_stamp(root: Path) -> tuple[int, int, int] | None:
+    """A cheap change detector for the pointer: (inode, mtime ns, size), None when absent."""
+    try:
+        st = (Path(root) / fmt.POINTER).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def write_pointer(root: Path, version: str, previous: str | None = None) -> None:
+    """Point `root` at `version` with one atomic rename (temp file, fsync, os.replace)."""
+    root = Path(root)
+    if not (root / fmt.VERSIONS_DIR / version / fmt.MANIFEST).is_file():
+        raise StoreError(f"{root}: cannot point at {version!r}: it is not a complete version")
+    tmp = root / f".{fmt.POINTER}{fmt.TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(pointer_bytes(version, previous))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, root / fmt.POINTER)
+    finally:
+        tmp.unlink(missing_ok=True)
+    (root / fmt.POINTER_NEXT).unlink(missing_ok=True)  # a left-over fallback is now stale
+
+
+def switch(root: Path, version: str) -> Pointer:
+    """Make `version` current, recording the version it replaces as the previous one."""
+    old = read_pointer(root)
+    previous = old.version if old and old.version != version else (old.previous if old else None)
+    write_pointer(root, version, previous)
+    return Pointer(version, previous)
+
+
+def list_versions(root: Path) -> list[str]:
+    """The complete versions of `root`, oldest first (ids sort by creation time)."""
+    base = Path(root) / fmt.VERSIONS_DIR
+    try:
+        names = [e.name for e in base.iterdir() if e.is_dir() and is_version_id(e.name)]
+    except OSError:
+        return []
+    return sorted(n for n in names if (base / n / fmt.MANIFEST).is_file())
+
+
+def plan_prune(versions: Iterable[str], pointer: Pointer | None, keep: int = MIN_KEEP) -> list[str]:
+    """The versions to delete: all but the current, the previous and the newest up to `keep`.
+
+    Without a pointer nothing is deleted (which version is live is unknown).
+    """
+    if pointer is None:
+        return []
+    ordered = sorted(set(versions), reverse=True)  # newest first
+    kept = {pointer.version} | ({pointer.previous} if pointer.previous else set())
+    for name in ordered:
+        if len(kept) >= max(keep, MIN_KEEP):
+            break
+        kept.add(name)
+    return sorted(n for n in ordered if n not in kept)
+
+
+def prune(root: Path, keep: int = MIN_KEEP) -> list[str]:
+    """Delete old versions of `root` (see `plan_prune`); returns the ids deleted."""
+    root = Path(root)
+    doomed = plan_prune(list_versions(root), read_pointer(root), keep)
+    for name in doomed:
+        shutil.rmtree(root / fmt.VERSIONS_DIR / name)
+    return doomed
+
+
+def version_path(root: Path) -> Path | None:
+    """The folder of the current version of `root`; `root` itself for a flat (schema 1) store."""
+    root = Path(root)
+    pointer = read_pointer(root)
+    if pointer is not None:
+        path = root / fmt.VERSIONS_DIR / pointer.version
+        return path if (path / fmt.MANIFEST).is_file() else None
+    if is_versioned(root):
+        return None
+    return root if (root / fmt.MANIFEST).is_file() else None
+
+
+def is_versioned(root: Path) -> bool:
+    """Whether `root` uses the versioned layout (a pointer or a versions folder)."""
+    root = Path(root)
+    return any((root / n).exists() for n in (fmt.POINTER, fmt.POINTER_NEXT, fmt.VERSIONS_DIR))
+
+
+def manifest_path(root: Path) -> Path:
+    """Where the current manifest of `root` is (or would be, for messages)."""
+    found = version_path(root)
+    return (found or Path(root)) / fmt.MANIFEST
+
+
+def current_manifest(root: Path) -> dict[str, Any] | None:
+    """The manifest of the current version of `root`, or None when there is none readable."""
+    try:
+        doc = json.loads(manifest_path(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
