@@ -83,12 +83,15 @@ def config_cmd() -> None:
 
 
 def _register_commands() -> None:
+    import importlib
+
     from ctsite.compile import cli as compile_cli
     from ctsite.deploy import cli_beanstalk, cli_image, cli_release, cli_upload
     from ctsite.web import cli as web_cli
 
     for module in (compile_cli, web_cli, cli_image, cli_upload, cli_beanstalk, cli_release):
         module.register(app)
+    importlib.import_module("ctsite.deploy.cli_provision").register(app)
 
 
 _register_commands()
