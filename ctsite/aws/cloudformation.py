@@ -322,22 +322,30 @@ class CloudFormation:
                 hint="check the stack in the CloudFormation console",
             )
         drifts: list[Drift] = []
-        with aws_errors("read the drifted resources"):
-            for page in self.client.get_paginator("describe_stack_resource_drifts").paginate(
-                StackName=stack,
-                StackResourceDriftStatusFilters=["MODIFIED", "DELETED"],
-            ):
-                for d in page.get("StackResourceDrifts", []):
-                    drifts.append(
-                        Drift(
-                            logical_id=str(d.get("LogicalResourceId", "")),
-                            resource_type=str(d.get("ResourceType", "")),
-                            status=str(d.get("StackResourceDriftStatus", "")),
-                            differences=[
-                                f"{p.get('PropertyPath')}: expected {p.get('ExpectedValue')}, "
-                                f"actual {p.get('ActualValue')}"
-                                for p in d.get("PropertyDifferences", [])
-                            ],
-                        )
+        token: str | None = None
+        while True:
+            args: dict[str, Any] = {
+                "StackName": stack,
+                "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"],
+            }
+            if token:
+                args["NextToken"] = token
+            with aws_errors("read the drifted resources"):
+                page = self.client.describe_stack_resource_drifts(**args)
+            for d in page.get("StackResourceDrifts", []):
+                drifts.append(
+                    Drift(
+                        logical_id=str(d.get("LogicalResourceId", "")),
+                        resource_type=str(d.get("ResourceType", "")),
+                        status=str(d.get("StackResourceDriftStatus", "")),
+                        differences=[
+                            f"{p.get('PropertyPath')}: expected {p.get('ExpectedValue')}, "
+                            f"actual {p.get('ActualValue')}"
+                            for p in d.get("PropertyDifferences", [])
+                        ],
                     )
+                )
+            token = page.get("NextToken")
+            if not token:
+                break
         return drifts
