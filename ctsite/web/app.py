@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from ctsite.config import Settings, load_settings
 from ctsite.errors import CtsiteError
 from ctsite.web.cache import FigureCache
-from ctsite.web.security import add_security_headers, install_access_gate
+from ctsite.web.security import add_security_headers, install_access_gate, install_https
 
 RETRY_SECONDS = 5.0
 COMPRESSIBLE = (
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, store_path: Path | None = None)
     app.extensions["ctsite_store"] = StoreHolder(Path(store_path or settings.compiled_path))
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
+    install_https(app, settings.site_proxy_hops)
     if settings.site_access_code_hash:
         install_access_gate(app, settings.site_access_code_hash)
 
