@@ -107,3 +107,27 @@ def test_bad_settings_are_one_clear_error(tmp_path: Path) -> None:
     s = load_settings(root=tmp_path, environ={})
     with pytest.raises(ConfigError, match="not an environment"):
         envs.resolve_environment(s, "no spaces allowed")
+
+
+def test_cost_of_a_load_balanced_environment(tmp_path: Path) -> None:
+    from ctsite.deploy.provision import Row, estimate_costs
+
+    s = load_settings(
+        root=tmp_path,
+        environ={},
+        overrides={"provision_load_balanced": True, "provision_min_instances": 2},
+    )
+    params = envs.stack_parameters(s, envs.resolve_environment(s), STACK, NETWORK)
+    rows = [
+        Row("add", "Environment", "AWS::ElasticBeanstalk::Environment"),
+        Row("add", "InstanceRole", "AWS::IAM::Role"),
+    ]
+    costs = {c.item: c.monthly_usd for c in estimate_costs(s, rows, params)}
+    assert costs == {
+        "2 × t3.small instance": 30.37,
+        "application load balancer": 16.43,
+        "4 public IPv4 address(es)": 14.6,
+        "2 GB of data on EFS": 0.6,
+    }
+    modify_only = [Row("modify", "Environment", "AWS::ElasticBeanstalk::Environment")]
+    assert estimate_costs(s, modify_only, params) == []
