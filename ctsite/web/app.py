@@ -111,7 +111,13 @@ def create_app(settings: Settings | None = None, store_path: Path | None = None)
 
     install_https(app, settings.site_proxy_hops)
     if settings.site_access_code_hash:
-        install_access_gate(app, settings.site_access_code_hash)
+        install_access_gate(
+            app,
+            settings.site_access_code_hash,
+            settings.site_secret_key,
+            settings.site_session_hours,
+            settings.site_login_rate,
+        )
 
     from ctsite.web.views import register_views
 
