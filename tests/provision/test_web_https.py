@@ -13,7 +13,9 @@ from werkzeug.serving import make_server
 
 from ctsite.config import load_settings
 from ctsite.web.app import create_app
-from ctsite.web.security import hash_code
+from ctsite.web.security import hash_code, new_secret_key
+
+CODE = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -26,7 +28,8 @@ def serve(tmp_path: Path) -> Iterator:
             environ={},
             overrides={
                 "site_proxy_hops": hops,
-                "site_access_code_hash": hash_code("open sesame", iterations=1000),
+                "site_access_code_hash": hash_code(CODE),
+                "site_secret_key": new_secret_key(),
             },
         )
         app = create_app(settings, store_path=tmp_path / "no-store")
@@ -44,7 +47,7 @@ def _login(url: str, proto: str | None) -> requests.Response:
     headers = {"X-Forwarded-Proto": proto} if proto else {}
     return requests.post(
         url + "/login",
-        data={"code": "open sesame", "next": "/"},
+        data={"code": CODE, "next": "/"},
         headers=headers,
         allow_redirects=False,
         timeout=10,
