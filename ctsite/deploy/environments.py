@@ -26,6 +26,13 @@ SHARED = {
     "SharedFileSystemId": "FileSystem",
     "SharedSecurityGroupId": "SecurityGroup",
     "SharedInstanceProfile": "InstanceProfile",
+    "SharedServiceRole": "ServiceRole",
+}
+# The same values on a hand-made production environment: its EB option settings.
+LIVE_OPTIONS = {
+    "SharedSecurityGroupId": ("aws:autoscaling:launchconfiguration", "SecurityGroups"),
+    "SharedInstanceProfile": ("aws:autoscaling:launchconfiguration", "IamInstanceProfile"),
+    "SharedServiceRole": ("aws:elasticbeanstalk:environment", "ServiceRole"),
 }
 
 
@@ -174,13 +181,35 @@ def stack_parameters(
     return params
 
 
-def shared_ids(cfn: CloudFormation, settings: Settings) -> dict[str, str]:
-    """The production stack's shared resource ids, for a secondary stack's parameters."""
-    primary = resolve_environment(settings, PRODUCTION).stack_name
-    if cfn.stack(primary) is None:
+def shared_ids(cfn: CloudFormation, eb: Any, settings: Settings) -> dict[str, str]:
+    """What a secondary stack shares with production: the production stack's resources, or,
+    for a hand-made production environment, its option settings and efs_file_system_id."""
+    primary = resolve_environment(settings, PRODUCTION)
+    if cfn.stack(primary.stack_name) is not None:
+        found = cfn.resources(primary.stack_name)
+        return {key: found.get(logical, "") for key, logical in SHARED.items()}
+    if not settings.efs_file_system_id:
         raise CtsiteError(
-            f"the production stack {primary!r} does not exist: staging shares its EFS and roles",
-            hint="run `ctsite provision apply --env production` first",
+            f"no production stack ({primary.stack_name}) and no efs_file_system_id: staging "
+            "shares production's EFS, security group and roles",
+            hint="set efs_file_system_id to the live file system, or "
+            "`ctsite provision apply --env production` first",
         )
-    found = cfn.resources(primary)
-    return {key: found.get(logical, "") for key, logical in SHARED.items()}
+    with aws_errors(f"read the option settings of {primary.eb_environment}"):
+        configs = eb.describe_configuration_settings(
+            ApplicationName=settings.eb_application, EnvironmentName=primary.eb_environment
+        )["ConfigurationSettings"]
+    live = {
+        (str(o.get("Namespace")), str(o.get("OptionName"))): str(o.get("Value") or "")
+        for config in configs[:1]
+        for o in config.get("OptionSettings", [])
+    }
+    shared = {key: live.get(option, "") for key, option in LIVE_OPTIONS.items()}
+    shared["SharedFileSystemId"] = settings.efs_file_system_id
+    missing = [LIVE_OPTIONS[k][1] for k, v in shared.items() if not v and k in LIVE_OPTIONS]
+    if missing:
+        raise CtsiteError(
+            f"{primary.eb_environment} has no {', '.join(missing)} option to share with staging",
+            hint="set it on the production environment, or provision production",
+        )
+    return shared

@@ -401,6 +401,8 @@ def plan_environment(
         client("elasticbeanstalk")
     )
     network = envs.lookup_network(client("ec2"))
-    shared = None if target.production else envs.shared_ids(cfn, settings)
+    shared = (
+        None if target.production else envs.shared_ids(cfn, client("elasticbeanstalk"), settings)
+    )
     params = envs.stack_parameters(settings, target, stack, network, shared)
     return plan(cfn, settings, target.stack_name, envs.template_text(), params, report)

@@ -149,3 +149,48 @@ def test_cli_plan_json_apply_and_destroy(project: Path, aws_env: str) -> None:
         )
         assert result.exit_code == 0, result.output
         assert "DELETE_COMPLETE" in result.output
+
+
+def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
+    """The lab's production was made by hand: staging shares its EFS (efs_file_system_id) and
+    takes the security group, instance profile and service role from its option settings."""
+    eb = clients.stub("elasticbeanstalk")
+    options = [
+        ("aws:autoscaling:launchconfiguration", "SecurityGroups", "sg-0lab"),
+        (
+            "aws:autoscaling:launchconfiguration",
+            "IamInstanceProfile",
+            "aws-elasticbeanstalk-ec2-role",
+        ),
+        ("aws:elasticbeanstalk:environment", "ServiceRole", "aws-elasticbeanstalk-service-role"),
+    ]
+    eb.add_response(
+        "describe_configuration_settings",
+        {
+            "ConfigurationSettings": [
+                {
+                    "ApplicationName": "Contacttracingsite",
+                    "EnvironmentName": "Contacttracingsite-env",
+                    "OptionSettings": [
+                        {"Namespace": ns, "OptionName": name, "Value": value}
+                        for ns, name, value in options
+                    ],
+                }
+            ]
+        },
+        {"ApplicationName": "Contacttracingsite", "EnvironmentName": "Contacttracingsite-env"},
+    )
+    s = _settings(
+        project,
+        efs_file_system_id="fs-0123456789abcdef0",
+        provision_solution_stack="64bit Amazon Linux 2023 v4.6.0 running Docker",
+    )
+    staging = _plan(clients, s, "staging")
+    assert {r.logical_id for r in staging.rows} == {"NotificationTopic", "Environment"}
+    cfn = CloudFormation(clients("cloudformation"))
+    provision.apply(cfn, staging, poll_s=0.05)
+    _, params = cfn.deployed("ctsite-staging")
+    assert params["SharedFileSystemId"] == "fs-0123456789abcdef0"
+    assert params["SharedSecurityGroupId"] == "sg-0lab"
+    assert params["SharedServiceRole"] == "aws-elasticbeanstalk-service-role"
+    assert params["Primary"] == "false" and params["RemoteDataDir"] == "staging"
