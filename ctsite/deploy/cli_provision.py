@@ -18,7 +18,11 @@ from ctsite.errors import CtsiteError
 
 EnvOption = Annotated[
     str | None,
-    typer.Option("--env", help="production (default), staging, or an EB environment name."),
+    typer.Option(
+        "--env",
+        help="production (default), staging, an EB environment name, or registry "
+        "(the ECR Public repository, us-east-1).",
+    ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
@@ -48,22 +52,22 @@ def clients(ctx: typer.Context, s: Any) -> Callable[..., Any]:
         return injected  # type: ignore[no-any-return]
     from ctsite.deploy import aws
 
-    cache: dict[str, Any] = {}
+    cache: dict[tuple[str, str | None], Any] = {}
 
     def make(service: str, region: str | None = None) -> Any:
-        if service not in cache:
-            cache[service] = aws.client(s, service, region)
-        return cache[service]
+        if (service, region) not in cache:
+            cache[service, region] = aws.client(s, service, region)
+        return cache[service, region]
 
     return make
 
 
 def _setup(ctx: typer.Context, env: str | None, region: str | None) -> tuple[Any, Any, Any]:
     from ctsite.cli import settings
-    from ctsite.deploy.environments import resolve_environment
+    from ctsite.deploy.environments import resolve_stack
 
     s = settings(aws_region=region)
-    return s, resolve_environment(s, env), clients(ctx, s)
+    return s, resolve_stack(s, env), clients(ctx, s)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -110,12 +114,11 @@ def plan_cmd(
     region: Region = None,
 ) -> None:
     """Show what apply would change (a CloudFormation change set) and what it adds per month."""
-    from ctsite.aws.cloudformation import CloudFormation
     from ctsite.deploy import provision
 
     s, target, client = _setup(ctx, env, region)
     result = provision.plan_environment(s, target, client, report=_quiet if as_json else report)
-    provision.discard(CloudFormation(client("cloudformation")), result)
+    provision.discard(provision.cloudformation(client, target), result)
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -135,13 +138,12 @@ def apply_cmd(
     region: Region = None,
 ) -> None:
     """Plan, confirm, then execute the change set, streaming the stack events."""
-    from ctsite.aws.cloudformation import CloudFormation
     from ctsite.deploy import provision
 
     if poll <= 0:
         raise CtsiteError("--poll must be positive", exit_code=2)
     s, target, client = _setup(ctx, env, region)
-    cfn = CloudFormation(client("cloudformation"))
+    cfn = provision.cloudformation(client, target)
     result = provision.plan_environment(s, target, client, report=report)
     _render(result)
     if result.unchanged:
@@ -170,7 +172,6 @@ def destroy_cmd(
     region: Region = None,
 ) -> None:
     """Delete an environment's stack (EFS, EB application and ECR repository are kept)."""
-    from ctsite.aws.cloudformation import CloudFormation
     from ctsite.deploy import provision
 
     _, target, client = _setup(ctx, env, region)
@@ -179,7 +180,7 @@ def destroy_cmd(
     elif not target.production:
         _confirm(f"delete the stack {target.stack_name} ({target.eb_environment})?", yes)
     outcome = provision.destroy(
-        CloudFormation(client("cloudformation")), target, confirm, report=report, poll_s=poll
+        provision.cloudformation(client, target), target, confirm, report=report, poll_s=poll
     )
     say(f"[green]✓[/] {outcome.stack_name}: {outcome.status}")
 
@@ -192,6 +193,8 @@ def check_cmd(ctx: typer.Context, env: EnvOption = None, region: Region = None) 
     from ctsite.deploy.provision_check import check_environment
 
     s, target, client = _setup(ctx, env, region)
+    if not target.eb_environment:
+        raise CtsiteError(f"{target.name} is not an environment: nothing to check", exit_code=2)
     diffs = check_environment(s, target, client)
     for diff in diffs:
         say(f"[yellow]≠[/] {escape(diff.line())}")

@@ -19,6 +19,8 @@ from ctsite.deploy.aws import aws_errors
 from ctsite.errors import ConfigError, CtsiteError
 
 PRODUCTION, STAGING = "production", "staging"
+# ECR Public exists only in us-east-1: the image repository is a stack of its own there.
+REGISTRY, REGISTRY_REGION, REGISTRY_TEMPLATE = "registry", "us-east-1", "registry.yaml"
 DOCKER_AL2023 = re.compile(r"^64bit Amazon Linux 2023 v(\d+)\.(\d+)\.(\d+) running Docker$")
 TEMPLATE = "ctsite.yaml"
 # Logical ids of the primary stack's shared resources a secondary stack is given.
@@ -48,6 +50,23 @@ class Target:
     remote_data_dir: str
     stack_name: str
     production: bool
+    template: str = "ctsite.yaml"
+    region: str = ""  # empty: the configured aws_region
+
+
+def resolve_stack(settings: Settings, name: str | None = None) -> Target:
+    """`registry` (the ECR Public repository's stack in us-east-1) or an environment."""
+    if (name or "").strip() == REGISTRY:
+        return Target(
+            REGISTRY,
+            "",
+            "",
+            f"{settings.provision_stack_prefix}-{REGISTRY}",
+            False,
+            REGISTRY_TEMPLATE,
+            REGISTRY_REGION,
+        )
+    return resolve_environment(settings, name)
 
 
 def resolve_environment(settings: Settings, name: str | None = None) -> Target:
@@ -122,8 +141,13 @@ def lookup_solution_stack(eb: Any) -> str:
     return max(found)[1]
 
 
-def template_text() -> str:
-    return resources.files("ctsite.deploy").joinpath("templates", TEMPLATE).read_text("utf-8")
+def template_text(name: str = TEMPLATE) -> str:
+    return resources.files("ctsite.deploy").joinpath("templates", name).read_text("utf-8")
+
+
+def repository_name(settings: Settings) -> str:
+    """The ECR Public repository's name: the last part of image_repository."""
+    return settings.image_repository.rstrip("/").rsplit("/", 1)[-1]
 
 
 def stack_parameters(
@@ -174,7 +198,6 @@ def stack_parameters(
         "KeepVersions": str(settings.eb_keep_versions),
         "InstanceRoleName": settings.transfer_user_role,
         "TransferLoggingRoleName": settings.transfer_logging_role,
-        "RepositoryName": settings.image_name,
     }
     for key in SHARED:
         params[key] = (shared or {}).get(key, "")

@@ -222,7 +222,7 @@ def plan(
         template,
         params,
         create=creating,
-        tags={"ctsite:environment": params.get("EnvironmentName", "")},
+        tags={"ctsite:stack": stack_name},
     )
     described = cfn.change_set(change_set_id)
     if described.empty:
@@ -389,13 +389,22 @@ def swap(eb: Any, application: str, production: str, staging: str) -> Swap:
 # ---------------------------------------------------------------- one call per command
 
 
+def cloudformation(client: Callable[..., Any], target: Target) -> CloudFormation:
+    """CloudFormation in the target's region (the registry's is us-east-1)."""
+    return CloudFormation(client("cloudformation", target.region or None))
+
+
 def plan_environment(
     settings: Settings, target: Target, client: Callable[..., Any], report: Report = _quiet
 ) -> Plan:
     """Look up the platform and network, fill in the parameters and plan `target`'s stack."""
     from ctsite.deploy import environments as envs
 
-    cfn = CloudFormation(client("cloudformation"))
+    cfn = cloudformation(client, target)
+    if target.template == envs.REGISTRY_TEMPLATE:
+        params = {"RepositoryName": envs.repository_name(settings)}
+        text = envs.template_text(target.template)
+        return plan(cfn, settings, target.stack_name, text, params, report)
     report("looking up the Elastic Beanstalk platform and the default VPC")
     stack = settings.provision_solution_stack or envs.lookup_solution_stack(
         client("elasticbeanstalk")

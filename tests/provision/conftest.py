@@ -29,15 +29,16 @@ class Clients:
     """service → client: moto-backed boto3 clients; `stub(service)` swaps in a Stubber."""
 
     def __init__(self) -> None:
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[tuple[str, str], Any] = {}
         self.stubbers: list[Any] = []
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         import boto3
 
-        if service not in self.cache:
-            self.cache[service] = boto3.client(service, region_name=region or REGION)
-        return self.cache[service]
+        key = (service, region or REGION)
+        if key not in self.cache:
+            self.cache[key] = boto3.client(service, region_name=key[1])
+        return self.cache[key]
 
     def stub(self, service: str) -> Any:
         import boto3
@@ -45,7 +46,7 @@ class Clients:
 
         stubber = Stubber(boto3.client(service, region_name=REGION))
         stubber.activate()
-        self.cache[service] = stubber.client
+        self.cache[service, REGION] = stubber.client
         self.stubbers.append(stubber)
         return stubber
 

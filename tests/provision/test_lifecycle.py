@@ -194,3 +194,19 @@ def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
     assert params["SharedSecurityGroupId"] == "sg-0lab"
     assert params["SharedServiceRole"] == "aws-elasticbeanstalk-service-role"
     assert params["Primary"] == "false" and params["RemoteDataDir"] == "staging"
+
+
+def test_registry_stack_lives_in_us_east_1(project: Path, clients) -> None:
+    s = _settings(project)
+    target = envs.resolve_stack(s, "registry")
+    assert (target.stack_name, target.region) == ("ctsite-registry", "us-east-1")
+    first = provision.plan_environment(s, target, clients)
+    assert [(r.action, r.logical_id) for r in first.rows] == [("add", "Repository")]
+    assert first.costs == []
+    cfn = provision.cloudformation(clients, target)
+    assert provision.apply(cfn, first, poll_s=0.05).status == "CREATE_COMPLETE"
+    _, params = cfn.deployed("ctsite-registry")
+    assert params == {"RepositoryName": "ct-site"}
+    assert CloudFormation(clients("cloudformation")).stack("ctsite-registry") is None  # us-east-2
+    assert provision.plan_environment(s, target, clients).unchanged
+    assert provision.destroy(cfn, target, poll_s=0.05).status == "DELETE_COMPLETE"

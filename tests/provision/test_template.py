@@ -21,10 +21,11 @@ def _options(tmp_path: Path, **overrides: object) -> dict[tuple[str, str], str]:
     return expected_options(envs.template_text(), params)
 
 
-def test_cfn_lint_passes() -> None:
+@pytest.mark.parametrize("name", [envs.TEMPLATE, envs.REGISTRY_TEMPLATE])
+def test_cfn_lint_passes(name: str) -> None:
     from cfnlint.api import lint_file
 
-    matches = lint_file(TEMPLATE)
+    matches = lint_file(TEMPLATE.parent / name)
     assert matches == [], "\n".join(str(m) for m in matches)
 
 
