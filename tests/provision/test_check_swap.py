@@ -146,3 +146,12 @@ def test_swap_refuses_an_environment_that_is_not_ready(project: Path, clients) -
     assert "Updating, not Ready" in str(result.exception)
     result = CliRunner().invoke(app, ["swap", "--env", "production", "--yes"])
     assert "not production" in str(result.exception)
+
+
+def test_check_where_the_endpoint_lacks_the_api(project: Path, clients) -> None:
+    """moto's EB has no DescribeConfigurationSettings (it answers HTML): one clear error."""
+    from ctsite.errors import CtsiteError
+
+    result = CliRunner().invoke(app, ["provision", "check"], obj={"aws_client": clients})
+    assert isinstance(result.exception, CtsiteError)
+    assert "could not read the option settings of Contacttracingsite-env" in str(result.exception)
