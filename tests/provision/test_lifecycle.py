@@ -210,3 +210,19 @@ def test_registry_stack_lives_in_us_east_1(project: Path, clients) -> None:
     assert CloudFormation(clients("cloudformation")).stack("ctsite-registry") is None  # us-east-2
     assert provision.plan_environment(s, target, clients).unchanged
     assert provision.destroy(cfn, target, poll_s=0.05).status == "DELETE_COMPLETE"
+
+
+def test_a_resource_moto_rejects_is_one_clear_error(project: Path, clients) -> None:
+    """moto fails the change set's execution outright (no rollback to report): still one line.
+    The rollback path itself runs against the Stubber in test_rollback_drift.py."""
+    s = _settings(project)
+    cfn = CloudFormation(clients("cloudformation"))
+    network = envs.Network(envs.lookup_network(clients("ec2")).vpc_id, ["subnet-0doesnotexist"])
+    target = envs.resolve_environment(s)
+    params = envs.stack_parameters(
+        s, target, "64bit Amazon Linux 2023 v4.6.0 running Docker", network
+    )
+    bad = provision.plan(cfn, s, target.stack_name, envs.template_text(), params)
+    with pytest.raises(CtsiteError, match="could not execute the change set") as caught:
+        provision.apply(cfn, bad, poll_s=0.05)
+    assert "subnet-0doesnotexist" in str(caught.value)
