@@ -215,7 +215,7 @@ def swap_cmd(
     region: Region = None,
 ) -> None:
     """Exchange the URLs of production and staging (Elastic Beanstalk CNAME swap)."""
-    from ctsite.deploy import provision
+    from ctsite.deploy import swap
     from ctsite.deploy.environments import resolve_environment
 
     s, target, client = _setup(ctx, staging, region)
@@ -223,7 +223,7 @@ def swap_cmd(
     if target.production:
         raise CtsiteError("--env must name the staging environment, not production", exit_code=2)
     _confirm(f"make {target.eb_environment} the public site?", yes)
-    result = provision.swap(
+    result = swap.swap(
         client("elasticbeanstalk"),
         s.eb_application,
         production.eb_environment,

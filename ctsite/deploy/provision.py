@@ -2,7 +2,7 @@
 
 Plain functions with explicit arguments that return dataclasses and report progress through a
 `report(text)` callback; they never print, prompt or exit. The template and its parameter values
-come from `ctsite.deploy.environments`.
+come from `ctsite.deploy.environments`; the URL swap is `ctsite.deploy.swap`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from ctsite.aws.cloudformation import FAILED_STACK, ChangeSet, CloudFormation, StackEvent
 from ctsite.config import Settings
-from ctsite.deploy.aws import aws_errors
 from ctsite.deploy.environments import Target
 from ctsite.deploy.provision_check import resolve
 from ctsite.errors import CtsiteError
@@ -339,51 +338,6 @@ def destroy(
             hint="remove what blocks it (see the reason), then destroy again",
         )
     return Outcome(target.stack_name, status, events)
-
-
-# ---------------------------------------------------------------- swap
-
-
-@dataclasses.dataclass(frozen=True)
-class Swap:
-    """After a swap the environments have exchanged URLs."""
-
-    now_public: str  # the environment now serving the public URL (was staging)
-    public_url: str
-    now_staging: str  # the environment now at the staging URL (was public)
-    staging_url: str
-
-
-def swap(eb: Any, application: str, production: str, staging: str) -> Swap:
-    """Exchange the two environments' CNAMEs (EB blue/green): staging becomes the public site."""
-    with aws_errors(f"describe the environments {production} and {staging}"):
-        envs = eb.describe_environments(
-            ApplicationName=application,
-            EnvironmentNames=[production, staging],
-            IncludeDeleted=False,
-        )["Environments"]
-    by_name = {e["EnvironmentName"]: e for e in envs}
-    for name in (production, staging):
-        env = by_name.get(name)
-        if env is None:
-            raise CtsiteError(
-                f"environment {name!r} not found in {application}",
-                hint="provision it first: ctsite provision apply --env staging",
-            )
-        if env.get("Status") != "Ready":
-            raise CtsiteError(
-                f"{name} is {env.get('Status')}, not Ready", hint="wait until it is Ready"
-            )
-    with aws_errors(f"swap the URLs of {production} and {staging}"):
-        eb.swap_environment_cnames(
-            SourceEnvironmentName=production, DestinationEnvironmentName=staging
-        )
-    return Swap(
-        now_public=staging,
-        public_url=str(by_name[production].get("CNAME", "")),
-        now_staging=production,
-        staging_url=str(by_name[staging].get("CNAME", "")),
-    )
 
 
 # ---------------------------------------------------------------- one call per command
