@@ -87,6 +87,30 @@ class Settings:
     sftp_host_key_fingerprint: str = ""
     upload_jobs: int = 4
     remote_data_dir: str = "data"
+    # --- provision ---
+    # `ctsite provision`: the hosting as a CloudFormation stack per environment (production owns
+    # the shared EFS, security group, IAM roles, EB application). `[provision]`, `[staging]` and
+    # `[price]` tables in ctsite.toml.
+    provision_stack_prefix: str = "ctsite"
+    provision_instance_type: str = "t3.small"
+    provision_notification_email: str = ""  # the environment's SNS e-mail subscription
+    provision_load_balanced: bool = False  # False: one instance with an Elastic IP
+    provision_min_instances: int = 1
+    provision_max_instances: int = 4
+    provision_scaling_metric: str = "CPUUtilization"  # or RequestCount
+    provision_certificate_arn: str = ""  # ACM certificate: HTTPS on a load balancer
+    provision_efs_name: str = "contacttracing_site_fs"
+    provision_solution_stack: str = ""  # empty: the newest Amazon Linux 2023 Docker stack
+    staging_environment: str = "Contacttracingsite-staging"
+    staging_data_dir: str = "staging"  # the staging copy's folder on the same EFS
+    site_proxy_hops: int = 0  # proxies in front of gunicorn trusted for X-Forwarded-Proto
+    # Monthly cost estimates of `provision plan` (USD, us-east-2 on-demand list prices, 2026;
+    # a month is 730 hours). Update them for another region or instance type.
+    price_instance_hourly: float = 0.0208  # t3.small
+    price_load_balancer_hourly: float = 0.0225  # ALB, plus ~0.008 per LCU-hour (ignored)
+    price_public_ipv4_hourly: float = 0.005  # each public IPv4 address (the Elastic IP)
+    price_efs_gb_month: float = 0.30  # EFS Standard; Infrequent Access is 0.016
+    price_data_gb: float = 2.0  # the compiled store's size on EFS, for the estimate
 
     # Not a setting: where the values came from and the dataset description.
     root: Path = dataclasses.field(default=Path("."), compare=False)

@@ -143,7 +143,8 @@ class aws_errors(contextlib.ContextDecorator):
         if exc is None:
             return False
         import botocore.exceptions as bex
+        from botocore.parsers import ResponseParserError  # an endpoint's non-AWS answer
 
-        if isinstance(exc, bex.BotoCoreError | bex.ClientError):
+        if isinstance(exc, bex.BotoCoreError | bex.ClientError | ResponseParserError):
             raise describe_error(self.action, exc) from None
         return False

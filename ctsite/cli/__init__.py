@@ -18,7 +18,17 @@ import typer
 from typer.core import TyperGroup
 
 from ctsite import __version__
-from ctsite.cli import beanstalk, chores, compile, config, image, release, upload, web
+from ctsite.cli import (
+    beanstalk,
+    chores,
+    compile,
+    config,
+    image,
+    provision,
+    release,
+    upload,
+    web,
+)
 from ctsite.cli.context import attach, state
 from ctsite.cli.render import emit_error
 from ctsite.console import console, print_error
@@ -70,7 +80,7 @@ def root(
     attach(ctx, config_file)
 
 
-for module in (config, compile, web, image, upload, beanstalk, release, chores):
+for module in (config, compile, web, image, upload, beanstalk, release, chores, provision):
     module.register(app)
 
 

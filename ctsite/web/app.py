@@ -24,7 +24,7 @@ from ctsite.web.cache import FigureCache
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import ApiError, json_response, wants_json
 from ctsite.web.pages import pages
-from ctsite.web.security import add_security_headers, install_access_gate
+from ctsite.web.security import add_security_headers, install_access_gate, install_https
 
 COMPRESSIBLE = (
     "application/json",
@@ -90,6 +90,7 @@ def create_app(
     app.extensions["ctsite_store"] = StoreHandle(Path(store_path or settings.compiled_path))
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
+    install_https(app, settings.site_proxy_hops)
     if settings.site_access_code_hash:
         install_access_gate(
             app,

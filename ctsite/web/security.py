@@ -264,3 +264,29 @@ def install_access_gate(
             audit.warning("wrong access code from %s", request.remote_addr or "?")
             return render_template("login.html", error="Wrong access code.", next=target), 403
         return render_template("login.html", error=None, next=target)
+
+
+HSTS = "max-age=31536000"
+
+
+def install_https(app: Flask, proxy_hops: int) -> None:
+    """HTTPS awareness: trust `proxy_hops` proxies' X-Forwarded-Proto (EB's load balancer sets
+    it), then mark the session cookie Secure and send HSTS on requests that came over HTTPS only
+    (plain HTTP, e.g. `ctsite serve`, keeps working)."""
+    from flask.sessions import SecureCookieSessionInterface
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    if proxy_hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=proxy_hops)  # type: ignore[method-assign]
+
+    class HttpsAwareSessions(SecureCookieSessionInterface):
+        def get_cookie_secure(self, app: Flask) -> bool:
+            return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    app.session_interface = HttpsAwareSessions()
+
+    @app.after_request
+    def _hsts(response: Response) -> Response:
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response

@@ -19,6 +19,8 @@ EXPECTED = [
     (".ebextensions/01-options.config", 0o644),
     (".ebextensions/02-efs-link.config", 0o644),
     (".ebextensions/03-cloudwatch-memory.config", 0o644),
+    (".platform/confighooks/postdeploy/https-redirect.sh", 0o755),
+    (".platform/hooks/postdeploy/https-redirect.sh", 0o755),
     (".platform/hooks/predeploy/mount-efs.sh", 0o755),
     (".platform/nginx/conf.d/upload-size.conf", 0o644),
     ("Dockerrun.aws.json", 0o644),

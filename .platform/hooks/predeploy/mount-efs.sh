@@ -36,8 +36,11 @@ if mountpoint -q "$mount_dir"; then
     exit 0
 fi
 
-log "installing amazon-efs-utils"
-yum install -y -q amazon-efs-utils || die "could not install amazon-efs-utils with yum"
+# Amazon Linux 2023 installs packages with dnf (Amazon Linux 2 had yum).
+installer=yum
+command -v dnf >/dev/null 2>&1 && installer=dnf
+log "installing amazon-efs-utils with $installer"
+"$installer" install -y -q amazon-efs-utils || die "could not install amazon-efs-utils with $installer"
 
 mkdir -p "$mount_dir" || die "could not create the mount directory $mount_dir"
 

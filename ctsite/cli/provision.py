@@ -1,0 +1,214 @@
+"""CLI commands `ctsite provision plan|apply|destroy|check` and `ctsite swap`.
+
+Thin: options in, one workflow call (`ctsite.deploy.provision`, `provision_check`, `swap`), the
+result rendered with rich (or as JSON). Tests inject boto3 clients through `ctx.obj["aws_client"]`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ctsite.cli.context import clients, settings
+from ctsite.cli.render import esc, say
+from ctsite.console import console
+from ctsite.errors import CtsiteError
+
+EnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        help="production (default), staging, an EB environment name, or registry "
+        "(the ECR Public repository, us-east-1).",
+    ),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
+STYLE = {"add": "green", "modify": "yellow", "replace": "bold red", "remove": "red"}
+
+provision_app = typer.Typer(
+    help="The AWS hosting as a CloudFormation stack: plan, apply, destroy, check.",
+    no_args_is_help=True,
+)
+
+
+def report(text: str) -> None:
+    say(f"[dim]·[/] {esc(text)}")
+
+
+def _setup(ctx: typer.Context, env: str | None, region: str | None) -> tuple[Any, Any, Any]:
+    from ctsite.deploy.environments import resolve_stack
+
+    s = settings(ctx, aws_region=region)
+    return s, resolve_stack(s, env), clients(ctx, s)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CtsiteError("confirmation needed", hint="pass --yes to go ahead without asking")
+    if not typer.confirm(question):
+        raise typer.Abort()
+
+
+def _render(result: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if result.unchanged:
+        say(f"[green]✓[/] {result.stack_name}: nothing changed")
+        return
+    verb = "create" if result.new_stack else "update"
+    table = Table(title=f"{verb} stack {result.stack_name}")
+    for column in ("action", "resource", "type", "detail"):
+        table.add_column(column)
+    for row in result.rows:
+        style = STYLE.get(row.action, "white")
+        table.add_row(
+            f"[{style}]{row.action}[/]", row.logical_id, row.resource_type, escape(row.detail)
+        )
+    console.print(table)
+    for key, old, new in result.parameter_changes:
+        say(f"parameter [bold]{key}[/]: {escape(old or '(unset)')} → {escape(new or '(unset)')}")
+    if result.costs:
+        for line in result.costs:
+            say(f"  + ${line.monthly_usd:,.2f}/month  {escape(line.item)}")
+        say(f"[bold]≈ ${result.monthly_usd:,.2f}/month[/] for what this adds (price_* settings)")
+    else:
+        say("no added running cost")
+
+
+@provision_app.command("plan")
+def plan_cmd(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    region: Region = None,
+) -> None:
+    """Show what apply would change (a CloudFormation change set) and what it adds per month."""
+    from ctsite.deploy import provision
+
+    s, target, client = _setup(ctx, env, region)
+    result = provision.plan_environment(s, target, client, report=_quiet if as_json else report)
+    provision.discard(provision.cloudformation(client, target), result)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        _render(result)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@provision_app.command("apply")
+def apply_cmd(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    yes: Yes = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between event polls.")] = 5.0,
+    region: Region = None,
+) -> None:
+    """Plan, confirm, then execute the change set, streaming the stack events."""
+    from ctsite.deploy import provision
+
+    if poll <= 0:
+        raise CtsiteError("--poll must be positive", exit_code=2)
+    s, target, client = _setup(ctx, env, region)
+    cfn = provision.cloudformation(client, target)
+    result = provision.plan_environment(s, target, client, report=report)
+    _render(result)
+    if result.unchanged:
+        return
+    try:
+        _confirm(f"apply these changes to {result.stack_name}?", yes)
+    except (typer.Abort, CtsiteError):
+        provision.discard(cfn, result)
+        raise
+    outcome = provision.apply(cfn, result, report=report, poll_s=poll)
+    say(f"[green]✓[/] {outcome.stack_name} is {outcome.status}")
+
+
+@provision_app.command("destroy")
+def destroy_cmd(
+    ctx: typer.Context,
+    env: Annotated[
+        str, typer.Option("--env", help="The environment to delete (staging, a name...).")
+    ] = "staging",
+    confirm: Annotated[
+        str | None,
+        typer.Option("--confirm", help="Production only: its EB environment name, typed."),
+    ] = None,
+    yes: Yes = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between event polls.")] = 5.0,
+    region: Region = None,
+) -> None:
+    """Delete an environment's stack (EFS, EB application and ECR repository are kept)."""
+    from ctsite.deploy import provision
+
+    _, target, client = _setup(ctx, env, region)
+    if target.production and confirm is None and sys.stdin.isatty():
+        confirm = typer.prompt(f"type {target.eb_environment} to destroy production")
+    elif not target.production:
+        _confirm(f"delete the stack {target.stack_name} ({target.eb_environment})?", yes)
+    outcome = provision.destroy(
+        provision.cloudformation(client, target), target, confirm, report=report, poll_s=poll
+    )
+    say(f"[green]✓[/] {outcome.stack_name}: {outcome.status}")
+
+
+@provision_app.command("check")
+def check_cmd(ctx: typer.Context, env: EnvOption = None, region: Region = None) -> None:
+    """Compare the live environment with the template; one line per difference, with its fix."""
+    from rich.markup import escape
+
+    from ctsite.deploy.provision_check import check_environment
+
+    s, target, client = _setup(ctx, env, region)
+    if not target.eb_environment:
+        raise CtsiteError(f"{target.name} is not an environment: nothing to check", exit_code=2)
+    diffs = check_environment(s, target, client)
+    for diff in diffs:
+        say(f"[yellow]≠[/] {escape(diff.line())}")
+    if diffs:
+        raise CtsiteError(
+            f"{target.eb_environment} differs from the template in {len(diffs)} place(s)",
+            hint="run the fixes above, or provision the environment",
+        )
+    say(f"[green]✓[/] {target.eb_environment} matches the template")
+
+
+def swap_cmd(
+    ctx: typer.Context,
+    staging: Annotated[
+        str, typer.Option("--env", help="The environment to make public (default: staging).")
+    ] = "staging",
+    yes: Yes = False,
+    region: Region = None,
+) -> None:
+    """Exchange the URLs of production and staging (Elastic Beanstalk CNAME swap)."""
+    from ctsite.deploy import swap
+    from ctsite.deploy.environments import resolve_environment
+
+    s, target, client = _setup(ctx, staging, region)
+    production = resolve_environment(s, "production")
+    if target.production:
+        raise CtsiteError("--env must name the staging environment, not production", exit_code=2)
+    _confirm(f"make {target.eb_environment} the public site?", yes)
+    result = swap.swap(
+        client("elasticbeanstalk"),
+        s.eb_application,
+        production.eb_environment,
+        target.eb_environment,
+    )
+    say(f"[green]✓[/] {result.now_public} now serves {result.public_url}")
+    say(f"  {result.now_staging} is now at {result.staging_url}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(provision_app, name="provision")
+    app.command("swap")(swap_cmd)
