@@ -89,6 +89,9 @@ def _register_commands() -> None:
 
     for module in (compile_cli, web_cli, cli_image, cli_upload, cli_beanstalk, cli_release):
         module.register(app)
+    from ctsite.compile import cli_init  # `ctsite init`
+
+    cli_init.register(app)
 
 
 _register_commands()
