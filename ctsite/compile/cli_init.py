@@ -12,7 +12,7 @@ from ctsite.console import console, err_console, warn
 
 if TYPE_CHECKING:
     from ctsite.compile.discover import Discovery
-    from ctsite.compile.init_toml import Question
+    from ctsite.compile.proposal import Question
 
 
 def register(app: typer.Typer) -> None:
@@ -37,15 +37,12 @@ def init_cmd(
 ) -> None:
     """Write a commented ctsite.toml for a folder of ContactTracing results."""
     from ctsite.compile.discover import discover
-    from ctsite.compile.init_toml import check, relative, render, resolve, write_config
-    from ctsite.errors import ConfigError, InputError
+    from ctsite.compile.init_toml import refuse_existing, render, write_config
+    from ctsite.compile.proposal import check, relative, resolve
+    from ctsite.errors import InputError
 
     target = output if output is not None else Path.cwd() / "ctsite.toml"
-    if target.exists() and not force:  # before any question
-        raise ConfigError(
-            f"{target} already exists; nothing written",
-            hint="use --force to replace it (the old file is kept as a .bak), or -o OTHER.toml",
-        )
+    refuse_existing(target, force)  # before any question
     found = discover(results_dir)
     here = found.folder
     _summary(found, here)
@@ -99,7 +96,7 @@ def init_cmd(
 
 
 def _summary(found: Discovery, here: Path) -> None:
-    from ctsite.compile.init_toml import relative
+    from ctsite.compile.proposal import relative
 
     lines = [f"Inputs found in {here}:"]
     for lr in found.interactions:
@@ -122,7 +119,7 @@ def _summary(found: Discovery, here: Path) -> None:
 
 def _ask(q: Question) -> str:
     """Prompt until the answer is one of the choices (a number or the text itself)."""
-    from ctsite.compile.init_toml import NO, YES
+    from ctsite.compile.proposal import NO, YES
 
     if q.confirm:
         return YES if typer.confirm(q.text, default=q.default == YES) else NO

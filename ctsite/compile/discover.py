@@ -4,7 +4,7 @@
 of text files) and sorts them into DEG result files (obs `cell type`/`target`, layers `log2FC`/
 `fdr`/`fdr.i1`, `MAST_*` columns), expression data (obs `Cell Type`) and ligand–receptor lists
 (a TSV whose header is `ligand<TAB>receptor`), as SPEC-data.md describes them. It decides
-nothing: `ctsite.compile.init_toml` turns what was found into a proposed ctsite.toml.
+nothing: `ctsite.compile.proposal` turns what was found into a proposed configuration.
 """
 
 from __future__ import annotations

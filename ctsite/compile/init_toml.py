@@ -1,341 +1,29 @@
-"""From what `discover` found to a commented ctsite.toml: proposals, questions, checks, writing.
+"""The commented ctsite.toml of a complete proposal, and writing it safely.
 
-`propose(discovery, answers)` is pure: it proposes every choice (which list, which expression
-file, the `MAST_*` pair and the name of each condition, a combined condition) and returns the
-first question whose answer it still needs; the command line asks it (or takes the proposal with
-`--yes`) and calls `propose` again with the answer. `check` validates the chosen files with the
-compiler's own readers, `render` writes the TOML text and `write_config` puts it in place
-atomically, refusing to replace an existing file unless asked to (the old one is kept).
+`render` writes the TOML text (paths relative to the file, a comment on every proposal);
+`write_config` checks that it parses as a dataset configuration and puts it in place atomically,
+refusing to replace an existing file unless asked to (and then keeping the old one).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ctsite.compile.discover import (
-    MAST_FDR,
-    MAST_LOG2FC,
-    DegFound,
-    Discovery,
-    ExpressionFound,
-    InteractionsFound,
-)
-from ctsite.errors import ConfigError, CtsiteError, InputError
-
-YES, NO = "yes", "no"
-_STEM_AFFIXES = re.compile(
-    r"^(deg|degs|de|results?|contacttracing|ct)[_\-. ]+|[_\-. ]+(deg|degs|results?)$", re.I
-)
+from ctsite.compile.proposal import Proposal, relative
+from ctsite.errors import ConfigError, CtsiteError
 
 
-@dataclass(frozen=True)
-class Question:
-    """One choice the proposal cannot make alone; `default` is what `--yes` takes."""
-
-    key: str
-    text: str
-    default: str
-    choices: tuple[str, ...] = ()  # empty: free text
-    confirm: bool = False  # a yes/no question
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A missing or malformed input, and how to fix it."""
-
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.what} (fix: {self.fix})"
-
-
-@dataclass(frozen=True)
-class ConditionProposal:
-    name: str
-    deg: DegFound
-    comparison: str  # the MAST_* suffix of this file's own differential expression
-    named_from: str  # "MAST columns" | "file name" | "your answer"
-
-    @property
-    def log2fc_column(self) -> str:
-        return MAST_LOG2FC + self.comparison
-
-    @property
-    def fdr_column(self) -> str:
-        return MAST_FDR + self.comparison
-
-
-@dataclass
-class Proposal:
-    discovery: Discovery
-    interactions: InteractionsFound | None = None
-    expression: ExpressionFound | None = None
-    conditions: list[ConditionProposal] = field(default_factory=list)
-    combined: list[tuple[str, ...]] = field(default_factory=list)
-    cell_types: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    question: Question | None = None  # the next one to answer; None when complete
-
-
-def relative(path: Path, base: Path) -> str:
-    """`path` relative to `base` when possible (posix separators), else absolute."""
-    try:
-        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
-    except ValueError:  # another drive
-        return path.resolve().as_posix()
-
-
-def _choose(
-    key: str, text: str, options: list[tuple[str, object]], default: str, answers: Mapping[str, str]
-) -> tuple[object | None, Question | None]:
-    """The option answered for `key`, or the question to ask when there is no answer yet."""
-    labels = [label for label, _ in options]
-    if key in answers and answers[key] in labels:
-        return options[labels.index(answers[key])][1], None
-    return None, Question(key, text, default, tuple(labels))
-
-
-def propose(discovery: Discovery, answers: Mapping[str, str] | None = None) -> Proposal:
-    """The proposed configuration given the answers so far (see the module docstring)."""
-    answers = dict(answers or {})
-    p = Proposal(discovery)
-    here = discovery.folder
-    targets = frozenset().union(*(d.targets for d in discovery.degs))
-    deg_types = {t for d in discovery.degs for t in d.cell_types}
-
-    def ask(question: Question) -> Proposal:
-        p.question = question
-        return p
-
-    # The ligand–receptor list: the one that covers the most DEG targets.
-    lists = sorted(discovery.interactions, key=lambda x: (-len(targets & x.genes), -x.pairs))
-    if not lists:
-        p.problems.append(
-            Problem(
-                f"no ligand–receptor list in {here} (a TSV whose first line is 'ligand<TAB>receptor')",
-                "copy the list the analysis used into the folder (e.g. interactions_mm10.tsv)",
-            )
+def refuse_existing(path: Path, force: bool) -> None:
+    """ConfigError when `path` exists and `force` is not given (nothing is overwritten)."""
+    if path.exists() and not force:
+        raise ConfigError(
+            f"{path} already exists; nothing written",
+            hint="use --force to replace it (the old file is kept as a .bak), or -o OTHER.toml",
         )
-    elif len(lists) == 1:
-        p.interactions = lists[0]
-    else:
-        options = [(relative(x.path, here), x) for x in lists]
-        chosen, q = _choose(
-            "interactions",
-            "Several ligand–receptor lists were found; which one did the analysis use?",
-            options, options[0][0], answers,
-        )  # fmt: skip
-        if q:
-            return ask(q)
-        p.interactions = chosen  # type: ignore[assignment]
-
-    # The expression data: the one that covers the most DEG cell types, then the most cells.
-    exprs = sorted(
-        discovery.expressions, key=lambda x: (-len(deg_types & set(x.cell_types)), -x.cells)
-    )
-    if not exprs:
-        p.problems.append(
-            Problem(
-                f"no expression file in {here} (an .h5ad of counts with obs 'Cell Type')",
-                "copy the AnnData of the cells the analysis used into the folder",
-            )
-        )
-    elif len(exprs) == 1:
-        p.expression = exprs[0]
-    else:
-        options = [(relative(x.path, here), x) for x in exprs]
-        chosen, q = _choose(
-            "expression",
-            "Several expression files were found; which one holds the cells of the analysis?",
-            options, options[0][0], answers,
-        )  # fmt: skip
-        if q:
-            return ask(q)
-        p.expression = chosen  # type: ignore[assignment]
-
-    # One condition per DEG file: its MAST_* pair, then its name.
-    if not discovery.degs:
-        p.problems.append(
-            Problem(
-                f"no DEG result file in {here} (an .h5ad with obs 'cell type' and 'target' and "
-                "layers log2FC, fdr, fdr.i1)",
-                "copy ContactTracing's per-comparison results (one .h5ad each) into the folder",
-            )
-        )
-    picked: list[tuple[DegFound, str]] = []
-    for deg in discovery.degs:
-        rel = relative(deg.path, here)
-        if not deg.comparisons:
-            extra = f"; unpaired: {', '.join(deg.unpaired)}" if deg.unpaired else ""
-            p.problems.append(
-                Problem(
-                    f"{rel}: no obs column pair MAST_log2FC_<comparison>/MAST_fdr_<comparison>"
-                    + extra,
-                    "add the targets' own differential expression (both columns) to obs",
-                )
-            )
-            continue
-        if len(deg.comparisons) == 1:
-            picked.append((deg, deg.comparisons[0]))
-            continue
-        options = [(c, c) for c in deg.comparisons]
-        default = max(deg.comparisons, key=lambda c: (c.lower() in deg.path.stem.lower(), len(c)))
-        if default.lower() not in deg.path.stem.lower():
-            default = deg.comparisons[0]
-        chosen, q = _choose(
-            f"comparison:{rel}",
-            f"{rel} has {len(deg.comparisons)} MAST_log2FC_*/MAST_fdr_* column pairs; which "
-            "comparison is this file's?",
-            options, default, answers,
-        )  # fmt: skip
-        if q:
-            return ask(q)
-        picked.append((deg, str(chosen)))
-
-    counts: dict[str, int] = {}
-    for _, comparison in picked:
-        counts[comparison] = counts.get(comparison, 0) + 1
-    used: set[str] = set()
-    for deg, comparison in picked:
-        rel = relative(deg.path, here)
-        if counts[comparison] == 1:
-            name, source = comparison, "MAST columns"
-        else:
-            default = _unique(_stem_name(deg.path), used)
-            key = f"name:{rel}"
-            if key not in answers:
-                return ask(
-                    Question(
-                        key,
-                        f"{rel}: its MAST columns (…_{comparison}) are shared with another file, so "
-                        "its condition name comes from the file name; name this condition",
-                        default,
-                    )
-                )
-            name = answers[key].strip() or default
-            source = "file name" if name == default else "your answer"
-            if " AND " in name or name in used:
-                return ask(
-                    Question(
-                        key,
-                        f"{name!r} cannot be used (names are unique and have no ' AND '); name "
-                        f"the condition of {rel}",
-                        default,
-                    )
-                )
-        used.add(name)
-        p.conditions.append(ConditionProposal(name, deg, comparison, source))
-
-    if len(p.conditions) == 2:
-        a, b = p.conditions[0].name, p.conditions[1].name
-        if "combined" not in answers:
-            return ask(
-                Question(
-                    "combined",
-                    f"Two comparisons: also show their intersection, the combined condition "
-                    f"'{a} AND {b}'?",
-                    YES,
-                    (YES, NO),
-                    confirm=True,
-                )
-            )
-        if answers["combined"] == YES:
-            p.combined.append((a, b))
-
-    order: dict[str, None] = {}
-    for cond in p.conditions:
-        order.update(dict.fromkeys(cond.deg.cell_types))
-    p.cell_types = list(order)
-    return p
-
-
-def resolve(discovery: Discovery, answer: Callable[[Question], str]) -> Proposal:
-    """Propose, asking `answer` each question in turn, until the proposal is complete."""
-    answers: dict[str, str] = {}
-    for _ in range(1000):  # each answer settles one question; a loop means a bug
-        proposal = propose(discovery, answers)
-        if proposal.question is None:
-            return proposal
-        answers[proposal.question.key] = answer(proposal.question)
-    raise CtsiteError("ctsite init kept asking the same question", hint="report this as a bug")
-
-
-def _stem_name(path: Path) -> str:
-    stem = path.name.split(".")[0]
-    name = _STEM_AFFIXES.sub("", stem).strip(" _-.") or stem
-    return name.replace(" AND ", "_and_")
-
-
-def _unique(name: str, used: set[str]) -> str:
-    candidate, n = name, 2
-    while candidate in used:
-        candidate, n = f"{name}_{n}", n + 1
-    return candidate
-
-
-def check(proposal: Proposal) -> list[Problem]:
-    """Validate the chosen files with the compiler's readers and against each other."""
-    from ctsite.compile.inputs import read_deg_metadata, read_expression_metadata
-
-    problems = list(proposal.problems)
-    here = proposal.discovery.folder
-    if proposal.expression is not None:
-        try:
-            read_expression_metadata(proposal.expression.path, proposal.expression.cell_type_column)
-        except InputError as error:
-            problems.append(Problem(error.message, error.hint or "re-export the expression file"))
-    reference: tuple[str, set[str]] | None = None
-    for cond in proposal.conditions:
-        rel = relative(cond.deg.path, here)
-        try:
-            read_deg_metadata(cond.deg.path, cond.log2fc_column, cond.fdr_column)
-        except InputError as error:
-            problems.append(Problem(error.message, error.hint or "re-export the DEG file"))
-            continue
-        types = set(cond.deg.cell_types)
-        if proposal.expression is not None:
-            missing = sorted(types - set(proposal.expression.cell_types))
-            if missing:
-                problems.append(
-                    Problem(
-                        f"{rel}: cell type(s) {', '.join(map(repr, missing))} are not in the "
-                        f"expression file's obs {proposal.expression.cell_type_column!r}",
-                        "spell cell types the same in every file, or list them in "
-                        "exclude_cell_types",
-                    )
-                )
-        if reference is not None and types != reference[1]:
-            diff = ", ".join(map(repr, sorted(types ^ reference[1])))
-            problems.append(
-                Problem(
-                    f"{rel}: its cell types differ from {reference[0]}'s ({diff})",
-                    "every DEG file must cover the same cell types (or exclude the others)",
-                )
-            )
-        reference = reference or (rel, types)
-        if proposal.interactions is not None:
-            absent = sorted(cond.deg.targets - proposal.interactions.genes)
-            if absent:
-                problems.append(
-                    Problem(
-                        f"{rel}: {len(absent)} target(s) are not in "
-                        f"{relative(proposal.interactions.path, here)} ({', '.join(absent[:6])}"
-                        f"{', …' if len(absent) > 6 else ''})",
-                        "put the ligand–receptor list the analysis used in the folder",
-                    )
-                )
-    return problems
-
-
-# ---------------------------------------------------------------- the TOML text
 
 
 def _q(text: str) -> str:
@@ -429,11 +117,7 @@ def write_config(text: str, path: Path, *, force: bool = False) -> Path | None:
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.config import load_settings
 
-    if path.exists() and not force:
-        raise ConfigError(
-            f"{path} already exists; nothing written",
-            hint="use --force to replace it (the old file is kept as a .bak), or -o OTHER.toml",
-        )
+    refuse_existing(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:

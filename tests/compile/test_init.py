@@ -221,3 +221,34 @@ def test_output_option_and_missing_folder(demo, tmp_path):
     missing = init(tmp_path, "nowhere", "--yes")
     assert isinstance(missing.exception, InputError)
     assert "results folder not found" in missing.exception.message
+
+
+def test_several_lists_and_expression_files(demo, tmp_path):
+    folder = results(demo, tmp_path / "r")
+    lines = (demo / "interactions.tsv").read_text().splitlines()
+    (folder / "partial.tsv").write_text("\n".join(lines[:5]) + "\n")  # misses most targets
+    expr = ad.read_h5ad(folder / "counts.h5ad")
+    expr.obs = expr.obs.rename(columns={"Cell Type": "cell_type"})
+    expr.write_h5ad(folder / "other_counts.h5ad")
+    (folder / "counts.h5ad").unlink()
+    shutil.copy(folder / "other_counts.h5ad", folder / "small.h5ad")
+    small = ad.read_h5ad(folder / "small.h5ad")[::10].copy()  # every cell type, fewer cells
+    small.write_h5ad(folder / "small.h5ad")
+    # Proposals: the list covering the DEG targets, the expression file with the most cells.
+    result = init(tmp_path, "r", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Several ligand–receptor lists were found" in result.output
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert data["interactions"] == "r/pairs.txt"
+    assert data["expression"] == "r/other_counts.h5ad"
+    assert data["expression_cell_type_column"] == "cell_type"
+    import ctsite.api as ct
+
+    store = ct.compile_config(tmp_path / "ctsite.toml", jobs=1)
+    assert store.conditions == ["cin", "sting", "cin AND sting"]
+    # Asked: choose by number.
+    (tmp_path / "ctsite.toml").unlink()
+    result = init(tmp_path, "r", input="1\n2\n\n\ny\n")
+    assert result.exit_code == 0, result.output
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert (data["interactions"], data["expression"]) == ("r/pairs.txt", "r/small.h5ad")
