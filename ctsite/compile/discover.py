@@ -170,7 +170,13 @@ def _inspect_h5(path: Path, found: Discovery) -> None:
         with h5py.File(path, "r") as f:
             obs, var = f.get("obs"), f.get("var")
             if not isinstance(obs, h5py.Group) or not isinstance(var, h5py.Group):
-                _unusable_or_ignored(path, found, "an HDF5 file without AnnData obs/var groups")
+                _unusable_or_ignored(
+                    path,
+                    found,
+                    "an HDF5 file without AnnData obs/var groups",
+                    "if it is an input written by an old anndata, read and save it again with a "
+                    "current one (anndata.read_h5ad(...).write_h5ad(...))",
+                )
                 return
             columns = _obs_columns(obs)
             layers = tuple(f["layers"].keys()) if isinstance(f.get("layers"), h5py.Group) else ()
@@ -227,11 +233,14 @@ def _expression_column(columns: list[str]) -> str | None:
     return None
 
 
-def _unusable_or_ignored(path: Path, found: Discovery, problem: str) -> None:
+def _unusable_or_ignored(
+    path: Path,
+    found: Discovery,
+    problem: str,
+    fix: str = "move it out of the results folder if it is not a ctsite input",
+) -> None:
     if path.suffix == ".h5ad":
-        found.unusable.append(
-            Unusable(path, problem, "move it out of the results folder if it is not a ctsite input")
-        )
+        found.unusable.append(Unusable(path, problem, fix))
     else:
         found.ignored.append(path)
 
