@@ -62,6 +62,7 @@ def root(
 @app.command("config")
 def config_cmd() -> None:
     """Print the resolved configuration and where each value came from."""
+    from rich.markup import escape
     from rich.table import Table
 
     s = settings()
@@ -70,16 +71,17 @@ def config_cmd() -> None:
     table.add_column("value")
     table.add_column("source")
     for key, value, source in s.items():
-        shown = "(set)" if key.endswith("_hash") and value else repr(value)
-        table.add_row(key, shown, source)
+        secret = key.endswith(("_hash", "_secret_key"))
+        shown = "(set)" if secret and value else repr(value)
+        table.add_row(escape(key), escape(shown), escape(source))
     console.print(table)
     if s.data:
-        console.print(
-            "[bold][data][/] section present: conditions "
-            + ", ".join(str(c.get("name")) for c in s.data.get("conditions", []))
-        )
+        names = ", ".join(str(c.get("name")) for c in s.data.get("conditions", []))
+        console.print(f"[bold]{escape('[data]')}[/] section present: conditions {escape(names)}")
     else:
-        console.print("[dim]no [data] section: `ctsite serve` uses the demo dataset[/]")
+        console.print(
+            f"[dim]no {escape('[data]')} section: `ctsite serve` uses the demo dataset[/]"
+        )
 
 
 def _register_commands() -> None:
@@ -101,10 +103,22 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning ctsite errors into one clear line and an exit code.
 
     Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
-    as a short usage message and exit code 2.
+    as a short usage message and exit code 2. Ctrl-C and SIGTERM unwind the command (its cleanup
+    runs) and exit 130 / 143 with one line.
     """
-    try:
-        app(args=argv, prog_name="ctsite")
-    except CtsiteError as error:
-        print_error(error)
-        sys.exit(error.exit_code)
+    from ctsite.lifecycle import stop_signals_interrupt
+
+    with stop_signals_interrupt() as signals:
+        try:
+            app(args=argv, prog_name="ctsite")
+        except CtsiteError as error:
+            print_error(error)
+            sys.exit(error.exit_code)
+        except SystemExit:
+            if signals.received is None:
+                raise
+    if signals.received is None:
+        return
+    name = "SIGTERM" if signals.exit_code == 143 else "Ctrl-C (SIGINT)"
+    print_error(CtsiteError(f"stopped by {name}; what it had started was cleaned up"))
+    sys.exit(signals.exit_code)

@@ -46,6 +46,9 @@ class Settings:
     site_about: str = ""  # home-page study summary (empty: the CIN/STING study's text)
     site_method_url: str = "https://github.com/LaughneyLab/ContactTracing_tutorial"
     site_access_code_hash: str = ""
+    site_secret_key: str = ""  # signs the gate's session cookies: a secret, keep it out of git
+    site_session_hours: float = 12.0
+    site_login_rate: str = "5/minute;30/hour"  # failed access codes allowed per client address
     site_cache_size: int = 256
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,14 +20,15 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def print_error(error: CtsiteError) -> None:
-    """One red line, plus the hint if there is one. No traceback."""
-    err_console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True, markup=True)
+    """One red line, plus the hint if there is one. No traceback; the text prints verbatim."""
+    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
     if error.hint:
-        err_console.print(f"[yellow]hint:[/] {error.hint}", soft_wrap=True)
+        err_console.print(f"[yellow]hint:[/] {escape(error.hint)}", soft_wrap=True)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+    """One yellow warning line on stderr; the message prints verbatim (no markup)."""
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def phase_progress(disable: bool = False) -> Progress:

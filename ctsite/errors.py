@@ -21,6 +21,14 @@ class CtsiteError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} ({self.hint})"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the hint and exit code when the error crosses a process boundary (compile workers)
+        return (_rebuild, (type(self), self.message, self.hint, self.exit_code))
+
+
+def _rebuild(kind: type[CtsiteError], message: str, hint: str | None, code: int) -> CtsiteError:
+    return kind(message, hint, exit_code=code)
+
 
 class InputError(CtsiteError):
     """A ContactTracing input file is missing or malformed."""

@@ -9,6 +9,7 @@ changes until the new store is complete; then it is swapped in with two renames.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -73,12 +74,73 @@ def _recover(dest: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def is_store(path: Path) -> bool:
+    """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
+    manifest = read_manifest(path)
+    return (
+        isinstance(manifest, dict)
+        and isinstance(manifest.get("schema_version"), int)
+        and "ctsite_version" in manifest
+        and isinstance(manifest.get("conditions"), list)
+    )
+
+
+def _describe(entries: list[str]) -> str:
+    shown = ", ".join(entries[:5])
+    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {shown}" + (
+        ", …" if len(entries) > 5 else ""
+    )
+
+
+def check_replaceable(dest: Path) -> None:
+    """Refuse an output path the compile must not replace: a file, or a folder of other files.
+
+    The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
+    ctsite store; anything else would delete the user's files.
+    """
+    hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
+    if dest.is_symlink() and not dest.is_dir():
+        raise InputError(f"output path {dest} is a symbolic link, not a store folder", hint=hint)
+    if not dest.exists():
+        return
+    if not dest.is_dir():
+        raise InputError(f"output path {dest} is an existing file, not a store folder", hint=hint)
+    if is_store(dest):
+        return
+    try:
+        entries = sorted(e.name + ("/" if e.is_dir() else "") for e in dest.iterdir())
+    except OSError as exc:
+        raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
+    if entries:
+        raise InputError(
+            f"output folder {dest} is not a ctsite store and is not empty "
+            f"({_describe(entries)}); nothing was changed",
+            hint=hint,
+        )
+
+
 def _swap(tmp: Path, dest: Path) -> None:
+    check_replaceable(dest)
     old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
     if dest.exists():
         os.rename(dest, old)
     os.rename(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_error(exc: OSError, dest: Path) -> CtsiteError:
+    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
+    where = exc.filename or dest.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CtsiteError(
+            f"no space left on the device of {where} while compiling; the previous store is "
+            "unchanged and the partial output was removed",
+            hint="free some space there, or compile elsewhere with --out DIR",
+        )
+    return CtsiteError(
+        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
+        hint="check that the folder is writable, or compile elsewhere with --out DIR",
+    )
 
 
 def _check_consistency(
@@ -127,6 +189,8 @@ def compile_store(
 ) -> CompileResult:
     """Compile `spec` into the store at `dest` (or do nothing when it is up to date)."""
     started = time.perf_counter()
+    dest = Path(os.path.abspath(dest))
+    check_replaceable(dest)
     progress = progress or (lambda key, desc, total: None)
     advance = advance or (lambda key, n: None)
     with _lock(dest):
@@ -169,6 +233,8 @@ def compile_store(
             )
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             _swap(tmp, dest)
+        except OSError as exc:
+            raise _write_error(exc, dest) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return CompileResult(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ctsite.console import console, err_console, warn
 
@@ -100,14 +101,14 @@ def compile_cmd(
     m = result.manifest
     console.print(
         f"[green]compiled[/] {len(m['conditions'])} conditions, {len(m['cell_types'])} cell types, "
-        f"{m['n_genes']} genes → {result.path} in {result.seconds:.1f} s"
+        f"{m['n_genes']} genes → {escape(str(result.path))} in {result.seconds:.1f} s"
     )
 
 
 def _print_up_to_date(manifest: dict, path: Path) -> None:
     console.print(
         f"[green]up to date[/]: inputs and parameters unchanged since "
-        f"{manifest.get('created')}; nothing to do ({path}; --force rebuilds)"
+        f"{manifest.get('created')}; nothing to do ({escape(str(path))}; --force rebuilds)"
     )
 
 
@@ -148,7 +149,7 @@ def export_cmd(
 
     write_frame(frame, fmt.value, output)
     if output is not None:
-        err_console.print(f"wrote {len(frame)} rows to {output}")
+        err_console.print(f"wrote {len(frame)} rows to {escape(str(output))}")
 
 
 def demo_cmd(
@@ -166,9 +167,12 @@ def demo_cmd(
     s = settings()
     target = directory if directory is not None else s.path(s.demo_dir)
     config = write_demo(target)
-    console.print(f"[green]wrote[/] the demo dataset to {target} (configuration: {config})")
+    console.print(
+        f"[green]wrote[/] the demo dataset to {escape(str(target))} "
+        f"(configuration: {escape(str(config))})"
+    )
     if compile_too:
         store = ensure_demo_store(target)
-        console.print(f"[green]compiled[/] the demo store → {store}")
+        console.print(f"[green]compiled[/] the demo store → {escape(str(store))}")
     console.print("\nIts [data] section, to adapt for your own results:\n", markup=False)
     console.print(demo_config().split("\n[data]", 1)[1].join(["[data]", ""]), markup=False)

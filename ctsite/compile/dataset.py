@@ -177,6 +177,11 @@ def parse_data_spec(
     conds: dict[str, ConditionSpec] = {}
     for where, raw in _array_of_tables(table, "conditions", _CONDITION_KEYS):
         name = _req_str(raw, "name", where)
+        if name in conds:
+            raise ConfigError(
+                f"{where}: condition name {name!r} is used twice in [[data.conditions]]",
+                hint="give every condition its own name",
+            )
         conds[name] = ConditionSpec(
             name=name,
             file=resolve(_req_str(raw, "file", where)),
@@ -199,6 +204,11 @@ def parse_data_spec(
     for where, raw in _array_of_tables(table, "combined", _COMBINED_KEYS):
         of = _str_list(raw.get("of"), f"{where} `of`")
         name = str(raw.get("name") or " AND ".join(of))
+        if name in combos:
+            raise ConfigError(
+                f"{where}: combined condition {name!r} is defined twice in [[data.combined]]",
+                hint="give every combined condition its own name (or its own `of`)",
+            )
         combos[name] = CombinedSpec(name=name, of=of, label=str(raw.get("label") or name))
     for option in combined:
         of = tuple(part.strip() for part in option.split(" AND "))

@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from ctsite.compile import validate
 from ctsite.errors import InputError
 
 DEG_OBS_COLUMNS = ("cell type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score")
@@ -107,6 +108,14 @@ def layer_shape(f: h5py.File, name: str, path: Path) -> tuple[tuple[int, int], s
     return (int(shape[0]), int(shape[1])), encoding[:3]
 
 
+def layer_dtype(f: h5py.File, name: str) -> np.dtype:
+    """The value type of a dense layer, or of a sparse layer's `data` array."""
+    node = f[name]
+    if isinstance(node, h5py.Dataset):
+        return node.dtype
+    return node["data"].dtype if "data" in node else np.dtype(np.float64)
+
+
 @dataclass
 class DegFile:
     """Metadata of one DEG result file (one condition)."""
@@ -168,6 +177,7 @@ def read_deg_metadata(
         layers = {}
         for name in DEG_LAYERS:
             shape, storage = layer_shape(f, f"layers/{name}", path)
+            validate.check_layer_dtype(layer_dtype(f, f"layers/{name}"), name, path)
             if shape != (len(obs), len(var)):
                 raise InputError(
                     f"{path}: layer {name} has shape {shape[0]}×{shape[1]} but obs×var is "
@@ -185,8 +195,8 @@ def read_deg_metadata(
             "receptor": obs["receptor"].astype(bool).to_numpy(),
             "cell_type_dc1": pd.to_numeric(obs["cell_type_dc1"], errors="coerce").to_numpy(float),
             "DA_score": pd.to_numeric(obs["DA_score"], errors="coerce").to_numpy(float),
-            "MAST_log2FC": pd.to_numeric(obs[lfc], errors="coerce").to_numpy(float),
-            "MAST_fdr": pd.to_numeric(obs[fdr], errors="coerce").to_numpy(float),
+            "MAST_log2FC": validate.numeric_column(obs, lfc, path, fdr=False),
+            "MAST_fdr": validate.numeric_column(obs, fdr, path, fdr=True),
         }
     )
     dup = table.duplicated(["cell_type", "target"], keep=False)
@@ -199,6 +209,7 @@ def read_deg_metadata(
             hint="each (cell type, target) must be tested once per file",
         )
     genes = [str(g) for g in var.index]
+    validate.check_unique(genes, "gene names (var)", path)
     return DegFile(path, table, genes, lfc, fdr, layers)
 
 
@@ -261,6 +272,6 @@ def read_expression_metadata(
             )
     if len(obs) == 0 or len(var) == 0:
         raise InputError(f"{path}: empty expression data ({len(obs)} cells × {len(var)} genes)")
-    return ExpressionFile(
-        path, obs[cell_type_column].astype(str), [str(g) for g in var.index], name
-    )
+    genes = [str(g) for g in var.index]
+    validate.check_unique(genes, "gene names (var)", path)
+    return ExpressionFile(path, obs[cell_type_column].astype(str), genes, name)

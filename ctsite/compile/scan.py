@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
+import signal
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import numpy as np
 
-from ctsite.compile import inputs, stats
+from ctsite.compile import inputs, stats, validate
+from ctsite.lifecycle import die_with_parent
 
 EFFECT_LAYERS = {"log2FC": "log2FC.npy", "fdr": "fdr.npy", "fdr.i1": "fdr_i1.npy"}
 AdvanceFn = Callable[[str, int], None]
@@ -47,6 +50,7 @@ def scan_condition(
         ):
             stop = start + lfc.shape[0]
             for name, block in (("log2FC", lfc), ("fdr", fdr), ("fdr.i1", i1)):
+                validate.check_block(block, name, Path(path), start)
                 out[name].write(np.ascontiguousarray(block, dtype="<f4").data)
             deg[start:stop] = stats.count_below(fdr)
             sig[start:stop] = stats.count_below(i1)
@@ -88,6 +92,61 @@ class _DirectQueue:
         self._advance(*item)
 
 
+_worker_queue: Any = None  # set in each worker process by `_init_worker`
+
+
+def _init_worker(parent: int, queue: Any) -> None:
+    """First thing in a worker: die with the compile, and keep the progress queue."""
+    global _worker_queue
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the compile to handle
+    _worker_queue = queue
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
+    extra = (_worker_queue,) if fn is scan_expression else (_worker_queue, key)
+    return fn(*args, *extra)
+
+
+def _run_pool(
+    calls: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int, advance: AdvanceFn
+) -> dict[str, Any]:
+    """Run `calls` in `jobs` spawned processes; any error or interrupt terminates them all.
+
+    The workers die with this process even when it is killed (`die_with_parent`); on an error,
+    Ctrl-C or SIGTERM, `Pool.terminate` stops them before the temp directory is removed.
+    """
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    pool = ctx.Pool(min(jobs, len(calls)), _init_worker, (os.getpid(), queue))
+    try:
+        pending = {
+            key: pool.apply_async(_call, (fn, args, key)) for key, (fn, args) in calls.items()
+        }
+        results: dict[str, Any] = {}
+        while pending:
+            for key in [k for k, r in pending.items() if r.ready()]:
+                results[key] = pending.pop(key).get()  # re-raises a worker's error here
+            _drain(queue, advance)
+            if pending:
+                next(iter(pending.values())).wait(0.05)
+        _drain(queue, advance)
+        pool.close()
+        return results
+    finally:
+        pool.terminate()
+        pool.join()
+        queue.close()
+
+
+def _drain(queue: Any, advance: AdvanceFn) -> None:
+    while True:
+        try:
+            advance(*queue.get_nowait())
+        except Empty:
+            return
+
+
 def run_workers(
     tmp: Path,
     degs: dict[str, inputs.DegFile],
@@ -115,25 +174,6 @@ def run_workers(
             extra = (queue,) if fn is scan_expression else (queue, key)
             results[key] = fn(*args, *extra)
     else:
-        ctx = mp.get_context("spawn")
-        with ctx.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            queue = manager.Queue()
-            futures: dict[str, Future[Any]] = {}
-            for key, (fn, args) in calls.items():
-                extra = (queue,) if fn is scan_expression else (queue, key)
-                futures[key] = pool.submit(fn, *args, *extra)
-            pending = set(futures.values())
-            while pending:
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                while not queue.empty():
-                    advance(*queue.get())
-                for fut in done:
-                    if fut.exception() is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise fut.exception()  # type: ignore[misc]
-            while not queue.empty():
-                advance(*queue.get())
-            results = {key: fut.result() for key, fut in futures.items()}
+        results = _run_pool(calls, jobs, advance)
     fractions = results.pop("expression")
     return results, fractions

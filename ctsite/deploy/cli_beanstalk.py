@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ctsite.config import Settings
 from ctsite.console import console, warn
@@ -60,8 +61,6 @@ def _beanstalk(ctx: typer.Context, s: Settings) -> Any:
 
 
 def _print_event(event: dict[str, Any]) -> None:
-    from rich.markup import escape
-
     when = event.get("EventDate")
     stamp = when.astimezone(dt.UTC).strftime("%H:%M:%S") if when else "--:--:--"
     severity = str(event.get("Severity", "INFO"))
@@ -91,7 +90,7 @@ def _print_bundle(bundle: Any) -> None:
     table.add_column("bytes", justify="right")
     for entry in bundle.entries:
         note = " (rendered)" if entry.rendered else ""
-        table.add_row(entry.name + note, oct(entry.mode)[2:], f"{entry.size:,}")
+        table.add_row(escape(entry.name) + note, oct(entry.mode)[2:], f"{entry.size:,}")
     console.print(table)
     for message in bundle.warnings:
         warn(message)
@@ -105,7 +104,10 @@ def _print_plan(s: Settings, label: str, message: str, new: bool, minutes: float
     say("[bold]plan[/] (dry run, no AWS call made):")
     if new:
         say(f"  1. upload the bundle to the EB storage bucket as {s.eb_application}/{label}.zip")
-        say(f"  2. create application version {label}" + (f" ({message!r})" if message else ""))
+        say(
+            f"  2. create application version {label}"
+            + (f" ({escape(repr(message))})" if message else "")
+        )
     else:
         say(f"  1-2. reuse the existing application version {label}")
     say(f"  3. update environment {_where(s)} to {label}")
@@ -245,7 +247,7 @@ def register(app: typer.Typer) -> None:
             ("URL", _url(current)),
             ("updated", _time(current.get("DateUpdated"))),
         ):
-            table.add_row(key, str(value))
+            table.add_row(key, escape(str(value)))
         console.print(table)
         say("[bold]recent events[/]")
         for event in eb.events(limit=events):
@@ -304,7 +306,7 @@ def register(app: typer.Typer) -> None:
                 str(v.get("VersionLabel")),
                 _time(v.get("DateCreated")),
                 str(v.get("Status", "")),
-                str(v.get("Description", "")),
+                escape(str(v.get("Description", ""))),
                 "yes" if v.get("VersionLabel") in deployed else "",
             )
         console.print(table)
@@ -337,8 +339,6 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(ctx: typer.Context, region: Region = None) -> None:
         """Preflight checks for the whole runbook; exits non-zero if any check fails."""
-        from rich.markup import escape
-
         from ctsite.deploy.doctor import run_checks
 
         s = settings_for(aws_region=region)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ctsite.console import console, err_console, warn
 from ctsite.errors import CtsiteError
@@ -190,7 +191,7 @@ def docker_run(
     container = localrun.start(client, ref, data_dir, s.serve_port)
     try:
         url = f"http://127.0.0.1:{s.serve_port}"
-        err_console.print(f"started {ref} ({container.short_id}) on {data_dir}")
+        err_console.print(f"started {ref} ({container.short_id}) on {escape(str(data_dir))}")
         localrun.wait_healthy(container, url, timeout)
         console.print(f"site running at {url}/ (Ctrl-C to stop)", soft_wrap=True)
         code = localrun.follow_logs(

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ctsite.config import Settings
 from ctsite.console import console, err_console, warn
@@ -52,7 +53,7 @@ def _show_plan(plan: Any, scope: list[str]) -> None:
         soft_wrap=True,
     )
     for rel in plan.deletions[:10]:
-        console.print(f"  [red]delete[/] {rel}")
+        console.print(f"  [red]delete[/] {escape(rel)}")
     if len(plan.deletions) > 10:
         console.print(f"  … and {len(plan.deletions) - 10} more")
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
+import os
 import posixpath
 import signal
 import time
@@ -47,6 +48,7 @@ from ctsite.deploy.sftp import (
     temp_name,
 )
 from ctsite.errors import CtsiteError
+from ctsite.lifecycle import die_with_parent
 
 
 @dataclasses.dataclass
@@ -300,7 +302,7 @@ class _Run:
         try:
             for _ in range(min(max(1, jobs), len(queue))):
                 ours, theirs = ctx.Pipe()
-                proc = ctx.Process(target=self._child, args=(theirs,), daemon=True)
+                proc = ctx.Process(target=self._child, args=(theirs, os.getpid()), daemon=True)
                 proc.start()
                 theirs.close()
                 children[ours] = proc
@@ -350,8 +352,9 @@ class _Run:
         conn.send_bytes(b'{"stop": true}')
         return False, "done" in msg
 
-    def _child(self, conn: Any) -> None:
+    def _child(self, conn: Any, parent: int) -> None:
         """A worker process: upload the files handed out, report progress and each result."""
+        die_with_parent(parent)  # even a SIGKILLed parent takes its workers with it
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

@@ -110,7 +110,13 @@ def create_app(settings: Settings | None = None, store_path: Path | None = None)
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
     if settings.site_access_code_hash:
-        install_access_gate(app, settings.site_access_code_hash)
+        install_access_gate(
+            app,
+            settings.site_access_code_hash,
+            settings.site_secret_key,
+            settings.site_session_hours,
+            settings.site_login_rate,
+        )
 
     from ctsite.web.views import register_views
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ctsite.console import console, err_console
 from ctsite.errors import CtsiteError, StoreError
@@ -39,7 +40,7 @@ def _store_path(data: Path | None) -> Path:
     from ctsite.compile.demo import ensure_demo_store
 
     demo = s.path(s.demo_dir)
-    err_console.print(f"No data configured: serving the demo dataset from {demo}")
+    err_console.print(f"No data configured: serving the demo dataset from {escape(str(demo))}")
     with err_console.status("Preparing the demo dataset (first run only)…"):
         return ensure_demo_store(demo)
 
@@ -92,7 +93,7 @@ def figures_cmd(
         )
 
     paths = precompute_defaults(store, on_done=done)
-    console.print(f"Wrote {len(paths)} figure(s) to {store.figure_cache_dir()}")
+    console.print(f"Wrote {len(paths)} figure(s) to {escape(str(store.figure_cache_dir()))}")
 
 
 def hash_code_cmd(
@@ -101,10 +102,18 @@ def hash_code_cmd(
         typer.Option(help="The access code (prompted for, hidden, when not given)."),
     ] = None,
 ) -> None:
-    """Print a salted hash of an access code for CTSITE_SITE_ACCESS_CODE_HASH."""
-    from ctsite.web.security import hash_code
+    """Print a salted hash of an access code and a new session key, as environment settings.
+
+    The hash (CTSITE_SITE_ACCESS_CODE_HASH) may be public; the key (CTSITE_SITE_SECRET_KEY) signs
+    the visitors' session cookies and must stay secret. Setting a new key logs everyone out.
+    """
+    from ctsite.web.security import hash_code, new_secret_key
 
     if code is None:
         code = typer.prompt("Access code", hide_input=True, confirmation_prompt=True)
-    console.print(hash_code(code), soft_wrap=True)
-    err_console.print("Set it as CTSITE_SITE_ACCESS_CODE_HASH (the code itself is not stored).")
+    encoded = hash_code(code)
+    print(f"CTSITE_SITE_ACCESS_CODE_HASH='{encoded}'")
+    print(f"CTSITE_SITE_SECRET_KEY='{new_secret_key()}'")
+    err_console.print(
+        "Set both in the site's environment (the code itself is not stored; keep the key secret)."
+    )

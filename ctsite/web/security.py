@@ -1,22 +1,33 @@
 """Security of the website: response headers (CSP & co.) and the optional access-code gate.
 
 The gate is off unless `site_access_code_hash` (env `CTSITE_SITE_ACCESS_CODE_HASH`) holds a salted
-hash made by `hash_code` (`ctsite hash-code`). A visitor who types the right code gets a signed
-session cookie; the code itself is never stored anywhere.
+hash made by `hash_code` (`ctsite hash-code`). The hash may be public; the session cookies are
+signed with a separate random secret, `site_secret_key` (env `CTSITE_SITE_SECRET_KEY`, printed by
+`ctsite hash-code` too). A visitor who types the right code gets a signed, expiring session
+cookie; the code itself is never stored anywhere.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ctsite.errors import ConfigError
 
-ALGORITHM = "pbkdf2_sha256"
-ITERATIONS = 240_000
+LEGACY_ALGORITHM = "pbkdf2_sha256"  # hashes made by ctsite < 0.3: still verified
+DEFAULT_METHOD = "scrypt"  # Werkzeug's default password hash
+MIN_CODE_LENGTH = 8
+MIN_SECRET_KEY_LENGTH = 32
+SESSION_KEY = "ctsite_access"
+audit = logging.getLogger("ctsite.audit")  # one line per failed login
 
 # plotly.js draws SVG with inline styles and <style> elements, hence 'unsafe-inline' for styles
 # only; scripts come from this origin alone (no inline scripts, no eval).
@@ -48,41 +59,113 @@ SECURITY_HEADERS = {
 OPEN_PATHS = ("/healthz", "/login", "/static/")
 
 
-def hash_code(code: str, iterations: int = ITERATIONS, salt: str | None = None) -> str:
-    """A salted PBKDF2 hash of an access code: `pbkdf2_sha256$iterations$salt$hex`."""
-    if not code:
-        raise ConfigError("the access code must not be empty")
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), salt.encode("ascii"), iterations)
-    return f"{ALGORITHM}${iterations}${salt}${digest.hex()}"
-
-
-def parse_hash(encoded: str) -> tuple[int, str, str]:
-    """Split and check a stored hash; a malformed one is a configuration error."""
-    parts = encoded.strip().split("$")
-    if len(parts) != 4 or parts[0] != ALGORITHM:
+def check_code_strength(code: str) -> None:
+    """Refuse access codes that anyone could guess in a few tries."""
+    hint = f"choose a code of at least {MIN_CODE_LENGTH} characters, e.g. a short phrase"
+    if not code or not code.strip():
+        raise ConfigError("the access code must not be empty or blank", hint=hint)
+    if code != code.strip():
+        raise ConfigError("the access code must not start or end with spaces", hint=hint)
+    if len(code) < MIN_CODE_LENGTH:
         raise ConfigError(
-            "site_access_code_hash is not a pbkdf2_sha256$iterations$salt$hex hash",
+            f"the access code is too short ({len(code)} characters, at least "
+            f"{MIN_CODE_LENGTH} needed)",
+            hint=hint,
+        )
+    if len(set(code.lower())) < 4 or code.lower() in _COMMON_CODES:
+        raise ConfigError("the access code is too easy to guess", hint=hint)
+
+
+_COMMON_CODES = {
+    "password", "password1", "12345678", "123456789", "1234567890", "qwertyui", "qwertyuiop",
+    "abcdefgh", "iloveyou", "letmein1", "welcome1", "contacttracing", "changeme",
+}  # fmt: skip
+
+
+def hash_code(code: str, method: str = DEFAULT_METHOD) -> str:
+    """A salted hash of an access code (Werkzeug's `generate_password_hash`)."""
+    check_code_strength(code)
+    return generate_password_hash(code, method=method)
+
+
+def new_secret_key() -> str:
+    """A random session-signing key for `site_secret_key` (never derived from public values)."""
+    return secrets.token_urlsafe(48)
+
+
+def _malformed(detail: str) -> ConfigError:
+    return ConfigError(
+        f"site_access_code_hash is malformed ({detail})",
+        hint="make a new one with `ctsite hash-code` and set CTSITE_SITE_ACCESS_CODE_HASH to it",
+    )
+
+
+def parse_hash(encoded: str) -> str:
+    """Check a stored hash and return its method; a malformed one is a configuration error.
+
+    Accepted: Werkzeug's `method$salt$hex` (`scrypt:…`, `pbkdf2:sha256:N`) and the older
+    `pbkdf2_sha256$iterations$salt$hex`.
+    """
+    parts = encoded.strip().split("$")
+    if parts[0] == LEGACY_ALGORITHM and len(parts) == 4:
+        method, rounds, salt, digest = LEGACY_ALGORITHM, parts[1], parts[2], parts[3]
+    elif len(parts) == 3 and parts[0].split(":")[0] in {"scrypt", "pbkdf2"}:
+        method, salt, digest = parts
+        fields = method.split(":")
+        rounds = fields[2] if fields[0] == "pbkdf2" and len(fields) > 2 else "1000"
+    else:
+        raise ConfigError(
+            "site_access_code_hash is not a hash made by `ctsite hash-code`",
             hint="make one with `ctsite hash-code` and set CTSITE_SITE_ACCESS_CODE_HASH to it",
         )
     try:
-        iterations = int(parts[1])
-        bytes.fromhex(parts[3])
+        iterations = int(rounds)
+        bytes.fromhex(digest)
     except ValueError:
-        raise ConfigError(
-            "site_access_code_hash is malformed (iterations or digest unreadable)",
-            hint="make a new one with `ctsite hash-code`",
-        ) from None
-    if iterations < 1000 or not parts[2]:
-        raise ConfigError("site_access_code_hash has too few iterations or no salt")
-    return iterations, parts[2], parts[3]
+        raise _malformed("iterations or digest unreadable") from None
+    if iterations < 1000 or not salt or not digest:
+        raise _malformed("too few iterations, or no salt or digest")
+    return method
 
 
 def verify_code(code: str, encoded: str) -> bool:
     """Whether `code` matches the stored hash (constant-time comparison)."""
-    iterations, salt, hexdigest = parse_hash(encoded)
-    digest = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), salt.encode("ascii"), iterations)
+    encoded = encoded.strip()
+    if parse_hash(encoded) != LEGACY_ALGORITHM:
+        return check_password_hash(encoded, code)
+    _, rounds, salt, hexdigest = encoded.split("$")
+    digest = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), salt.encode("ascii"), int(rounds))
     return hmac.compare_digest(digest.hex(), hexdigest)
+
+
+def check_secret_key(secret_key: str, encoded_hash: str) -> None:
+    """The session key must be a configured random secret, not empty, short or the hash."""
+    hint = (
+        "run `ctsite hash-code`: it prints a new CTSITE_SITE_SECRET_KEY beside the hash; set both "
+        "(keep the key secret: it signs the visitors' session cookies)"
+    )
+    if not secret_key:
+        raise ConfigError("the access-code gate needs site_secret_key (unset)", hint=hint)
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"site_secret_key is too short ({len(secret_key)} characters, at least "
+            f"{MIN_SECRET_KEY_LENGTH})",
+            hint=hint,
+        )
+    if encoded_hash.strip() in secret_key:
+        raise ConfigError("site_secret_key must not contain the access-code hash", hint=hint)
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site, else "/" (no open redirect, no bad header)."""
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return "/"
+    if not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
 
 
 def add_security_headers(response: Response) -> Response:
@@ -91,34 +174,93 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def install_access_gate(app: Flask, encoded_hash: str) -> None:
-    """Require the access code (once per browser session) on every page and API route."""
+def _access_token(secret_key: str, encoded_hash: str) -> str:
+    """What a session must hold: bound to the key and the code (a new code logs everyone out)."""
+    message = b"ctsite-access\0" + encoded_hash.strip().encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _login_limiter(app: Flask, rate: str) -> Any:
+    """Flask-Limiter counting failed logins per client address (successes are free)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+    from limits import parse_many
+
+    try:
+        parse_many(rate)
+    except ValueError:
+        raise ConfigError(
+            f"site_login_rate {rate!r} is not a rate limit",
+            hint='write it as "5/minute;30/hour" (attempts per period, ";" between limits)',
+        ) from None
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri="memory://",
+        headers_enabled=True,
+        key_prefix="ctsite-login",
+    )
+    return limiter.limit(
+        rate,
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 403,
+        error_message="too many wrong access codes: wait and try again",
+    )
+
+
+def install_access_gate(
+    app: Flask,
+    encoded_hash: str,
+    secret_key: str,
+    session_hours: float = 12.0,
+    login_rate: str = "5/minute;30/hour",
+) -> None:
+    """Require the access code (once per browser session) on every page and API route.
+
+    Sessions are signed with `secret_key` (a configured random secret: the hash may be public),
+    expire after `session_hours`, and hold a token bound to the key and the code's hash, so
+    changing either invalidates every cookie issued before.
+    """
     parse_hash(encoded_hash)  # fail at start-up, not at the first visitor
-    # The session key derives from the hash: stable across gunicorn workers and restarts,
-    # and it changes (logging everyone out) when the code changes.
-    app.secret_key = hashlib.sha256(b"ctsite-session\0" + encoded_hash.encode()).digest()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    check_secret_key(secret_key, encoded_hash)
+    if not session_hours > 0:
+        raise ConfigError("site_session_hours must be positive", hint="e.g. 12")
+    token = _access_token(secret_key, encoded_hash)
+    app.secret_key = secret_key
+    app.config.update(
+        SESSION_COOKIE_NAME="ctsite_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=session_hours),
+    )
+
+    def has_access() -> bool:
+        held = session.get(SESSION_KEY)
+        return isinstance(held, str) and hmac.compare_digest(held, token)
 
     @app.before_request
     def _gate() -> Response | None:
         path = request.path
-        if path.startswith(OPEN_PATHS) or session.get("ctsite_access") is True:
+        if path.startswith(OPEN_PATHS) or has_access():
             return None
         if path.startswith("/api/"):
             response = jsonify(error="this site needs an access code: open /login first")
             response.status_code = 401
             return response
-        return redirect(url_for("login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("login", next=safe_next(request.full_path.rstrip("?"))))
+
+    limit_failures = _login_limiter(app, login_rate)
 
     @app.route("/login", methods=["GET", "POST"])
+    @limit_failures
     def login() -> Response | str | tuple[str, int]:
-        target = request.values.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"  # only local redirects
+        target = safe_next(request.values.get("next", "/"))
         if request.method == "POST":
             if verify_code(request.form.get("code", ""), encoded_hash):
                 session.clear()
-                session["ctsite_access"] = True
+                session.permanent = True  # the cookie expires; the signature's age is checked
+                session[SESSION_KEY] = token
                 return redirect(target)
+            audit.warning("wrong access code from %s", request.remote_addr or "?")
             return render_template("login.html", error="Wrong access code.", next=target), 403
         return render_template("login.html", error=None, next=target)

@@ -250,3 +250,144 @@ def test_dataset_spec_from_options_and_file(tmp_path):
         assert needle in info.value.message
     with pytest.raises(ConfigError):
         parse_data_spec(table, tmp_path, conditions=["no-equals-sign"])
+
+
+@pytest.fixture
+def fresh_demo(tmp_path) -> Path:
+    """The demo inputs alone (not compiled), plus a file of the user's own."""
+    result = ctsite(tmp_path, "demo", "--no-compile", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "demo" / "analysis-notes.md").write_text("notes\n")
+    return tmp_path / "demo"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_compile_out_refuses_a_folder_of_user_files(fresh_demo):
+    before = _tree(fresh_demo)
+    result = ctsite(fresh_demo, "compile", "-q", "--out", ".")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert str(fresh_demo) in result.stderr and "not a ctsite store" in result.stderr
+    assert "analysis-notes.md" in result.stderr and "ctsite.toml" in result.stderr
+    assert _tree(fresh_demo) == before  # nothing deleted, nothing left behind
+    assert not list(fresh_demo.parent.glob(".demo.*-*"))
+
+
+def test_compiled_dir_from_the_environment_is_checked_too(fresh_demo):
+    results = fresh_demo / "results"
+    results.mkdir()
+    (results / "figure-1.pdf").write_bytes(b"%PDF")
+    result = ctsite(fresh_demo, "compile", "-q", env={"CTSITE_COMPILED_DIR": "results"})
+    assert result.returncode != 0 and "figure-1.pdf" in result.stderr
+    assert (results / "figure-1.pdf").read_bytes() == b"%PDF"
+    assert [p.name for p in results.iterdir()] == ["figure-1.pdf"]
+
+
+def test_compile_out_refuses_an_existing_file(fresh_demo):
+    target = fresh_demo / "store.txt"
+    target.write_text("keep me")
+    result = ctsite(fresh_demo, "compile", "-q", "--out", "store.txt")
+    assert result.returncode != 0 and "is an existing file" in result.stderr
+    assert target.read_text() == "keep me"
+    assert not [p for p in fresh_demo.iterdir() if p.name.startswith(".store.txt")]
+
+
+def test_compile_out_into_an_empty_folder_then_over_its_store(fresh_demo):
+    (fresh_demo / "empty").mkdir()
+    first = ctsite(fresh_demo, "compile", "-q", "--out", "empty")
+    assert first.returncode == 0, first.stderr
+    Store.open(fresh_demo / "empty")
+    again = ctsite(fresh_demo, "compile", "-q", "--force", "--out", "empty")
+    assert again.returncode == 0, again.stderr
+    Store.open(fresh_demo / "empty")
+    assert (fresh_demo / "analysis-notes.md").read_text() == "notes\n"
+
+
+def test_error_text_with_brackets_prints_verbatim(fresh_demo):
+    missing = "data[/x]/missing.tsv"
+    result = ctsite(fresh_demo, "compile", "-q", "--interactions", missing)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "data[/x]/missing.tsv" in result.stderr.replace("\n", "")
+    shown = ctsite(fresh_demo, "config")
+    assert shown.returncode == 0 and "[data] section present" in shown.stdout
+
+
+def test_print_error_and_warn_escape_markup(capsys):
+    from ctsite.console import print_error, warn
+    from ctsite.errors import CtsiteError
+
+    print_error(CtsiteError("cell type 'T cells [/CD8]' unknown", hint="see [data] [bold]x"))
+    warn("a [red]file[/red] [/oops]")
+    err = capsys.readouterr().err
+    assert "T cells [/CD8]" in err and "see [data] [bold]x" in err
+    assert "a [red]file[/red] [/oops]" in err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (as root; skipped where mounting is not allowed)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_disk_full_is_one_line_and_leaves_nothing(fresh_demo, tiny_disk):
+    result = ctsite(fresh_demo, "compile", "-q", "-j", "1", "--out", str(tiny_disk / "store"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert "no space left" in result.stderr and "hint:" in result.stderr
+    assert list(tiny_disk.iterdir()) in ([], [tiny_disk / ".store.lock"])
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _wait_gone(pids: list[int], seconds: float = 20) -> list[int]:
+    deadline = time.monotonic() + seconds
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if Path(f"/proc/{p}").exists() and
+                 "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]  # fmt: skip
+        time.sleep(0.1)
+    return alive
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_compile(demo, sig):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env["CTSITE_COMPILE_BLOCK_ROWS"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctsite", "-c", str(demo / "ctsite.toml"), "compile",
+         "--force", "-q", "-j", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline:
+        if list(demo.glob(".compiled.tmp-*/conditions/c1/*")):
+            workers = _children(proc.pid)
+            if len(workers) >= 2:
+                break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the compile never started its workers"
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=60)
+    assert not _wait_gone(workers), "worker processes outlived the compile"
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert "stopped by SIGTERM" in err and "Traceback" not in err
+        assert not list(demo.glob(".compiled.tmp-*")), "SIGTERM must clean the temp dir"
+    again = ctsite(demo, "-c", str(demo / "ctsite.toml"), "compile", "-q")
+    assert again.returncode == 0, again.stderr

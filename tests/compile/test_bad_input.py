@@ -145,3 +145,97 @@ def test_no_data_section(tmp_path):
     out = run_ctsite(tmp_path, "compile", "-q")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "no ligand–receptor list configured" in out.stderr
+
+
+def _replace_layer(path: Path, name: str, data: np.ndarray) -> None:
+    with h5py.File(path, "a") as f:
+        del f[f"layers/{name}"]
+        f["layers"].create_dataset(name, data=data)
+
+
+@pytest.mark.parametrize(
+    ("layer", "value", "needles"),
+    [
+        ("fdr", -5.0, ("layer fdr", "outside [0, 1]", "-5.0")),
+        ("fdr.i1", -np.inf, ("layer fdr.i1", "outside [0, 1]", "-inf")),
+        ("fdr", 1.5, ("layer fdr", "outside [0, 1]", "row 2")),
+        ("log2FC", np.inf, ("layer log2FC", "infinite", "row 2")),
+        ("log2FC", -np.inf, ("layer log2FC", "infinite")),
+    ],
+)
+def test_out_of_range_layer_values_are_errors(compiled, layer, value, needles):
+    root, before = compiled
+    with h5py.File(root / "deg_a.h5ad", "r") as f:
+        data = np.array(f[f"layers/{layer}"])
+    data[2, 3] = value
+    _replace_layer(root / "deg_a.h5ad", layer, data)
+    assert_clean_failure(root, before, "deg_a.h5ad", *needles)
+
+
+@pytest.mark.parametrize(
+    ("kind", "needle"),
+    [("complex", "complex values"), ("bool", "boolean values"), ("str", "string values")],
+)
+def test_layers_of_non_real_values_are_errors(compiled, kind, needle):
+    root, before = compiled
+    with h5py.File(root / "deg_a.h5ad", "r") as f:
+        data = np.array(f["layers/fdr"])
+    converted = {
+        "complex": data.astype(np.complex128),
+        "bool": data < 0.1,
+        "str": data.astype("S8"),
+    }[kind]
+    _replace_layer(root / "deg_a.h5ad", "fdr", converted)
+    assert_clean_failure(root, before, "layer fdr holds", needle)
+
+
+def _set_obs(path: Path, column: str, values: list) -> None:
+    import anndata as ad
+
+    adata = ad.read_h5ad(path)
+    obs = adata.obs.copy()
+    obs[column] = values
+    adata.obs = obs
+    adata.write_h5ad(path)
+
+
+def test_text_in_a_mast_column_is_an_error(compiled):
+    root, before = compiled
+    _set_obs(root / "deg_a.h5ad", "MAST_log2FC_A", ["0.5", "up", "-0.3", "0.1", "0.4", "0.2"])
+    assert_clean_failure(root, before, "MAST_log2FC_A", "not numbers", "'up'")
+
+
+def test_mast_fdr_outside_unit_interval_is_an_error(compiled):
+    root, before = compiled
+    _set_obs(root / "deg_b.h5ad", "MAST_fdr_A", [0.02, 0.01, 7.0, 0.05, 0.03, 0.04])
+    assert_clean_failure(root, before, "MAST_fdr_A", "outside [0, 1]")
+
+
+def test_duplicate_gene_names_are_an_error(compiled):
+    root, before = compiled
+    import anndata as ad
+
+    adata = ad.read_h5ad(root / "deg_a.h5ad")
+    adata.var_names = ["g0", "g1", "L1", "R1", "g1", "g5"]
+    adata.write_h5ad(root / "deg_a.h5ad")
+    assert_clean_failure(root, before, "duplicate gene names", "g1")
+
+
+def test_two_conditions_with_one_name_are_an_error(compiled):
+    root, before = compiled
+    toml = (root / "ctsite.toml").read_text().replace('name = "b"', 'name = "a"')
+    toml = toml.replace('of = ["a", "b"]', 'of = ["a", "c"]')
+    (root / "ctsite.toml").write_text(toml)
+    assert_clean_failure(root, before, "condition name 'a' is used twice")
+
+
+def test_worker_errors_keep_their_hint(compiled):
+    """An error raised in a compile worker process reaches the user with its hint."""
+    root, _ = compiled
+    with h5py.File(root / "deg_a.h5ad", "r") as f:
+        data = np.array(f["layers/fdr.i1"])
+    data[0, 0] = 2.0
+    _replace_layer(root / "deg_a.h5ad", "fdr.i1", data)
+    result = run_ctsite(root, "compile", "-q", "-j", "2")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "hint:" in result.stderr and "FDRs must lie in [0, 1]" in result.stderr

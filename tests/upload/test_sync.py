@@ -250,3 +250,65 @@ def test_accepted_fingerprint_forms():
     assert accepted_fingerprints(f"256 {fp} root@host (ECDSA)") == {bare}
     assert accepted_fingerprints(f"{fp}, SHA256:other") == {bare, "other"}
     assert accepted_fingerprints("") == set()
+
+
+UPLOADER = """
+import sys, paramiko
+from pathlib import Path
+from ctsite.deploy import sync
+from ctsite.deploy.manifest import scan_local
+from ctsite.deploy.sftp import Endpoint, connect
+host, port, keyfile, fp, local = sys.argv[1:6]
+endpoint = Endpoint(host, int(port), "root", paramiko.ECDSAKey.from_private_key_file(keyfile), fp)
+first = connect(endpoint)
+plan, manifest = sync.plan_remote(first, scan_local(Path(local)), "data", ("",), Path(local), 2)
+print("planned", flush=True)
+sync.sync_tree(lambda: connect(endpoint), Path(local), "data", plan, manifest, jobs=2,
+               retries=1, backoff=0.05, main=first, checkpoint_every=30.0)
+"""
+
+
+def _running(pid: int) -> bool:
+    """A live process (a zombie waiting for init to reap it runs nothing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_upload_workers_die_with_a_killed_parent(tmp_path, sshd, key):
+    """SIGKILL of the uploading process stops its workers at once: nothing keeps writing."""
+    import signal
+    import subprocess
+    import sys
+
+    local = tmp_path / "data"
+    make_tree(local, {f"compiled/big{i}.bin": os.urandom(24_000_000) for i in range(8)})
+    keyfile = tmp_path / "key.pem"
+    key.write_private_key_file(str(keyfile))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", UPLOADER, "127.0.0.1", str(sshd.port), str(keyfile),
+         sshd.fingerprint, str(local)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    remote = sshd.root / "data"
+
+    def written() -> int:
+        return sum(p.stat().st_size for p in remote.rglob("*") if p.is_file())
+
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline and written() < 10_000_000:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    workers = [int(p) for p in out.stdout.split()]
+    assert len(workers) >= 2, "no upload workers seen"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    time.sleep(1.0)
+    alive = [p for p in workers if _running(p)]
+    assert not alive, f"upload workers {alive} outlived their parent"
+    size = written()
+    time.sleep(1.5)
+    assert written() == size, "files kept growing after the uploader was killed"

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app as cli_app
@@ -21,8 +22,22 @@ runner = CliRunner()
 def test_hash_code_command():
     result = runner.invoke(cli_app, ["hash-code", "--code", "let me in"])
     assert result.exit_code == 0, result.output
-    encoded = next(w for w in result.output.split() if w.startswith("pbkdf2_sha256$"))
+    lines = dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("CTSITE_")
+    )
+    encoded = lines["CTSITE_SITE_ACCESS_CODE_HASH"].strip("'")
+    key = lines["CTSITE_SITE_SECRET_KEY"].strip("'")
     assert verify_code("let me in", encoded)
+    assert len(key) >= 32 and key not in encoded and "let me in" not in result.output
+    second = runner.invoke(cli_app, ["hash-code", "--code", "let me in"])
+    assert key not in second.stdout  # a new random key every time, never derived from the code
+
+
+@pytest.mark.parametrize("weak", ["1", " ", "abc"])
+def test_hash_code_refuses_weak_codes(weak):
+    result = runner.invoke(cli_app, ["hash-code", "--code", weak])
+    assert result.exit_code != 0
+    assert "CTSITE_SITE_ACCESS_CODE_HASH" not in result.stdout
 
 
 def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_settings):

@@ -6,27 +6,67 @@ import pytest
 
 from ctsite.errors import ConfigError
 from ctsite.web.app import create_app
-from ctsite.web.security import hash_code, parse_hash, verify_code
+from ctsite.web.security import hash_code, new_secret_key, parse_hash, verify_code
+
+FAST = "pbkdf2:sha256:2000"  # a cheap Werkzeug method for tests (the default is scrypt)
+KEY = new_secret_key()
 
 
 def test_hash_and_verify():
-    encoded = hash_code("open sesame", iterations=2000)
-    algorithm, iterations, salt, _digest = encoded.split("$")
-    assert algorithm == "pbkdf2_sha256" and iterations == "2000" and len(salt) == 32
-    assert "open sesame" not in encoded
+    encoded = hash_code("open sesame")
+    assert encoded.startswith("scrypt:") and "open sesame" not in encoded
     assert verify_code("open sesame", encoded)
     assert not verify_code("open sesam", encoded)
-    assert hash_code("x", iterations=2000) != hash_code("x", iterations=2000)  # salted
+    assert hash_code("long enough", FAST) != hash_code("long enough", FAST)  # salted
+
+
+def test_legacy_hashes_still_verify():
+    """Hashes made before the switch to Werkzeug's helpers keep working."""
+    import hashlib
+
+    salt = "00112233445566778899aabbccddeeff"
+    digest = hashlib.pbkdf2_hmac("sha256", b"open sesame", salt.encode(), 2000).hex()
+    legacy = f"pbkdf2_sha256$2000${salt}${digest}"
+    assert parse_hash(legacy) == "pbkdf2_sha256"
+    assert verify_code("open sesame", legacy)
+    assert not verify_code("open sesamE", legacy)
 
 
 @pytest.mark.parametrize(
-    "bad", ["plain", "md5$1$a$b", "pbkdf2_sha256$many$salt$00", "pbkdf2_sha256$10$salt$00"]
+    "weak", ["", " ", "1", "short", "  padded code  ", "aaaaaaaaaa", "password"]
+)
+def test_weak_codes_are_refused(weak):
+    with pytest.raises(ConfigError):
+        hash_code(weak, FAST)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "plain",
+        "md5$1$a$b",
+        "pbkdf2_sha256$many$salt$00",
+        "pbkdf2_sha256$10$salt$00",
+        "scrypt:32768:8:1$$00",
+        "pbkdf2:sha256:10$salt$00",
+        "scrypt:32768:8:1$salt$zz",
+    ],
 )
 def test_malformed_hash_is_a_config_error(bad, tmp_path, demo_store, make_settings):
     with pytest.raises(ConfigError):
         parse_hash(bad)
     with pytest.raises(ConfigError):
-        create_app(make_settings(tmp_path, site_access_code_hash=bad), store_path=demo_store)
+        settings = make_settings(tmp_path, site_access_code_hash=bad, site_secret_key=KEY)
+        create_app(settings, store_path=demo_store)
+
+
+@pytest.mark.parametrize("key", ["", "too short", "HASH"])
+def test_gate_needs_a_real_secret_key(key, tmp_path, demo_store, make_settings):
+    encoded = hash_code("s3cret code", FAST)
+    key = key.replace("HASH", "x" + encoded)
+    with pytest.raises(ConfigError, match="site_secret_key"):
+        settings = make_settings(tmp_path, site_access_code_hash=encoded, site_secret_key=key)
+        create_app(settings, store_path=demo_store)
 
 
 def test_gate_off_by_default(client):
@@ -35,8 +75,9 @@ def test_gate_off_by_default(client):
 
 
 def test_access_gate(tmp_path, demo_store, make_settings):
-    encoded = hash_code("s3cret code", iterations=2000)
-    app = create_app(make_settings(tmp_path, site_access_code_hash=encoded), store_path=demo_store)
+    encoded = hash_code("s3cret code", FAST)
+    settings = make_settings(tmp_path, site_access_code_hash=encoded, site_secret_key=KEY)
+    app = create_app(settings, store_path=demo_store)
     client = app.test_client()
     # closed: pages redirect to the login page, the API answers 401, health stays open
     r = client.get("/circos?min_numsigi1=5")
@@ -58,7 +99,7 @@ def test_access_gate(tmp_path, demo_store, make_settings):
     r = client.post("/login", data={"code": "s3cret code", "next": "/circos?min_numsigi1=5"})
     assert r.status_code == 302 and r.headers["Location"] == "/circos?min_numsigi1=5"
     cookie = r.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
     assert client.get("/").status_code == 200
     r = client.get("/api/meta")
     assert r.status_code == 200 and r.headers["Cache-Control"].startswith("private")
@@ -69,7 +110,169 @@ def test_access_gate(tmp_path, demo_store, make_settings):
 def test_gate_from_environment(tmp_path, demo_store):
     from ctsite.config import load_settings
 
-    encoded = hash_code("abc", iterations=2000)
-    settings = load_settings(root=tmp_path, environ={"CTSITE_SITE_ACCESS_CODE_HASH": encoded})
+    encoded = hash_code("abc def ghi", FAST)
+    environ = {"CTSITE_SITE_ACCESS_CODE_HASH": encoded, "CTSITE_SITE_SECRET_KEY": KEY}
+    settings = load_settings(root=tmp_path, environ=environ)
     app = create_app(settings, store_path=demo_store)
     assert app.test_client().get("/").status_code == 302
+
+
+def _gated_app(
+    tmp_path, demo_store, make_settings, code="s3cret code", key=KEY, hours=12.0, encoded=None
+):
+    encoded = encoded or hash_code(code, FAST)
+    settings = make_settings(
+        tmp_path, site_access_code_hash=encoded, site_secret_key=key, site_session_hours=hours
+    )
+    return create_app(settings, store_path=demo_store), encoded
+
+
+def _signed_cookie(secret_key, payload):
+    """A session cookie as Flask would sign it with `secret_key`."""
+    from flask import Flask
+
+    app = Flask("forger")
+    app.secret_key = secret_key
+    return app.session_interface.get_signing_serializer(app).dumps(payload)
+
+
+def test_cookie_forged_from_the_public_hash_is_refused(tmp_path, demo_store, make_settings):
+    """Before: the key was sha256("ctsite-session\\0" + hash), so the hash let anyone in."""
+    import hashlib
+
+    app, encoded = _gated_app(tmp_path, demo_store, make_settings)
+    old_key = hashlib.sha256(b"ctsite-session\0" + encoded.encode()).digest()
+    for payload in ({"ctsite_access": True}, {"ctsite_access": "x" * 64}):
+        forged = _signed_cookie(old_key, payload)
+        for name in ("session", "ctsite_session"):
+            client = app.test_client()
+            client.set_cookie(name, forged)
+            assert client.get("/api/meta").status_code == 401
+            r = client.get("/circos")
+            assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    # even the right key cannot help without the token bound to key and code
+    client = app.test_client()
+    client.set_cookie("ctsite_session", _signed_cookie(KEY, {"ctsite_access": True}))
+    assert client.get("/api/meta").status_code == 401
+
+
+def _logged_in(app, code="s3cret code"):
+    client = app.test_client()
+    r = client.post("/login", data={"code": code, "next": "/"})
+    assert r.status_code == 302
+    assert client.get("/api/meta").status_code == 200
+    return client
+
+
+def test_new_code_or_new_key_invalidates_old_cookies(tmp_path, demo_store, make_settings):
+    app, encoded = _gated_app(tmp_path, demo_store, make_settings)
+    cookie = _logged_in(app).get_cookie("ctsite_session").value
+    # a restart (or another gunicorn worker) with the same settings accepts the cookie
+    same, _ = _gated_app(tmp_path, demo_store, make_settings, encoded=encoded)
+    client = same.test_client()
+    client.set_cookie("ctsite_session", cookie)
+    assert client.get("/api/meta").status_code == 200
+    for changed in (
+        _gated_app(tmp_path, demo_store, make_settings, code="another code")[0],
+        _gated_app(tmp_path, demo_store, make_settings, key=new_secret_key(), encoded=encoded)[0],
+    ):
+        client = changed.test_client()
+        client.set_cookie("ctsite_session", cookie)
+        assert client.get("/api/meta").status_code == 401
+
+
+def test_sessions_expire(tmp_path, demo_store, make_settings):
+    import time
+
+    app, _ = _gated_app(tmp_path, demo_store, make_settings, hours=1.5 / 3600)
+    client = _logged_in(app)
+    time.sleep(3)
+    assert client.get("/api/meta").status_code == 401
+
+
+HOSTILE_NEXT = [
+    "//evil.example/",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "https://evil.example/",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "///evil.example",
+    "/\r\nSet-Cookie: x=1",
+    "/%0d%0aLocation: //evil.example",
+    "/\x00",
+    "/\x7f",
+    " //evil.example",
+    "evil.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_next_stays_on_site(target, tmp_path, demo_store, make_settings):
+    from urllib.parse import unquote, urlsplit
+
+    app, _ = _gated_app(tmp_path, demo_store, make_settings)
+    client = app.test_client()
+    for method in ("get", "post"):
+        r = client.get("/login", query_string={"next": unquote(target)})
+        assert r.status_code == 200
+        r = (
+            getattr(client, method)("/login", data={"code": "s3cret code", "next": unquote(target)})
+            if method == "post"
+            else client.get("/login?next=" + target.replace(" ", "%20"))
+        )
+        assert r.status_code in (200, 302)
+        if r.status_code == 302:
+            location = r.headers["Location"]
+            parts = urlsplit(location)
+            assert not parts.scheme and not parts.netloc and location.startswith("/")
+            assert not location.startswith("//") and "\\" not in location
+            assert all(ord(ch) >= 32 and ord(ch) != 127 for ch in location)
+    assert client.get("/api/meta").status_code == 200
+
+
+def test_safe_next_keeps_local_paths():
+    from ctsite.web.security import safe_next
+
+    assert safe_next("/circos?min_numsigi1=5") == "/circos?min_numsigi1=5"
+    assert safe_next("/effects?cell_type=T%20cells") == "/effects?cell_type=T%20cells"
+
+
+def test_failed_logins_are_rate_limited_and_logged(tmp_path, demo_store, make_settings, caplog):
+    import logging
+
+    encoded = hash_code("s3cret code", FAST)
+    settings = make_settings(
+        tmp_path,
+        site_access_code_hash=encoded,
+        site_secret_key=KEY,
+        site_login_rate="3/minute",
+    )
+    app = create_app(settings, store_path=demo_store)
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="ctsite.audit"):
+        codes = [client.post("/login", data={"code": f"guess {i}"}).status_code for i in range(5)]
+    assert codes == [403, 403, 403, 429, 429]
+    assert sum("wrong access code from" in r.getMessage() for r in caplog.records) == 3
+    blocked = client.post("/login", data={"code": "s3cret code"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    # another client is not affected, and a right code does not use up the allowance
+    other = app.test_client()
+    for _ in range(4):
+        ok = other.post(
+            "/login", data={"code": "s3cret code"}, environ_base={"REMOTE_ADDR": "127.0.0.9"}
+        )
+        assert ok.status_code == 302
+    assert client.get("/healthz").status_code == 200
+
+
+def test_bad_login_rate_is_a_config_error(tmp_path, demo_store, make_settings):
+    encoded = hash_code("s3cret code", FAST)
+    settings = make_settings(
+        tmp_path, site_access_code_hash=encoded, site_secret_key=KEY, site_login_rate="often"
+    )
+    with pytest.raises(ConfigError, match="site_login_rate"):
+        create_app(settings, store_path=demo_store)
