@@ -47,7 +47,7 @@ def init_cmd(
     here = found.folder
     _summary(found, here)
     for item in found.unusable:
-        warn(escape(f"{relative(item.path, here)}: {item.problem} (fix: {item.fix})"))
+        warn(f"{relative(item.path, here)}: {item.problem} (fix: {item.fix})")
 
     problems = check(resolve(found, lambda q: q.default))  # everything wrong, before asking
     if not problems:
