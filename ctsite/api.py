@@ -195,6 +195,7 @@ for _method, _figure in (
         "\n\n        Keyword parameters (omitted or None: the site's default; checked like the "
         f"site's):\n{_parameter_help(_figure)}\n"
     )
+del _method, _figure
 
 
 def open_store(path: PathLike) -> CompiledStore:

@@ -252,3 +252,14 @@ def test_several_lists_and_expression_files(demo, tmp_path):
     assert result.exit_code == 0, result.output
     data = config(tmp_path / "ctsite.toml")["data"]
     assert (data["interactions"], data["expression"]) == ("r/pairs.txt", "r/small.h5ad")
+
+
+def test_the_study_layout_gets_the_study_names(demo, tmp_path):
+    """Both files carry the first comparison's MAST columns (as in the study): names from files."""
+    result = init(tmp_path, str(demo), "--yes")  # the demo folder, its store and ctsite.toml too
+    assert result.exit_code == 0, result.output
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert [c["name"] for c in data["conditions"]] == list(CONDITIONS)
+    assert data["combined"][0]["of"] == list(CONDITIONS)
+    assert "manifest.json" not in result.output  # the compiled store is not an input
+    assert "not an input          ctsite.toml" in result.output
