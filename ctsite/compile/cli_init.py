@@ -49,20 +49,20 @@ def init_cmd(
     for item in found.unusable:
         warn(f"{relative(item.path, here)}: {item.problem} (fix: {item.fix})")
 
-    problems = check(resolve(found, lambda q: q.default))  # everything wrong, before asking
-    if not problems:
+    def take_default(question: Question) -> str:
+        console.print(
+            f"{escape(question.text)} [dim]→ {escape(question.default)} (--yes)", soft_wrap=True
+        )
+        return question.default
 
-        def answer(question: Question) -> str:
-            if yes:
-                console.print(
-                    f"{escape(question.text)} [dim]→ {escape(question.default)} (--yes)",
-                    soft_wrap=True,
-                )
-                return question.default
-            return _ask(question)
-
-        proposal = resolve(found, answer)
+    if yes:
+        proposal = resolve(found, take_default)
         problems = check(proposal)
+    else:  # what is missing is said before any question; the chosen files are checked after
+        problems = resolve(found, lambda q: q.default).problems
+        if not problems:
+            proposal = resolve(found, _ask)
+            problems = check(proposal)
     if problems:
         for problem in problems:
             err_console.print(f"[bold red]✗[/] {escape(str(problem))}", soft_wrap=True)

@@ -170,6 +170,9 @@ def test_a_missing_file_is_named_with_its_fix(demo, tmp_path):
     assert "2 problem(s)" in done.stderr and "no configuration written" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "ctsite.toml").exists()
+    asked = init(tmp_path, "r", input="")  # without --yes: said before any question
+    assert isinstance(asked.exception, InputError)
+    assert "name this condition" not in asked.output and "no expression file" in asked.output
 
 
 def test_malformed_inputs_are_named(demo, tmp_path):
