@@ -1,8 +1,7 @@
 """The Elastic Beanstalk source bundle: a zip of Dockerrun.aws.json, .ebextensions/ and .platform/.
 
-Files are chosen like the EB CLI does it, with `.ebignore` (gitignore syntax: the last matching
-pattern wins, `!` re-includes, a trailing `/` matches directories only, an excluded directory is
-never entered). `{{EFS_FILE_SYSTEM_ID}}` and `{{EFS_MOUNT_DIR}}` placeholders are rendered from
+Files are chosen as the EB CLI chooses them: `.ebignore` read by `pathspec`'s gitwildmatch
+patterns, each file matched on its own path (the last matching pattern wins, `!` re-includes). `{{EFS_FILE_SYSTEM_ID}}` and `{{EFS_MOUNT_DIR}}` placeholders are rendered from
 the configuration, so no account-specific id is committed. Unix modes are kept (the platform hooks
 must stay executable), timestamps are fixed so the same inputs give the same bytes, and the zip is
 written to a temporary name and renamed into place.
@@ -16,9 +15,12 @@ import json
 import os
 import re
 import stat
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
+
+import pathspec
 
 from ctsite.errors import CtsiteError
 
@@ -28,16 +30,6 @@ CONTAINER_PORT = 8000
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _EFS_ID = re.compile(r"^fs-[0-9a-f]{8,40}$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)\s*\}\}")
-
-
-@dataclasses.dataclass(frozen=True)
-class Rule:
-    """One compiled .ebignore line."""
-
-    pattern: str
-    regex: re.Pattern[str]
-    negate: bool
-    dir_only: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,104 +57,33 @@ class Bundle:
         return self.path.stat().st_size
 
 
-def _translate(body: str) -> str:
-    """The regex for a gitignore pattern body (no `!`, no trailing `/`, no leading `/`)."""
-    out: list[str] = []
-    i = 0
-    n = len(body)
-    while i < n:
-        c = body[i]
-        if body.startswith("**", i):
-            at_start = i == 0 or body[i - 1] == "/"
-            if at_start and body.startswith("**/", i):
-                out.append("(?:.*/)?")
-                i += 3
-                continue
-            if at_start and i + 2 == n:
-                out.append(".*")
-                i += 2
-                continue
-            out.append("[^/]*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            first = i + 2 if body.startswith(("[!", "[]"), i) else i + 1
-            end = body.find("]", first)
-            if end < 0:
-                out.append(re.escape(c))
-                i += 1
-                continue
-            inner = body[i + 1 : end]
-            if inner.startswith("!"):
-                inner = "^" + inner[1:]
-            out.append("[" + inner.replace("\\", "\\\\") + "]")
-            i = end + 1
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(body[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return "".join(out)
+def parse_ignore(text: str) -> pathspec.PathSpec:
+    """The rules of an .ebignore text, read exactly as the EB CLI reads them.
+
+    The EB CLI uses pathspec's "gitwildmatch" patterns (deprecated in pathspec 1.x in favour of
+    "gitignore", which differs on patterns such as `[ab]/*`): the same name gives the same bundle.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())
 
 
-def compile_rule(line: str) -> Rule | None:
-    """Compile one .ebignore line (None for blank lines and comments)."""
-    text = re.sub(r"(?<!\\)\s+$", "", line.rstrip("\r\n"))
-    if not text or text.startswith("#"):
-        return None
-    negate = text.startswith("!")
-    if negate:
-        text = text[1:]
-    elif text.startswith(("\\!", "\\#")):
-        text = text[1:]
-    dir_only = text.endswith("/")
-    body = text.rstrip("/")
-    if not body:
-        return None
-    anchored = "/" in body
-    body = body.lstrip("/")
-    prefix = "^" if anchored else "^(?:.*/)?"
-    regex = re.compile(prefix + _translate(body) + "$", re.DOTALL)
-    return Rule(pattern=line.strip(), regex=regex, negate=negate, dir_only=dir_only)
-
-
-def parse_ignore(text: str) -> list[Rule]:
-    """All rules of an .ebignore text, in order."""
-    return [rule for line in text.splitlines() if (rule := compile_rule(line)) is not None]
-
-
-def is_ignored(rules: list[Rule], relpath: str, is_dir: bool) -> bool:
+def is_ignored(spec: pathspec.PathSpec, relpath: str, is_dir: bool = False) -> bool:
     """Whether `relpath` (posix, relative to the project) is excluded: the last match wins."""
-    ignored = False
-    for rule in rules:
-        if rule.dir_only and not is_dir:
-            continue
-        if rule.regex.match(relpath):
-            ignored = not rule.negate
-    return ignored
+    return spec.match_file(relpath + "/" if is_dir else relpath)
 
 
-def select_files(project: Path, rules: list[Rule]) -> list[str]:
-    """The project's files that .ebignore keeps, as sorted posix paths; .git is never included."""
+def select_files(project: Path, spec: pathspec.PathSpec) -> list[str]:
+    """The project's files that .ebignore keeps, as sorted posix paths; .git is never included.
+
+    Like `eb deploy`, every file is matched on its own path (a `!` rule can bring back a file
+    inside an excluded folder).
+    """
     chosen: list[str] = []
     for top, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
         base = Path(top).relative_to(project)
-        kept = []
-        for name in sorted(dirs):
-            rel = (base / name).as_posix()
-            if name != ".git" and not is_ignored(rules, rel, is_dir=True):
-                kept.append(name)
-        dirs[:] = kept
-        for name in files:
-            rel = (base / name).as_posix()
-            if not is_ignored(rules, rel, is_dir=False):
-                chosen.append(rel)
+        chosen += [rel for name in files if not spec.match_file(rel := (base / name).as_posix())]
     return sorted(chosen)
 
 

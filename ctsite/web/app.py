@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from ctsite.config import Settings, load_settings
 from ctsite.errors import CtsiteError
 from ctsite.web.cache import FigureCache
+from ctsite.web.encoding import accepts_gzip
 from ctsite.web.security import add_security_headers, install_access_gate
 
 RETRY_SECONDS = 5.0
@@ -77,14 +78,18 @@ class StoreHolder:
 
 
 def _compress(response: Response) -> Response:
-    """gzip a textual response when the client accepts it (already-encoded ones are left)."""
+    """gzip a textual response when the client accepts it (already-encoded ones are left).
+
+    `request.accept_encodings` is Werkzeug's parsed header: q-values count (`gzip;q=0` refuses
+    gzip) and `*` stands for any encoding not named.
+    """
     if (
         response.direct_passthrough
         or response.status_code < 200
         or response.status_code in (204, 304)
         or "Content-Encoding" in response.headers
         or response.mimetype not in COMPRESSIBLE
-        or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
+        or not accepts_gzip()
     ):
         return response
     data = response.get_data()

@@ -27,6 +27,7 @@ from ctsite.web.cache import (
     precomputed_path,
     read_precomputed,
 )
+from ctsite.web.encoding import accepts_gzip
 
 API_CACHE_CONTROL = "public, max-age=300"
 GENE_QUERY_MAX = 60
@@ -304,7 +305,7 @@ def register_views(app: Flask) -> None:
     @app.get("/api/figure/<name>")
     def api_figure(name: str) -> Response:
         entry = _entry(name)[0]
-        gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+        gz = accepts_gzip()
         response = Response(entry.gzipped if gz else entry.body, mimetype="application/json")
         if gz:
             response.headers["Content-Encoding"] = "gzip"
@@ -328,7 +329,7 @@ def register_views(app: Flask) -> None:
     @app.get("/static/vendor/plotly.min.js")
     def vendor_plotly() -> Response:
         raw, gzipped, etag = plotly_js()
-        gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+        gz = accepts_gzip()
         response = Response(gzipped if gz else raw, mimetype="text/javascript")
         if gz:
             response.headers["Content-Encoding"] = "gzip"

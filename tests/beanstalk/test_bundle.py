@@ -196,7 +196,7 @@ def test_missing_ebignore(project: Path, tmp_path: Path) -> None:
         ("a/**/b", "a/b", False, True),
         ("a/**/b", "a/x/y/b", False, True),
         ("a/**", "a/x/y", False, True),
-        ("a/**", "a", True, False),
+        ("a/**", "a", True, True),
         ("*\n!keep.txt", "keep.txt", False, False),
         ("*\n!keep.txt", "other.txt", False, True),
         ("!keep.txt\n*", "keep.txt", False, True),
@@ -214,15 +214,52 @@ def test_ignore_rules(patterns: str, path: str, is_dir: bool, ignored: bool) -> 
     assert is_ignored(parse_ignore(patterns), path, is_dir) is ignored
 
 
-def test_excluded_directory_is_not_entered(tmp_path: Path) -> None:
-    """Like git: a file cannot be re-included when its parent directory is excluded."""
+def test_a_file_in_an_excluded_folder_can_be_brought_back(tmp_path: Path) -> None:
+    """As `eb deploy` does it: every file is matched on its own path (`dir`, then `!dir/keep`)."""
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "keep.txt").write_text("x")
+    (tmp_path / "secret" / "other.txt").write_text("x")
     (tmp_path / "keep.txt").write_text("x")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "config").write_text("x")
-    rules = parse_ignore("secret/\n!secret/keep.txt\n")
-    assert select_files(tmp_path, rules) == ["keep.txt"]
+    for text in ("secret/\n!secret/keep.txt\n", "secret\n!secret/keep.txt\n"):
+        assert select_files(tmp_path, parse_ignore(text)) == ["keep.txt", "secret/keep.txt"]
+
+
+EB_TREE = [
+    "Dockerrun.aws.json", ".ebextensions/01-efs.config", ".platform/hooks/predeploy/mount.sh",
+    "data/compiled/manifest.json", "data/compiled/conditions/c1/circos.feather", "data/raw.h5ad",
+    "docs/a.md", "docs/b.txt", "logs/x.log", "src/app/logs/y.log", "build/out.bin",
+    "nested/build/keep.bin", "a/x/y/b", "a/b", "notes.log", "keep.log",
+]  # fmt: skip
+EB_PATTERNS = [
+    "*\n!Dockerrun.aws.json\n!.ebextensions/\n!.ebextensions/**\n!.platform/**",
+    "data\n!data/compiled/manifest.json",
+    "data/\n!data/compiled/",
+    "*.log\n!keep.log",
+    "/build\nlogs/",
+    "**/logs\ndocs/*.txt",
+    "a/**/b\n# comment\n\n  ",
+    "*\n!*/\n!*.json",
+    "\\#x\n[ab]/*\n!a/b",
+]
+
+
+@pytest.mark.parametrize("patterns", EB_PATTERNS)
+def test_selection_matches_the_eb_cli(tmp_path: Path, patterns: str) -> None:
+    """The files kept are those the EB CLI keeps: pathspec gitwildmatch over every file path."""
+    import warnings
+
+    import pathspec
+
+    for rel in EB_TREE:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # EB CLI's own pattern name
+        eb_spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns.splitlines())
+    excluded = set(eb_spec.match_tree_files(str(tmp_path)))
+    assert select_files(tmp_path, parse_ignore(patterns)) == sorted(set(EB_TREE) - excluded)
 
 
 def test_repo_ebignore_keeps_only_eb_files() -> None:

@@ -234,3 +234,24 @@ def test_lru_cache_hits(app, client):
     same = client.get("/api/figure/circos", query_string={"min_numsigi1": "3.0", "x": "1"})
     assert cache.hits == hits + 2
     assert same.data == first.data
+
+
+@pytest.mark.parametrize(
+    ("accept", "zipped"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("br, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("*;q=0", False),
+        ("identity", False),
+        ("br", False),
+        (None, False),
+    ],
+)
+def test_gzip_follows_the_parsed_accept_encoding(client, accept, zipped):
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    r = client.get("/api/figure/circos", headers=headers)
+    assert r.status_code == 200
+    assert (r.headers.get("Content-Encoding") == "gzip") is zipped
