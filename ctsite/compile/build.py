@@ -77,12 +77,7 @@ def _recover(dest: Path) -> None:
 def is_store(path: Path) -> bool:
     """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
     manifest = read_manifest(path)
-    return (
-        isinstance(manifest, dict)
-        and isinstance(manifest.get("schema_version"), int)
-        and "ctsite_version" in manifest
-        and isinstance(manifest.get("conditions"), list)
-    )
+    return isinstance(manifest, dict) and isinstance(manifest.get("schema_version"), int)
 
 
 def _describe(entries: list[str]) -> str:
