@@ -24,6 +24,7 @@ from ctsite.cli import (
     compile,
     config,
     image,
+    init,
     provision,
     release,
     upload,
@@ -80,7 +81,7 @@ def root(
     attach(ctx, config_file)
 
 
-for module in (config, compile, web, image, upload, beanstalk, release, chores, provision):
+for module in (config, init, compile, web, image, upload, beanstalk, release, chores, provision):
     module.register(app)
 
 
