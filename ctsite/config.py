@@ -82,6 +82,7 @@ class Settings:
     transfer_hourly_cost: float = 0.30
     transfer_gb_cost: float = 0.04
     transfer_online_timeout: int = 900
+    transfer_scheduler_role: str = "ctsite-transfer-reaper"  # safety net; "" = none
     sftp_host: str = ""
     sftp_port: int = 22
     sftp_host_key_fingerprint: str = ""
@@ -197,6 +198,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "hourly_cost": "transfer_hourly_cost",
         "gb_cost": "transfer_gb_cost",
         "online_timeout": "transfer_online_timeout",
+        "scheduler_role": "transfer_scheduler_role",
         "sftp_host": "sftp_host",
         "sftp_port": "sftp_port",
         "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
