@@ -51,7 +51,7 @@ def client(
 
     retries: dict[str, Any] = {"mode": "standard"}
     if max_attempts is not None:
-        retries["max_attempts"] = max_attempts
+        retries["total_max_attempts"] = max_attempts  # the first call included
     config = botocore.config.Config(retries=retries)
     with aws_errors(f"create the AWS {service} client"):
         return session(settings).client(

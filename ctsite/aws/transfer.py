@@ -169,11 +169,13 @@ def _one_line(exc: BaseException) -> str:
 
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
-        return f"AWS {err.get('Code', 'Unknown')}: {err.get('Message') or exc}"
-    text = " ".join(str(exc).split())
+        kind, text = f"AWS {err.get('Code', 'Unknown')}", str(err.get("Message") or exc)
+    else:
+        kind, text = type(exc).__name__, str(exc)
+    text = " ".join(text.split())
     if "<html" in text.lower() or "<!doctype" in text.lower():
-        return f"{type(exc).__name__}: the endpoint answered with a web page, not AWS"
-    return f"{type(exc).__name__}: {text[:200]}"
+        text = "the endpoint answered with a web page instead of an AWS response"
+    return f"{kind}: {text[:200]}"
 
 
 def delete_server(
@@ -269,8 +271,9 @@ class Heartbeat:
     """Refreshes the server's `ctsite:heartbeat` tag (UTC, to the second) every `interval`
     seconds from a daemon thread, so that cleanup elsewhere knows this upload is alive."""
 
-    def __init__(self, tc: Any, arn: str, interval: float = HEARTBEAT_SECONDS):
-        self.tc, self.arn, self.interval = tc, arn, interval
+    def __init__(self, tc: Any, arn: str, interval: float | None = None):
+        self.tc, self.arn = tc, arn
+        self.interval = HEARTBEAT_SECONDS if interval is None else interval
         self.beats = 0
         self.failures = 0
         self._stop = threading.Event()
@@ -392,6 +395,7 @@ def ephemeral_server(
             )
             server.deleted = True
             disarm_safety_net(client, server_id)
+            guard.raise_pending()  # a Ctrl-C held during the deletion still stops the run
 
 
 def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoint:
