@@ -181,7 +181,9 @@ def test_transient_deletion_failure_is_retried_by_botocore(
     monkeypatch.setattr(transfer, "DELETE_ATTEMPTS", 3)
     calls = delete_fails("ServiceUnavailableException", 503)
     factory = aws.client_factory(settings(tmp_path))
-    with pytest.raises(CtsiteError, match="could not delete the Transfer server s-0123456789abcdef0") as caught:
+    with pytest.raises(
+        CtsiteError, match="could not delete the Transfer server s-0123456789abcdef0"
+    ) as caught:
         transfer.delete_server(factory, "s-0123456789abcdef0", REGION)
     assert len(calls) == 3, caught.value.message
 
