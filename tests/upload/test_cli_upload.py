@@ -215,3 +215,45 @@ def test_bad_jobs_option(tmp_path, moto_aws):
     assert run.returncode == 2
     assert "--jobs must be between 1 and 32" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_dry_run_without_a_record_says_what_it_assumes(tmp_path, moto_aws):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project, "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "no record of a previous upload" in run.stdout
+    assert "assumes the remote is empty" in run.stdout
+
+
+def test_max_delete_refuses_and_says_how_to_allow(tmp_path, transfer_to_sshd, transfer_servers):
+    _aws, sshd = transfer_to_sshd
+    files = {f"compiled/c{i}.bin": b"x" * (i + 1) for i in range(3)}
+    project = make_project(tmp_path, files)
+    assert ctsite(project).returncode == 0
+    for rel in files:
+        (project / "data" / rel).unlink()
+    (project / "data/compiled/new.bin").write_bytes(b"new")
+    dry = ctsite(project, "--dry-run", "--max-delete", "2")
+    assert dry.returncode == 2 and "no record" not in dry.stdout
+    run = ctsite(project, "--max-delete", "2")
+    assert run.returncode == 2, run.stderr
+    assert "deletes 3 remote file(s), more than --max-delete 2" in run.stderr
+    assert "--max-delete 3" in run.stderr and "Traceback" not in run.stderr
+    assert remote_tree(sshd) == files  # nothing sent, nothing deleted
+    assert transfer_servers() == []
+    assert ctsite(project, "--max-delete", "3").returncode == 0
+    assert remote_tree(sshd) == {"compiled/new.bin": b"new"}
+
+
+def test_failed_deletion_is_one_clear_error(
+    tmp_path, transfer_to_sshd, transfer_servers, delete_fails
+):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    delete_fails("AccessDeniedException")
+    run = ctsite(project)
+    assert run.returncode != 0
+    (server,) = transfer_servers()
+    assert f"could not delete the Transfer server {server['ServerId']}" in run.stderr
+    assert "per hour" in run.stderr and "aws transfer delete-server" in run.stderr
+    assert "server deleted" not in run.stdout + run.stderr
+    assert "<html" not in run.stderr and "Traceback" not in run.stderr
