@@ -86,6 +86,7 @@ class Settings:
     sftp_host: str = ""
     sftp_port: int = 22
     sftp_host_key_fingerprint: str = ""
+    sftp_stall_timeout: float = 60.0  # seconds without progress before a link gives up
     upload_jobs: int = 4
     remote_data_dir: str = "data"
     # --- provision ---
@@ -202,6 +203,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "sftp_host": "sftp_host",
         "sftp_port": "sftp_port",
         "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
+        "sftp_stall_timeout": "sftp_stall_timeout",
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
     },

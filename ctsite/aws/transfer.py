@@ -414,7 +414,14 @@ def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoin
         server = tc.describe_server(ServerId=server_id)["Server"]
     expected = settings.sftp_host_key_fingerprint or ",".join(_host_keys(tc, server))
     host = settings.sftp_host or f"{server_id}.server.transfer.{settings.aws_region}.amazonaws.com"
-    return Endpoint(host, settings.sftp_port, settings.transfer_user, key, expected)
+    return Endpoint(
+        host,
+        settings.sftp_port,
+        settings.transfer_user,
+        key,
+        expected,
+        stall_timeout=settings.sftp_stall_timeout,
+    )
 
 
 def _host_keys(tc: Any, server: dict[str, Any]) -> list[str]:

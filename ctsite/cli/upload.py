@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,6 +119,7 @@ def upload_data_cmd(
         confirm_cleanup=ask,
         reporter=reporter,
         max_delete=max_delete,
+        log_file=os.environ.get("CTSITE_LOG_FILE") or None,
     )
     if as_json:
         emit(result)

@@ -158,11 +158,14 @@ def upload_data(
     confirm_cleanup: Callable[[list[transfer.StrayServer]], bool] | None = None,
     reporter: Reporter = NULL,
     max_delete: int | None = None,
+    log_file: str | None = None,
 ) -> UploadResult:
-    """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C."""
+    """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C.
+    paramiko's own log goes to `log_file` (never to the terminal)."""
     from ctsite.sftp import client as sftp
     from ctsite.sftp import manifest, sync
 
+    sftp.configure_paramiko_logging(log_file)
     if not s.data_path.is_dir():
         raise CtsiteError(
             f"data directory not found: {s.data_path}",
@@ -186,7 +189,7 @@ def upload_data(
                 def connect() -> Any:
                     return sftp.connect(srv.endpoint)
 
-                first = connect()
+                first = sftp.open_session(srv.endpoint)
                 plan, remote_manifest = sync.plan_remote(
                     first, local, s.remote_data_dir, scope, s.data_path, max(2, jobs)
                 )
@@ -207,6 +210,7 @@ def upload_data(
                         jobs=jobs,
                         on_bytes=lambda n: reporter.advance("upload", n),
                         main=first,
+                        stall_timeout=s.sftp_stall_timeout,
                     )
                 finally:
                     reporter.done()
