@@ -155,10 +155,16 @@ def find_stray_servers(
 def safety_nets(client: ClientFactory) -> list[scheduler.SafetyNet]:
     """The safety-net schedules that exist ([] when they cannot be listed: informational)."""
     import botocore.exceptions
+    from botocore.parsers import ResponseParserError
 
     try:
         return scheduler.find(client("scheduler"))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, CtsiteError):
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        ResponseParserError,
+        CtsiteError,
+    ):
         log.debug("cannot list the safety-net schedules", exc_info=True)
         return []
 

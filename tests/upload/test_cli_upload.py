@@ -257,3 +257,55 @@ def test_failed_deletion_is_one_clear_error(
     assert "per hour" in run.stderr and "aws transfer delete-server" in run.stderr
     assert "server deleted" not in run.stdout + run.stderr
     assert "<html" not in run.stderr and "Traceback" not in run.stderr
+
+
+def _publish_host_key(monkeypatch, fingerprint: str) -> None:
+    """moto's servers publish `fingerprint` as their HostKeyFingerprint, as AWS does."""
+    from moto.transfer.models import TransferBackend
+
+    original = TransferBackend.create_server
+
+    def create_server(self, *args, **kwargs):
+        server_id = original(self, *args, **kwargs)
+        self.servers[server_id].host_key_fingerprint = fingerprint
+        return server_id
+
+    monkeypatch.setattr(TransferBackend, "create_server", create_server)
+    monkeypatch.delenv("CTSITE_SFTP_HOST_KEY_FINGERPRINT")
+
+
+def test_host_key_pinned_from_the_published_fingerprint(
+    tmp_path, transfer_to_sshd, transfer_servers, monkeypatch
+):
+    _aws, sshd = transfer_to_sshd
+    _publish_host_key(monkeypatch, sshd.fingerprint)
+    project = make_project(tmp_path, {"compiled/a.bin": b"pinned"})
+    run = ctsite(project)
+    assert run.returncode == 0, run.stderr
+    assert remote_tree(sshd) == {"compiled/a.bin": b"pinned"}
+    assert transfer_servers() == []
+
+
+def test_published_fingerprint_of_another_key_is_refused(
+    tmp_path, transfer_to_sshd, transfer_servers, monkeypatch
+):
+    _aws, sshd = transfer_to_sshd
+    _publish_host_key(monkeypatch, "SHA256:" + "A" * 43)
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project)
+    assert run.returncode != 0
+    assert "host key mismatch" in run.stderr and "Traceback" not in run.stderr
+    assert not (sshd.root / "data/compiled/a.bin").exists()
+    assert transfer_servers() == []
+
+
+def test_closed_sftp_port_at_start_is_one_line(tmp_path, transfer_to_sshd, transfer_servers):
+    from .conftest import free_port
+
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project, CTSITE_SFTP_PORT=str(free_port()))
+    assert run.returncode != 0
+    assert "cannot open an SFTP session to 127.0.0.1:" in run.stderr
+    assert "Traceback" not in run.stderr and "SSHException" not in run.stderr
+    assert "server deleted" in run.stderr
+    assert transfer_servers() == []
