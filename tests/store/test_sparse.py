@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from ctsite.web.figures import FIGURES, parse_params
-from ctsite.web.figures.effects_bfs import downstream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +22,8 @@ from ctsite.compile.build import compile_store
 from ctsite.compile.dataset import parse_data_spec
 from ctsite.compile.export import full_ligand_effects
 from ctsite.config import load_settings
+from ctsite.figures import FIGURES, parse_params
+from ctsite.figures.effects_bfs import downstream
 from ctsite.store import Store
 from tests.compile.conftest import write_deg, write_expression, write_lr
 
@@ -164,7 +164,7 @@ def test_every_figure_and_csv_equal(
 )
 def test_downstream_rows_equal(stores, which, row, fdr_i, fdr_l, min_log2fc, min_expression):
     """The filtered downstream genes of any receptor row, for any slider values in range."""
-    from ctsite.web.figures.effects_bfs import Node, Thresholds
+    from ctsite.figures.effects_bfs import Node, Thresholds
 
     store = stores[which]
     table = store.circos_table("a", 0.25)
