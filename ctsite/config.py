@@ -39,9 +39,8 @@ class Settings:
     # --- compile ---
     compile_jobs: int = 2
     compile_block_rows: int = 512
-    compile_keep_versions: int = (
-        2  # store versions kept after a compile (current + previous at least)
-    )
+    # store versions kept after a compile (the current and the previous are always kept)
+    compile_keep_versions: int = 2
     # --- website ---
     site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
     site_subtitle: str = (
@@ -172,6 +171,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "compiled_dir": "compiled_dir",
         "jobs": "compile_jobs",
         "block_rows": "compile_block_rows",
+        "keep_versions": "compile_keep_versions",
     },
     "image": {
         "repository": "image_repository",
