@@ -152,6 +152,7 @@ _NOT_SETTINGS = {"root", "sources", "data"}
 # section -> {name inside the section: flat key}; every setting is in exactly one section.
 SECTIONS: dict[str, dict[str, str]] = {
     "site": {
+        "proxy_hops": "site_proxy_hops",
         "title": "site_title",
         "subtitle": "site_subtitle",
         "contact": "site_contact",
@@ -202,6 +203,25 @@ SECTIONS: dict[str, dict[str, str]] = {
         "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
+    },
+    "provision": {
+        "stack_prefix": "provision_stack_prefix",
+        "instance_type": "provision_instance_type",
+        "notification_email": "provision_notification_email",
+        "load_balanced": "provision_load_balanced",
+        "min_instances": "provision_min_instances",
+        "max_instances": "provision_max_instances",
+        "scaling_metric": "provision_scaling_metric",
+        "certificate_arn": "provision_certificate_arn",
+        "efs_name": "provision_efs_name",
+        "solution_stack": "provision_solution_stack",
+        "staging_environment": "staging_environment",
+        "staging_data_dir": "staging_data_dir",
+        "price_instance_hourly": "price_instance_hourly",
+        "price_load_balancer_hourly": "price_load_balancer_hourly",
+        "price_public_ipv4_hourly": "price_public_ipv4_hourly",
+        "price_efs_gb_month": "price_efs_gb_month",
+        "price_data_gb": "price_data_gb",
     },
 }
 
