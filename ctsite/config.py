@@ -39,9 +39,8 @@ class Settings:
     # --- compile ---
     compile_jobs: int = 2
     compile_block_rows: int = 512
-    compile_keep_versions: int = (
-        2  # store versions kept after a compile (current + previous at least)
-    )
+    # store versions kept after a compile (the current and the previous are always kept)
+    compile_keep_versions: int = 2
     # --- website ---
     site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
     site_subtitle: str = (
@@ -155,6 +154,7 @@ _NOT_SETTINGS = {"root", "sources", "data"}
 # section -> {name inside the section: flat key}; every setting is in exactly one section.
 SECTIONS: dict[str, dict[str, str]] = {
     "site": {
+        "proxy_hops": "site_proxy_hops",
         "title": "site_title",
         "subtitle": "site_subtitle",
         "contact": "site_contact",
@@ -174,6 +174,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "compiled_dir": "compiled_dir",
         "jobs": "compile_jobs",
         "block_rows": "compile_block_rows",
+        "keep_versions": "compile_keep_versions",
     },
     "image": {
         "repository": "image_repository",
@@ -206,6 +207,25 @@ SECTIONS: dict[str, dict[str, str]] = {
         "sftp_stall_timeout": "sftp_stall_timeout",
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
+    },
+    "provision": {
+        "stack_prefix": "provision_stack_prefix",
+        "instance_type": "provision_instance_type",
+        "notification_email": "provision_notification_email",
+        "load_balanced": "provision_load_balanced",
+        "min_instances": "provision_min_instances",
+        "max_instances": "provision_max_instances",
+        "scaling_metric": "provision_scaling_metric",
+        "certificate_arn": "provision_certificate_arn",
+        "efs_name": "provision_efs_name",
+        "solution_stack": "provision_solution_stack",
+        "staging_environment": "staging_environment",
+        "staging_data_dir": "staging_data_dir",
+        "price_instance_hourly": "price_instance_hourly",
+        "price_load_balancer_hourly": "price_load_balancer_hourly",
+        "price_public_ipv4_hourly": "price_public_ipv4_hourly",
+        "price_efs_gb_month": "price_efs_gb_month",
+        "price_data_gb": "price_data_gb",
     },
 }
 

@@ -123,7 +123,15 @@ def test_upload_dry_run_and_deploy_dry_run_and_config(released: Path, stubs: Any
     assert any(e["name"] == "Dockerrun.aws.json" for e in deploy["bundle"]["entries"])
     config = as_json(stubs, "config")
     assert config["sections"]["beanstalk"]["eb_application"]["value"] == APP
-    assert set(config["sections"]) == {"site", "compile", "image", "aws", "beanstalk", "transfer"}
+    assert set(config["sections"]) == {
+        "site",
+        "compile",
+        "image",
+        "aws",
+        "beanstalk",
+        "transfer",
+        "provision",
+    }
 
 
 def test_compile(released: Path, stubs: Any) -> None:
