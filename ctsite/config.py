@@ -81,9 +81,11 @@ class Settings:
     transfer_hourly_cost: float = 0.30
     transfer_gb_cost: float = 0.04
     transfer_online_timeout: int = 900
+    transfer_scheduler_role: str = "ctsite-transfer-reaper"  # safety net; "" = none
     sftp_host: str = ""
     sftp_port: int = 22
     sftp_host_key_fingerprint: str = ""
+    sftp_stall_timeout: float = 60.0  # seconds without progress before a link gives up
     upload_jobs: int = 4
     remote_data_dir: str = "data"
     # --- provision ---
@@ -198,9 +200,11 @@ SECTIONS: dict[str, dict[str, str]] = {
         "hourly_cost": "transfer_hourly_cost",
         "gb_cost": "transfer_gb_cost",
         "online_timeout": "transfer_online_timeout",
+        "scheduler_role": "transfer_scheduler_role",
         "sftp_host": "sftp_host",
         "sftp_port": "sftp_port",
         "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
+        "sftp_stall_timeout": "sftp_stall_timeout",
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
     },
