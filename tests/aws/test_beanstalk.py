@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
 
 from ctsite.aws import ecr
 from ctsite.aws.beanstalk import Beanstalk, judge, version_label
 from ctsite.deploy.bundle import build_bundle
 from ctsite.deploy.deploy import git_commit
 from ctsite.errors import CtsiteError
+from tests.support.ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
