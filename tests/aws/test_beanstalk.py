@@ -54,11 +54,11 @@ def beanstalk(eb_stub: Any) -> Beanstalk:
 
 
 def test_publish_uploads_and_creates_version(
-    beanstalk: Beanstalk, eb_stub: Any, project: Path, tmp_path: Path
+    beanstalk: Beanstalk, eb_stub: Any, eb_project: Path, tmp_path: Path
 ) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     eb_stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
     eb_stub.add_response(
         "create_application_version",
