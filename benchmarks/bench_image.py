@@ -2,7 +2,7 @@
 
 Run as root on a machine with Docker (docker.io) and debootstrap:
     python benchmarks/bench_image.py
-It makes the local base image (tests/image/make_base_image.sh, cached), builds the repository's
+It makes the local base image (tests/support/make_base_image.sh, cached), builds the repository's
 Dockerfile through `ctsite build-push --no-push` twice (the second build is the cached rebuild),
 compiles the demo store, runs the image on it and times /healthz, / and the circos figure.
 Prints one figure per line. Needs a running Docker engine (start dockerd first).
@@ -67,7 +67,7 @@ def timed_get(url: str) -> tuple[float, int]:
 
 def main() -> None:
     client = docker.from_env()
-    print(f"base image: {run('sh', 'tests/image/make_base_image.sh', BASE):.1f} s")
+    print(f"base image: {run('sh', 'tests/support/make_base_image.sh', BASE):.1f} s")
     print(f"build (first in this run): {build():.1f} s")
     print(f"build (cached rebuild): {build():.1f} s")
     image = client.images.get(f"{NAME}:latest")

@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def _peers():
-    """The sshd helper of tests/upload (loaded by path: one implementation of the test peer)."""
-    path = HERE.parent / "tests" / "upload" / "conftest.py"
+    """The sshd helper of tests/support/fixtures_sftp.py (loaded by path: one test peer)."""
+    path = HERE.parent / "tests" / "support" / "fixtures_sftp.py"
     spec = importlib.util.spec_from_file_location("upload_peers", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

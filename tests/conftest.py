@@ -1,4 +1,6 @@
-"""Shared test fixtures. Area-specific fixtures live in each tests/<area>/conftest.py."""
+"""Shared test fixtures. Fixtures several test folders use live in tests/support/ (registered
+here as plugins; pytest only accepts pytest_plugins in this top conftest); fixtures one folder
+uses stay in its own conftest.py."""
 
 from __future__ import annotations
 
@@ -7,6 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = [
+    "tests.support.datasets",  # small_dataset, deg_writer: hand-made compile inputs
+    "tests.support.fixtures_eb",  # eb_project, eb_stub, client_factory
+    "tests.support.fixtures_release",  # release_project, stubs
+    "tests.support.fixtures_sftp",  # sshd, moto_aws, transfer_servers, transfer_to_sshd, ...
+    "tests.support.fixtures_docker",  # docker_engine, registry, base_image, image_project
+]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

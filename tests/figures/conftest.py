@@ -167,7 +167,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def _load_reference():
     import importlib.util
 
-    path = Path(__file__).with_name("reference.py")
+    path = Path(__file__).resolve().parents[1] / "support" / "reference.py"
     spec = importlib.util.spec_from_file_location("ctsite_tests_figures_reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -176,5 +176,5 @@ def _load_reference():
 
 @pytest.fixture(scope="session")
 def reference():
-    """The naive row-by-row implementations of the spec's filters (tests/figures/reference.py)."""
+    """The naive row-by-row implementations of the spec's filters (tests/support/reference.py)."""
     return _load_reference()

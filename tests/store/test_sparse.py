@@ -25,7 +25,7 @@ from ctsite.config import load_settings
 from ctsite.figures import FIGURES, parse_params
 from ctsite.figures.effects_bfs import downstream
 from ctsite.store import Store
-from tests.compile.conftest import write_deg, write_expression, write_lr
+from tests.support.datasets import write_deg, write_expression, write_lr
 
 SPEC = FIGURES["effects"]
 CELL_TYPES = ["T", "M", "N"]

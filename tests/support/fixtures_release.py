@@ -1,24 +1,21 @@
-"""Fixtures for the release/chores tests: a moto server, fake AWS credentials, a temp project,
-and a client factory whose Elastic Beanstalk and ECR Public clients are real boto3 clients under
+"""Fixtures for the release/chores tests (registered in tests/conftest.py): a moto server, fake
+AWS credentials, a temp project, and a client factory whose Elastic Beanstalk and ECR Public clients are real boto3 clients under
 botocore's Stubber (moto implements neither) while S3, SNS, ECR, IAM, EFS and Transfer talk to
 moto."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from reltest import REGION, write_project
+from tests.support.reltest import REGION, write_project
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def release_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = write_project(tmp_path / "project")
     monkeypatch.chdir(root)
     return root

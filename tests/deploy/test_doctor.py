@@ -12,10 +12,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from ebtest import APP, ENV, REGION
 
 from ctsite.config import load_settings
 from ctsite.deploy.doctor import check_compiled, check_docker, run_checks
+from tests.support.ebtest import APP, ENV, REGION
 
 TRUST = json.dumps(
     {
@@ -47,11 +47,11 @@ def create_everything() -> str:
     return str(efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"])
 
 
-def doctor(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", **env}
     return subprocess.run(
         [sys.executable, "-m", "ctsite", "doctor"],
-        cwd=project,
+        cwd=eb_project,
         env=environ,
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def lines_by_check(out: str) -> dict[str, str]:
     return found
 
 
-def test_doctor_reports_each_check(aws_env: str, project: Path) -> None:
+def test_doctor_reports_each_check(aws_env: str, eb_project: Path) -> None:
     efs_id = create_everything()
     transfer = boto3.client("transfer", region_name=REGION)
     stray = transfer.create_server(
@@ -77,7 +77,7 @@ def test_doctor_reports_each_check(aws_env: str, project: Path) -> None:
             {"Key": "ctsite:created", "Value": "2020-01-01T00:00:00+00:00"},
         ]
     )["ServerId"]
-    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID=efs_id)
+    result = doctor(eb_project, CTSITE_EFS_FILE_SYSTEM_ID=efs_id)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     checks = lines_by_check(result.stdout)
@@ -97,9 +97,9 @@ def test_doctor_reports_each_check(aws_env: str, project: Path) -> None:
     assert "2 of 10 checks failed" in result.stdout
 
 
-def test_doctor_with_nothing_there(aws_env: str, project: Path) -> None:
-    (project / "data" / "compiled" / "manifest.json").write_text('{"tables": []}')
-    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID="")
+def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
+    (eb_project / "data" / "compiled" / "manifest.json").write_text('{"tables": []}')
+    result = doctor(eb_project, CTSITE_EFS_FILE_SYSTEM_ID="")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     checks = lines_by_check(result.stdout)
@@ -122,9 +122,9 @@ def test_doctor_with_nothing_there(aws_env: str, project: Path) -> None:
     assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"
 
 
-def test_doctor_unknown_efs_id(aws_env: str, project: Path) -> None:
+def test_doctor_unknown_efs_id(aws_env: str, eb_project: Path) -> None:
     create_everything()
-    result = doctor(project, CTSITE_EFS_FILE_SYSTEM_ID="fs-00000000000000000")
+    result = doctor(eb_project, CTSITE_EFS_FILE_SYSTEM_ID="fs-00000000000000000")
     line = lines_by_check(result.stdout)["EFS file system"]
     assert line == (
         "✗ EFS file system: EFS file system fs-00000000000000000 not found in us-east-2 → "
@@ -132,9 +132,9 @@ def test_doctor_unknown_efs_id(aws_env: str, project: Path) -> None:
     )
 
 
-def test_all_checks_pass(aws_env: str, project: Path) -> None:
+def test_all_checks_pass(aws_env: str, eb_project: Path) -> None:
     efs_id = create_everything()
-    settings = load_settings(root=project, overrides={"efs_file_system_id": efs_id})
+    settings = load_settings(root=eb_project, overrides={"efs_file_system_id": efs_id})
     checks = run_checks(
         settings, lambda s: boto3.client(s, region_name=REGION), docker_ping=lambda: True
     )
@@ -142,8 +142,8 @@ def test_all_checks_pass(aws_env: str, project: Path) -> None:
     assert len(checks) == 10
 
 
-def test_bad_region(aws_env: str, project: Path) -> None:
-    settings = load_settings(root=project, overrides={"aws_region": "mars-north-1"})
+def test_bad_region(aws_env: str, eb_project: Path) -> None:
+    settings = load_settings(root=eb_project, overrides={"aws_region": "mars-north-1"})
     checks = run_checks(settings, lambda s: boto3.client(s, region_name=REGION), lambda: True)
     (region,) = [c for c in checks if c.name == "region"]
     assert not region.ok and "CTSITE_AWS_REGION" in region.fix
@@ -186,7 +186,7 @@ def test_docker_reachable_when_engine_runs() -> None:
     assert check.ok and check.detail.startswith("reachable (engine ")
 
 
-def test_aws_checks_skipped_without_working_credentials(project: Path, tmp_path: Path) -> None:
+def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
     env.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -198,7 +198,7 @@ def test_aws_checks_skipped_without_working_credentials(project: Path, tmp_path:
     )
     result = subprocess.run(
         [sys.executable, "-m", "ctsite", "doctor"],
-        cwd=project,
+        cwd=eb_project,
         env=env,
         capture_output=True,
         text=True,

@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from reltest import APP, ENV, PRIVATE_REPO, REGION, free_port
 from typer.testing import CliRunner
 
 from ctsite.cli import app
@@ -23,6 +22,7 @@ from ctsite.deploy import dockerrun, release_state
 from ctsite.deploy.release import bundle_sha256, image_inputs_hash
 from ctsite.errors import CtsiteError
 from ctsite.sftp import manifest
+from tests.support.reltest import APP, ENV, PRIVATE_REPO, REGION, free_port
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 DIGEST = "sha256:" + "ab" * 32
@@ -42,7 +42,7 @@ def env(version: str = "v1", status: str = "Ready", health: str = "Green") -> di
 
 
 @pytest.fixture
-def released(project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+def released(release_project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project whose last release pushed DIGEST, uploaded the store and deployed v1."""
     iam = boto3.client("iam", region_name=REGION)
     for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
@@ -61,18 +61,20 @@ def released(project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch) -> Path
         imageDigest=DIGEST,
         imageTag="latest",
     )
-    s = load_settings(root=project)
+    s = load_settings(root=release_project)
     dockerrun.update(s, DIGEST)
     release_state.write_state(
-        project,
+        release_project,
         "image",
         {"repository": PRIVATE_REPO, "context_hash": image_inputs_hash(s), "digest": DIGEST},
     )
     release_state.write_state(
-        project, "deploy", {"label": "v1", "bundle_sha256": bundle_sha256(s), "digest": DIGEST}
+        release_project,
+        "deploy",
+        {"label": "v1", "bundle_sha256": bundle_sha256(s), "digest": DIGEST},
     )
     manifest.write_local_manifest(s.data_path, manifest.scan_local(s.data_path))
-    return project
+    return release_project
 
 
 def invoke(stubs: Any, *args: str) -> Any:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_release_cli import plan_rows, queue_deploy, queue_doctor_and_observe, released
-from test_release_upload import queue_restart, servers, sftp_peer
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.deploy import release_state
+from tests.cli.test_release import plan_rows, queue_deploy, queue_doctor_and_observe, released
+from tests.cli.test_release_upload import queue_restart, servers, sftp_peer
 
 __all__ = ["released", "sftp_peer"]  # fixtures re-used from the release tests
 
@@ -28,21 +28,21 @@ def ran(output: str) -> list[str]:
     return [k for k, v in plan_rows(output).items() if v == "run"]
 
 
-def add_dataset(project: Path) -> None:
+def add_dataset(release_project: Path) -> None:
     from ctsite.compile.demo import demo_config, write_demo
 
-    write_demo(project / "inputs", cells_per_type=40)
+    write_demo(release_project / "inputs", cells_per_type=40)
     data = demo_config().split("[data]", 1)[1]
     for name in ("interactions.tsv", "expression.h5ad", "deg_"):
         data = data.replace(f'"{name}', f'"inputs/{name}')
-    with (project / "ctsite.toml").open("a") as toml:
+    with (release_project / "ctsite.toml").open("a") as toml:
         toml.write("[data]" + data)
 
 
-def created(project: Path) -> str:
+def created(release_project: Path) -> str:
     from ctsite.store.versions import manifest_path
 
-    return json.loads(manifest_path(project / "data" / "compiled").read_text())["created"]
+    return json.loads(manifest_path(release_project / "data" / "compiled").read_text())["created"]
 
 
 def test_single_commands_then_release_agree_and_force_compile_recompiles(

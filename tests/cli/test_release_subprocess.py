@@ -9,17 +9,26 @@ import sys
 from pathlib import Path
 
 import boto3
-from reltest import APP, ENV, REGION
-from test_release_cli import released
+
+from tests.cli.test_release import released
+from tests.support.reltest import APP, ENV, REGION
 
 __all__ = ["released"]  # the fixture, re-used from the release CLI tests
 
 
-def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(release_project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # cwd outside the project: its own ctsite/ folder (the image context) would shadow the package
     return subprocess.run(
-        [sys.executable, "-m", "ctsite", "-c", str(project / "ctsite.toml"), "release", *args],
-        cwd=project.parent,
+        [
+            sys.executable,
+            "-m",
+            "ctsite",
+            "-c",
+            str(release_project / "ctsite.toml"),
+            "release",
+            *args,
+        ],
+        cwd=release_project.parent,
         env={**os.environ, "COLUMNS": "200"},
         capture_output=True,
         text=True,

@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
 
 from ctsite.aws import ecr
 from ctsite.aws.beanstalk import Beanstalk, judge, version_label
 from ctsite.deploy.bundle import build_bundle
 from ctsite.deploy.deploy import git_commit
 from ctsite.errors import CtsiteError
+from tests.support.ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -54,11 +54,11 @@ def beanstalk(eb_stub: Any) -> Beanstalk:
 
 
 def test_publish_uploads_and_creates_version(
-    beanstalk: Beanstalk, eb_stub: Any, project: Path, tmp_path: Path
+    beanstalk: Beanstalk, eb_stub: Any, eb_project: Path, tmp_path: Path
 ) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     eb_stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
     eb_stub.add_response(
         "create_application_version",

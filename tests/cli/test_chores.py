@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reltest import APP, ENV
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.deploy.chores import new_lines, sections, select
 from ctsite.errors import CtsiteError
+from tests.support.reltest import APP, ENV
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 TAIL = {"EnvironmentName": ENV, "InfoType": "tail"}
@@ -106,7 +106,7 @@ def test_sections_select_and_new_lines() -> None:
 
 
 def test_logs_waits_for_fresh_tails_and_prints_every_instance(
-    project: Any, stubs: Any, http_logs: dict[str, str]
+    release_project: Any, stubs: Any, http_logs: dict[str, str]
 ) -> None:
     base = http_logs["base"]
     http_logs["/i-1"] = tail_text(["engine one"], ["web one"])
@@ -121,7 +121,7 @@ def test_logs_waits_for_fresh_tails_and_prints_every_instance(
     stubs.assert_done()
 
 
-def test_logs_file_filter(project: Any, stubs: Any, http_logs: dict[str, str]) -> None:
+def test_logs_file_filter(release_project: Any, stubs: Any, http_logs: dict[str, str]) -> None:
     http_logs["/i-1"] = tail_text(["engine line"], ["web line"])
     queue_tail(stubs, [[info(http_logs["base"] + "/i-1")]])
     result = invoke(stubs, "logs", "--file", "eb-engine.log")
@@ -135,7 +135,7 @@ def test_logs_file_filter(project: Any, stubs: Any, http_logs: dict[str, str]) -
 
 
 def test_logs_follow_while_deploying_prints_new_lines_once(
-    project: Any, stubs: Any, http_logs: dict[str, str]
+    release_project: Any, stubs: Any, http_logs: dict[str, str]
 ) -> None:
     base = http_logs["base"]
     http_logs["/t1"] = tail_text(["step 1", "step 2"], [])
@@ -152,7 +152,9 @@ def test_logs_follow_while_deploying_prints_new_lines_once(
     stubs.assert_done()
 
 
-def test_logs_expired_link_and_timeout(project: Any, stubs: Any, http_logs: dict[str, str]) -> None:
+def test_logs_expired_link_and_timeout(
+    release_project: Any, stubs: Any, http_logs: dict[str, str]
+) -> None:
     queue_tail(stubs, [[info(http_logs["base"] + "/expired")]])
     result = invoke(stubs, "logs")
     assert isinstance(result.exception, CtsiteError)
@@ -164,7 +166,7 @@ def test_logs_expired_link_and_timeout(project: Any, stubs: Any, http_logs: dict
     stubs.assert_done()
 
 
-def test_logs_missing_environment(project: Any, stubs: Any) -> None:
+def test_logs_missing_environment(release_project: Any, stubs: Any) -> None:
     stubs.eb.add_response("describe_environments", {"Environments": []}, ENV_QUERY)
     result = invoke(stubs, "logs")
     assert isinstance(result.exception, CtsiteError)
@@ -172,7 +174,7 @@ def test_logs_missing_environment(project: Any, stubs: Any) -> None:
     stubs.assert_done()
 
 
-def test_restart_waits_until_ready(project: Any, stubs: Any) -> None:
+def test_restart_waits_until_ready(release_project: Any, stubs: Any) -> None:
     stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
     stubs.eb.add_response("restart_app_server", {}, {"EnvironmentName": ENV})
     stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
@@ -183,7 +185,7 @@ def test_restart_waits_until_ready(project: Any, stubs: Any) -> None:
     stubs.assert_done()
 
 
-def test_restart_refuses_a_busy_or_missing_environment(project: Any, stubs: Any) -> None:
+def test_restart_refuses_a_busy_or_missing_environment(release_project: Any, stubs: Any) -> None:
     stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
     result = invoke(stubs, "restart")
     assert isinstance(result.exception, CtsiteError)
@@ -195,7 +197,7 @@ def test_restart_refuses_a_busy_or_missing_environment(project: Any, stubs: Any)
     stubs.assert_done()
 
 
-def test_restart_aws_error_is_one_clear_line(project: Any, stubs: Any) -> None:
+def test_restart_aws_error_is_one_clear_line(release_project: Any, stubs: Any) -> None:
     stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
     stubs.eb.add_client_error(
         "restart_app_server",

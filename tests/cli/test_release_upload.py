@@ -1,38 +1,26 @@
 """A release (and `upload-data --restart`) that really uploads: moto's Transfer Family server,
 a real OpenSSH sshd on loopback as its SFTP endpoint, the EB restart under botocore's Stubber.
 
-The sshd peer is the upload area's (`tests/upload/conftest.py: start_sshd`), loaded by path.
+The sshd peer is the SFTP tests' (`tests/support/fixtures_sftp.py: start_sshd`).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from reltest import APP, ENV, REGION
-from test_release_cli import ENV_QUERY, env, plan_rows, queue_doctor_and_observe, released
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.store import versions
+from tests.cli.test_release import ENV_QUERY, env, plan_rows, queue_doctor_and_observe, released
+from tests.support.fixtures_sftp import start_sshd
+from tests.support.reltest import APP, ENV, REGION
 
 __all__ = ["released"]  # the fixture, re-used from the release CLI tests
-UPLOAD_CONFTEST = Path(__file__).resolve().parents[1] / "upload" / "conftest.py"
-
-
-def _start_sshd() -> Any:
-    spec = importlib.util.spec_from_file_location("upload_peers", UPLOAD_CONFTEST)
-    if spec is None or spec.loader is None:
-        pytest.skip(f"{UPLOAD_CONFTEST} not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.start_sshd
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ def sftp_peer(released: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     """Transfer users created in moto become logins on a real sshd."""
     from moto.transfer.models import TransferBackend
 
-    sshd = _start_sshd()(tmp_path)
+    sshd = start_sshd(tmp_path)
     original = TransferBackend.create_user
 
     def create_user(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -12,12 +12,12 @@ from typing import Any
 
 import boto3
 import pytest
-from reltest import APP, ENV, PRIVATE_REPO, REGION, write_project
 from typer.testing import CliRunner
 
 from ctsite.aws.ecr import Image, prune_plan, repo_for
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.reltest import APP, ENV, PRIVATE_REPO, REGION, write_project
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 BUCKET = "elasticbeanstalk-us-east-2-test"
@@ -44,8 +44,8 @@ def push(ecr: Any, n: int, tag: str | None) -> None:
     )
 
 
-def pin(project: Path, ref: str) -> None:
-    path = project / "Dockerrun.aws.json"
+def pin(release_project: Path, ref: str) -> None:
+    path = release_project / "Dockerrun.aws.json"
     doc = json.loads(path.read_text())
     doc["Image"]["Name"] = ref
     path.write_text(json.dumps(doc))
@@ -85,7 +85,7 @@ def running_version(stubs: Any, image: str | None) -> None:
 
 
 @pytest.fixture
-def private_ecr(stubs: Any, project: Path) -> Any:
+def private_ecr(stubs: Any, release_project: Path) -> Any:
     ecr = boto3.client("ecr", region_name=REGION)
     ecr.create_repository(repositoryName="ct-site")
     push(ecr, 1, "v1")  # runs in the environment
@@ -93,7 +93,7 @@ def private_ecr(stubs: Any, project: Path) -> Any:
     push(ecr, 3, "latest")  # protected tag
     push(ecr, 4, "v0")  # pinned in Dockerrun.aws.json
     push(ecr, 5, "v-old")  # old: pruned with --keep 0
-    pin(project, f"{PRIVATE_REPO}@{digest(4)}")
+    pin(release_project, f"{PRIVATE_REPO}@{digest(4)}")
     return ecr
 
 
@@ -142,7 +142,7 @@ def test_prune_refuses_when_the_deployed_image_is_unknown(private_ecr: Any, stub
     stubs.assert_done()
 
 
-def test_missing_private_repository(stubs: Any, project: Path) -> None:
+def test_missing_private_repository(stubs: Any, release_project: Path) -> None:
     result = invoke(stubs, "images")
     assert isinstance(result.exception, CtsiteError)
     assert result.exception.message == f"repository 'ct-site' not found in ECR ({REGION})"

@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ebtest import EFS_ID, REPO
+
+from tests.support.ebtest import EFS_ID, REPO
 
 SCRIPT = REPO / ".platform" / "hooks" / "predeploy" / "mount-efs.sh"
 

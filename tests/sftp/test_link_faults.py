@@ -19,8 +19,7 @@ from ctsite.errors import CtsiteError
 from ctsite.sftp import sync
 from ctsite.sftp.client import Endpoint, configure_paramiko_logging, connect, open_session
 from ctsite.sftp.manifest import scan_local
-
-from .conftest import free_port
+from tests.support.fixtures_sftp import free_port
 
 pytestmark = pytest.mark.sshd
 

@@ -1,8 +1,8 @@
-"""Fixtures of the image tests: a real Docker engine, a real registry with htpasswd auth, a
+"""Fixtures of the container tests (registered in tests/conftest.py): a real Docker engine, a real registry with htpasswd auth, a
 locally made base image, and throw-away ctsite projects that build tiny images.
 
 Everything is started and stopped here (free loopback ports, temp dirs), so plain
-`python -m pytest tests/image` works as root on a machine with docker.io, docker-registry,
+`python -m pytest tests/container` works as root on a machine with docker.io, docker-registry,
 apache2-utils and debootstrap installed; a test whose tool is missing is skipped with the reason.
 """
 
@@ -232,7 +232,7 @@ def _git(root: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def project(
+def image_project(
     tmp_path: Path, registry: Registry, docker_engine: object, request: pytest.FixtureRequest
 ) -> Iterator[Project]:
     """A project whose image_repository is on the test registry; removes its images after."""

@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-from reltest import ACCOUNT, APP, ENV, REGION
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.reltest import ACCOUNT, APP, ENV, REGION
 
 CONFIG_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
 
@@ -49,7 +49,7 @@ def topic(stubs: Any) -> str:
     return str(sns.create_topic(Name="ElasticBeanstalkNotifications-Environment-ct")["TopicArn"])
 
 
-def test_subscribe_then_list_says_pending(project: Path, stubs: Any, topic: str) -> None:
+def test_subscribe_then_list_says_pending(release_project: Path, stubs: Any, topic: str) -> None:
     env_topic(stubs, topic)
     result = invoke(stubs, "alerts", "subscribe", "new.member@lab.org")
     assert result.exit_code == 0, result.output
@@ -68,7 +68,7 @@ def test_subscribe_then_list_says_pending(project: Path, stubs: Any, topic: str)
 
 
 def test_configured_topic_needs_no_eb_call(
-    project: Path, stubs: Any, topic: str, monkeypatch: pytest.MonkeyPatch
+    release_project: Path, stubs: Any, topic: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CTSITE_EB_NOTIFICATION_TOPIC", topic)
     result = invoke(stubs, "alerts", "list")
@@ -79,7 +79,7 @@ def test_configured_topic_needs_no_eb_call(
     stubs.assert_done()  # no Elastic Beanstalk call was queued or made
 
 
-def test_environment_without_topic(project: Path, stubs: Any) -> None:
+def test_environment_without_topic(release_project: Path, stubs: Any) -> None:
     env_topic(stubs, None)
     result = invoke(stubs, "alerts", "list")
     assert isinstance(result.exception, CtsiteError)
@@ -88,7 +88,7 @@ def test_environment_without_topic(project: Path, stubs: Any) -> None:
     stubs.assert_done()
 
 
-def test_missing_topic(project: Path, stubs: Any) -> None:
+def test_missing_topic(release_project: Path, stubs: Any) -> None:
     gone = f"arn:aws:sns:{REGION}:{ACCOUNT}:deleted-topic"
     env_topic(stubs, gone)
     result = invoke(stubs, "alerts", "subscribe", "a@b.org")
@@ -97,7 +97,7 @@ def test_missing_topic(project: Path, stubs: Any) -> None:
     stubs.assert_done()
 
 
-def test_missing_environment(project: Path, stubs: Any) -> None:
+def test_missing_environment(release_project: Path, stubs: Any) -> None:
     stubs.eb.add_client_error(
         "describe_configuration_settings",
         service_error_code="InvalidParameterValue",
@@ -120,14 +120,14 @@ def test_missing_environment(project: Path, stubs: Any) -> None:
         (["alerts", "list", "--topic", "my-topic"], "not an SNS topic ARN: 'my-topic'"),
     ],
 )  # fmt: skip
-def test_bad_input(project: Path, stubs: Any, args: list[str], message: str) -> None:
+def test_bad_input(release_project: Path, stubs: Any, args: list[str], message: str) -> None:
     result = invoke(stubs, *args)
     assert isinstance(result.exception, CtsiteError)
     assert result.exception.message == message
     assert result.exception.exit_code == 2
 
 
-def test_cli_subprocess_reports_one_line(project: Path, stubs: Any) -> None:
+def test_cli_subprocess_reports_one_line(release_project: Path, stubs: Any) -> None:
     """Through `python -m ctsite`: a bad address is one red line and exit code 2, no traceback."""
     import subprocess
     import sys
@@ -138,7 +138,7 @@ def test_cli_subprocess_reports_one_line(project: Path, stubs: Any) -> None:
             "-m",
             "ctsite",
             "-c",
-            str(project / "ctsite.toml"),
+            str(release_project / "ctsite.toml"),
             "alerts",
             "subscribe",
             "nobody",
@@ -148,14 +148,16 @@ def test_cli_subprocess_reports_one_line(project: Path, stubs: Any) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=project.parent,
+        cwd=release_project.parent,
     )  # fmt: skip (cwd: the project's own ctsite/ folder would shadow the package)
     assert done.returncode == 2
     assert "error: not an e-mail address: 'nobody'" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
 
 
-def test_subscribing_twice_says_already_subscribed(project: Path, stubs: Any, topic: str) -> None:
+def test_subscribing_twice_says_already_subscribed(
+    release_project: Path, stubs: Any, topic: str
+) -> None:
     for _ in range(2):
         result = invoke(stubs, "alerts", "subscribe", "x@lab.org", "--topic", topic)
         assert result.exit_code == 0, result.output
@@ -166,9 +168,9 @@ def test_subscribing_twice_says_already_subscribed(project: Path, stubs: Any, to
 
 
 def test_unreachable_endpoint_is_one_clear_line(
-    project: Path, aws_env: str, monkeypatch: pytest.MonkeyPatch
+    release_project: Path, aws_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reltest import free_port
+    from tests.support.reltest import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing there
     arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"

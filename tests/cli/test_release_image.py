@@ -1,5 +1,5 @@
-"""A release that builds and pushes the image: real dockerd and docker-registry (the image
-area's peers, `tests/image/conftest.py`, loaded by path), Elastic Beanstalk under Stubber.
+"""A release that builds and pushes the image: real dockerd and docker-registry (the container
+tests' peers, `tests/support/fixtures_docker.py`), Elastic Beanstalk under Stubber.
 
 The first release builds, pushes and pins the digest, then deploys exactly that digest; the
 second finds the build context unchanged and does nothing.
@@ -8,39 +8,21 @@ second finds the build context unchanged and does nothing.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from reltest import REGION
-from test_release_cli import plan_rows, queue_deploy, queue_doctor_and_observe, released
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.config import load_settings
 from ctsite.deploy import dockerrun, release_state
+from tests.cli.test_release import plan_rows, queue_deploy, queue_doctor_and_observe, released
+from tests.support.reltest import REGION
 
-IMAGE_CONFTEST = Path(__file__).resolve().parents[1] / "image" / "conftest.py"
-
-
-def _image_peers() -> Any:
-    spec = importlib.util.spec_from_file_location("image_peers", IMAGE_CONFTEST)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"{IMAGE_CONFTEST} not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-_peers = _image_peers()
-docker_engine = _peers.docker_engine
-registry = _peers.registry
-__all__ = ["docker_engine", "registry", "released"]  # fixtures re-used from other modules
+__all__ = ["released"]  # the fixture, re-used from the release CLI tests
 
 
 @pytest.fixture

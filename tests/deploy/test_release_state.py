@@ -8,10 +8,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from reltest import write_project
 
 from ctsite.deploy import release_state
 from ctsite.errors import CtsiteError
+from tests.support.reltest import write_project
 
 EXTRA = {"platform": "linux/amd64"}
 

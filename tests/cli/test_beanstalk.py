@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import boto3
-from ebtest import APP, ENV, REGION, env_description, event, when
 from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -68,7 +68,7 @@ def queue_new_version(stub: Any, label: str, description: str) -> None:
 
 
 def test_deploy_streams_events_until_green(
-    project: Path, eb_stub: Any, client_factory: Any
+    eb_project: Path, eb_stub: Any, client_factory: Any
 ) -> None:
     queue_new_version(eb_stub, "v2", "first deploy")
     start = event(101, "updateEnvironment is starting.")
@@ -93,7 +93,7 @@ def test_deploy_streams_events_until_green(
 
 
 def test_deploy_ending_red_fails_and_shows_events(
-    project: Path, eb_stub: Any, client_factory: Any
+    eb_project: Path, eb_stub: Any, client_factory: Any
 ) -> None:
     queue_new_version(eb_stub, "v3", "ctsite deploy v3")
     failure = event(130, "Instance deployment failed. For details, see 'eb-engine.log'.", "ERROR")
@@ -114,7 +114,7 @@ def test_deploy_ending_red_fails_and_shows_events(
     assert "\n" not in message
 
 
-def test_deploy_times_out(project: Path, eb_stub: Any, client_factory: Any) -> None:
+def test_deploy_times_out(eb_project: Path, eb_stub: Any, client_factory: Any) -> None:
     queue_new_version(eb_stub, "v4", "ctsite deploy v4")
     poll(
         eb_stub,
@@ -132,7 +132,7 @@ def test_deploy_times_out(project: Path, eb_stub: Any, client_factory: Any) -> N
 
 
 def test_rollback_redeploys_existing_version(
-    eb_stub: Any, client_factory: Any, project: Path
+    eb_stub: Any, client_factory: Any, eb_project: Path
 ) -> None:
     eb_stub.add_response(
         "describe_environments", {"Environments": [env_description(version="v5")]}, ENV_QUERY
@@ -154,7 +154,7 @@ def test_rollback_redeploys_existing_version(
     assert "deploying v4" in result.output and "(was v5)" in result.output
 
 
-def test_rollback_to_unknown_version(eb_stub: Any, client_factory: Any, project: Path) -> None:
+def test_rollback_to_unknown_version(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
     eb_stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
     eb_stub.add_response(
         "describe_application_versions",
@@ -167,7 +167,9 @@ def test_rollback_to_unknown_version(eb_stub: Any, client_factory: Any, project:
     assert "ctsite versions" in result.exception.hint
 
 
-def test_deploy_refuses_busy_environment(eb_stub: Any, client_factory: Any, project: Path) -> None:
+def test_deploy_refuses_busy_environment(
+    eb_stub: Any, client_factory: Any, eb_project: Path
+) -> None:
     busy = env_description("Updating", "Grey", "v1")
     eb_stub.add_response("describe_environments", {"Environments": [busy]}, ENV_QUERY)
     result = invoke(client_factory, "deploy", "--label", "v2")
@@ -175,7 +177,7 @@ def test_deploy_refuses_busy_environment(eb_stub: Any, client_factory: Any, proj
     assert "is Updating, not Ready" in result.exception.message
 
 
-def test_bad_options_are_clear(project: Path) -> None:
+def test_bad_options_are_clear(eb_project: Path) -> None:
     for args, message in [
         (["--label", "v 1/x"], "invalid version label 'v 1/x'"),
         (["--label", "a", "--version", "b"], "--label and --version exclude each other"),
@@ -186,7 +188,7 @@ def test_bad_options_are_clear(project: Path) -> None:
         assert result.exception.message == message
 
 
-def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
+def test_dry_run_calls_no_aws(eb_project: Path, tmp_path: Path) -> None:
     """The dry run needs neither credentials nor a reachable endpoint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # discard port: any call would fail
@@ -194,7 +196,7 @@ def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
     env["COLUMNS"] = "200"
     result = subprocess.run(
         [sys.executable, "-m", "ctsite", "deploy", "--dry-run", "--label", "v9", "-m", "hello"],
-        cwd=project,
+        cwd=eb_project,
         env=env,
         capture_output=True,
         text=True,
@@ -215,7 +217,7 @@ def test_dry_run_calls_no_aws(project: Path, tmp_path: Path) -> None:
 
 
 def test_deploy_without_efs_id_is_one_line(tmp_path: Path) -> None:
-    from ebtest import make_project
+    from tests.support.ebtest import make_project
 
     root = make_project(tmp_path / "p", efs_id="")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
@@ -235,7 +237,7 @@ def test_deploy_without_efs_id_is_one_line(tmp_path: Path) -> None:
 
 
 def test_status_shows_everything(
-    project: Path, eb_stub: Any, client_factory: Any, monkeypatch
+    eb_project: Path, eb_stub: Any, client_factory: Any, monkeypatch
 ) -> None:
     monkeypatch.setenv(
         "CTSITE_IMAGE_REPOSITORY", "123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site"
@@ -277,7 +279,7 @@ def test_status_shows_everything(
     assert "$0.60 so far" in out
 
 
-def test_versions_prune(eb_stub: Any, client_factory: Any, project: Path) -> None:
+def test_versions_prune(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
     eb_stub.add_response(
         "describe_environments",
         {"Environments": [env_description(version="v1")]},
@@ -314,7 +316,7 @@ class Recorder(webbrowser.BaseBrowser):
         return True
 
 
-def test_open(eb_stub: Any, client_factory: Any, project: Path) -> None:
+def test_open(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
     webbrowser.register("ctsite-test-recorder", None, Recorder("recorder"), preferred=True)
     eb_stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
     result = invoke(client_factory, "open")
@@ -322,12 +324,12 @@ def test_open(eb_stub: Any, client_factory: Any, project: Path) -> None:
     assert Recorder.opened[-1] == "http://ctsite.us-east-2.elasticbeanstalk.com"
 
 
-def test_missing_environment_is_one_line_via_moto(aws_env: str, project: Path) -> None:
+def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path) -> None:
     """Real subprocess, AWS_ENDPOINT_URL → moto: the environment does not exist there."""
     boto3.client("elasticbeanstalk", region_name=REGION).create_application(ApplicationName=APP)
     result = subprocess.run(
         [sys.executable, "-m", "ctsite", "status"],
-        cwd=project,
+        cwd=eb_project,
         capture_output=True,
         text=True,
         timeout=120,
@@ -343,7 +345,7 @@ def test_missing_environment_is_one_line_via_moto(aws_env: str, project: Path) -
     assert len(lines) == 2
 
 
-def test_unreachable_endpoint_is_one_line(project: Path, tmp_path: Path) -> None:
+def test_unreachable_endpoint_is_one_line(eb_project: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
     env.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -354,7 +356,7 @@ def test_unreachable_endpoint_is_one_line(project: Path, tmp_path: Path) -> None
     )
     result = subprocess.run(
         [sys.executable, "-m", "ctsite", "versions"],
-        cwd=project,
+        cwd=eb_project,
         env=env,
         capture_output=True,
         text=True,

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from reltest import APP, ENV, REGION
-from test_release_cli import ENV_QUERY, env, queue_doctor_and_observe, released
-from test_release_force import add_dataset
 from typer.testing import CliRunner
 
 from ctsite.cli import app
+from tests.cli.test_release import ENV_QUERY, env, queue_doctor_and_observe, released
+from tests.cli.test_release_force import add_dataset
+from tests.support.reltest import APP, ENV, REGION
 
 __all__ = ["released"]
 EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}

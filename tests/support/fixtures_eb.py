@@ -1,23 +1,20 @@
-"""Fixtures for the Elastic Beanstalk area: a moto server, fake AWS credentials, a temp project,
-and real boto3 clients (Elastic Beanstalk ones wrapped in botocore's Stubber, which validates
+"""Fixtures for the Elastic Beanstalk tests (registered in tests/conftest.py): a moto server,
+fake AWS credentials, a temp project, and real boto3 clients (Elastic Beanstalk ones wrapped in botocore's Stubber, which validates
 every request and response against the service model)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ebtest import REGION, make_project
+from tests.support.ebtest import REGION, make_project
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def eb_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A temp project (cwd) with the EB files and ctsite.toml, plus unrelated files to ignore."""
     root = make_project(tmp_path / "project")
     (root / "data" / "compiled").mkdir(parents=True)

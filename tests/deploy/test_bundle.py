@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ebtest import DOCKERRUN, EFS_ID, REPO, make_project
 
 from ctsite.deploy.bundle import build_bundle, is_ignored, parse_ignore, select_files
 from ctsite.errors import CtsiteError
+from tests.support.ebtest import DOCKERRUN, EFS_ID, REPO, make_project
 
 EXPECTED = [
     (".ebextensions/01-options.config", 0o644),
@@ -27,18 +27,18 @@ EXPECTED = [
 ]
 
 
-def _modes(project: Path) -> None:
+def _modes(eb_project: Path) -> None:
     """Git only records the executable bit: normalise the copied tree to 644/755."""
-    for path in project.rglob("*"):
+    for path in eb_project.rglob("*"):
         if path.is_file():
             path.chmod(0o755 if path.name.endswith(".sh") else 0o644)
 
 
-def test_bundle_has_exactly_the_eb_files_with_their_modes(project: Path, tmp_path: Path) -> None:
-    _modes(project)
-    (project / ".ebextensions" / "01-options.config~").write_text("editor backup")
-    (project / ".platform" / "nginx" / "conf.d" / ".DS_Store").write_text("finder")
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+def test_bundle_has_exactly_the_eb_files_with_their_modes(eb_project: Path, tmp_path: Path) -> None:
+    _modes(eb_project)
+    (eb_project / ".ebextensions" / "01-options.config~").write_text("editor backup")
+    (eb_project / ".platform" / "nginx" / "conf.d" / ".DS_Store").write_text("finder")
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     assert [(e.name, e.mode) for e in bundle.entries] == EXPECTED
     with zipfile.ZipFile(bundle.path) as zf:
         infos = zf.infolist()
@@ -50,15 +50,15 @@ def test_bundle_has_exactly_the_eb_files_with_their_modes(project: Path, tmp_pat
         assert zf.testzip() is None
 
 
-def test_bundle_extracts_with_executable_hook(project: Path, tmp_path: Path) -> None:
+def test_bundle_extracts_with_executable_hook(eb_project: Path, tmp_path: Path) -> None:
     """`unzip` (what the EB instance uses) restores the hook's executable bit."""
     import shutil
     import subprocess
 
     if shutil.which("unzip") is None:
         pytest.skip("unzip not installed")
-    _modes(project)
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+    _modes(eb_project)
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     out = tmp_path / "out"
     subprocess.run(["unzip", "-q", str(bundle.path), "-d", str(out)], check=True)
     hook = out / ".platform/hooks/predeploy/mount-efs.sh"
@@ -66,8 +66,8 @@ def test_bundle_extracts_with_executable_hook(project: Path, tmp_path: Path) -> 
     assert not (out / ".ebextensions/01-options.config").stat().st_mode & 0o111
 
 
-def test_efs_id_and_mount_dir_are_rendered(project: Path, tmp_path: Path) -> None:
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+def test_efs_id_and_mount_dir_are_rendered(eb_project: Path, tmp_path: Path) -> None:
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     rendered = {e.name for e in bundle.entries if e.rendered}
     assert rendered == {".ebextensions/01-options.config", ".ebextensions/02-efs-link.config"}
     with zipfile.ZipFile(bundle.path) as zf:
@@ -108,23 +108,23 @@ def test_cloudwatch_memory_metric_is_configured() -> None:
 
 
 def test_missing_efs_id_is_a_clear_error(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", efs_id="")
+    eb_project = make_project(tmp_path / "p", efs_id="")
     with pytest.raises(CtsiteError) as info:
-        build_bundle(project, tmp_path / "b.zip", "", "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", "", "/efs_data")
     assert "EFS_FILE_SYSTEM_ID" in info.value.message
     assert "efs_file_system_id" in (info.value.hint or "")
     assert not (tmp_path / "b.zip").exists()
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_bad_efs_id_is_rejected(project: Path, tmp_path: Path) -> None:
+def test_bad_efs_id_is_rejected(eb_project: Path, tmp_path: Path) -> None:
     with pytest.raises(CtsiteError, match="not an EFS id"):
-        build_bundle(project, tmp_path / "b.zip", "fs-$(reboot)", "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", "fs-$(reboot)", "/efs_data")
 
 
-def test_same_inputs_same_bytes(project: Path, tmp_path: Path) -> None:
-    a = build_bundle(project, tmp_path / "a.zip", EFS_ID, "/efs_data")
-    b = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+def test_same_inputs_same_bytes(eb_project: Path, tmp_path: Path) -> None:
+    a = build_bundle(eb_project, tmp_path / "a.zip", EFS_ID, "/efs_data")
+    b = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
     assert a.sha256 == b.sha256
 
 
@@ -149,33 +149,33 @@ def test_repo_dockerrun_is_valid() -> None:
     ],
 )
 def test_bad_dockerrun_is_rejected(tmp_path: Path, change: dict, message: str) -> None:
-    project = make_project(tmp_path / "p", dockerrun={**DOCKERRUN, **change})
+    eb_project = make_project(tmp_path / "p", dockerrun={**DOCKERRUN, **change})
     with pytest.raises(CtsiteError, match=message):
-        build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
 
 def test_dockerrun_volume_outside_mount_dir_warns(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    bundle = build_bundle(project, tmp_path / "b.zip", EFS_ID, "/mnt/efs")
+    eb_project = make_project(tmp_path / "p")
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/mnt/efs")
     assert any("/efs_data/data is not under efs_mount_dir /mnt/efs" in w for w in bundle.warnings)
 
 
-def test_dockerrun_must_be_in_bundle(project: Path, tmp_path: Path) -> None:
-    (project / "Dockerrun.aws.json").unlink()
+def test_dockerrun_must_be_in_bundle(eb_project: Path, tmp_path: Path) -> None:
+    (eb_project / "Dockerrun.aws.json").unlink()
     with pytest.raises(CtsiteError, match=r"Dockerrun\.aws\.json is missing"):
-        build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
 
-def test_invalid_yaml_names_the_file(project: Path, tmp_path: Path) -> None:
-    (project / ".ebextensions" / "09-bad.config").write_text("option_settings: [unclosed\n")
+def test_invalid_yaml_names_the_file(eb_project: Path, tmp_path: Path) -> None:
+    (eb_project / ".ebextensions" / "09-bad.config").write_text("option_settings: [unclosed\n")
     with pytest.raises(CtsiteError, match=r"09-bad\.config is not valid YAML"):
-        build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
 
-def test_missing_ebignore(project: Path, tmp_path: Path) -> None:
-    (project / ".ebignore").unlink()
+def test_missing_ebignore(eb_project: Path, tmp_path: Path) -> None:
+    (eb_project / ".ebignore").unlink()
     with pytest.raises(CtsiteError, match=r"no \.ebignore"):
-        build_bundle(project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+        build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
 
 # --- .ebignore semantics (gitignore syntax) -------------------------------------------------

@@ -1,4 +1,5 @@
-"""Builders of small, hand-made ContactTracing inputs for the compile tests."""
+"""Builders of small, hand-made ContactTracing inputs for the compile and store tests
+(fixtures registered in tests/conftest.py)."""
 
 from __future__ import annotations
 

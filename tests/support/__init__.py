@@ -1,0 +1,1 @@
+"""Test helpers and fixture plugins shared across test folders (see tests/conftest.py)."""
