@@ -300,7 +300,7 @@ def test_published_fingerprint_of_another_key_is_refused(
 
 
 def test_closed_sftp_port_at_start_is_one_line(tmp_path, transfer_to_sshd, transfer_servers):
-    from .conftest import free_port
+    from tests.support.fixtures_sftp import free_port
 
     project = make_project(tmp_path, {"compiled/a.bin": b"x"})
     run = ctsite(project, CTSITE_SFTP_PORT=str(free_port()))

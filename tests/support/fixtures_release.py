@@ -37,10 +37,18 @@ class Stubs:
             ("ecr-public", "us-east-1"): self.ecr_public.client,
         }
 
-    def __call__(self, service: str, region: str | None = None) -> Any:
+    def __call__(
+        self, service: str, region: str | None = None, max_attempts: int | None = None
+    ) -> Any:
+        """A client as ctsite's factory gives it (`max_attempts`: botocore's retry budget)."""
         import boto3
+        import botocore.config
 
         key = (service, region or REGION)
+        if max_attempts is not None:
+            retries = {"mode": "standard", "total_max_attempts": max_attempts}
+            config = botocore.config.Config(retries=retries)  # type: ignore[arg-type]
+            return boto3.client(service, region_name=key[1], config=config)
         if key not in self.cache:
             self.cache[key] = boto3.client(service, region_name=key[1])
         return self.cache[key]
