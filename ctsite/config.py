@@ -16,6 +16,7 @@ both work. The `[data]` table is different: it describes the dataset to compile
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from ctsite.errors import ConfigError
 
 CONFIG_FILE = "ctsite.toml"
 ENV_PREFIX = "CTSITE_"
+# CTSITE_* variables read by command-line options (Typer `envvar=`), not settings.
+CLI_ENV = frozenset({"CONFIG", "YES", "VERBOSE", "QUIET", "DEBUG", "MAX_DELETE"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Settings:
     root: Path = dataclasses.field(default=Path("."), compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def path(self, value: str) -> Path:
         """Resolve a path setting against the project root."""
@@ -148,7 +152,7 @@ class Settings:
         return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
 
 
-_NOT_SETTINGS = {"root", "sources", "data"}
+_NOT_SETTINGS = {"root", "sources", "data", "warnings"}
 
 # section -> {name inside the section: flat key}; every setting is in exactly one section.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -167,11 +171,13 @@ SECTIONS: dict[str, dict[str, str]] = {
         "port": "serve_port",
         "data_dir": "data_dir",
         "demo_dir": "demo_dir",
+        "proxy_hops": "site_proxy_hops",
     },
     "compile": {
         "compiled_dir": "compiled_dir",
         "jobs": "compile_jobs",
         "block_rows": "compile_block_rows",
+        "keep_versions": "compile_keep_versions",
     },
     "image": {
         "repository": "image_repository",
@@ -203,7 +209,74 @@ SECTIONS: dict[str, dict[str, str]] = {
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
     },
+    "provision": {
+        "stack_prefix": "provision_stack_prefix",
+        "instance_type": "provision_instance_type",
+        "notification_email": "provision_notification_email",
+        "load_balanced": "provision_load_balanced",
+        "min_instances": "provision_min_instances",
+        "max_instances": "provision_max_instances",
+        "scaling_metric": "provision_scaling_metric",
+        "certificate_arn": "provision_certificate_arn",
+        "efs_name": "provision_efs_name",
+        "solution_stack": "provision_solution_stack",
+    },
+    "staging": {"environment": "staging_environment", "data_dir": "staging_data_dir"},
+    "price": {
+        "instance_hourly": "price_instance_hourly",
+        "load_balancer_hourly": "price_load_balancer_hourly",
+        "public_ipv4_hourly": "price_public_ipv4_hourly",
+        "efs_gb_month": "price_efs_gb_month",
+        "data_gb": "price_data_gb",
+    },
 }
+
+# Valid ranges (inclusive; None: unbounded) of the numeric settings, checked when read.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "compile_jobs": (1, 64),
+    "compile_block_rows": (1, None),
+    "compile_keep_versions": (1, None),
+    "site_session_hours": (0, None),
+    "site_cache_size": (0, None),
+    "serve_port": (1, 65535),
+    "site_proxy_hops": (0, 10),
+    "eb_timeout_minutes": (1, None),
+    "eb_keep_versions": (1, 1000),
+    "transfer_max_age_hours": (0, None),
+    "transfer_hourly_cost": (0, None),
+    "transfer_gb_cost": (0, None),
+    "transfer_online_timeout": (1, None),
+    "sftp_port": (1, 65535),
+    "upload_jobs": (1, 64),
+    "provision_min_instances": (1, None),
+    "provision_max_instances": (1, None),
+    "price_instance_hourly": (0, None),
+    "price_load_balancer_hourly": (0, None),
+    "price_public_ipv4_hourly": (0, None),
+    "price_efs_gb_month": (0, None),
+    "price_data_gb": (0, None),
+}
+
+
+def range_text(key: str) -> str:
+    """`1..65535`, `≥ 0`: the valid range of a numeric setting in words."""
+    low, high = RANGES[key]
+    if high is None:
+        return f"≥ {low:g}"
+    return f"{low:g}..{high:g}"
+
+
+def check_range(key: str, value: Any, source: str) -> Any:
+    """`value` if it lies in the valid range of `key`; else a ConfigError naming all four."""
+    if key not in RANGES or isinstance(value, bool):
+        return value
+    low, high = RANGES[key]
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(
+            f"{source}: {key} = {value!r} is out of range (valid: {range_text(key)})",
+            hint=f"set {key} to a value in {range_text(key)}, or remove it to use the default",
+        )
+    return value
 
 
 def section_of(key: str) -> str:
@@ -244,6 +317,11 @@ def _setting_types() -> dict[str, type]:
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
+    """Check/convert one value to its setting's type and range; env/CLI strings are parsed."""
+    return check_range(key, _typed(key, value, source), source)
+
+
+def _typed(key: str, value: Any, source: str) -> Any:
     """Check/convert one value to its setting's type; strings from env/CLI are parsed."""
     kind = _setting_types()[key]
     if isinstance(value, str) and kind is not str:
@@ -334,18 +412,17 @@ def load_settings(
             values[key] = _coerce(key, value, str(path))
             sources[key] = str(path.name)
     keys = setting_keys()
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+    warnings: list[str] = []
+    for name, value in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in CLI_ENV:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         if key not in keys:
             section, _, short = key.partition("_")
             key = resolve_key(section, short) if short else key
         if key not in keys:
-            raise ConfigError(
-                f"unknown environment variable {name}",
-                hint="unset it, or run `ctsite config` to list the valid keys",
-            )
+            warnings.append(unknown_variable(name, keys))
+            continue
         values[key] = _coerce(key, value, f"environment variable {name}")
         sources[key] = f"env {name}"
     for key, value in (overrides or {}).items():
@@ -353,6 +430,13 @@ def load_settings(
             continue
         if key not in keys:
             raise ConfigError(f"unknown setting {key!r}")
-        values[key] = _coerce(key, value, f"option --{key.replace('_', '-')}")
+        values[key] = _coerce(key, value, f"command line ({key})")
         sources[key] = "command line"
-    return Settings(root=root, sources=sources, data=data, **values)
+    return Settings(root=root, sources=sources, data=data, warnings=tuple(warnings), **values)
+
+
+def unknown_variable(name: str, keys: list[str]) -> str:
+    """The warning for an unknown CTSITE_* variable, naming the closest setting if any."""
+    close = difflib.get_close_matches(name[len(ENV_PREFIX) :].lower(), keys, n=1, cutoff=0.6)
+    closest = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+    return f"ignoring the environment variable {name}: not a ctsite setting{closest}"

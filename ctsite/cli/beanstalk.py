@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import begin, clients, settings
+from ctsite.cli.context import begin, clients, reporter_for, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
     Region,
-    RichReporter,
     emit,
     esc,
     event_line,
@@ -83,7 +82,7 @@ def deploy_cmd(
         timeout_minutes=timeout,
         poll=poll,
         project=project,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
     if as_json:
         emit(result)
@@ -179,7 +178,7 @@ def versions_cmd(
     from ctsite.deploy.chores import versions
 
     s, as_json = begin(ctx, json_out, aws_region=region, eb_keep_versions=keep)
-    result = versions(s, clients(ctx, s), prune=prune, dry_run=dry_run, reporter=RichReporter())
+    result = versions(s, clients(ctx, s), prune=prune, dry_run=dry_run, reporter=reporter_for(ctx))
     if as_json:
         emit(result)
         return

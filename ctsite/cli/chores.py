@@ -10,12 +10,11 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import begin, clients, settings
+from ctsite.cli.context import begin, clients, reporter_for, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
     Region,
-    RichReporter,
     confirm,
     emit,
     esc,
@@ -56,7 +55,7 @@ def logs_cmd(
         follow=follow,
         interval=interval,
         timeout=timeout,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
 
 
@@ -70,7 +69,7 @@ def restart_cmd(
     from ctsite.deploy.chores import restart_environment
 
     s = settings(ctx, aws_region=region, eb_environment=env)
-    final = restart_environment(s, clients(ctx, s), poll_s=poll, reporter=RichReporter())
+    final = restart_environment(s, clients(ctx, s), poll_s=poll, reporter=reporter_for(ctx))
     say(f"[green]✓[/] {esc(final.name)} is {final.status}, health {final.health}")
 
 
@@ -110,7 +109,7 @@ def images_cmd(
         keep=keep,
         dry_run=dry_run,
         confirm=ask,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
     if as_json:
         emit(result)

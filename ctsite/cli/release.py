@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import begin, clients
-from ctsite.cli.render import JsonFlag, Region, RichReporter, confirm, emit, esc, say
+from ctsite.cli.context import begin, clients, reporter_for
+from ctsite.cli.render import JsonFlag, Region, confirm, emit, esc, say
 from ctsite.formatting import duration, money
 
 
@@ -108,7 +108,7 @@ def release_cmd(
     if not yes and not confirm("run this release?"):
         raise typer.Abort()
     try:
-        result = execute(s, client, prepared, reporter=RichReporter(show_output=False))
+        result = execute(s, client, prepared, reporter=reporter_for(ctx, show_output=False))
     except ReleaseFailed as exc:
         if not as_json:
             print_summary(exc.done, time.monotonic() - started, None, failed=exc.step)
