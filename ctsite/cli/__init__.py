@@ -50,10 +50,8 @@ class CtsiteGroup(TyperGroup):
                 emit_error(error)
                 raise typer.Exit(error.exit_code) from None
             raise
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except (KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, click.ClickException):
+            raise  # exits and usage errors: typer reports them itself
         except Exception as exc:  # a bug: one line, the traceback under --debug
             if state(ctx).debug:
                 raise

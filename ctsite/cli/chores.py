@@ -15,6 +15,7 @@ from ctsite.cli.render import (
     Environment,
     JsonFlag,
     Region,
+    Yes,
     confirm,
     emit,
     esc,
@@ -82,7 +83,7 @@ def images_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show what --prune does.")
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+    yes: Yes = False,
     region: Region = None,
     json_out: JsonFlag = False,
 ) -> None:

@@ -61,18 +61,25 @@ def log_level(verbose: int, quiet: bool, debug: bool) -> int:
     return logging.ERROR if quiet else logging.WARNING
 
 
+HANDLER_NAME = "ctsite-cli"
+
+
 def setup_logging(level: int) -> None:
-    """Log records to stderr through rich (the `ctsite` logger at `level`, others quieter)."""
+    """Send the `ctsite` logger's records at `level` to stderr through rich; under --debug
+    (or -vv) the AWS SDK's and Docker SDK's debug records too. Other loggers are left alone."""
     from rich.logging import RichHandler
 
     from ctsite.console import err_console
 
     handler = RichHandler(console=err_console, show_path=False, markup=False)
-    logging.basicConfig(level=max(level, logging.INFO), handlers=[handler], force=True)
-    logging.getLogger("ctsite").setLevel(level)
-    if level > logging.DEBUG:  # boto, urllib3 and docker only under --debug / -vv
-        for name in ("botocore", "boto3", "urllib3", "docker", "paramiko", "s3transfer"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    handler.set_name(HANDLER_NAME)
+    for name in ("ctsite", "botocore", "boto3", "docker", "paramiko"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if h.get_name() == HANDLER_NAME]:
+            logger.removeHandler(old)
+        if name == "ctsite" or level <= logging.DEBUG:
+            logger.addHandler(handler)
+            logger.setLevel(level)
 
 
 def settings(ctx: click.Context, **overrides: Any) -> Settings:

@@ -30,6 +30,16 @@ SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "I
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON document on stdout.")
 ]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        envvar="CTSITE_YES",
+        show_envvar=True,
+        help="Do not ask for confirmation (for scripts).",
+    ),
+]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
 Environment = Annotated[
     str | None, typer.Option("--env", help="EB environment name (default: eb_environment).")

@@ -272,9 +272,14 @@ def versions(
     prune: bool = False,
     keep: int | None = None,
     dry_run: bool = False,
+    confirm: Callable[[list[str]], bool] | None = None,
     reporter: Reporter = NULL,
 ) -> VersionsResult:
-    """The application versions, newest first; with `prune`, delete all but the newest `keep`."""
+    """The application versions, newest first; with `prune`, delete all but the newest `keep`.
+
+    `confirm(labels)` is asked before anything is deleted (not for a dry run); False deletes
+    nothing.
+    """
     keep = s.eb_keep_versions if keep is None else keep
     eb = beanstalk(s, client)
     deployed = eb.deployed_labels()
@@ -283,6 +288,8 @@ def versions(
     doomed: list[str] = []
     if prune:
         doomed = eb.prune_plan(keep, listed, deployed)
+        if doomed and not dry_run and confirm is not None and not confirm(doomed):
+            return VersionsResult(s.eb_application, found, keep, [], dry_run)
         for label in doomed:
             if not dry_run:
                 eb.delete_version(label)
