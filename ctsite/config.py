@@ -72,7 +72,8 @@ class Settings:
     eb_application: str = "Contacttracingsite"
     eb_environment: str = "Contacttracingsite-env"
     eb_timeout_minutes: int = 30
-    eb_keep_versions: int = 10
+    eb_keep_versions: int = 10  # also the application's version lifecycle (set by deploy)
+    eb_service_role: str = "aws-elasticbeanstalk-service-role"  # lets EB apply that lifecycle
     eb_notification_topic: str = ""  # SNS topic ARN for `ctsite alerts` (default: the env's)
     # --- EFS and Transfer Family ---
     efs_file_system_id: str = ""
@@ -190,6 +191,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "environment": "eb_environment",
         "timeout_minutes": "eb_timeout_minutes",
         "keep_versions": "eb_keep_versions",
+        "service_role": "eb_service_role",
         "notification_topic": "eb_notification_topic",
     },
     "transfer": {

@@ -28,6 +28,7 @@ from ctsite.cli import (
     provision,
     release,
     upload,
+    watch,
     web,
 )
 from ctsite.cli.context import attach, log_level, setup_logging, state
@@ -154,7 +155,19 @@ def root(
     setup_logging(log_level(verbose, quiet, debug))
 
 
-for module in (config, init, compile, web, image, upload, beanstalk, release, chores, provision):
+for module in (
+    config,
+    init,
+    compile,
+    web,
+    image,
+    upload,
+    beanstalk,
+    watch,
+    release,
+    chores,
+    provision,
+):
     module.register(app)
 
 

@@ -63,6 +63,10 @@ def deploy_cmd(
         typer.Option("--timeout", help="Minutes to wait for health (default: config)."),
     ] = None,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between health polls.")] = 5.0,
+    nohang: Annotated[
+        bool,
+        typer.Option("--nohang", help="Start the deployment and exit; do not wait for health."),
+    ] = False,
     project: Annotated[
         Path | None,
         typer.Option("--project", help="Directory with Dockerrun.aws.json, .ebextensions/."),
@@ -85,6 +89,7 @@ def deploy_cmd(
         timeout_minutes=timeout,
         poll=poll,
         project=project,
+        wait=not nohang,
         reporter=reporter_for(ctx),
     )
     if as_json:
@@ -101,6 +106,13 @@ def deploy_cmd(
         return
     final = result.environment
     assert final is not None
+    if not result.waited:
+        say(
+            f"[bold]started[/] deploying {esc(result.label)} to {esc(final.name)} "
+            f"(now {final.status}); follow it with `ctsite events -f` or `ctsite health "
+            "--refresh`, check it with `ctsite status`"
+        )
+        return
     say(
         f"[bold green]✓[/] {esc(final.name)} is {final.status}, health {final.health}, running "
         f"{esc(str(final.version))}: {final.url}"

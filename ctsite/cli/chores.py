@@ -28,7 +28,7 @@ from ctsite.formatting import megabytes, utc_time
 def logs_cmd(
     ctx: typer.Context,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Repeat while a deployment runs.")
+        bool, typer.Option("--follow", "-f", help="Keep fetching new lines until Ctrl-C.")
     ] = False,
     file: Annotated[
         str | None, typer.Option("--file", help="Only this log file (e.g. eb-engine.log).")
