@@ -274,9 +274,10 @@ def check_range(key: str, value: Any, source: str) -> Any:
         return value
     low, high = RANGES[key]
     if (low is not None and value < low) or (high is not None and value > high):
+        wanted = f"≥ {low:g}" if high is None else f"from {low:g} to {high:g}"
         raise ConfigError(
             f"{source}: {key} = {value!r} is out of range (valid: {range_text(key)})",
-            hint=f"set {key} to a value in {range_text(key)}, or remove it to use the default",
+            hint=f"set {key} to a value {wanted}, or remove it to use the default",
         )
     return value
 
