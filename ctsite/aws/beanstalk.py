@@ -285,27 +285,43 @@ class Beanstalk:
             )
 
     def wait_until_ready(self, timeout_s: float, poll_s: float = 5.0) -> dict[str, Any]:
-        """Wait (boto3's `environment_updated` waiter) until the environment is Ready again."""
+        """Wait (boto3's `environment_updated` waiter) until the environment is Ready again;
+        return its last description (kept from the waiter's own describe calls)."""
         import math
 
         import botocore.exceptions
 
+        last: dict[str, Any] = {}
+
+        def keep(parsed: dict[str, Any], **_: Any) -> None:
+            for env in parsed.get("Environments", []):
+                if env.get("EnvironmentName") == self.environment_name:
+                    last.update(env)
+
+        service = self.eb.meta.service_model.service_id.hyphenize()
+        event = f"after-call.{service}.DescribeEnvironments"
+        self.eb.meta.events.register(event, keep, unique_id="ctsite-wait-ready")
         attempts = max(1, math.ceil(timeout_s / poll_s))
         try:
             with aws_errors(f"wait for environment {self.environment_name!r} to be Ready"):
-                self.eb.get_waiter("environment_updated").wait(
-                    ApplicationName=self.application,
-                    EnvironmentNames=[self.environment_name],
-                    IncludeDeleted=False,
-                    WaiterConfig={"Delay": poll_s, "MaxAttempts": attempts},
-                )
-        except botocore.exceptions.WaiterError:
-            env = self.environment()
-            raise CtsiteError(
-                f"{self.environment_name} is still {env.get('Status')} after {timeout_s:g} s",
-                hint="it may still be running; follow it with `ctsite events -f`",
-            ) from None
-        return self.environment()
+                try:
+                    self.eb.get_waiter("environment_updated").wait(
+                        ApplicationName=self.application,
+                        EnvironmentNames=[self.environment_name],
+                        IncludeDeleted=False,
+                        WaiterConfig={"Delay": poll_s, "MaxAttempts": attempts},
+                    )
+                except botocore.exceptions.WaiterError as exc:
+                    if (exc.last_response or {}).get("Error"):
+                        raise  # an AWS error: aws_errors words it
+                    raise CtsiteError(
+                        f"{self.environment_name} is still {last.get('Status')} after "
+                        f"{timeout_s:g} s",
+                        hint="it may still be running; follow it with `ctsite events -f`",
+                    ) from None
+        finally:
+            self.eb.meta.events.unregister(event, unique_id="ctsite-wait-ready")
+        return dict(last) if last else self.environment()
 
     def environment_health(self) -> dict[str, Any]:
         """Enhanced health of the environment (describe_environment_health, all attributes)."""
