@@ -51,8 +51,10 @@ def env_without_ctsite(**extra: str) -> dict[str, str]:
 
 def demo_data(workdir: Path) -> Path:
     """A data folder whose `compiled/` is the demo store (written once)."""
+    from ctsite.store.versions import manifest_path
+
     data = workdir / "demo-data"
-    if not (data / "compiled" / "manifest.json").is_file():
+    if not manifest_path(data / "compiled").is_file():
         subprocess.run(
             [sys.executable, "-m", "ctsite", "demo", str(data)],
             env=env_without_ctsite(),

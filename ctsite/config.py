@@ -42,9 +42,8 @@ class Settings:
     # --- compile ---
     compile_jobs: int = 2
     compile_block_rows: int = 512
-    compile_keep_versions: int = (
-        2  # store versions kept after a compile (current + previous at least)
-    )
+    # store versions kept after a compile (the current and the previous are always kept)
+    compile_keep_versions: int = 2
     # --- website ---
     site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
     site_subtitle: str = (
@@ -86,9 +85,11 @@ class Settings:
     transfer_hourly_cost: float = 0.30
     transfer_gb_cost: float = 0.04
     transfer_online_timeout: int = 900
+    transfer_scheduler_role: str = "ctsite-transfer-reaper"  # safety net; "" = none
     sftp_host: str = ""
     sftp_port: int = 22
     sftp_host_key_fingerprint: str = ""
+    sftp_stall_timeout: float = 60.0  # seconds without progress before a link gives up
     upload_jobs: int = 4
     remote_data_dir: str = "data"
     # --- provision ---
@@ -158,6 +159,7 @@ _NOT_SETTINGS = {"root", "sources", "data", "warnings"}
 # section -> {name inside the section: flat key}; every setting is in exactly one section.
 SECTIONS: dict[str, dict[str, str]] = {
     "site": {
+        "proxy_hops": "site_proxy_hops",
         "title": "site_title",
         "subtitle": "site_subtitle",
         "contact": "site_contact",
@@ -172,7 +174,6 @@ SECTIONS: dict[str, dict[str, str]] = {
         "port": "serve_port",
         "data_dir": "data_dir",
         "demo_dir": "demo_dir",
-        "proxy_hops": "site_proxy_hops",
     },
     "compile": {
         "compiled_dir": "compiled_dir",
@@ -205,9 +206,11 @@ SECTIONS: dict[str, dict[str, str]] = {
         "hourly_cost": "transfer_hourly_cost",
         "gb_cost": "transfer_gb_cost",
         "online_timeout": "transfer_online_timeout",
+        "scheduler_role": "transfer_scheduler_role",
         "sftp_host": "sftp_host",
         "sftp_port": "sftp_port",
         "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
+        "sftp_stall_timeout": "sftp_stall_timeout",
         "upload_jobs": "upload_jobs",
         "remote_data_dir": "remote_data_dir",
     },
@@ -222,14 +225,13 @@ SECTIONS: dict[str, dict[str, str]] = {
         "certificate_arn": "provision_certificate_arn",
         "efs_name": "provision_efs_name",
         "solution_stack": "provision_solution_stack",
-    },
-    "staging": {"environment": "staging_environment", "data_dir": "staging_data_dir"},
-    "price": {
-        "instance_hourly": "price_instance_hourly",
-        "load_balancer_hourly": "price_load_balancer_hourly",
-        "public_ipv4_hourly": "price_public_ipv4_hourly",
-        "efs_gb_month": "price_efs_gb_month",
-        "data_gb": "price_data_gb",
+        "staging_environment": "staging_environment",
+        "staging_data_dir": "staging_data_dir",
+        "price_instance_hourly": "price_instance_hourly",
+        "price_load_balancer_hourly": "price_load_balancer_hourly",
+        "price_public_ipv4_hourly": "price_public_ipv4_hourly",
+        "price_efs_gb_month": "price_efs_gb_month",
+        "price_data_gb": "price_data_gb",
     },
 }
 

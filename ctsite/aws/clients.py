@@ -42,11 +42,17 @@ def session(settings: Settings) -> Any:
         ) from None
 
 
-def client(settings: Settings, service: str, region: str | None = None) -> Any:
-    """A boto3 client for `service` in `region` (default: the configured aws_region)."""
+def client(
+    settings: Settings, service: str, region: str | None = None, max_attempts: int | None = None
+) -> Any:
+    """A boto3 client for `service` in `region` (default: the configured aws_region); botocore's
+    standard retries, `max_attempts` of them when given (else AWS_MAX_ATTEMPTS or its default)."""
     import botocore.config
 
-    config = botocore.config.Config(retries={"mode": "standard"})  # AWS_MAX_ATTEMPTS honoured
+    retries: dict[str, Any] = {"mode": "standard"}
+    if max_attempts is not None:
+        retries["total_max_attempts"] = max_attempts  # the first call included
+    config = botocore.config.Config(retries=retries)
     with aws_errors(f"create the AWS {service} client"):
         return session(settings).client(
             service, region_name=region or settings.aws_region or None, config=config
@@ -55,12 +61,13 @@ def client(settings: Settings, service: str, region: str | None = None) -> Any:
 
 def client_factory(settings: Settings) -> ClientFactory:
     """boto3 clients for `settings`, built once per (service, region)."""
-    cache: dict[tuple[str, str | None], Any] = {}
+    cache: dict[tuple[str, str | None, int | None], Any] = {}
 
-    def make(service: str, region: str | None = None) -> Any:
-        if (service, region) not in cache:
-            cache[service, region] = client(settings, service, region)
-        return cache[service, region]
+    def make(service: str, region: str | None = None, max_attempts: int | None = None) -> Any:
+        key = (service, region, max_attempts)
+        if key not in cache:
+            cache[key] = client(settings, service, region, max_attempts)
+        return cache[key]
 
     return make
 

@@ -5,9 +5,13 @@ creates a tagged SFTP server on the EFS domain, waits until it is ONLINE, create
 with a freshly generated SSH key (kept in memory only) and yields an `EphemeralServer` holding the
 SFTP endpoint. On leaving — success, exception, Ctrl-C or SIGTERM — the server is deleted; signals
 arriving while the server is being created or deleted are held back until that call returns.
-`find_stray_servers` is THE finder of servers left behind by a crashed run (one tag rule,
-`is_ctsite_server`), used by `status`, `doctor` and `upload-data --cleanup`; `estimate_cost`
-prices a run from the configured hourly and per-GB rates. Clients come from an injected factory.
+While it runs, a `Heartbeat` thread refreshes the server's `ctsite:heartbeat` tag every minute,
+and a safety-net schedule (`ctsite.aws.scheduler`) deletes the server after
+`transfer_max_age_hours` even if this process never runs again; normal teardown removes it.
+`find_stray_servers` is THE finder of servers left behind by a crashed run (one rule: tagged
+`ctsite:ephemeral=true` and not alive, see `is_alive`), used by `status`, `doctor` and
+`upload-data --cleanup`; `estimate_cost` prices a run from the configured hourly and per-GB
+rates. Clients come from an injected factory.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import getpass
+import logging
 import math
 import signal
 import socket
@@ -24,6 +29,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from ctsite.aws import scheduler
 from ctsite.aws.clients import ClientFactory, aws_errors, describe_error, error_code
 from ctsite.aws.efs import file_system_state
 from ctsite.aws.iam import role_arn
@@ -34,6 +40,12 @@ from ctsite.sftp.client import Endpoint
 TAG_EPHEMERAL = "ctsite:ephemeral"
 TAG_CREATED = "ctsite:created"
 TAG_BY = "ctsite:created-by"
+TAG_HEARTBEAT = "ctsite:heartbeat"
+HEARTBEAT_SECONDS = 60.0  # how often a running upload refreshes its heartbeat tag
+STALE_SECONDS = 300.0  # a heartbeat (or, without one, a creation) older than this is dead
+DELETE_ATTEMPTS = 6  # botocore standard-mode attempts for DeleteServer
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +56,16 @@ class StrayServer:
     state: str
     created: datetime | None
     created_by: str
+    heartbeat: datetime | None = None
+    safety_net: datetime | None = None  # when its schedule deletes it (UTC), if it has one
+
+    def is_alive(self, now: datetime | None = None) -> bool:
+        """THE liveness rule: a heartbeat younger than STALE_SECONDS, or (no heartbeat) a
+        creation younger than that. Only servers that are not alive are strays."""
+        latest = self.heartbeat or self.created
+        if latest is None:
+            return False
+        return ((now or datetime.now(UTC)) - latest).total_seconds() < STALE_SECONDS
 
     def age_hours(self, now: datetime | None = None) -> float | None:
         if self.created is None:
@@ -63,6 +85,8 @@ class EphemeralServer:
     server_id: str
     endpoint: Endpoint
     started: float  # time.monotonic() at creation
+    safety_net: scheduler.SafetyNet | None = None
+    deleted: bool = False  # set once teardown has really deleted it
 
     @property
     def elapsed(self) -> float:
@@ -95,8 +119,11 @@ def is_ctsite_server(tags: dict[str, str]) -> bool:
     return tags.get(TAG_EPHEMERAL) == "true"
 
 
-def find_stray_servers(client: ClientFactory) -> list[StrayServer]:
-    """Every Transfer server in the region that ctsite created (see `is_ctsite_server`)."""
+def find_stray_servers(
+    client: ClientFactory, *, include_live: bool = False, now: datetime | None = None
+) -> list[StrayServer]:
+    """ctsite's Transfer servers in the region that are not alive (see `StrayServer.is_alive`);
+    with `include_live`, every ctsite server. Each carries the time its safety net fires."""
     tc = client("transfer")
     found: list[StrayServer] = []
     with aws_errors("list the Transfer Family servers"):
@@ -110,40 +137,82 @@ def find_stray_servers(client: ClientFactory) -> list[StrayServer]:
                 tags = _tags(server)
                 if not is_ctsite_server(tags):
                     continue
-                found.append(
-                    StrayServer(
-                        server_id,
-                        str(server.get("State", "?")),
-                        _parse_time(tags.get(TAG_CREATED, "")),
-                        tags.get(TAG_BY, "?"),
-                    )
+                stray = StrayServer(
+                    server_id,
+                    str(server.get("State", "?")),
+                    _parse_time(tags.get(TAG_CREATED, "")),
+                    tags.get(TAG_BY, "?"),
+                    _parse_time(tags.get(TAG_HEARTBEAT, "")),
                 )
+                if include_live or not stray.is_alive(now):
+                    found.append(stray)
+    if found:
+        nets = {n.server_id: n.delete_at for n in safety_nets(client)}
+        found = [dataclasses.replace(s, safety_net=nets.get(s.server_id)) for s in found]
     return found
 
 
-def delete_server(client: ClientFactory, server_id: str, region: str) -> None:
-    """Delete one server; a server that is already gone counts as deleted."""
+def safety_nets(client: ClientFactory) -> list[scheduler.SafetyNet]:
+    """The safety-net schedules that exist ([] when they cannot be listed: informational)."""
+    import botocore.exceptions
+    from botocore.parsers import ResponseParserError
+
+    try:
+        return scheduler.find(client("scheduler"))
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        ResponseParserError,
+        CtsiteError,
+    ):
+        log.debug("cannot list the safety-net schedules", exc_info=True)
+        return []
+
+
+def _one_line(exc: BaseException) -> str:
+    """A botocore failure in one short line (an HTML error page is not shown raw)."""
     import botocore.exceptions
 
-    tc = client("transfer")
-    last: Exception | None = None
-    for attempt in range(5):
-        try:
-            tc.delete_server(ServerId=server_id)
-            return
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return
-            last = exc
-        except botocore.exceptions.BotoCoreError as exc:
-            last = exc
-        time.sleep(min(8.0, 0.5 * 2**attempt))
-    assert last is not None
-    error = describe_error(f"delete the Transfer server {server_id}", last)
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        kind, text = f"AWS {err.get('Code', 'Unknown')}", str(err.get("Message") or exc)
+    else:
+        kind, text = type(exc).__name__, str(exc)
+    text = " ".join(text.split())
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        text = "the endpoint answered with a web page instead of an AWS response"
+    return f"{kind}: {text[:200]}"
+
+
+def delete_server(
+    client: ClientFactory,
+    server_id: str,
+    region: str,
+    hourly_cost: float = 0.30,
+    safety_net: datetime | None = None,
+) -> bool:
+    """Delete one server (botocore retries transient failures); False when it was already gone
+    (ResourceNotFoundException, the only code that means so). Any other failure raises a
+    CtsiteError naming the server, what it costs per hour and the command that deletes it."""
+    import botocore.exceptions
+    from botocore.parsers import ResponseParserError
+
+    tc = client("transfer", max_attempts=DELETE_ATTEMPTS)
+    try:
+        tc.delete_server(ServerId=server_id)
+        return True
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return False
+        failure: BaseException = exc
+    except (botocore.exceptions.BotoCoreError, ResponseParserError) as exc:
+        failure = exc
+    net = f"; its safety net deletes it at {safety_net:%Y-%m-%d %H:%M} UTC" if safety_net else ""
     raise CtsiteError(
-        error.message,
-        hint=f"delete it by hand now (it bills by the hour): "
-        f"aws transfer delete-server --server-id {server_id} --region {region}",
+        f"could not delete the Transfer server {server_id} ({_one_line(failure)}); it is still "
+        f"running and costs about ${hourly_cost:.2f} per hour{net}",
+        hint=f"delete it now: aws transfer delete-server --server-id {server_id} "
+        f"--region {region}  (or: ctsite upload-data --cleanup --force)",
     )
 
 
@@ -204,9 +273,85 @@ def _new_key() -> Any:
     return paramiko.ECDSAKey.generate(bits=384)
 
 
+class Heartbeat:
+    """Refreshes the server's `ctsite:heartbeat` tag (UTC, to the second) every `interval`
+    seconds from a daemon thread, so that cleanup elsewhere knows this upload is alive."""
+
+    def __init__(self, tc: Any, arn: str, interval: float | None = None):
+        self.tc, self.arn = tc, arn
+        self.interval = HEARTBEAT_SECONDS if interval is None else interval
+        self.beats = 0
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ctsite-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
+        try:
+            self.tc.tag_resource(Arn=self.arn, Tags=[{"Key": TAG_HEARTBEAT, "Value": stamp}])
+            self.beats += 1
+        except Exception:  # a missed beat is not fatal: the next one may succeed
+            self.failures += 1
+            log.debug("heartbeat tag on %s failed", self.arn, exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.beat()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def arm_safety_net(
+    settings: Settings, client: ClientFactory, server_id: str, warn: Callable[[str], None]
+) -> scheduler.SafetyNet | None:
+    """Create the schedule that deletes `server_id` after transfer_max_age_hours. Without it the
+    upload still runs (this process deletes the server as always), so a missing role or a
+    refused call is one warning with its fix, not a failure."""
+    import botocore.exceptions
+
+    role = settings.transfer_scheduler_role
+    if not role:
+        return None
+    try:
+        arn = role_arn(client, role, "transfer_scheduler_role")
+        return scheduler.create(
+            client("scheduler"),
+            server_id,
+            max_age_hours=settings.transfer_max_age_hours,
+            role_arn=arn,
+        )
+    except (CtsiteError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        reason = e.message if isinstance(e, CtsiteError) else _one_line(e)
+        warn(
+            f"no safety net for {server_id}: {reason}; if this run dies, the server bills until "
+            "`ctsite upload-data --cleanup`. Fix: `ctsite provision` creates the role "
+            'transfer_scheduler_role names (or set it to "" to silence this)'
+        )
+        return None
+
+
+def disarm_safety_net(client: ClientFactory, server_id: str) -> None:
+    """Remove the schedule of a deleted server (a leftover only fires on a gone server)."""
+    import botocore.exceptions
+
+    try:
+        scheduler.remove(client("scheduler"), server_id)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        log.debug("cannot remove the safety net of %s", server_id, exc_info=True)
+
+
 @contextlib.contextmanager
 def ephemeral_server(
-    settings: Settings, client: ClientFactory, status: Callable[[str], None] = lambda _msg: None
+    settings: Settings,
+    client: ClientFactory,
+    status: Callable[[str], None] = lambda _msg: None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[EphemeralServer]:
     """Create, wait for, and always delete an SFTP server with an upload user."""
     logging_role, user_role = preflight(settings, client)
@@ -229,21 +374,34 @@ def ephemeral_server(
                         {"Key": TAG_EPHEMERAL, "Value": "true"},
                         {"Key": TAG_CREATED, "Value": now.isoformat()},
                         {"Key": TAG_BY, "Value": who},
+                        {"Key": TAG_HEARTBEAT, "Value": now.isoformat()},
                     ],
                 )["ServerId"]
         except BaseException:
             guard.shielded = False
             raise
+        server = EphemeralServer(server_id, Endpoint("", 0, "", None, ""), started)
         try:
+            server.safety_net = arm_safety_net(settings, client, server_id, warn or status)
             guard.shielded = False
             guard.raise_pending()
             status(f"waiting for {server_id} to come ONLINE")
             _wait_online(settings, tc, server_id)
-            yield EphemeralServer(server_id, _add_user(settings, tc, server_id, user_role), started)
+            server.endpoint = _add_user(settings, tc, server_id, user_role)
+            with aws_errors(f"describe {server_id}"):
+                arn = tc.describe_server(ServerId=server_id)["Server"].get("Arn", "")
+            with Heartbeat(tc, arn):
+                yield server
         finally:
             guard.shielded = True
             status(f"deleting the Transfer Family server {server_id}")
-            delete_server(client, server_id, settings.aws_region)
+            net = server.safety_net.delete_at if server.safety_net else None
+            delete_server(
+                client, server_id, settings.aws_region, settings.transfer_hourly_cost, net
+            )
+            server.deleted = True
+            disarm_safety_net(client, server_id)
+            guard.raise_pending()  # a Ctrl-C held during the deletion still stops the run
 
 
 def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoint:
@@ -262,7 +420,14 @@ def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoin
         server = tc.describe_server(ServerId=server_id)["Server"]
     expected = settings.sftp_host_key_fingerprint or ",".join(_host_keys(tc, server))
     host = settings.sftp_host or f"{server_id}.server.transfer.{settings.aws_region}.amazonaws.com"
-    return Endpoint(host, settings.sftp_port, settings.transfer_user, key, expected)
+    return Endpoint(
+        host,
+        settings.sftp_port,
+        settings.transfer_user,
+        key,
+        expected,
+        stall_timeout=settings.sftp_stall_timeout,
+    )
 
 
 def _host_keys(tc: Any, server: dict[str, Any]) -> list[str]:

@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         except CtsiteError as error:
             print_error(error)
             sys.exit(error.exit_code)
-        except SystemExit:
-            if signals.received is None:
-                raise
+        except SystemExit as done:
+            if signals.received is None or done.code in (0, None):
+                raise  # no signal, or the command handled it (docker-run stops its container)
     if signals.received is None:
         return
     name = "SIGTERM" if signals.exit_code == 143 else "Ctrl-C (SIGINT)"

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ctsite.cli.context import begin, reporter_for, settings
-from ctsite.cli.render import JsonFlag, emit, esc, say
+from ctsite.cli.render import JsonFlag, emit, esc, say, warn
 from ctsite.console import console, err_console
 
 
@@ -63,6 +63,9 @@ def compile_cmd(
         force=force,
         reporter=NULL if quiet else reporter_for(ctx),
     )
+    if quiet:  # no progress, but warnings still go to stderr
+        for message in result.warnings:
+            warn(message)
     if as_json:
         emit(result)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,6 +56,14 @@ def upload_data_cmd(
     restart: Annotated[
         bool, typer.Option("--restart", help="Restart the app servers after a good sync.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --cleanup: also delete servers of live uploads."),
+    ] = False,
+    max_delete: Annotated[
+        int | None,
+        typer.Option("--max-delete", min=0, help="Refuse a plan deleting more remote files."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
@@ -67,7 +76,7 @@ def upload_data_cmd(
         raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
     reporter = reporter_for(ctx)
     if cleanup:
-        swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter)
+        swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter, force=force)
         if as_json:
             emit(swept)
         elif not swept.servers:
@@ -79,13 +88,20 @@ def upload_data_cmd(
         plan = upload.plan_offline_upload(s, delete)
         if as_json:
             emit(plan)
-            return
-        print_plan(plan)
-        say(
-            f"estimated cost: {money(plan.estimated_cost)} (about "
-            f"{plan.estimated_seconds / 60:.0f} min of server time); planned from the manifest "
-            "of the last successful upload, nothing was contacted"
-        )
+        else:
+            print_plan(plan)
+            if not plan.has_record:
+                say(
+                    "no record of a previous upload (no data/.ctsite-manifest.json): the plan "
+                    "assumes the remote is empty, so every file is sent and nothing deleted; "
+                    "the real run compares with the remote"
+                )
+            say(
+                f"estimated cost: {money(plan.estimated_cost)} (about "
+                f"{plan.estimated_seconds / 60:.0f} min of server time); planned from the "
+                "manifest of the last successful upload, nothing was contacted"
+            )
+        upload.check_max_delete(plan, max_delete)
         return
 
     def ask(servers: list[Any]) -> bool:
@@ -96,7 +112,14 @@ def upload_data_cmd(
         return bool(typer.confirm(f"delete these {len(servers)} server(s)?", default=False))
 
     result = upload.upload_data(
-        s, clients(ctx, s), delete=delete, restart=restart, confirm_cleanup=ask, reporter=reporter
+        s,
+        clients(ctx, s),
+        delete=delete,
+        restart=restart,
+        confirm_cleanup=ask,
+        reporter=reporter,
+        max_delete=max_delete,
+        log_file=os.environ.get("CTSITE_LOG_FILE") or None,
     )
     if as_json:
         emit(result)

@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ctsite.compile.destination import is_store
 from ctsite.compile.inputs import DEG_LAYERS
 from ctsite.errors import InputError
 
@@ -106,7 +107,7 @@ def _files(folder: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         depth = len(here.relative_to(folder).parts)
-        if (here / "manifest.json").is_file() and (here / "conditions").is_dir():
+        if is_store(here):
             dirnames[:] = []  # a compiled store, not inputs
             continue
         dirnames[:] = (

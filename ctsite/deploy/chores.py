@@ -223,7 +223,7 @@ def status(s: Settings, client: ClientFactory, events: int = 10) -> StatusResult
         images_error = exc.message
     servers = servers_error = None
     try:
-        servers = transfer.find_stray_servers(client)
+        servers = transfer.find_stray_servers(client, include_live=True)
     except CtsiteError as exc:
         servers_error = exc.message
     return StatusResult(

@@ -203,6 +203,9 @@ def describe_server(server: StrayServer, hourly: float) -> str:
     cost = server.cost(hourly)
     shown = f"{money(cost)} so far" if cost is not None else "cost unknown"
     since = f", up since {server.created:%Y-%m-%d %H:%M} UTC" if server.created else ""
+    net = server.safety_net
+    shown += f", safety net deletes it at {net:%Y-%m-%d %H:%M} UTC" if net else ", no safety net"
+    shown += ", upload alive" if server.is_alive() else ""
     return f"{server.server_id} ({server.state}{since}, {shown})"
 
 

@@ -50,7 +50,11 @@ def _tree_bytes(root: Path) -> int:
 
 
 def _figures_present(store: Path) -> bool:
-    folder = store / "figures"
+    """Whether the store's current version has precomputed figures."""
+    from ctsite.store.format import FIGURES_DIR
+    from ctsite.store.versions import version_path
+
+    folder = (version_path(store) or store) / FIGURES_DIR
     return folder.is_dir() and any(folder.iterdir())
 
 

@@ -1,9 +1,10 @@
 """The `ctsite upload-data` workflow: sync data/ to EFS through an ephemeral Transfer server.
 
 `plan_offline_upload` is the dry run (from the manifest of the last successful upload, nothing
-contacted), `cleanup` finds (and deletes) servers left behind by crashed runs, `upload_data`
-runs the whole upload: stray check → ephemeral server → SFTP plan → parallel sync → verify →
-server deleted → (optionally) restart the app servers. Every flag is a parameter.
+contacted; it says when there is no such record), `cleanup` finds (and deletes) servers left
+behind by crashed runs — never one whose upload is alive, unless forced — and `upload_data`
+runs the whole upload: stray check → ephemeral server → SFTP plan → deletion limit → parallel
+sync → verify → server deleted → (optionally) restart the app servers. Every flag is a parameter.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class UploadPlan:
     estimated_seconds: float
     estimated_cost: float
     offline: bool  # planned from the local record of the last upload, not the remote
+    has_record: bool = True  # False: no record of a previous upload (dry run assumes none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,19 @@ class UploadResult:
     restarted: EnvironmentState | None = None
 
 
+def check_max_delete(plan: UploadPlan, max_delete: int | None) -> None:
+    """Refuse a plan that deletes more remote files than `max_delete` (None: no limit)."""
+    if max_delete is None or len(plan.deletions) <= max_delete:
+        return
+    raise CtsiteError(
+        f"the plan deletes {len(plan.deletions)} remote file(s), more than --max-delete "
+        f"{max_delete}; nothing was sent or deleted",
+        hint=f"check the plan with --dry-run; allow it with --max-delete {len(plan.deletions)} "
+        "(or keep the remote files with --no-delete)",
+        exit_code=2,
+    )
+
+
 def _plan(s: Settings, plan: Any, scope: list[str], offline: bool) -> UploadPlan:
     seconds = assumed_seconds(plan.upload_bytes)
     return UploadPlan(
@@ -90,9 +105,11 @@ def _plan(s: Settings, plan: Any, scope: list[str], offline: bool) -> UploadPlan
 def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
     """The dry run: the plan against the manifest of the last successful upload."""
     from ctsite.sftp import sync
+    from ctsite.sftp.manifest import MANIFEST
 
     scope = delete_scope(s, delete)
-    return _plan(s, sync.plan_offline(s.data_path, max(2, s.upload_jobs), scope), scope, True)
+    planned = _plan(s, sync.plan_offline(s.data_path, max(2, s.upload_jobs), scope), scope, True)
+    return dataclasses.replace(planned, has_record=(s.data_path / MANIFEST).is_file())
 
 
 def cleanup(
@@ -101,9 +118,11 @@ def cleanup(
     delete: bool,
     confirm: Callable[[list[transfer.StrayServer]], bool] | None = None,
     reporter: Reporter = NULL,
+    force: bool = False,
 ) -> CleanupResult:
-    """Servers left behind by crashed runs; deleted when `delete` (or `confirm(servers)`)."""
-    servers = transfer.find_stray_servers(client)
+    """Servers left behind by crashed runs; deleted when `delete` (or `confirm(servers)`).
+    A server whose upload is alive (fresh heartbeat) is left alone unless `force`."""
+    servers = transfer.find_stray_servers(client, include_live=force)
     for server in servers:
         age = server.age_hours()
         shown = f"{age:.1f} h old" if age is not None else "age unknown"
@@ -120,7 +139,10 @@ def cleanup(
     deleted = []
     if servers and delete:
         for server in servers:
-            transfer.delete_server(client, server.server_id, s.aws_region)
+            transfer.delete_server(
+                client, server.server_id, s.aws_region, s.transfer_hourly_cost, server.safety_net
+            )
+            transfer.disarm_safety_net(client, server.server_id)
             deleted.append(server.server_id)
     elif servers:
         reporter.warn("left in place; delete them with `ctsite upload-data --cleanup`")
@@ -135,11 +157,15 @@ def upload_data(
     restart: bool = False,
     confirm_cleanup: Callable[[list[transfer.StrayServer]], bool] | None = None,
     reporter: Reporter = NULL,
+    max_delete: int | None = None,
+    log_file: str | None = None,
 ) -> UploadResult:
-    """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C."""
+    """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C.
+    paramiko's own log goes to `log_file` (never to the terminal)."""
     from ctsite.sftp import client as sftp
     from ctsite.sftp import manifest, sync
 
+    sftp.configure_paramiko_logging(log_file)
     if not s.data_path.is_dir():
         raise CtsiteError(
             f"data directory not found: {s.data_path}",
@@ -155,14 +181,15 @@ def upload_data(
     planned: UploadPlan | None = None
     result: Any = None
     finished = False
+    srv: transfer.EphemeralServer | None = None
     try:
-        with transfer.ephemeral_server(s, client, status=reporter.info) as srv:
+        with transfer.ephemeral_server(s, client, status=reporter.info, warn=reporter.warn) as srv:
             try:
 
                 def connect() -> Any:
                     return sftp.connect(srv.endpoint)
 
-                first = connect()
+                first = sftp.open_session(srv.endpoint)
                 plan, remote_manifest = sync.plan_remote(
                     first, local, s.remote_data_dir, scope, s.data_path, max(2, jobs)
                 )
@@ -171,6 +198,7 @@ def upload_data(
                     f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
                     f"file(s) to delete, {planned.unchanged} unchanged"
                 )
+                check_max_delete(planned, max_delete)
                 reporter.task("upload", "upload", plan.upload_bytes or None)
                 try:
                     result = sync.sync_tree(
@@ -182,6 +210,7 @@ def upload_data(
                         jobs=jobs,
                         on_bytes=lambda n: reporter.advance("upload", n),
                         main=first,
+                        stall_timeout=s.sftp_stall_timeout,
                     )
                 finally:
                     reporter.done()
@@ -190,8 +219,8 @@ def upload_data(
                 server_seconds = srv.elapsed
         finished = True
     finally:
-        if server_seconds and not finished:  # on success the result carries it
-            cost = transfer.estimate_cost(s, server_seconds, sent)
+        if server_seconds and not finished and srv is not None and srv.deleted:
+            cost = transfer.estimate_cost(s, server_seconds, sent)  # on success: in the result
             reporter.info(
                 f"server time {server_seconds / 60:.1f} min, estimated cost {money(cost)} "
                 "(server deleted)"

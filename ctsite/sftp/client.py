@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import logging
 import posixpath
 import socket
 import stat
@@ -41,6 +42,36 @@ class Endpoint:
     pkey: Any  # paramiko.PKey, kept in memory only
     host_key_sha256: str  # "SHA256:<base64>" as published by Transfer Family; several: a,b
     timeout: float = 20.0
+    stall_timeout: float = 60.0  # a read or write waiting longer than this fails
+
+
+def configure_paramiko_logging(path: str | None) -> None:
+    """Keep paramiko's log (tracebacks of dropped links) out of the terminal: to the file
+    `path` at DEBUG level, or nowhere when None."""
+    logger = logging.getLogger("paramiko")
+    for handler in [h for h in logger.handlers if h.get_name() == "ctsite"]:
+        logger.removeHandler(handler)
+        handler.close()
+    handler = logging.FileHandler(path) if path else logging.NullHandler()
+    handler.set_name("ctsite")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG if path else logging.CRITICAL)
+
+
+def open_session(endpoint: Endpoint) -> Any:
+    """`connect`, but any network or SSH failure becomes one CtsiteError line (first contact)."""
+    where = f"{endpoint.host}:{endpoint.port}"
+    try:
+        return connect(endpoint)
+    except TRANSIENT as exc:
+        reason = str(exc) or type(exc).__name__
+        raise CtsiteError(
+            f"cannot open an SFTP session to {where}: {reason}",
+            hint="is the SFTP server running and the port open? check sftp_host/sftp_port and "
+            "the network; the Transfer server is deleted either way",
+        ) from None
 
 
 def fingerprint(key: Any) -> str:
@@ -78,7 +109,9 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
             hint="set sftp_host_key_fingerprint (CTSITE_SFTP_HOST_KEY_FINGERPRINT)",
         )
     try:
-        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.timeout)
+        sock = socket.create_connection(
+            (endpoint.host, endpoint.port), timeout=min(endpoint.timeout, endpoint.stall_timeout)
+        )
     except OSError as exc:
         raise OSError(f"cannot connect to SFTP server {where}: {exc}") from exc
     transport = paramiko.Transport(
@@ -87,7 +120,7 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
     try:
         options = transport.get_security_options()
         options.ciphers = _fast_first(options.ciphers)
-        transport.start_client(timeout=endpoint.timeout)
+        transport.start_client(timeout=min(endpoint.timeout, endpoint.stall_timeout))
         seen = fingerprint(transport.get_remote_server_key())
         if seen[7:] not in accepted_fingerprints(endpoint.host_key_sha256):
             raise CtsiteError(
@@ -98,7 +131,7 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
             )
         transport.auth_publickey(endpoint.username, endpoint.pkey)
         client = paramiko.SFTPClient.from_transport(transport, window_size=window)
-        client.get_channel().settimeout(endpoint.timeout * 3)  # a stalled link fails, not hangs
+        client.get_channel().settimeout(endpoint.stall_timeout)  # a stalled link fails, not hangs
         return client
     except paramiko.AuthenticationException as exc:
         transport.close()

@@ -171,15 +171,18 @@ def sync_tree(
     backoff: float = 0.5,
     main: Any = None,
     checkpoint_every: float = 30.0,
+    stall_timeout: float = 60.0,
 ) -> SyncResult:
     """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest.
 
     `connect` opens one more SFTP session (one per upload thread); `main`, if given, is an
     open session to reuse for the listing, deletions and manifest. While uploading, the remote
     manifest is rewritten every `checkpoint_every` seconds with the files finished so far, so a
-    run that dies (even with the link) resumes where it stopped.
+    run that dies (even with the link) resumes where it stopped. A link that makes no progress
+    for `stall_timeout` seconds gives up (retries included) with one line.
     """
     run = _Run(connect, local_root, remote_root, plan, manifest, on_bytes, retries, backoff)
+    run.stall_timeout = stall_timeout
     if main is not None:
         run.boss.sftp = main
     return run.execute(jobs, checkpoint_every)
@@ -214,6 +217,19 @@ class _Run:
         self.abandoned: list[str] = []  # temp files of failed attempts
         self.boss = Reconnecting(connect)  # the main thread's session
         self.uploader = Reconnecting(connect)  # a worker process's session
+        self.stall_timeout = 60.0
+        self.progress = time.monotonic()  # the last time bytes moved or a step finished
+
+    def give_up_if_stalled(self, exc: BaseException) -> None:
+        """After a failure: stop retrying once nothing has moved for stall_timeout seconds."""
+        idle = time.monotonic() - self.progress
+        if idle >= self.stall_timeout:
+            raise CtsiteError(
+                f"the SFTP link made no progress for {idle:.0f} s ({type(exc).__name__}: "
+                f"{exc or 'no answer'}); giving up",
+                hint="check the network and re-run: finished files are kept and not sent "
+                "again (sftp_stall_timeout sets how long a stalled link is waited for)",
+            ) from None
 
     def remote(self, rel: str) -> str:
         return posixpath.join(self.remote_root, rel)
@@ -245,8 +261,10 @@ class _Run:
         for attempt in range(self.retries + 1):
             try:
                 step(self.boss.get())
+                self.progress = time.monotonic()
                 return
             except TRANSIENT as exc:
+                self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
                     raise CtsiteError(
                         f"SFTP operation failed: {exc}",
@@ -405,6 +423,7 @@ class _Run:
                         digest.update(block)
                         sent += len(block)
                         self.on_bytes(len(block))
+                        self.progress = time.monotonic()
                 replace(sftp, tmp, dest)
                 self.result.files_sent += 1
                 self.result.bytes_sent += sent
@@ -415,6 +434,7 @@ class _Run:
             except TRANSIENT as exc:
                 self.on_bytes(-sent)
                 w.reset()
+                self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
                     raise CtsiteError(
                         f"upload of {f.rel} failed: {exc}",

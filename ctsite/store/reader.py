@@ -85,7 +85,37 @@ class Store:
                 + (" (the flat layout of earlier versions)" if path == root else ""),
                 hint="recompile with `ctsite compile --force` (it converts the folder in place)",
             )
-        return cls(path, manifest)
+        try:
+            store = cls(path, manifest)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"{manifest_path}: malformed manifest ({exc!r})") from None
+        missing = store.missing_files()
+        if missing:
+            raise StoreError(
+                f"{root}: incomplete store, {len(missing)} file(s) the manifest implies are "
+                f"missing: {_choices(missing, 5)}",
+                hint="recompile with `ctsite compile --force`, or re-upload the data",
+            )
+        return store
+
+    def expected_files(self) -> list[Path]:
+        """Every file the manifest implies (top-level tables; per condition its tables and,
+        for single conditions, the ligand-effects arrays)."""
+        files = [self.path / name for name in (fmt.GENES, fmt.EXPRESSION, fmt.INTERACTIONS)]
+        for cond in self.conditions:
+            base = fmt.condition_dir(self.path, cond.id)
+            files += [base / fmt.CIRCOS, base / fmt.PAIRS]
+            if cond.kind == "single":
+                files.append(base / fmt.CONDITION_GENES)
+                files += [base / e.file for e in fmt.EFFECT_LAYERS]
+                files += [base / fmt.EFFECT_OFFSETS, base / fmt.EFFECT_GENES]
+        return files
+
+    def missing_files(self) -> list[str]:
+        """The expected files that do not exist (one stat each), relative to the store."""
+        return [
+            p.relative_to(self.path).as_posix() for p in self.expected_files() if not p.is_file()
+        ]
 
     # ------------------------------------------------------------------ names
 

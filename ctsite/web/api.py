@@ -16,10 +16,12 @@ from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import (
+    STORE_UNAVAILABLE,
     ApiError,
     cache_control,
     figure_entry,
     json_response,
+    log_store_error,
     open_store,
     settings,
 )
@@ -86,7 +88,8 @@ def healthz() -> Response:
     try:
         store = current_app.extensions["ctsite_store"].get()
     except CtsiteError as error:
-        return json_response({"status": "unavailable", "error": error.message}, status=503)
+        log_store_error(error)
+        return json_response({"status": "unavailable", "error": STORE_UNAVAILABLE}, status=503)
     return json_response({"status": "ok", "fingerprint": store.fingerprint, "version": __version__})
 
 

@@ -15,6 +15,7 @@ from flask import Response, current_app, request
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, BadParameter, FigureSpec, parse_params
+from ctsite.store.reader import StoreError
 from ctsite.web.cache import (
     Entry,
     canonical_key,
@@ -40,12 +41,26 @@ def settings() -> Settings:
     return current_app.config["CTSITE_SETTINGS"]
 
 
+STORE_UNAVAILABLE = (
+    "the data store is not available (missing, incomplete or unreadable); the server log says why"
+)
+
+
+def log_store_error(error: CtsiteError) -> None:
+    """Log why the store cannot be opened (paths, parse errors) server-side, once per reason;
+    visitors only ever see STORE_UNAVAILABLE."""
+    if current_app.extensions.get("ctsite_store_error") != error.message:
+        current_app.extensions["ctsite_store_error"] = error.message
+        current_app.logger.error("data store unavailable: %s", error)
+
+
 def open_store() -> Any:
-    """The app's store, or a 503 `ApiError` saying why there is none."""
+    """The app's store, or a 503 `ApiError` with a short message (details go to the log)."""
     try:
         return current_app.extensions["ctsite_store"].get()
     except CtsiteError as error:
-        raise ApiError(f"the data store is not available: {error}", 503) from None
+        log_store_error(error)
+        raise ApiError(STORE_UNAVAILABLE, 503) from None
 
 
 def figure_spec(name: str) -> FigureSpec:
@@ -66,6 +81,9 @@ def build_entry(name: str, store: Any, params: dict[str, Any]) -> Entry:
     """Compute one figure (no cache): the encoded document plus its table."""
     try:
         result = figure_spec(name).build(store, params)
+    except StoreError as error:  # the files on disk, not the request: details to the log
+        log_store_error(error)
+        raise ApiError(STORE_UNAVAILABLE, 503) from None
     except CtsiteError as error:
         raise ApiError(error.message) from None
     return Entry(body=encode_json(figure_document(name, store, params, result)), table=result.table)

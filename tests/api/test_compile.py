@@ -15,6 +15,7 @@ import pytest
 import ctsite.api as ct
 from ctsite.compile.demo import COMBINED, CONDITIONS
 from ctsite.errors import ConfigError, CtsiteError, InputError
+from ctsite.store.versions import manifest_path, version_path
 
 LABELS = {
     CONDITIONS[0]: "CIN-dependent interactions",
@@ -23,11 +24,13 @@ LABELS = {
 }
 ORDER = ["Macrophages/mMDSC", "Tumor cells", "Endothelial cells", "T cells", "PMN/gMDSC",
          "B cells", "pDC", "cDC", "NK cells"]  # fmt: skip
-VOLATILE = {"created", "compile_key", "inputs", "compile_seconds"}
+VOLATILE = {"created", "compile_key", "inputs", "compile_seconds", "version"}
 
 
-def store_contents(root: Path) -> dict[str, object]:
-    """Every file of a store, loaded: tables, matrices and the manifest minus run details."""
+def store_contents(store: Path) -> dict[str, object]:
+    """Every file of a store's current version, loaded: tables, matrices and the manifest minus
+    run details (the version id, times, input paths)."""
+    root = version_path(store) or store
     contents: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
@@ -94,11 +97,11 @@ def test_paths_and_backed_anndata_compile_the_files_themselves(demo_dir, tmp_pat
         )
     finally:
         backed.file.close()
-    inputs = json.loads((store.path / "manifest.json").read_text())["inputs"]
+    inputs = json.loads(manifest_path(store.path).read_text())["inputs"]
     assert {Path(fp["path"]).parent for fp in inputs.values()} == {demo_dir.resolve()}
     assert_same_store(demo_dir / "compiled", store.path)
     # Unchanged files: the second call has nothing to do.
-    created = json.loads((store.path / "manifest.json").read_text())["created"]
+    created = json.loads(manifest_path(store.path).read_text())["created"]
     again = ct.compile_results(
         tmp_path / "store",
         interactions=demo_dir / "interactions.tsv",
@@ -109,7 +112,7 @@ def test_paths_and_backed_anndata_compile_the_files_themselves(demo_dir, tmp_pat
         cell_type_order=ORDER,
         jobs=1,
     )
-    assert json.loads((again.path / "manifest.json").read_text())["created"] == created
+    assert json.loads(manifest_path(again.path).read_text())["created"] == created
 
 
 def test_several_mast_pairs_need_columns(demo_dir, tmp_path):
@@ -130,7 +133,7 @@ def test_several_mast_pairs_need_columns(demo_dir, tmp_path):
         mast_columns={"sting": ("MAST_log2FC_highCIN_vs_noSTING", "MAST_fdr_highCIN_vs_noSTING")},
         **kwargs,
     )
-    manifest = json.loads((store.path / "manifest.json").read_text())
+    manifest = json.loads(manifest_path(store.path).read_text())
     assert manifest["conditions"][0]["mast_columns"] == [
         "MAST_log2FC_highCIN_vs_noSTING",
         "MAST_fdr_highCIN_vs_noSTING",

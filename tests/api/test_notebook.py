@@ -36,7 +36,9 @@ def test_the_notebook_executes(tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     plotly = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(plotly) == 3  # the three figures, inline
-    assert (tmp_path / "ctsite-demo" / "compiled" / "manifest.json").is_file()
+    from ctsite.store.versions import manifest_path
+
+    assert manifest_path(tmp_path / "ctsite-demo" / "compiled").is_file()
     texts = "".join(o.get("text", "") for o in outputs)
     assert texts.startswith("200 ")  # the background site answered /healthz
     assert "stopped" in str(outputs[-1].get("data", {}))

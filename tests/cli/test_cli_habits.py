@@ -46,7 +46,7 @@ def test_config_shows_the_data_section_literally(tmp_path: Path) -> None:
     done = ctsite("config", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "no [data] section" in done.stdout
-    assert "[beanstalk]" in done.stdout and "[price]" in done.stdout
+    assert "[beanstalk]" in done.stdout and "[provision]" in done.stdout
 
 
 def test_completion_script(tmp_path: Path) -> None:

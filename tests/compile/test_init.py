@@ -91,10 +91,13 @@ def test_renamed_demo_then_compile(demo, tmp_path):
     finally:
         os.chdir(old)
     assert compiled.exit_code == 0, compiled.output
-    store = project / "data" / "compiled"
+    from ctsite.store.versions import version_path
+
+    store = version_path(project / "data" / "compiled")
+    reference = version_path(demo / "compiled") or demo / "compiled"
     for cid in ("c1", "c2", "c3"):  # the same tables as the demo's own configuration gives
         mine = feather.read_feather(store / "conditions" / cid / "circos.feather")
-        theirs = feather.read_feather(demo / "compiled" / "conditions" / cid / "circos.feather")
+        theirs = feather.read_feather(reference / "conditions" / cid / "circos.feather")
         pd.testing.assert_frame_equal(mine, theirs)
     assert folder.is_dir()
 

@@ -40,7 +40,9 @@ def add_dataset(project: Path) -> None:
 
 
 def created(project: Path) -> str:
-    return json.loads((project / "data/compiled/manifest.json").read_text())["created"]
+    from ctsite.store.versions import manifest_path
+
+    return json.loads(manifest_path(project / "data" / "compiled").read_text())["created"]
 
 
 def test_single_commands_then_release_agree_and_force_compile_recompiles(
@@ -53,8 +55,10 @@ def test_single_commands_then_release_agree_and_force_compile_recompiles(
     queue_restart(stubs)
     run(stubs, "upload-data", "--restart")
     stubs.assert_done()
-    remote = sftp_peer.root / "data" / "compiled" / "manifest.json"
-    assert remote.read_bytes() == (released / "data/compiled/manifest.json").read_bytes()
+    from ctsite.store.versions import manifest_path
+
+    remote = manifest_path(sftp_peer.root / "data" / "compiled")
+    assert remote.read_bytes() == manifest_path(released / "data" / "compiled").read_bytes()
 
     # release sees the state the single commands left: nothing to do.
     queue_doctor_and_observe(stubs)
@@ -72,12 +76,14 @@ def test_single_commands_then_release_agree_and_force_compile_recompiles(
     assert "✓ compile" in result.output and "built:" in result.output
     assert "up-to-date" not in result.output
     assert created(released) != before
-    assert remote.read_bytes() == (released / "data/compiled/manifest.json").read_bytes()
+    remote = manifest_path(sftp_peer.root / "data" / "compiled")  # the new version's
+    assert remote.read_bytes() == manifest_path(released / "data" / "compiled").read_bytes()
     assert servers() == []
     stubs.assert_done()
 
     # --force figures: only the figures (and what depends on the store) run.
-    figures = sorted((released / "data/compiled/figures").rglob("*"))
+    figures_dir = manifest_path(released / "data" / "compiled").parent / "figures"
+    figures = sorted(figures_dir.rglob("*"))
     for path in figures:
         if path.is_file():
             path.unlink()
@@ -86,7 +92,7 @@ def test_single_commands_then_release_agree_and_force_compile_recompiles(
     result = run(stubs, "release", "--yes", "--force", "figures", "--poll", "0.01")
     assert ran(result.output) == ["figures", "upload-data", "restart"]
     assert "forced (--force figures)" in result.output
-    assert any(p.is_file() for p in (released / "data/compiled/figures").rglob("*"))
+    assert any(p.is_file() for p in figures_dir.rglob("*"))
     stubs.assert_done()
 
 

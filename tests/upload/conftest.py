@@ -192,6 +192,7 @@ def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    _real_transfer_api(monkeypatch)
     iam = boto3.client("iam", region_name=REGION)
     trust = '{"Version":"2012-10-17","Statement":[]}'
     for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
@@ -201,6 +202,59 @@ def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
     env["CTSITE_EFS_FILE_SYSTEM_ID"] = efs_id
     monkeypatch.setenv("CTSITE_EFS_FILE_SYSTEM_ID", efs_id)
     return MotoAws(moto_endpoint, efs_id, env)
+
+
+def _real_transfer_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bring moto's Transfer API (in this process) closer to AWS: TagResource exists (moto 5.2
+    lacks it) and DeleteServer of a missing server answers ResourceNotFoundException."""
+    import json
+
+    from moto.core.exceptions import JsonRESTError
+    from moto.transfer.models import TransferBackend
+    from moto.transfer.responses import TransferResponse
+
+    def tag_resource(self) -> str:
+        params = json.loads(self.body)
+        server_id = params["Arn"].rsplit("/", 1)[-1]
+        server = self.transfer_backend.servers[server_id]
+        new = {t["Key"]: t["Value"] for t in params["Tags"]}
+        server.tags = [t for t in server.tags if t["Key"] not in new]
+        server.tags += [{"Key": k, "Value": v} for k, v in new.items()]
+        return "{}"
+
+    original = TransferBackend.delete_server
+
+    def delete_server(self, server_id: str) -> None:
+        if server_id not in self.servers:
+            raise JsonRESTError("ResourceNotFoundException", f"Unknown server: {server_id}")
+        original(self, server_id)
+
+    monkeypatch.setattr(TransferResponse, "tag_resource", tag_resource, raising=False)
+    monkeypatch.setattr(TransferBackend, "delete_server", delete_server)
+
+
+@pytest.fixture
+def delete_fails(moto_aws: MotoAws, monkeypatch: pytest.MonkeyPatch):
+    """A function making moto's DeleteServer fail with an AWS error; returns the call count."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.transfer.models import TransferBackend
+
+    calls: list[str] = []
+
+    def arm(code: str, status: int = 400) -> list[str]:
+        class Failure(JsonRESTError):
+            pass
+
+        Failure.code = status
+
+        def delete_server(self, server_id: str) -> None:
+            calls.append(server_id)
+            raise Failure(code, "<html><body>Service is down</body></html>")
+
+        monkeypatch.setattr(TransferBackend, "delete_server", delete_server)
+        return calls
+
+    return arm
 
 
 @pytest.fixture
@@ -246,13 +300,18 @@ def left_behind(moto_aws: MotoAws):
 
     from ctsite.aws import transfer
 
-    def create(hours_old: float, by: str = "someone@somewhere") -> str:
+    def create(
+        hours_old: float, by: str = "someone@somewhere", heartbeat_age_s: float | None = None
+    ) -> str:
         created = datetime.now(UTC) - timedelta(hours=hours_old)
         tags = {
             transfer.TAG_EPHEMERAL: "true",
             transfer.TAG_CREATED: created.replace(microsecond=0).isoformat(),
             transfer.TAG_BY: by,
         }
+        if heartbeat_age_s is not None:
+            beat = datetime.now(UTC) - timedelta(seconds=heartbeat_age_s)
+            tags[transfer.TAG_HEARTBEAT] = beat.replace(microsecond=0).isoformat()
         tc = boto3.client("transfer", region_name=REGION)
         return tc.create_server(Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["ServerId"]
 

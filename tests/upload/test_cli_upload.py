@@ -215,3 +215,97 @@ def test_bad_jobs_option(tmp_path, moto_aws):
     assert run.returncode == 2
     assert "--jobs must be between 1 and 32" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_dry_run_without_a_record_says_what_it_assumes(tmp_path, moto_aws):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project, "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "no record of a previous upload" in run.stdout
+    assert "assumes the remote is empty" in run.stdout
+
+
+def test_max_delete_refuses_and_says_how_to_allow(tmp_path, transfer_to_sshd, transfer_servers):
+    _aws, sshd = transfer_to_sshd
+    files = {f"compiled/c{i}.bin": b"x" * (i + 1) for i in range(3)}
+    project = make_project(tmp_path, files)
+    assert ctsite(project).returncode == 0
+    for rel in files:
+        (project / "data" / rel).unlink()
+    (project / "data/compiled/new.bin").write_bytes(b"new")
+    dry = ctsite(project, "--dry-run", "--max-delete", "2")
+    assert dry.returncode == 2 and "no record" not in dry.stdout
+    run = ctsite(project, "--max-delete", "2")
+    assert run.returncode == 2, run.stderr
+    assert "deletes 3 remote file(s), more than --max-delete 2" in run.stderr
+    assert "--max-delete 3" in run.stderr and "Traceback" not in run.stderr
+    assert remote_tree(sshd) == files  # nothing sent, nothing deleted
+    assert transfer_servers() == []
+    assert ctsite(project, "--max-delete", "3").returncode == 0
+    assert remote_tree(sshd) == {"compiled/new.bin": b"new"}
+
+
+def test_failed_deletion_is_one_clear_error(
+    tmp_path, transfer_to_sshd, transfer_servers, delete_fails
+):
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    delete_fails("AccessDeniedException")
+    run = ctsite(project)
+    assert run.returncode != 0
+    (server,) = transfer_servers()
+    assert f"could not delete the Transfer server {server['ServerId']}" in run.stderr
+    assert "per hour" in run.stderr and "aws transfer delete-server" in run.stderr
+    assert "server deleted" not in run.stdout + run.stderr
+    assert "<html" not in run.stderr and "Traceback" not in run.stderr
+
+
+def _publish_host_key(monkeypatch, fingerprint: str) -> None:
+    """moto's servers publish `fingerprint` as their HostKeyFingerprint, as AWS does."""
+    from moto.transfer.models import TransferBackend
+
+    original = TransferBackend.create_server
+
+    def create_server(self, *args, **kwargs):
+        server_id = original(self, *args, **kwargs)
+        self.servers[server_id].host_key_fingerprint = fingerprint
+        return server_id
+
+    monkeypatch.setattr(TransferBackend, "create_server", create_server)
+    monkeypatch.delenv("CTSITE_SFTP_HOST_KEY_FINGERPRINT")
+
+
+def test_host_key_pinned_from_the_published_fingerprint(
+    tmp_path, transfer_to_sshd, transfer_servers, monkeypatch
+):
+    _aws, sshd = transfer_to_sshd
+    _publish_host_key(monkeypatch, sshd.fingerprint)
+    project = make_project(tmp_path, {"compiled/a.bin": b"pinned"})
+    run = ctsite(project)
+    assert run.returncode == 0, run.stderr
+    assert remote_tree(sshd) == {"compiled/a.bin": b"pinned"}
+    assert transfer_servers() == []
+
+
+def test_published_fingerprint_of_another_key_is_refused(
+    tmp_path, transfer_to_sshd, transfer_servers, monkeypatch
+):
+    _aws, sshd = transfer_to_sshd
+    _publish_host_key(monkeypatch, "SHA256:" + "A" * 43)
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project)
+    assert run.returncode != 0
+    assert "host key mismatch" in run.stderr and "Traceback" not in run.stderr
+    assert not (sshd.root / "data/compiled/a.bin").exists()
+    assert transfer_servers() == []
+
+
+def test_closed_sftp_port_at_start_is_one_line(tmp_path, transfer_to_sshd, transfer_servers):
+    from .conftest import free_port
+
+    project = make_project(tmp_path, {"compiled/a.bin": b"x"})
+    run = ctsite(project, CTSITE_SFTP_PORT=str(free_port()))
+    assert run.returncode != 0
+    assert "cannot open an SFTP session to 127.0.0.1:" in run.stderr
+    assert "Traceback" not in run.stderr and "SSHException" not in run.stderr
+    assert "server deleted" in run.stderr
+    assert transfer_servers() == []
