@@ -50,7 +50,8 @@ def test_config_shows_the_data_section_literally(tmp_path: Path) -> None:
 
 
 def test_completion_script(tmp_path: Path) -> None:
-    done = ctsite("--show-completion", "bash", cwd=tmp_path, SHELL="/bin/bash")
+    # the script `--install-completion` installs (asked for directly: no shell detection)
+    done = ctsite(cwd=tmp_path, _CTSITE_COMPLETE="source_bash")
     assert done.returncode == 0, done.stderr
     assert "_CTSITE_COMPLETE" in done.stdout and "complete " in done.stdout
     # the completion itself: bash asks the program for the words after `ctsite ev`
