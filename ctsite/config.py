@@ -16,6 +16,7 @@ both work. The `[data]` table is different: it describes the dataset to compile
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from ctsite.errors import ConfigError
 
 CONFIG_FILE = "ctsite.toml"
 ENV_PREFIX = "CTSITE_"
+# CTSITE_* variables read by command-line options (Typer `envvar=`), not settings.
+CLI_ENV = frozenset({"CONFIG", "YES", "VERBOSE", "QUIET", "DEBUG", "MAX_DELETE"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +71,8 @@ class Settings:
     eb_application: str = "Contacttracingsite"
     eb_environment: str = "Contacttracingsite-env"
     eb_timeout_minutes: int = 30
-    eb_keep_versions: int = 10
+    eb_keep_versions: int = 10  # also the application's version lifecycle (set by deploy)
+    eb_service_role: str = "aws-elasticbeanstalk-service-role"  # lets EB apply that lifecycle
     eb_notification_topic: str = ""  # SNS topic ARN for `ctsite alerts` (default: the env's)
     # --- EFS and Transfer Family ---
     efs_file_system_id: str = ""
@@ -117,6 +121,7 @@ class Settings:
     root: Path = dataclasses.field(default=Path("."), compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def path(self, value: str) -> Path:
         """Resolve a path setting against the project root."""
@@ -149,7 +154,7 @@ class Settings:
         return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
 
 
-_NOT_SETTINGS = {"root", "sources", "data"}
+_NOT_SETTINGS = {"root", "sources", "data", "warnings"}
 
 # section -> {name inside the section: flat key}; every setting is in exactly one section.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -187,6 +192,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "environment": "eb_environment",
         "timeout_minutes": "eb_timeout_minutes",
         "keep_versions": "eb_keep_versions",
+        "service_role": "eb_service_role",
         "notification_topic": "eb_notification_topic",
     },
     "transfer": {
@@ -229,6 +235,54 @@ SECTIONS: dict[str, dict[str, str]] = {
     },
 }
 
+# Valid ranges (inclusive; None: unbounded) of the numeric settings, checked when read.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "compile_jobs": (1, 64),
+    "compile_block_rows": (1, None),
+    "compile_keep_versions": (1, None),
+    "site_session_hours": (0, None),
+    "site_cache_size": (0, None),
+    "serve_port": (1, 65535),
+    "site_proxy_hops": (0, 10),
+    "eb_timeout_minutes": (1, None),
+    "eb_keep_versions": (1, 1000),
+    "transfer_max_age_hours": (0, None),
+    "transfer_hourly_cost": (0, None),
+    "transfer_gb_cost": (0, None),
+    "transfer_online_timeout": (1, None),
+    "sftp_port": (1, 65535),
+    "upload_jobs": (1, 64),
+    "provision_min_instances": (1, None),
+    "provision_max_instances": (1, None),
+    "price_instance_hourly": (0, None),
+    "price_load_balancer_hourly": (0, None),
+    "price_public_ipv4_hourly": (0, None),
+    "price_efs_gb_month": (0, None),
+    "price_data_gb": (0, None),
+}
+
+
+def range_text(key: str) -> str:
+    """`1..65535`, `≥ 0`: the valid range of a numeric setting in words."""
+    low, high = RANGES[key]
+    if high is None:
+        return f"≥ {low:g}"
+    return f"{low:g}..{high:g}"
+
+
+def check_range(key: str, value: Any, source: str) -> Any:
+    """`value` if it lies in the valid range of `key`; else a ConfigError naming all four."""
+    if key not in RANGES or isinstance(value, bool):
+        return value
+    low, high = RANGES[key]
+    if (low is not None and value < low) or (high is not None and value > high):
+        wanted = f"≥ {low:g}" if high is None else f"from {low:g} to {high:g}"
+        raise ConfigError(
+            f"{source}: {key} = {value!r} is out of range (valid: {range_text(key)})",
+            hint=f"set {key} to a value {wanted}, or remove it to use the default",
+        )
+    return value
+
 
 def section_of(key: str) -> str:
     """The section a flat setting key belongs to."""
@@ -268,6 +322,11 @@ def _setting_types() -> dict[str, type]:
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
+    """Check/convert one value to its setting's type and range; env/CLI strings are parsed."""
+    return check_range(key, _typed(key, value, source), source)
+
+
+def _typed(key: str, value: Any, source: str) -> Any:
     """Check/convert one value to its setting's type; strings from env/CLI are parsed."""
     kind = _setting_types()[key]
     if isinstance(value, str) and kind is not str:
@@ -358,18 +417,17 @@ def load_settings(
             values[key] = _coerce(key, value, str(path))
             sources[key] = str(path.name)
     keys = setting_keys()
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+    warnings: list[str] = []
+    for name, value in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in CLI_ENV:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         if key not in keys:
             section, _, short = key.partition("_")
             key = resolve_key(section, short) if short else key
         if key not in keys:
-            raise ConfigError(
-                f"unknown environment variable {name}",
-                hint="unset it, or run `ctsite config` to list the valid keys",
-            )
+            warnings.append(unknown_variable(name, keys))
+            continue
         values[key] = _coerce(key, value, f"environment variable {name}")
         sources[key] = f"env {name}"
     for key, value in (overrides or {}).items():
@@ -377,6 +435,13 @@ def load_settings(
             continue
         if key not in keys:
             raise ConfigError(f"unknown setting {key!r}")
-        values[key] = _coerce(key, value, f"option --{key.replace('_', '-')}")
+        values[key] = _coerce(key, value, f"command line ({key})")
         sources[key] = "command line"
-    return Settings(root=root, sources=sources, data=data, **values)
+    return Settings(root=root, sources=sources, data=data, warnings=tuple(warnings), **values)
+
+
+def unknown_variable(name: str, keys: list[str]) -> str:
+    """The warning for an unknown CTSITE_* variable, naming the closest setting if any."""
+    close = difflib.get_close_matches(name[len(ENV_PREFIX) :].lower(), keys, n=1, cutoff=0.6)
+    closest = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+    return f"ignoring the environment variable {name}: not a ctsite setting{closest}"

@@ -50,5 +50,9 @@ def test_environment_variables_old_and_sectioned(tmp_path: Path) -> None:
 def test_unknown_names_still_fail(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown setting"):
         settings(tmp_path, "[beanstalk]\nnope = 1\n")
-    with pytest.raises(ConfigError, match="unknown environment variable CTSITE_BEANSTALK_NOPE"):
-        settings(tmp_path, "", CTSITE_BEANSTALK_NOPE="x")
+    s = settings(tmp_path, "", CTSITE_BEANSTALK_NOPE="x", CTSITE_EB_APLICATION="y")
+    assert s.warnings == (
+        "ignoring the environment variable CTSITE_BEANSTALK_NOPE: not a ctsite setting",
+        "ignoring the environment variable CTSITE_EB_APLICATION: not a ctsite setting; "
+        "did you mean CTSITE_EB_APPLICATION?",
+    )

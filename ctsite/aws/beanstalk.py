@@ -284,6 +284,96 @@ class Beanstalk:
                 ).get("EnvironmentInfo", [])
             )
 
+    def wait_until_ready(self, timeout_s: float, poll_s: float = 5.0) -> dict[str, Any]:
+        """Wait (boto3's `environment_updated` waiter) until the environment is Ready again;
+        return its last description (kept from the waiter's own describe calls)."""
+        import math
+
+        import botocore.exceptions
+
+        last: dict[str, Any] = {}
+
+        def keep(parsed: dict[str, Any], **_: Any) -> None:
+            for env in parsed.get("Environments", []):
+                if env.get("EnvironmentName") == self.environment_name:
+                    last.update(env)
+
+        service = self.eb.meta.service_model.service_id.hyphenize()
+        event = f"after-call.{service}.DescribeEnvironments"
+        self.eb.meta.events.register(event, keep, unique_id="ctsite-wait-ready")
+        attempts = max(1, math.ceil(timeout_s / poll_s))
+        try:
+            with aws_errors(f"wait for environment {self.environment_name!r} to be Ready"):
+                try:
+                    self.eb.get_waiter("environment_updated").wait(
+                        ApplicationName=self.application,
+                        EnvironmentNames=[self.environment_name],
+                        IncludeDeleted=False,
+                        WaiterConfig={"Delay": poll_s, "MaxAttempts": attempts},
+                    )
+                except botocore.exceptions.WaiterError as exc:
+                    if (exc.last_response or {}).get("Error"):
+                        raise  # an AWS error: aws_errors words it
+                    raise CtsiteError(
+                        f"{self.environment_name} is still {last.get('Status')} after "
+                        f"{timeout_s:g} s",
+                        hint="it may still be running; follow it with `ctsite events -f`",
+                    ) from None
+        finally:
+            self.eb.meta.events.unregister(event, unique_id="ctsite-wait-ready")
+        return dict(last) if last else self.environment()
+
+    def environment_health(self) -> dict[str, Any]:
+        """Enhanced health of the environment (describe_environment_health, all attributes)."""
+        with aws_errors(f"read the health of environment {self.environment_name!r}"):
+            return dict(
+                self.eb.describe_environment_health(
+                    EnvironmentName=self.environment_name, AttributeNames=["All"]
+                )
+            )
+
+    def instances_health(self) -> list[dict[str, Any]]:
+        """Enhanced health of every instance (describe_instances_health, all attributes)."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {
+            "EnvironmentName": self.environment_name,
+            "AttributeNames": ["All"],
+        }
+        with aws_errors(f"read the instance health of {self.environment_name!r}"):
+            while True:
+                page = self.eb.describe_instances_health(**params)
+                found.extend(page.get("InstanceHealthList", []))
+                if not page.get("NextToken"):
+                    return found
+                params["NextToken"] = page["NextToken"]
+
+    def version_lifecycle(self) -> dict[str, Any]:
+        """The application's version lifecycle configuration ({} when none is set)."""
+        with aws_errors(f"describe the application {self.application!r}"):
+            apps = self.eb.describe_applications(ApplicationNames=[self.application])
+        for app in apps.get("Applications", []):
+            if app.get("ApplicationName") == self.application:
+                return dict(app.get("ResourceLifecycleConfig") or {})
+        return {}
+
+    def set_version_lifecycle(self, keep: int, service_role: str | None) -> None:
+        """Let Elastic Beanstalk keep the newest `keep` versions (and delete older bundles).
+
+        `service_role` (an ARN) is needed only the first time; EB then remembers it.
+        """
+        config: dict[str, Any] = {
+            "VersionLifecycleConfig": {
+                "MaxCountRule": {"Enabled": True, "MaxCount": keep, "DeleteSourceFromS3": True},
+                "MaxAgeRule": {"Enabled": False, "MaxAgeInDays": 180, "DeleteSourceFromS3": True},
+            }
+        }
+        if service_role:
+            config["ServiceRole"] = service_role
+        with aws_errors(f"set the version lifecycle of {self.application!r} (keep {keep})"):
+            self.eb.update_application_resource_lifecycle(
+                ApplicationName=self.application, ResourceLifecycleConfig=config
+            )
+
     def restart_app_server(self) -> None:
         with aws_errors(f"restart the app servers of {self.environment_name!r}"):
             self.eb.restart_app_server(EnvironmentName=self.environment_name)

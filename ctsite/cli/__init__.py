@@ -28,25 +28,42 @@ from ctsite.cli import (
     provision,
     release,
     upload,
+    watch,
     web,
 )
-from ctsite.cli.context import attach, state
+from ctsite.cli.context import attach, log_level, setup_logging, state
 from ctsite.cli.render import emit_error
-from ctsite.console import console, print_error
+from ctsite.console import console, err_console, print_error
 from ctsite.errors import CtsiteError
 
 
 class CtsiteGroup(TyperGroup):
-    """The root group: a CtsiteError of a command run with --json becomes a JSON error."""
+    """The root group: a CtsiteError of a command run with --json becomes a JSON error; an
+    unexpected exception becomes one line too (its traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CtsiteError as error:
-            if isinstance(ctx.obj, type(state(ctx))) and state(ctx).json:
+            if state(ctx).debug:
+                err_console.print_exception()
+            if state(ctx).json:
                 emit_error(error)
                 raise typer.Exit(error.exit_code) from None
             raise
+        except (typer.Exit, typer.Abort, typer.TyperException, click.ClickException):
+            raise  # exits and usage errors: typer reports them itself
+        except Exception as exc:  # a bug: one line, the traceback under --debug
+            if state(ctx).debug:
+                raise
+            error = CtsiteError(
+                f"unexpected error: {type(exc).__name__}: {exc}",
+                hint="run again with --debug to see the traceback, and please report it",
+            )
+            if state(ctx).json:
+                emit_error(error)
+                raise typer.Exit(error.exit_code) from None
+            raise error from None
 
 
 app = typer.Typer(
@@ -54,7 +71,10 @@ app = typer.Typer(
     cls=CtsiteGroup,
     help="Publish ContactTracing results as a website: compile, serve, build, upload, deploy.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    # Help is plain text, printed exactly as written: `[data]` stays `[data]`, and flags show
+    # no `<bool>` type after them (click's plain formatter; typer's rich panels show both).
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
@@ -70,7 +90,50 @@ def root(
     ctx: typer.Context,
     config_file: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Path to ctsite.toml (default: ./ctsite.toml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="CTSITE_CONFIG",
+            show_envvar=True,
+            help="Path to ctsite.toml (default: the nearest ./ctsite.toml upwards).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="More output: -v info logs, -vv debug logs.",
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            envvar="CTSITE_QUIET",
+            show_envvar=True,
+            help="Only results, warnings and errors: no progress, events or info logs.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="CTSITE_DEBUG",
+            show_envvar=True,
+            help="Debug logs, and the traceback of any error.",
+        ),
+    ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="AWS profile of every AWS command (default: aws_profile)."),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="AWS region of every AWS command (default: aws_region)."),
     ] = None,
     version: Annotated[
         bool,
@@ -78,10 +141,33 @@ def root(
     ] = False,
 ) -> None:
     """ctsite: ContactTracing results → compiled store → website → AWS."""
-    attach(ctx, config_file)
+    if verbose and quiet:
+        raise typer.BadParameter("--verbose and --quiet exclude each other", param_hint="-v/-q")
+    attach(
+        ctx,
+        config_file,
+        verbose=verbose,
+        quiet=quiet,
+        debug=debug,
+        profile=profile,
+        region=region,
+    )
+    setup_logging(log_level(verbose, quiet, debug))
 
 
-for module in (config, init, compile, web, image, upload, beanstalk, release, chores, provision):
+for module in (
+    config,
+    init,
+    compile,
+    web,
+    image,
+    upload,
+    beanstalk,
+    watch,
+    release,
+    chores,
+    provision,
+):
     module.register(app)
 
 

@@ -11,15 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import begin, clients, settings
+from ctsite.cli.context import begin, clients, reporter_for, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
     Region,
-    RichReporter,
+    Yes,
+    confirm,
     emit,
     esc,
     event_line,
+    jsonable,
     say,
     warn,
 )
@@ -61,6 +63,10 @@ def deploy_cmd(
         typer.Option("--timeout", help="Minutes to wait for health (default: config)."),
     ] = None,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between health polls.")] = 5.0,
+    nohang: Annotated[
+        bool,
+        typer.Option("--nohang", help="Start the deployment and exit; do not wait for health."),
+    ] = False,
     project: Annotated[
         Path | None,
         typer.Option("--project", help="Directory with Dockerrun.aws.json, .ebextensions/."),
@@ -83,7 +89,8 @@ def deploy_cmd(
         timeout_minutes=timeout,
         poll=poll,
         project=project,
-        reporter=RichReporter(),
+        wait=not nohang,
+        reporter=reporter_for(ctx),
     )
     if as_json:
         emit(result)
@@ -99,6 +106,13 @@ def deploy_cmd(
         return
     final = result.environment
     assert final is not None
+    if not result.waited:
+        say(
+            f"[bold]started[/] deploying {esc(result.label)} to {esc(final.name)} "
+            f"(now {final.status}); follow it with `ctsite events -f` or `ctsite health "
+            "--refresh`, check it with `ctsite status`"
+        )
+        return
     say(
         f"[bold green]✓[/] {esc(final.name)} is {final.status}, health {final.health}, running "
         f"{esc(str(final.version))}: {final.url}"
@@ -170,16 +184,34 @@ def versions_cmd(
         int | None, typer.Option("--keep", help="Versions to keep (default eb_keep_versions).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the pruning.")] = False,
+    yes: Yes = False,
     region: Region = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """List the application versions; --prune deletes all but the newest N."""
+    """List the application versions; --prune deletes all but the newest N (asks first)."""
     from rich.table import Table
 
     from ctsite.deploy.chores import versions
 
     s, as_json = begin(ctx, json_out, aws_region=region, eb_keep_versions=keep)
-    result = versions(s, clients(ctx, s), prune=prune, dry_run=dry_run, reporter=RichReporter())
+
+    def ask(doomed: list[str]) -> bool:
+        if yes:
+            return True
+        for label in doomed:
+            warn(f"would delete application version {label} and its source bundle")
+        if not confirm(f"delete {len(doomed)} application version(s)?"):
+            raise typer.Abort()
+        return True
+
+    result = versions(
+        s,
+        clients(ctx, s),
+        prune=prune,
+        dry_run=dry_run,
+        confirm=ask,
+        reporter=reporter_for(ctx),
+    )
     if as_json:
         emit(result)
         return
@@ -217,11 +249,20 @@ def open_cmd(ctx: typer.Context, region: Region = None, env: Environment = None)
 
 
 def check_line(check: Any) -> str:
-    mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+    """`✓ name: detail`, `✗ name: detail → fix` or `- name: skipped: why`."""
+    mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}[check.state]
     line = f"{mark} {esc(check.name)}: {esc(check.detail)}"
-    if not check.ok and check.fix:
+    if check.state == "failed" and check.fix:
         line += f" [yellow]→ {esc(check.fix)}[/]"
     return line
+
+
+def print_doctor(result: Any) -> None:
+    """Every check, then the passed / failed / skipped counts."""
+    for check in result.checks:
+        say(check_line(check))
+    colour = "green" if result.ok else "red" if result.failed else "yellow"
+    say(f"[{colour}]{esc(result.summary())}[/]")
 
 
 def doctor_cmd(ctx: typer.Context, region: Region = None, json_out: JsonFlag = False) -> None:
@@ -231,15 +272,18 @@ def doctor_cmd(ctx: typer.Context, region: Region = None, json_out: JsonFlag = F
     s, as_json = begin(ctx, json_out, aws_region=region)
     result = doctor(s, clients(ctx, s))
     if as_json:
-        emit({"ok": result.ok, "checks": result.checks})
+        emit(
+            {
+                "ok": result.ok,
+                "passed": len(result.passed),
+                "failed": len(result.failed),
+                "skipped": len(result.skipped),
+                "checks": [{**jsonable(c), "state": c.state} for c in result.checks],
+            }
+        )
     else:
-        for check in result.checks:
-            say(check_line(check))
-        if result.failed:
-            say(f"[red]{len(result.failed)} of {len(result.checks)} checks failed[/]")
-        else:
-            say(f"[green]all {len(result.checks)} checks passed[/]")
-    if result.failed:
+        print_doctor(result)
+    if not result.ok:
         raise typer.Exit(1)
 
 

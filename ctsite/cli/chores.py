@@ -10,12 +10,12 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import begin, clients, settings
+from ctsite.cli.context import begin, clients, reporter_for, settings
 from ctsite.cli.render import (
     Environment,
     JsonFlag,
     Region,
-    RichReporter,
+    Yes,
     confirm,
     emit,
     esc,
@@ -28,7 +28,7 @@ from ctsite.formatting import megabytes, utc_time
 def logs_cmd(
     ctx: typer.Context,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Repeat while a deployment runs.")
+        bool, typer.Option("--follow", "-f", help="Keep fetching new lines until Ctrl-C.")
     ] = False,
     file: Annotated[
         str | None, typer.Option("--file", help="Only this log file (e.g. eb-engine.log).")
@@ -56,7 +56,7 @@ def logs_cmd(
         follow=follow,
         interval=interval,
         timeout=timeout,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
 
 
@@ -70,7 +70,7 @@ def restart_cmd(
     from ctsite.deploy.chores import restart_environment
 
     s = settings(ctx, aws_region=region, eb_environment=env)
-    final = restart_environment(s, clients(ctx, s), poll_s=poll, reporter=RichReporter())
+    final = restart_environment(s, clients(ctx, s), poll_s=poll, reporter=reporter_for(ctx))
     say(f"[green]✓[/] {esc(final.name)} is {final.status}, health {final.health}")
 
 
@@ -83,7 +83,7 @@ def images_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show what --prune does.")
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+    yes: Yes = False,
     region: Region = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -110,7 +110,7 @@ def images_cmd(
         keep=keep,
         dry_run=dry_run,
         confirm=ask,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
     if as_json:
         emit(result)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import begin, settings
-from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say, warn
+from ctsite.cli.context import begin, reporter_for, settings
+from ctsite.cli.render import JsonFlag, emit, esc, say, warn
 from ctsite.console import console, err_console
 
 
@@ -61,7 +61,7 @@ def compile_cmd(
         conditions=condition or (),
         combined=combined or (),
         force=force,
-        reporter=NULL if quiet else RichReporter(),
+        reporter=NULL if quiet else reporter_for(ctx),
     )
     if quiet:  # no progress, but warnings still go to stderr
         for message in result.warnings:

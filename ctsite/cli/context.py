@@ -1,13 +1,16 @@
 """CLI state carried on the click/Typer context object (never in a module global).
 
 The root callback puts a `CliState` on `ctx.obj`: the configuration file given with --config,
-whether the command answers in JSON, and an optional AWS client factory. Tests inject the
-factory by invoking the app with `obj={"aws_client": factory}`; the callback keeps it.
+the root options (--verbose, --quiet, --debug, --profile, --region), whether the command answers
+in JSON, and an optional AWS client factory. Tests inject the factory by invoking the app with
+`obj={"aws_client": factory}`; the callback keeps it. `settings()` applies the root --profile and
+--region under the command's own options and prints the configuration's warnings once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +24,20 @@ class CliState:
     config_file: Path | None = None
     json: bool = False
     aws_client: Any = None  # a ClientFactory; None: built from the settings
+    verbose: int = 0
+    quiet: bool = False
+    debug: bool = False
+    profile: str | None = None
+    region: str | None = None
+    warned: bool = False  # the configuration's warnings were printed
 
 
-def attach(ctx: click.Context, config_file: Path | None) -> CliState:
+def attach(ctx: click.Context, config_file: Path | None, **options: Any) -> CliState:
     """Create the state of this invocation (keeping an injected client factory)."""
     injected = ctx.obj.get("aws_client") if isinstance(ctx.obj, dict) else None
     if isinstance(ctx.obj, CliState):
         injected = ctx.obj.aws_client
-    ctx.obj = CliState(config_file=config_file, aws_client=injected)
+    ctx.obj = CliState(config_file=config_file, aws_client=injected, **options)
     return ctx.obj
 
 
@@ -43,9 +52,52 @@ def state(ctx: click.Context) -> CliState:
     return obj
 
 
+def log_level(verbose: int, quiet: bool, debug: bool) -> int:
+    """The logging level of the root options: -q ERROR, default WARNING, -v INFO, -vv DEBUG."""
+    if debug or verbose >= 2:
+        return logging.DEBUG
+    if verbose == 1:
+        return logging.INFO
+    return logging.ERROR if quiet else logging.WARNING
+
+
+HANDLER_NAME = "ctsite-cli"
+
+
+def setup_logging(level: int) -> None:
+    """Send the `ctsite` logger's records at `level` to stderr through rich; under --debug
+    (or -vv) the AWS SDK's and Docker SDK's debug records too. Other loggers are left alone."""
+    from rich.logging import RichHandler
+
+    from ctsite.console import err_console
+
+    handler = RichHandler(console=err_console, show_path=False, markup=False)
+    handler.set_name(HANDLER_NAME)
+    for name in ("ctsite", "botocore", "boto3", "docker", "paramiko"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if h.get_name() == HANDLER_NAME]:
+            logger.removeHandler(old)
+        if name == "ctsite" or level <= logging.DEBUG:
+            logger.addHandler(handler)
+            logger.setLevel(level)
+
+
 def settings(ctx: click.Context, **overrides: Any) -> Settings:
-    """The resolved configuration, with this command's CLI options on top."""
-    return load_settings(config_file=state(ctx).config_file, overrides=overrides)
+    """The resolved configuration: this command's options over the root options (--profile,
+    --region) over the environment and ctsite.toml."""
+    current = state(ctx)
+    if overrides.get("aws_region") is None and current.region:
+        overrides["aws_region"] = current.region
+    if overrides.get("aws_profile") is None and current.profile:
+        overrides["aws_profile"] = current.profile
+    resolved = load_settings(config_file=current.config_file, overrides=overrides)
+    if not current.warned:
+        current.warned = True
+        from ctsite.console import warn
+
+        for message in resolved.warnings:
+            warn(message)
+    return resolved
 
 
 def clients(ctx: click.Context, s: Settings) -> Any:
@@ -56,6 +108,13 @@ def clients(ctx: click.Context, s: Settings) -> Any:
     from ctsite.aws.clients import client_factory
 
     return client_factory(s)
+
+
+def reporter_for(ctx: click.Context, show_output: bool = True) -> Any:
+    """The workflows' reporter for this invocation (progress on stderr; none under --quiet)."""
+    from ctsite.cli.render import RichReporter
+
+    return RichReporter(show_output=show_output, quiet=state(ctx).quiet)
 
 
 def begin(ctx: click.Context, json_out: bool = False, **overrides: Any) -> tuple[Settings, bool]:

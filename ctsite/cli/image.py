@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import clients, settings
-from ctsite.cli.render import RichReporter, esc, say
+from ctsite.cli.context import clients, reporter_for, settings
+from ctsite.cli.render import esc, say
 
 
 def build_push_cmd(
@@ -69,7 +69,7 @@ def build_push_cmd(
         network=network,
         pull=pull,
         quiet=quiet,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
     )
     say(
         f"built {result.image_id[:19]} ({result.size / 1e6:.0f} MB): " + esc(", ".join(result.refs))
@@ -109,7 +109,7 @@ def docker_run_cmd(
         image_ref=image_ref,
         data=data,
         timeout=timeout,
-        reporter=RichReporter(),
+        reporter=reporter_for(ctx),
         on_ready=ready,
     )
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ctsite.cli.context import clients, settings
-from ctsite.cli.render import esc, say
+from ctsite.cli.render import Yes, esc, say
 from ctsite.console import console
 from ctsite.errors import CtsiteError
 
@@ -25,7 +25,6 @@ EnvOption = Annotated[
         "(the ECR Public repository, us-east-1).",
     ),
 ]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
 STYLE = {"add": "green", "modify": "yellow", "replace": "bold red", "remove": "red"}
 

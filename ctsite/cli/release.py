@@ -10,21 +10,33 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import begin, clients
-from ctsite.cli.render import JsonFlag, Region, RichReporter, confirm, emit, esc, say
+from ctsite.cli.context import begin, clients, reporter_for
+from ctsite.cli.render import JsonFlag, Region, Yes, confirm, emit, esc, say
 from ctsite.formatting import duration, money
 
 
 def print_checks(checks: list[Any]) -> None:
+    """The failed and skipped doctor checks (each failed one with its fix), then the counts."""
+    from ctsite.cli.beanstalk import check_line
+    from ctsite.deploy.doctor import DoctorResult
+
     for check in checks:
         if not check.ok:
-            fix = f" [yellow]→ {esc(check.fix)}[/]" if check.fix else ""
-            say(f"[red]✗[/] {esc(check.name)}: {esc(check.detail)}{fix}")
-    say(f"doctor: {sum(c.ok for c in checks)} of {len(checks)} checks passed")
+            say(check_line(check))
+    say(f"doctor: {esc(DoctorResult(checks).summary())}")
 
 
-def print_plan(prepared: Any) -> None:
+def print_plan(prepared: Any, dry_run: bool = False) -> None:
     print_checks(prepared.checks)
+    if prepared.observed.unchecked:
+        say("[yellow]could not check[/] (the plan assumes the step is needed):")
+        for line in prepared.observed.unchecked:
+            say(f"  - {esc(line)}")
+    if dry_run and prepared.blocking:
+        say(
+            "[yellow]a real release would stop here[/]: failed check(s) "
+            + esc(", ".join(prepared.blocking))
+        )
     say("[bold]release plan[/]")
     for d in prepared.decisions:
         mark = "[bold green]run [/]" if d.run else "[dim]skip[/]"
@@ -52,7 +64,7 @@ def print_summary(results: list[Any], seconds: float, env: Any, failed: str = ""
 
 def release_cmd(
     ctx: typer.Context,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Yes = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only print the plan; change nothing.")
     ] = False,
@@ -89,14 +101,15 @@ def release_cmd(
     options = ReleaseOptions.checked(force or (), message, label, network, poll)
     client = clients(ctx, s)
     try:
-        prepared = prepare(s, client, options)
+        prepared = prepare(s, client, options, dry_run=dry_run)
     except ReleaseBlocked as exc:
         if not as_json:
             print_checks(exc.checks)
         raise
     if not as_json:
-        print_plan(prepared)
-    prepared.check()
+        print_plan(prepared, dry_run)
+    if not dry_run:
+        prepared.check()
     if prepared.nothing_to_do or dry_run:
         if as_json:
             emit({"dry_run": dry_run, "plan": prepared, "steps": [], "environment": None})
@@ -108,7 +121,7 @@ def release_cmd(
     if not yes and not confirm("run this release?"):
         raise typer.Abort()
     try:
-        result = execute(s, client, prepared, reporter=RichReporter(show_output=False))
+        result = execute(s, client, prepared, reporter=reporter_for(ctx, show_output=False))
     except ReleaseFailed as exc:
         if not as_json:
             print_summary(exc.done, time.monotonic() - started, None, failed=exc.step)

@@ -30,6 +30,16 @@ SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "I
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON document on stdout.")
 ]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        envvar="CTSITE_YES",
+        show_envvar=True,
+        help="Do not ask for confirmation (for scripts).",
+    ),
+]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
 Environment = Annotated[
     str | None, typer.Option("--env", help="EB environment name (default: eb_environment).")
@@ -83,16 +93,21 @@ def event_line(event: Mapping[str, Any]) -> str:
 
 
 class RichReporter:
-    """The workflows' reporter for a terminal: everything on stderr (stdout stays the result)."""
+    """The workflows' reporter for a terminal: everything on stderr (stdout stays the result).
 
-    def __init__(self, show_output: bool = True) -> None:
-        self.show_output = show_output
+    `quiet` (the root --quiet) keeps only the warnings: no progress, events or output lines.
+    """
+
+    def __init__(self, show_output: bool = True, quiet: bool = False) -> None:
+        self.show_output = show_output and not quiet
+        self.quiet = quiet
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
         self._status: Any = None
 
     def info(self, message: str) -> None:
-        err_console.print(esc(message), soft_wrap=True)
+        if not self.quiet:
+            err_console.print(esc(message), soft_wrap=True)
 
     def warn(self, message: str) -> None:
         warn(message)
@@ -104,9 +119,12 @@ class RichReporter:
             )
 
     def event(self, event: Mapping[str, Any]) -> None:
-        err_console.print(event_line(event), soft_wrap=True)
+        if not self.quiet:
+            err_console.print(event_line(event), soft_wrap=True)
 
     def status(self, message: str) -> None:
+        if self.quiet:
+            return
         if self._status is None:
             self._status = err_console.status(esc(message))
             self._status.start()
@@ -115,11 +133,12 @@ class RichReporter:
 
     def section(self, title: str) -> None:
         self.done()
-        err_console.rule(esc(title))
+        if not self.quiet:
+            err_console.rule(esc(title))
 
     def task(self, key: str, description: str, total: float | None) -> None:
         if self._progress is None:
-            self._progress = phase_progress(disable=not err_console.is_terminal)
+            self._progress = phase_progress(disable=self.quiet or not err_console.is_terminal)
             self._progress.start()
         self._tasks[key] = self._progress.add_task(esc(description), total=total)
 

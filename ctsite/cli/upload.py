@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ctsite.cli.context import begin, clients
-from ctsite.cli.render import JsonFlag, RichReporter, emit, esc, say
+from ctsite.cli.context import begin, clients, reporter_for
+from ctsite.cli.render import JsonFlag, emit, esc, say
 from ctsite.errors import CtsiteError
 from ctsite.formatting import megabytes, money
 
@@ -74,7 +74,7 @@ def upload_data_cmd(
     )
     if jobs is not None and not 1 <= jobs <= 32:
         raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
-    reporter = RichReporter()
+    reporter = reporter_for(ctx)
     if cleanup:
         swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter, force=force)
         if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -41,32 +42,60 @@ def store_path(s: Settings, data: Path | None) -> Path:
 def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (1-65535).")] = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="Compiled store to serve (default: compiled_dir).")
     ] = None,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload", help="Development: restart when a source file changes (Werkzeug)."
+        ),
+    ] = False,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the site in the web browser once it listens.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="gunicorn worker processes.")
+    ] = 1,
 ) -> None:
-    """Run the website locally (the demo dataset when no data is configured)."""
-    from werkzeug.serving import run_simple
+    """Run the website locally (the demo dataset when no data is configured).
 
+    It runs under gunicorn, the server of the image, where the platform has it, else under
+    Werkzeug's threaded server (Windows); --reload uses Werkzeug's reloader.
+    """
+    import socket
+
+    from ctsite.cli.context import state
+    from ctsite.cli.server import gunicorn_available, open_url, run_gunicorn, run_werkzeug
     from ctsite.web.app import create_app
 
     s = settings(ctx, serve_host=host, serve_port=port)
     path = store_path(s, data)
     app = create_app(s, store_path=path)
-    console.print(
-        f"Serving {esc(str(path))} at [bold]http://{esc(s.serve_host)}:{s.serve_port}/[/] "
-        "(Ctrl+C to stop)"
-    )
-    try:
-        run_simple(
-            s.serve_host, s.serve_port, app, threaded=True, use_reloader=False, use_debugger=False
-        )
+    verbose = state(ctx).verbose > 0 or state(ctx).debug
+    try:  # a clear error now, before any server announces an address it cannot take
+        with socket.create_server((s.serve_host, s.serve_port)):
+            pass
     except OSError as error:
         raise CtsiteError(
             f"cannot listen on {s.serve_host}:{s.serve_port}: {error.strerror or error}",
             hint="choose another --port, or stop the program using it",
         ) from None
+    url = f"http://{s.serve_host}:{s.serve_port}/"
+    ready = open_url(url) if open_browser else None
+    server = "Werkzeug, reloading" if reload else "gunicorn" if gunicorn_available() else "Werkzeug"
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # not again in the reloader's child
+        console.print(
+            f"Serving {esc(str(path))} at [bold]{esc(url)}[/] ({server}; Ctrl+C to stop)",
+            soft_wrap=True,
+        )
+    if server == "gunicorn":
+        run_gunicorn(app, s.serve_host, s.serve_port, workers=workers, verbose=verbose,
+                     when_ready=ready)  # fmt: skip
+    else:
+        run_werkzeug(app, s.serve_host, s.serve_port, reload=reload, verbose=verbose,
+                     when_ready=ready)  # fmt: skip
 
 
 def figures_cmd(

@@ -28,7 +28,6 @@ from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
 _RULE = "-------------------------------------"
-BUSY = {"Launching", "Updating"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,27 +148,11 @@ def new_lines(previous: list[str], current: list[str]) -> list[str]:
     return current
 
 
-def restart(
-    bs: Beanstalk,
-    timeout_s: float = 600.0,
-    poll_s: float = 5.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
+def restart(bs: Beanstalk, timeout_s: float = 600.0, poll_s: float = 5.0) -> dict[str, Any]:
     """Restart the app servers of the environment and wait until it is Ready again."""
     check_ready(bs.environment())
     bs.restart_app_server()
-    deadline = clock() + timeout_s
-    while True:
-        sleep(poll_s)
-        env = bs.environment()
-        if env.get("Status") == "Ready":
-            return env
-        if clock() >= deadline:
-            raise CtsiteError(
-                f"{bs.environment_name} is still {env.get('Status')} after {timeout_s:g} s",
-                hint="the restart may still be running; follow it with `ctsite status`",
-            )
+    return bs.wait_until_ready(timeout_s, poll_s)
 
 
 def beanstalk(s: Settings, client: ClientFactory) -> Beanstalk:
@@ -272,9 +255,14 @@ def versions(
     prune: bool = False,
     keep: int | None = None,
     dry_run: bool = False,
+    confirm: Callable[[list[str]], bool] | None = None,
     reporter: Reporter = NULL,
 ) -> VersionsResult:
-    """The application versions, newest first; with `prune`, delete all but the newest `keep`."""
+    """The application versions, newest first; with `prune`, delete all but the newest `keep`.
+
+    `confirm(labels)` is asked before anything is deleted (not for a dry run); False deletes
+    nothing.
+    """
     keep = s.eb_keep_versions if keep is None else keep
     eb = beanstalk(s, client)
     deployed = eb.deployed_labels()
@@ -283,6 +271,8 @@ def versions(
     doomed: list[str] = []
     if prune:
         doomed = eb.prune_plan(keep, listed, deployed)
+        if doomed and not dry_run and confirm is not None and not confirm(doomed):
+            return VersionsResult(s.eb_application, found, keep, [], dry_run)
         for label in doomed:
             if not dry_run:
                 eb.delete_version(label)
@@ -312,16 +302,19 @@ def follow_logs(
     timeout: float = 120.0,
     reporter: Reporter = NULL,
     sleep: Callable[[float], None] = time.sleep,
+    polls: int | None = None,
 ) -> int:
     """Hand each instance's new log lines to `on_lines(instance, path, lines)`; return the count.
 
-    With `follow`, repeat every `interval` seconds while a deployment runs.
+    With `follow`, fetch again every `interval` seconds until interrupted (Ctrl-C), as `eb logs
+    --stream` does, or (tests) after `polls` further fetches.
     """
     if interval <= 0 or timeout <= 0:
         raise CtsiteError("--interval and --timeout must be positive", exit_code=2)
     bs = beanstalk(s, client)
     seen: dict[tuple[str, str], list[str]] = {}
     printed = 0
+    done = 0
     while True:
         for log in tail_logs(bs, timeout, poll_s=min(3.0, interval)):
             chosen = select(sections(log.text), file)
@@ -334,12 +327,9 @@ def follow_logs(
                 if fresh:
                     on_lines(log.instance, path, fresh)
                     printed += len(fresh)
-        if not follow:
+        if not follow or (polls is not None and done >= polls):
             return printed
-        state = bs.environment().get("Status")
-        if state not in BUSY:
-            reporter.info(
-                f"{s.eb_environment} is {state}: no deployment running, stopped following"
-            )
-            return printed
+        if done == 0:
+            reporter.info(f"following the logs of {s.eb_environment} (Ctrl-C to stop)")
+        done += 1
         sleep(interval)

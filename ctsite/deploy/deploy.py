@@ -1,8 +1,10 @@
 """The Elastic Beanstalk deployment workflow: ONE sequence, used by `deploy` and by `release`.
 
 bundle → (dry run: stop with the plan) → environment Ready? → S3 + application version (or an
-existing version for a rollback) → update → wait for Ready + Green/Ok, reporting events. Every
-option of `ctsite deploy` is a parameter; nothing is printed (progress goes to the reporter).
+existing version for a rollback) → the application's version lifecycle (keep eb_keep_versions)
+→ update → wait for Ready + Green/Ok, reporting events (or, with `wait=False`, return at once:
+`deploy --nohang`). Every option of `ctsite deploy` is a parameter; nothing is printed (progress
+goes to the reporter).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from ctsite.aws.beanstalk import Beanstalk, check_label, check_ready, version_label
 from ctsite.aws.clients import ClientFactory
+from ctsite.aws.iam import role_arn
 from ctsite.config import Settings
 from ctsite.deploy.bundle import Bundle, Entry, build_bundle
 from ctsite.deploy.reporter import NULL, Reporter
@@ -59,6 +62,8 @@ class DeployResult:
     previous_version: str | None = None
     environment: EnvironmentState | None = None
     steps: list[str] = dataclasses.field(default_factory=list)
+    waited: bool = True  # False: started and not followed (--nohang)
+    lifecycle: str = ""  # what became of the application's version lifecycle
 
 
 def url_of(env: dict[str, Any]) -> str:
@@ -110,6 +115,26 @@ def plan_steps(s: Settings, label: str, message: str, new: bool, minutes: float)
     return steps
 
 
+def ensure_lifecycle(s: Settings, client: ClientFactory, eb: Beanstalk) -> str:
+    """Make Elastic Beanstalk keep only the newest `eb_keep_versions` application versions.
+
+    Reads the application's lifecycle first and changes it only when it differs; the service
+    role (`eb_service_role`) is passed only while EB has none on record. Returns what happened.
+    """
+    keep = s.eb_keep_versions
+    current = eb.version_lifecycle()
+    rule = current.get("VersionLifecycleConfig", {}).get("MaxCountRule", {})
+    if rule.get("Enabled") and rule.get("MaxCount") == keep:
+        return f"version lifecycle already keeps {keep}"
+    role = (
+        None
+        if current.get("ServiceRole")
+        else role_arn(client, s.eb_service_role, "eb_service_role")
+    )
+    eb.set_version_lifecycle(keep, role)
+    return f"version lifecycle set: Elastic Beanstalk keeps the newest {keep} versions"
+
+
 def wait_healthy(
     eb: Beanstalk, label: str, since: dt.datetime, minutes: float, poll: float, reporter: Reporter
 ) -> dict[str, Any]:
@@ -151,6 +176,7 @@ def deploy(
     timeout_minutes: float | None = None,
     poll: float = 5.0,
     project: Path | None = None,
+    wait: bool = True,
     origin: str = "deploy",
     check_bundle: Callable[[Bundle], None] | None = None,
     reporter: Reporter = NULL,
@@ -158,7 +184,8 @@ def deploy(
     """Deploy a new version built from `project` (or redeploy `version`) and wait for health.
 
     `check_bundle` may refuse a bundle before anything is uploaded (the release checks that it
-    names the image it pushed). `client` may be None for a dry run.
+    names the image it pushed). `client` may be None for a dry run. A failure to set the version
+    lifecycle is a warning (the deployment goes on; `ctsite versions --prune` still works).
     """
     minutes = timeout_minutes if timeout_minutes is not None else float(s.eb_timeout_minutes)
     if minutes <= 0 or poll <= 0:
@@ -199,7 +226,31 @@ def deploy(
         else:
             bundle_url = eb.publish(bundle.path, label, message or f"ctsite {origin} {label}")
             reporter.info(f"uploaded {bundle_url} and created application version {label}")
+    try:
+        lifecycle = ensure_lifecycle(s, client, eb)
+        reporter.info(lifecycle)
+    except CtsiteError as exc:
+        lifecycle = f"not set: {exc.message}"
+        reporter.warn(
+            f"could not set the application's version lifecycle: {exc.message} "
+            f"({exc.hint or 'prune by hand with `ctsite versions --prune`'})"
+        )
     updated = eb.update(label)
+    if not wait:
+        reporter.info(f"started deploying {label} to {where(s)} (was {before.get('VersionLabel')})")
+        return DeployResult(
+            label,
+            bundle is not None,
+            False,
+            minutes,
+            info,
+            bundle_url,
+            before.get("VersionLabel"),
+            environment_state(s, updated),
+            steps,
+            waited=False,
+            lifecycle=lifecycle,
+        )
     reporter.info(
         f"deploying {label} to {where(s)} (was {before.get('VersionLabel')}); "
         f"waiting up to {minutes:g} min"
@@ -216,4 +267,5 @@ def deploy(
         before.get("VersionLabel"),
         environment_state(s, final),
         steps,
+        lifecycle=lifecycle,
     )

@@ -1,7 +1,7 @@
 """Preflight checks for the whole runbook (`ctsite doctor`, and the first step of `release`).
 
-Every check returns a `Check` (✓/✗, what was found, how to fix a ✗) instead of raising, so the
-doctor can report everything at once. AWS calls go through the adapters with an injected client
+Every check returns a `Check` (passed, failed with how to fix it, or skipped because a check it
+depends on failed) instead of raising, so the doctor can report everything at once. AWS calls go through the adapters with an injected client
 factory (`service name → boto3 client`), the Docker engine through `docker.from_env()`.
 """
 
@@ -31,6 +31,17 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    skipped: bool = False  # not run (ok is False): a check it needs failed
+
+    @property
+    def state(self) -> str:
+        """`passed`, `failed` or `skipped`."""
+        return "skipped" if self.skipped else "passed" if self.ok else "failed"
+
+
+def skipped(name: str, why: str) -> Check:
+    """A check that was not run, and why."""
+    return Check(name, False, f"skipped: {why}", skipped=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +49,28 @@ class DoctorResult:
     checks: list[Check]
 
     @property
+    def passed(self) -> list[Check]:
+        return [c for c in self.checks if c.ok]
+
+    @property
     def failed(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
+        """The checks that ran and failed (each with its fix)."""
+        return [c for c in self.checks if not c.ok and not c.skipped]
+
+    @property
+    def skipped(self) -> list[Check]:
+        return [c for c in self.checks if c.skipped]
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.skipped
+
+    def summary(self) -> str:
+        """`7 passed, 1 failed, 2 skipped (of 10 checks)`."""
+        return (
+            f"{len(self.passed)} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
+            f"(of {len(self.checks)} checks)"
+        )
 
 
 def _aws_check(name: str, probe: Callable[[], str]) -> Check:
@@ -111,7 +138,7 @@ def run_checks(
     def aws_check(name: str, probe: Callable[[], str]) -> Check:
         """Skip the AWS checks once the credentials check failed (each would only repeat it)."""
         if not aws_ok:
-            return Check(name, False, "skipped: AWS credentials check failed", "fix that first")
+            return skipped(name, "needs AWS credentials (that check failed)")
         return _aws_check(name, probe)
 
     regions = boto3.session.Session().get_available_regions("elasticbeanstalk")

@@ -53,7 +53,9 @@ class Observed:
     bundle_sha256: str = "bundle"
     recorded_bundle_sha256: str | None = "bundle"
     recorded_label: str | None = "v1"
-    running_label: str | None = "v1"
+    running_label: str | None = "v1"  # None: no environment, or it could not be read
+    # what could not be read (an offline dry run): one line each, shown with the plan
+    unchecked: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +164,8 @@ def _deploy(o: Observed, pushing: bool, force: bool) -> Decision:
         return Decision("deploy", True, "a new image is pushed")
     if o.recorded_label is None or o.recorded_bundle_sha256 is None:
         return Decision("deploy", True, "no deployment recorded by a release yet")
+    if o.running_label is None:
+        return Decision("deploy", True, "the running version could not be read")
     if o.running_label != o.recorded_label:
         return Decision(
             "deploy",

@@ -66,8 +66,23 @@ def bundle_sha256(s: Settings) -> str:
         return build_bundle(s.root, dest, s.efs_file_system_id, s.efs_mount_dir).sha256
 
 
-def observe(s: Settings, client: ClientFactory) -> Observed:
-    """Everything the plan needs; reads only (the registry, EB and local files)."""
+def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Observed:
+    """Everything the plan needs; reads only (the registry, EB and local files).
+
+    With `offline_ok` (a dry run) an AWS read that fails is noted in `Observed.unchecked`
+    instead of raising, so a plan can be looked at without credentials or network.
+    """
+    unchecked: list[str] = []
+
+    def tolerant(what: str, read: Callable[[], Any], fallback: Any) -> Any:
+        try:
+            return read()
+        except CtsiteError as exc:
+            if not offline_ok:
+                raise
+            unchecked.append(f"{what}: {exc.message}")
+            return fallback
+
     from ctsite.deploy.upload import delete_scope
     from ctsite.sftp import manifest, sync
 
@@ -90,7 +105,11 @@ def observe(s: Settings, client: ClientFactory) -> Observed:
         except CtsiteError:
             in_registry = None  # not ECR: cannot be checked without pulling
         else:
-            in_registry = ecr.digest_exists(repo, client, str(digest))
+            in_registry = tolerant(
+                "the pushed image in the registry",
+                lambda: ecr.digest_exists(repo, client, str(digest)),
+                None,
+            )
     files = sent = deletions = total = 0
     recorded = False
     if s.data_path.is_dir():
@@ -98,7 +117,11 @@ def observe(s: Settings, client: ClientFactory) -> Observed:
         upload = sync.plan_offline(s.data_path, max(2, s.upload_jobs), delete_scope(s, None))
         files, sent, deletions = len(upload.uploads), upload.upload_bytes, len(upload.deletions)
         total = _tree_bytes(s.data_path)
-    running = Beanstalk.connect(client, s.eb_application, s.eb_environment).environment()
+    running = tolerant(
+        "the running version",
+        Beanstalk.connect(client, s.eb_application, s.eb_environment).environment,
+        {},
+    )
     label = running.get("VersionLabel")
     return Observed(
         has_data_spec=has_spec,
@@ -119,6 +142,7 @@ def observe(s: Settings, client: ClientFactory) -> Observed:
         recorded_bundle_sha256=deployed.get("bundle_sha256"),
         recorded_label=deployed.get("label"),
         running_label=str(label) if label else None,
+        unchecked=tuple(unchecked),
     )
 
 
@@ -191,16 +215,21 @@ def prepare(
     client: ClientFactory,
     options: ReleaseOptions,
     docker_ping: Callable[[], Any] | None = None,
+    dry_run: bool = False,
 ) -> ReleasePlan:
     """Doctor → observe → plan. Raises when a failed check blocks any release; the checks that
-    block only this plan are in `blocking` (`ReleasePlan.check()`; `execute` calls it)."""
+    block only this plan are in `blocking` (`ReleasePlan.check()`; `execute` calls it).
+
+    A `dry_run` never raises for failed checks or unreadable AWS state: it plans with what it
+    could read (offline, without credentials) and lists the rest (`Observed.unchecked`).
+    """
     checks = run_checks(s, client, docker_ping)
     failed = [c.name for c in checks if not c.ok]
     everything = [Decision(step, True, "") for step in rel.STEPS]
     early = [n for n in rel.blocking_checks(failed, everything) if n != "Docker engine"]
-    if early:
+    if early and not dry_run:
         raise ReleaseBlocked(early, checks)
-    observed = observe(s, client)
+    observed = observe(s, client, offline_ok=dry_run)
     decisions = rel.plan(
         observed, options.force, rel.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
     )

@@ -302,7 +302,7 @@ def test_versions_prune(eb_stub: Any, client_factory: Any, eb_project: Path) -> 
             {},
             {"ApplicationName": APP, "VersionLabel": label, "DeleteSourceBundle": True},
         )
-    result = invoke(client_factory, "versions", "--prune", "--keep", "1")
+    result = invoke(client_factory, "versions", "--prune", "--keep", "1", "--yes")
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "deleted v3" in result.output and "deleted v2" in result.output
     assert "deleted v1" not in result.output and "deleted v4" not in result.output

@@ -134,21 +134,31 @@ def test_logs_file_filter(release_project: Any, stubs: Any, http_logs: dict[str,
     stubs.assert_done()
 
 
-def test_logs_follow_while_deploying_prints_new_lines_once(
+def test_logs_follow_until_ctrl_c_prints_new_lines_once(
     release_project: Any, stubs: Any, http_logs: dict[str, str]
 ) -> None:
     base = http_logs["base"]
     http_logs["/t1"] = tail_text(["step 1", "step 2"], [])
     http_logs["/t2"] = tail_text(["step 2", "step 3"], [])
-    queue_tail(stubs, [[info(f"{base}/t1")]])
-    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
-    queue_tail(stubs, [[info(f"{base}/t2")]])
-    stubs.eb.add_response("describe_environments", {"Environments": [env("Ready")]}, ENV_QUERY)
+    http_logs["/t3"] = tail_text(["step 3"], [])
+    for name in ("t1", "t2", "t3"):  # the environment is Ready all along: still followed
+        queue_tail(stubs, [[info(f"{base}/{name}")]])
+    calls = {"n": 0}
+
+    def ctrl_c(**_: Any) -> None:  # Ctrl-C at the fourth round
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise KeyboardInterrupt
+
+    service = stubs.eb.client.meta.service_model.service_id.hyphenize()
+    stubs.eb.client.meta.events.register(
+        f"provide-client-params.{service}.DescribeEnvironments", ctrl_c
+    )
     result = invoke(stubs, "logs", "--follow", "--interval", "0.01")
-    assert result.exit_code == 0, result.output
-    assert result.output.count("step 2") == 1
+    assert result.exit_code == 130, result.output
+    assert result.output.count("step 2") == 1 and result.output.count("step 3") == 1
     assert result.output.index("step 1") < result.output.index("step 3")
-    assert "no deployment running, stopped following" in result.output
+    assert "following the logs of" in result.output
     stubs.assert_done()
 
 

@@ -97,6 +97,8 @@ def test_doctor_reports_failures_in_json(released: Path, stubs: Any, monkeypatch
     doc = as_json(stubs, "doctor", code=1)
     checks = {c["name"]: c for c in doc["checks"]}
     assert doc["ok"] is False and checks["Docker engine"]["ok"] is False
+    assert checks["Docker engine"]["state"] == "failed" and doc["failed"] >= 1
+    assert doc["passed"] + doc["failed"] + doc["skipped"] == len(doc["checks"])
     assert checks["EB environment"]["ok"] is True
     stubs.assert_done()
 

@@ -62,7 +62,7 @@ def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def lines_by_check(out: str) -> dict[str, str]:
     found = {}
     for line in out.splitlines():
-        if line[:1] in {"✓", "✗"}:
+        if line[:1] in {"✓", "✗", "-"}:
             name = line[2:].split(":", 1)[0]
             found[name] = line
     return found
@@ -94,7 +94,7 @@ def test_doctor_reports_each_check(aws_env: str, eb_project: Path) -> None:
     servers = checks["stray Transfer servers"]
     assert servers.startswith(f"✗ stray Transfer servers: still running: {stray} (ONLINE")
     assert "so far" in servers and "aws transfer delete-server" in servers
-    assert "2 of 10 checks failed" in result.stdout
+    assert "8 passed, 2 failed, 0 skipped (of 10 checks)" in result.stdout
 
 
 def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
@@ -207,7 +207,10 @@ def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_pa
     assert result.returncode == 1
     checks = lines_by_check(result.stdout)
     assert "cannot reach the AWS endpoint" in checks["AWS credentials"]
+    assert checks["AWS credentials"].startswith("✗") and "→" in checks["AWS credentials"]
     assert checks["EB application"] == (
-        "✗ EB application: skipped: AWS credentials check failed → fix that first"
+        "- EB application: skipped: needs AWS credentials (that check failed)"
     )
     assert checks["compiled data"].startswith("✓")
+    # failed and skipped are counted apart: 6 AWS checks were not run, not failed
+    assert "2 passed, 2 failed, 6 skipped (of 10 checks)" in result.stdout

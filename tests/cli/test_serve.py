@@ -1,0 +1,95 @@
+"""`ctsite serve` in a real subprocess on loopback: gunicorn (as in the image) or, where gunicorn
+cannot be imported, Werkzeug's threaded server; a clean start-up line, no development-server
+warning, /healthz answering, and a clean stop on Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NO_GUNICORN = "import sys; sys.modules['gunicorn'] = None; from ctsite.cli import main; main()"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("serve")
+    done = subprocess.run(
+        [sys.executable, "-m", "ctsite", "demo", str(root / "demo")],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return root / "demo" / "compiled"
+
+
+def serve(store: Path, *args: str, python_args: tuple[str, ...] = ("-m", "ctsite")) -> tuple:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    proc = subprocess.Popen(
+        [sys.executable, *python_args, "serve", "--port", str(port), "--data", str(store), *args],
+        cwd=store.parent,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    body = b""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                body = r.read()
+                break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return port, body, proc.returncode, out, err
+
+
+@pytest.mark.parametrize(
+    ("python_args", "server"),
+    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
+)
+def test_serve_answers_without_a_development_server_warning(
+    demo_store: Path, python_args: tuple[str, ...], server: str
+) -> None:
+    port, body, code, out, err = serve(demo_store, python_args=python_args)
+    assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
+    assert f"at http://127.0.0.1:{port}/ ({server}; Ctrl+C to stop)" in out
+    assert "development server" not in out + err
+    assert "Traceback" not in err
+    assert code in (0, 130), err
+
+
+def test_serve_port_out_of_range_is_refused(demo_store: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ctsite", "serve", "--port", "99999", "--data", str(demo_store)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "serve_port = 99999 is out of range (valid: 1..65535)" in done.stderr
+    assert "Serving" not in done.stdout
