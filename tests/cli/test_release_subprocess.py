@@ -71,3 +71,26 @@ def test_missing_environment_is_one_red_line(released: Path) -> None:
         in done.stderr
     )
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_dry_run_plans_offline_without_credentials(released: Path, tmp_path: Path) -> None:
+    """No AWS credentials and no reachable endpoint: the plan still comes, saying what it could
+    not check (issue 12)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        COLUMNS="200",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",  # closed port: nothing answers
+        AWS_MAX_ATTEMPTS="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ctsite", "-c", str(released / "ctsite.toml"), "release",
+         "--dry-run"],
+        cwd=released.parent, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "could not check" in done.stdout
+    assert "dry run: nothing was changed" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
