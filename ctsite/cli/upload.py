@@ -10,7 +10,6 @@ import typer
 
 from ctsite.cli.context import begin, clients, reporter_for
 from ctsite.cli.render import JsonFlag, emit, esc, say
-from ctsite.errors import CtsiteError
 from ctsite.formatting import megabytes, money
 
 
@@ -72,8 +71,6 @@ def upload_data_cmd(
     s, as_json = begin(
         ctx, json_out, upload_jobs=jobs, data_dir=str(data_dir) if data_dir else None
     )
-    if jobs is not None and not 1 <= jobs <= 32:
-        raise CtsiteError(f"--jobs must be between 1 and 32, got {jobs}", exit_code=2)
     reporter = reporter_for(ctx)
     if cleanup:
         swept = upload.cleanup(s, clients(ctx, s), delete=True, reporter=reporter, force=force)

@@ -213,7 +213,7 @@ def test_bad_jobs_option(tmp_path, moto_aws):
     project = make_project(tmp_path, {"compiled/ok.bin": b"ok"})
     run = ctsite(project, "--jobs", "0")
     assert run.returncode == 2
-    assert "--jobs must be between 1 and 32" in run.stderr
+    assert "upload_jobs = 0 is out of range (valid: 1..64)" in run.stderr
     assert "Traceback" not in run.stderr
 
 
