@@ -10,7 +10,6 @@ pointer publishes it (`destination.py`).
 from __future__ import annotations
 
 import errno
-import json
 import os
 import time
 from collections.abc import Callable
@@ -157,8 +156,7 @@ def compile_store(
                 inputs=fingerprints,
                 compile_seconds=round(time.perf_counter() - started, 3),
             )
-            (tmp / fmt.MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            manifest["warnings"] += destination.publish(target, keep_versions)
+            manifest["warnings"] += destination.publish(target, manifest, keep_versions)
         except OSError as exc:
             destination.abandon(target)
             raise _write_error(exc, dest) from None

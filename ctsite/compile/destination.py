@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ctsite.errors import CtsiteError, InputError
 from ctsite.store import format as fmt
@@ -132,8 +134,19 @@ def abandon(target: Target) -> None:
             folder.rmdir()
 
 
-def publish(target: Target, keep: int = versions.MIN_KEEP) -> list[str]:
-    """Name the finished version, switch the pointer to it, prune; returns warnings to show."""
+def publish(target: Target, manifest: dict[str, Any], keep: int = versions.MIN_KEEP) -> list[str]:
+    """Move the finished version's files into the shared objects, write its manifest (with the
+    file map), name it, switch the pointer to it and prune; returns warnings to show."""
+    root = target.work.parent.parent
+    manifest[fmt.FILES_KEY] = versions.store_objects(
+        root, target.work, skip=(fmt.MANIFEST, fmt.FIGURES_DIR)
+    )
+    tmp = target.work / f"{fmt.TEMP_PREFIX}{fmt.MANIFEST}"
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target.work / fmt.MANIFEST)
     final = target.work.parent / target.version
     os.rename(target.work, final)
     if target.staging is not None:

@@ -10,8 +10,14 @@ A store folder (`compiled_dir`) holds immutable versions and a pointer naming th
     CURRENT.next                   POINTER_NEXT: the fallback when a server cannot rename over CURRENT
     versions/<id>/                 VERSIONS_DIR: one complete compile each, never changed once named
     versions/.tmp-<id>-<pid>/      a version being written (TEMP_PREFIX); not a version yet
+    objects/<sha256><suffix>       OBJECTS_DIR: the versions' data files, named by their content
+                                   (schema 3): versions share every file they have in common, so
+                                   an update stores, and uploads, only what changed
 
-Layout of one version (see SPEC-data.md for the columns):
+A version of schema 3 is a folder with its manifest (whose FILES_KEY entry maps each file below to
+its object) and, optionally, its precomputed figures; schema 2 versions hold the files themselves.
+
+The files of one version (see SPEC-data.md for the columns):
 
     manifest.json                  MANIFEST: schema version, thresholds, cell types, conditions
     genes.feather                  GENES: every gene, is_ligand / is_receptor, max ligand expression
@@ -33,8 +39,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 2  # 2: sparse ligand effects in versioned folders (1: dense, flat folder)
+SCHEMA_VERSION = 3  # 3: files as shared objects; 2: sparse ligand effects in versioned folders
+READABLE_SCHEMAS = (2, 3)  # 1 (dense, flat folder) is recompiled
 MANIFEST = "manifest.json"
+OBJECTS_DIR = "objects"
+FILES_KEY = "files"  # manifest: {relative file: {"object": name in OBJECTS_DIR, "size": bytes}}
+OBJECT_NAME = re.compile(r"^[0-9a-f]{64}(\.[a-z]{1,8})?$")
 POINTER = "CURRENT"
 POINTER_NEXT = "CURRENT.next"
 VERSIONS_DIR = "versions"
@@ -95,3 +105,12 @@ def condition_dir(store: Path, condition_id: str) -> Path:
     if not CONDITION_ID.match(condition_id):
         raise ValueError(f"not a condition id: {condition_id!r}")
     return store / CONDITIONS_DIR / condition_id
+
+
+def object_name(sha256: str, rel: str) -> str:
+    """The object holding a file of content `sha256`: the digest plus the file's suffix."""
+    suffix = Path(rel).suffix.lower()
+    name = sha256 + (suffix if re.fullmatch(r"\.[a-z]{1,8}", suffix) else "")
+    if not OBJECT_NAME.match(name):
+        raise ValueError(f"not a SHA-256 digest: {sha256!r}")
+    return name

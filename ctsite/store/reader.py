@@ -56,6 +56,7 @@ class Store:
             self.conditions.append(
                 Condition(c["id"], c["name"], c["label"], c["kind"], tuple(c.get("of", ())))
             )
+        self._files = versions.file_map(manifest)
         self._by_name = {c.name: c for c in self.conditions} | {c.id: c for c in self.conditions}
         self._cell_type_set = set(self.cell_types)
         self._tables: dict[str, pd.DataFrame] = {}
@@ -79,9 +80,10 @@ class Store:
         except (OSError, ValueError) as exc:
             raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
         schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
-        if schema != fmt.SCHEMA_VERSION:
+        if schema not in fmt.READABLE_SCHEMAS:
             raise StoreError(
-                f"{root}: store schema {schema!r}, this ctsite reads {fmt.SCHEMA_VERSION}"
+                f"{root}: store schema {schema!r}, this ctsite reads "
+                + " and ".join(map(str, fmt.READABLE_SCHEMAS))
                 + (" (the flat layout of earlier versions)" if path == root else ""),
                 hint="recompile with `ctsite compile --force` (it converts the folder in place)",
             )
@@ -98,24 +100,48 @@ class Store:
             )
         return store
 
-    def expected_files(self) -> list[Path]:
-        """Every file the manifest implies (top-level tables; per condition its tables and,
-        for single conditions, the ligand-effects arrays)."""
-        files = [self.path / name for name in (fmt.GENES, fmt.EXPRESSION, fmt.INTERACTIONS)]
+    def expected_files(self) -> list[str]:
+        """Every file the manifest implies, relative to the version (top-level tables; per
+        condition its tables and, for single conditions, the ligand-effects arrays)."""
+        files = [fmt.GENES, fmt.EXPRESSION, fmt.INTERACTIONS]
         for cond in self.conditions:
-            base = fmt.condition_dir(self.path, cond.id)
-            files += [base / fmt.CIRCOS, base / fmt.PAIRS]
+            base = f"{fmt.CONDITIONS_DIR}/{cond.id}"
+            files += [f"{base}/{fmt.CIRCOS}", f"{base}/{fmt.PAIRS}"]
             if cond.kind == "single":
-                files.append(base / fmt.CONDITION_GENES)
-                files += [base / e.file for e in fmt.EFFECT_LAYERS]
-                files += [base / fmt.EFFECT_OFFSETS, base / fmt.EFFECT_GENES]
+                files.append(f"{base}/{fmt.CONDITION_GENES}")
+                files += [f"{base}/{e.file}" for e in fmt.EFFECT_LAYERS]
+                files += [f"{base}/{fmt.EFFECT_OFFSETS}", f"{base}/{fmt.EFFECT_GENES}"]
         return files
 
+    def file(self, rel: str) -> Path:
+        """Where the version's file `rel` is: its object (schema 3) or in the version folder."""
+        if self._files:
+            entry = self._files.get(rel)
+            if entry is None:
+                raise StoreError(f"{self.path}: the manifest lists no file {rel!r}")
+            return self.path.parent.parent / fmt.OBJECTS_DIR / entry["object"]
+        return self.path / rel
+
+    def condition_file(self, cond: Condition, name: str) -> Path:
+        """A file of one condition (its id comes from the manifest: `c1`, `c2`, …)."""
+        return self.file(f"{fmt.CONDITIONS_DIR}/{cond.id}/{name}")
+
     def missing_files(self) -> list[str]:
-        """The expected files that do not exist (one stat each), relative to the store."""
-        return [
-            p.relative_to(self.path).as_posix() for p in self.expected_files() if not p.is_file()
-        ]
+        """The expected files that are absent or of the wrong size (one stat each)."""
+        missing = []
+        for rel in self.expected_files():
+            entry = self._files.get(rel)
+            if self._files and entry is None:
+                missing.append(rel)
+                continue
+            try:
+                size = self.file(rel).stat().st_size
+            except OSError:
+                missing.append(rel)
+                continue
+            if entry is not None and entry["size"] >= 0 and size != entry["size"]:
+                missing.append(rel)
+        return missing
 
     # ------------------------------------------------------------------ names
 
@@ -166,7 +192,7 @@ class Store:
 
     @cached_property
     def _genes(self) -> pd.DataFrame:
-        return feather.read_feather(self.path / fmt.GENES)
+        return feather.read_feather(self.file(fmt.GENES))
 
     @cached_property
     def genes(self) -> list[str]:
@@ -190,9 +216,7 @@ class Store:
 
     def _table(self, cond: Condition) -> pd.DataFrame:
         if cond.id not in self._tables:
-            self._tables[cond.id] = feather.read_feather(
-                fmt.condition_dir(self.path, cond.id) / fmt.CIRCOS
-            )
+            self._tables[cond.id] = feather.read_feather(self.condition_file(cond, fmt.CIRCOS))
         return self._tables[cond.id]
 
     def circos_table(self, condition: str, fdr: float) -> pd.DataFrame:
@@ -225,7 +249,7 @@ class Store:
     def _pairs_base(self, cond: Condition) -> pd.DataFrame:
         """The threshold-independent columns of the pairwise table (built once per condition)."""
         if cond.id not in self._pairs:
-            pairs = feather.read_feather(fmt.condition_dir(self.path, cond.id) / fmt.PAIRS)
+            pairs = feather.read_feather(self.condition_file(cond, fmt.PAIRS))
             t = self._table(cond)
             lig = pairs["lig_idx"].to_numpy()
             rec = pairs["rec_idx"].to_numpy()
@@ -273,7 +297,7 @@ class Store:
 
     @cached_property
     def _expression(self) -> pd.DataFrame:
-        long = feather.read_feather(self.path / fmt.EXPRESSION)
+        long = feather.read_feather(self.file(fmt.EXPRESSION))
         return long.pivot(index="gene", columns="cell_type", values="expression")
 
     @cached_property
@@ -297,7 +321,7 @@ class Store:
 
     @cached_property
     def _lr(self) -> pd.DataFrame:
-        return feather.read_feather(self.path / fmt.INTERACTIONS)
+        return feather.read_feather(self.file(fmt.INTERACTIONS))
 
     @cached_property
     def _receptors_of(self) -> dict[str, list[str]]:
@@ -337,13 +361,15 @@ class Store:
     def _effect_matrices(self, cond: Condition) -> dict[str, Any]:
         """Memory-mapped sparse rows plus per-gene columns aligned to this condition's genes."""
         if cond.id not in self._effects:
-            base = fmt.condition_dir(self.path, cond.id)
-            genes = feather.read_feather(base / fmt.CONDITION_GENES)["gene"].to_numpy(dtype=object)
+            path = self.condition_file
+            genes = feather.read_feather(path(cond, fmt.CONDITION_GENES))["gene"].to_numpy(
+                dtype=object
+            )
             info = self._genes.set_index("gene").reindex(genes)
             self._effects[cond.id] = {
-                **{e.column: np.load(base / e.file, mmap_mode="r") for e in fmt.EFFECT_LAYERS},
-                "offsets": np.load(base / fmt.EFFECT_OFFSETS, mmap_mode="r"),
-                "gene_index": np.load(base / fmt.EFFECT_GENES, mmap_mode="r"),
+                **{e.column: np.load(path(cond, e.file), mmap_mode="r") for e in fmt.EFFECT_LAYERS},
+                "offsets": np.load(path(cond, fmt.EFFECT_OFFSETS), mmap_mode="r"),
+                "gene_index": np.load(path(cond, fmt.EFFECT_GENES), mmap_mode="r"),
                 "genes": genes,
                 "is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
                 "is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),

@@ -11,13 +11,16 @@ follow the pointer. The rules a reader follows, on a local disk or on NFS/EFS:
   (`StoreHandle` keeps serving its open version);
 - no pointer and no versions → a store in the flat layout of schema 1 (the folder itself).
 
-Pruning keeps the current and the previous version always, plus the newest others up to `keep`.
-The byte-level helpers (`pointer_bytes`, `parse_pointer`, `plan_prune`) let a remote writer
-(the upload over SFTP) follow the same rules without a local folder. Standard library only.
+Pruning keeps the current and the previous version always, plus the newest others up to `keep`,
+then deletes the objects (`objects/`, content-named files shared by versions) that no kept version
+names. The byte-level helpers (`pointer_bytes`, `parse_pointer`, `plan_prune`, `file_map`,
+`plan_sweep`) let a remote writer (the upload over SFTP) follow the same rules without a local
+folder. Standard library only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -161,12 +164,122 @@ def plan_prune(versions: Iterable[str], pointer: Pointer | None, keep: int = MIN
 
 
 def prune(root: Path, keep: int = MIN_KEEP) -> list[str]:
-    """Delete old versions of `root` (see `plan_prune`); returns the ids deleted."""
+    """Delete old versions of `root` (see `plan_prune`) and the objects only they named;
+    returns the ids deleted."""
     root = Path(root)
     doomed = plan_prune(list_versions(root), read_pointer(root), keep)
     for name in doomed:
         shutil.rmtree(root / fmt.VERSIONS_DIR / name)
+    sweep(root)  # also the objects of a compile that died before naming its version
     return doomed
+
+
+def file_map(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The files of a schema-3 version: relative path → {"object", "size"} ({} for schema 2).
+
+    Entries that are not a plain relative path to a valid object name are refused, so a
+    manifest can never point a reader outside the store folder.
+    """
+    files = manifest.get(fmt.FILES_KEY)
+    if files is None:
+        return {}
+    if not isinstance(files, dict):
+        raise ValueError(f"{fmt.FILES_KEY!r} is not a mapping")
+    out: dict[str, dict[str, Any]] = {}
+    for rel, entry in files.items():
+        parts = str(rel).split("/")
+        if not rel or any(p in {"", ".", ".."} for p in parts) or "\\" in str(rel):
+            raise ValueError(f"bad file name {rel!r}")
+        if not isinstance(entry, dict) or not fmt.OBJECT_NAME.match(str(entry.get("object"))):
+            raise ValueError(f"bad object entry for {rel!r}")
+        out[str(rel)] = {"object": str(entry["object"]), "size": int(entry.get("size", -1))}
+    return out
+
+
+def objects_of(manifest: dict[str, Any]) -> set[str]:
+    """The object names a version's manifest refers to (none for schema 2 or a broken one)."""
+    try:
+        return {e["object"] for e in file_map(manifest).values()}
+    except (ValueError, TypeError):
+        return set()
+
+
+def plan_sweep(objects: Iterable[str], referenced: set[str]) -> list[str]:
+    """The object files no kept version names (other names in the folder are left alone)."""
+    return sorted(n for n in set(objects) if fmt.OBJECT_NAME.match(n) and n not in referenced)
+
+
+def _manifest_of(root: Path, version: str) -> dict[str, Any]:
+    try:
+        doc = json.loads((root / fmt.VERSIONS_DIR / version / fmt.MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def sweep(root: Path) -> list[str]:
+    """Delete the objects of `root` that none of its versions names; returns their names.
+
+    Run under the store's write lock: a version being written names objects that are not in
+    any manifest yet.
+    """
+    root = Path(root)
+    base = root / fmt.VERSIONS_DIR
+    try:
+        names = [e.name for e in base.iterdir() if e.is_dir() and is_version_id(e.name)]
+        objects = [e.name for e in (root / fmt.OBJECTS_DIR).iterdir()]
+    except OSError:
+        return []
+    referenced: set[str] = set()
+    for name in names:
+        referenced |= objects_of(_manifest_of(root, name))
+    doomed = plan_sweep(objects, referenced)
+    for name in doomed:
+        (root / fmt.OBJECTS_DIR / name).unlink(missing_ok=True)
+    return doomed
+
+
+def digest(path: Path) -> str:
+    """The SHA-256 of a file (hex)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def store_objects(root: Path, work: Path, skip: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Move every file of the version being written in `work` into `root/objects/`, named by
+    its content (one already there is kept and ours dropped); returns the manifest's file map.
+
+    Files under the top-level names in `skip` (the manifest, precomputed figures) stay put.
+    """
+    root, work = Path(root), Path(work)
+    skipped = set(skip)
+    objects = root / fmt.OBJECTS_DIR
+    objects.mkdir(exist_ok=True)
+    files: dict[str, dict[str, Any]] = {}
+    for dirpath, dirnames, filenames in os.walk(work):
+        rel_dir = Path(dirpath).relative_to(work)
+        if rel_dir.parts and rel_dir.parts[0] in skipped:
+            continue
+        dirnames[:] = sorted(d for d in dirnames if rel_dir.parts or d not in skipped)
+        for name in sorted(filenames):
+            rel = (rel_dir / name).as_posix()
+            if not rel_dir.parts and name in skipped:
+                continue
+            path = Path(dirpath) / name
+            obj = fmt.object_name(digest(path), rel)
+            size = path.stat().st_size
+            if (objects / obj).is_file() and (objects / obj).stat().st_size == size:
+                path.unlink()
+            else:
+                os.replace(path, objects / obj)
+            files[rel] = {"object": obj, "size": size}
+    for dirpath, _dirs, _files in sorted(os.walk(work), key=lambda x: -len(x[0])):
+        if Path(dirpath) != work and not any(Path(dirpath).iterdir()):
+            Path(dirpath).rmdir()  # the empty folders left behind
+    return dict(sorted(files.items()))
 
 
 def version_path(root: Path) -> Path | None:

@@ -91,14 +91,14 @@ def test_renamed_demo_then_compile(demo, tmp_path):
     finally:
         os.chdir(old)
     assert compiled.exit_code == 0, compiled.output
-    from ctsite.store.versions import version_path
+    from ctsite.store.reader import Store
 
-    store = version_path(project / "data" / "compiled")
-    reference = version_path(demo / "compiled") or demo / "compiled"
+    store = Store.open(project / "data" / "compiled")
+    reference = Store.open(demo / "compiled")
     for cid in ("c1", "c2", "c3"):  # the same tables as the demo's own configuration gives
-        mine = feather.read_feather(store / "conditions" / cid / "circos.feather")
-        theirs = feather.read_feather(reference / "conditions" / cid / "circos.feather")
-        pd.testing.assert_frame_equal(mine, theirs)
+        mine = feather.read_feather(store.condition_file(store.condition(cid), "circos.feather"))
+        theirs = reference.condition_file(reference.condition(cid), "circos.feather")
+        pd.testing.assert_frame_equal(mine, feather.read_feather(theirs))
     assert folder.is_dir()
 
 

@@ -270,6 +270,6 @@ def test_flat_store_is_converted_with_a_message(small_dataset):
     result = compile_root(project, jobs=1)
     assert result.status == "built"
     assert any("converted" in w and "flat layout" in w for w in result.warnings)
-    assert sorted(p.name for p in out.iterdir()) == [fmt.POINTER, fmt.VERSIONS_DIR]
+    assert sorted(p.name for p in out.iterdir()) == [fmt.POINTER, fmt.OBJECTS_DIR, fmt.VERSIONS_DIR]
     assert Store.open(out).ligand_effects("a", "M", "R1").shape[0] == 2
     assert not list(project.glob(".out.tmp-*")) and not list(project.glob(".out.old-*"))
