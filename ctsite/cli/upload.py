@@ -21,6 +21,13 @@ def print_plan(plan: Any) -> None:
         f"[bold]{len(plan.deletions)}[/] remote file(s) to delete (deleting {esc(where)}), "
         f"{plan.unchanged} unchanged"
     )
+    if plan.version is not None:
+        was = plan.remote_version or "none"
+        how = "then switches the remote pointer" if plan.switches else "already current remotely"
+        say(f"store version {esc(plan.version)} (remote now: {esc(was)}): {how}")
+        if plan.pruned:
+            shown = ", ".join(plan.pruned)
+            say(f"  after the switch, prunes remote version(s) {esc(shown)}")
     for rel in plan.deletions[:10]:
         say(f"  [red]delete[/] {esc(rel)}")
     if len(plan.deletions) > 10:
@@ -132,6 +139,9 @@ def upload_data_cmd(
         f"server time {result.server_seconds / 60:.1f} min, estimated cost "
         f"{money(result.cost)} (server deleted)"
     )
+    if result.switch:
+        how = "one atomic rename" if result.switch == "rename" else "CURRENT.next, then rename"
+        say(f"[green]✓[/] the site now serves version {esc(result.plan.version)} ({how})")
     say(f"done in {result.seconds:.1f} s")
     if result.restarted is not None:
         env = result.restarted

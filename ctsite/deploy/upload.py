@@ -31,11 +31,8 @@ def delete_scope(s: Settings, delete: bool | None) -> list[str]:
         return []
     if delete is True:
         return [""]
-    try:
-        rel = s.compiled_path.resolve().relative_to(s.data_path.resolve())
-    except ValueError:
-        return []  # compiled/ is not inside data/: nothing to delete by default
-    return [PurePosixPath(*rel.parts).as_posix() or ""]
+    rel = store_rel(s)
+    return [] if rel is None else [rel]  # compiled/ outside data/: nothing deleted by default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +48,14 @@ class UploadPlan:
     estimated_cost: float
     offline: bool  # planned from the local record of the last upload, not the remote
     has_record: bool = True  # False: no record of a previous upload (dry run assumes none)
+    version: str | None = None  # the store version it publishes (None: no versioned store)
+    remote_version: str | None = None  # the remote's current version before the upload
+    pruned: list[str] = dataclasses.field(default_factory=list)  # remote versions it deletes
+    store_deletions: int = 0  # of `deletions`: the pruned versions' and unused objects' files
+
+    @property
+    def switches(self) -> bool:
+        return self.version is not None and self.version != self.remote_version
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,22 +78,25 @@ class UploadResult:
     cost: float
     strays: CleanupResult
     restarted: EnvironmentState | None = None
+    switch: str = ""  # how the remote pointer was switched: "rename", "fallback" or "" (none)
 
 
 def check_max_delete(plan: UploadPlan, max_delete: int | None) -> None:
-    """Refuse a plan that deletes more remote files than `max_delete` (None: no limit)."""
-    if max_delete is None or len(plan.deletions) <= max_delete:
+    """Refuse a plan that deletes more remote files than `max_delete` (None: no limit); the
+    files of pruned store versions (ctsite's own, after the switch) do not count."""
+    count = len(plan.deletions) - plan.store_deletions
+    if max_delete is None or count <= max_delete:
         return
     raise CtsiteError(
-        f"the plan deletes {len(plan.deletions)} remote file(s), more than --max-delete "
+        f"the plan deletes {count} remote file(s), more than --max-delete "
         f"{max_delete}; nothing was sent or deleted",
-        hint=f"check the plan with --dry-run; allow it with --max-delete {len(plan.deletions)} "
+        hint=f"check the plan with --dry-run; allow it with --max-delete {count} "
         "(or keep the remote files with --no-delete)",
         exit_code=2,
     )
 
 
-def _plan(s: Settings, plan: Any, scope: list[str], offline: bool) -> UploadPlan:
+def _plan(s: Settings, plan: Any, scope: list[str], offline: bool, store: Any = None) -> UploadPlan:
     seconds = assumed_seconds(plan.upload_bytes)
     return UploadPlan(
         len(plan.uploads),
@@ -99,16 +107,66 @@ def _plan(s: Settings, plan: Any, scope: list[str], offline: bool) -> UploadPlan
         seconds,
         transfer.estimate_cost(s, seconds, plan.upload_bytes),
         offline,
+        version=store.pointer.version if store else None,
+        remote_version=store.old.version if store and store.old else None,
+        pruned=list(store.pruned) if store else [],
+        store_deletions=len(store.deletions) if store else 0,
     )
+
+
+def store_rel(s: Settings) -> str | None:
+    """The compiled store's folder relative to the data folder ("" for the folder itself);
+    None when it lies outside (then it is not uploaded as a store)."""
+    try:
+        rel = s.compiled_path.resolve().relative_to(s.data_path.resolve())
+    except ValueError:
+        return None
+    return PurePosixPath(*rel.parts).as_posix() if rel.parts else ""
+
+
+def publication(s: Settings, local: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """(the local files to send, the store version they publish — None: a plain sync)."""
+    from ctsite.sftp import publish
+
+    rel = store_rel(s)
+    pub = publish.local_version(s.data_path, rel) if rel is not None else None
+    if pub is None:
+        return local, None
+    return publish.select_local(local, pub), pub
+
+
+def manifest_record(local: dict[str, Any], pub: Any) -> Any:
+    """The local manifest file of the version `pub`, with its digest (for the sync record)."""
+    import hashlib
+
+    found = local[pub.manifest_rel]
+    return dataclasses.replace(found, sha256=hashlib.sha256(pub.manifest).hexdigest())
 
 
 def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
     """The dry run: the plan against the manifest of the last successful upload."""
-    from ctsite.sftp import sync
-    from ctsite.sftp.manifest import MANIFEST
+    from ctsite.sftp import publish, sync
+    from ctsite.sftp.manifest import MANIFEST, scan_local
+    from ctsite.store import format as fmt
+    from ctsite.store import versions
 
     scope = delete_scope(s, delete)
-    planned = _plan(s, sync.plan_offline(s.data_path, max(2, s.upload_jobs), scope), scope, True)
+    jobs = max(2, s.upload_jobs)
+    local, pub = publication(s, scan_local(s.data_path, jobs))
+    plan = sync.plan_offline(s.data_path, jobs, scope, local)
+    store = None
+    if pub is not None:
+        store_dir = s.data_path / pub.store
+
+        def objects_of(version: str) -> set[str] | None:  # from the local copy, if kept
+            doc = versions.current_manifest(store_dir / fmt.VERSIONS_DIR / version)
+            return versions.objects_of(doc) if doc else None
+
+        keep = s.compile_keep_versions
+        leftovers = sync.in_scope(pub.store, scope)
+        store = publish.plan_store(pub, plan.remote_files, None, objects_of, keep, leftovers)
+        plan = publish.apply(plan, store, pub)
+    planned = _plan(s, plan, scope, True, store)
     return dataclasses.replace(planned, has_record=(s.data_path / MANIFEST).is_file())
 
 
@@ -163,7 +221,7 @@ def upload_data(
     """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C.
     paramiko's own log goes to `log_file` (never to the terminal)."""
     from ctsite.sftp import client as sftp
-    from ctsite.sftp import manifest, sync
+    from ctsite.sftp import manifest, publish, sync
 
     sftp.configure_paramiko_logging(log_file)
     if not s.data_path.is_dir():
@@ -175,6 +233,7 @@ def upload_data(
     scope = delete_scope(s, delete)
     jobs = max(1, s.upload_jobs)
     local = manifest.scan_local(s.data_path, max(2, jobs), lazy=True)
+    selected, pub = publication(s, local)
     strays = cleanup(s, client, delete=False, confirm=confirm_cleanup, reporter=reporter)
     server_seconds = 0.0
     sent = 0
@@ -190,10 +249,23 @@ def upload_data(
                     return sftp.connect(srv.endpoint)
 
                 first = sftp.open_session(srv.endpoint)
+                root = s.remote_data_dir
                 plan, remote_manifest = sync.plan_remote(
-                    first, local, s.remote_data_dir, scope, s.data_path, max(2, jobs)
+                    first, selected, root, scope, s.data_path, max(2, jobs)
                 )
-                planned = _plan(s, plan, scope, False)
+                store = commit = None
+                if pub is not None:
+                    old = publish.read_remote_pointer(first, root, pub)
+                    objects_of = publish.remote_objects_of(first, root, pub)
+                    keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
+                    store = publish.plan_store(
+                        pub, plan.remote_files, old, objects_of, keep, leftovers
+                    )
+                    plan = publish.apply(plan, store, pub)
+                    record = manifest_record(local, pub)
+                    remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
+                    commit = publish.CommitStep(pub, store, root, record, remote_has)
+                planned = _plan(s, plan, scope, False, store)
                 reporter.info(
                     f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
                     f"file(s) to delete, {planned.unchanged} unchanged"
@@ -211,6 +283,7 @@ def upload_data(
                         on_bytes=lambda n: reporter.advance("upload", n),
                         main=first,
                         stall_timeout=s.sftp_stall_timeout,
+                        commit=commit,
                     )
                 finally:
                     reporter.done()
@@ -237,10 +310,11 @@ def upload_data(
         result.bytes_sent,
         result.deleted,
         result.retries,
-        len(local),
+        len(selected),
         time.monotonic() - started,
         server_seconds,
         transfer.estimate_cost(s, server_seconds, sent),
         strays,
         restarted,
+        commit.how if commit is not None else "",
     )

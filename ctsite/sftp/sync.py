@@ -50,6 +50,10 @@ from ctsite.sftp.manifest import (
     write_local_manifest,
 )
 
+# The commit step of a sync: runs on the main session after the verified uploads, before any
+# deletion; returns the files it wrote (recorded in the manifest).
+Commit = Callable[[Any], dict[str, LocalFile]]
+
 
 @dataclasses.dataclass
 class Plan:
@@ -62,6 +66,7 @@ class Plan:
     local: dict[str, LocalFile]
     remote_dirs: set[str]
     scope: list[str] = dataclasses.field(default_factory=list)  # where deleting is allowed
+    remote_files: dict[str, int] = dataclasses.field(default_factory=dict)  # the listing used
 
     @property
     def upload_bytes(self) -> int:
@@ -80,7 +85,7 @@ class SyncResult:
 # ---------------------------------------------------------------- planning
 
 
-def _in_scope(rel: str, delete_under: Iterable[str]) -> bool:
+def in_scope(rel: str, delete_under: Iterable[str]) -> bool:
     return any(
         p in {"", "."} or rel == p or rel.startswith(p.rstrip("/") + "/") for p in delete_under
     )
@@ -105,15 +110,20 @@ def make_plan(
     deletions = sorted(
         r
         for r in remote_files
-        if r not in local and r != MANIFEST and TEMP_MARK not in r and _in_scope(r, scope)
+        if r not in local and r != MANIFEST and TEMP_MARK not in r and in_scope(r, scope)
     )
     unchanged = len(local) - len(uploads)
-    return Plan(uploads, deletions, temps, unchanged, local, set(remote_dirs), scope)
+    return Plan(
+        uploads, deletions, temps, unchanged, local, set(remote_dirs), scope, dict(remote_files)
+    )
 
 
-def plan_offline(root: Path, jobs: int, delete_under: Iterable[str]) -> Plan:
-    """A plan from the local manifest copy alone (for --dry-run: no connection needed)."""
-    local = scan_local(root, jobs)
+def plan_offline(
+    root: Path, jobs: int, delete_under: Iterable[str], local: dict[str, LocalFile] | None = None
+) -> Plan:
+    """A plan from the local manifest copy alone (for --dry-run: no connection needed);
+    `local`: the files to send (default: every file under `root`)."""
+    local = scan_local(root, jobs) if local is None else local
     manifest = read_local_manifest(root)
     remote = {k: v["size"] for k, v in manifest.items()}
     return make_plan(local, remote, set(), manifest, delete_under)
@@ -172,8 +182,13 @@ def sync_tree(
     main: Any = None,
     checkpoint_every: float = 30.0,
     stall_timeout: float = 60.0,
+    commit: Commit | None = None,
 ) -> SyncResult:
     """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest.
+
+    With `commit`, the uploads are verified first, then `commit(sftp)` runs (the publish of a
+    store version: its manifest and the pointer switch) and only then are files deleted; the
+    files it wrote (returned) are recorded in the manifest too.
 
     `connect` opens one more SFTP session (one per upload thread); `main`, if given, is an
     open session to reuse for the listing, deletions and manifest. While uploading, the remote
@@ -183,6 +198,7 @@ def sync_tree(
     """
     run = _Run(connect, local_root, remote_root, plan, manifest, on_bytes, retries, backoff)
     run.stall_timeout = stall_timeout
+    run.commit = commit
     if main is not None:
         run.boss.sftp = main
     return run.execute(jobs, checkpoint_every)
@@ -219,6 +235,8 @@ class _Run:
         self.uploader = Reconnecting(connect)  # a worker process's session
         self.stall_timeout = 60.0
         self.progress = time.monotonic()  # the last time bytes moved or a step finished
+        self.commit: Commit | None = None
+        self.committed: dict[str, LocalFile] = {}  # files the commit step wrote
 
     def give_up_if_stalled(self, exc: BaseException) -> None:
         """After a failure: stop retrying once nothing has moved for stall_timeout seconds."""
@@ -239,9 +257,13 @@ class _Run:
         try:
             self.on_main(self.prepare)
             self.upload_all(jobs, checkpoint_every)
+            if self.commit is not None:
+                sent = {**self.plan.local, **self.finished}
+                self.on_main(lambda sftp: verify(sftp, self.remote_root, sent))
+                self.on_main(self.run_commit)
             self.on_main(self.delete)
             self.result.deleted = len(self.plan.deletions)
-            current = {**self.plan.local, **self.finished}
+            current = {**self.plan.local, **self.finished, **self.committed}
             if any(not f.sha256 for f in current.values()):
                 raise RuntimeError("bug: a file was neither hashed nor sent")
             self.on_main(lambda sftp: self.finish(sftp, current))
@@ -273,6 +295,12 @@ class _Run:
                 self.result.retries += 1
                 self.boss.reset()
                 time.sleep(self.backoff * 2**attempt)
+
+    def run_commit(self, sftp: Any) -> None:
+        assert self.commit is not None
+        self.committed = dict(self.commit(sftp))
+        for f in self.committed.values():
+            self.entries[f.rel] = {"size": f.size, "sha256": f.sha256}
 
     def prepare(self, sftp: Any) -> None:
         for temp in self.plan.stale_temps:
@@ -461,7 +489,7 @@ def _remove_empty_dirs(sftp: Any, root: str, plan: Plan) -> None:
         while rel:
             rel = posixpath.dirname(rel)
             local_dirs.add(rel)
-    gone = {d for d in plan.remote_dirs - local_dirs if _in_scope(d, plan.scope)}
+    gone = {d for d in plan.remote_dirs - local_dirs if in_scope(d, plan.scope)}
     for rel in sorted(gone, key=lambda r: -r.count("/")):
         try:
             sftp.rmdir(posixpath.join(root, rel))
