@@ -83,8 +83,8 @@ def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Obs
             unchecked.append(f"{what}: {exc.message}")
             return fallback
 
-    from ctsite.deploy.upload import delete_scope
-    from ctsite.sftp import manifest, sync
+    from ctsite.deploy.upload import plan_offline_upload
+    from ctsite.sftp import manifest
 
     compiled = s.compiled_path
     has_spec = bool(s.data)
@@ -114,8 +114,8 @@ def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Obs
     recorded = False
     if s.data_path.is_dir():
         recorded = bool(manifest.read_local_manifest(s.data_path))
-        upload = sync.plan_offline(s.data_path, max(2, s.upload_jobs), delete_scope(s, None))
-        files, sent, deletions = len(upload.uploads), upload.upload_bytes, len(upload.deletions)
+        upload = plan_offline_upload(s)
+        files, sent, deletions = upload.files, upload.upload_bytes, len(upload.deletions)
         total = _tree_bytes(s.data_path)
     running = tolerant(
         "the running version",

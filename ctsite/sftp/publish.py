@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.errors import CtsiteError
-from ctsite.sftp.client import TEMP_MARK, put_bytes, temp_name
+from ctsite.sftp.client import TEMP_MARK, mkdirs, put_bytes, temp_name
 from ctsite.sftp.manifest import LocalFile
 from ctsite.store import format as fmt
 from ctsite.store import versions
@@ -229,6 +229,7 @@ def switch_pointer(
     "rename": one `posix-rename` over `CURRENT`; "fallback": the server cannot rename over a
     file, so `CURRENT.next` is written completely, `CURRENT` removed and `CURRENT.next` renamed.
     """
+    mkdirs(sftp, remote_root, [posixpath.dirname(pub.manifest_rel)], set())
     put_bytes(sftp, posixpath.join(remote_root, pub.manifest_rel), pub.manifest)
     current = posixpath.join(remote_root, pub.rel(fmt.POINTER))
     following = posixpath.join(remote_root, pub.rel(fmt.POINTER_NEXT))

@@ -111,7 +111,9 @@ def _launch(config: Path, port: int) -> subprocess.Popen:
     return proc
 
 
-def start_sshd(base: Path) -> Sshd:
+def start_sshd(base: Path, sftp_flags: str = "") -> Sshd:
+    """sshd on loopback; `sftp_flags` go to internal-sftp (`-P posix-rename` makes it
+    a server that cannot rename over an existing file, as some SFTP services)."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
         pytest.skip("OpenSSH server not installed (apt-get install openssh-server)")
     if os.geteuid() != 0:
@@ -151,15 +153,21 @@ PubkeyAuthentication yes
 MaxStartups 100
 MaxSessions 100
 LogLevel ERROR
-Subsystem sftp internal-sftp -d {root}
+Subsystem sftp internal-sftp -d {root} {sftp_flags}
 """
     )
     return Sshd(port, root, authorized, fingerprint, _launch(config, port), config)
 
 
 @pytest.fixture
-def sshd(tmp_path: Path) -> Iterator[Sshd]:
-    server = start_sshd(tmp_path)
+def sftp_server_flags() -> str:
+    """Extra internal-sftp flags of the `sshd` fixture (override with parametrize)."""
+    return ""
+
+
+@pytest.fixture
+def sshd(tmp_path: Path, sftp_server_flags: str) -> Iterator[Sshd]:
+    server = start_sshd(tmp_path, sftp_server_flags)
     try:
         yield server
     finally:
