@@ -273,3 +273,83 @@ def test_flat_store_is_converted_with_a_message(small_dataset):
     assert sorted(p.name for p in out.iterdir()) == [fmt.POINTER, fmt.OBJECTS_DIR, fmt.VERSIONS_DIR]
     assert Store.open(out).ligand_effects("a", "M", "R1").shape[0] == 2
     assert not list(project.glob(".out.tmp-*")) and not list(project.glob(".out.old-*"))
+
+
+# ---------------------------------------------------------------- shared objects (schema 3)
+
+
+def objects(root: Path) -> set[str]:
+    return {p.name for p in (root / fmt.OBJECTS_DIR).iterdir()}
+
+
+def test_versions_share_their_unchanged_files_as_objects(small_dataset):
+    project = small_dataset()
+    first = compile_root(project, jobs=1)
+    root = first.path
+    names = versions.objects_of(first.manifest)
+    assert names == objects(root)  # identical files (within a version too) are one object
+    assert len(names) <= len(versions.file_map(first.manifest))
+    for rel, entry in versions.file_map(first.manifest).items():  # named by their content
+        path = root / fmt.OBJECTS_DIR / entry["object"]
+        assert (
+            entry["object"].startswith(versions.digest(path))
+            and path.stat().st_size == entry["size"]
+        ), rel
+    version_dir = versions.version_path(root)
+    assert sorted(p.name for p in version_dir.iterdir()) == [fmt.MANIFEST]  # no copies
+    second = compile_root(project, jobs=1, force=True)  # same inputs: the very same objects
+    assert versions.objects_of(second.manifest) == names and objects(root) == names
+    assert len(versions.list_versions(root)) == 2
+
+
+def test_prune_sweeps_the_objects_only_pruned_versions_named(store_root):
+    old = add_versions(store_root, 3)
+    extra = "e" * 64 + ".npy"
+    (store_root / fmt.OBJECTS_DIR / extra).write_bytes(b"only in the oldest copy")
+    path = store_root / fmt.VERSIONS_DIR / old[0] / fmt.MANIFEST
+    doc = json.loads(path.read_text())
+    doc[fmt.FILES_KEY]["extra.npy"] = {"object": extra, "size": 23}
+    path.write_text(json.dumps(doc))
+    orphan = "0" * 64 + ".feather"  # a compile that died before naming its version
+    (store_root / fmt.OBJECTS_DIR / orphan).write_bytes(b"x")
+    unrelated = store_root / fmt.OBJECTS_DIR / "README"
+    unrelated.write_text("not an object name: left alone")
+    versions.switch(store_root, old[1])
+    versions.switch(store_root, old[2])
+    kept_before = versions.objects_of(versions.current_manifest(store_root))
+    assert old[0] in versions.prune(store_root)
+    assert extra not in objects(store_root) and orphan not in objects(store_root)
+    assert kept_before <= objects(store_root) and unrelated.is_file()
+    assert Store.open(store_root).missing_files() == []
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"../../etc/passwd": {"object": "a" * 64, "size": 1}},
+        {"genes.feather": {"object": "../../etc/passwd", "size": 1}},
+        {"genes.feather": {"object": "A" * 64, "size": 1}},
+        {"/abs": {"object": "a" * 64, "size": 1}},
+        {"genes.feather": "a" * 64},
+        ["genes.feather"],
+    ],
+)
+def test_a_manifest_cannot_point_outside_the_objects(store_root, entry):
+    from ctsite.errors import StoreError
+
+    path = versions.manifest_path(store_root)
+    doc = json.loads(path.read_text())
+    doc[fmt.FILES_KEY] = entry
+    path.write_text(json.dumps(doc))
+    with pytest.raises(StoreError, match="malformed manifest"):
+        Store.open(store_root)
+
+
+def test_a_missing_or_truncated_object_is_an_incomplete_store(store_root):
+    from ctsite.errors import StoreError
+
+    store = Store.open(store_root)
+    victim = store.file(fmt.GENES)
+    victim.write_bytes(victim.read_bytes()[:-1])
+    with pytest.raises(StoreError, match=r"incomplete store.*genes\.feather"):
+        Store.open(store_root)
