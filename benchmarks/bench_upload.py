@@ -5,7 +5,14 @@ files, then measures: a full sync with ctsite (hashing included), OpenSSH `sftp 
 the same tree, and a no-change re-sync. Targets (issue 5): full sync ≥ 70 % of OpenSSH's
 throughput; re-sync < 5 s with 0 bytes sent.
 
+With `--study`, the publish of a compiled store at the real study's scale instead (the dataset of
+`bench_compile.py`, generated once under benchmarks/out/): the first upload of the store, then an
+update where one condition's results changed (recompiled), each through the same code path as
+`ctsite upload-data` (`ctsite.deploy.upload.sync_to`: publish beside the live version, verify,
+switch the pointer, prune), printing files and bytes sent, time, and what a full copy would send.
+
     python benchmarks/bench_upload.py [--files 2000] [--mb 2048] [--jobs 4] [--rounds 2]
+    python benchmarks/bench_upload.py --study [--jobs 4]
 """
 
 from __future__ import annotations
@@ -81,13 +88,106 @@ def openssh_put(sshd, key_file: Path, known_hosts: Path, local: Path) -> float:
     return time.perf_counter() - started
 
 
+def _bench_compile():
+    path = HERE / "bench_compile.py"
+    spec = importlib.util.spec_from_file_location("bench_compile", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def change_one_condition(source: Path, dest: Path) -> None:
+    """A copy of a DEG file whose first 200 rows' log2FC changed (new results, one condition)."""
+    import h5py
+
+    shutil.copyfile(source, dest)
+    with h5py.File(dest, "r+") as f:
+        layer = f["layers"]["log2FC"]
+        rows = min(200, layer.shape[0])
+        layer[:rows] = layer[:rows] * 1.25
+
+
+def study(jobs: int) -> None:
+    """First upload and a one-condition update of the study-scale store, as upload-data runs."""
+    from ctsite.config import load_settings
+    from ctsite.deploy import upload
+    from ctsite.store import versions
+
+    bench = _bench_compile()
+    dataset = HERE / "out" / "compile-11x1000x10000x50000"
+    print(f"dataset: {dataset} (generated once)")
+    bench.generate(dataset)
+    with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
+        base = Path(tmp)
+        project = base / "project"
+        (project / "data").mkdir(parents=True)
+        config = (dataset / "ctsite.toml").read_text().replace('compiled_dir = "compiled"\n', "")
+        for name in ("interactions.tsv", "expression.h5ad", "deg_"):
+            config = config.replace(f'"{name}', f'"{dataset}/{name}')
+        toml = project / "ctsite.toml"
+        toml.write_text('data_dir = "data"\ncompiled_dir = "data/compiled"\n' + config)
+
+        def compile_store() -> float:
+            started = time.perf_counter()
+            cmd = [sys.executable, "-m", "ctsite", "compile", "-q", "--jobs", "2"]
+            subprocess.run(cmd, cwd=project, check=True, stdout=subprocess.DEVNULL)
+            return time.perf_counter() - started
+
+        print(f"compile: {compile_store():.1f} s")
+        sshd = _peers().start_sshd(base)
+        try:
+            key = paramiko.ECDSAKey.generate()
+            sshd.authorize(f"{key.get_name()} {key.get_base64()}")
+            endpoint = Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
+            environ = {"CTSITE_REMOTE_DATA_DIR": "data", "CTSITE_UPLOAD_JOBS": str(jobs)}
+            s = load_settings(root=project, environ=environ)
+            store_bytes = sum(
+                e["size"]
+                for e in versions.file_map(versions.current_manifest(s.compiled_path)).values()
+            )
+
+            def publish(label: str) -> None:
+                started = time.perf_counter()
+                local = scan_local(s.data_path, max(2, jobs), lazy=True)
+                scope = upload.delete_scope(s, None)
+                plan, result, how = upload.sync_to(s, endpoint, local, scope, jobs)
+                seconds = time.perf_counter() - started
+                share = 100 * result.bytes_sent / store_bytes
+                print(
+                    f"{label}: sent {result.files_sent} file(s), {result.bytes_sent / 1e6:.1f} MB "
+                    f"({share:.0f} % of the {store_bytes / 1e6:.1f} MB version), "
+                    f"{len(plan.deletions)} remote file(s) deleted, pointer switch: {how or '-'}, "
+                    f"{seconds:.2f} s"
+                )
+
+            publish("first upload of the compiled store")
+            second = "deg_highCIN_vs_noSTING.h5ad"
+            changed = base / second
+            change_one_condition(dataset / second, changed)
+            toml.write_text(toml.read_text().replace(f'"{dataset}/{second}"', f'"{changed}"'))
+            print(f"one condition changed ({second}); recompile: {compile_store():.1f} s")
+            store_bytes = sum(
+                e["size"]
+                for e in versions.file_map(versions.current_manifest(s.compiled_path)).values()
+            )
+            publish("update (one condition changed)")
+            publish("no-change re-run")
+        finally:
+            sshd.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--mb", type=int, default=2048)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--study", action="store_true", help="the study-scale publish case")
     args = parser.parse_args()
+    if args.study:
+        study(args.jobs)
+        return
     if not shutil.which("sftp"):
         raise SystemExit("OpenSSH client `sftp` not found (apt-get install openssh-client)")
 

@@ -207,6 +207,64 @@ def cleanup(
     return CleanupResult(servers, deleted, s.transfer_max_age_hours)
 
 
+def sync_to(
+    s: Settings,
+    endpoint: Any,
+    local: dict[str, Any],
+    scope: list[str],
+    jobs: int,
+    *,
+    reporter: Reporter = NULL,
+    max_delete: int | None = None,
+) -> tuple[UploadPlan, Any, str]:
+    """Sync the scanned local tree to an SFTP endpoint (any server, no AWS): plan against the
+    remote, publish the store's current version beside the live one, verify, switch, prune.
+    Returns (the plan, the sync result, how the pointer was switched: "rename", "fallback",
+    or "" when it already named the version)."""
+    from ctsite.sftp import client as sftp
+    from ctsite.sftp import publish, sync
+
+    selected, pub = publication(s, local)
+    first = sftp.open_session(endpoint)
+    root = s.remote_data_dir
+    plan, remote_manifest = sync.plan_remote(
+        first, selected, root, scope, s.data_path, max(2, jobs)
+    )
+    store = commit = None
+    if pub is not None:
+        old = publish.read_remote_pointer(first, root, pub)
+        objects_of = publish.remote_objects_of(first, root, pub)
+        keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
+        store = publish.plan_store(pub, plan.remote_files, old, objects_of, keep, leftovers)
+        plan = publish.apply(plan, store, pub)
+        record = manifest_record(local, pub)
+        remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
+        commit = publish.CommitStep(pub, store, root, record, remote_has)
+    planned = _plan(s, plan, scope, False, store)
+    reporter.info(
+        f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
+        f"file(s) to delete, {planned.unchanged} unchanged"
+    )
+    check_max_delete(planned, max_delete)
+    reporter.task("upload", "upload", plan.upload_bytes or None)
+    try:
+        result = sync.sync_tree(
+            lambda: sftp.connect(endpoint),
+            s.data_path,
+            root,
+            plan,
+            remote_manifest,
+            jobs=jobs,
+            on_bytes=lambda n: reporter.advance("upload", n),
+            main=first,
+            stall_timeout=s.sftp_stall_timeout,
+            commit=commit,
+        )
+    finally:
+        reporter.done()
+    return planned, result, commit.how if commit is not None else ""
+
+
 def upload_data(
     s: Settings,
     client: ClientFactory,
@@ -221,7 +279,7 @@ def upload_data(
     """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C.
     paramiko's own log goes to `log_file` (never to the terminal)."""
     from ctsite.sftp import client as sftp
-    from ctsite.sftp import manifest, publish, sync
+    from ctsite.sftp import manifest
 
     sftp.configure_paramiko_logging(log_file)
     if not s.data_path.is_dir():
@@ -233,60 +291,27 @@ def upload_data(
     scope = delete_scope(s, delete)
     jobs = max(1, s.upload_jobs)
     local = manifest.scan_local(s.data_path, max(2, jobs), lazy=True)
-    selected, pub = publication(s, local)
+    selected, _pub = publication(s, local)  # an incomplete local store stops here
     strays = cleanup(s, client, delete=False, confirm=confirm_cleanup, reporter=reporter)
     server_seconds = 0.0
     sent = 0
     planned: UploadPlan | None = None
     result: Any = None
+    switch = ""
     finished = False
     srv: transfer.EphemeralServer | None = None
     try:
         with transfer.ephemeral_server(s, client, status=reporter.info, warn=reporter.warn) as srv:
             try:
-
-                def connect() -> Any:
-                    return sftp.connect(srv.endpoint)
-
-                first = sftp.open_session(srv.endpoint)
-                root = s.remote_data_dir
-                plan, remote_manifest = sync.plan_remote(
-                    first, selected, root, scope, s.data_path, max(2, jobs)
+                planned, result, switch = sync_to(
+                    s,
+                    srv.endpoint,
+                    local,
+                    scope,
+                    jobs,
+                    reporter=reporter,
+                    max_delete=max_delete,
                 )
-                store = commit = None
-                if pub is not None:
-                    old = publish.read_remote_pointer(first, root, pub)
-                    objects_of = publish.remote_objects_of(first, root, pub)
-                    keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
-                    store = publish.plan_store(
-                        pub, plan.remote_files, old, objects_of, keep, leftovers
-                    )
-                    plan = publish.apply(plan, store, pub)
-                    record = manifest_record(local, pub)
-                    remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
-                    commit = publish.CommitStep(pub, store, root, record, remote_has)
-                planned = _plan(s, plan, scope, False, store)
-                reporter.info(
-                    f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
-                    f"file(s) to delete, {planned.unchanged} unchanged"
-                )
-                check_max_delete(planned, max_delete)
-                reporter.task("upload", "upload", plan.upload_bytes or None)
-                try:
-                    result = sync.sync_tree(
-                        connect,
-                        s.data_path,
-                        s.remote_data_dir,
-                        plan,
-                        remote_manifest,
-                        jobs=jobs,
-                        on_bytes=lambda n: reporter.advance("upload", n),
-                        main=first,
-                        stall_timeout=s.sftp_stall_timeout,
-                        commit=commit,
-                    )
-                finally:
-                    reporter.done()
                 sent = result.bytes_sent
             finally:
                 server_seconds = srv.elapsed
@@ -316,5 +341,5 @@ def upload_data(
         transfer.estimate_cost(s, server_seconds, sent),
         strays,
         restarted,
-        commit.how if commit is not None else "",
+        switch,
     )
