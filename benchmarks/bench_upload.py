@@ -98,14 +98,23 @@ def _bench_compile():
 
 
 def change_one_condition(source: Path, dest: Path) -> None:
-    """A copy of a DEG file whose first 200 rows' log2FC changed (new results, one condition)."""
+    """A copy of a DEG file with new results in its first 500 rows (log2FC and i1.fdr)."""
     import h5py
 
     shutil.copyfile(source, dest)
     with h5py.File(dest, "r+") as f:
-        layer = f["layers"]["log2FC"]
-        rows = min(200, layer.shape[0])
-        layer[:rows] = layer[:rows] * 1.25
+        for name, factor in (("log2FC", 1.25), ("fdr.i1", 0.5)):
+            layer = f["layers"][name]
+            rows = min(500, layer.shape[0])
+            layer[:rows] = layer[:rows] * factor
+
+
+def version_bytes(store: Path) -> int:
+    """The bytes of the store's current version: its objects, each counted once."""
+    from ctsite.store import versions
+
+    files = versions.file_map(versions.current_manifest(store) or {}).values()
+    return sum({e["object"]: e["size"] for e in files}.values())
 
 
 def study(jobs: int) -> None:
@@ -142,10 +151,7 @@ def study(jobs: int) -> None:
             endpoint = Endpoint("127.0.0.1", sshd.port, "root", key, sshd.fingerprint)
             environ = {"CTSITE_REMOTE_DATA_DIR": "data", "CTSITE_UPLOAD_JOBS": str(jobs)}
             s = load_settings(root=project, environ=environ)
-            store_bytes = sum(
-                e["size"]
-                for e in versions.file_map(versions.current_manifest(s.compiled_path)).values()
-            )
+            store_bytes = version_bytes(s.compiled_path)
 
             def publish(label: str) -> None:
                 started = time.perf_counter()
@@ -167,10 +173,7 @@ def study(jobs: int) -> None:
             change_one_condition(dataset / second, changed)
             toml.write_text(toml.read_text().replace(f'"{dataset}/{second}"', f'"{changed}"'))
             print(f"one condition changed ({second}); recompile: {compile_store():.1f} s")
-            store_bytes = sum(
-                e["size"]
-                for e in versions.file_map(versions.current_manifest(s.compiled_path)).values()
-            )
+            store_bytes = version_bytes(s.compiled_path)
             publish("update (one condition changed)")
             publish("no-change re-run")
         finally:
