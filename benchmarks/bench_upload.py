@@ -121,7 +121,6 @@ def study(jobs: int) -> None:
     """First upload and a one-condition update of the study-scale store, as upload-data runs."""
     from ctsite.config import load_settings
     from ctsite.deploy import upload
-    from ctsite.store import versions
 
     bench = _bench_compile()
     dataset = HERE / "out" / "compile-11x1000x10000x50000"
