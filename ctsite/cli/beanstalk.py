@@ -17,11 +17,12 @@ from ctsite.cli.render import (
     JsonFlag,
     Region,
     Yes,
-    confirm,
+    confirm_prune,
     emit,
     esc,
     event_line,
     jsonable,
+    print_table,
     say,
     warn,
 )
@@ -189,21 +190,14 @@ def versions_cmd(
     json_out: JsonFlag = False,
 ) -> None:
     """List the application versions; --prune deletes all but the newest N (asks first)."""
-    from rich.table import Table
-
     from ctsite.deploy.chores import versions
 
     s, as_json = begin(ctx, json_out, aws_region=region, eb_keep_versions=keep)
 
-    def ask(doomed: list[str]) -> bool:
-        if yes:
-            return True
-        for label in doomed:
-            warn(f"would delete application version {label} and its source bundle")
-        if not confirm(f"delete {len(doomed)} application version(s)?"):
-            raise typer.Abort()
-        return True
+    def lines(doomed: list[str]) -> list[str]:
+        return [f"would delete application version {v} and its source bundle" for v in doomed]
 
+    ask = confirm_prune("application version(s)", lines, yes, always_list=False, show=warn)
     result = versions(
         s,
         clients(ctx, s),
@@ -215,18 +209,20 @@ def versions_cmd(
     if as_json:
         emit(result)
         return
-    table = Table(title=f"application versions of {esc(result.application)}")
-    for column in ("label", "created", "status", "description", "deployed"):
-        table.add_column(column)
-    for v in result.versions:
-        table.add_row(
-            esc(v.label),
-            utc_time(v.created),
-            esc(v.status),
-            esc(v.description),
-            "yes" if v.deployed else "",
-        )
-    console.print(table)
+    print_table(
+        f"application versions of {esc(result.application)}",
+        ("label", "created", "status", "description", "deployed"),
+        [
+            (
+                esc(v.label),
+                utc_time(v.created),
+                esc(v.status),
+                esc(v.description),
+                "yes" if v.deployed else "",
+            )
+            for v in result.versions
+        ],
+    )
     if not prune:
         return
     if not result.pruned:

@@ -16,9 +16,10 @@ from ctsite.cli.render import (
     JsonFlag,
     Region,
     Yes,
-    confirm,
+    confirm_prune,
     emit,
     esc,
+    print_table,
     say,
 )
 from ctsite.console import console, err_console
@@ -88,21 +89,14 @@ def images_cmd(
     json_out: JsonFlag = False,
 ) -> None:
     """List the repository's images (tags, digest, size, deployed); --prune old/untagged ones."""
-    from rich.table import Table
-
     from ctsite.deploy.images import images
 
     s, as_json = begin(ctx, json_out, aws_region=region)
 
-    def ask(doomed: list) -> bool:
-        for image in doomed:
-            say(f"delete {image.digest} {esc(', '.join(image.tags))}")
-        if yes:
-            return True
-        if not confirm(f"delete {len(doomed)} image(s)?"):
-            raise typer.Abort()
-        return True
+    def lines(doomed: list) -> list[str]:
+        return [f"delete {image.digest} {esc(', '.join(image.tags))}" for image in doomed]
 
+    ask = confirm_prune("image(s)", lines, yes, always_list=True)
     result = images(
         s,
         clients(ctx, s),
@@ -115,19 +109,20 @@ def images_cmd(
     if as_json:
         emit(result)
         return
-    table = Table(title=f"images of {esc(result.repository)}")
-    for column in ("digest", "tags", "size", "pushed", "deployed"):
-        table.add_column(column)
-    for listed in result.images:
-        image = listed.image
-        table.add_row(
-            image.digest[:19],
-            esc(", ".join(image.tags)) or "(untagged)",
-            megabytes(image.size),
-            utc_time(image.pushed),
-            "yes" if listed.deployed else "",
-        )
-    console.print(table)
+    print_table(
+        f"images of {esc(result.repository)}",
+        ("digest", "tags", "size", "pushed", "deployed"),
+        [
+            (
+                listed.image.digest[:19],
+                esc(", ".join(listed.image.tags)) or "(untagged)",
+                megabytes(listed.image.size),
+                utc_time(listed.image.pushed),
+                "yes" if listed.deployed else "",
+            )
+            for listed in result.images
+        ],
+    )
     if not prune:
         return
     if not result.pruned:

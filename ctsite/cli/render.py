@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -165,3 +165,39 @@ def confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise CtsiteError("confirmation needed", hint="pass --yes to go ahead without asking")
     return bool(typer.confirm(question, default=False))
+
+
+def confirm_prune(
+    noun: str,
+    lines: Callable[[list[Any]], list[str]],
+    yes: bool,
+    *,
+    always_list: bool,
+    show: Callable[[str], None] = say,
+) -> Callable[[list[Any]], bool]:
+    """The `confirm` callback of a prune workflow: `show` what goes (always, or only when
+    asking), then ask "delete N <noun>?" unless `yes`; a "no" aborts the command."""
+
+    def ask(doomed: list[Any]) -> bool:
+        if always_list or not yes:
+            for line in lines(doomed):
+                show(line)
+        if yes:
+            return True
+        if not confirm(f"delete {len(doomed)} {noun}?"):
+            raise typer.Abort()
+        return True
+
+    return ask
+
+
+def print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A rich table on the console (cells already escaped)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
