@@ -22,7 +22,7 @@ def print_plan(plan: Any) -> None:
         f"{plan.unchanged} unchanged"
     )
     if plan.version is not None:
-        was = plan.remote_version or "none"
+        was = plan.remote_version or ("unknown, planned offline" if plan.offline else "none")
         how = "then switches the remote pointer" if plan.switches else "already current remotely"
         say(f"store version {esc(plan.version)} (remote now: {esc(was)}): {how}")
         if plan.pruned:
