@@ -71,13 +71,14 @@ class Entry:
     _gzip: bytes | None = field(default=None, repr=False)
     _csv: bytes | None = field(default=None, repr=False)
     _height: int | None = field(default=None, repr=False)
+    _preview: tuple[str, str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = hashlib.sha256(self.body).hexdigest()[:32]
         table_bytes = 0 if self.table is None else int(self.table.memory_usage(deep=True).sum())
-        # the body, its gzip (about a tenth) and the table
-        self.nbytes = len(self.body) + len(self.body) // 8 + table_bytes
+        # the body, its gzip (about a tenth), its static picture (up to about as much) and the table
+        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) + table_bytes
 
     @property
     def gzipped(self) -> bytes:
@@ -91,10 +92,22 @@ class Entry:
     def layout_height(self) -> int | None:
         """The figure's own height in pixels (what the page reserves for it), if it has one."""
         if self._height is None:
-            document = orjson.loads(self.body) if orjson is not None else json.loads(self.body)
-            height = ((document.get("figure") or {}).get("layout") or {}).get("height")
+            height = ((self.document().get("figure") or {}).get("layout") or {}).get("height")
             self._height = int(height) if isinstance(height, int | float) else 0
         return self._height or None
+
+    def document(self) -> dict[str, Any]:
+        return orjson.loads(self.body) if orjson is not None else json.loads(self.body)
+
+    def preview(self, title: str) -> tuple[str, str | None]:
+        """The static SVG picture of the figure (drawn once per entry) and its message."""
+        if self._preview is None:
+            from ctsite.figures.preview import figure_svg
+
+            document = self.document()
+            figure = document.get("figure") or {"data": [], "layout": {}}
+            self._preview = (figure_svg(figure, title), document.get("message"))
+        return self._preview
 
     def csv(self) -> bytes:
         if self._csv is None:
