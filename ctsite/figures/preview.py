@@ -175,8 +175,31 @@ def symbol_path(symbol: str, r: float, angle: float = 0.0, cx: float = 0.0, cy: 
 # ------------------------------------------------------------------ lines
 
 
+def _quadratic(points: list[tuple[float, float]], tolerance: float = 0.5) -> str | None:
+    """One quadratic Bézier segment when the points are samples of one at even steps of its
+    parameter (the Circos chords are), else None."""
+    n = len(points)
+    if n < 5 or n % 2 == 0:
+        return None
+    (x0, y0), (xm, ym), (x2, y2) = points[0], points[n // 2], points[-1]
+    cx, cy = 2 * xm - (x0 + x2) / 2, 2 * ym - (y0 + y2) / 2
+    for i, (x, y) in enumerate(points):
+        t = i / (n - 1)
+        a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t * t
+        if (
+            abs(a * x0 + b * cx + c * x2 - x) > tolerance
+            or abs(a * y0 + b * cy + c * y2 - y) > tolerance
+        ):
+            return None
+    return f"M{_f(x0)},{_f(y0)}Q{_f(cx)},{_f(cy)} {_f(x2)},{_f(y2)}"
+
+
 def _spline(points: list[tuple[float, float]]) -> str:
-    """A smooth path through the points (Catmull-Rom as cubic Béziers, like Plotly's spline)."""
+    """A smooth path through the points (Catmull-Rom as cubic Béziers, like Plotly's spline;
+    exactly the curve when the points sample one quadratic Bézier)."""
+    exact = _quadratic(points)
+    if exact is not None:
+        return exact
     if len(points) < 3:
         return "M" + "L".join(f"{_f(x)},{_f(y)}" for x, y in points)
     parts = [f"M{_f(points[0][0])},{_f(points[0][1])}"]
