@@ -77,8 +77,9 @@ class Entry:
         if not self.etag:
             self.etag = hashlib.sha256(self.body).hexdigest()[:32]
         table_bytes = 0 if self.table is None else int(self.table.memory_usage(deep=True).sum())
-        # the body, its gzip (about a tenth), its static picture (up to about as much) and the table
-        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) + table_bytes
+        # the body, its gzip (about a tenth), the page's static picture once drawn (less than half
+        # the body for a large Circos, the figure that matters for memory) and the table
+        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) // 2 + table_bytes
 
     @property
     def gzipped(self) -> bytes:
