@@ -76,8 +76,21 @@ def _hex(r: float, g: float, b: float) -> str:
 
 def _scale_color(scale: Sequence[Sequence[Any]], value: float, lo: float, hi: float) -> str:
     """The colour of `value` on a Plotly colour scale over [lo, hi] (linear in RGB, as Plotly)."""
-    t = 0.5 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
+    return _scale_colors(scale, [value], lo, hi)[0]
+
+
+def _scale_colors(
+    scale: Sequence[Sequence[Any]], values: Sequence[float | None], lo: float, hi: float
+) -> list[str]:
+    """`_scale_color` of many values (the scale's stops parsed once); None → light grey."""
     stops = [(float(s), _parse_color(_color(c))) for s, c in scale]
+    return ["#cccccc" if v is None else _on_scale(stops, v, lo, hi) for v in values]
+
+
+def _on_scale(
+    stops: list[tuple[float, tuple[float, float, float, float]]], value: float, lo: float, hi: float
+) -> str:
+    t = 0.5 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
     for (s0, c0), (s1, c1) in itertools.pairwise(stops):
         if t <= s1:
             w = 0.0 if s1 <= s0 else (t - s0) / (s1 - s0)
@@ -252,6 +265,7 @@ class _Frame:
         angular = polar.get("angularaxis") or {}
         self.clockwise = angular.get("direction") == "clockwise"
         self.rotation = float(angular.get("rotation", 0))
+        self._box: tuple[float, float, float] | None = None
 
     # plot area (after the margins were pushed by the legend and the colour bars)
     @property
@@ -272,7 +286,13 @@ class _Frame:
         return px, py
 
     def polar_box(self) -> tuple[float, float, float]:
-        """Centre and radius (px) of the polar subplot: a circle as large as its domain allows."""
+        """Centre and radius (px) of the polar subplot: a circle as large as its domain allows
+        (computed once the margins are final, i.e. at the first point drawn)."""
+        if self._box is None:
+            self._box = self._polar_box()
+        return self._box
+
+    def _polar_box(self) -> tuple[float, float, float]:
         domain = self.polar.get("domain") or {}
         dx, dy = domain.get("x") or [0, 1], domain.get("y") or [0, 1]
         x0, x1 = self.left + dx[0] * self.plot_width, self.left + dx[1] * self.plot_width
@@ -316,7 +336,7 @@ def _marker_colors(marker: dict[str, Any], n: int) -> list[str]:
         hi = _number(marker.get("cmax"))
         lo = min(finite) if lo is None else lo
         hi = max(finite) if hi is None else hi
-        return ["#cccccc" if v is None else _scale_color(scale, v, lo, hi) for v in numbers]
+        return _scale_colors(scale, numbers, lo, hi)
     return [_color(v, "#1f77b4") for v in values]
 
 
@@ -546,17 +566,24 @@ class _Renderer:
         colors = _marker_colors(marker, n)
         opacity = _number(marker.get("opacity"))
         by_color: dict[str, list[str]] = {}
+        thin: dict[tuple[str, str], list[str]] = {}  # (colour, stroke width) → radial lines
+        _, _, radius = frame.polar_box()
         for theta, r, width, base, color in zip(thetas, rs, widths, bases, colors, strict=True):
             t, rv, w, b = _number(theta), _number(r), _number(width), _number(base) or 0.0
             if t is None or rv is None or w is None:
                 continue
             r0, r1 = b, b + rv
+            outer = r1 / frame.radial_max * radius
+            inner = r0 / frame.radial_max * radius
+            across = math.radians(w) * (outer + inner) / 2  # the bar's width in px
+            if across < 1.5:  # a bar thinner than a pixel or so: one radial line as wide
+                q0, q1 = frame.rt(r0, t), frame.rt(r1, t)
+                key = (color, f"{across:.2f}".rstrip("0").rstrip(".") or "0.01")
+                thin.setdefault(key, []).append(f"M{_f(q0[0])},{_f(q0[1])}L{_f(q1[0])},{_f(q1[1])}")
+                continue
             a0, a1 = t - w / 2, t + w / 2
             p0, p1 = frame.rt(r1, a0), frame.rt(r1, a1)
             p2, p3 = frame.rt(r0, a1), frame.rt(r0, a0)
-            _, _, radius = frame.polar_box()
-            outer = r1 / frame.radial_max * radius
-            inner = r0 / frame.radial_max * radius
             large = 1 if w > 180 else 0
             sweep = 1 if frame.clockwise else 0
             d = (
@@ -569,6 +596,12 @@ class _Renderer:
         extra = f' fill-opacity="{_o(opacity)}"' if opacity is not None else ""
         for color, paths in by_color.items():
             out.append(f'<path fill="{color}"{extra} d="{"".join(paths)}"/>')
+        extra = extra.replace("fill-", "stroke-")
+        for (color, width), lines in thin.items():
+            out.append(
+                f'<path fill="none" stroke="{color}" stroke-width="{width}"{extra} '
+                f'd="{"".join(lines)}"/>'
+            )
 
     def _draw_lines(
         self, out: list[str], trace: dict[str, Any], points: list[tuple[float, float] | None]
