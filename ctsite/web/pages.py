@@ -103,7 +103,7 @@ def figure_page(name: str) -> str:
         try:
             entry = figure_entry(name)[0]
             height = entry.layout_height
-            preview, message = entry.preview(f"{spec.title} (static picture of the current view)")
+            preview, message = entry.preview(spec.title), entry.message
         except ApiError:
             pass  # the figure request shows the message inline
     return render_template(
