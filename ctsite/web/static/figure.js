@@ -217,6 +217,7 @@
       return;
     }
     const query = serialize();
+    rememberInitial();
     if ("?" + query !== window.location.search) {
       history.pushState({ query }, "", `${window.location.pathname}?${query}`);
     }
@@ -273,14 +274,23 @@
   const dialog = document.getElementById("help-dialog");
   document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
 
+  // The URL shows the whole view from the first one on (history.replaceState is slow the first
+  // time in a page, ~10 ms: done in idle time, or before the first change of view at the latest).
   const initial = serialize();
-  history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
+  let remembered = false;
+  function rememberInitial() {
+    if (remembered) return;
+    remembered = true;
+    if (window.location.search.replace(/^\?/, "") !== initial || !history.state) {
+      history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
+    }
+  }
 
   // The static picture until the first interaction, then the interactive figure of the same view.
   function activate() {
     if (!activated) {
-      const search = window.location.search.replace(/^\?/, "");
-      activated = update(search || initial);
+      rememberInitial();
+      activated = update(initial);
     }
     return activated;
   }
@@ -317,12 +327,16 @@
     for (const [target, events] of triggers) {
       for (const type of events) target.addEventListener(type, onIntent, { passive: true });
     }
-    const idle = () =>
-      (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(prefetch, { timeout: 3000 });
+    const later = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+    const idle = () => {
+      later(rememberInitial, { timeout: 2000 });
+      later(prefetch, { timeout: 3000 });
+    };
     if (document.readyState === "complete") idle();
     else window.addEventListener("load", idle, { once: true });
   } else {
     if (staticView) staticView.remove(); // (a picture of other parameters than the form's)
+    rememberInitial();
     activate(); // no picture (e.g. parameters in error): ask the API now, it explains
   }
 })();
