@@ -25,7 +25,8 @@ def parse(svg: str) -> ET.Element:
 
 
 def texts(root: ET.Element) -> list[str]:
-    return [el.text or "" for el in root.iter(f"{SVG}text")]
+    """Every text of the picture (a <text> of its own, or a label <tspan> of a group)."""
+    return [el.text or "" for el in root.iter() if el.tag in (f"{SVG}text", f"{SVG}tspan")]
 
 
 def plain(text: str) -> str:

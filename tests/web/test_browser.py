@@ -222,7 +222,7 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     assert page.get_attribute("#figure-static", "data-query") == urlparse(page.url).query
     assert picture.get_attribute("role") == "img" and picture.get_attribute("aria-label")
     static_texts = page.eval_on_selector_all(
-        "#figure-static text", "els => els.map(e => e.textContent)"
+        "#figure-static text, #figure-static tspan", "els => els.map(e => e.textContent)"
     )
     page.wait_for_timeout(1500)  # idle time: plotly.js and the figure may be prefetched, not run
     assert page.evaluate("typeof window.Plotly") == "undefined"
