@@ -218,7 +218,7 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     picture = page.locator("#figure-static svg")
     assert picture.is_visible()
     assert page.get_attribute("#figure", "data-view") == "static"
-    page.wait_for_function("location.search.length > 1")  # the whole view in the URL (idle)
+    page.wait_for_function("() => location.search.length > 1")  # the whole view in the URL (idle)
     assert page.get_attribute("#figure-static", "data-query") == urlparse(page.url).query
     assert picture.get_attribute("role") == "img" and picture.get_attribute("aria-label")
     static_texts = page.eval_on_selector_all(
