@@ -5,9 +5,12 @@
 Without --store it builds a realistic-scale store (11 cell types × 1,000 targets × 10,000 genes,
 50,000 cells) with the compile benchmark's generator (`bench_compile.generate`). Targets (issues 3
 and 15): uncached p95 < 300 ms, cached p95 < 10 ms, gunicorn ≥ 300 cached req/s with 0 errors,
-Chromium page open → figure drawn < 1 s in a fresh browser and < 300 ms in a warm one. The pages
-load the partial plotly.js bundle when it is built (`npm ci && npm run build` in web-assets/),
-the plotly package's full bundle otherwise; the browser part says which.
+Chromium page open → figure drawn < 1 s in a fresh browser and < 300 ms in a warm one. A figure
+page shows a static picture of its figure first and draws the interactive Plotly figure on the
+first interaction, so the browser part reports both: page open → figure shown (the picture's
+first paint) and page open → interactive figure drawn with the pointer on the figure at once. The
+pages load the partial plotly.js bundle when it is built (`npm ci && npm run build` in
+web-assets/), the plotly package's full bundle otherwise; the browser part says which.
 """
 
 from __future__ import annotations
@@ -308,23 +311,34 @@ def bench_browser(store_path: Path) -> dict[str, float]:
         from ctsite.web.assets import PARTIAL_BUNDLE
 
         bundle = "partial" if PARTIAL_BUNDLE.is_file() else "full (no partial bundle built)"
-        print(f"\nChromium: page open → figure drawn (ms), {bundle} plotly.js bundle:")
+        print(
+            "\nChromium, ms from page open: the figure shown (its static picture, first paint)"
+            f"\nand the interactive figure drawn when the pointer is on it at once ({bundle}"
+            " plotly.js bundle):"
+        )
+        shown_js = (
+            "() => { const p = performance.getEntriesByType('paint')"
+            ".find((e) => e.name === 'first-contentful-paint'); return p ? p.startTime : null; }"
+        )
+        drawn_js = (
+            "() => document.getElementById('figure').dataset.ready"
+            " && document.querySelector('#figure .main-svg')"
+        )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=args)
             for name in ("circos", "pairwise", "effects"):
-                times = []
                 context = browser.new_context(viewport={"width": 1400, "height": 950})
                 page = context.new_page()
-                parts = []
-                for _ in range(3):
+                shown, drawn, parts = [], [], []
+                for _ in range(3):  # the first in a fresh browser, then warm (cached scripts)
                     t0 = time.perf_counter()
-                    page.goto(f"http://127.0.0.1:{port}/{name}")
-                    page.wait_for_function(
-                        "() => document.getElementById('figure').dataset.ready"
-                        " && document.querySelector('#figure .main-svg')",
-                        timeout=30000,
-                    )
-                    times.append((time.perf_counter() - t0) * 1000)
+                    page.goto(f"http://127.0.0.1:{port}/{name}", wait_until="commit")
+                    page.wait_for_selector("#figure-static svg", state="visible", timeout=30000)
+                    page.wait_for_function(shown_js, timeout=30000)
+                    shown.append(page.evaluate(shown_js))  # (page open = navigation start)
+                    page.hover(".figure-wrap")
+                    page.wait_for_function(drawn_js, timeout=30000)
+                    drawn.append((time.perf_counter() - t0) * 1000)
                     parts.append(
                         page.evaluate(
                             "() => { const g = document.getElementById('figure').dataset;"
@@ -335,12 +349,15 @@ def bench_browser(store_path: Path) -> dict[str, float]:
                 context.close()
                 fetch_ms, render_ms, dom_ms = parts[0]
                 print(
-                    f"  {name:<10} first {times[0]:7.0f}   warm {min(times[1:]):7.0f}"
-                    f"   (first: scripts ready {dom_ms} ms, figure fetch {fetch_ms} ms,"
+                    f"  {name:<10} shown: first {shown[0]:6.0f}  warm {min(shown[1:]):6.0f}"
+                    f"   interactive: first {drawn[0]:6.0f}  warm {min(drawn[1:]):6.0f}"
+                    f"   (first: page ready {dom_ms} ms, figure fetch {fetch_ms} ms,"
                     f" Plotly draw {render_ms} ms)"
                 )
-                out[f"{name}_page_first_ms"] = times[0]
-                out[f"{name}_page_warm_ms"] = min(times[1:])
+                out[f"{name}_page_first_ms"] = shown[0]
+                out[f"{name}_page_warm_ms"] = min(shown[1:])
+                out[f"{name}_interactive_first_ms"] = drawn[0]
+                out[f"{name}_interactive_warm_ms"] = min(drawn[1:])
             browser.close()
     finally:
         proc.terminate()
@@ -388,8 +405,18 @@ def main() -> None:
         ("cached p95 < 10 ms", "_cached_p95_ms", lambda v: v < 10),
         ("gunicorn ≥ 300 req/s", "_rps", lambda v: v >= 300),
         ("gunicorn 0 errors", "_errors", lambda v: v == 0),
-        ("page open → figure < 1 s (fresh browser)", "_page_first_ms", lambda v: v < 1000),
-        ("page open → figure < 300 ms (warm browser)", "_page_warm_ms", lambda v: v < 300),
+        ("page open → figure shown < 1 s (fresh browser)", "_page_first_ms", lambda v: v < 1000),
+        ("page open → figure shown < 300 ms (warm browser)", "_page_warm_ms", lambda v: v < 300),
+        (
+            "page open → interactive figure < 1 s (fresh browser, pointer on it at once)",
+            "_interactive_first_ms",
+            lambda v: v < 1000,
+        ),
+        (
+            "page open → interactive figure < 300 ms (warm browser, pointer on it at once)",
+            "_interactive_warm_ms",
+            lambda v: v < 300,
+        ),
     ]
     for label, suffix, ok in checks:
         values = {k: v for k, v in figures.items() if k.endswith(suffix) and not k.startswith("w")}

@@ -36,6 +36,7 @@ COMPRESSIBLE = (
     "image/svg+xml",
 )
 MIN_GZIP_BYTES = 600
+FAST_GZIP_BYTES = 512 * 1024
 
 
 def _compress(response: Response) -> Response:
@@ -56,7 +57,9 @@ def _compress(response: Response) -> Response:
     data = response.get_data()
     if len(data) < MIN_GZIP_BYTES:
         return response
-    response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    # a large page (a big Circos' static picture) at level 1: 3-4× faster for ~15% more bytes
+    level = 1 if len(data) > FAST_GZIP_BYTES else 6
+    response.set_data(gzip.compress(data, compresslevel=level, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     if response.get_etag()[0]:

@@ -71,13 +71,16 @@ class Entry:
     _gzip: bytes | None = field(default=None, repr=False)
     _csv: bytes | None = field(default=None, repr=False)
     _height: int | None = field(default=None, repr=False)
+    _message: str | None = field(default=None, repr=False)
+    picture: str | None = field(default=None, repr=False)  # the static SVG, once drawn or read
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = hashlib.sha256(self.body).hexdigest()[:32]
         table_bytes = 0 if self.table is None else int(self.table.memory_usage(deep=True).sum())
-        # the body, its gzip (about a tenth) and the table
-        self.nbytes = len(self.body) + len(self.body) // 8 + table_bytes
+        # the body, its gzip (about a tenth), the page's static picture once drawn (less than half
+        # the body for a large Circos, the figure that matters for memory) and the table
+        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) // 2 + table_bytes
 
     @property
     def gzipped(self) -> bytes:
@@ -91,10 +94,33 @@ class Entry:
     def layout_height(self) -> int | None:
         """The figure's own height in pixels (what the page reserves for it), if it has one."""
         if self._height is None:
-            document = orjson.loads(self.body) if orjson is not None else json.loads(self.body)
-            height = ((document.get("figure") or {}).get("layout") or {}).get("height")
-            self._height = int(height) if isinstance(height, int | float) else 0
+            self._read_document()
         return self._height or None
+
+    @property
+    def message(self) -> str | None:
+        """The figure's message ("No interactions — …"), if it has one."""
+        if self._height is None:
+            self._read_document()
+        return self._message
+
+    def document(self) -> dict[str, Any]:
+        return orjson.loads(self.body) if orjson is not None else json.loads(self.body)
+
+    def _read_document(self, document: dict[str, Any] | None = None) -> dict[str, Any]:
+        document = self.document() if document is None else document
+        height = ((document.get("figure") or {}).get("layout") or {}).get("height")
+        self._height = int(height) if isinstance(height, int | float) else 0
+        message = document.get("message")
+        self._message = message if isinstance(message, str) else None
+        return document
+
+    def preview(self, title: str) -> str:
+        """The static SVG picture of the figure (read with a precomputed view, else drawn once
+        per entry)."""
+        if self.picture is None:
+            self.picture = picture_svg(self._read_document().get("figure"), title)
+        return self.picture
 
     def csv(self) -> bytes:
         if self._csv is None:
@@ -144,6 +170,22 @@ class FigureCache:
         return len(self._items)
 
 
+def preview_title(title: str) -> str:
+    """The accessible name of a figure's static picture."""
+    return f"{title} (static picture of the current view)"
+
+
+def picture_svg(figure: dict[str, Any] | None, title: str) -> str:
+    from ctsite.figures.preview import figure_svg
+
+    return figure_svg(figure or {"data": [], "layout": {}}, preview_title(title))
+
+
+def picture_path(path: Path) -> Path:
+    """The static picture stored beside a precomputed view."""
+    return path.with_suffix(".svg")
+
+
 def precomputed_path(
     directory: Path, figure: str, condition_id: str, fingerprint: str, params_key: str
 ) -> Path:
@@ -157,8 +199,11 @@ def precomputed_path(
 
 def write_precomputed(path: Path, document: dict[str, Any]) -> int:
     """Write a figure document atomically (temp file + rename); returns its size in bytes."""
+    return _write_atomically(path, encode_json(document))
+
+
+def _write_atomically(path: Path, data: bytes) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = encode_json(document)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -175,6 +220,14 @@ def read_precomputed(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
+        return None
+
+
+def read_picture(path: Path) -> str | None:
+    """The static picture stored beside a precomputed view, or None."""
+    try:
+        return picture_path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -213,12 +266,15 @@ def precompute_defaults(
             key = canonical_key(params)
             path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
             size = write_precomputed(path, figure_document(name, store, params, result))
+            picture = picture_svg(result.figure, spec.title).encode("utf-8")
+            _write_atomically(picture_path(path), picture)
             written.append(path)
             if on_done:
                 on_done(name, condition.name, size, time.perf_counter() - started)
     for old in iter_precomputed(directory):
         if old not in written:
             old.unlink(missing_ok=True)  # views of an older store or older defaults
+            picture_path(old).unlink(missing_ok=True)
     return written
 
 

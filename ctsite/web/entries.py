@@ -22,6 +22,7 @@ from ctsite.web.cache import (
     encode_json,
     figure_document,
     precomputed_path,
+    read_picture,
     read_precomputed,
 )
 
@@ -98,14 +99,18 @@ def figure_entry(name: str, need_table: bool = False) -> tuple[Entry, dict[str, 
     cache = current_app.extensions["ctsite_cache"]
     entry = cache.get(key)
     if entry is None or (need_table and entry.table is None):
-        body = None
+        body = picture = None
         if not need_table:
             condition = store.condition(str(params["condition"]))
             path = precomputed_path(
                 store.figure_cache_dir(), name, condition.id, store.fingerprint, params_key
             )
             body = read_precomputed(path)
-        entry = Entry(body=body) if body is not None else build_entry(name, store, params)
+            picture = read_picture(path) if body is not None else None
+        if body is not None:
+            entry = Entry(body=body, picture=picture)
+        else:
+            entry = build_entry(name, store, params)
         cache.put(key, entry)
     return entry, params, store
 

@@ -1,8 +1,12 @@
 """The HTML pages of the website (a Blueprint): home, one page per figure, the plotly.js script.
 
-A figure page is rendered from the URL (controls filled in, errors shown inline) and carries what
-its first view needs: a `<link rel=preload>` of the figure request figure.js makes, and the
-figure's height, so the box it is drawn in is reserved before the figure arrives (no layout shift).
+A figure page is rendered from the URL (controls filled in, errors shown inline) and carries its
+first view: a static SVG picture of the figure for the URL's parameters (`ctsite.figures.preview`,
+drawn from the same figure JSON the API sends) in a box of the figure's own height. The page needs
+no script to show it; figure.js swaps in the interactive Plotly figure on the first interaction
+(pointer over the figure, focus in the controls, a submitted change), so opening a page never runs
+plotly.js. When the parameters are wrong there is no picture and figure.js asks the API at once
+(the error is shown inline).
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ def figure_page(name: str) -> str:
     defaults = control_values(spec, store, parse(spec, store, {}))
     error = None
     height = None
+    preview = message = None
     try:
         values = control_values(spec, store, parse(spec, store, request.args))
     except ApiError as exc:
@@ -96,7 +101,9 @@ def figure_page(name: str) -> str:
                 values[control.name] = request.args[control.name][:200]
     else:
         try:
-            height = figure_entry(name)[0].layout_height
+            entry = figure_entry(name)[0]
+            height = entry.layout_height
+            preview, message = entry.preview(spec.title), entry.message
         except ApiError:
             pass  # the figure request shows the message inline
     return render_template(
@@ -108,6 +115,8 @@ def figure_page(name: str) -> str:
         defaults=defaults,
         error=error,
         height=height,
+        preview=preview,
+        message=message,
         initial_query=initial_query(spec, values),
     )
 

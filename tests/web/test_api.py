@@ -219,6 +219,14 @@ def script_urls(html):
     return re.findall(r'<script src="([^"]+)"', html)
 
 
+def page_data(html):
+    import json
+    import re
+
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_plotly_is_served_locally(demo_store, tmp_path, make_settings, partial):
     """The partial bundle when its file exists, else the plotly package's full bundle."""
@@ -230,7 +238,9 @@ def test_plotly_is_served_locally(demo_store, tmp_path, make_settings, partial):
     client = create_app(
         make_settings(tmp_path), store_path=demo_store, partial_bundle=bundle
     ).test_client()
-    src = script_urls(client.get("/circos").get_data(as_text=True))[0]
+    html = client.get("/circos").get_data(as_text=True)
+    assert not any("/static/vendor/" in u for u in script_urls(html))  # loaded on interaction
+    src = page_data(html)["plotly"]
     assert src.startswith(
         "/static/vendor/plotly-partial.min.js?v=" if partial else "/static/vendor/plotly.min.js?v="
     )

@@ -151,6 +151,23 @@ class Watched:
         )
         return self.page.eval_on_selector_all("#figure svg *", "els => els.length")
 
+    def activate(self, url: str | None = None) -> int:
+        """Open `url` (if given), point at the static picture and wait for the interactive
+        figure that replaces it (what a visitor's first pointer movement over it does)."""
+        if url is not None:
+            self.page.goto(url)
+        assert self.page.locator("#figure-static svg").count() == 1, "no static picture"
+        self.page.hover(".figure-wrap")
+        count = self.wait_figure()
+        assert self.page.locator("#figure-static").count() == 0, "the picture was not replaced"
+        assert self.page.get_attribute("#figure", "data-view") == "interactive"
+        return count
+
+    def vendor_scripts(self) -> set[str]:
+        """plotly.js URLs requested (a prefetch and the script may both pass the router, which
+        turns the HTTP cache off)."""
+        return {u for u in self.requests if "/static/vendor/" in u}
+
     def check_clean(self) -> None:
         assert not self.errors, f"console errors: {self.errors}"
         assert not self.blocked, f"requests left localhost: {self.blocked}"
@@ -185,24 +202,48 @@ def test_home_page(watched, server):
     watched.check_clean()
 
 
+TEXTS_DRAWN = """() => (document.getElementById('figure').data || [])
+    .filter((t) => String(t.mode || '').includes('text'))
+    .flatMap((t) => [].concat(t.text || []))
+    .map((s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim())
+    .filter(Boolean)"""
+
+
 @pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])
 def test_each_page_renders_its_figure(watched, server, name, minimum):
     page = watched.page
     started = time.perf_counter()
     page.goto(f"{server}/{name}")
-    count = watched.wait_figure()
+    # the page opens with a static picture of the figure for its parameters; no plotly.js runs
+    picture = page.locator("#figure-static svg")
+    assert picture.is_visible()
+    assert page.get_attribute("#figure", "data-view") == "static"
+    page.wait_for_function("() => location.search.length > 1")  # the whole view in the URL (idle)
+    assert page.get_attribute("#figure-static", "data-query") == urlparse(page.url).query
+    assert picture.get_attribute("role") == "img" and picture.get_attribute("aria-label")
+    static_texts = page.eval_on_selector_all(
+        "#figure-static text, #figure-static tspan", "els => els.map(e => e.textContent)"
+    )
+    page.wait_for_timeout(1500)  # idle time: plotly.js and the figure may be prefetched, not run
+    assert page.evaluate("typeof window.Plotly") == "undefined"
+    assert page.locator("#figure .main-svg").count() == 0
+    # pointing at the picture draws the interactive figure in its place
+    count = watched.activate()
     elapsed = time.perf_counter() - started
     assert count >= minimum, f"{name}: only {count} SVG elements drawn"
     assert page.locator("#figure .main-svg").count() >= 1
-    assert elapsed < 10
+    assert elapsed < 12
     query = parse_qs(urlparse(page.url).query)
     assert "condition" in query  # the state is in the URL from the first view
     assert page.locator("#figure-error").is_hidden()
-    # the figure is fetched once: the <link rel=preload> request is the one figure.js uses
+    # the picture showed the same figure: every label Plotly drew was in it
+    drawn = page.evaluate(TEXTS_DRAWN)
+    assert drawn and set(drawn) <= set(static_texts), set(drawn) - set(static_texts)
+    # the figure is fetched once: the idle-time prefetch is the request figure.js draws from
     assert sum("/api/figure/" in u for u in watched.requests) == 1, watched.requests
     # the partial plotly.js bundle, holding just the three trace types the site draws
-    scripts = [u for u in watched.requests if "/static/vendor/" in u]
-    assert len(scripts) == 1 and "/static/vendor/plotly-partial.min.js?v=" in scripts[0]
+    scripts = watched.vendor_scripts()
+    assert len(scripts) == 1 and "/static/vendor/plotly-partial.min.js?v=" in scripts.pop()
     traces = page.evaluate("Object.keys(Plotly.PlotSchema.get().traces).sort()")
     assert traces == ["barpolar", "scatter", "scatterpolar"]
     # nothing moved while the figure arrived (its box was reserved)
@@ -212,10 +253,25 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     watched.check_clean()
 
 
+def test_static_picture_without_javascript(browser, server):
+    """The picture is part of the HTML: with scripts off the page still shows every figure."""
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1400, "height": 950}
+    )
+    try:
+        page = context.new_page()
+        for name in ("circos", "pairwise", "effects"):
+            page.goto(f"{server}/{name}")
+            box = page.locator("#figure-static svg").bounding_box()
+            assert box and box["width"] > 500 and box["height"] > 400, (name, box)
+            assert page.locator("#figure-static svg path").count() >= 3
+    finally:
+        context.close()
+
+
 def test_control_updates_figure_url_and_back_button(watched, server):
     page = watched.page
-    page.goto(f"{server}/circos")
-    watched.wait_figure()
+    watched.activate(f"{server}/circos")
     before = page.eval_on_selector_all("#figure svg path", "els => els.length")
     ready = page.get_attribute("#figure", "data-ready")
     url_before = page.url
@@ -242,8 +298,7 @@ def test_control_updates_figure_url_and_back_button(watched, server):
 
 def test_out_of_range_value_is_refused(watched, server):
     page = watched.page
-    page.goto(f"{server}/pairwise")
-    watched.wait_figure()
+    watched.activate(f"{server}/pairwise")
     url = page.url
     page.fill("#c-min_numsigi1", "500")
     assert page.locator("#e-min_numsigi1").is_visible()
@@ -261,7 +316,8 @@ def test_out_of_range_value_is_refused(watched, server):
 def test_friendly_empty_message_and_server_errors_inline(watched, server):
     page = watched.page
     page.goto(f"{server}/pairwise?min_numsigi1=100")
-    watched.wait_figure()
+    assert "No interactions" in page.inner_text("#status")  # with the picture, before Plotly
+    watched.activate()
     assert "No interactions" in page.inner_text("#status")
     page.goto(f"{server}/effects?seeds=NotAGene")
     page.wait_for_selector("#figure-error:not([hidden])")
@@ -272,8 +328,7 @@ def test_friendly_empty_message_and_server_errors_inline(watched, server):
 
 def test_csv_download(watched, server, tmp_path):
     page = watched.page
-    page.goto(f"{server}/circos?min_numsigi1=5")
-    watched.wait_figure()
+    watched.activate(f"{server}/circos?min_numsigi1=5")
     with page.expect_download() as info:
         page.click("#download-csv")
     download = info.value
@@ -290,9 +345,11 @@ def test_csv_download(watched, server, tmp_path):
 def test_svg_and_png_export(watched, server, tmp_path):
     page = watched.page
     page.goto(f"{server}/effects")
-    watched.wait_figure()
+    assert page.get_attribute("#figure", "data-view") == "static"
+    # exporting from the static picture draws the interactive figure first, then exports it
     with page.expect_download() as info:
         page.click("#export-svg")
+    assert page.get_attribute("#figure", "data-view") == "interactive"
     target = tmp_path / "fig.svg"
     info.value.save_as(target)
     assert target.read_text()[:200].lstrip().startswith("<svg")
@@ -315,7 +372,10 @@ def test_phone_layout(browser, server):
     )
     try:
         w.page.goto(f"{server}/circos")
+        assert w.page.locator("#figure-static svg").is_visible()
+        w.page.tap("#figure-static")  # a touch on the picture draws the interactive figure
         w.wait_figure()
+        assert w.page.locator("#figure-static").count() == 0
         # the figure first, its (collapsible) controls below it: nothing shifts while loading
         top = "s => document.querySelector(s).getBoundingClientRect().top"
         assert w.page.evaluate(top, ".figure-card") < w.page.evaluate(top, ".controls")
@@ -332,15 +392,16 @@ def test_phone_layout(browser, server):
 def test_help_dialog_and_keyboard(watched, server):
     page = watched.page
     page.goto(f"{server}/pairwise")
-    watched.wait_figure()
     page.click("#help-button")
     assert page.locator("#help-dialog").is_visible()
     shot(page, "pairwise-help")
     page.keyboard.press("Escape")
     assert page.locator("#help-dialog").is_hidden()
-    # keyboard only: focus the number box, type, press Enter to submit
-    ready = page.get_attribute("#figure", "data-ready")
+    # keyboard only: focus in the controls draws the interactive figure; type, Enter submits
     page.focus("#c-min_numsigi1")
+    watched.wait_figure()
+    assert page.get_attribute("#figure", "data-view") == "interactive"
+    ready = page.get_attribute("#figure", "data-ready")
     page.keyboard.press("Control+A")
     page.keyboard.type("5")
     page.keyboard.press("Enter")
@@ -389,10 +450,9 @@ def fallback_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) 
 def test_fallback_full_bundle_draws_every_figure(browser, fallback_server, name, minimum):
     w = Watched(browser, fallback_server, viewport={"width": 1400, "height": 950})
     try:
-        w.page.goto(f"{fallback_server}/{name}")
-        assert w.wait_figure() >= minimum
-        scripts = [u for u in w.requests if "/static/vendor/" in u]
-        assert len(scripts) == 1 and "/static/vendor/plotly.min.js?v=" in scripts[0]
+        assert w.activate(f"{fallback_server}/{name}") >= minimum
+        scripts = w.vendor_scripts()
+        assert len(scripts) == 1 and "/static/vendor/plotly.min.js?v=" in scripts.pop()
         assert "scatter3d" in w.page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
         w.check_clean()
     finally:

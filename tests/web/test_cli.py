@@ -51,11 +51,20 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
         assert doc["fingerprint"] == store.fingerprint
         assert doc["name"] in FIGURES and "data" in doc["figure"]
     assert not list(store.figure_cache_dir().glob("*.tmp"))
+    # each view's static picture is stored beside it
+    pictures = sorted(store.figure_cache_dir().glob("*.svg"))
+    assert [p.with_suffix(".json") for p in pictures] == files
+    assert all(p.read_text().startswith("<svg ") for p in pictures)
     # the app answers default requests from those files, byte for byte
     app = create_app(make_settings(tmp_path), store_path=store_copy)
     client = app.test_client()
     body = client.get("/api/figure/circos").data
     assert body in {p.read_bytes() for p in files}
+    # and the page shows the stored picture (not one drawn again)
+    stored = next(p for p in pictures if p.with_suffix(".json").read_bytes() == body)
+    stored.write_text(stored.read_text().replace("<svg ", '<svg data-stored="yes" ', 1))
+    page = create_app(make_settings(tmp_path), store_path=store_copy).test_client().get("/circos")
+    assert 'data-stored="yes"' in page.get_data(as_text=True)
     # and computes the same document itself
     fresh = create_app(make_settings(tmp_path), store_path=store_copy)
     for path in files:
@@ -63,8 +72,10 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
     assert json.loads(fresh.test_client().get("/api/figure/circos").data) == json.loads(body)
     # running it again replaces stale files
     (store.figure_cache_dir() / "circos-c1-0000.json").write_text("{}")
+    (store.figure_cache_dir() / "circos-c1-0000.svg").write_text("<svg/>")
     assert runner.invoke(cli_app, ["figures", "--data", str(store_copy)]).exit_code == 0
     assert not (store.figure_cache_dir() / "circos-c1-0000.json").exists()
+    assert not (store.figure_cache_dir() / "circos-c1-0000.svg").exists()
 
 
 def test_serve_with_missing_store_fails_clearly(tmp_path):

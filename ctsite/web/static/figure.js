@@ -1,14 +1,17 @@
 /* Figure pages: controls ↔ URL ↔ /api/figure, without full page reloads.
    The form is server-rendered from the URL; this script keeps sliders and number boxes in step,
    validates typed values, fetches the figure as JSON, draws it with Plotly, and keeps the state in
-   the query string (history.pushState; the back button restores earlier views). */
+   the query string (history.pushState; the back button restores earlier views).
+
+   The page arrives with a static SVG picture of its figure (#figure-static), so opening it runs no
+   plotly.js at all. Once the page has loaded, the browser fetches plotly.js and the figure JSON in
+   idle time (network only); the first interaction — the pointer over the figure, focus or a touch
+   in the figure card or the controls, a submitted change, an export — runs plotly.js and draws the
+   interactive figure in the picture's place. */
 "use strict";
 
 (function () {
   const page = JSON.parse(document.getElementById("page-data").textContent);
-  // The partial plotly.js bundle initialises itself in slices and announces `PlotlyReady`; the
-  // full bundle (the fallback) defines `Plotly` at once.
-  const plotlyReady = window.PlotlyReady || Promise.resolve(window.Plotly);
   const name = page.figure;
   const form = document.getElementById("controls");
   const gd = document.getElementById("figure");
@@ -16,8 +19,31 @@
   const status = document.getElementById("status");
   const errorBox = document.getElementById("figure-error");
   const csvLink = document.getElementById("download-csv");
+  const staticView = document.getElementById("figure-static");
   let requestId = 0;
   let current = null; // the last figure document drawn
+  let prefetched = null; // {query, response promise}: the picture's figure, fetched in idle time
+  let activated = null; // the first interactive draw, once it was asked for
+
+  // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
+  // `PlotlyReady`; the full bundle (the fallback) defines `Plotly` at once.
+  let plotlyPromise = null;
+  function loadPlotly() {
+    if (!plotlyPromise) {
+      plotlyPromise = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = page.plotly;
+        script.async = true;
+        script.onload = () => resolve(window.PlotlyReady || window.Plotly);
+        script.onerror = () => {
+          plotlyPromise = null;
+          reject(new Error("plotly.js could not be loaded"));
+        };
+        document.head.appendChild(script);
+      });
+    }
+    return plotlyPromise;
+  }
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
   const nextTask = () =>
@@ -112,15 +138,22 @@
   }
 
   async function update(query) {
+    if (!activated) {
+      activated = Promise.resolve(); // from now on every view is drawn by Plotly
+      stopWatching();
+    }
     const id = ++requestId;
     setLoading(true);
     showError("");
     csvLink.href = `/api/data/${name}.csv?${query}`;
     const t0 = performance.now();
     try {
-      const response = await fetch(`/api/figure/${name}?${query}`, {
-        headers: { Accept: "application/json" },
-      });
+      const plotly = loadPlotly(); // downloads while the figure is fetched
+      plotly.catch(() => {}); // (awaited below, after the figure's own errors)
+      const reuse = prefetched && prefetched.query === query ? prefetched.response : null;
+      prefetched = null;
+      const response = await (reuse ||
+        fetch(`/api/figure/${name}?${query}`, { headers: { Accept: "application/json" } }));
       const doc = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
       if (id !== requestId) return; // a newer request superseded this one
       if (!response.ok) {
@@ -135,7 +168,7 @@
         fig.config || {},
         { toImageButtonOptions: { format: "svg", filename: fileName() } },
       );
-      const Plotly = await plotlyReady;
+      const Plotly = await plotly;
       await nextTask(); // parsing the figure and drawing it: two tasks, not one long one
       if (id !== requestId) return;
       const t1 = performance.now();
@@ -144,6 +177,8 @@
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
       await Plotly.react(gd, fig.data || [], layout, config);
+      if (staticView) staticView.remove(); // the interactive figure takes the picture's place
+      gd.dataset.view = "interactive";
       gd.dataset.fetchMs = String(Math.round(t1 - t0)); // for benchmarks and curious people
       gd.dataset.renderMs = String(Math.round(performance.now() - t1));
       gd.dataset.fingerprint = doc.fingerprint || "";
@@ -182,6 +217,7 @@
       return;
     }
     const query = serialize();
+    rememberInitial();
     if ("?" + query !== window.location.search) {
       history.pushState({ query }, "", `${window.location.pathname}?${query}`);
     }
@@ -225,9 +261,10 @@
   });
 
   // Export and help.
-  function exportImage(format) {
+  async function exportImage(format) {
+    if (!current) await activate();
     if (!current || !window.Plotly) return;
-    Plotly.downloadImage(gd, {
+    window.Plotly.downloadImage(gd, {
       format, filename: fileName(),
       width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
     });
@@ -237,7 +274,69 @@
   const dialog = document.getElementById("help-dialog");
   document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
 
+  // The URL shows the whole view from the first one on (history.replaceState is slow the first
+  // time in a page, ~10 ms: done in idle time, or before the first change of view at the latest).
   const initial = serialize();
-  history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
-  update(initial);
+  let remembered = false;
+  function rememberInitial() {
+    if (remembered) return;
+    remembered = true;
+    if (window.location.search.replace(/^\?/, "") !== initial || !history.state) {
+      history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
+    }
+  }
+
+  // The static picture until the first interaction, then the interactive figure of the same view.
+  function activate() {
+    if (!activated) {
+      rememberInitial();
+      activated = update(initial);
+    }
+    return activated;
+  }
+  const triggers = [
+    [document.querySelector(".figure-wrap"), ["pointerover", "pointerdown", "touchstart"]],
+    [card, ["focusin"]],
+    [document.querySelector(".controls"), ["pointerdown", "focusin", "touchstart"]],
+  ];
+  const onIntent = () => { activate(); };
+  function stopWatching() {
+    for (const [target, events] of triggers) {
+      for (const type of events) target.removeEventListener(type, onIntent);
+    }
+  }
+
+  // In idle time after the load: plotly.js into the HTTP cache and the figure JSON into memory,
+  // so the first interaction only has to run them (nothing is executed here).
+  function prefetch() {
+    if (activated) return;
+    const link = document.createElement("link");
+    link.rel = "prefetch";
+    link.as = "script";
+    link.href = page.plotly;
+    document.head.appendChild(link);
+    prefetched = {
+      query: initial,
+      response: fetch(`/api/figure/${name}?${initial}`, { headers: { Accept: "application/json" } }),
+    };
+    prefetched.response.catch(() => { prefetched = null; });
+  }
+
+  if (staticView && staticView.dataset.query === initial) {
+    gd.dataset.view = "static";
+    for (const [target, events] of triggers) {
+      for (const type of events) target.addEventListener(type, onIntent, { passive: true });
+    }
+    const later = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+    const idle = () => {
+      later(rememberInitial, { timeout: 2000 });
+      later(prefetch, { timeout: 3000 });
+    };
+    if (document.readyState === "complete") idle();
+    else window.addEventListener("load", idle, { once: true });
+  } else {
+    if (staticView) staticView.remove(); // (a picture of other parameters than the form's)
+    rememberInitial();
+    activate(); // no picture (e.g. parameters in error): ask the API now, it explains
+  }
 })();
