@@ -143,9 +143,22 @@ def manifest_record(local: dict[str, Any], pub: Any) -> Any:
     return dataclasses.replace(found, sha256=hashlib.sha256(pub.manifest).hexdigest())
 
 
+def publish_plan(
+    s: Settings, plan: Any, pub: Any, scope: list[str], old: Any, objects_of: Any
+) -> tuple[Any, Any]:
+    """(the sync plan of publishing `pub`, its store plan) against the remote pointer `old`
+    (None: unknown) and `objects_of` (what a kept remote version names); one rule for the
+    dry run and the real upload."""
+    from ctsite.sftp import publish, sync
+
+    keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
+    store = publish.plan_store(pub, plan.remote_files, old, objects_of, keep, leftovers)
+    return publish.apply(plan, store, pub), store
+
+
 def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
     """The dry run: the plan against the manifest of the last successful upload."""
-    from ctsite.sftp import publish, sync
+    from ctsite.sftp import sync
     from ctsite.sftp.manifest import MANIFEST, scan_local
     from ctsite.store import format as fmt
     from ctsite.store import versions
@@ -159,13 +172,14 @@ def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
         store_dir = s.data_path / pub.store
 
         def objects_of(version: str) -> set[str] | None:  # from the local copy, if kept
-            doc = versions.current_manifest(store_dir / fmt.VERSIONS_DIR / version)
-            return versions.objects_of(doc) if doc else None
+            try:
+                return versions.objects_named(
+                    (store_dir / fmt.VERSIONS_DIR / version / fmt.MANIFEST).read_bytes()
+                )
+            except OSError:
+                return None
 
-        keep = s.compile_keep_versions
-        leftovers = sync.in_scope(pub.store, scope)
-        store = publish.plan_store(pub, plan.remote_files, None, objects_of, keep, leftovers)
-        plan = publish.apply(plan, store, pub)
+        plan, store = publish_plan(s, plan, pub, scope, None, objects_of)
     planned = _plan(s, plan, scope, True, store)
     return dataclasses.replace(planned, has_record=(s.data_path / MANIFEST).is_file())
 
@@ -234,9 +248,7 @@ def sync_to(
     if pub is not None:
         old = publish.read_remote_pointer(first, root, pub)
         objects_of = publish.remote_objects_of(first, root, pub)
-        keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
-        store = publish.plan_store(pub, plan.remote_files, old, objects_of, keep, leftovers)
-        plan = publish.apply(plan, store, pub)
+        plan, store = publish_plan(s, plan, pub, scope, old, objects_of)
         record = manifest_record(local, pub)
         remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
         commit = publish.CommitStep(pub, store, root, record, remote_has)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import hashlib
 import json
 import os
 import posixpath
@@ -20,6 +19,7 @@ from typing import Any
 
 from ctsite.errors import CtsiteError
 from ctsite.sftp.client import TEMP_MARK
+from ctsite.store.versions import digest
 
 MANIFEST = ".ctsite-manifest.json"
 CHUNK = 1 << 20
@@ -45,14 +45,6 @@ def _unreadable(path: Path, exc: OSError) -> CtsiteError:
         f"cannot read {path}: {exc.strerror or exc}",
         hint="fix the file's permissions or remove it from the data directory",
     )
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def scan_local(
@@ -94,7 +86,7 @@ def scan_local(
                 with path.open("rb") as f:
                     f.read(1)  # unreadable files fail now, before any server exists
                 return LocalFile(rel, st.st_size, "", stamp)
-            return LocalFile(rel, st.st_size, _digest(path), stamp)
+            return LocalFile(rel, st.st_size, digest(path), stamp)
         except OSError as exc:
             raise _unreadable(path, exc) from None
 
@@ -108,7 +100,7 @@ def hash_some(root: Path, files: list[LocalFile], jobs: int = 2) -> list[LocalFi
 
     def one(f: LocalFile) -> LocalFile:
         try:
-            return dataclasses.replace(f, sha256=_digest(root / f.rel))
+            return dataclasses.replace(f, sha256=digest(root / f.rel))
         except OSError as exc:
             raise _unreadable(root / f.rel, exc) from None
 

@@ -184,21 +184,19 @@ def plan_store(
     return StorePlan(new, old, pruned, deletions, unknown)
 
 
-def read_remote_pointer(sftp: Any, remote_root: str, pub: LocalVersion) -> versions.Pointer | None:
-    """The remote pointer, read in the order a fallback writer changes the files."""
-    for name in (fmt.POINTER, fmt.POINTER_NEXT, fmt.POINTER):
-        found = _read_pointer(sftp, posixpath.join(remote_root, pub.rel(name)))
-        if found is not None:
-            return found
-    return None
-
-
-def _read_pointer(sftp: Any, path: str) -> versions.Pointer | None:
+def _read_remote(sftp: Any, path: str) -> bytes | None:
     try:
         with sftp.open(path, "rb") as fh:
-            return versions.parse_pointer(fh.read(4096))
+            return fh.read()
     except OSError:
         return None
+
+
+def read_remote_pointer(sftp: Any, remote_root: str, pub: LocalVersion) -> versions.Pointer | None:
+    """The remote pointer, by the store's one reading rule (`versions.first_pointer`)."""
+    return versions.first_pointer(
+        lambda name: _read_remote(sftp, posixpath.join(remote_root, pub.rel(name)))
+    )
 
 
 def remote_objects_of(sftp: Any, remote_root: str, pub: LocalVersion) -> Callable[[str], Any]:
@@ -206,17 +204,7 @@ def remote_objects_of(sftp: Any, remote_root: str, pub: LocalVersion) -> Callabl
 
     def objects_of(version: str) -> set[str] | None:
         path = posixpath.join(remote_root, pub.rel(fmt.VERSIONS_DIR, version, fmt.MANIFEST))
-        try:
-            with sftp.open(path, "rb") as fh:
-                doc = json.loads(fh.read())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(doc, dict):
-            return None
-        if fmt.FILES_KEY not in doc:
-            return set()  # schema 2: the version holds its own files
-        found = versions.objects_of(doc)
-        return found or None
+        return versions.objects_named(_read_remote(sftp, path))
 
     return objects_of
 

@@ -25,7 +25,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,25 +82,32 @@ def parse_pointer(data: bytes) -> Pointer | None:
     return Pointer(version, previous)
 
 
-def _read(path: Path) -> Pointer | None:
-    try:
-        return parse_pointer(path.read_bytes())
-    except OSError:
-        return None
-
-
-def read_pointer(root: Path) -> Pointer | None:
-    """The pointer of the store folder `root` (its documented fallback when `CURRENT` is missing).
+def first_pointer(read: Callable[[str], bytes | None]) -> Pointer | None:
+    """The pointer a store's files give, `read(name)` returning a file's bytes (None: absent).
 
     Read in the order a fallback writer changes them (CURRENT, CURRENT.next, CURRENT again), so
-    a reader racing with "remove CURRENT; rename CURRENT.next → CURRENT" still finds one.
+    a reader racing with "remove CURRENT; rename CURRENT.next → CURRENT" still finds one. The
+    one rule for a local folder (`read_pointer`) and a remote one (the upload over SFTP).
     """
-    root = Path(root)
     for name in (fmt.POINTER, fmt.POINTER_NEXT, fmt.POINTER):
-        found = _read(root / name)
+        data = read(name)
+        found = parse_pointer(data) if data is not None else None
         if found is not None:
             return found
     return None
+
+
+def read_pointer(root: Path) -> Pointer | None:
+    """The pointer of the store folder `root` (its documented fallback when `CURRENT` is missing)."""
+    root = Path(root)
+
+    def read(name: str) -> bytes | None:
+        try:
+            return (root / name).read_bytes()
+        except OSError:
+            return None
+
+    return first_pointer(read)
 
 
 def pointer_stamp(root: Path) -> tuple[int, int, int] | None:
@@ -204,17 +211,24 @@ def objects_of(manifest: dict[str, Any]) -> set[str]:
         return set()
 
 
+def objects_named(data: bytes | None) -> set[str] | None:
+    """The objects a version's manifest file (`data`) names: empty for schema 2 (its files are
+    in its folder), None when it is absent or unreadable — then which objects it needs is
+    unknown, and a sweep must delete none. The one rule of the local and the remote sweep."""
+    try:
+        doc = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if fmt.FILES_KEY not in doc:
+        return set()
+    return objects_of(doc) or None
+
+
 def plan_sweep(objects: Iterable[str], referenced: set[str]) -> list[str]:
     """The object files no kept version names (other names in the folder are left alone)."""
     return sorted(n for n in set(objects) if fmt.OBJECT_NAME.match(n) and n not in referenced)
-
-
-def _manifest_of(root: Path, version: str) -> dict[str, Any]:
-    try:
-        doc = json.loads((root / fmt.VERSIONS_DIR / version / fmt.MANIFEST).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
 
 
 def sweep(root: Path) -> list[str]:
@@ -226,13 +240,19 @@ def sweep(root: Path) -> list[str]:
     root = Path(root)
     base = root / fmt.VERSIONS_DIR
     try:
-        names = [e.name for e in base.iterdir() if e.is_dir() and is_version_id(e.name)]
         objects = [e.name for e in (root / fmt.OBJECTS_DIR).iterdir()]
     except OSError:
         return []
     referenced: set[str] = set()
-    for name in names:
-        referenced |= objects_of(_manifest_of(root, name))
+    for name in list_versions(root):  # complete versions: those with a manifest
+        try:
+            data: bytes | None = (base / name / fmt.MANIFEST).read_bytes()
+        except OSError:
+            data = None
+        found = objects_named(data)
+        if found is None:
+            return []  # a version whose objects are unknown: delete none
+        referenced |= found
     doomed = plan_sweep(objects, referenced)
     for name in doomed:
         (root / fmt.OBJECTS_DIR / name).unlink(missing_ok=True)

@@ -353,3 +353,14 @@ def test_a_missing_or_truncated_object_is_an_incomplete_store(store_root):
     victim.write_bytes(victim.read_bytes()[:-1])
     with pytest.raises(StoreError, match=r"incomplete store.*genes\.feather"):
         Store.open(store_root)
+
+
+def test_an_unreadable_manifest_stops_the_sweep(store_root):
+    old = add_versions(store_root, 1)
+    orphan = store_root / fmt.OBJECTS_DIR / ("0" * 64 + ".npy")
+    orphan.write_bytes(b"named by no version")
+    (store_root / fmt.VERSIONS_DIR / old[0] / fmt.MANIFEST).write_text("{not json")
+    assert versions.sweep(store_root) == []  # which objects that version needs is unknown
+    assert orphan.is_file()
+    (store_root / fmt.VERSIONS_DIR / old[0] / fmt.MANIFEST).unlink()  # no longer a version
+    assert versions.sweep(store_root) == [orphan.name]
