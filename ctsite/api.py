@@ -206,7 +206,7 @@ def open_store(path: PathLike) -> CompiledStore:
 # ---------------------------------------------------------------- compiling
 
 
-def _compile(spec: Any, dest: Path, jobs: int, force: bool, block_rows: int = 512) -> CompiledStore:
+def _compile(spec: Any, dest: Path, jobs: int, force: bool, block_rows: int = 0) -> CompiledStore:
     from ctsite.compile.build import compile_store
 
     result = compile_store(spec, dest, jobs=max(1, jobs), block_rows=block_rows, force=force)

@@ -41,7 +41,7 @@ class Settings:
     demo_dir: str = "data/demo"
     # --- compile ---
     compile_jobs: int = 2
-    compile_block_rows: int = 512
+    compile_block_rows: int = 0  # rows per input block; 0: automatic (about 1 MiB per dense block)
     # store versions kept after a compile (the current and the previous are always kept)
     compile_keep_versions: int = 2
     # --- website ---
@@ -238,7 +238,7 @@ SECTIONS: dict[str, dict[str, str]] = {
 # Valid ranges (inclusive; None: unbounded) of the numeric settings, checked when read.
 RANGES: dict[str, tuple[float | None, float | None]] = {
     "compile_jobs": (1, 64),
-    "compile_block_rows": (1, None),
+    "compile_block_rows": (0, None),
     "compile_keep_versions": (1, None),
     "site_session_hours": (0, None),
     "site_cache_size": (0, None),

@@ -98,7 +98,7 @@ def compile_store(
     dest: Path,
     *,
     jobs: int = 2,
-    block_rows: int = 512,
+    block_rows: int = 0,
     force: bool = False,
     keep_versions: int = MIN_KEEP,
     progress: ProgressFn | None = None,

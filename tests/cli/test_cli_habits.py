@@ -104,10 +104,10 @@ def test_unknown_key_in_the_file_stays_an_error(tmp_path: Path) -> None:
     [
         ("serve_port = -1\n", {}, ["config"], "serve_port = -1 is out of range (valid: 1..65535)"),
         (
-            "[compile]\nblock_rows = 0\n",
+            "[compile]\nblock_rows = -1\n",
             {},
             ["config"],
-            "compile_block_rows = 0 is out of range (valid: ≥ 1)",
+            "compile_block_rows = -1 is out of range (valid: ≥ 0)",
         ),
         ("", {"CTSITE_COMPILE_JOBS": "500"}, ["config"], "compile_jobs = 500 is out of range"),
         ("", {}, ["serve", "--port", "99999"], "serve_port = 99999 is out of range"),

@@ -29,9 +29,9 @@ def row(frame, cell_type, target):
     return found.iloc[0]
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_counts_at_several_thresholds(small_dataset, jobs):
-    store = compile_project(small_dataset(), jobs=jobs, block_rows=2)
+@pytest.mark.parametrize(("jobs", "block_rows"), [(1, 2), (2, 2), (2, 0)])
+def test_counts_at_several_thresholds(small_dataset, jobs, block_rows):
+    store = compile_project(small_dataset(), jobs=jobs, block_rows=block_rows)
     expected_sig = {  # (cell type, target) → {t: numSigI1 shown in the Circos table}
         ("T", "L1"): {0.01: 0, 0.02: 0, 0.25: 0},  # ligand, not receptor → reported 0
         ("T", "R1"): {0.01: 1, 0.05: 2, 0.06: 4, 0.25: 4},  # NaN and 0.25 never count

@@ -1,0 +1,51 @@
+"""Block sizes of the compile scans, and the worker's memory set-up."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ctsite.compile import scan
+from ctsite.lifecycle import reuse_freed_memory
+
+
+def test_dense_blocks_hold_about_one_mebibyte():
+    assert scan.dense_block_rows(10_000, 4) == 26  # 26 rows × 40 kB
+    assert scan.dense_block_rows(10_000, 8) == 13
+    assert scan.dense_block_rows(10_000_000, 8) == 1  # a row wider than the budget: one row
+    assert scan.dense_block_rows(10_000, 4, block_rows=512) == 512  # the setting wins
+
+
+def test_matrix_block_rows_by_storage(tmp_path):
+    path = tmp_path / "m.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("dense", data=np.zeros((4, 2048), dtype="<f8"))
+        group = f.create_group("sparse")
+        csr = sp.csr_matrix(np.eye(4))
+        for name in ("data", "indices", "indptr"):
+            group.create_dataset(name, data=getattr(csr, name))
+        group.attrs["encoding-type"] = "csr_matrix"
+    with h5py.File(path, "r") as f:
+        assert scan.matrix_block_rows(f["dense"]) == 64  # 1 MiB / (2048 × 8 B)
+        assert scan.matrix_block_rows(f["sparse"]) == scan.SPARSE_BLOCK_ROWS
+        assert scan.matrix_block_rows(f["sparse"], 7) == 7
+
+
+def _child(queue) -> None:
+    queue.put(reuse_freed_memory())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_reuse_freed_memory_takes_effect_in_a_worker():
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child, args=(queue,))
+    child.start()
+    assert queue.get(timeout=30) is True  # glibc accepted both parameters
+    child.join(30)
+    assert child.exitcode == 0
