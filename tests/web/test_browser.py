@@ -361,6 +361,30 @@ def test_svg_and_png_export(watched, server, tmp_path):
     watched.check_clean()
 
 
+def swipe_up(page, selector: str) -> float:
+    """A finger swiping upwards over `selector` (touch events through Chromium's input
+    pipeline, so the page scrolls as it would on a phone): how far the page scrolled."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    x = box["x"] + box["width"] / 2
+    y = min(box["y"] + min(box["height"] / 2, 100), page.viewport_size["height"] - 40)
+    before = page.evaluate("window.scrollY")
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
+        )
+        for step in range(1, 16):
+            point = {"x": x, "y": y - 20 * step}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            page.wait_for_timeout(16)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+    page.wait_for_timeout(300)
+    return page.evaluate("window.scrollY") - before
+
+
 def test_phone_layout(browser, server):
     w = Watched(
         browser,
@@ -373,9 +397,18 @@ def test_phone_layout(browser, server):
     try:
         w.page.goto(f"{server}/circos")
         assert w.page.locator("#figure-static svg").is_visible()
-        w.page.tap("#figure-static")  # a touch on the picture draws the interactive figure
+        # a swipe over the picture scrolls the page and draws nothing
+        assert swipe_up(w.page, "#figure-static") > 50
+        assert w.page.get_attribute("#figure", "data-view") == "static"
+        assert w.page.evaluate("typeof window.Plotly") == "undefined"
+        w.page.evaluate("window.scrollTo(0, 0)")
+        w.page.tap("#figure-static")  # a tap on the picture draws the interactive figure
         w.wait_figure()
         assert w.page.locator("#figure-static").count() == 0
+        # the interactive figure does not take a swipe for a zoom: the page still scrolls
+        assert w.page.evaluate("document.getElementById('figure')._fullLayout.dragmode") is False
+        assert swipe_up(w.page, "#figure") > 50
+        w.page.evaluate("window.scrollTo(0, 0)")
         # the figure first, its (collapsible) controls below it: nothing shifts while loading
         top = "s => document.querySelector(s).getBoundingClientRect().top"
         assert w.page.evaluate(top, ".figure-card") < w.page.evaluate(top, ".controls")
@@ -384,6 +417,11 @@ def test_phone_layout(browser, server):
         width = w.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"horizontal scrolling on a phone ({width}px)"
         shot(w.page, "circos-phone")
+        # a cartesian figure too (where Plotly's default drag would zoom and hold the page)
+        w.page.goto(f"{server}/pairwise")
+        w.page.tap("#figure-static")
+        w.wait_figure()
+        assert swipe_up(w.page, "#figure") > 50
         w.check_clean()
     finally:
         w.close()

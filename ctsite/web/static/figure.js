@@ -5,9 +5,11 @@
 
    The page arrives with a static SVG picture of its figure (#figure-static), so opening it runs no
    plotly.js at all. Once the page has loaded, the browser fetches plotly.js and the figure JSON in
-   idle time (network only); the first interaction — the pointer over the figure, focus or a touch
-   in the figure card or the controls, a submitted change, an export — runs plotly.js and draws the
-   interactive figure in the picture's place. */
+   idle time (network only); the first interaction — a mouse or pen over the figure, a tap (not a
+   swipe that scrolls the page) or focus in the figure card or the controls, a submitted change, an
+   export — runs plotly.js and draws the interactive figure in the picture's place. On a touch
+   screen the interactive figure does not take drags for zooming (dragmode off), so a swipe over it
+   still scrolls the page; a tap shows the hover labels. */
 "use strict";
 
 (function () {
@@ -24,6 +26,8 @@
   let current = null; // the last figure document drawn
   let prefetched = null; // {query, response promise}: the picture's figure, fetched in idle time
   let activated = null; // the first interactive draw, once it was asked for
+  // a touch screen: drags over the figure scroll the page instead of zooming it
+  const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
   // `PlotlyReady`; the full bundle (the fallback) defines `Plotly` at once.
@@ -173,6 +177,7 @@
       if (id !== requestId) return;
       const t1 = performance.now();
       const layout = fig.layout || {};
+      if (coarsePointer && layout.dragmode === undefined) layout.dragmode = false;
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
@@ -294,12 +299,17 @@
     }
     return activated;
   }
+  // A touch counts once it ends as a tap: when a finger swipes to scroll the page, the browser
+  // cancels its pointer (pointercancel) and no pointerup arrives.
   const triggers = [
-    [document.querySelector(".figure-wrap"), ["pointerover", "pointerdown", "touchstart"]],
+    [document.querySelector(".figure-wrap"), ["pointerover", "pointerdown", "pointerup"]],
     [card, ["focusin"]],
-    [document.querySelector(".controls"), ["pointerdown", "focusin", "touchstart"]],
+    [document.querySelector(".controls"), ["pointerdown", "pointerup", "focusin"]],
   ];
-  const onIntent = () => { activate(); };
+  const onIntent = (event) => {
+    if (event.pointerType === "touch" && event.type !== "pointerup") return;
+    activate();
+  };
   function stopWatching() {
     for (const [target, events] of triggers) {
       for (const type of events) target.removeEventListener(type, onIntent);
