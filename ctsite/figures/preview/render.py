@@ -1,0 +1,125 @@
+"""The renderer: lays out the frame (margins pushed by the legend and the colour bars), draws the
+shapes, the traces, the annotations, the x axis' tick labels, the colour bars and the legend, in
+that order, and wraps them in the <svg> element."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctsite.figures.preview.colorbar import ColorBars
+from ctsite.figures.preview.frame import Frame
+from ctsite.figures.preview.legend import Legend
+from ctsite.figures.preview.paint import checked_color
+from ctsite.figures.preview.svg import (
+    FONT_FAMILY,
+    NOMINAL_WIDTH,
+    attr,
+    num,
+    plain_text,
+    text_element,
+    text_width,
+)
+from ctsite.figures.preview.traces import draw_trace
+from ctsite.figures.preview.values import number
+
+
+class Renderer:
+    """One figure dict drawn at one width."""
+
+    def __init__(self, figure: dict[str, Any], width: float) -> None:
+        self.data: list[dict[str, Any]] = [
+            t for t in figure.get("data") or [] if t.get("visible", True) is True
+        ]
+        self.layout: dict[str, Any] = figure.get("layout") or {}
+        self.width = width
+        self.height = float(self.layout.get("height") or 600)
+        self.font_size = float((self.layout.get("font") or {}).get("size", 12))
+        self.ink = checked_color((self.layout.get("font") or {}).get("color"), "#222222")
+        self.frame = Frame(self.layout, width, self.height)
+        self.legend = Legend(self.data, self.layout, width, self.frame, self.ink)
+        self.colorbars = ColorBars(self.data, self.font_size, self.ink)
+        self.legend.push_margin(self.frame)
+        self.colorbars.push_margin(self.frame, width)
+
+    def _draw_shapes(self, out: list[str]) -> None:
+        for shape in self.layout.get("shapes") or []:
+            if shape.get("type") != "rect":
+                continue
+            x0, y0 = self.frame.xy(float(shape["x0"]), float(shape["y0"]))
+            x1, y1 = self.frame.xy(float(shape["x1"]), float(shape["y1"]))
+            line = shape.get("line") or {}
+            out.append(
+                f'<rect x="{num(min(x0, x1))}" y="{num(min(y0, y1))}" '
+                f'width="{num(abs(x1 - x0))}" height="{num(abs(y1 - y0))}" '
+                f'fill="{checked_color(shape.get("fillcolor"), "none")}" '
+                f'stroke="{checked_color(line.get("color"), "none")}" '
+                f'stroke-width="{num(number(line.get("width")) or 0)}"/>'
+            )
+
+    def _draw_annotations(self, out: list[str]) -> None:
+        for note in self.layout.get("annotations") or []:
+            text, bold = plain_text(note.get("text", ""))
+            font = note.get("font") or {}
+            size = float(number(font.get("size")) or self.font_size)
+            color = checked_color(font.get("color"), self.ink)
+            x, y = float(note.get("x", 0.5)), float(note.get("y", 0.5))
+            if note.get("xref", "x") == "paper" or note.get("yref", "y") == "paper":
+                px, py = self.frame.paper(x, y)
+            else:
+                px, py = self.frame.xy(x, y)
+            pad = float(number(note.get("borderpad")) or 1)
+            w = text_width(text, size, bold) + 2 * pad
+            h = size * 1.3 + 2 * pad
+            yanchor = note.get("yanchor", "middle")
+            top = py - h if yanchor == "bottom" else py if yanchor == "top" else py - h / 2
+            if note.get("bgcolor"):
+                out.append(
+                    f'<rect x="{num(px - w / 2)}" y="{num(top)}" '
+                    f'width="{num(w)}" height="{num(h)}" '
+                    f'fill="{checked_color(note.get("bgcolor"), "none")}"/>'
+                )
+            out.append(text_element(px, top + h / 2, text, size, color, anchor="middle", bold=bold))
+
+    def _draw_axes(self, out: list[str]) -> None:
+        axis = self.layout.get("xaxis") or {}
+        if not axis.get("visible") or not axis.get("showticklabels", True):
+            return
+        values, labels = axis.get("tickvals") or [], axis.get("ticktext") or []
+        top = axis.get("side") == "top"
+        y = self.frame.top - 8 if top else self.frame.bottom + 8
+        for value, label in zip(values, labels, strict=False):
+            v = number(value)
+            if v is None:
+                continue
+            x, _ = self.frame.xy(v, 0)
+            text = plain_text(label)[0]
+            out.append(
+                text_element(x, y, text, self.font_size, self.ink, anchor="middle",
+                             baseline="bottom" if top else "top")
+            )  # fmt: skip
+
+    def render(self, title: str) -> str:
+        """The whole picture (`title` is its accessible name)."""
+        body: list[str] = []
+        self._draw_shapes(body)
+        for trace in self.data:
+            draw_trace(body, trace, self.frame, self.font_size, self.ink)
+        self._draw_annotations(body)
+        self._draw_axes(body)
+        self.colorbars.draw(body, self.frame)
+        self.legend.draw(body, self.frame)
+        gradients = self.colorbars.gradients
+        defs = f"<defs>{''.join(gradients)}</defs>" if gradients else ""
+        bg = checked_color(self.layout.get("paper_bgcolor"), "#ffffff")
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="figure-preview" role="img" '
+            f'aria-label="{attr(title)}" viewBox="0 0 {num(self.width)} {num(self.height)}" '
+            f'preserveAspectRatio="xMidYMid meet" width="100%" height="100%" '
+            f'font-family="{attr(FONT_FAMILY)}">{defs}'
+            f'<rect width="100%" height="100%" fill="{bg}"/>{"".join(body)}</svg>'
+        )
+
+
+def figure_svg(figure: dict[str, Any], title: str, width: float = NOMINAL_WIDTH) -> str:
+    """The static SVG of a Plotly figure dict (`title` is its accessible name)."""
+    return Renderer(figure, width).render(title)
