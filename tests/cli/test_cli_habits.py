@@ -4,30 +4,20 @@ completion, the global options, environment variables, configuration ranges and 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import cli_env, run_ctsite
 
 
 def ctsite(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m ctsite ARGS` in `cwd`, with no CTSITE_*/AWS_* variable of the caller."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CTSITE_", "AWS_"))}
-    clean.update(PYTHONPATH=str(REPO), COLUMNS="120", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run_ctsite(
+        *args, cwd=cwd, env=cli_env(without=("CTSITE_", "AWS_"), COLUMNS="120", **env), timeout=120
     )
 
 

@@ -4,18 +4,16 @@ warning, /healthz answering, and a clean stop on Ctrl-C (SIGINT)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import cli_env, run_ctsite, wait_healthy
+
 NO_GUNICORN = "import sys; sys.modules['gunicorn'] = None; from ctsite.cli import main; main()"
 
 
@@ -28,40 +26,22 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("serve")
-    done = subprocess.run(
-        [sys.executable, "-m", "ctsite", "demo", str(root / "demo")],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_ctsite("demo", str(root / "demo"), cwd=root, timeout=300)
     assert done.returncode == 0, done.stderr
     return root / "demo" / "compiled"
 
 
 def serve(store: Path, *args: str, python_args: tuple[str, ...] = ("-m", "ctsite")) -> tuple:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
     proc = subprocess.Popen(
         [sys.executable, *python_args, "serve", "--port", str(port), "--data", str(store), *args],
         cwd=store.parent,
-        env={**env, "PYTHONPATH": str(REPO)},
+        env=cli_env(without=("CTSITE_",)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    body = b""
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                body = r.read()
-                break
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
+    body = wait_healthy(proc, port) or b""
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     return port, body, proc.returncode, out, err
@@ -83,12 +63,8 @@ def test_serve_answers_without_a_development_server_warning(
 
 
 def test_serve_port_out_of_range_is_refused(demo_store: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ctsite", "serve", "--port", "99999", "--data", str(demo_store)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_ctsite(
+        "serve", "--port", "99999", "--data", str(demo_store), cwd=demo_store.parent, timeout=60
     )
     assert done.returncode == 2
     assert "serve_port = 99999 is out of range (valid: 1..65535)" in done.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from ctsite.sftp.client import TEMP_MARK
 from ctsite.sftp.manifest import MANIFEST
+from tests.support.cli import cli_env, run_ctsite, start_ctsite, wait_while_running
 
 pytestmark = pytest.mark.sshd
 REGION = "us-east-2"
@@ -22,13 +22,11 @@ REGION = "us-east-2"
 def ctsite(
     project: Path, *args: str, timeout: float = 120, **extra: str
 ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200", **extra}
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", "upload-data", *args],
+    return run_ctsite(
+        "upload-data",
+        *args,
         cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
+        env=cli_env(COLUMNS="200", **extra),
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
@@ -161,24 +159,14 @@ def test_signal_mid_upload_deletes_server(tmp_path, transfer_to_sshd, transfer_s
     for i in range(40):
         (project / "data/compiled").mkdir(parents=True, exist_ok=True)
         (project / "data/compiled" / f"f{i:02d}.bin").write_bytes(block * 8)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ctsite", "upload-data", "--jobs", "1"],
-        cwd=project,
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_ctsite("upload-data", "--jobs", "1", cwd=project)
+    remote = sshd.root / "data"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            remote = sshd.root / "data"
-            if remote.is_dir() and any(TEMP_MARK in p.name for p in remote.rglob("*")):
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.02)
-        else:
-            pytest.fail("the upload never started")
+        wait_while_running(
+            proc,
+            lambda: remote.is_dir() and any(TEMP_MARK in p.name for p in remote.rglob("*")),
+            "the upload never started",
+        )
         assert len(transfer_servers()) == 1
         for signum in signals:
             proc.send_signal(signum)

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -24,23 +23,22 @@ from ctsite.sftp.client import TEMP_MARK
 from ctsite.store import format as fmt
 from ctsite.store import versions
 from ctsite.store.reader import Store
+from tests.support.cli import (
+    cli_env,
+    run_ctsite,
+    start_ctsite,
+    wait_healthy,
+    wait_while_running,
+)
 from tests.support.fixtures_sftp import free_port
 
 pytestmark = pytest.mark.sshd
-REPO = Path(__file__).resolve().parents[2]
 NO_POSIX_RENAME = "-P posix-rename"
 
 
 def run(project: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
+    return run_ctsite(
+        *args, cwd=project, env=cli_env(COLUMNS="200"), timeout=timeout, stdin=subprocess.DEVNULL
     )
 
 
@@ -183,25 +181,14 @@ def test_killed_mid_upload_keeps_the_live_version_then_resumes(
     change_one_condition(project)
     v2 = compile_store(project)
     add_big_figure(project, v2)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ctsite", "upload-data", "--jobs", "1"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_ctsite("upload-data", "--jobs", "1", cwd=project)
+
+    def big_file_on_its_way() -> bool:
+        temps = [p for p in remote.rglob("*") if TEMP_MARK in p.name and "big" in p.name]
+        return bool(temps) and temps[0].stat().st_size > 1 << 20
+
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            temps = [p for p in remote.rglob("*") if TEMP_MARK in p.name and "big" in p.name]
-            if temps and temps[0].stat().st_size > 1 << 20:
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.02)
-        else:
-            pytest.fail("the upload never reached the big file")
+        wait_while_running(proc, big_file_on_its_way, "the upload never reached the big file", 90)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
     finally:
@@ -231,33 +218,16 @@ def test_killed_mid_upload_keeps_the_live_version_then_resumes(
 
 def start_site(store: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ctsite",
-            "serve",
-            *("--port", str(port), "--workers", "2"),
-            "--data",
-            str(store),
-        ],
+    proc = start_ctsite(
+        *("serve", "--port", str(port), "--workers", "2", "--data", str(store)),
         cwd=store.parent,
-        env={**env, "PYTHONPATH": str(REPO)},
+        env=cli_env(without=("CTSITE_",)),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc, port
-        except OSError:
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("the site did not start")
+    if wait_healthy(proc, port) is None:
+        proc.kill()
+        pytest.fail(f"the site did not start: {proc.communicate()}")
+    return proc, port
 
 
 def canonical(doc: dict) -> str:
