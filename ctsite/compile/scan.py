@@ -36,15 +36,14 @@ SPARSE_BLOCK_ROWS = 2048
 RANGE_ROWS = 64  # the granularity of the row ranges that workers share
 
 
-def dense_block_rows(n_cols: int, itemsize: int, block_rows: int = 0) -> int:
-    """Rows per block of a dense matrix: `block_rows`, or about DENSE_BLOCK_BYTES when 0."""
-    if block_rows > 0:
-        return block_rows
+def dense_block_rows(n_cols: int, itemsize: int) -> int:
+    """Rows per block of a dense matrix: about DENSE_BLOCK_BYTES (at least one row)."""
     return max(1, DENSE_BLOCK_BYTES // max(1, n_cols * itemsize))
 
 
 def matrix_block_rows(node: Any, block_rows: int = 0) -> int:
-    """Rows per block of an HDF5 matrix (a dense dataset or a sparse group)."""
+    """Rows per block of an HDF5 matrix (a dense dataset or a sparse group): `block_rows`, or
+    automatic when 0."""
     import h5py
 
     if block_rows > 0:

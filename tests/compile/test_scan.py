@@ -18,7 +18,6 @@ def test_dense_blocks_hold_about_one_mebibyte():
     assert scan.dense_block_rows(10_000, 4) == 26  # 26 rows × 40 kB
     assert scan.dense_block_rows(10_000, 8) == 13
     assert scan.dense_block_rows(10_000_000, 8) == 1  # a row wider than the budget: one row
-    assert scan.dense_block_rows(10_000, 4, block_rows=512) == 512  # the setting wins
 
 
 def test_matrix_block_rows_by_storage(tmp_path):
@@ -32,6 +31,7 @@ def test_matrix_block_rows_by_storage(tmp_path):
         group.attrs["encoding-type"] = "csr_matrix"
     with h5py.File(path, "r") as f:
         assert scan.matrix_block_rows(f["dense"]) == 64  # 1 MiB / (2048 × 8 B)
+        assert scan.matrix_block_rows(f["dense"], 512) == 512  # the setting wins
         assert scan.matrix_block_rows(f["sparse"]) == scan.SPARSE_BLOCK_ROWS
         assert scan.matrix_block_rows(f["sparse"], 7) == 7
 
