@@ -167,18 +167,22 @@ label = "CIN & STING-dependent interactions"
     return config
 
 
-def read_baseline(directory: Path, block_rows: int = 512) -> float:
-    """Read every input layer once in row blocks, computing nothing."""
+def read_baseline(directory: Path, block_rows: int = 0) -> float:
+    """Read every input layer once in row blocks, computing nothing. Blocks of the size the
+    compile reads (`block_rows` 0: the compile's automatic size per matrix)."""
     from ctsite.compile.inputs import iter_row_blocks
+    from ctsite.compile.scan import matrix_block_rows
 
     started = time.perf_counter()
     for name in ("deg_highCIN_vs_lowCIN.h5ad", "deg_highCIN_vs_noSTING.h5ad"):
         with h5py.File(directory / name, "r") as f:
             for layer in ("log2FC", "fdr", "fdr.i1"):
-                for _ in iter_row_blocks(f, f"layers/{layer}", block_rows):
+                step = matrix_block_rows(f[f"layers/{layer}"], block_rows)
+                for _ in iter_row_blocks(f, f"layers/{layer}", step):
                     pass
     with h5py.File(directory / "expression.h5ad", "r") as f:
-        for _ in iter_row_blocks(f, "layers/X", block_rows, keep_sparse=True):
+        step = matrix_block_rows(f["layers/X"], block_rows)
+        for _ in iter_row_blocks(f, "layers/X", step, keep_sparse=True):
             pass
     return time.perf_counter() - started
 
