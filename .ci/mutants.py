@@ -115,6 +115,21 @@ def copy_checkout(dest: Path) -> Path:
     return work
 
 
+def pytest_in(work: Path, tests: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    return (result.stdout.strip().splitlines() or [result.stderr.strip()[-300:] or "?"])[-1]
+
+
 def run(mutant: Mutant) -> bool:
     """True when the mutant is killed (its tests fail with it planted)."""
     with tempfile.TemporaryDirectory(prefix="ctsite-mutant-") as tmp:
@@ -125,23 +140,27 @@ def run(mutant: Mutant) -> bool:
             print(f"  STALE  {mutant.name}: the code to mutate is not in {mutant.file} once")
             return False
         path.write_text(text.replace(mutant.old, mutant.new))
-        env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutant.tests],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        result = pytest_in(work, list(mutant.tests))
     killed = result.returncode == 1  # tests failed (not: crashed, nothing collected)
-    last = (result.stdout.strip().splitlines() or ["?"])[-1]
-    print(f"  {'killed' if killed else 'SURVIVED'}  {mutant.name}  ({last})")
+    print(f"  {'killed' if killed else 'SURVIVED'}  {mutant.name}  ({last_line(result)})")
     return killed
+
+
+def control(mutants: list[Mutant]) -> bool:
+    """The same tests pass in an unmutated copy (so a kill means the mutant, not the copy)."""
+    tests = sorted({t for m in mutants for t in m.tests})
+    with tempfile.TemporaryDirectory(prefix="ctsite-mutant-") as tmp:
+        result = pytest_in(copy_checkout(Path(tmp)), tests)
+    print(f"  control (no mutant): {last_line(result)}")
+    return result.returncode == 0
 
 
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTANTS if not names or m.name in names]
     print(f"planting {len(chosen)} mutant(s); each must make its tests fail")
+    if not control(chosen):
+        print("the tests fail without any mutant: fix them first")
+        return 1
     survivors = [m.name for m in chosen if not run(m)]
     if survivors:
         print(f"{len(survivors)} mutant(s) survived: {', '.join(survivors)}")
