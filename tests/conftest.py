@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import unavailable
+
 pytest_plugins = [
     "tests.support.datasets",  # small_dataset, deg_writer: hand-made compile inputs
     "tests.support.fixtures_eb",  # eb_project, eb_stub, client_factory
@@ -25,7 +27,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 def shared_dir() -> Path:
     """The read-only ../shared folder beside the project (specs and real data)."""
     if not SHARED.is_dir():
-        pytest.skip(f"../shared not found at {SHARED}")
+        unavailable(f"../shared not found at {SHARED}")
     return SHARED
 
 
@@ -42,7 +44,7 @@ def moto_endpoint() -> Iterator[str]:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        pytest.skip("moto[server] not installed")
+        unavailable("moto[server] not installed (pip install 'moto[server]')")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import require_module
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "examples" / "demo.ipynb"
 
@@ -21,9 +23,9 @@ def test_the_committed_notebook_has_no_outputs():
 
 @pytest.mark.slow
 def test_the_notebook_executes(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    nbformat = require_module("nbformat", "pip install -e '.[test]'")
+    nbclient = require_module("nbclient", "pip install -e '.[test]'")
+    require_module("ipykernel", "pip install -e '.[test]'")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout's ctsite
     for name in [n for n in os.environ if n.startswith("CTSITE_")]:
         monkeypatch.delenv(name)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from ctsite.store import Store, versions
+from tests.support.components import unavailable
 
 
 def ctsite(cwd: Path, *args: str, env: dict[str, str] | None = None, **kw):
@@ -361,7 +362,7 @@ def tiny_disk(tmp_path):
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
                           capture_output=True)  # fmt: skip
     if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+        unavailable(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
     yield mount
     subprocess.run(["umount", str(mount)], check=False)
 

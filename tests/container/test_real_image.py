@@ -85,8 +85,6 @@ def demo_data(tmp_path_factory) -> Path:
         text=True,
         timeout=300,
     )
-    if result.returncode != 0 and "No such command" in result.stderr:
-        pytest.skip("`ctsite demo` is not available yet")
     assert result.returncode == 0, result.stdout + result.stderr
     assert versions.manifest_path(data / "compiled").is_file()
     for path in data.rglob("*"):  # the container runs as uid 10001

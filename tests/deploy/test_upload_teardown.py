@@ -188,6 +188,93 @@ def test_transient_deletion_failure_is_retried_by_botocore(
     assert len(calls) == 3, caught.value.message
 
 
+def test_safety_net_stays_while_the_server_could_not_be_deleted(
+    tmp_path, moto_aws, transfer_servers, delete_fails
+):
+    """The schedule is the last guard of a server that still bills: it goes only after the
+    server is really gone (a refused deletion keeps it)."""
+    reaper_role()
+    s = settings(tmp_path)
+    delete_fails("AccessDeniedException")
+    sch = boto3.client("scheduler", region_name=REGION)
+    with pytest.raises(CtsiteError, match="could not delete the Transfer server"):
+        with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+            pass
+    assert [x["ServerId"] for x in transfer_servers()] == [srv.server_id]
+    assert [n.server_id for n in scheduler.find(sch)] == [srv.server_id]
+
+
+def test_unreachable_endpoint_while_deleting_is_one_line_and_keeps_the_safety_net(
+    tmp_path, moto_aws, transfer_servers, monkeypatch
+):
+    """A BotoCoreError (here a real refused connection) during DeleteServer: the same one-line
+    error naming the server, its hourly cost and the command that deletes it; the safety net
+    stays armed."""
+    reaper_role()
+    monkeypatch.setattr(transfer, "DELETE_ATTEMPTS", 1)
+    s = settings(tmp_path)
+    sch = boto3.client("scheduler", region_name=REGION)
+    with pytest.raises(CtsiteError) as caught:
+        with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+            # the deletion client is made at teardown: it reaches a closed port
+            monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSFER", "http://127.0.0.1:9")
+    err = caught.value
+    assert srv.deleted is False
+    assert err.message.startswith(f"could not delete the Transfer server {srv.server_id} (")
+    assert "EndpointConnectionError" in err.message and "\n" not in err.message
+    assert "$0.30 per hour" in err.message and "safety net deletes it at" in err.message
+    assert f"aws transfer delete-server --server-id {srv.server_id}" in (err.hint or "")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_TRANSFER")
+    assert [x["ServerId"] for x in transfer_servers()] == [srv.server_id]
+    assert [n.server_id for n in scheduler.find(sch)] == [srv.server_id]
+
+
+def test_cleanup_keeps_the_safety_net_of_a_server_it_could_not_delete(
+    tmp_path, moto_aws, left_behind, delete_fails
+):
+    role = reaper_role()
+    orphan = left_behind(hours_old=5)
+    sch = boto3.client("scheduler", region_name=REGION)
+    scheduler.create(sch, orphan, max_age_hours=1, role_arn=role)
+    delete_fails("AccessDeniedException")
+    s = settings(tmp_path)
+    with pytest.raises(CtsiteError, match=f"could not delete the Transfer server {orphan}"):
+        upload.cleanup(s, aws.client_factory(s), delete=True)
+    assert [n.server_id for n in scheduler.find(sch)] == [orphan]
+
+
+def test_only_servers_tagged_ephemeral_true_are_ctsites(tmp_path, moto_aws, left_behind):
+    """THE rule is the tag's value, not its presence: a server someone tagged
+    ctsite:ephemeral=false (kept on purpose) is never reported or deleted."""
+    orphan = left_behind(hours_old=5)
+    tc = boto3.client("transfer", region_name=REGION)
+    created = (datetime.now(UTC) - timedelta(hours=5)).replace(microsecond=0).isoformat()
+    kept = tc.create_server(
+        Tags=[
+            {"Key": transfer.TAG_EPHEMERAL, "Value": "false"},
+            {"Key": transfer.TAG_CREATED, "Value": created},
+        ]
+    )["ServerId"]
+    s = settings(tmp_path)
+    factory = aws.client_factory(s)
+    assert [x.server_id for x in transfer.find_stray_servers(factory, include_live=True)] == [
+        orphan
+    ]
+    result = upload.cleanup(s, factory, delete=True)
+    assert result.deleted == [orphan]
+    assert [x["ServerId"] for x in tc.list_servers()["Servers"]] == [kept]
+
+
+def test_a_beating_server_is_never_swept_by_cleanup(tmp_path, moto_aws, left_behind):
+    """The heartbeat tag, not the creation time, says a long upload is alive."""
+    beating = left_behind(hours_old=9, heartbeat_age_s=20)
+    s = settings(tmp_path)
+    result = upload.cleanup(s, aws.client_factory(s), delete=True)
+    assert result.deleted == [] and result.servers == []
+    tc = boto3.client("transfer", region_name=REGION)
+    assert [x["ServerId"] for x in tc.list_servers()["Servers"]] == [beating]
+
+
 # ---------------------------------------------------------------- signals
 
 

@@ -14,6 +14,7 @@ import plotly.utils
 import pytest
 
 from ctsite.figures import FIGURES, parse_params
+from tests.support.components import require_module, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,16 +26,16 @@ def _chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("no Chromium executable (apt-get install chromium)")
+    unavailable("no Chromium executable (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
 def page():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    sync_api = require_module("playwright.sync_api", "pip install playwright")
     executable = _chromium()
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not plotly_js.is_file():
-        pytest.skip("plotly.min.js not found in the plotly package")
+        unavailable("plotly.min.js not found in the plotly package")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=executable, args=["--no-sandbox", "--disable-gpu"]

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.components import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 HOOK = REPO / ".platform" / "hooks" / "postdeploy" / "https-redirect.sh"
 CONFIG_HOOK = REPO / ".platform" / "confighooks" / "postdeploy" / "https-redirect.sh"
@@ -23,7 +25,7 @@ STUB = '#!/bin/sh\necho "$(basename "$0") $*" >> "$STUB_LOG"\n'
 @pytest.fixture
 def stubs(tmp_path: Path) -> Path:
     if shutil.which("bash") is None:
-        pytest.skip("bash not installed")
+        unavailable("bash not installed")
     folder = tmp_path / "bin"
     folder.mkdir()
     for name in ("nginx", "systemctl", "dnf", "yum", "mount"):
@@ -54,7 +56,7 @@ def test_hooks_are_executable_and_shellcheck_clean() -> None:
         assert os.access(script, os.X_OK), script
         assert "set -euo pipefail" in script.read_text()
     if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck not installed")
+        unavailable("shellcheck not installed")
     done = subprocess.run(
         ["shellcheck", "--severity=style", str(HOOK), str(CONFIG_HOOK)],
         capture_output=True,
@@ -104,7 +106,7 @@ def test_redirect_snippet_in_a_real_nginx(stubs: Path, tmp_path: Path) -> None:
     """The snippet the hook writes, included in a server block like the platform's nginx.conf."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx not installed (Debian package nginx-light)")
+        unavailable("nginx not installed (Debian package nginx-light)")
     _run(HOOK, stubs, tmp_path, HTTPS_REDIRECT="true")
     port = _free_port()
     conf = tmp_path / "nginx.conf"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import unavailable
 from tests.support.ebtest import EFS_ID, REPO
 
 SCRIPT = REPO / ".platform" / "hooks" / "predeploy" / "mount-efs.sh"
@@ -29,7 +30,7 @@ STUBS = {
 
 def test_shellcheck_clean() -> None:
     if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck not installed (Debian package shellcheck)")
+        unavailable("shellcheck not installed (Debian package shellcheck)")
     result = subprocess.run(
         ["shellcheck", "--severity=style", str(SCRIPT)], capture_output=True, text=True
     )
@@ -45,7 +46,7 @@ def test_script_is_executable_and_strict() -> None:
 def run(tmp_path: Path):
     """Run the hook with stubs on PATH; returns (result, log lines, mount dir)."""
     if shutil.which("bash") is None:
-        pytest.skip("bash not installed")
+        unavailable("bash not installed")
     stubs = tmp_path / "bin"
     stubs.mkdir()
     for name, body in STUBS.items():

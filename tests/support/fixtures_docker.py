@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import unavailable
+
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
 BASE_IMAGE = "ctsite-test-base:bookworm"
@@ -63,11 +65,11 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     process = None
     if not _engine_up():
         if os.environ.get("DOCKER_HOST"):
-            pytest.skip(f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer")
+            unavailable(f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer")
         if shutil.which("dockerd") is None:
-            pytest.skip("no Docker engine running and dockerd not installed (apt docker.io)")
+            unavailable("no Docker engine running and dockerd not installed (apt docker.io)")
         if os.geteuid() != 0:
-            pytest.skip("no Docker engine running and not root: cannot start dockerd")
+            unavailable("no Docker engine running and not root: cannot start dockerd")
         log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
         handle = log.open("wb")
         process = subprocess.Popen(["dockerd"], stdout=handle, stderr=subprocess.STDOUT)
@@ -75,7 +77,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         while not _engine_up():  # another test run may be starting one at the same moment
             if time.monotonic() > deadline:
                 process.kill()
-                pytest.skip(f"dockerd could not be started: {log.read_text()[-800:]}")
+                unavailable(f"dockerd could not be started: {log.read_text()[-800:]}")
             time.sleep(0.5)
         if process.poll() is not None:
             process = None  # ours exited: the engine that answers is another run's
@@ -131,7 +133,7 @@ def registry(docker_engine: object, tmp_path_factory: pytest.TempPathFactory) ->
     """The CNCF distribution registry with htpasswd auth on a free loopback port."""
     for tool in ("docker-registry", "htpasswd"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed (apt docker-registry apache2-utils)")
+            unavailable(f"{tool} not installed (apt docker-registry apache2-utils)")
     root = tmp_path_factory.mktemp("registry")
     users = {"AWS": uuid.uuid4().hex, "tester": uuid.uuid4().hex}
     lines = [
@@ -165,7 +167,7 @@ auth:
     )
     try:
         if not wait_port(port):
-            pytest.skip(f"docker-registry did not start: {(root / 'registry.log').read_text()}")
+            unavailable(f"docker-registry did not start: {(root / 'registry.log').read_text()}")
         yield Registry(host=f"127.0.0.1:{port}", users=users)
     finally:
         process.terminate()
@@ -176,7 +178,7 @@ auth:
 def base_image(docker_engine: object) -> str:
     """A Debian bookworm + python3 base image made with debootstrap (cached rootfs tarball)."""
     if shutil.which("debootstrap") is None and not (BASE_CACHE / "rootfs-bookworm.tar").exists():
-        pytest.skip("debootstrap not installed (apt debootstrap): cannot make a base image")
+        unavailable("debootstrap not installed (apt debootstrap): cannot make a base image")
     result = subprocess.run(
         ["sh", str(HERE / "make_base_image.sh"), BASE_IMAGE, str(BASE_CACHE)],
         capture_output=True,
@@ -184,7 +186,7 @@ def base_image(docker_engine: object) -> str:
         timeout=900,
     )
     if result.returncode != 0:
-        pytest.skip(f"could not make the base image: {(result.stdout + result.stderr)[-800:]}")
+        unavailable(f"could not make the base image: {(result.stdout + result.stderr)[-800:]}")
     return BASE_IMAGE
 
 

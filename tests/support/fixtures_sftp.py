@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import unavailable
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 REGION = "us-east-2"
 
@@ -115,9 +117,9 @@ def start_sshd(base: Path, sftp_flags: str = "") -> Sshd:
     """sshd on loopback; `sftp_flags` go to internal-sftp (`-P posix-rename` makes it
     a server that cannot rename over an existing file, as some SFTP services)."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
-        pytest.skip("OpenSSH server not installed (apt-get install openssh-server)")
+        unavailable("OpenSSH server not installed (apt-get install openssh-server)")
     if os.geteuid() != 0:
-        pytest.skip("the sshd test peer must run as root")
+        unavailable("the sshd test peer must run as root")
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     etc = base / "sshd"
     etc.mkdir()

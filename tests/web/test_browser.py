@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ctsite.store import versions
+from tests.support.components import require_module, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,7 +52,7 @@ def partial_bundle() -> Path:
     if PARTIAL_BUNDLE.is_file():
         return PARTIAL_BUNDLE
     if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: cannot build the partial plotly.js bundle")
+        unavailable("npm is not installed: cannot build the partial plotly.js bundle")
     assets = Path(__file__).resolve().parents[2] / "web-assets"
     for command in (["npm", "ci", "--no-audit", "--no-fund"], ["node", "build.mjs"]):
         result = subprocess.run(command, cwd=assets, capture_output=True, text=True, timeout=600)
@@ -103,8 +104,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -> It
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        unavailable("chromium is not installed (apt-get install chromium)")
+    sync_api = require_module("playwright.sync_api", "pip install playwright")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
