@@ -323,7 +323,7 @@ HOSTILE = {
     ),
     "DA_score-booleans": Hostile(
         _obs_values("DA_score", [True, False, True, False, True, False]),
-        ("deg_a.h5ad", "'DA_score'", "booleans"),
+        ("deg_a.h5ad", "'DA_score'", "booleans", "first: True in row 0"),
     ),
     "label-table": Hostile(
         _toml('name = "a"\n', 'name = "a"\nlabel = {a = 1}\n'),
