@@ -9,9 +9,12 @@ dependencies. Nothing outside this package (and `ctsite.__main__`) imports it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
@@ -53,6 +56,8 @@ class CtsiteGroup(TyperGroup):
             raise
         except (typer.Exit, typer.Abort, typer.TyperException, click.ClickException):
             raise  # exits and usage errors: typer reports them itself
+        except BrokenPipeError:
+            closed_pipe()  # the reader of our output is gone (`ctsite export … | head -1`)
         except Exception as exc:  # a bug: one line, the traceback under --debug
             if state(ctx).debug:
                 raise
@@ -64,6 +69,23 @@ class CtsiteGroup(TyperGroup):
                 emit_error(error)
                 raise typer.Exit(error.exit_code) from None
             raise error from None
+
+
+EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE  # 141: what a shell reports for a tool SIGPIPE ended
+
+
+def closed_pipe() -> NoReturn:
+    """End quietly because the reader of our output went away (`ctsite export … | head -1`).
+
+    Like a Unix tool ended by SIGPIPE: no message, exit status 141 (the output is incomplete,
+    so not 0; `set -o pipefail` scripts see what `cat` would give them). Standard output is
+    pointed at /dev/null first, so Python's final flush of it cannot fail a second time.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    raise SystemExit(EXIT_CLOSED_PIPE)
 
 
 app = typer.Typer(
@@ -176,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
 
     Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
     as a short usage message and exit code 2. Ctrl-C and SIGTERM unwind the command (its cleanup
-    runs) and exit 130 / 143 with one line.
+    runs) and exit 130 / 143 with one line. A closed output pipe ends it silently (141).
     """
     from ctsite.lifecycle import stop_signals_interrupt
 
@@ -186,6 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         except CtsiteError as error:
             print_error(error)
             sys.exit(error.exit_code)
+        except BrokenPipeError:
+            closed_pipe()
         except SystemExit as done:
             if signals.received is None or done.code in (0, None):
                 raise  # no signal, or the command handled it (docker-run stops its container)

@@ -157,7 +157,9 @@ def demo_cmd(
         store = ensure_demo_store(target)
         console.print(f"[green]compiled[/] the demo store → {esc(str(store))}")
     console.print("\nIts [data] section, to adapt for your own results:\n", markup=False)
-    console.print(demo_config().split("\n[data]", 1)[1].join(["[data]", ""]), markup=False)
+    # printed as written (no wrapping at the terminal's width): it must stay valid TOML when copied
+    example = demo_config().split("\n[data]", 1)[1].join(["[data]", ""])
+    console.print(example, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,6 @@ pointer publishes it (`destination.py`).
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 from collections.abc import Callable
@@ -22,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ctsite import __version__
-from ctsite.compile import destination, inputs, tables
+from ctsite.compile import destination, inputs, leftovers, tables
 from ctsite.compile.dataset import DataSpec
 from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manifest
 from ctsite.compile.scan import run_workers
-from ctsite.errors import CtsiteError, InputError
+from ctsite.errors import InputError
 from ctsite.store import format as fmt
 from ctsite.store.versions import MIN_KEEP
 
@@ -78,21 +77,6 @@ def _check_consistency(
             )
 
 
-def _write_error(exc: OSError, dest: Path) -> CtsiteError:
-    """A failed write (disk full, quota, permissions) as one line; the old store is untouched."""
-    where = exc.filename or dest.parent
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return CtsiteError(
-            f"no space left on the device of {where} while compiling; the previous store is "
-            "unchanged and the partial output was removed",
-            hint="free some space there, or compile elsewhere with --out DIR",
-        )
-    return CtsiteError(
-        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
-        hint="check that the folder is writable, or compile elsewhere with --out DIR",
-    )
-
-
 def compile_store(
     spec: DataSpec,
     dest: Path,
@@ -116,6 +100,7 @@ def compile_store(
     advance = advance or (lambda key, n: None)
     with destination.lock(dest):
         destination.recover(dest)
+        leftovers.sweep(dest)  # what killed compiles left (only if their process is gone)
         files = spec.input_files()
         for role, path in files.items():
             if not path.is_file():
@@ -146,7 +131,7 @@ def compile_store(
         try:
             target = destination.begin(dest, key)
         except OSError as exc:
-            raise _write_error(exc, dest) from None
+            raise destination.write_error(exc, dest) from None
         try:
             tmp = target.work
             manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
@@ -159,7 +144,7 @@ def compile_store(
             manifest["warnings"] += destination.publish(target, manifest, keep_versions)
         except OSError as exc:
             destination.abandon(target)
-            raise _write_error(exc, dest) from None
+            raise destination.write_error(exc, dest) from None
         except BaseException:
             destination.abandon(target)
             raise

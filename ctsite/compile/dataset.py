@@ -112,9 +112,28 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _req_str(table: Mapping[str, Any], key: str, where: str) -> str:
+def _toml_type(value: object) -> str:
+    """The TOML name of a parsed value's type, for messages ("a table", "an array", …)."""
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (dict, "a table"))
+    kinds += ((list, "an array"), (str, "a string"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a date/time")
+
+
+def _opt_str(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    """An optional text setting: absent → None; present but not text → a ConfigError naming the
+    key and the type (`label = {a = 1}` must not become the label "{'a': 1}")."""
     value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
+    if value is None or isinstance(value, str):
+        return value
+    raise ConfigError(
+        f"{where}: `{key}` must be a string, not {_toml_type(value)} ({value!r})",
+        hint=f'write it in quotes, e.g. {key} = "…"',
+    )
+
+
+def _req_str(table: Mapping[str, Any], key: str, where: str) -> str:
+    value = _opt_str(table, key, where)
+    if value is None or not value.strip():
         raise ConfigError(f"{where}: `{key}` is required (a non-empty string)")
     return value
 
@@ -185,9 +204,9 @@ def parse_data_spec(
         conds[name] = ConditionSpec(
             name=name,
             file=resolve(_req_str(raw, "file", where)),
-            label=str(raw.get("label") or name),
-            log2fc_column=raw.get("log2fc_column"),
-            fdr_column=raw.get("fdr_column"),
+            label=_opt_str(raw, "label", where) or name,
+            log2fc_column=_opt_str(raw, "log2fc_column", where),
+            fdr_column=_opt_str(raw, "fdr_column", where),
         )
     for option in conditions:
         name, sep, file = option.partition("=")
@@ -203,13 +222,13 @@ def parse_data_spec(
     combos: dict[str, CombinedSpec] = {}
     for where, raw in _array_of_tables(table, "combined", _COMBINED_KEYS):
         of = _str_list(raw.get("of"), f"{where} `of`")
-        name = str(raw.get("name") or " AND ".join(of))
+        name = _opt_str(raw, "name", where) or " AND ".join(of)
         if name in combos:
             raise ConfigError(
                 f"{where}: combined condition {name!r} is defined twice in [[data.combined]]",
                 hint="give every combined condition its own name (or its own `of`)",
             )
-        combos[name] = CombinedSpec(name=name, of=of, label=str(raw.get("label") or name))
+        combos[name] = CombinedSpec(name=name, of=of, label=_opt_str(raw, "label", where) or name)
     for option in combined:
         of = tuple(part.strip() for part in option.split(" AND "))
         name = " AND ".join(of)
@@ -227,8 +246,8 @@ def parse_data_spec(
         if combo.name in conds:
             raise ConfigError(f"combined condition {combo.name!r} has the name of a condition")
 
-    lr = interactions or table.get("interactions")
-    expr = expression or table.get("expression")
+    lr = interactions or _opt_str(table, "interactions", "[data]")
+    expr = expression or _opt_str(table, "expression", "[data]")
     if not lr:
         raise ConfigError(
             "no ligand–receptor list configured",
@@ -252,15 +271,15 @@ def parse_data_spec(
             raise ConfigError(
                 f"[data.cell_type_colors] {name!r}: {color!r} is not a #rrggbb colour"
             )
-    column = table.get("expression_cell_type_column", "Cell Type")
-    layer = table.get("expression_layer")
+    column = _opt_str(table, "expression_cell_type_column", "[data]")
+    layer = _opt_str(table, "expression_layer", "[data]")
     return DataSpec(
         interactions=resolve(lr),
         expression=resolve(expr),
         conditions=tuple(conds.values()),
         combined=tuple(combos.values()),
-        expression_cell_type_column=str(column),
-        expression_layer=str(layer) if layer else None,
+        expression_cell_type_column="Cell Type" if column is None else column,
+        expression_layer=layer or None,
         exclude_cell_types=_str_list(table.get("exclude_cell_types"), "[data] exclude_cell_types"),
         cell_type_order=_str_list(table.get("cell_type_order"), "[data] cell_type_order"),
         cell_type_colors={**STUDY_COLORS, **colors},

@@ -5,11 +5,14 @@ to its id and only then switches the pointer (`ctsite.store.versions`), so reade
 version or the new one, never a mix; old versions are pruned (current and previous are kept).
 A store in the flat layout of schema 1 is converted: the whole new folder is built beside it and
 swapped in with two renames. The compile only ever replaces an empty folder or a ctsite store.
+Its lock file (`.<store>.lock`, beside the store) lives as long as the compile; what a killed
+compile left is swept by the next one (`leftovers`), the no-change run included (`tidy`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -17,34 +20,129 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from ctsite.compile import leftovers
 from ctsite.errors import CtsiteError, InputError
 from ctsite.store import format as fmt
 from ctsite.store import versions
 
 
-@contextlib.contextmanager
-def lock(dest: Path) -> Iterator[None]:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with (dest.parent / f".{dest.name}.lock").open("w") as fh:
+def write_error(exc: OSError, dest: Path) -> CtsiteError:
+    """A failed write (disk full, quota, permissions, read-only) as one line; the old store is
+    untouched."""
+    where = exc.filename or dest.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CtsiteError(
+            f"no space left on the device of {where} while compiling; the previous store is "
+            "unchanged and the partial output was removed",
+            hint="free some space there, or compile elsewhere with --out DIR",
+        )
+    return CtsiteError(
+        f"cannot write the store under {dest.parent}: {exc.strerror or exc} ({where})",
+        hint="check that the folder is writable, or compile elsewhere with --out DIR",
+    )
+
+
+def lock_path(dest: Path) -> Path:
+    """The lock file of the store `dest` (beside it: the store folder may be swapped whole)."""
+    return dest.parent / f".{dest.name}.lock"
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    try:
+        on_disk = path.stat()
+    except OSError:
+        return False
+    mine = os.fstat(fh.fileno())
+    return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _acquire(path: Path, dest: Path) -> IO[str]:
+    """Open and flock the lock file; the file must still be the one at `path` once locked (its
+    previous holder removes it on exit: a lock on the removed file would lock nothing)."""
+    while True:
+        fh = path.open("a")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            fh.close()
             raise CtsiteError(
                 f"another compile is writing {dest}", hint="wait for it to finish"
             ) from None
+        except BaseException:
+            fh.close()
+            raise
+        if _same_file(fh, path):
+            return fh
+        fh.close()
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; a folder with anything in it stays
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def lock(dest: Path) -> Iterator[None]:
+    """Hold the store's write lock; one line (never a traceback) when it cannot be taken.
+
+    The lock file and the folders made for it are removed on exit (the folders only when still
+    empty), so nothing of a compile outlives it; a killed compile's lock file is removed by the
+    next compile, which can take the lock because the kernel released it.
+    """
+    made = _missing_folders(dest.parent)
+    path = lock_path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fh = _acquire(path, dest)
+    except OSError as exc:
+        _remove_if_empty(made)
+        raise write_error(exc, dest) from None
+    except BaseException:
+        _remove_if_empty(made)
+        raise
+    try:
         yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # before unlocking: a waiter then sees the file changed and retries
+        fh.close()
+        _remove_if_empty(made)
+
+
+def tidy(dest: Path) -> list[Path]:
+    """The no-change run's share of the cleanup: when no compile holds the store's lock, remove
+    what killed compiles left (`leftovers.sweep`); when one does, or the folder cannot be
+    written, nothing. Returns what was removed."""
+    if not dest.is_dir():
+        return []
+    try:
+        with lock(dest):
+            recover(dest)
+            return leftovers.sweep(dest)
+    except CtsiteError:
+        return []
 
 
 def recover(dest: Path) -> None:
-    """Finish or undo a swap interrupted between its two renames; drop stale temp dirs."""
+    """Finish or undo a swap interrupted between its two renames (call under `lock(dest)`):
+    the store aside as `.<store>.old-<pid>` goes back in place. Other leftovers are swept by
+    `leftovers.sweep`."""
     olds = sorted(dest.parent.glob(f".{dest.name}.old-*"))
+    olds = [o for o in olds if o.name.rpartition("-")[2].isdigit() and o.is_dir()]
     if olds and not dest.exists():
         os.rename(olds[-1], dest)
-        olds = olds[:-1]
-    for stale in [*olds, *dest.parent.glob(f".{dest.name}.tmp-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def is_store(path: Path) -> bool:
@@ -63,12 +161,18 @@ def _describe(entries: list[str]) -> str:
 
 
 def check_replaceable(dest: Path) -> None:
-    """Refuse an output path the compile must not replace: a file, or a folder of other files.
+    """Refuse an output path the compile must not replace: a file, or a folder of other files,
+    or a path under a file.
 
     The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
     ctsite store; anything else would delete the user's files.
     """
     hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
+    for parent in dest.parents:  # the nearest existing one must be a folder
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(f"output path {dest}: {parent} is a file, not a folder", hint=hint)
+            break
     if dest.is_symlink() and not dest.is_dir():
         raise InputError(f"output path {dest} is a symbolic link, not a store folder", hint=hint)
     if not dest.exists():
@@ -117,9 +221,7 @@ def begin(dest: Path, compile_key: str) -> Target:
     base = root / fmt.VERSIONS_DIR
     created = tuple(p for p in (base, root) if not p.exists())
     base.mkdir(parents=True, exist_ok=True)
-    for stale in base.glob(f"{fmt.TEMP_PREFIX}*"):  # an interrupted compile's (we hold the lock)
-        shutil.rmtree(stale, ignore_errors=True)
-    work = base / f"{fmt.TEMP_PREFIX}{version}-{os.getpid()}"
+    work = base / leftovers.temp_version_name(version, os.getpid())
     work.mkdir()
     return Target(dest, version, work, root if flat else None, created)
 

@@ -253,7 +253,7 @@ def _inspect_text(path: Path, found: Discovery) -> None:
     try:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
-        first = head.decode("utf-8").splitlines()[0] if head.strip() else ""
+        first = head.decode("utf-8-sig").splitlines()[0] if head.strip() else ""  # BOM: not text
     except (OSError, UnicodeDecodeError):
         found.ignored.append(path)  # binary or unreadable: not one of ours
         return

@@ -24,16 +24,17 @@ DEG_LAYERS = ("log2FC", "fdr", "fdr.i1")
 
 
 def read_interactions(path: Path) -> pd.DataFrame:
-    """The ligand–receptor list: a TSV with the header `ligand<TAB>receptor`."""
+    """The ligand–receptor list: a TSV with the header `ligand<TAB>receptor` (any letter case,
+    an optional UTF-8 byte-order mark)."""
     _require_file(path, "ligand–receptor list")
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
+    try:  # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the header
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh, delimiter="\t"))
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text (UTF-8) TSV file") from None
     if not rows:
         raise InputError(f"{path}: the ligand–receptor list is empty")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0]]  # "Ligand<TAB>Receptor" is the same header
     if header[:2] != ["ligand", "receptor"]:
         raise InputError(
             f"{path}: the first line must be the header 'ligand<TAB>receptor', got {rows[0][:2]!r}",
@@ -191,10 +192,14 @@ def read_deg_metadata(
         {
             "cell_type": obs["cell type"].astype(str).to_numpy(),
             "target": obs["target"].astype(str).to_numpy(),
-            "ligand": obs["ligand"].astype(bool).to_numpy(),
-            "receptor": obs["receptor"].astype(bool).to_numpy(),
-            "cell_type_dc1": pd.to_numeric(obs["cell_type_dc1"], errors="coerce").to_numpy(float),
-            "DA_score": pd.to_numeric(obs["DA_score"], errors="coerce").to_numpy(float),
+            "ligand": validate.flag_column(obs, "ligand", path),
+            "receptor": validate.flag_column(obs, "receptor", path),
+            "cell_type_dc1": validate.numeric_column(
+                obs, "cell_type_dc1", path, fdr=False, hint=validate.SCORE_HINT
+            ),
+            "DA_score": validate.numeric_column(
+                obs, "DA_score", path, fdr=False, hint=validate.SCORE_HINT
+            ),
             "MAST_log2FC": validate.numeric_column(obs, lfc, path, fdr=False),
             "MAST_fdr": validate.numeric_column(obs, fdr, path, fdr=True),
         }
@@ -313,6 +318,7 @@ def read_expression_metadata(
                 f"{path}: `{name}` has shape {shape[0]}×{shape[1]} but obs×var is "
                 f"{len(obs)}×{len(var)}"
             )
+        validate.check_counts_dtype(layer_dtype(f, name), name, path)
     if len(obs) == 0 or len(var) == 0:
         raise InputError(f"{path}: empty expression data ({len(obs)} cells × {len(var)} genes)")
     genes = [str(g) for g in var.index]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ctsite.compile import inputs, stats, validate
+from ctsite.errors import CtsiteError
 from ctsite.lifecycle import die_with_parent, reuse_freed_memory
 from ctsite.store import format as fmt
 from ctsite.store.format import EFFECT_LAYERS
@@ -189,10 +190,21 @@ def _init_worker(parent: int, queue: Any) -> None:
     _worker_queue = queue
 
 
+class WorkerError(Exception):
+    """An unexpected error inside a compile worker, as plain text: the original exception may
+    not survive pickling back to the compile (numpy's dtype errors do not), and then the user
+    would see a PicklingError instead of what went wrong."""
+
+
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], key: str) -> Any:
     """Worker: one scan; a condition's row range reports progress under the condition's key."""
     extra = (_worker_queue,) if fn is scan_expression else (_worker_queue, key.split("/")[0])
-    return fn(*args, *extra)
+    try:
+        return fn(*args, *extra)
+    except CtsiteError:
+        raise  # pickles with its message and hint (CtsiteError.__reduce__)
+    except Exception as exc:
+        raise WorkerError(f"in a compile worker ({key}): {type(exc).__name__}: {exc}") from None
 
 
 def _run_pool(

@@ -4,6 +4,8 @@ SPEC-data.md allows missing values (NaN: "not significant"), which the compile c
 as warnings. Anything else that cannot be an FDR or a log2 fold change is an `InputError` naming
 the file, the layer or column, how many values are wrong and the first one, so a user can find it.
 Block checks are two reductions per block (`fmin`/`fmax` skip NaN), cheap next to reading it.
+The obs flags (`ligand`, `receptor`) are read as booleans without `astype(bool)`, which would make
+the text "False" and a missing value True; scores (`cell_type_dc1`, `DA_score`) must be numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ctsite.errors import InputError
 FDR_LAYERS = ("fdr", "fdr.i1")
 FDR_HINT = "FDRs must lie in [0, 1]; a missing value may be NaN (it counts as not significant)"
 LFC_HINT = "log2 fold changes must be finite numbers; a missing value may be NaN"
+SCORE_HINT = "cell_type_dc1 and DA_score must be finite numbers; a missing value may be NaN"
 
 _KINDS = {"b": "boolean", "c": "complex", "S": "byte-string", "U": "string", "O": "object"}
 
@@ -31,6 +34,18 @@ def check_layer_dtype(dtype: np.dtype, layer: str, path: Path) -> None:
         raise InputError(
             f"{path}: layer {layer} holds {what} values ({dtype}), not real numbers",
             hint=FDR_HINT if layer in FDR_LAYERS else LFC_HINT,
+        )
+
+
+def check_counts_dtype(dtype: np.dtype, matrix: str, path: Path) -> None:
+    """Expression counts must be real numbers: text (even b"1.0") or booleans are errors here,
+    before any worker reads a block (where numpy would fail with an unreadable error)."""
+    kind = np.dtype(dtype).kind
+    if kind not in "fiu":
+        raise InputError(
+            f"{path}: `{matrix}` holds {_KINDS.get(kind, str(dtype))} values ({dtype}), "
+            "not counts (numbers)",
+            hint="store the counts as integers or floats, as anndata/scanpy write them",
         )
 
 
@@ -65,27 +80,42 @@ def check_block(block: np.ndarray, layer: str, path: Path, first_row: int = 0) -
     )
 
 
-def numeric_column(obs: pd.DataFrame, column: str, path: Path, *, fdr: bool) -> np.ndarray:
-    """An obs column as float64: text or booleans are errors, not silent NaN."""
+def numeric_column(
+    obs: pd.DataFrame, column: str, path: Path, *, fdr: bool, hint: str | None = None
+) -> np.ndarray:
+    """An obs column as float64: text or booleans are errors, not silent NaN (or 1.0/0.0).
+
+    Missing values (NaN) are allowed; an FDR must lie in [0, 1], anything else be finite.
+    `hint`: the fix to suggest (default: the FDR or the fold-change rule).
+    """
     series = obs[column]
-    if pd.api.types.is_bool_dtype(series):
-        raise InputError(f"{path}: obs column {column!r} holds booleans, not numbers")
+    hint = hint or (FDR_HINT if fdr else LFC_HINT)
+    booleans = np.flatnonzero(_boolean_rows(series))
+    if booleans.size:
+        row = int(booleans[0])
+        raise InputError(
+            f"{path}: obs column {column!r} holds booleans, not numbers "
+            f"(first: {_shown(series.iloc[row])} in row {row})",
+            hint=hint,
+        )
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)  # numbers written as text are read as categories
     values = pd.to_numeric(series, errors="coerce")
     lost = values.isna() & series.notna()
     if lost.any():
         example = series[lost].iloc[0]
         raise InputError(
             f"{path}: obs column {column!r} has {int(lost.sum())} value(s) that are not numbers "
-            f"(first: {example!r})",
-            hint=FDR_HINT if fdr else LFC_HINT,
+            f"(first: {_shown(example)} in row {int(np.flatnonzero(lost.to_numpy())[0])})",
+            hint=hint,
         )
-    out = values.to_numpy(dtype=float)
+    out = values.to_numpy(dtype=float, na_value=np.nan)
     if fdr:
         bad = (out < 0) | (out > 1)
-        what, hint = "outside [0, 1]", FDR_HINT
+        what = "outside [0, 1]"
     else:
         bad = np.isinf(out)
-        what, hint = "infinite", LFC_HINT
+        what = "infinite"
     if bad.any():
         raise InputError(
             f"{path}: obs column {column!r} has {int(bad.sum())} value(s) {what} "
@@ -93,6 +123,64 @@ def numeric_column(obs: pd.DataFrame, column: str, path: Path, *, fdr: bool) -> 
             hint=hint,
         )
     return out
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
+def _boolean_rows(series: pd.Series) -> np.ndarray:
+    """Which rows hold a boolean (a boolean column: all; text or mixed: those that do)."""
+    if pd.api.types.is_bool_dtype(series):
+        return np.ones(len(series), dtype=bool)
+    if series.dtype == object:
+        return series.map(_is_bool).to_numpy(dtype=bool)
+    return np.zeros(len(series), dtype=bool)
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: 'up', nan, True (not np.float64(nan))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+FLAG_HINT = (
+    "ligand and receptor flags must be booleans (True/False); the text True/False/true/false/"
+    "1/0 and the numbers 1/0 are read too; a missing flag is not allowed"
+)
+_FLAG_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _flag(value: object) -> bool | None:
+    """One flag value as a boolean, or None when it is not unambiguously one."""
+    if _is_bool(value):
+        return bool(value)
+    if isinstance(value, str):
+        return _FLAG_TEXT.get(value.lower())
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)  # NaN is neither 0 nor 1
+    return None
+
+
+def flag_column(obs: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    """A ligand/receptor flag column as booleans.
+
+    Never `astype(bool)`: it makes the text "False" and a missing value (NaN) True. Booleans,
+    the numbers 0/1 and the text True/False/true/false/1/0 are read; anything else (NaN, NA,
+    other text) is an error naming the first bad value and its row.
+    """
+    series = obs[column]
+    if series.dtype == bool:
+        return series.to_numpy(dtype=bool)
+    flags = [_flag(v) for v in series.astype(object)]
+    bad = [i for i, f in enumerate(flags) if f is None]
+    if bad:
+        first = series.iloc[bad[0]]
+        raise InputError(
+            f"{path}: obs column {column!r} has {len(bad)} value(s) that are not True/False "
+            f"(first: {_shown(first)} in row {bad[0]})",
+            hint=FLAG_HINT,
+        )
+    return np.array(flags, dtype=bool)
 
 
 def check_unique(names: Sequence[str], what: str, path: Path) -> None:

@@ -68,6 +68,9 @@ def compile_data(
     )
     current = None if force else up_to_date(spec, s.compiled_path)
     if current is not None:  # answered without importing the scientific stack
+        from ctsite.compile.destination import tidy
+
+        tidy(s.compiled_path)  # what killed compiles left beside the store
         return _summary("up-to-date", s.compiled_path, 0.0, current, [])
     from ctsite.compile.build import compile_store
 

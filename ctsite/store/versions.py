@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterable
@@ -119,12 +120,27 @@ def pointer_stamp(root: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+_TEMP_POINTER = re.compile(rf"^\.{re.escape(fmt.POINTER + fmt.TEMP_PREFIX)}([0-9]+)-[0-9a-f]+$")
+
+
+def temp_pointer_name(pid: int) -> str:
+    """The name of the temp file a process writes a new pointer into (before renaming it)."""
+    return f".{fmt.POINTER}{fmt.TEMP_PREFIX}{pid}-{secrets.token_hex(4)}"
+
+
+def temp_pointer_owner(name: str) -> int | None:
+    """The process id in a name `temp_pointer_name` makes; None for any other name (so a
+    sweep of a killed writer's temp pointer never touches a file we did not create)."""
+    found = _TEMP_POINTER.match(name)
+    return int(found.group(1)) if found else None
+
+
 def write_pointer(root: Path, version: str, previous: str | None = None) -> None:
     """Point `root` at `version` with one atomic rename (temp file, fsync, os.replace)."""
     root = Path(root)
     if not (root / fmt.VERSIONS_DIR / version / fmt.MANIFEST).is_file():
         raise StoreError(f"{root}: cannot point at {version!r}: it is not a complete version")
-    tmp = root / f".{fmt.POINTER}{fmt.TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = root / temp_pointer_name(os.getpid())
     try:
         with tmp.open("wb") as fh:
             fh.write(pointer_bytes(version, previous))

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 from ctsite.store import versions
+from tests.support import cli
+from tests.support.datasets import build_small_dataset
 
 
 def run_ctsite(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", *args],
-        cwd=root, capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    """`ctsite ARGS` of this checkout in `root`, with no CTSITE_* variable of the caller."""
+    return cli.run_ctsite(
+        *args, cwd=root, env=cli.cli_env(without=("CTSITE_",), COLUMNS="200"), timeout=120
+    )
 
 
 @pytest.fixture
@@ -242,3 +245,226 @@ def test_worker_errors_keep_their_hint(compiled):
     result = run_ctsite(root, "compile", "-q", "-j", "2")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "hint:" in result.stderr and "FDRs must lie in [0, 1]" in result.stderr
+
+
+# --- The hostile inputs of issue 22: one table, each case through the real `ctsite compile` ---
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One bad input: how to make it in a compiled project, and what the one-line error says."""
+
+    spoil: Callable[[Path], None]
+    needles: tuple[str, ...]
+    args: tuple[str, ...] = ()  # more `ctsite compile` options
+    jobs: str = "1"
+    read_only: str | None = None  # a folder of the project mounted read-only for the run
+
+
+def _obs_values(column: str, values: object) -> Callable[[Path], None]:
+    return lambda root: _set_obs(root / "deg_a.h5ad", column, values)  # type: ignore[arg-type]
+
+
+def _toml(old: str, new: str) -> Callable[[Path], None]:
+    def spoil(root: Path) -> None:
+        text = (root / "ctsite.toml").read_text()
+        assert old in text
+        (root / "ctsite.toml").write_text(text.replace(old, new, 1))
+
+    return spoil
+
+
+def _byte_counts(sparse: bool) -> Callable[[Path], None]:
+    """The expression counts stored as byte strings (b"1.0"), sparse or dense."""
+
+    def spoil(root: Path) -> None:
+        with h5py.File(root / "expr.h5ad", "a") as f:
+            if sparse:
+                data = np.array(f["layers/X/data"])
+                del f["layers/X/data"]
+                f["layers/X"].create_dataset("data", data=data.astype("S8"))
+            else:
+                import anndata as ad
+
+                shape = tuple(f["layers/X"].attrs["shape"])
+                dense = ad.io.sparse_dataset(f["layers/X"])[:].toarray()
+                del f["layers/X"]
+                f["layers"].create_dataset("X", data=dense.astype("S8"))
+                assert dense.shape == shape
+
+    return spoil
+
+
+def _a_file(name: str) -> Callable[[Path], None]:
+    return lambda root: (root / name).write_text("my results\n")
+
+
+def _a_folder(name: str) -> Callable[[Path], None]:
+    return lambda root: (root / name).mkdir()
+
+
+HOSTILE = {
+    # silently wrong results before
+    "ligand-flag-NaN": Hostile(
+        _obs_values("ligand", [1.0, 0.0, 1.0, 0.0, np.nan, 1.0]),
+        ("deg_a.h5ad", "'ligand'", "nan", "row 4"),
+    ),
+    "ligand-flag-NA": Hostile(
+        _obs_values("ligand", pd.array([True, False, True, False, None, True], dtype="boolean")),
+        ("deg_a.h5ad", "'ligand'", "<NA>"),
+    ),
+    "receptor-flag-text": Hostile(
+        _obs_values("receptor", ["False", "True", "True", "maybe", "False", "True"]),
+        ("deg_a.h5ad", "'receptor'", "'maybe'"),
+    ),
+    "dc1-text": Hostile(
+        _obs_values("cell_type_dc1", ["early", "late", "mid", "late", "early", "mid"]),
+        ("deg_a.h5ad", "'cell_type_dc1'", "not numbers", "'early'"),
+    ),
+    "DA_score-booleans": Hostile(
+        _obs_values("DA_score", [True, False, True, False, True, False]),
+        ("deg_a.h5ad", "'DA_score'", "booleans", "first: True in row 0"),
+    ),
+    "label-table": Hostile(
+        _toml('name = "a"\n', 'name = "a"\nlabel = {a = 1}\n'),
+        ("[[data.conditions]] #1", "`label`", "a string", "table"),
+    ),
+    # "unexpected error" crashes before
+    "interactions-number": Hostile(
+        _toml('interactions = "lr.tsv"', "interactions = 5"),
+        ("[data]", "`interactions`", "a string", "integer"),
+    ),
+    "interactions-list": Hostile(
+        _toml('interactions = "lr.tsv"', 'interactions = ["lr.tsv"]'),
+        ("[data]", "`interactions`", "a string", "array"),
+    ),
+    "log2fc_column-list": Hostile(
+        _toml('name = "a"\n', 'name = "a"\nlog2fc_column = ["a"]\n'),
+        ("[[data.conditions]] #1", "`log2fc_column`", "a string", "array"),
+    ),
+    "counts-bytes-sparse-j2": Hostile(
+        _byte_counts(sparse=True), ("expr.h5ad", "layers/X", "byte-string"), jobs="2"
+    ),
+    "counts-bytes-dense-j1": Hostile(
+        _byte_counts(sparse=False), ("expr.h5ad", "layers/X", "byte-string")
+    ),
+    "out-under-a-file": Hostile(
+        _a_file("results.txt"),
+        ("results.txt", "is a file, not a folder"),
+        args=("--force", "--out", "results.txt/store"),
+    ),
+    "out-under-read-only": Hostile(
+        _a_folder("RO"),
+        ("RO", "Read-only file system"),
+        args=("--force", "--out", "RO/store"),
+        read_only="RO",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small dataset, compiled once; each case works on a copy."""
+    root = build_small_dataset(tmp_path_factory.mktemp("pristine") / "project")
+    result = run_ctsite(root, "compile", "-q", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def _run_compile(root: Path, case: Hostile) -> subprocess.CompletedProcess[str]:
+    args = ("compile", "-q", "-j", case.jobs, *case.args)
+    if case.read_only is None:
+        return run_ctsite(root, *args)
+    folder = root / case.read_only
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return run_ctsite(root, *args)
+    # root ignores permissions: a read-only bind mount, in a mount namespace of the run's own
+    # (nothing is mounted on the machine, even if the run dies)
+    mount = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+    command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, str(folder)]
+    env = cli.cli_env(without=("CTSITE_",), COLUMNS="200")
+    return subprocess.run(
+        [*command, *cli.ctsite_command(*args)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _snapshot(root: Path) -> set[str]:
+    """Every path under the project (what a failed compile must leave as it was)."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_is_one_clear_line(pristine: Path, tmp_path: Path, name: str) -> None:
+    case = HOSTILE[name]
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    case.spoil(root)
+    manifest = versions.manifest_path(root / "out").read_bytes()
+    store_versions = versions.list_versions(root / "out")
+    before = _snapshot(root) - {".out.lock"}
+
+    result = _run_compile(root, case)
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and lines[0].startswith("error: "), result.stderr
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), lines
+    assert "unexpected error" not in lines[0], lines[0]
+    for needle in case.needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert versions.manifest_path(root / "out").read_bytes() == manifest
+    assert versions.list_versions(root / "out") == store_versions
+    assert _snapshot(root) == before, "a failed compile wrote or left files"
+
+
+def _lr_text(text: str, encoding: str = "utf-8") -> Callable[[Path], None]:
+    return lambda root: (root / "lr.tsv").write_bytes(text.encode(encoding))
+
+
+def _flags(true: object, false: object) -> Callable[[Path], None]:
+    """Both DEG files' ligand/receptor flags written as `true`/`false` values instead of booleans."""
+
+    def spoil(root: Path) -> None:
+        import anndata as ad
+
+        for name in ("deg_a.h5ad", "deg_b.h5ad"):
+            adata = ad.read_h5ad(root / name)
+            obs = adata.obs.copy()
+            for column in ("ligand", "receptor"):
+                obs[column] = [true if v else false for v in obs[column]]
+            adata.obs = obs
+            adata.write_h5ad(root / name)
+
+    return spoil
+
+
+PAIRS = "L1\tR1\nL2\tR2\nB\tR1\nL2\tB\n"
+VALID = {
+    "unchanged": lambda root: None,  # the control: a forced rebuild gives the same objects
+    "tsv-with-BOM": _lr_text("ligand\treceptor\n" + PAIRS, "utf-8-sig"),
+    "tsv-capitalised-header": _lr_text("Ligand\tReceptor\n" + PAIRS),
+    "tsv-BOM-capitals-CRLF": _lr_text(
+        ("LIGAND\tRECEPTOR\n" + PAIRS).replace("\n", "\r\n"), "utf-8-sig"
+    ),
+    "flags-True/False-text": _flags("True", "False"),
+    "flags-true/false-text": _flags("true", "false"),
+    "flags-1/0-text": _flags("1", "0"),
+    "flags-1/0-integers": _flags(1, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(VALID))
+def test_valid_variants_compile_to_the_same_store(
+    pristine: Path, tmp_path: Path, name: str
+) -> None:
+    """Valid spellings of the inputs are read right: the compiled objects are the same bytes."""
+    root = tmp_path / "project"
+    shutil.copytree(pristine, root)
+    VALID[name](root)
+    result = run_ctsite(root, "compile", "-q", "-j", "1", "--force")
+    assert result.returncode == 0, result.stderr
+    files = versions.current_manifest(root / "out")["files"]  # type: ignore[index]
+    assert files == versions.current_manifest(pristine / "out")["files"]  # type: ignore[index]

@@ -49,3 +49,15 @@ def test_reuse_freed_memory_takes_effect_in_a_worker():
     assert queue.get(timeout=30) is True  # glibc accepted both parameters
     child.join(30)
     assert child.exitcode == 0
+
+
+def _compares_text_with_a_number(queue, key):
+    """A scan that hits numpy's UFuncTypeError on text, whose dtypes cannot be pickled."""
+    return np.array([b"1.0"]) > 0
+
+
+def test_a_worker_error_that_cannot_be_pickled_still_reaches_the_compile():
+    """Not a PicklingError about numpy internals: the error the worker really had, in one line."""
+    calls = {"c1/0": (_compares_text_with_a_number, ())}
+    with pytest.raises(scan.WorkerError, match=r"c1/0.*UFuncTypeError.*'greater'"):
+        scan._run_pool(calls, 2, lambda key, n: None)

@@ -77,70 +77,62 @@ def write_lr(path: Path, pairs: list[tuple[str, str]], header: bool = True) -> P
     return path
 
 
-@pytest.fixture
-def small_dataset(tmp_path: Path) -> Callable[..., Path]:
-    """A hand-built dataset with known answers; returns the project folder (with ctsite.toml).
-
-    Cell types T (tumour) and M (macrophage); LR pairs L1→R1, L2→R2, B→R1 (B is both ligand and
-    receptor: it is listed as a receptor too via B←L2... see pairs below); genes g0..g5.
-    """
-
-    def build(**overrides: Any) -> Path:
-        root = tmp_path / "project"
-        root.mkdir(exist_ok=True)
-        pairs = [("L1", "R1"), ("L2", "R2"), ("B", "R1"), ("L2", "B")]
-        write_lr(root / "lr.tsv", pairs)
-        genes = ["g0", "g1", "L1", "R1", "B", "g5"]
-        rows = [("T", "L1"), ("T", "R1"), ("T", "B"), ("M", "R1"), ("M", "L2"), ("M", "B")]
-        i1 = np.array(
-            [
-                [0.001, 0.009, 0.01, 0.011, 0.2, 0.5],  # T/L1 (ligand only): reported 0
-                [0.001, 0.049, 0.05, 0.051, np.nan, 0.25],  # T/R1
-                [0.3, 0.3, 0.3, 0.3, 0.3, 0.3],  # T/B: none
-                [0.02, 0.02, 0.24, 0.249, 0.9, 0.0],  # M/R1
-                [0.001, 0.001, 0.001, 0.001, 0.001, 0.001],  # M/L2
-                [0.1, 0.2, 0.3, 0.05, 0.05, 0.05],  # M/B
-            ]
-        )
-        fdr = np.array(
-            [
-                [0.01, 0.02, 0.03, 0.04, 0.05, 0.06],
-                [0.5, 0.5, 0.5, 0.5, 0.5, 0.01],
-                [0.009, 0.011, 0.3, 0.3, 0.3, 0.3],
-                [np.nan, 0.2, 0.2, 0.2, 0.2, 0.2],
-                [0.25, 0.25, 0.25, 0.25, 0.25, 0.25],
-                [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-            ]
-        )
-        ligands = {"L1", "L2", "B"}
-        receptors = {"R1", "R2", "B"}
-        write_deg(
-            root / "deg_a.h5ad", rows, genes, fdr=fdr, i1=i1, ligands=ligands,
-            receptors=receptors, mast_lfc=[0.5, 0.2, -0.3, 0.1, 0.4, 0.2],
-            mast_fdr=[0.01, 0.02, 0.03, 0.2, 0.001, 0.04], comparison="A",
-            **overrides.get("deg_a", {}),
-        )  # fmt: skip
-        # Condition b: same rows; some counts zero, one sign flips.
-        i1_b = i1.copy()
-        i1_b[1] = 0.9  # T/R1 has no significant genes in b → combined 0
-        i1_b[3] = 0.001  # M/R1: 6 genes at every threshold
-        write_deg(
-            root / "deg_b.h5ad", rows, genes, fdr=fdr, i1=i1_b, ligands=ligands,
-            receptors=receptors, mast_lfc=[0.6, 0.1, 0.35, 0.3, 0.2, -0.1],
-            mast_fdr=[0.02, 0.01, 0.001, 0.05, 0.03, 0.04], comparison="A",
-            **overrides.get("deg_b", {}),
-        )  # fmt: skip
-        labels = ["T"] * 4 + ["M"] * 5
-        counts = np.zeros((9, len(genes)))
-        counts[0:3, 2] = 1  # L1 in 3 of 4 T cells
-        counts[4:9, 3] = 2  # R1 in all M cells
-        counts[0, 3] = 5  # R1 in 1 of 4 T cells
-        counts[5, 4] = 1  # B in 1 of 5 M cells
-        write_expression(root / "expr.h5ad", labels, genes, counts)
-        (root / "ctsite.toml").write_text(
-            overrides.get(
-                "toml",
-                """
+def build_small_dataset(root: Path, **overrides: Any) -> Path:
+    """Write the hand-built dataset of `small_dataset` into `root`; returns `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    pairs = [("L1", "R1"), ("L2", "R2"), ("B", "R1"), ("L2", "B")]
+    write_lr(root / "lr.tsv", pairs)
+    genes = ["g0", "g1", "L1", "R1", "B", "g5"]
+    rows = [("T", "L1"), ("T", "R1"), ("T", "B"), ("M", "R1"), ("M", "L2"), ("M", "B")]
+    i1 = np.array(
+        [
+            [0.001, 0.009, 0.01, 0.011, 0.2, 0.5],  # T/L1 (ligand only): reported 0
+            [0.001, 0.049, 0.05, 0.051, np.nan, 0.25],  # T/R1
+            [0.3, 0.3, 0.3, 0.3, 0.3, 0.3],  # T/B: none
+            [0.02, 0.02, 0.24, 0.249, 0.9, 0.0],  # M/R1
+            [0.001, 0.001, 0.001, 0.001, 0.001, 0.001],  # M/L2
+            [0.1, 0.2, 0.3, 0.05, 0.05, 0.05],  # M/B
+        ]
+    )
+    fdr = np.array(
+        [
+            [0.01, 0.02, 0.03, 0.04, 0.05, 0.06],
+            [0.5, 0.5, 0.5, 0.5, 0.5, 0.01],
+            [0.009, 0.011, 0.3, 0.3, 0.3, 0.3],
+            [np.nan, 0.2, 0.2, 0.2, 0.2, 0.2],
+            [0.25, 0.25, 0.25, 0.25, 0.25, 0.25],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    ligands = {"L1", "L2", "B"}
+    receptors = {"R1", "R2", "B"}
+    write_deg(
+        root / "deg_a.h5ad", rows, genes, fdr=fdr, i1=i1, ligands=ligands,
+        receptors=receptors, mast_lfc=[0.5, 0.2, -0.3, 0.1, 0.4, 0.2],
+        mast_fdr=[0.01, 0.02, 0.03, 0.2, 0.001, 0.04], comparison="A",
+        **overrides.get("deg_a", {}),
+    )  # fmt: skip
+    # Condition b: same rows; some counts zero, one sign flips.
+    i1_b = i1.copy()
+    i1_b[1] = 0.9  # T/R1 has no significant genes in b → combined 0
+    i1_b[3] = 0.001  # M/R1: 6 genes at every threshold
+    write_deg(
+        root / "deg_b.h5ad", rows, genes, fdr=fdr, i1=i1_b, ligands=ligands,
+        receptors=receptors, mast_lfc=[0.6, 0.1, 0.35, 0.3, 0.2, -0.1],
+        mast_fdr=[0.02, 0.01, 0.001, 0.05, 0.03, 0.04], comparison="A",
+        **overrides.get("deg_b", {}),
+    )  # fmt: skip
+    labels = ["T"] * 4 + ["M"] * 5
+    counts = np.zeros((9, len(genes)))
+    counts[0:3, 2] = 1  # L1 in 3 of 4 T cells
+    counts[4:9, 3] = 2  # R1 in all M cells
+    counts[0, 3] = 5  # R1 in 1 of 4 T cells
+    counts[5, 4] = 1  # B in 1 of 5 M cells
+    write_expression(root / "expr.h5ad", labels, genes, counts)
+    (root / "ctsite.toml").write_text(
+        overrides.get(
+            "toml",
+            """
 compiled_dir = "out"
 [data]
 interactions = "lr.tsv"
@@ -154,9 +146,22 @@ file = "deg_b.h5ad"
 [[data.combined]]
 of = ["a", "b"]
 """,
-            )
         )
-        return root
+    )
+    return root
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Callable[..., Path]:
+    """A hand-built dataset with known answers; returns the project folder (with ctsite.toml).
+
+    Cell types T (tumour) and M (macrophage); LR pairs L1→R1, L2→R2, B→R1 (B is both ligand and
+    receptor: it is listed as a receptor too via B←L2... see pairs below); genes g0..g5.
+    `overrides`: deg_a / deg_b (keyword arguments of `write_deg`), toml (the ctsite.toml text).
+    """
+
+    def build(**overrides: Any) -> Path:
+        return build_small_dataset(tmp_path / "project", **overrides)
 
     return build
 
