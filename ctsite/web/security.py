@@ -197,14 +197,15 @@ def _too_many(refusal: Refusal, target: str) -> tuple[str, int, dict[str, str]]:
 
 def _same_origin() -> bool:
     """Whether a state-changing request comes from a page of this site: Fetch Metadata first
-    (`Sec-Fetch-Site`), else `Origin`; clients that send neither (not a browser) pass."""
+    (`Sec-Fetch-Site`), else `Origin`'s host name (nginx's `$host` drops the port); clients
+    that send neither (not a browser) pass."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         return fetch_site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc == request.host
+    return urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
 
 
 def install_access_gate(
