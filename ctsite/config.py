@@ -57,6 +57,8 @@ class Settings:
     site_secret_key: str = ""  # signs the gate's session cookies: a secret, keep it out of git
     site_session_hours: float = 12.0
     site_login_rate: str = "5/minute;30/hour"  # failed access codes allowed per client address
+    # failed access codes allowed per instance, all clients together ("" = no ceiling)
+    site_login_global_rate: str = "100/hour"
     site_cache_size: int = 256
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000
@@ -109,6 +111,9 @@ class Settings:
     staging_environment: str = "Contacttracingsite-staging"
     staging_data_dir: str = "staging"  # the staging copy's folder on the same EFS
     site_proxy_hops: int = 0  # proxies in front of gunicorn trusted for X-Forwarded-Proto
+    # X-Forwarded-For entries trusted for the client's address (the login limit's key): the
+    # proxies that append one (EB: nginx 1, + the load balancer 2; `ctsite serve`: 0)
+    site_forwarded_hops: int = 0
     # Monthly cost estimates of `provision plan` (USD, us-east-2 on-demand list prices, 2026;
     # a month is 730 hours). Update them for another region or instance type.
     price_instance_hourly: float = 0.0208  # t3.small
@@ -160,6 +165,7 @@ _NOT_SETTINGS = {"root", "sources", "data", "warnings"}
 SECTIONS: dict[str, dict[str, str]] = {
     "site": {
         "proxy_hops": "site_proxy_hops",
+        "forwarded_hops": "site_forwarded_hops",
         "title": "site_title",
         "subtitle": "site_subtitle",
         "contact": "site_contact",
@@ -169,6 +175,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "secret_key": "site_secret_key",
         "session_hours": "site_session_hours",
         "login_rate": "site_login_rate",
+        "login_global_rate": "site_login_global_rate",
         "cache_size": "site_cache_size",
         "host": "serve_host",
         "port": "serve_port",
@@ -244,6 +251,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "site_cache_size": (0, None),
     "serve_port": (1, 65535),
     "site_proxy_hops": (0, 10),
+    "site_forwarded_hops": (0, 10),
     "eb_timeout_minutes": (1, None),
     "eb_keep_versions": (1, 1000),
     "transfer_max_age_hours": (0, None),

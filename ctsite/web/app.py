@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -45,6 +46,9 @@ def _compress(response: Response) -> Response:
     `request.accept_encodings` is Werkzeug's parsed header: q-values count (`gzip;q=0` refuses
     gzip) and `*` stands for any encoding not named.
     """
+    if response.mimetype in COMPRESSIBLE and "Content-Encoding" not in response.headers:
+        # gzipped or not, the answer depends on Accept-Encoding: tell caches so, every time
+        response.vary.add("Accept-Encoding")
     if (
         response.direct_passthrough
         or response.status_code < 200
@@ -61,10 +65,22 @@ def _compress(response: Response) -> Response:
     level = 1 if len(data) > FAST_GZIP_BYTES else 6
     response.set_data(gzip.compress(data, compresslevel=level, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
     if response.get_etag()[0]:
         tag, weak = response.get_etag()
         response.set_etag(tag + "-gz", weak)
+    return response
+
+
+def relative_location(response: Response) -> Response:
+    """Redirects name a path on this site, never a host: Werkzeug builds the slash-merging and
+    trailing-slash redirects from the request's Host header (`Host: evil.example` would send
+    the visitor there). Every Location of the site is reduced to its path and query."""
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        if parts.scheme or parts.netloc:
+            path = "/" + parts.path.lstrip("/")  # never "//host"
+            response.headers["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
     return response
 
 
@@ -93,7 +109,7 @@ def create_app(
     app.extensions["ctsite_store"] = StoreHandle(Path(store_path or settings.compiled_path))
     app.extensions["ctsite_cache"] = FigureCache(settings.site_cache_size)
 
-    install_https(app, settings.site_proxy_hops)
+    install_https(app, settings.site_proxy_hops, settings.site_forwarded_hops)
     if settings.site_access_code_hash:
         install_access_gate(
             app,
@@ -101,6 +117,7 @@ def create_app(
             settings.site_secret_key,
             settings.site_session_hours,
             settings.site_login_rate,
+            settings.site_login_global_rate,
         )
 
     app.register_blueprint(pages)
@@ -109,6 +126,7 @@ def create_app(
     @app.after_request
     def _finish(response: Response) -> Response:
         add_security_headers(response)
+        relative_location(response)
         response = _compress(response)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             if response.get_etag()[0]:

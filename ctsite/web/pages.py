@@ -11,7 +11,7 @@ plotly.js. When the parameters are wrong there is no picture and figure.js asks 
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -121,8 +121,20 @@ def figure_page(name: str) -> str:
     )
 
 
+def page_view(name: str) -> Callable[[], str]:
+    """The view of one figure's page: a real function with its own name (extensions that
+    inspect views, such as rate limiters, expect `__name__`; a functools.partial has none)."""
+
+    def view() -> str:
+        return figure_page(name)
+
+    view.__name__ = view.__qualname__ = f"{name}_page"
+    view.__doc__ = f"The {name} page."
+    return view
+
+
 for _name in FIGURES:
-    pages.add_url_rule(f"/{_name}", _name, partial(figure_page, _name))
+    pages.add_url_rule(f"/{_name}", _name, page_view(_name))
 
 
 @pages.get("/static/vendor/<filename>")

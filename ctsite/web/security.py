@@ -4,7 +4,9 @@ The gate is off unless `site_access_code_hash` (env `CTSITE_SITE_ACCESS_CODE_HAS
 hash made by `hash_code` (`ctsite hash-code`). The hash may be public; the session cookies are
 signed with a separate random secret, `site_secret_key` (env `CTSITE_SITE_SECRET_KEY`, printed by
 `ctsite hash-code` too). A visitor who types the right code gets a signed, expiring session
-cookie; the code itself is never stored anywhere.
+cookie; the code itself is never stored anywhere. Codes are checked within per-client and
+per-instance limits (`ctsite.web.login_limit`) keyed by the real client address (`install_https`
+trusts exactly `site_forwarded_hops` X-Forwarded-For entries); `/logout` ends a session.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import math
 import secrets
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ctsite.errors import ConfigError
+from ctsite.web.login_limit import LimiterUnavailable, Refusal, login_limiter
 
 LEGACY_ALGORITHM = "pbkdf2_sha256"  # hashes made by ctsite < 0.3: still verified
 DEFAULT_METHOD = "scrypt"  # Werkzeug's default password hash
@@ -180,32 +183,29 @@ def _access_token(secret_key: str, encoded_hash: str) -> str:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _login_limiter(app: Flask, rate: str) -> Any:
-    """Flask-Limiter counting failed logins per client address (successes are free)."""
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
-    from limits import parse_many
+def _too_many(refusal: Refusal, target: str) -> tuple[str, int, dict[str, str]]:
+    """The login page again, 429, saying how long to wait (Retry-After for machines)."""
+    minutes = max(1, math.ceil(refusal.retry_after / 60))
+    wait = f"try again in {minutes} minute{'s' if minutes > 1 else ''}"
+    if refusal.instance_wide:
+        error = f"Too many wrong access codes on this site recently: {wait}."
+    else:
+        error = f"Too many wrong access codes from your address: {wait}."
+    page = render_template("login.html", error=error, next=target)
+    return page, 429, {"Retry-After": str(refusal.retry_after)}
 
-    try:
-        parse_many(rate)
-    except ValueError:
-        raise ConfigError(
-            f"site_login_rate {rate!r} is not a rate limit",
-            hint='write it as "5/minute;30/hour" (attempts per period, ";" between limits)',
-        ) from None
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri="memory://",
-        headers_enabled=True,
-        key_prefix="ctsite-login",
-    )
-    return limiter.limit(
-        rate,
-        methods=["POST"],
-        deduct_when=lambda response: response.status_code == 403,
-        error_message="too many wrong access codes: wait and try again",
-    )
+
+def _same_origin() -> bool:
+    """Whether a state-changing request comes from a page of this site: Fetch Metadata first
+    (`Sec-Fetch-Site`), else `Origin`'s host name (nginx's `$host` drops the port); clients
+    that send neither (not a browser) pass."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
 
 
 def install_access_gate(
@@ -214,18 +214,23 @@ def install_access_gate(
     secret_key: str,
     session_hours: float = 12.0,
     login_rate: str = "5/minute;30/hour",
+    login_global_rate: str = "100/hour",
 ) -> None:
     """Require the access code (once per browser session) on every page and API route.
 
     Sessions are signed with `secret_key` (a configured random secret: the hash may be public),
     expire after `session_hours`, and hold a token bound to the key and the code's hash, so
-    changing either invalidates every cookie issued before.
+    changing either invalidates every cookie issued before. Codes are checked only within
+    `login_rate` per client address and `login_global_rate` for the whole instance
+    (`ctsite.web.login_limit`); `/logout` (POST, from the site's own pages) ends the session.
     """
     parse_hash(encoded_hash)  # fail at start-up, not at the first visitor
     check_secret_key(secret_key, encoded_hash)
     if not session_hours > 0:
         raise ConfigError("site_session_hours must be positive", hint="e.g. 12")
     token = _access_token(secret_key, encoded_hash)
+    site_id = hashlib.sha256(b"ctsite-login-counts\0" + token.encode()).hexdigest()[:24]
+    limiter = login_limiter(site_id, login_rate, login_global_rate)
     app.secret_key = secret_key
     app.config.update(
         SESSION_COOKIE_NAME="ctsite_session",
@@ -238,6 +243,10 @@ def install_access_gate(
         held = session.get(SESSION_KEY)
         return isinstance(held, str) and hmac.compare_digest(held, token)
 
+    @app.context_processor
+    def _gate_context() -> dict[str, bool]:
+        return {"logged_in": has_access()}  # base.html then shows the logout button
+
     @app.before_request
     def _gate() -> Response | None:
         path = request.path
@@ -249,35 +258,64 @@ def install_access_gate(
             return response
         return redirect(url_for("login", next=safe_next(request.full_path.rstrip("?"))))
 
-    limit_failures = _login_limiter(app, login_rate)
-
     @app.route("/login", methods=["GET", "POST"])
-    @limit_failures
-    def login() -> Response | str | tuple[str, int]:
+    def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
         target = safe_next(request.values.get("next", "/"))
-        if request.method == "POST":
-            if verify_code(request.form.get("code", ""), encoded_hash):
-                session.clear()
-                session.permanent = True  # the cookie expires; the signature's age is checked
-                session[SESSION_KEY] = token
-                return redirect(target)
-            audit.warning("wrong access code from %s", request.remote_addr or "?")
-            return render_template("login.html", error="Wrong access code.", next=target), 403
-        return render_template("login.html", error=None, next=target)
+        if request.method != "POST":
+            return render_template("login.html", error=None, next=target)
+        client = request.remote_addr or "?"  # the real client: see install_https
+        try:
+            refusal = limiter.reserve(client)  # counted before the code is checked
+        except LimiterUnavailable as error:
+            app.logger.error("login counts unavailable, no code checked: %s", error)
+            message = "Logging in is not possible right now: try again later."
+            return render_template("login.html", error=message, next=target), 503
+        if refusal is not None:
+            audit.warning(
+                "login refused from %s: %s limit reached",
+                client,
+                "instance" if refusal.instance_wide else "client",
+            )
+            return _too_many(refusal, target)
+        if verify_code(request.form.get("code", ""), encoded_hash):
+            try:
+                limiter.release(client)  # right codes are free
+            except LimiterUnavailable as error:
+                app.logger.error("could not give back a login attempt: %s", error)
+            session.clear()
+            session.permanent = True  # the cookie expires; the signature's age is checked
+            session[SESSION_KEY] = token
+            return redirect(target)
+        audit.warning("wrong access code from %s", client)
+        return render_template("login.html", error="Wrong access code.", next=target), 403
+
+    @app.post("/logout")
+    def logout() -> Response | tuple[str, int]:
+        if not _same_origin():
+            return render_template(
+                "login.html", error="Log out from the site's own page.", next="/"
+            ), 403
+        session.clear()
+        return redirect(url_for("login"), code=303)
 
 
 HSTS = "max-age=31536000"
 
 
-def install_https(app: Flask, proxy_hops: int) -> None:
-    """HTTPS awareness: trust `proxy_hops` proxies' X-Forwarded-Proto (EB's load balancer sets
-    it), then mark the session cookie Secure and send HSTS on requests that came over HTTPS only
-    (plain HTTP, e.g. `ctsite serve`, keeps working)."""
+def install_https(app: Flask, proxy_hops: int, forwarded_hops: int = 0) -> None:
+    """Proxies and HTTPS: trust exactly `forwarded_hops` X-Forwarded-For entries (the proxies in
+    front of gunicorn that append the address they saw: nginx on EB, plus the load balancer) so
+    `request.remote_addr` is the real client, never more (entries further left are the client's
+    own words); trust `proxy_hops` proxies' X-Forwarded-Proto (EB's load balancer sets it), then
+    mark the session cookie Secure and send HSTS on requests that came over HTTPS only (plain
+    HTTP, e.g. `ctsite serve`, keeps working)."""
     from flask.sessions import SecureCookieSessionInterface
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    if proxy_hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=proxy_hops)  # type: ignore[method-assign]
+    if proxy_hops > 0 or forwarded_hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=forwarded_hops, x_proto=proxy_hops
+        )
 
     class HttpsAwareSessions(SecureCookieSessionInterface):
         def get_cookie_secure(self, app: Flask) -> bool:

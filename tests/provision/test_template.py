@@ -43,6 +43,7 @@ def test_single_instance_defaults(tmp_path: Path) -> None:
     assert opts["aws:autoscaling:asg", "MaxSize"] == "1"
     assert ("aws:elbv2:listener:443", "Protocol") not in opts
     assert opts["aws:elasticbeanstalk:application:environment", "HTTPS_REDIRECT"] == "false"
+    assert opts["aws:elasticbeanstalk:application:environment", "CTSITE_SITE_FORWARDED_HOPS"] == "1"
 
 
 def test_load_balanced_scales_on_requests(tmp_path: Path) -> None:
@@ -63,6 +64,7 @@ def test_load_balanced_scales_on_requests(tmp_path: Path) -> None:
     assert opts["aws:autoscaling:trigger", "Unit"] == "Count"
     assert opts["aws:elasticbeanstalk:environment:process:default", "HealthCheckPath"] == "/healthz"
     assert opts["aws:elasticbeanstalk:application:environment", "CTSITE_SITE_PROXY_HOPS"] == "1"
+    assert opts["aws:elasticbeanstalk:application:environment", "CTSITE_SITE_FORWARDED_HOPS"] == "2"
 
 
 def test_https_on_a_single_instance_is_an_alb_of_one(tmp_path: Path) -> None:

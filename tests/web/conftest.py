@@ -56,3 +56,24 @@ def store_copy(demo_store: Path, tmp_path: Path) -> Iterator[Path]:
     copy = tmp_path / "store"
     shutil.copytree(demo_store, copy)
     yield copy
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The login counts of the gated test sites (`$TMPDIR/ctsite-<uid>/`) go to a folder of
+    this session, not the machine's temporary directory (here and in server subprocesses)."""
+    import os
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("tmpdir")
+    saved, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env

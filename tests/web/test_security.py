@@ -276,3 +276,126 @@ def test_bad_login_rate_is_a_config_error(tmp_path, demo_store, make_settings):
     )
     with pytest.raises(ConfigError, match="site_login_rate"):
         create_app(settings, store_path=demo_store)
+
+
+def _gate_settings(tmp_path, make_settings, **overrides):
+    return make_settings(
+        tmp_path,
+        site_access_code_hash=hash_code("s3cret code", FAST),
+        site_secret_key=KEY,
+        **overrides,
+    )
+
+
+def test_logout_ends_the_session(tmp_path, demo_store, make_settings):
+    app = create_app(_gate_settings(tmp_path, make_settings), store_path=demo_store)
+    client = _logged_in(app)
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/logout"' in page and "Log out" in page
+    assert "/logout" not in app.test_client().get("/login").get_data(as_text=True)
+    assert client.get("/logout").status_code == 405  # a link or prefetch cannot log out
+    r = client.post(
+        "/logout", headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    )
+    assert r.status_code == 303 and r.headers["Location"] == "/login"
+    assert client.get("/api/meta").status_code == 401
+    assert client.get("/healthz").status_code == 200  # open without a session
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+    ],
+)
+def test_logout_from_another_site_is_refused(headers, tmp_path, demo_store, make_settings):
+    app = create_app(_gate_settings(tmp_path, make_settings), store_path=demo_store)
+    client = _logged_in(app)
+    assert client.post("/logout", headers=headers).status_code == 403
+    assert client.get("/api/meta").status_code == 200  # still logged in
+
+
+def test_forwarded_for_is_trusted_for_exactly_the_configured_hops(
+    tmp_path, demo_store, make_settings, caplog
+):
+    """nginx appends the address it saw: the last entry is the client, the ones before are
+    whatever the client wrote."""
+    import logging
+
+    def failed_from(hops: int, forwarded: str) -> str:
+        settings = _gate_settings(tmp_path, make_settings, site_forwarded_hops=hops)
+        client = create_app(settings, store_path=demo_store).test_client()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="ctsite.audit"):
+            r = client.post(
+                "/login", data={"code": "wrong"}, headers={"X-Forwarded-For": forwarded}
+            )
+        assert r.status_code == 403
+        (record,) = [r for r in caplog.records if "wrong access code" in r.getMessage()]
+        return record.getMessage().rsplit(" ", 1)[1]
+
+    assert failed_from(0, "10.1.1.1, 203.0.113.7") == "127.0.0.1"  # `ctsite serve`: no proxy
+    assert failed_from(1, "10.1.1.1, 203.0.113.7") == "203.0.113.7"  # nginx
+    assert failed_from(2, "10.1.1.1, 203.0.113.7, 10.0.0.2") == "203.0.113.7"  # ALB + nginx
+
+
+def test_the_instance_ceiling_and_its_trade_off(tmp_path, demo_store, make_settings):
+    """Failures of all clients count toward the ceiling; right codes do not; while it is full,
+    no code is checked (right ones included) and logged-in visitors carry on."""
+    settings = _gate_settings(
+        tmp_path, make_settings, site_login_rate="5/minute", site_login_global_rate="4/hour"
+    )
+    app = create_app(settings, store_path=demo_store)
+    inside = _logged_in(app)
+    client = app.test_client()
+
+    def login(code: str, address: str):
+        return client.post("/login", data={"code": code}, environ_base={"REMOTE_ADDR": address})
+
+    for i in range(6):
+        assert login("s3cret code", f"10.0.0.{i}").status_code == 302  # free
+    assert [login("guess", f"10.0.1.{i}").status_code for i in range(4)] == [403] * 4
+    refused = login("guess", "10.0.2.1")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
+    assert b"on this site recently" in refused.data
+    assert login("s3cret code", "10.0.2.2").status_code == 429
+    assert inside.get("/api/meta").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("site_login_global_rate", "lots"), ("site_login_rate", "0/minute")]
+)
+def test_bad_rates_are_config_errors(key, value, tmp_path, demo_store, make_settings):
+    with pytest.raises(ConfigError, match=key):
+        create_app(_gate_settings(tmp_path, make_settings, **{key: value}), store_path=demo_store)
+
+
+def test_no_instance_ceiling_when_empty(tmp_path, demo_store, make_settings):
+    settings = _gate_settings(
+        tmp_path, make_settings, site_login_rate="2/minute", site_login_global_rate=""
+    )
+    client = create_app(settings, store_path=demo_store).test_client()
+    codes = [
+        client.post(
+            "/login", data={"code": "guess"}, environ_base={"REMOTE_ADDR": f"10.3.0.{i}"}
+        ).status_code
+        for i in range(30)
+    ]
+    assert codes == [403] * 30
+
+
+def test_unreadable_counts_check_no_code(tmp_path, demo_store, make_settings, monkeypatch):
+    """The gate fails closed: counts it cannot read mean no code is checked (503), not an
+    unlimited login."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    app = create_app(_gate_settings(tmp_path, make_settings), store_path=demo_store)
+    (database,) = tmp_path.glob("ctsite-*/login-*.sqlite3")
+    for path in database.parent.glob(database.name + "*"):
+        path.write_bytes(b"not a database" * 100)
+    r = app.test_client().post("/login", data={"code": "s3cret code"})
+    assert r.status_code == 503 and b"not possible right now" in r.data
