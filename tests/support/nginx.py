@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM_CONF = REPO / ".platform" / "nginx" / "conf.d"
 
@@ -44,7 +46,7 @@ EB_DOCKER_SERVER = """
 def nginx_binary() -> str:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx not installed (Debian package nginx-light)")
+        unavailable("nginx not installed (Debian package nginx-light)")
     return nginx
 
 
