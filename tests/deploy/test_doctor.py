@@ -15,6 +15,7 @@ import pytest
 
 from ctsite.config import load_settings
 from ctsite.deploy.doctor import check_compiled, check_docker, run_checks
+from tests.support.cli import cli_env
 from tests.support.ebtest import APP, ENV, REGION
 
 TRUST = json.dumps(
@@ -41,14 +42,14 @@ def create_everything() -> str:
         SolutionStackName="64bit Amazon Linux 2 running Docker",
     )
     iam = boto3.client("iam", region_name=REGION)
-    for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
+    for role in ("AWSTransferLoggingAccess", "ctsite-transfer-user"):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
     efs = boto3.client("efs", region_name=REGION)
     return str(efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"])
 
 
 def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", **env}
+    environ = cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock", **env)  # this checkout
     return subprocess.run(
         [sys.executable, "-m", "ctsite", "doctor"],
         cwd=eb_project,
