@@ -117,7 +117,8 @@ def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
     )
     assert checks["IAM role transfer_logging_role"] == (
         "✗ IAM role transfer_logging_role: IAM role 'AWSTransferLoggingAccess' not found → "
-        "create it in IAM, or set transfer_logging_role (CTSITE_TRANSFER_LOGGING_ROLE)"
+        "create it in IAM (`ctsite provision check` prints how), or set transfer_logging_role "
+        "(CTSITE_TRANSFER_LOGGING_ROLE)"
     )
     assert "has no schema_version → run `ctsite compile`" in checks["compiled data"]
     assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"
