@@ -1,9 +1,12 @@
 # The slim production image of the ContactTracing website.
 #
-# builder: reads the `web` extra from pyproject.toml and installs only those requirements into a
-#          virtualenv (plain `pip install ctsite[web]` would pull the whole CLI), trims what a
-#          server never uses, then builds the ctsite wheel and installs it with --no-deps into
-#          /opt/ctsite. The dependency layers come first, so a code change rebuilds in seconds.
+# builder: installs requirements/web.lock (the `web` extra of pyproject.toml, locked with hashes by
+#          `sh requirements/lock.sh`) into a virtualenv: no resolving at build time, every file
+#          checked against its hash, so two builds of one commit install the same packages (plain
+#          `pip install ctsite[web]` would pull the whole CLI). It trims what a server never uses,
+#          then builds the ctsite wheel (with requirements/build.lock's tools) and installs it with
+#          --no-deps into /opt/ctsite. The dependency layers come first: a code change rebuilds in
+#          seconds.
 # runtime: the base image + that virtualenv + /opt/ctsite (on PYTHONPATH); gunicorn on port 8000
 #          as a non-root user, reading the compiled store from the volume /app/data.
 # bundle:  the partial plotly.js bundle (web-assets/: pinned plotly.js + esbuild from the npm
@@ -32,19 +35,19 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-# binutils (for strip) and a build-only virtualenv with the wheel tools. When apt cannot reach
+# binutils (for strip) and a build-only virtualenv for the wheel tools. When apt cannot reach
 # a mirror, the libraries are simply left unstripped.
 RUN (command -v strip >/dev/null \
         || (apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null) \
         || echo "binutils unavailable: libraries will not be stripped") \
-    && python3 -m venv /opt/build \
-    && /opt/build/bin/pip install "setuptools>=68" wheel
-COPY pyproject.toml ./
-# The web extra's requirements, without ctsite's own extras (self references are skipped).
-RUN python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['web']; print('\n'.join(d for d in deps if not d.startswith('ctsite')))" > requirements-web.txt \
-    && cat requirements-web.txt \
+    && python3 -m venv /opt/build
+COPY requirements/build.lock requirements/web.lock ./requirements/
+# Exactly the locked packages (--no-deps: nothing resolved here; `pip check` proves the lock
+# complete). The runtime virtualenv has no pip, setuptools or wheel of its own.
+RUN /opt/build/bin/pip install --require-hashes --no-deps -r requirements/build.lock \
     && python3 -m venv --without-pip /opt/venv \
-    && /opt/build/bin/pip --python /opt/venv/bin/python3 install -r requirements-web.txt
+    && /opt/build/bin/pip --python /opt/venv/bin/python3 install --require-hashes --no-deps -r requirements/web.lock \
+    && /opt/build/bin/pip --python /opt/venv/bin/python3 check
 # Trim what a server never uses (about 130 MB): test suites, type stubs, C headers and
 # sources; pyarrow's Flight/S3/GCS/Azure/HDFS modules, duplicate library copies and debug
 # symbols (not numpy.libs: auditwheel-patched libraries break when stripped); plotly's Jupyter
@@ -103,4 +106,6 @@ VOLUME ["/app/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
-CMD ["/bin/sh", "-c", "exec gunicorn --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --access-logfile - --error-logfile - 'ctsite.web.app:create_app()'"]
+# --no-control-socket: gunicorn 25.1 and newer otherwise open a control socket for `gunicornc`
+# ($HOME/.gunicorn/gunicorn.ctl) that the site never uses (the locked gunicorn has the flag).
+CMD ["/bin/sh", "-c", "exec gunicorn --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --no-control-socket --access-logfile - --error-logfile - 'ctsite.web.app:create_app()'"]

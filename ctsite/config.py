@@ -75,12 +75,14 @@ class Settings:
     eb_timeout_minutes: int = 30
     eb_keep_versions: int = 10  # also the application's version lifecycle (set by deploy)
     eb_service_role: str = "aws-elasticbeanstalk-service-role"  # lets EB apply that lifecycle
+    eb_instance_role: str = "aws-elasticbeanstalk-ec2-role"  # the instances' role and profile
     eb_notification_topic: str = ""  # SNS topic ARN for `ctsite alerts` (default: the env's)
     # --- EFS and Transfer Family ---
     efs_file_system_id: str = ""
     efs_mount_dir: str = "/efs_data"
     transfer_logging_role: str = "AWSTransferLoggingAccess"
-    transfer_user_role: str = "aws-elasticbeanstalk-ec2-role"
+    # The upload user's own role (writes to EFS); never the instances' role, which only reads.
+    transfer_user_role: str = "ctsite-transfer-user"
     transfer_user: str = "ctsite-upload"
     transfer_home_directory: str = ""
     transfer_max_age_hours: float = 2.0
@@ -200,6 +202,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "timeout_minutes": "eb_timeout_minutes",
         "keep_versions": "eb_keep_versions",
         "service_role": "eb_service_role",
+        "instance_role": "eb_instance_role",
         "notification_topic": "eb_notification_topic",
     },
     "transfer": {

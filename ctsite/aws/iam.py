@@ -34,7 +34,8 @@ def role_arn(client: ClientFactory, name: str, setting: str = "") -> str:
         if code == "NoSuchEntity":
             where = f", or set {setting} (CTSITE_{setting.upper()})" if setting else ""
             raise CtsiteError(
-                f"IAM role {name!r} not found", hint=f"create it in IAM{where}"
+                f"IAM role {name!r} not found",
+                hint=f"create it in IAM (`ctsite provision check` prints how){where}",
             ) from None
         raise describe_error(action, exc) from None
     except botocore.exceptions.BotoCoreError as exc:

@@ -196,7 +196,8 @@ def stack_parameters(
         "RemoteDataDir": target.remote_data_dir,
         "CommandTimeout": str(settings.eb_timeout_minutes * 60),
         "KeepVersions": str(settings.eb_keep_versions),
-        "InstanceRoleName": settings.transfer_user_role,
+        "InstanceRoleName": settings.eb_instance_role,
+        "TransferUserRoleName": settings.transfer_user_role,
         "TransferLoggingRoleName": settings.transfer_logging_role,
     }
     for key in SHARED:

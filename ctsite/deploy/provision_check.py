@@ -1,86 +1,26 @@
 """`provision check`: compare a live (hand-made) environment with the template's values.
 
 Reads the EB option settings, the EFS file system's lifecycle/backup/throughput, the NFS rules of
-the security groups on its mount targets and the IAM roles, and returns one `Difference` per
-mismatch with the command that fixes it. Nothing is changed. The expected values are read from
+the security groups on its mount targets and the IAM roles (`provision_roles`), and returns one
+`Difference` per mismatch with the command that fixes it. Nothing is changed. The expected values are read from
 the template itself (`resolve` evaluates its Ref/If/Join/Sub for given parameters), so the
 template stays the one definition of the configuration.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ctsite.aws.clients import aws_errors, describe_error
 from ctsite.aws.cloudformation import load_template
+from ctsite.deploy.provision_base import UNKNOWN, Difference, resolve
+from ctsite.deploy.provision_roles import check_roles
 from ctsite.errors import CtsiteError
 
-UNKNOWN = object()  # a value only known once the stack exists (a resource's id or attribute)
+__all__ = ["UNKNOWN", "Difference", "check", "check_environment", "expected_options", "resolve"]
+
 # Placement options that differ legitimately between a hand-made and a provisioned environment.
 SKIP_NAMESPACES = {"aws:ec2:vpc"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Difference:
-    what: str
-    live: str
-    expected: str
-    fix: str
-
-    def line(self) -> str:
-        return (
-            f"{self.what}: is {self.live or '(unset)'}, template says {self.expected} → {self.fix}"
-        )
-
-
-def _condition(name: str, conditions: dict[str, Any], params: dict[str, str]) -> bool:
-    return bool(resolve(conditions[name], params, conditions))
-
-
-def resolve(value: Any, params: dict[str, str], conditions: dict[str, Any]) -> Any:
-    """Evaluate a template fragment for `params`; UNKNOWN where it needs a created resource."""
-    if isinstance(value, list):
-        return [resolve(v, params, conditions) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1:
-        return {k: resolve(v, params, conditions) for k, v in value.items()}
-    ((key, arg),) = value.items()
-    if key == "Ref":
-        if arg == "AWS::NoValue":
-            return None
-        if arg == "AWS::Partition":
-            return "aws"
-        return params.get(arg, UNKNOWN)
-    if key == "Condition":
-        return _condition(arg, conditions, params)
-    if key == "Fn::If":
-        name, yes, no = arg
-        return resolve(yes if _condition(name, conditions, params) else no, params, conditions)
-    if key == "Fn::Equals":
-        a, b = (resolve(v, params, conditions) for v in arg)
-        return str(a) == str(b)
-    if key == "Fn::Not":
-        return not resolve(arg[0], params, conditions)
-    if key == "Fn::And":
-        return all(resolve(v, params, conditions) for v in arg)
-    if key == "Fn::Or":
-        return any(resolve(v, params, conditions) for v in arg)
-    if key == "Fn::Join":
-        sep, items = arg
-        parts = resolve(items, params, conditions)
-        if isinstance(parts, str):
-            parts = parts.split(",")
-        return UNKNOWN if UNKNOWN in parts else sep.join(str(p) for p in parts)
-    if key == "Fn::Sub" and isinstance(arg, str):
-        text = arg.replace("${AWS::Partition}", "aws")
-        for name, val in params.items():
-            text = text.replace("${" + name + "}", val)
-        return UNKNOWN if "${" in text else text
-    if key.startswith("Fn::"):
-        return UNKNOWN
-    return {key: resolve(arg, params, conditions)}
 
 
 def expected_options(template: str, params: dict[str, str]) -> dict[tuple[str, str], str]:
@@ -96,13 +36,6 @@ def expected_options(template: str, params: dict[str, str]) -> dict[tuple[str, s
             continue
         out[item["Namespace"], item["OptionName"]] = str(item["Value"])
     return out
-
-
-def expected_role_policies(template: str, params: dict[str, str], logical_id: str) -> list[str]:
-    doc = load_template(template)
-    props = doc["Resources"][logical_id]["Properties"]
-    arns = resolve(props.get("ManagedPolicyArns", []), params, doc.get("Conditions") or {})
-    return [a for a in arns if isinstance(a, str)]
 
 
 def _live_options(eb: Any, application: str, environment: str) -> dict[tuple[str, str], str]:
@@ -255,35 +188,6 @@ def _check_nfs_rules(efs: Any, ec2: Any, fs_id: str) -> list[Difference]:
     return diffs
 
 
-def check_role(iam: Any, role: str, expected_arns: list[str]) -> list[Difference]:
-    import botocore.exceptions
-
-    try:
-        pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
-        attached = {p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]}
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-            return [
-                Difference(
-                    f"IAM role {role}",
-                    "missing",
-                    "present",
-                    "create it with `ctsite provision apply` or in the IAM console",
-                )
-            ]
-        raise describe_error(f"list the policies of the IAM role {role}", exc) from None
-    return [
-        Difference(
-            f"IAM role {role} policy {arn.rsplit('/', 1)[-1]}",
-            "not attached",
-            "attached",
-            f"aws iam attach-role-policy --role-name {role} --policy-arn {arn}",
-        )
-        for arn in expected_arns
-        if arn not in attached
-    ]
-
-
 def check(
     client: Any,
     application: str,
@@ -292,12 +196,16 @@ def check(
     roles: dict[str, str],
     template: str,
     params: dict[str, str],
+    account: str = "",
+    region: str = "",
 ) -> list[Difference]:
     """Every difference between the live environment and the template (nothing is changed).
 
     `client(service)` gives boto3 clients; `roles` maps the template's role logical ids
-    (InstanceRole, TransferLoggingRole) to the live role names.
+    (TransferUserRole, InstanceRole, TransferLoggingRole) to the live role names; `account` and
+    `region` complete the roles' policies (their file system ARN, the trust's source account).
     """
+
     diffs = check_options(client("elasticbeanstalk"), application, environment, template, params)
     if file_system_id:
         diffs += check_efs(client("efs"), client("ec2"), file_system_id, template)
@@ -310,20 +218,27 @@ def check(
                 "set efs_file_system_id in ctsite.toml (or provision it)",
             )
         )
-    for logical, name in roles.items():
-        diffs += check_role(client("iam"), name, expected_role_policies(template, params, logical))
-    return diffs
+    known = dict(params)
+    if file_system_id:
+        known["FileSystem"] = file_system_id
+    if account:
+        known["AWS::AccountId"] = account
+    if region:
+        known["AWS::Region"] = region
+    return diffs + check_roles(client("iam"), roles, template, known)
 
 
 def check_environment(settings: Any, target: Any, client: Any) -> list[Difference]:
     """`provision check`: the live environment against the template, plus stack drift if the
     environment was provisioned."""
     from ctsite.aws.cloudformation import CloudFormation
+    from ctsite.aws.iam import identity
     from ctsite.deploy import environments as envs
 
     params = envs.stack_parameters(settings, target, "", envs.Network("", []))
-    roles = {
-        "InstanceRole": settings.transfer_user_role,
+    roles = {  # the upload user's own role first: its fix comes before the instance role's
+        "TransferUserRole": settings.transfer_user_role,
+        "InstanceRole": settings.eb_instance_role,
         "TransferLoggingRole": settings.transfer_logging_role,
     }
     template = envs.template_text()
@@ -335,6 +250,8 @@ def check_environment(settings: Any, target: Any, client: Any) -> list[Differenc
         roles,
         template,
         params,
+        account=str(identity(client)["Account"]),
+        region=settings.aws_region,
     )
     cfn = CloudFormation(client("cloudformation"))
     if cfn.stack(target.stack_name) is not None:

@@ -37,7 +37,7 @@ def test_server_lifecycle_tags_user_and_teardown(tmp_path, moto_aws, transfer_se
         user = tc.describe_user(ServerId=srv.server_id, UserName=s.transfer_user)["User"]
         assert user["HomeDirectory"] == f"/{moto_aws.efs_id}"
         assert user["PosixProfile"]["Uid"] == 0 and user["PosixProfile"]["Gid"] == 0
-        assert user["Role"].endswith(":role/aws-elasticbeanstalk-ec2-role")
+        assert user["Role"].endswith(":role/ctsite-transfer-user")  # its own role
         body = user["SshPublicKeys"][0]["SshPublicKeyBody"]
         assert body.split()[1] == srv.endpoint.pkey.get_base64()
         assert "PRIVATE" not in body

@@ -45,7 +45,7 @@ def env(version: str = "v1", status: str = "Ready", health: str = "Green") -> di
 def released(release_project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project whose last release pushed DIGEST, uploaded the store and deployed v1."""
     iam = boto3.client("iam", region_name=REGION)
-    for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
+    for role in ("AWSTransferLoggingAccess", "ctsite-transfer-user"):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument="{}")
     efs_id = boto3.client("efs", region_name=REGION).create_file_system(CreationToken="t")[
         "FileSystemId"

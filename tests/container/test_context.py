@@ -22,12 +22,15 @@ def context_files() -> set[str]:
 def test_context_holds_only_what_the_image_needs():
     files = context_files()
     assert "pyproject.toml" in files
+    assert {"requirements/web.lock", "requirements/build.lock"} <= files  # what the image installs
+    assert "requirements/lock.sh" not in files
     assert "Dockerfile" in files  # the SDK always sends the Dockerfile and .dockerignore
     assert "ctsite/__init__.py" in files
     assert "ctsite/web/app.py" in files
     tops = {f.split("/", 1)[0] for f in files}
     assert tops <= {
-        *("pyproject.toml", "README.md", "ctsite", "web-assets", "Dockerfile", ".dockerignore")
+        *("pyproject.toml", "README.md", "requirements", "ctsite", "web-assets"),
+        *("Dockerfile", ".dockerignore"),
     }, tops
     assert not [f for f in files if "node_modules" in f]
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".pyo"))]

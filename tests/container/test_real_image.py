@@ -1,6 +1,7 @@
 """The real project image: built from the repository's Dockerfile on a debootstrapped base (no
 image can be pulled here), run on the demo compiled store, checked through the published port;
-and `ctsite docker-run` on the same image. Prints the image size."""
+its packages checked against requirements/web.lock; and `ctsite docker-run` on the same image.
+Prints the image size."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import requests
 
 from ctsite import __version__
 from ctsite.store import versions
+from tests.support.locks import REQUIREMENTS, read_lock
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -172,8 +174,33 @@ def test_real_image_serves_the_demo_store(docker_engine, real_image, demo_data):
         top = container.top(ps_args="-o pid,user,args")
         users = {row[1] for row in top["Processes"]}
         assert users <= {"ctsite", "10001"}, top  # gunicorn runs as the non-root user
+        sockets = container.exec_run(["cat", "/proc/net/unix"]).output.decode()
+        assert "gunicorn.ctl" not in sockets, "gunicorn opened its control socket"
     finally:
         container.remove(force=True)
+
+
+def test_real_image_installs_exactly_the_lock(docker_engine, real_image):
+    """Every distribution the runtime Python sees is in requirements/web.lock at its pinned
+    version, and every pin is installed: name for name, version for version. Nothing is set
+    aside but ctsite itself (on PYTHONPATH from /opt/ctsite, this checkout's version): the
+    runtime virtualenv is made --without-pip, so it has no pip, setuptools or wheel."""
+    from packaging.utils import canonicalize_name
+
+    script = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps([[d.metadata['Name'], d.version] for d in m.distributions()]))"
+    )
+    found = json.loads(
+        docker_engine.containers.run(real_image, ["python3", "-c", script], remove=True)
+    )
+    installed: dict[str, str] = {}
+    for name, version in found:
+        key = canonicalize_name(name)
+        assert installed.setdefault(key, version) == version, f"{key} installed twice"
+    assert installed.pop("ctsite") == __version__
+    locked = {name: pin.version for name, pin in read_lock(REQUIREMENTS / "web.lock").items()}
+    assert installed == locked
 
 
 def test_docker_run_command(docker_engine, real_image, demo_data):

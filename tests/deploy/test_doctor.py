@@ -15,6 +15,7 @@ import pytest
 
 from ctsite.config import load_settings
 from ctsite.deploy.doctor import check_compiled, check_docker, run_checks
+from tests.support.cli import cli_env
 from tests.support.components import unavailable
 from tests.support.ebtest import APP, ENV, REGION
 
@@ -42,14 +43,14 @@ def create_everything() -> str:
         SolutionStackName="64bit Amazon Linux 2 running Docker",
     )
     iam = boto3.client("iam", region_name=REGION)
-    for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
+    for role in ("AWSTransferLoggingAccess", "ctsite-transfer-user"):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
     efs = boto3.client("efs", region_name=REGION)
     return str(efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"])
 
 
 def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", **env}
+    environ = cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock", **env)  # this checkout
     return subprocess.run(
         [sys.executable, "-m", "ctsite", "doctor"],
         cwd=eb_project,
@@ -117,7 +118,8 @@ def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
     )
     assert checks["IAM role transfer_logging_role"] == (
         "✗ IAM role transfer_logging_role: IAM role 'AWSTransferLoggingAccess' not found → "
-        "create it in IAM, or set transfer_logging_role (CTSITE_TRANSFER_LOGGING_ROLE)"
+        "create it in IAM (`ctsite provision check` prints how), or set transfer_logging_role "
+        "(CTSITE_TRANSFER_LOGGING_ROLE)"
     )
     assert "has no schema_version → run `ctsite compile`" in checks["compiled data"]
     assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"

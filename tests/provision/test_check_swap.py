@@ -5,6 +5,8 @@ swap, Stubber with the real API shapes)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shlex
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -18,10 +20,18 @@ APP, PROD, STAGING = "Contacttracingsite", "Contacttracingsite-env", "Contacttra
 T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
 
-def _hand_made(clients) -> str:
+LAB_ROLE = "aws-elasticbeanstalk-ec2-role"
+BROAD = ("AmazonElasticFileSystemClientFullAccess", "AWSTransferFullAccess")
+
+
+def _hand_made(clients, monkeypatch) -> str:
     """The lab's console-made EFS: 30-day lifecycle, backups on, a group without NFS rules;
-    the instance role without its policies (moto's server has no AWS managed policies to
-    attach), no Transfer logging role."""
+    the instance role as the runbook made it, also serving as the upload user's (trusted by EC2
+    and Transfer Family, EB's web tier policy plus AmazonElasticFileSystemClientFullAccess and
+    AWSTransferFullAccess); no upload user role of its own, no Transfer logging role."""
+    # moto's IAM has AWS managed policies only when asked (the server runs in this process and
+    # reads the variable when its IAM backend starts, i.e. at the first IAM call after a reset)
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     efs, ec2, iam = clients("efs"), clients("ec2"), clients("iam")
     fs_id = efs.create_file_system(CreationToken="lab", ThroughputMode="bursting", Backup=True)[
         "FileSystemId"
@@ -41,7 +51,14 @@ def _hand_made(clients) -> str:
     efs.create_mount_target(
         FileSystemId=fs_id, SubnetId=subnet["SubnetId"], SecurityGroups=[sg["GroupId"]]
     )
-    iam.create_role(RoleName="aws-elasticbeanstalk-ec2-role", AssumeRolePolicyDocument="{}")
+    services = ["ec2.amazonaws.com", "transfer.amazonaws.com"]
+    trust = {"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}
+    iam.create_role(
+        RoleName=LAB_ROLE,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )
+    for name in ("AWSElasticBeanstalkWebTier", *BROAD):
+        iam.attach_role_policy(RoleName=LAB_ROLE, PolicyArn=f"arn:aws:iam::aws:policy/{name}")
     return fs_id
 
 
@@ -57,8 +74,8 @@ def _live_options(project: Path, fs_id: str) -> list[dict]:
     ]
 
 
-def test_check_lists_each_difference_with_its_fix(project: Path, clients) -> None:
-    fs_id = _hand_made(clients)
+def _check(project: Path, clients, fs_id: str, **env: str):
+    """`ctsite provision check` on the hand-made environment (EB options under the Stubber)."""
     eb = clients.stub("elasticbeanstalk")
     eb.add_response(
         "describe_configuration_settings",
@@ -74,14 +91,37 @@ def test_check_lists_each_difference_with_its_fix(project: Path, clients) -> Non
         },
         {"ApplicationName": APP, "EnvironmentName": PROD},
     )
-    result = CliRunner().invoke(
+    return CliRunner().invoke(
         app,
         ["provision", "check"],
         obj={"aws_client": clients},
-        env={"CTSITE_EFS_FILE_SYSTEM_ID": fs_id},
+        env={"CTSITE_EFS_FILE_SYSTEM_ID": fs_id, "COLUMNS": "2000", **env},
     )
+
+
+def _fix_lines(out: str, what: str) -> list[str]:
+    """The fix commands of the difference lines that start with `what`."""
+    return [line.split(" → ", 1)[1] for line in out.splitlines() if line.startswith(f"≠ {what}")]
+
+
+def _run_aws_iam(line: str, iam) -> None:
+    """Run a fix line's `aws iam …` commands with boto3 (no AWS CLI needed): `create-role
+    --role-name X --assume-role-policy-document D` becomes create_role(RoleName=X, …)."""
+    for command in line.split(" && "):
+        words = shlex.split(command)
+        assert words[:2] == ["aws", "iam"], command
+        args = {
+            "".join(p.title() for p in flag[2:].split("-")): value
+            for flag, value in zip(words[3::2], words[4::2], strict=True)
+        }
+        getattr(iam, words[2].replace("-", "_"))(**args)
+
+
+def test_check_lists_each_difference_with_its_fix(project: Path, clients, monkeypatch) -> None:
+    fs_id = _hand_made(clients, monkeypatch)
+    result = _check(project, clients, fs_id)
     out = result.output
-    assert "differs from the template in 11 place(s)" in str(result.exception), out
+    assert "differs from the template in 13 place(s)" in str(result.exception), out
     assert "EB aws:ec2:instances InstanceTypes: is t2.micro, template says t3.small" in out
     assert "Value=1800'" in out
     assert f"--file-system-id {fs_id} --lifecycle-policies TransitionToIA=AFTER_14_DAYS" in out
@@ -89,12 +129,66 @@ def test_check_lists_each_difference_with_its_fix(project: Path, clients) -> Non
     assert "put-backup-policy" in out
     assert "inbound NFS" in out and "--port 2049 --source-group" in out
     assert "outbound NFS" in out
-    assert "policy AmazonElasticFileSystemClientFullAccess: is not attached" in out
-    assert "policy AWSTransferFullAccess" in out
+    assert f"IAM role {LAB_ROLE} policy CloudWatchAgentServerPolicy: is not attached" in out
     assert "IAM role AWSTransferLoggingAccess: is missing" in out
     # nothing was changed
     lifecycle = clients("efs").describe_lifecycle_configuration(FileSystemId=fs_id)
     assert lifecycle["LifecyclePolicies"] == [{"TransitionToIA": "AFTER_30_DAYS"}]
+
+
+def test_check_reports_the_broad_instance_role_and_fixes_it(
+    project: Path, clients, monkeypatch
+) -> None:
+    """The hand-made instance role keeps AWSTransferFullAccess and AmazonElasticFileSystem-
+    ClientFullAccess and is trusted by Transfer Family; the upload user has no role of its
+    own. Each is one line whose fix, once run, leaves no IAM difference."""
+    fs_id = _hand_made(clients, monkeypatch)
+    out = _check(project, clients, fs_id).output
+    for name in BROAD:
+        arn = f"arn:aws:iam::aws:policy/{name}"
+        assert (
+            f"≠ IAM role {LAB_ROLE} policy {name}: is attached, template says not attached "
+            f"(more than the role needs) → aws iam detach-role-policy --role-name {LAB_ROLE} "
+            f"--policy-arn {arn}"
+        ) in out
+    assert (
+        f"≠ IAM role {LAB_ROLE} trust: is ec2.amazonaws.com, transfer.amazonaws.com, template "
+        "says ec2.amazonaws.com → aws iam update-assume-role-policy"
+    ) in out
+    account = clients("sts").get_caller_identity()["Account"]
+    fs_arn = f"arn:aws:elasticfilesystem:us-east-2:{account}:file-system/{fs_id}"
+    assert (
+        f"≠ IAM role {LAB_ROLE} inline policy efs-mount-read-only: is missing, template says "
+        f"Allow elasticfilesystem:ClientMount on {fs_arn}"
+    ) in out
+    assert "≠ IAM role ctsite-transfer-user: is missing, template says present" in out
+    (create,) = _fix_lines(out, "IAM role ctsite-transfer-user")
+    assert create.startswith("aws iam create-role --role-name ctsite-transfer-user ")
+
+    iam = clients("iam")
+    for line in _fix_lines(out, "IAM role"):
+        _run_aws_iam(line, iam)
+    again = _check(project, clients, fs_id).output
+    assert "≠ IAM" not in again, again
+    attached = iam.list_attached_role_policies(RoleName=LAB_ROLE)["AttachedPolicies"]
+    assert not {p["PolicyName"] for p in attached} & set(BROAD)
+    upload = iam.get_role_policy(RoleName="ctsite-transfer-user", PolicyName="efs-upload")
+    assert upload["PolicyDocument"]["Statement"][0]["Resource"] == fs_arn
+
+
+def test_check_an_upload_user_sharing_the_instance_role(
+    project: Path, clients, monkeypatch
+) -> None:
+    """A ctsite.toml from before the upload user had its own role: one line says so, with the
+    setting to change and the role to create; the shared role's breadth is reported too."""
+    fs_id = _hand_made(clients, monkeypatch)
+    out = _check(project, clients, fs_id, CTSITE_TRANSFER_USER_ROLE=LAB_ROLE).output
+    assert (
+        f"≠ Transfer Family upload user role: is the instances' role {LAB_ROLE}, template says a "
+        'role of its own (ctsite-transfer-user) → set transfer_user_role = "ctsite-transfer-user"'
+    ) in out
+    assert "and create it: aws iam create-role --role-name ctsite-transfer-user " in out
+    assert f"≠ IAM role {LAB_ROLE} policy AWSTransferFullAccess: is attached" in out
 
 
 def _env(name: str, cname: str, status: str = "Ready") -> dict:

@@ -5,6 +5,7 @@ EFS file system, mount targets, security group, IAM roles and SNS topic for real
 
 from __future__ import annotations
 
+import ast
 import json
 import warnings
 from pathlib import Path
@@ -32,6 +33,13 @@ def _plan(clients, s, env: str = "production", lines: list[str] | None = None):
     return provision.plan_environment(s, target, clients, report=report)
 
 
+def _inline_policy(iam, role: str, name: str) -> dict:
+    """An inline policy of a role the stack made. moto keeps such a policy as the text of a
+    Python dict (not JSON, as IAM does), hence literal_eval."""
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return ast.literal_eval(document) if isinstance(document, str) else document
+
+
 def test_plan_apply_replan_change(project: Path, clients) -> None:
     s = _settings(project)
     cfn = CloudFormation(clients("cloudformation"))
@@ -40,6 +48,7 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
     actions = {r.logical_id: r.action for r in first.rows}
     assert actions["FileSystem"] == "add" and actions["Environment"] == "add"
     assert {"SecurityGroup", "NfsIngress", "InstanceRole", "TransferLoggingRole"} <= set(actions)
+    assert actions["TransferUserRole"] == "add"
     assert "Repository" not in actions  # ECR Public lives in us-east-1 only
     assert first.monthly_usd == pytest.approx(15.18 + 3.65 + 0.6, abs=0.02)
 
@@ -53,8 +62,22 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
     assert fs["Name"] == "contacttracing_site_fs" and fs["ThroughputMode"] == "bursting"
     lifecycle = efs.describe_lifecycle_configuration(FileSystemId=fs["FileSystemId"])
     assert lifecycle["LifecyclePolicies"] == [{"TransitionToIA": "AFTER_14_DAYS"}]
-    role = clients("iam").get_role(RoleName="aws-elasticbeanstalk-ec2-role")["Role"]
+    iam = clients("iam")
+    role = iam.get_role(RoleName="aws-elasticbeanstalk-ec2-role")["Role"]
     assert role["RoleName"] == "aws-elasticbeanstalk-ec2-role"
+    services = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    assert services == "ec2.amazonaws.com"  # no longer the upload user's role as well
+    account = clients("sts").get_caller_identity()["Account"]
+    fs_arn = f"arn:aws:elasticfilesystem:us-east-2:{account}:file-system/{fs['FileSystemId']}"
+    mount = _inline_policy(iam, role["RoleName"], "efs-mount-read-only")
+    assert mount["Statement"] == [
+        {"Effect": "Allow", "Action": "elasticfilesystem:ClientMount", "Resource": fs_arn}
+    ]
+    upload = iam.get_role(RoleName="ctsite-transfer-user")["Role"]
+    (trust,) = upload["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "transfer.amazonaws.com"}
+    (grant,) = _inline_policy(iam, "ctsite-transfer-user", "efs-upload")["Statement"]
+    assert grant["Resource"] == fs_arn and "elasticfilesystem:ClientWrite" in grant["Action"]
     subs = clients("sns").list_subscriptions()["Subscriptions"]
     assert [x["Endpoint"] for x in subs] == ["lab@example.org"]
 

@@ -134,3 +134,91 @@ def test_cost_of_a_load_balanced_environment(tmp_path: Path) -> None:
     }
     modify_only = [Row("modify", "Environment", "AWS::ElasticBeanstalk::Environment")]
     assert estimate_costs(s, modify_only, params) == []
+
+
+def _role(logical_id: str, **values: str) -> dict:
+    """The template's role `logical_id`, resolved for the given parameter values."""
+    from ctsite.aws.cloudformation import load_template
+    from ctsite.deploy.provision_check import resolve
+
+    doc = load_template(envs.template_text())
+    props = doc["Resources"][logical_id]["Properties"]
+    return resolve(
+        props,
+        {"AWS::AccountId": "111122223333", "AWS::Region": "us-east-2", **values},
+        doc["Conditions"],
+    )
+
+
+def _services(role: dict) -> set[str]:
+    found = set()
+    for statement in role["AssumeRolePolicyDocument"]["Statement"]:
+        service = statement["Principal"]["Service"]
+        found.update([service] if isinstance(service, str) else service)
+    return found
+
+
+def _inline(role: dict) -> dict[str, tuple[set[str], list[str]]]:
+    """policy name → (actions, resources) of its single Allow statement."""
+    out = {}
+    for policy in role.get("Policies", []):
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        resource = statement["Resource"]
+        out[policy["PolicyName"]] = (
+            {actions} if isinstance(actions, str) else set(actions),
+            [resource] if isinstance(resource, str) else resource,
+        )
+    return out
+
+
+FS_ARN = "arn:aws:elasticfilesystem:us-east-2:111122223333:file-system/fs-0123"
+
+
+def test_instance_role_only_reads_its_own_file_system() -> None:
+    """The instances serve a store: EB's web tier, the CloudWatch agent, health statistics and a
+    read-only mount of this stack's file system; no Transfer Family, no EFS writes."""
+    role = _role("InstanceRole", FileSystem="fs-0123")
+    assert _services(role) == {"ec2.amazonaws.com"}
+    managed = [arn for arn in role["ManagedPolicyArns"] if isinstance(arn, str)]
+    assert sorted(arn.rsplit("/", 1)[-1] for arn in managed) == [
+        "AWSElasticBeanstalkWebTier",
+        "CloudWatchAgentServerPolicy",
+    ]
+    assert _inline(role) == {"efs-mount-read-only": ({"elasticfilesystem:ClientMount"}, [FS_ARN])}
+
+
+def test_transfer_user_has_a_role_of_its_own() -> None:
+    """The upload user writes to the file system and can do nothing else; only Transfer Family
+    of this account may assume its role."""
+    role = _role(
+        "TransferUserRole", FileSystem="fs-0123", TransferUserRoleName="ctsite-transfer-user"
+    )
+    assert role["RoleName"] == "ctsite-transfer-user"
+    assert _services(role) == {"transfer.amazonaws.com"}
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    assert "ManagedPolicyArns" not in role
+    actions = {f"elasticfilesystem:{a}" for a in ("ClientMount", "ClientWrite", "ClientRootAccess")}
+    assert _inline(role) == {"efs-upload": (actions, [FS_ARN])}
+
+
+def test_no_role_gets_full_access_policies() -> None:
+    """AWSTransferFullAccess, AmazonElasticFileSystemClientFullAccess and their kind."""
+    assert "FullAccess" not in envs.template_text()
+
+
+def test_role_names_come_from_the_settings(tmp_path: Path) -> None:
+    s = load_settings(root=tmp_path, environ={})
+    assert (s.eb_instance_role, s.transfer_user_role) == (
+        "aws-elasticbeanstalk-ec2-role",
+        "ctsite-transfer-user",
+    )
+    s = load_settings(
+        root=tmp_path,
+        environ={},
+        overrides={"eb_instance_role": "lab-ec2", "transfer_user_role": "lab-upload"},
+    )
+    params = envs.stack_parameters(s, envs.resolve_environment(s), STACK, NETWORK)
+    assert (params["InstanceRoleName"], params["TransferUserRoleName"]) == ("lab-ec2", "lab-upload")

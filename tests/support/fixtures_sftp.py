@@ -205,7 +205,7 @@ def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> MotoAws:
     _real_transfer_api(monkeypatch)
     iam = boto3.client("iam", region_name=REGION)
     trust = '{"Version":"2012-10-17","Statement":[]}'
-    for role in ("AWSTransferLoggingAccess", "aws-elasticbeanstalk-ec2-role"):
+    for role in ("AWSTransferLoggingAccess", "ctsite-transfer-user"):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
     efs = boto3.client("efs", region_name=REGION)
     efs_id = efs.create_file_system(CreationToken="ctsite-test")["FileSystemId"]
