@@ -57,6 +57,8 @@ def run_gunicorn(
             for key, value in options.items():
                 if value is not None:
                     self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1 (as the image)
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return app

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,17 +32,24 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "demo" / "compiled"
 
 
-def serve(store: Path, *args: str, python_args: tuple[str, ...] = ("-m", "ctsite")) -> tuple:
+def serve(
+    store: Path,
+    *args: str,
+    python_args: tuple[str, ...] = ("-m", "ctsite"),
+    while_up: Callable[[], None] = lambda: None,
+    **env: str,
+) -> tuple:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, *python_args, "serve", "--port", str(port), "--data", str(store), *args],
         cwd=store.parent,
-        env=cli_env(without=("CTSITE_",)),
+        env=cli_env(without=("CTSITE_",), **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     body = wait_healthy(proc, port) or b""
+    while_up()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     return port, body, proc.returncode, out, err
@@ -69,3 +77,17 @@ def test_serve_port_out_of_range_is_refused(demo_store: Path) -> None:
     assert done.returncode == 2
     assert "serve_port = 99999 is out of range (valid: 1..65535)" in done.stderr
     assert "Serving" not in done.stdout
+
+
+def test_serve_opens_no_gunicorn_control_socket(demo_store: Path, tmp_path: Path) -> None:
+    """gunicorn >= 25.1 opens $HOME/.gunicorn/gunicorn.ctl unless told not to (as the image)."""
+    sockets: list[str] = []
+
+    def look() -> None:
+        sockets.extend(Path("/proc/net/unix").read_text().splitlines())
+
+    _, body, _, out, err = serve(demo_store, while_up=look, HOME=str(tmp_path))
+    assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
+    assert sockets, "no socket table read"
+    assert not [line for line in sockets if str(tmp_path) in line], "a control socket was opened"
+    assert not (tmp_path / ".gunicorn").exists()
