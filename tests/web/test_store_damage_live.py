@@ -250,3 +250,18 @@ def test_export_of_a_tampered_store_is_one_line_and_a_non_zero_exit(store_copy: 
     assert "SHA-256" in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) <= 2, done.stderr  # the error (and its hint)
+
+
+def test_serve_refuses_a_damaged_store_instead_of_serving_the_demo(store_copy: Path) -> None:
+    project = store_copy.parent / "project"
+    compiled = project / "data" / "compiled"
+    compiled.parent.mkdir(parents=True)
+    store_copy.rename(compiled)
+    truncate(Store.open(compiled).file(fmt.INTERACTIONS))
+    done = run_ctsite(
+        "serve", "--port", str(free_port()),
+        cwd=project, env=cli_env(without=("CTSITE_",)), timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert "interactions.feather" in done.stderr and "Traceback" not in done.stderr
+    assert not (project / "data" / "demo").exists()  # no other data served in its place
