@@ -1,7 +1,9 @@
 """A store damaged under a running site (gunicorn started as the image starts it): every kind of
 store file truncated, the pointer broken, an object tampered with at the same size. The request
 that reads the damaged file answers 503 (never 500, never a wrong figure), /healthz answers 503 at
-once with a reason code (the gate is off here), and the reason goes to the server's log."""
+once with a reason code (the gate is off here), and the reason goes to the server's log. A bad
+pointer leaves running workers serving their open version (but /healthz says so). `ctsite export`
+and `ctsite serve` on a damaged store: one clear error, exit code 3."""
 
 from __future__ import annotations
 
