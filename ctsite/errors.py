@@ -43,10 +43,29 @@ class ConfigError(CtsiteError):
 
 
 class StoreError(CtsiteError):
-    """The compiled store is missing, stale or does not contain what was asked for."""
+    """The compiled store is missing, stale or does not contain what was asked for.
+
+    `reason` is a short machine word for logs, /healthz and alarms (`object-truncated`,
+    `pointer-missing`, …: the list is `ctsite.store.integrity.REASONS`).
+    """
 
     exit_code = 3
+    reason: str = "store-unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        exit_code: int | None = None,
+        reason: str | None = None,
+    ):
+        super().__init__(message, hint, exit_code=exit_code)
+        if reason is not None:
+            self.reason = reason
 
 
 class NotFoundError(StoreError):
     """A name (condition, cell type, gene) that the store does not know."""
+
+    reason = "not-found"

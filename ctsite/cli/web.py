@@ -16,7 +16,8 @@ from ctsite.errors import CtsiteError, StoreError
 
 
 def store_path(s: Settings, data: Path | None) -> Path:
-    """The store to serve: --data, else the configured one, else the demo (built if needed)."""
+    """The store to serve: --data, else the configured one, else (only when there is no store
+    at all) the demo, built if needed."""
     from ctsite.store import Store
 
     if data is not None:
@@ -26,6 +27,8 @@ def store_path(s: Settings, data: Path | None) -> Path:
         Store.open(s.compiled_path)
         return s.compiled_path
     except StoreError as error:
+        if error.reason != "store-missing":
+            raise  # a store that is there but damaged: say so, never serve the demo instead
         if s.data:
             raise StoreError(
                 error.message,

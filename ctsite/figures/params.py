@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.errors import CtsiteError
+from ctsite.errors import CtsiteError, NotFoundError
 
 if TYPE_CHECKING:
     from ctsite.store import Store
@@ -181,7 +181,7 @@ def _parse_genes(store: Store, control: Control, text: str) -> tuple[str, ...]:
     for word in words:
         try:
             gene = store.gene(word)
-        except (CtsiteError, ValueError, TypeError, KeyError):
+        except NotFoundError:  # a damaged store (StoreError) is not an unknown gene: 503
             unknown.append(word[:40])
             continue
         if gene not in genes:

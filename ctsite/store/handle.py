@@ -5,23 +5,43 @@ changes it opens the version it names and only then swaps it in, so every caller
 version; while the pointer is missing or names a version that cannot be opened, the open version
 keeps serving ("keep what you have"). With no store at all it raises the `CtsiteError` that says
 why, and tries again at most every `retry_seconds`.
+
+`StoreHandle.health()` (the site's /healthz) says what is wrong right now, at the cost of a read
+of the pointer and a `stat` of each file of the open version: a bad pointer (the open version
+still serves), a new version that cannot be opened, a file of the open version missing,
+truncated or changed. So a damaged store shows in the health check of every worker, running or
+fresh, before a restart would turn it into an outage.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctsite.errors import CtsiteError
 from ctsite.store import format as fmt
 from ctsite.store import versions
+from ctsite.store.integrity import Problem, pointer_problem, reason_of
 
 if TYPE_CHECKING:
     from ctsite.store.reader import Store
 
 RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Health:
+    """The store a reader serves (None: none) and what is wrong (empty: nothing)."""
+
+    store: Store | None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.store is not None and not self.problems
 
 
 class StoreHandle:
@@ -35,6 +55,7 @@ class StoreHandle:
         self._error: CtsiteError | None = None
         self._tried = 0.0
         self._bad_stamp: object = None  # a pointer whose version could not be opened (yet)
+        self._bad_error: CtsiteError | None = None  # why it could not
         self._lock = threading.Lock()
 
     def _stamp_now(self) -> object:
@@ -69,11 +90,29 @@ class StoreHandle:
                 opened = Store.open(self.path)
             except CtsiteError as error:
                 if self._store is not None:  # the new version is not readable (yet): keep ours
-                    self._bad_stamp = stamp
+                    self._bad_stamp, self._bad_error = stamp, error
                     return self._store
                 self._error = error
                 raise
             if self._store is None or opened.path != self._store.path:
                 self._store = opened
-            self._stamp, self._error = stamp, None
+            self._stamp, self._error, self._bad_error = stamp, None, None
             return self._store
+
+    def health(self) -> Health:
+        """What is wrong with the store now: cheap (the pointer and a `stat` per file) unless
+        something changed. Never raises for a store problem."""
+        try:
+            store = self.get()
+        except CtsiteError as error:
+            return Health(None, (Problem(reason_of(error), "", error.message),))
+        problems: list[Problem] = []
+        if store.path != self.path:  # opened through the pointer: is it still good?
+            problem = pointer_problem(self.path)
+            error = self._bad_error
+            if problem is None and error is not None and self._bad_stamp == self._stamp_now():
+                problem = Problem(reason_of(error), fmt.POINTER, f"its version: {error.message}")
+            if problem is not None:
+                problems.append(problem)
+        problems += store.problems()
+        return Health(store, tuple(problems))

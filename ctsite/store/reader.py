@@ -2,28 +2,41 @@
 
 Every name (condition, cell type, gene, threshold) is checked against the manifest before use, and
 file paths are built only from the store's own condition ids (`c1`, `c2`, …), never from input
-strings. Ligand-effect rows are sparse and memory-mapped: one (cell type, target) row costs
-well under a millisecond.
+strings. Ligand-effect rows are sparse, read into memory once per condition (not memory-mapped: a
+mapped file truncated under a running site would kill its worker with SIGBUS): one (cell type,
+target) row costs well under a millisecond.
+
+Opening a version checks every file's content once (`ctsite.store.integrity`); every file is then
+read through one wrapper (`Store._read`), so a file damaged later, or one pyarrow/numpy cannot
+parse, is a `StoreError` with a reason code (the site answers 503), never a wrong value or a crash.
 Only pandas/numpy/pyarrow are imported, so this runs in the slim web image.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.feather as feather
 
 from ctsite.errors import NotFoundError, StoreError
 from ctsite.store import format as fmt
-from ctsite.store import versions
+from ctsite.store import integrity, versions
+
+T = TypeVar("T")
+# what pyarrow and numpy raise on a file they cannot parse (ArrowInvalid is a ValueError too)
+READ_ERRORS = (OSError, ValueError, EOFError, pa.ArrowException)
 
 
 @dataclass(frozen=True)
@@ -63,22 +76,37 @@ class Store:
         self._pairs: dict[str, pd.DataFrame] = {}
         self._rows: dict[str, dict[tuple[str, str], int]] = {}
         self._effects: dict[str, dict[str, np.ndarray]] = {}
+        self._opened: integrity.OpenedFiles | None = None  # set by `open`
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        """The current version of the store folder `path` (or `path` itself, a version folder)."""
+        """The current version of the store folder `path` (or `path` itself, a version folder),
+        its files checked: each one present at its size and, for content-named objects
+        (schema 3), its SHA-256 equal to its name. Whatever is wrong is a `StoreError` with a
+        reason code (`integrity.REASONS`)."""
         root = Path(path)
         path = versions.version_path(root) or root
         manifest_path = path / fmt.MANIFEST
         if not manifest_path.is_file():
+            problem = integrity.pointer_problem(root)
+            if problem is not None:
+                raise problem.error(root)
             raise StoreError(
                 f"no compiled store at {root}",
                 hint="run `ctsite compile` (or `ctsite demo` for the demo dataset)",
+                reason="store-missing",
             )
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            with manifest_path.open("rb") as fh:
+                manifest_stamp = integrity.Stamp.of(os.fstat(fh.fileno()))
+                data = fh.read()
+            manifest = json.loads(data.decode("utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
+            raise StoreError(
+                f"{manifest_path}: unreadable manifest ({exc})",
+                hint=integrity.REPAIR_HINT,
+                reason="manifest-unreadable",
+            ) from None
         schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
         if schema not in fmt.READABLE_SCHEMAS:
             raise StoreError(
@@ -86,18 +114,30 @@ class Store:
                 + " and ".join(map(str, fmt.READABLE_SCHEMAS))
                 + (" (the flat layout of earlier versions)" if path == root else ""),
                 hint="recompile with `ctsite compile --force` (it converts the folder in place)",
+                reason="schema-unsupported",
             )
         try:
             store = cls(path, manifest)
         except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"{manifest_path}: malformed manifest ({exc!r})") from None
+            raise StoreError(
+                f"{manifest_path}: malformed manifest ({exc!r})", reason="manifest-malformed"
+            ) from None
         missing = store.missing_files()
         if missing:
+            absent = [rel for rel in missing if not store._present(rel)]
             raise StoreError(
                 f"{root}: incomplete store, {len(missing)} file(s) the manifest implies are "
-                f"missing: {_choices(missing, 5)}",
+                f"missing or of the wrong size: {_choices(missing, 5)}",
                 hint="recompile with `ctsite compile --force`, or re-upload the data",
+                reason="object-missing" if absent else "object-truncated",
             )
+        store._opened = integrity.verify(
+            manifest_path,
+            hashlib.sha256(data).hexdigest(),
+            manifest_stamp,
+            {rel: store.file(rel) for rel in store._files or store.expected_files()},
+            named=bool(store._files),
+        )
         return store
 
     def expected_files(self) -> list[str]:
@@ -125,6 +165,43 @@ class Store:
     def condition_file(self, cond: Condition, name: str) -> Path:
         """A file of one condition (its id comes from the manifest: `c1`, `c2`, …)."""
         return self.file(f"{fmt.CONDITIONS_DIR}/{cond.id}/{name}")
+
+    def _present(self, rel: str) -> bool:
+        try:
+            self.file(rel).stat()
+        except (OSError, StoreError):
+            return False
+        return True
+
+    def problems(self) -> list[integrity.Problem]:
+        """What is wrong with this version's files now: a `stat` of each (a file whose stat
+        changed is hashed again once). Empty for a healthy version."""
+        return self._opened.problems() if self._opened is not None else []
+
+    def _read(self, rel: str, parse: Callable[[bytes], T]) -> T:
+        """Parse the version's file `rel`: the one place files are read. The bytes parsed are
+        the ones verified at open (`OpenedFiles.read`), so a file damaged since, or one that
+        cannot be parsed, is a `StoreError` naming it with its reason code: never a
+        pyarrow/numpy error (a 500) or a wrong value."""
+        path = self.file(rel)
+        try:
+            data = self._opened.read(path) if self._opened is not None else path.read_bytes()
+        except OSError:  # a store built without `open`: its files are not checked
+            raise integrity.Problem("object-missing", rel, "absent").error(self.path) from None
+        try:
+            return parse(data)
+        except READ_ERRORS as exc:
+            detail = f"cannot be parsed ({type(exc).__name__}: {str(exc)[:160]})"
+            if self._opened is not None:
+                raise self._opened.unreadable(path, detail) from None
+            raise integrity.Problem("object-unreadable", rel, detail).error(self.path) from None
+
+    def _feather(self, rel: str) -> pd.DataFrame:
+        return self._read(rel, lambda data: feather.read_feather(pa.BufferReader(data)))
+
+    def _npy(self, rel: str) -> np.ndarray:
+        """A whole array in memory (`allow_pickle` stays off: data, never code)."""
+        return self._read(rel, lambda data: np.load(io.BytesIO(data), allow_pickle=False))
 
     def missing_files(self) -> list[str]:
         """The expected files that are absent or of the wrong size (one stat each)."""
@@ -192,7 +269,7 @@ class Store:
 
     @cached_property
     def _genes(self) -> pd.DataFrame:
-        return feather.read_feather(self.file(fmt.GENES))
+        return self._feather(fmt.GENES)
 
     @cached_property
     def genes(self) -> list[str]:
@@ -216,7 +293,7 @@ class Store:
 
     def _table(self, cond: Condition) -> pd.DataFrame:
         if cond.id not in self._tables:
-            self._tables[cond.id] = feather.read_feather(self.condition_file(cond, fmt.CIRCOS))
+            self._tables[cond.id] = self._feather(f"{fmt.CONDITIONS_DIR}/{cond.id}/{fmt.CIRCOS}")
         return self._tables[cond.id]
 
     def circos_table(self, condition: str, fdr: float) -> pd.DataFrame:
@@ -249,7 +326,7 @@ class Store:
     def _pairs_base(self, cond: Condition) -> pd.DataFrame:
         """The threshold-independent columns of the pairwise table (built once per condition)."""
         if cond.id not in self._pairs:
-            pairs = feather.read_feather(self.condition_file(cond, fmt.PAIRS))
+            pairs = self._feather(f"{fmt.CONDITIONS_DIR}/{cond.id}/{fmt.PAIRS}")
             t = self._table(cond)
             lig = pairs["lig_idx"].to_numpy()
             rec = pairs["rec_idx"].to_numpy()
@@ -297,7 +374,7 @@ class Store:
 
     @cached_property
     def _expression(self) -> pd.DataFrame:
-        long = feather.read_feather(self.file(fmt.EXPRESSION))
+        long = self._feather(fmt.EXPRESSION)
         return long.pivot(index="gene", columns="cell_type", values="expression")
 
     @cached_property
@@ -321,7 +398,7 @@ class Store:
 
     @cached_property
     def _lr(self) -> pd.DataFrame:
-        return feather.read_feather(self.file(fmt.INTERACTIONS))
+        return self._feather(fmt.INTERACTIONS)
 
     @cached_property
     def _receptors_of(self) -> dict[str, list[str]]:
@@ -359,17 +436,15 @@ class Store:
         return sorted(t.loc[t["cell_type"] == cell_type, "target"])
 
     def _effect_matrices(self, cond: Condition) -> dict[str, Any]:
-        """Memory-mapped sparse rows plus per-gene columns aligned to this condition's genes."""
+        """The sparse rows (in memory) plus per-gene columns aligned to this condition's genes."""
         if cond.id not in self._effects:
-            path = self.condition_file
-            genes = feather.read_feather(path(cond, fmt.CONDITION_GENES))["gene"].to_numpy(
-                dtype=object
-            )
+            base = f"{fmt.CONDITIONS_DIR}/{cond.id}"
+            genes = self._feather(f"{base}/{fmt.CONDITION_GENES}")["gene"].to_numpy(dtype=object)
             info = self._genes.set_index("gene").reindex(genes)
             self._effects[cond.id] = {
-                **{e.column: np.load(path(cond, e.file), mmap_mode="r") for e in fmt.EFFECT_LAYERS},
-                "offsets": np.load(path(cond, fmt.EFFECT_OFFSETS), mmap_mode="r"),
-                "gene_index": np.load(path(cond, fmt.EFFECT_GENES), mmap_mode="r"),
+                **{e.column: self._npy(f"{base}/{e.file}") for e in fmt.EFFECT_LAYERS},
+                "offsets": self._npy(f"{base}/{fmt.EFFECT_OFFSETS}"),
+                "gene_index": self._npy(f"{base}/{fmt.EFFECT_GENES}"),
                 "genes": genes,
                 "is_ligand": info["is_ligand"].fillna(False).to_numpy(bool),
                 "is_receptor": info["is_receptor"].fillna(False).to_numpy(bool),

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ctsite import __version__
-from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import (
@@ -21,7 +20,7 @@ from ctsite.web.entries import (
     cache_control,
     figure_entry,
     json_response,
-    log_store_error,
+    log_store_problems,
     open_store,
     settings,
 )
@@ -85,12 +84,29 @@ def search_genes(store: Any, query: str) -> list[str]:
 
 @api.get("/healthz")
 def healthz() -> Response:
-    try:
-        store = current_app.extensions["ctsite_store"].get()
-    except CtsiteError as error:
-        log_store_error(error)
-        return json_response({"status": "unavailable", "error": STORE_UNAVAILABLE}, status=503)
-    return json_response({"status": "ok", "fingerprint": store.fingerprint, "version": __version__})
+    """200 while the store serves and is undamaged, else 503 (Elastic Beanstalk and the alarms
+    watch it). Every call re-reads the pointer and stats the open version's files (cheap), so
+    damage shows at once on every worker. Reason codes go to the log, and into the answer only
+    when the access gate is off: behind the gate it says nothing but ok / not ok."""
+    health = current_app.extensions["ctsite_store"].health()
+    log_store_problems(health.problems)
+    gated = bool(settings().site_access_code_hash)
+    if health.store is None or health.problems:
+        body: dict[str, Any] = {"status": "unavailable"}
+        if not gated:
+            reasons = list(dict.fromkeys(p.reason for p in health.problems))
+            body |= {"error": STORE_UNAVAILABLE, "reasons": reasons}
+        return json_response(body, status=503)
+    if gated:
+        return json_response({"status": "ok"})
+    return json_response(
+        {
+            "status": "ok",
+            "fingerprint": health.store.fingerprint,
+            "store_version": health.store.version,
+            "version": __version__,
+        }
+    )
 
 
 @api.get("/api/meta")

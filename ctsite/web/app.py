@@ -18,12 +18,13 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ctsite.config import Settings, load_settings
+from ctsite.errors import NotFoundError, StoreError
 from ctsite.store.handle import StoreHandle
 from ctsite.web.api import api
 from ctsite.web.assets import PARTIAL_BUNDLE
 from ctsite.web.cache import FigureCache
 from ctsite.web.encoding import accepts_gzip
-from ctsite.web.entries import ApiError, json_response, wants_json
+from ctsite.web.entries import ApiError, json_response, store_unavailable, wants_json
 from ctsite.web.pages import pages
 from ctsite.web.security import add_security_headers, install_access_gate, install_https
 
@@ -139,6 +140,14 @@ def create_app(
             return json_response({"error": error.message}, status=error.status)
         title = "Not found" if error.status == 404 else "Something is not right"
         return error_page(title, error.message, error.status)
+
+    @app.errorhandler(StoreError)
+    def _store_error(error: StoreError) -> Response:
+        """A store file a view could not read (damaged, truncated, changed since the open):
+        503 with the site's page or JSON, wherever it was read; never a 500."""
+        if isinstance(error, NotFoundError):
+            return _api_error(ApiError(error.message, 404))
+        return _api_error(store_unavailable(error))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -3,6 +3,10 @@
 Shared by the pages (which reserve the figure's box from it) and the API (which sends it). Every
 name in a request (figure, condition, cell type, gene) is validated against the store's manifest
 by `parse_params` and the store's lookups; no file path is ever built from request text.
+
+A store file that cannot be read (damaged, truncated, changed) raises `StoreError` where it is
+read; it is left to propagate, so the app's handler answers 503 for the API and the pages alike
+(a page's own "show the error inline" path only takes request errors, `ApiError`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ctsite.config import Settings
-from ctsite.errors import CtsiteError
+from ctsite.errors import CtsiteError, NotFoundError, StoreError
 from ctsite.figures import FIGURES, BadParameter, FigureSpec, parse_params
-from ctsite.store.reader import StoreError
+from ctsite.store.integrity import Problem, reason_of
 from ctsite.web.cache import (
     Entry,
     canonical_key,
@@ -47,12 +51,33 @@ STORE_UNAVAILABLE = (
 )
 
 
+def _log_once(key: str, text: str) -> None:
+    """Log a store problem server-side (paths, parse errors, reason codes) once per distinct
+    text, so a health check every few seconds does not flood the log."""
+    if current_app.extensions.get(key) != text:
+        current_app.extensions[key] = text
+        current_app.logger.error("%s", text)
+
+
 def log_store_error(error: CtsiteError) -> None:
-    """Log why the store cannot be opened (paths, parse errors) server-side, once per reason;
-    visitors only ever see STORE_UNAVAILABLE."""
-    if current_app.extensions.get("ctsite_store_error") != error.message:
-        current_app.extensions["ctsite_store_error"] = error.message
-        current_app.logger.error("data store unavailable: %s", error)
+    """Log why the store cannot be read, with its reason code; visitors only ever see
+    STORE_UNAVAILABLE."""
+    _log_once("ctsite_store_error", f"data store unavailable [{reason_of(error)}]: {error}")
+
+
+def log_store_problems(problems: tuple[Problem, ...]) -> None:
+    """Log what the health check found (once per distinct set), and when it is fixed again."""
+    if problems:
+        found = "; ".join(str(p) for p in problems)
+        _log_once("ctsite_store_problems", f"data store damaged [{problems[0].reason}]: {found}")
+    elif current_app.extensions.pop("ctsite_store_problems", None) is not None:
+        current_app.logger.warning("data store readable again")
+
+
+def store_unavailable(error: CtsiteError) -> ApiError:
+    """The 503 answer to a store that cannot be read (why: to the log)."""
+    log_store_error(error)
+    return ApiError(STORE_UNAVAILABLE, 503)
 
 
 def open_store() -> Any:
@@ -60,8 +85,7 @@ def open_store() -> Any:
     try:
         return current_app.extensions["ctsite_store"].get()
     except CtsiteError as error:
-        log_store_error(error)
-        raise ApiError(STORE_UNAVAILABLE, 503) from None
+        raise store_unavailable(error) from None
 
 
 def figure_spec(name: str) -> FigureSpec:
@@ -82,9 +106,10 @@ def build_entry(name: str, store: Any, params: dict[str, Any]) -> Entry:
     """Compute one figure (no cache): the encoded document plus its table."""
     try:
         result = figure_spec(name).build(store, params)
-    except StoreError as error:  # the files on disk, not the request: details to the log
-        log_store_error(error)
-        raise ApiError(STORE_UNAVAILABLE, 503) from None
+    except NotFoundError as error:  # a name of the request
+        raise ApiError(error.message) from None
+    except StoreError:
+        raise  # the files on disk, not the request: the app's handler answers 503
     except CtsiteError as error:
         raise ApiError(error.message) from None
     return Entry(body=encode_json(figure_document(name, store, params, result)), table=result.table)
