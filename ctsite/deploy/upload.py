@@ -121,7 +121,8 @@ def _plan(
     re-hashed unless `plan.checks` is empty: --trust-remote); every file of the version `pub`
     that is sent is read back too. Reading back is priced like sending (link time, per GB)."""
     rehash = rehash or []
-    sent_back = [f for f in plan.uploads if pub is not None and _in_version(f.rel, pub)]
+    read_back = _read_back_rule(pub)
+    sent_back = [f for f in plan.uploads if read_back(f.rel)]
     back_bytes = sum(f.size for f in sent_back) + plan.check_bytes
     moved = plan.upload_bytes + back_bytes
     seconds = assumed_seconds(moved)
@@ -150,10 +151,10 @@ def _plan(
     )
 
 
-def _in_version(rel: str, pub: Any) -> bool:
+def _read_back_rule(pub: Any) -> Callable[[str], bool]:
     from ctsite.sftp import publish
 
-    return publish.in_version(rel, pub)
+    return publish.read_back_rule(pub)
 
 
 def store_rel(s: Settings) -> str | None:
@@ -342,7 +343,7 @@ def sync_to(
             main=first,
             stall_timeout=s.sftp_stall_timeout,
             commit=commit,
-            read_back=lambda rel: pub is not None and publish.in_version(rel, pub),
+            read_back=publish.read_back_rule(pub),
         )
     except CtsiteError as exc:
         raise _where_the_site_is(exc, pub, store, commit) from None
@@ -356,6 +357,7 @@ def _where_the_site_is(exc: CtsiteError, pub: Any, store: Any, commit: Any) -> C
     pointer was switched (a later step failed: pruning, the upload record), else the old one."""
     if pub is None or store is None:
         return exc
+    hint: str | None
     if commit is not None and commit.live:
         message = f"the site now serves version {pub.version}; {exc.message}"
         hint = "re-run the command to finish; the new version is already live"

@@ -308,6 +308,17 @@ def in_version(rel: str, pub: LocalVersion) -> bool:
     return _inner(rel, pub) is not None
 
 
+def read_back_rule(pub: LocalVersion | None) -> Callable[[str], bool]:
+    """Which sent files are read back and re-hashed before they take their name: the files of
+    the store version (`pub`; None: a tree without a versioned store, so none). A store is
+    small (~15 MB at study scale) and what the site serves; reading back every file of a large
+    tree would halve the throughput (see benchmarks/bench_upload.py), so other files are
+    confirmed by every write's answer and their size."""
+    if pub is None:
+        return lambda _rel: False
+    return lambda rel: in_version(rel, pub)
+
+
 def apply(plan: Any, store: StorePlan, pub: LocalVersion) -> Any:
     """The sync plan (`ctsite.sftp.plan.Plan`) of a publish: objects the remote has are not
     sent; every file of the version the remote already holds is re-read and re-hashed before
