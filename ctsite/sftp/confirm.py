@@ -1,12 +1,14 @@
 """Confirm bytes on the remote before a file gets its final name (and before a version goes live).
 
 paramiko's pipelined writes (`SFTPFile.set_pipelined`) do not wait for each write's answer, and
-`close()` drops the answers it has not read: a write the server refused (a full disk, a quota)
-leaves a zero-filled hole or a short file, and the file still closes without an error.
-`finish_writes` waits for every answer and raises the first refusal, so pipelining keeps its
-throughput without losing an error. `confirm` then checks the remote size and, when a digest is
-given, reads the file back and compares its SHA-256 — the one check that also catches bytes
-stored wrong without any error, and that `remote_digest` runs on files already on the remote.
+the answers it does not wait for itself are dropped (`close()` never raises them; nor does a
+wait for another request that reads them first): a write the server refused (a full disk, a
+quota) leaves a zero-filled hole or a short file, and the file still closes without an error.
+`PipelinedWrites` sends the writes the same way (many in flight, so the throughput stays) but
+receives every answer, in whatever order the server sends them, and raises the first refusal.
+`confirm` then checks the remote size and, when a digest is given, reads the file back and
+compares its SHA-256 — the one check that also catches bytes stored wrong without any error, and
+that `remote_digest` runs on files already on the remote.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+
+from paramiko.sftp import CMD_STATUS, CMD_WRITE, SFTPError, int64
 
 READ_AHEAD = 256  # read-back requests in flight per file (× 32 KiB), enough to fill the link
 BLOCK = 1 << 20
@@ -33,28 +37,66 @@ def refused(exc: BaseException) -> bool:
     return type(exc) is OSError and exc.errno is None
 
 
-def finish_writes(fh: Any) -> None:
-    """Flush `fh` (a pipelined paramiko SFTPFile) and wait for the answer to every write still
-    unread, raising `WriteRefused` for the first refusal (paramiko's `close()` drops them).
+class PipelinedWrites:
+    """Sequential writes to one open remote file, up to `window` of them in flight, every
+    answer checked.
 
-    paramiko keeps the pending request ids of a file in `SFTPFile._reqs` and reads one answer
-    with `SFTPClient._read_response(id)`, which raises on an error status; it has no public
-    call for this. A request whose answer was already read elsewhere is skipped (its error, if
-    any, is lost), which the size and digest checks of `confirm` still catch.
+    paramiko has no public call for this; it uses what `SFTPFile` itself uses to pipeline
+    (`SFTPClient._async_request` / `_read_response`, the file's `handle`), registering this
+    object, not `None`, as the receiver of the answers (`_async_response`), so that none is
+    dropped. `window` × `size` bytes in flight (default 8 MiB) keep a long link busy.
     """
-    try:
-        fh.flush()
-        pending = fh._reqs
-        while pending:
-            request = pending.popleft()
-            if request in fh.sftp._expecting:
-                fh.sftp._read_response(request)
-    except OSError as exc:
-        if refused(exc):
-            raise WriteRefused(
-                f"the server refused a write ({exc}; remote disk full or over its quota?)"
-            ) from None
-        raise
+
+    def __init__(self, sftp: Any, handle: bytes, size: int, window: int = 256):
+        self.sftp, self.handle, self.size, self.window = sftp, handle, size, window
+        self.offset = 0
+        self.pending: set[int] = set()
+        self.error: BaseException | None = None
+
+    def _async_response(self, kind: int, msg: Any, num: int) -> None:
+        """Called by paramiko with the answer to request `num` (whatever order it comes in)."""
+        self.pending.discard(num)
+        if self.error is not None:
+            return
+        if kind != CMD_STATUS:
+            self.error = SFTPError(f"unexpected answer {kind} to a write")
+            return
+        try:
+            self.sftp._convert_status(msg)
+        except OSError as exc:
+            self.error = explain(exc)
+        except EOFError as exc:
+            self.error = exc
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def write(self, data: bytes) -> None:
+        """Send `data` (in requests of at most `size` bytes), waiting only while `window`
+        requests are unanswered; raises the first refusal seen so far."""
+        view = memoryview(data)
+        for start in range(0, len(view), self.size):
+            piece = bytes(view[start : start + self.size])
+            num = self.sftp._async_request(self, CMD_WRITE, self.handle, int64(self.offset), piece)
+            self.pending.add(num)
+            self.offset += len(piece)
+            while len(self.pending) >= self.window:
+                self.sftp._read_response()  # one answer, dispatched to its receiver
+            self._raise()
+
+    def finish(self) -> None:
+        """Wait for every answer; raise the first refusal."""
+        while self.pending:
+            self.sftp._read_response()
+        self._raise()
+
+
+def explain(exc: OSError) -> OSError:
+    """A bare SFTP failure answer to a write as `WriteRefused` (with the likely cause)."""
+    if refused(exc):
+        return WriteRefused(f"the server refused a write ({exc}; remote disk full or over quota?)")
+    return exc
 
 
 def remote_digest(

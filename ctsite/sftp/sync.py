@@ -40,7 +40,7 @@ from ctsite.sftp.client import (
     replace,
     temp_name,
 )
-from ctsite.sftp.confirm import RemoteMismatch, WriteRefused, confirm, finish_writes, refused
+from ctsite.sftp.confirm import PipelinedWrites, RemoteMismatch, WriteRefused, confirm, refused
 from ctsite.sftp.manifest import (
     CHUNK,
     MANIFEST,
@@ -443,20 +443,13 @@ class _Run:
         """Write the local file to `tmp` and confirm it there; returns (size, SHA-256)."""
         digest, size = hashlib.sha256(), 0
         with (self.local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
-            out.set_pipelined(True)
-            out.MAX_REQUEST_SIZE = WRITE_SIZE
-            try:
-                while block := src.read(CHUNK):
-                    out.write(block)
-                    digest.update(block)
-                    size += len(block)
-                    self.count(len(block))
-            except OSError as exc:  # paramiko reads some answers while writing
-                if refused(exc):
-                    raise WriteRefused(f"the server refused a write ({exc}; remote disk full "
-                                       "or over its quota?)") from None  # fmt: skip
-                raise
-            finish_writes(out)
+            writes = PipelinedWrites(sftp, out.handle, WRITE_SIZE)
+            while block := src.read(CHUNK):
+                writes.write(block)
+                digest.update(block)
+                size += len(block)
+                self.count(len(block))
+            writes.finish()
         sha = digest.hexdigest()
         if f.sha256 and sha != f.sha256:
             raise CtsiteError(
