@@ -41,7 +41,7 @@ def print_confirmation(plan: Any) -> None:
         f"  confirms it first: reads back {plan.read_back_files} file(s) "
         f"({megabytes(plan.read_back_bytes)}) and checks their SHA-256"
     )
-    if plan.trust_remote:
+    if plan.trust_remote and plan.rehash_files:
         say(
             f"{line}; the {plan.rehash_files} file(s) already on the remote "
             f"({megabytes(plan.rehash_bytes)}) are trusted without reading them back "

@@ -116,6 +116,7 @@ def _plan(
     store: Any = None,
     rehash: list[Any] | None = None,
     pub: Any = None,
+    trust_remote: bool = False,
 ) -> UploadPlan:
     """The priced plan. `rehash`: the version's files already on the remote (re-read and
     re-hashed unless `plan.checks` is empty: --trust-remote); every file of the version `pub`
@@ -147,7 +148,7 @@ def _plan(
         rehash_bytes=rehash_bytes,
         rehash_seconds=rehash_seconds,
         rehash_cost=transfer.estimate_cost(s, rehash_seconds, rehash_bytes),
-        trust_remote=bool(rehash) and not plan.checks,
+        trust_remote=trust_remote,
     )
 
 
@@ -238,7 +239,7 @@ def plan_offline_upload(
                 return None
 
         plan, store, rehash = publish_plan(s, plan, pub, scope, None, objects_of, trust_remote)
-    planned = _plan(s, plan, scope, True, store, rehash, pub)
+    planned = _plan(s, plan, scope, True, store, rehash, pub, trust_remote)
     return dataclasses.replace(planned, has_record=(s.data_path / MANIFEST).is_file())
 
 
@@ -323,7 +324,7 @@ def sync_to(
             remote_has = publish.remote_manifest_is(first, root, pub)
         settled = publish.pointer_settled(first, root, pub, old)
         commit = publish.CommitStep(pub, store, root, record, remote_has, settled)
-    planned = _plan(s, plan, scope, False, store, rehash, pub)
+    planned = _plan(s, plan, scope, False, store, rehash, pub, trust_remote)
     reporter.info(
         f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
         f"file(s) to delete, {planned.unchanged} unchanged"
