@@ -1,15 +1,19 @@
 """Benchmark `ctsite upload-data`'s SFTP sync against OpenSSH's own `sftp put -r`, side by side.
 
 Starts a real sshd on loopback (the same peer the tests use), builds a tree of ~2 GB in ~2,000
-files, then measures: a full sync with ctsite (hashing included), OpenSSH `sftp -b` `put -r` of
+files, then measures: a full sync with ctsite (hashing included; every write's answer and each
+file's size confirmed, as `upload-data` does outside a store), OpenSSH `sftp -b` `put -r` of
 the same tree, and a no-change re-sync. Targets (issue 5): full sync ≥ 70 % of OpenSSH's
-throughput; re-sync < 5 s with 0 bytes sent.
+throughput; re-sync < 5 s with 0 bytes sent. One more full sync reads every file back and
+checks its SHA-256 (what `upload-data` does for the files of a store version), for its price.
 
 With `--study`, the publish of a compiled store at the real study's scale instead (the dataset of
 `bench_compile.py`, generated once under benchmarks/out/): the first upload of the store, then an
 update where one condition's results changed (recompiled), each through the same code path as
 `ctsite upload-data` (`ctsite.deploy.upload.sync_to`: publish beside the live version, verify,
-switch the pointer, prune), printing files and bytes sent, time, and what a full copy would send.
+switch the pointer, prune), printing files and bytes sent and read back, time, and what a full
+copy would send; the no-change re-run is timed both ways: re-reading the version's files on the
+remote (the default) and with `--trust-remote`.
 
     python benchmarks/bench_upload.py [--files 2000] [--mb 2048] [--jobs 4] [--rounds 2]
     python benchmarks/bench_upload.py --study [--jobs 4]
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import paramiko
 
-from ctsite.sftp import sync
+from ctsite.sftp import publish, sync
 from ctsite.sftp.client import Endpoint, connect
 from ctsite.sftp.manifest import MANIFEST, scan_local
 
@@ -63,13 +67,24 @@ def make_tree(root: Path, files: int, total_mb: int) -> int:
     return total
 
 
-def ctsite_sync(endpoint: Endpoint, local: Path, jobs: int) -> tuple[float, int]:
+def ctsite_sync(
+    endpoint: Endpoint, local: Path, jobs: int, read_back_all: bool = False
+) -> tuple[float, int]:
+    """A full sync as `upload-data` runs it on a tree without a store (or, `read_back_all`,
+    reading every file back as it does a store version's files)."""
     started = time.perf_counter()
     first = connect(endpoint)
     local_files = scan_local(local, max(2, jobs), lazy=True)
     plan, manifest = sync.plan_remote(first, local_files, "ctsite", [""], local, max(2, jobs))
     result = sync.sync_tree(
-        lambda: connect(endpoint), local, "ctsite", plan, manifest, jobs=jobs, main=first
+        lambda: connect(endpoint),
+        local,
+        "ctsite",
+        plan,
+        manifest,
+        jobs=jobs,
+        main=first,
+        read_back=sync.every_file if read_back_all else publish.read_back_rule(None),
     )
     return time.perf_counter() - started, result.bytes_sent
 
@@ -152,18 +167,22 @@ def study(jobs: int) -> None:
             s = load_settings(root=project, environ=environ)
             store_bytes = version_bytes(s.compiled_path)
 
-            def publish(label: str) -> None:
+            def publish(label: str, trust_remote: bool = False) -> None:
                 started = time.perf_counter()
                 local = scan_local(s.data_path, max(2, jobs), lazy=True)
                 scope = upload.delete_scope(s, None)
-                plan, result, how = upload.sync_to(s, endpoint, local, scope, jobs)
+                plan, result, how = upload.sync_to(
+                    s, endpoint, local, scope, jobs, trust_remote=trust_remote
+                )
                 seconds = time.perf_counter() - started
                 share = 100 * result.bytes_sent / store_bytes
                 print(
                     f"{label}: sent {result.files_sent} file(s), {result.bytes_sent / 1e6:.1f} MB "
-                    f"({share:.0f} % of the {store_bytes / 1e6:.1f} MB version), "
-                    f"{len(plan.deletions)} remote file(s) deleted, pointer switch: {how or '-'}, "
-                    f"{seconds:.2f} s"
+                    f"({share:.0f} % of the {store_bytes / 1e6:.1f} MB version), read back "
+                    f"{result.files_read_back} file(s), {result.bytes_read_back / 1e6:.1f} MB "
+                    f"(priced: +{plan.rehash_seconds:.1f} s, ${plan.rehash_cost:.4f} for the "
+                    f"copies already there), {len(plan.deletions)} remote file(s) deleted, "
+                    f"pointer switch: {how or '-'}, {seconds:.2f} s"
                 )
 
             publish("first upload of the compiled store")
@@ -175,6 +194,7 @@ def study(jobs: int) -> None:
             store_bytes = version_bytes(s.compiled_path)
             publish("update (one condition changed)")
             publish("no-change re-run")
+            publish("no-change re-run, --trust-remote", trust_remote=True)
         finally:
             sshd.stop()
 
@@ -229,10 +249,18 @@ def main() -> None:
                     f"openssh sftp put -r {t_openssh:6.2f} s {theirs[-1]:7.1f} MB/s | "
                     f"ratio {ours[-1] / theirs[-1]:.0%}"
                 )
+            shutil.rmtree(sshd.root / "ctsite", ignore_errors=True)
+            (local / MANIFEST).unlink(missing_ok=True)
+            t_all, sent = ctsite_sync(endpoint, local, args.jobs, read_back_all=True)
+            assert sent == total, (sent, total)
             t_resync, sent = ctsite_sync(endpoint, local, args.jobs)
             paired = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
             print(f"full sync, best of {args.rounds}: ctsite {max(ours):.1f} MB/s, ", end="")
             print(f"openssh sftp put -r {max(theirs):.1f} MB/s ({max(ours) / max(theirs):.0%})")
+            print(
+                f"full sync reading every file back (SHA-256 confirmed, as a store's files): "
+                f"{t_all:.2f} s, {total / t_all / 1e6:.1f} MB/s"
+            )
             verdict = "PASS" if paired >= 0.7 else "FAIL"
             print(f"median of the paired per-round ratios: {paired:.0%} (target >= 70%) {verdict}")
             ok = t_resync < 5 and sent == 0

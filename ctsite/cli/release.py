@@ -87,6 +87,13 @@ def release_cmd(
         str | None, typer.Option(help="Network mode of the image build's RUN steps (e.g. host).")
     ] = None,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between EB polls.")] = 5.0,
+    trust_remote: Annotated[
+        bool,
+        typer.Option(
+            "--trust-remote",
+            help="upload-data: do not re-read the store's files already on the remote.",
+        ),
+    ] = False,
     region: Region = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -98,7 +105,7 @@ def release_cmd(
 
     started = time.monotonic()
     s, as_json = begin(ctx, json_out, aws_region=region)
-    options = ReleaseOptions.checked(force or (), message, label, network, poll)
+    options = ReleaseOptions.checked(force or (), message, label, network, poll, trust_remote)
     client = clients(ctx, s)
     try:
         prepared = prepare(s, client, options, dry_run=dry_run)

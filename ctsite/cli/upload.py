@@ -28,10 +28,33 @@ def print_plan(plan: Any) -> None:
         if plan.pruned:
             shown = ", ".join(plan.pruned)
             say(f"  after the switch, prunes remote version(s) {esc(shown)}")
+        print_confirmation(plan)
     for rel in plan.deletions[:10]:
         say(f"  [red]delete[/] {esc(rel)}")
     if len(plan.deletions) > 10:
         say(f"  … and {len(plan.deletions) - 10} more")
+
+
+def print_confirmation(plan: Any) -> None:
+    """How the plan confirms the version before it goes live, and what that costs."""
+    line = (
+        f"  confirms it first: reads back {plan.read_back_files} file(s) "
+        f"({megabytes(plan.read_back_bytes)}) and checks their SHA-256"
+    )
+    if plan.trust_remote and plan.rehash_files:
+        say(
+            f"{line}; the {plan.rehash_files} file(s) already on the remote "
+            f"({megabytes(plan.rehash_bytes)}) are trusted without reading them back "
+            "(--trust-remote)"
+        )
+    elif plan.rehash_files:
+        say(
+            f"{line}; --trust-remote skips the {plan.rehash_files} already on the remote "
+            f"({megabytes(plan.rehash_bytes)}, about {plan.rehash_seconds:.1f} s and "
+            f"{money(plan.rehash_cost)})"
+        )
+    else:
+        say(line)
 
 
 def upload_data_cmd(
@@ -70,6 +93,14 @@ def upload_data_cmd(
         int | None,
         typer.Option("--max-delete", min=0, help="Refuse a plan deleting more remote files."),
     ] = None,
+    trust_remote: Annotated[
+        bool,
+        typer.Option(
+            "--trust-remote",
+            help="Do not re-read and re-hash the store version's files already on the remote "
+            "before it goes live (files sent are still confirmed).",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
@@ -89,7 +120,7 @@ def upload_data_cmd(
             say(f"deleted {esc(server_id)}")
         return
     if dry_run:
-        plan = upload.plan_offline_upload(s, delete)
+        plan = upload.plan_offline_upload(s, delete, trust_remote)
         if as_json:
             emit(plan)
         else:
@@ -124,6 +155,7 @@ def upload_data_cmd(
         reporter=reporter,
         max_delete=max_delete,
         log_file=os.environ.get("CTSITE_LOG_FILE") or None,
+        trust_remote=trust_remote,
     )
     if as_json:
         emit(result)
@@ -135,6 +167,16 @@ def upload_data_cmd(
         f"in {result.seconds:.1f} s ({rate:.1f} MB/s), deleted {result.deleted}, "
         f"retries {result.retries}; verified {result.verified} file(s)"
     )
+    if result.files_read_back:
+        say(
+            f"read back {result.files_read_back} file(s) "
+            f"({megabytes(result.bytes_read_back)}): SHA-256 confirmed"
+        )
+    if result.resent:
+        say(
+            f"[yellow]{result.resent} remote file(s) differed from the local copy and were "
+            "sent again[/]"
+        )
     say(
         f"server time {result.server_seconds / 60:.1f} min, estimated cost "
         f"{money(result.cost)} (server deleted)"

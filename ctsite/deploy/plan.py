@@ -48,6 +48,7 @@ class Observed:
     upload_files: int = 0
     upload_bytes: int = 0
     upload_deletions: int = 0
+    upload_read_back: int = 0  # bytes read back to confirm the store version (priced as sent)
     data_bytes: int = 0  # the whole upload tree (an upper bound when compile runs)
     # deploy
     bundle_sha256: str = "bundle"
@@ -77,9 +78,12 @@ class Rates:
     hourly: float = 0.30
     per_gb: float = 0.04
 
-    def upload(self, upload_bytes: int) -> float:
-        seconds = assumed_seconds(upload_bytes)
-        return seconds / 3600 * self.hourly + upload_bytes / 1e9 * self.per_gb
+    def upload(self, upload_bytes: int, read_back: int = 0) -> float:
+        """An upload sending `upload_bytes` and reading `read_back` bytes back to confirm them
+        (link time and per-GB price alike)."""
+        moved = upload_bytes + read_back
+        seconds = assumed_seconds(moved)
+        return seconds / 3600 * self.hourly + moved / 1e9 * self.per_gb
 
 
 def _compile(o: Observed, force: bool) -> Decision:
@@ -128,21 +132,24 @@ def _build(o: Observed, force: bool) -> Decision:
 def _upload(o: Observed, store_changes: bool, force: bool, rates: Rates) -> Decision:
     if force:
         return Decision(
-            "upload-data", True, "forced (--force upload-data)", rates.upload(o.data_bytes)
+            "upload-data",
+            True,
+            "forced (--force upload-data)",
+            rates.upload(o.data_bytes, o.upload_read_back),
         )
     if store_changes:
         return Decision(
             "upload-data",
             True,
             "the store changes in this release (compile/figures run first)",
-            rates.upload(o.data_bytes),
+            rates.upload(o.data_bytes, o.upload_read_back),
         )
     if not o.upload_recorded:
         return Decision(
             "upload-data",
             True,
             "no record of a previous upload: the remote is compared during the upload",
-            rates.upload(o.data_bytes),
+            rates.upload(o.data_bytes, o.upload_read_back),
         )
     if o.upload_files or o.upload_deletions:
         return Decision(
@@ -150,7 +157,7 @@ def _upload(o: Observed, store_changes: bool, force: bool, rates: Rates) -> Deci
             True,
             f"{o.upload_files} file(s) ({megabytes(o.upload_bytes)}) to send and {o.upload_deletions} "
             "to delete since the last successful upload",
-            rates.upload(o.upload_bytes),
+            rates.upload(o.upload_bytes, o.upload_read_back),
         )
     return Decision(
         "upload-data", False, "the local store equals the manifest of the last successful upload"

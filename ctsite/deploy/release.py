@@ -66,8 +66,11 @@ def bundle_sha256(s: Settings) -> str:
         return build_bundle(s.root, dest, s.efs_file_system_id, s.efs_mount_dir).sha256
 
 
-def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Observed:
+def observe(
+    s: Settings, client: ClientFactory, offline_ok: bool = False, trust_remote: bool = False
+) -> Observed:
     """Everything the plan needs; reads only (the registry, EB and local files).
+    `trust_remote`: the upload will not re-read the store's files already on the remote.
 
     With `offline_ok` (a dry run) an AWS read that fails is noted in `Observed.unchecked`
     instead of raising, so a plan can be looked at without credentials or network.
@@ -110,12 +113,13 @@ def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Obs
                 lambda: ecr.digest_exists(repo, client, str(digest)),
                 None,
             )
-    files = sent = deletions = total = 0
+    files = sent = deletions = total = read_back = 0
     recorded = False
     if s.data_path.is_dir():
         recorded = bool(manifest.read_local_manifest(s.data_path))
-        upload = plan_offline_upload(s)
+        upload = plan_offline_upload(s, trust_remote=trust_remote)
         files, sent, deletions = upload.files, upload.upload_bytes, len(upload.deletions)
+        read_back = upload.read_back_bytes
         total = _tree_bytes(s.data_path)
     running = tolerant(
         "the running version",
@@ -137,6 +141,7 @@ def observe(s: Settings, client: ClientFactory, offline_ok: bool = False) -> Obs
         upload_files=files,
         upload_bytes=sent,
         upload_deletions=deletions,
+        upload_read_back=read_back,
         data_bytes=total,
         bundle_sha256=bundle_sha256(s),
         recorded_bundle_sha256=deployed.get("bundle_sha256"),
@@ -155,6 +160,7 @@ class ReleaseOptions:
     label: str | None = None
     network: str | None = None
     poll: float = 5.0
+    trust_remote: bool = False  # upload-data --trust-remote
 
     @classmethod
     def checked(
@@ -164,12 +170,14 @@ class ReleaseOptions:
         label: str | None = None,
         network: str | None = None,
         poll: float = 5.0,
+        trust_remote: bool = False,
     ) -> ReleaseOptions:
         if label is not None:
             check_label(label)
         if poll <= 0:
             raise CtsiteError("--poll must be positive", exit_code=2)
-        return cls(frozenset(rel.check_steps(force)), message, label, network, poll)
+        steps = frozenset(rel.check_steps(force))
+        return cls(steps, message, label, network, poll, trust_remote)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +237,7 @@ def prepare(
     early = [n for n in rel.blocking_checks(failed, everything) if n != "Docker engine"]
     if early and not dry_run:
         raise ReleaseBlocked(early, checks)
-    observed = observe(s, client, offline_ok=dry_run)
+    observed = observe(s, client, offline_ok=dry_run, trust_remote=options.trust_remote)
     decisions = rel.plan(
         observed, options.force, rel.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
     )
@@ -297,7 +305,9 @@ class Steps:
     def upload(self) -> str:
         from ctsite.deploy.upload import upload_data
 
-        done = upload_data(self.s, self.client, reporter=self.reporter)
+        done = upload_data(
+            self.s, self.client, reporter=self.reporter, trust_remote=self.options.trust_remote
+        )
         return f"{done.files_sent} file(s) sent, {done.deleted} deleted"
 
     def _check_pushed(self, bundle: Any) -> None:

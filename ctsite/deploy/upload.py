@@ -19,7 +19,7 @@ from ctsite.aws import transfer
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
 from ctsite.deploy.deploy import EnvironmentState
-from ctsite.deploy.plan import assumed_seconds
+from ctsite.deploy.plan import ASSUMED_BYTES_PER_S, assumed_seconds
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 from ctsite.formatting import money
@@ -52,6 +52,15 @@ class UploadPlan:
     remote_version: str | None = None  # the remote's current version before the upload
     pruned: list[str] = dataclasses.field(default_factory=list)  # remote versions it deletes
     store_deletions: int = 0  # of `deletions`: the pruned versions' and unused objects' files
+    # confirming the store version: the files read back and re-hashed (the sent ones and, unless
+    # trust_remote, those already on the remote), and what re-reading the latter adds
+    read_back_files: int = 0
+    read_back_bytes: int = 0
+    rehash_files: int = 0  # files of the version already on the remote
+    rehash_bytes: int = 0
+    rehash_seconds: float = 0.0  # server time re-reading them adds (--trust-remote saves it)
+    rehash_cost: float = 0.0
+    trust_remote: bool = False
 
     @property
     def switches(self) -> bool:
@@ -79,6 +88,9 @@ class UploadResult:
     strays: CleanupResult
     restarted: EnvironmentState | None = None
     switch: str = ""  # how the remote pointer was switched: "rename", "fallback" or "" (none)
+    files_read_back: int = 0  # files whose SHA-256 was confirmed by reading them back
+    bytes_read_back: int = 0
+    resent: int = 0  # remote copies that differed from the local file and were sent again
 
 
 def check_max_delete(plan: UploadPlan, max_delete: int | None) -> None:
@@ -96,8 +108,27 @@ def check_max_delete(plan: UploadPlan, max_delete: int | None) -> None:
     )
 
 
-def _plan(s: Settings, plan: Any, scope: list[str], offline: bool, store: Any = None) -> UploadPlan:
-    seconds = assumed_seconds(plan.upload_bytes)
+def _plan(
+    s: Settings,
+    plan: Any,
+    scope: list[str],
+    offline: bool,
+    store: Any = None,
+    rehash: list[Any] | None = None,
+    pub: Any = None,
+    trust_remote: bool = False,
+) -> UploadPlan:
+    """The priced plan. `rehash`: the version's files already on the remote (re-read and
+    re-hashed unless `plan.checks` is empty: --trust-remote); every file of the version `pub`
+    that is sent is read back too. Reading back is priced like sending (link time, per GB)."""
+    rehash = rehash or []
+    read_back = _read_back_rule(pub)
+    sent_back = [f for f in plan.uploads if read_back(f.rel)]
+    back_bytes = sum(f.size for f in sent_back) + plan.check_bytes
+    moved = plan.upload_bytes + back_bytes
+    seconds = assumed_seconds(moved)
+    rehash_bytes = sum(f.size for f in rehash)
+    rehash_seconds = rehash_bytes / ASSUMED_BYTES_PER_S
     return UploadPlan(
         len(plan.uploads),
         plan.upload_bytes,
@@ -105,13 +136,26 @@ def _plan(s: Settings, plan: Any, scope: list[str], offline: bool, store: Any = 
         plan.unchanged,
         scope,
         seconds,
-        transfer.estimate_cost(s, seconds, plan.upload_bytes),
+        transfer.estimate_cost(s, seconds, moved),
         offline,
         version=store.pointer.version if store else None,
         remote_version=store.old.version if store and store.old else None,
         pruned=list(store.pruned) if store else [],
         store_deletions=len(store.deletions) if store else 0,
+        read_back_files=len(sent_back) + len(plan.checks),
+        read_back_bytes=back_bytes,
+        rehash_files=len(rehash),
+        rehash_bytes=rehash_bytes,
+        rehash_seconds=rehash_seconds,
+        rehash_cost=transfer.estimate_cost(s, rehash_seconds, rehash_bytes),
+        trust_remote=trust_remote,
     )
+
+
+def _read_back_rule(pub: Any) -> Callable[[str], bool]:
+    from ctsite.sftp import publish
+
+    return publish.read_back_rule(pub)
 
 
 def store_rel(s: Settings) -> str | None:
@@ -144,19 +188,33 @@ def manifest_record(local: dict[str, Any], pub: Any) -> Any:
 
 
 def publish_plan(
-    s: Settings, plan: Any, pub: Any, scope: list[str], old: Any, objects_of: Any
-) -> tuple[Any, Any]:
-    """(the sync plan of publishing `pub`, its store plan) against the remote pointer `old`
-    (None: unknown) and `objects_of` (what a kept remote version names); one rule for the
-    dry run and the real upload."""
+    s: Settings,
+    plan: Any,
+    pub: Any,
+    scope: list[str],
+    old: Any,
+    objects_of: Any,
+    trust_remote: bool = False,
+) -> tuple[Any, Any, list[Any]]:
+    """(the sync plan of publishing `pub`, its store plan, the version's files already on the
+    remote) against the remote pointer `old` (None: unknown) and `objects_of` (what a kept
+    remote version names); one rule for the dry run and the real upload. The files already on
+    the remote are re-read and re-hashed before the switch (the plan's `checks`) unless
+    `trust_remote`."""
     from ctsite.sftp import publish, sync
 
     keep, leftovers = s.compile_keep_versions, sync.in_scope(pub.store, scope)
     store = publish.plan_store(pub, plan.remote_files, old, objects_of, keep, leftovers)
-    return publish.apply(plan, store, pub), store
+    plan = publish.apply(plan, store, pub)
+    rehash = list(plan.checks)
+    if trust_remote:
+        plan = dataclasses.replace(plan, checks=[])
+    return plan, store, rehash
 
 
-def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
+def plan_offline_upload(
+    s: Settings, delete: bool | None = None, trust_remote: bool = False
+) -> UploadPlan:
     """The dry run: the plan against the manifest of the last successful upload."""
     from ctsite.sftp import sync
     from ctsite.sftp.manifest import MANIFEST, scan_local
@@ -168,6 +226,7 @@ def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
     local, pub = publication(s, scan_local(s.data_path, jobs))
     plan = sync.plan_offline(s.data_path, jobs, scope, local)
     store = None
+    rehash: list[Any] = []
     if pub is not None:
         store_dir = s.data_path / pub.store
 
@@ -179,8 +238,8 @@ def plan_offline_upload(s: Settings, delete: bool | None = None) -> UploadPlan:
             except OSError:
                 return None
 
-        plan, store = publish_plan(s, plan, pub, scope, None, objects_of)
-    planned = _plan(s, plan, scope, True, store)
+        plan, store, rehash = publish_plan(s, plan, pub, scope, None, objects_of, trust_remote)
+    planned = _plan(s, plan, scope, True, store, rehash, pub, trust_remote)
     return dataclasses.replace(planned, has_record=(s.data_path / MANIFEST).is_file())
 
 
@@ -230,11 +289,19 @@ def sync_to(
     *,
     reporter: Reporter = NULL,
     max_delete: int | None = None,
+    trust_remote: bool = False,
 ) -> tuple[UploadPlan, Any, str]:
     """Sync the scanned local tree to an SFTP endpoint (any server, no AWS): plan against the
-    remote, publish the store's current version beside the live one, verify, switch, prune.
+    remote, publish the store's current version beside the live one, confirm, switch, prune.
     Returns (the plan, the sync result, how the pointer was switched: "rename", "fallback",
-    or "" when it already named the version)."""
+    or "" when it already named the version).
+
+    Every file of the version sent is read back and its SHA-256 confirmed before it takes its
+    name; the version's files already on the remote are re-read and re-hashed before the switch
+    (one that differs is sent again) unless `trust_remote`. Files outside the store are
+    confirmed by every write's answer and their size. A failure says whether the new version
+    went live (the pointer was switched) or the live one is unchanged.
+    """
     from ctsite.sftp import client as sftp
     from ctsite.sftp import publish, sync
 
@@ -245,20 +312,26 @@ def sync_to(
         first, selected, root, scope, s.data_path, max(2, jobs)
     )
     store = commit = None
+    rehash: list[Any] = []
     if pub is not None:
         old = publish.read_remote_pointer(first, root, pub)
         objects_of = publish.remote_objects_of(first, root, pub)
-        plan, store = publish_plan(s, plan, pub, scope, old, objects_of)
+        plan, store, rehash = publish_plan(s, plan, pub, scope, old, objects_of, trust_remote)
         record = manifest_record(local, pub)
-        remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
-        commit = publish.CommitStep(pub, store, root, record, remote_has)
-    planned = _plan(s, plan, scope, False, store)
+        if trust_remote:
+            remote_has = plan.remote_files.get(pub.manifest_rel) == record.size
+        else:
+            remote_has = publish.remote_manifest_is(first, root, pub)
+        settled = publish.pointer_settled(first, root, pub, old)
+        commit = publish.CommitStep(pub, store, root, record, remote_has, settled)
+    planned = _plan(s, plan, scope, False, store, rehash, pub, trust_remote)
     reporter.info(
         f"plan: {planned.files} file(s) to send, {len(planned.deletions)} remote "
         f"file(s) to delete, {planned.unchanged} unchanged"
     )
     check_max_delete(planned, max_delete)
-    reporter.task("upload", "upload", plan.upload_bytes or None)
+    work = plan.upload_bytes + planned.read_back_bytes
+    reporter.task("upload", "upload and confirm", work or None)
     try:
         result = sync.sync_tree(
             lambda: sftp.connect(endpoint),
@@ -271,10 +344,29 @@ def sync_to(
             main=first,
             stall_timeout=s.sftp_stall_timeout,
             commit=commit,
+            read_back=publish.read_back_rule(pub),
         )
+    except CtsiteError as exc:
+        raise _where_the_site_is(exc, pub, store, commit) from None
     finally:
         reporter.done()
     return planned, result, commit.how if commit is not None else ""
+
+
+def _where_the_site_is(exc: CtsiteError, pub: Any, store: Any, commit: Any) -> CtsiteError:
+    """`exc` (a failed publish) saying which version the site serves now: the new one once the
+    pointer was switched (a later step failed: pruning, the upload record), else the old one."""
+    if pub is None or store is None:
+        return exc
+    hint: str | None
+    if commit is not None and commit.live:
+        message = f"the site now serves version {pub.version}; {exc.message}"
+        hint = "re-run the command to finish; the new version is already live"
+    else:
+        was = store.old.version if store.old else None
+        now = f"the site still serves version {was} (unchanged)" if was else "no version went live"
+        message, hint = f"{exc.message}; {now}", exc.hint
+    return CtsiteError(message, hint=hint, exit_code=exc.exit_code)
 
 
 def upload_data(
@@ -287,9 +379,11 @@ def upload_data(
     reporter: Reporter = NULL,
     max_delete: int | None = None,
     log_file: str | None = None,
+    trust_remote: bool = False,
 ) -> UploadResult:
     """Sync s.data_path to EFS; the Transfer server is always deleted, even on Ctrl-C.
-    paramiko's own log goes to `log_file` (never to the terminal)."""
+    paramiko's own log goes to `log_file` (never to the terminal). `trust_remote`: do not
+    re-read the store version's files already on the remote (see `sync_to`)."""
     from ctsite.sftp import client as sftp
     from ctsite.sftp import manifest
 
@@ -323,8 +417,9 @@ def upload_data(
                     jobs,
                     reporter=reporter,
                     max_delete=max_delete,
+                    trust_remote=trust_remote,
                 )
-                sent = result.bytes_sent
+                sent = result.bytes_sent + result.bytes_read_back
             finally:
                 server_seconds = srv.elapsed
         finished = True
@@ -354,4 +449,7 @@ def upload_data(
         strays,
         restarted,
         switch,
+        result.files_read_back,
+        result.bytes_read_back,
+        result.resent,
     )

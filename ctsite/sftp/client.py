@@ -22,6 +22,7 @@ from typing import Any
 import paramiko
 
 from ctsite.errors import CtsiteError
+from ctsite.sftp.confirm import confirm
 
 TEMP_MARK = ".ctsite-part-"
 # SFTP write size that fits one 32 KiB channel packet with its headers (paramiko's default of
@@ -206,11 +207,32 @@ def temp_name(dest: str) -> str:
     return posixpath.join(posixpath.dirname(dest), name)
 
 
-def put_bytes(sftp: Any, dest: str, data: bytes) -> None:
+def put_temp(sftp: Any, dest: str, data: bytes) -> str:
+    """Write `data` to a temporary sibling of `dest` and confirm it by reading it back (small
+    files: manifests, the pointer); returns the temporary name. Removed again on failure."""
     tmp = temp_name(dest)
-    with sftp.open(tmp, "wb") as f:
-        f.write(data)
-    replace(sftp, tmp, dest)
+    try:
+        with sftp.open(tmp, "wb") as f:  # not pipelined: each write's answer is checked
+            f.write(data)
+        confirm(sftp, tmp, len(data), hashlib.sha256(data).hexdigest())
+    except BaseException:
+        remove_quietly(sftp, tmp)
+        raise
+    return tmp
+
+
+def put_bytes(sftp: Any, dest: str, data: bytes) -> None:
+    """Write `dest` as `data`, confirmed on the remote before it takes the name."""
+    replace(sftp, put_temp(sftp, dest, data), dest)
+
+
+def remove_quietly(sftp: Any, path: str) -> bool:
+    """Remove a remote file if possible (best effort: the link may be gone); True if removed."""
+    try:
+        sftp.remove(path)
+    except Exception:  # a leftover temp file is swept by the next run
+        return False
+    return True
 
 
 def mkdirs(sftp: Any, root: str, rels: Iterable[str], existing: set[str]) -> None:

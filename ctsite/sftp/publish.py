@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.errors import CtsiteError
-from ctsite.sftp.client import TEMP_MARK, mkdirs, put_bytes, temp_name
+from ctsite.sftp.client import TEMP_MARK, mkdirs, put_bytes, put_temp
 from ctsite.sftp.manifest import LocalFile
 from ctsite.store import format as fmt
 from ctsite.store import versions
@@ -209,63 +209,131 @@ def remote_objects_of(sftp: Any, remote_root: str, pub: LocalVersion) -> Callabl
     return objects_of
 
 
+def remote_manifest_is(sftp: Any, remote_root: str, pub: LocalVersion) -> bool:
+    """Whether the remote holds the version's manifest byte for byte (read back: it is small)."""
+    return _read_remote(sftp, posixpath.join(remote_root, pub.manifest_rel)) == pub.manifest
+
+
+def pointer_settled(
+    sftp: Any, remote_root: str, pub: LocalVersion, pointer: versions.Pointer | None
+) -> bool:
+    """Whether the remote `CURRENT` itself names `pointer` and no `CURRENT.next` is left: when
+    not (a fallback switch killed half-way), the commit switches again, restoring `CURRENT`."""
+    if pointer is None:
+        return False
+    current = _read_remote(sftp, posixpath.join(remote_root, pub.rel(fmt.POINTER)))
+    if current is None or versions.parse_pointer(current) != pointer:
+        return False
+    return not _exists(sftp, posixpath.join(remote_root, pub.rel(fmt.POINTER_NEXT)))
+
+
 def switch_pointer(
-    sftp: Any, remote_root: str, pub: LocalVersion, pointer: versions.Pointer
+    sftp: Any,
+    remote_root: str,
+    pub: LocalVersion,
+    pointer: versions.Pointer,
+    on_live: Callable[[], None] = lambda: None,
 ) -> str:
     """Write the version's manifest, then point the remote store at it; returns how.
+    `on_live()` runs as soon as a reader would find the new pointer.
 
-    "rename": one `posix-rename` over `CURRENT`; "fallback": the server cannot rename over a
-    file, so `CURRENT.next` is written completely, `CURRENT` removed and `CURRENT.next` renamed.
+    Both files are confirmed on the remote (read back) before they take their names. "rename":
+    one `posix-rename` over `CURRENT`; "fallback": the server cannot rename over a file, so the
+    steps of `versions.fallback_switch` (through `CURRENT.next`), which leave a readable pointer
+    after any step and restore `CURRENT` when a killed switch left only `CURRENT.next`.
     """
     mkdirs(sftp, remote_root, [posixpath.dirname(pub.manifest_rel)], set())
     put_bytes(sftp, posixpath.join(remote_root, pub.manifest_rel), pub.manifest)
-    current = posixpath.join(remote_root, pub.rel(fmt.POINTER))
-    following = posixpath.join(remote_root, pub.rel(fmt.POINTER_NEXT))
-    tmp = temp_name(current)
-    with sftp.open(tmp, "wb") as fh:
-        fh.write(versions.pointer_bytes(pointer.version, pointer.previous))
+
+    def path(name: str) -> str:
+        return posixpath.join(remote_root, pub.rel(name))
+
+    tmp = put_temp(sftp, path(fmt.POINTER), versions.pointer_bytes(*dataclasses.astuple(pointer)))
     try:
-        sftp.posix_rename(tmp, current)
+        sftp.posix_rename(tmp, path(fmt.POINTER))
     except OSError:
         pass
     else:
-        _remove(sftp, following)  # a left-over fallback is stale now
+        on_live()
+        _remove(sftp, path(fmt.POINTER_NEXT))  # a left-over fallback is stale now
         return "rename"
-    _remove(sftp, following)
-    sftp.rename(tmp, following)  # complete before CURRENT goes away
-    _remove(sftp, current)
-    sftp.rename(following, current)
+
+    def valid(name: str) -> bool:
+        data = _read_remote(sftp, path(name))
+        return data is not None and versions.parse_pointer(data) is not None
+
+    steps = versions.fallback_switch(
+        valid(fmt.POINTER), valid(fmt.POINTER_NEXT), posixpath.basename(tmp)
+    )
+    for step in steps:
+        if step.op == "remove":
+            _remove(sftp, path(step.path))
+        else:
+            assert step.to is not None
+            sftp.rename(path(step.path), path(step.to))
+        if step.live:
+            on_live()
     return "fallback"
 
 
-def _remove(sftp: Any, path: str) -> None:
+def _exists(sftp: Any, path: str) -> bool:
     try:
+        sftp.stat(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _remove(sftp: Any, path: str) -> None:
+    """Remove `path` if it exists; any other failure is raised (a rename would fail next)."""
+    if _exists(sftp, path):
         sftp.remove(path)
-    except OSError:
-        pass
 
 
 def trust_objects(
     uploads: list[LocalFile], remote_files: dict[str, int], pub: LocalVersion
 ) -> list[LocalFile]:
-    """Drop the objects the remote already has: their name is their content's digest and they
-    are only ever written under a temporary name, so one present with its size is complete."""
+    """Drop the objects the remote already has with their size from the files to send: their
+    name is their content's digest and they only take it once confirmed. Whether their bytes
+    are still right is what `checks` re-reads (unless the remote is trusted)."""
     prefix = pub.rel(fmt.OBJECTS_DIR) + "/"
     return [
         f for f in uploads if not (f.rel.startswith(prefix) and remote_files.get(f.rel) == f.size)
     ]
 
 
+def in_version(rel: str, pub: LocalVersion) -> bool:
+    """Whether a selected file belongs to the published store version (its objects and its
+    folder), as opposed to the files outside the store."""
+    return _inner(rel, pub) is not None
+
+
+def read_back_rule(pub: LocalVersion | None) -> Callable[[str], bool]:
+    """Which sent files are read back and re-hashed before they take their name: the files of
+    the store version (`pub`; None: a tree without a versioned store, so none). A store is
+    small (~15 MB at study scale) and what the site serves; reading back every file of a large
+    tree would halve the throughput (see benchmarks/bench_upload.py), so other files are
+    confirmed by every write's answer and their size."""
+    if pub is None:
+        return lambda _rel: False
+    return lambda rel: in_version(rel, pub)
+
+
 def apply(plan: Any, store: StorePlan, pub: LocalVersion) -> Any:
-    """The sync plan (`ctsite.sftp.sync.Plan`) of a publish: objects the remote has are not
-    sent; inside the store only `store`'s deletions (never the live version's files)."""
+    """The sync plan (`ctsite.sftp.plan.Plan`) of a publish: objects the remote has are not
+    sent; every file of the version the remote already holds is re-read and re-hashed before
+    the switch (`checks`; the caller drops them to trust the remote); inside the store only
+    `store`'s deletions (never the live version's files)."""
     uploads = trust_objects(plan.uploads, plan.remote_files, pub)
+    sending = {f.rel for f in uploads}
+    checks = [f for f in plan.local.values() if in_version(f.rel, pub) and f.rel not in sending]
     outside = [d for d in plan.deletions if _inner(d, pub) is None]
     return dataclasses.replace(
         plan,
         uploads=uploads,
         deletions=outside + store.deletions,
         unchanged=len(plan.local) - len(uploads),
+        checks=sorted(checks, key=lambda f: f.rel),
     )
 
 
@@ -274,8 +342,11 @@ class CommitStep:
     """The sync's commit step of a publish: the version's manifest and the pointer switch.
 
     `record`: the local manifest file as the sync manifest records it; `remote_has`: the remote
-    already holds that manifest (a re-run after a complete upload). `how` says what was done:
-    "rename", "fallback" (see `switch_pointer`) or "" (the remote already pointed at it).
+    already holds that manifest, byte for byte (a re-run after a complete upload); `settled`:
+    the remote `CURRENT` itself names the pointer already (see `pointer_settled`). `how` says
+    what was done: "rename", "fallback" (see `switch_pointer`) or "" (nothing to do); `live`:
+    the new pointer is what readers find (set during the switch, or at once when nothing
+    changes).
     """
 
     pub: LocalVersion
@@ -283,9 +354,17 @@ class CommitStep:
     remote_root: str
     record: LocalFile
     remote_has: bool
+    settled: bool = True
     how: str = ""
+    live: bool = False
 
     def __call__(self, sftp: Any) -> dict[str, LocalFile]:
-        if self.store.switches or not self.remote_has:
-            self.how = switch_pointer(sftp, self.remote_root, self.pub, self.store.pointer)
+        if self.store.switches or not self.remote_has or not self.settled:
+            self.how = switch_pointer(
+                sftp, self.remote_root, self.pub, self.store.pointer, self.went_live
+            )
+        self.live = True
         return {self.record.rel: self.record}
+
+    def went_live(self) -> None:
+        self.live = True

@@ -1,9 +1,12 @@
-"""Incremental SFTP tree sync (plan → transfer → verify), independent of AWS.
+"""Incremental SFTP tree sync (plan → transfer → confirm → commit → delete), independent of AWS.
 
-A file is re-sent when it is new locally, its SHA-256 differs from the remote manifest (see
-`ctsite.sftp.manifest`), or the remote size disagrees, so EFS/SFTP mtimes never matter.
-Files are written to a temporary name and renamed into place by several worker processes (one
-SFTP connection each), transient errors are retried with back-off, the manifest is checkpointed
+The plan (`ctsite.sftp.plan`) says what to send, re-read and delete. Files are written to a
+temporary name by several worker processes (one SFTP connection each) and get their final name
+only once their bytes on the remote are confirmed: every write's answer read (paramiko's
+pipelined writes otherwise drop a refused write), the remote size checked after close, and —
+for the files `read_back` names (by default all) — the SHA-256 read back. Files the remote
+already holds that the plan lists as `checks` are re-read and re-hashed the same way; one that
+differs is sent again. Transient errors are retried with back-off, the manifest is checkpointed
 as files finish, and a final listing verifies every size.
 """
 
@@ -19,14 +22,13 @@ import os
 import posixpath
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ctsite.errors import CtsiteError
 from ctsite.lifecycle import die_with_parent
 from ctsite.sftp.client import (
-    TEMP_MARK,
     TRANSIENT,
     WRITE_SIZE,
     Connect,
@@ -34,43 +36,28 @@ from ctsite.sftp.client import (
     list_remote,
     mkdirs,
     put_bytes,
+    remove_quietly,
     replace,
     temp_name,
 )
+from ctsite.sftp.confirm import PipelinedWrites, RemoteMismatch, WriteRefused, confirm, refused
 from ctsite.sftp.manifest import (
     CHUNK,
     MANIFEST,
     Entries,
     LocalFile,
-    hash_some,
     manifest_bytes,
-    read_local_manifest,
-    read_remote_manifest,
-    scan_local,
     write_local_manifest,
 )
+from ctsite.sftp.plan import Plan, in_scope, make_plan, plan_offline, plan_remote
+from ctsite.store.versions import digest as file_digest
 
-# The commit step of a sync: runs on the main session after the verified uploads, before any
+__all__ = ["Plan", "SyncResult", "in_scope", "make_plan", "plan_offline", "plan_remote"]
+
+# The commit step of a sync: runs on the main session after the confirmed uploads, before any
 # deletion; returns the files it wrote (recorded in the manifest).
 Commit = Callable[[Any], dict[str, LocalFile]]
-
-
-@dataclasses.dataclass
-class Plan:
-    """What a sync will do: files to send, remote files to delete, leftovers to clean."""
-
-    uploads: list[LocalFile]
-    deletions: list[str]
-    stale_temps: list[str]
-    unchanged: int
-    local: dict[str, LocalFile]
-    remote_dirs: set[str]
-    scope: list[str] = dataclasses.field(default_factory=list)  # where deleting is allowed
-    remote_files: dict[str, int] = dataclasses.field(default_factory=dict)  # the listing used
-
-    @property
-    def upload_bytes(self) -> int:
-        return sum(f.size for f in self.uploads)
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -80,82 +67,9 @@ class SyncResult:
     deleted: int = 0
     seconds: float = 0.0
     retries: int = 0
-
-
-# ---------------------------------------------------------------- planning
-
-
-def in_scope(rel: str, delete_under: Iterable[str]) -> bool:
-    return any(
-        p in {"", "."} or rel == p or rel.startswith(p.rstrip("/") + "/") for p in delete_under
-    )
-
-
-def make_plan(
-    local: dict[str, LocalFile],
-    remote_files: dict[str, int],
-    remote_dirs: set[str],
-    manifest: Entries,
-    delete_under: Iterable[str] = ("",),
-) -> Plan:
-    """Pure: compare local files with the remote listing and manifest."""
-    scope = list(delete_under)
-    uploads: list[LocalFile] = []
-    for f in local.values():
-        known = manifest.get(f.rel)
-        same = known is not None and known["size"] == f.size and known["sha256"] == f.sha256
-        if not (same and remote_files.get(f.rel) == f.size):
-            uploads.append(f)
-    temps = sorted(r for r in remote_files if TEMP_MARK in posixpath.basename(r))
-    deletions = sorted(
-        r
-        for r in remote_files
-        if r not in local and r != MANIFEST and TEMP_MARK not in r and in_scope(r, scope)
-    )
-    unchanged = len(local) - len(uploads)
-    return Plan(
-        uploads, deletions, temps, unchanged, local, set(remote_dirs), scope, dict(remote_files)
-    )
-
-
-def plan_offline(
-    root: Path, jobs: int, delete_under: Iterable[str], local: dict[str, LocalFile] | None = None
-) -> Plan:
-    """A plan from the local manifest copy alone (for --dry-run: no connection needed);
-    `local`: the files to send (default: every file under `root`)."""
-    local = scan_local(root, jobs) if local is None else local
-    manifest = read_local_manifest(root)
-    remote = {k: v["size"] for k, v in manifest.items()}
-    return make_plan(local, remote, set(), manifest, delete_under)
-
-
-def plan_remote(
-    sftp: Any,
-    local: dict[str, LocalFile],
-    remote_root: str,
-    delete_under: Iterable[str],
-    local_root: Path | None = None,
-    jobs: int = 2,
-) -> tuple[Plan, Entries]:
-    """The plan against the live remote tree, plus the remote manifest it used.
-
-    Files scanned lazily (no digest yet) are hashed here only if the comparison needs it: the
-    manifest knows them and sizes agree. Others will be sent, and hashed as they are read.
-    """
-    files, dirs = list_remote(sftp, remote_root)
-    manifest = read_remote_manifest(sftp, remote_root)
-    compare = [
-        f
-        for f in local.values()
-        if not f.sha256
-        and manifest.get(f.rel, {}).get("size") == f.size
-        and files.get(f.rel) == f.size
-    ]
-    if compare:
-        if local_root is None:
-            raise ValueError("lazily scanned files need local_root to be hashed")
-        local = {**local, **{f.rel: f for f in hash_some(local_root, compare, jobs)}}
-    return make_plan(local, files, dirs, manifest, delete_under), manifest
+    files_read_back: int = 0  # sent files and remote copies whose SHA-256 was read back
+    bytes_read_back: int = 0
+    resent: int = 0  # remote copies that differed from the local file and were sent again
 
 
 # ---------------------------------------------------------------- transfer
@@ -167,6 +81,19 @@ def _is_permanent(exc: BaseException) -> bool:
         isinstance(exc, OSError)
         and getattr(exc, "errno", None) in {errno.EACCES, errno.ENOSPC, errno.EDQUOT}
     )
+
+
+def _session_usable(exc: BaseException) -> bool:
+    """After `exc`, the session still answers (the server said no; the link is fine), so a
+    temporary file can be removed at once instead of being left for the next run's sweep."""
+    return isinstance(exc, RemoteMismatch | WriteRefused | CtsiteError) or (
+        isinstance(exc, OSError)
+        and (refused(exc) or exc.errno in {errno.EACCES, errno.EPERM, errno.ENOENT})
+    )
+
+
+def every_file(_rel: str) -> bool:
+    return True
 
 
 def sync_tree(
@@ -183,29 +110,35 @@ def sync_tree(
     checkpoint_every: float = 30.0,
     stall_timeout: float = 60.0,
     commit: Commit | None = None,
+    read_back: Callable[[str], bool] = every_file,
 ) -> SyncResult:
-    """Execute a plan: upload (temp + rename), delete, verify sizes, write the manifest.
+    """Execute a plan: upload (temp, confirm, rename), re-read `plan.checks`, commit, delete,
+    verify sizes, write the manifest.
 
-    With `commit`, the uploads are verified first, then `commit(sftp)` runs (the publish of a
-    store version: its manifest and the pointer switch) and only then are files deleted; the
-    files it wrote (returned) are recorded in the manifest too.
+    `read_back(rel)`: whether a sent file's SHA-256 is confirmed by reading it back (every
+    file's write answers and size are always checked). With `commit`, the uploads and checks
+    are confirmed first, then `commit(sftp)` runs (the publish of a store version: its manifest
+    and the pointer switch) and only then are files deleted; the files it wrote (returned) are
+    recorded in the manifest too.
 
-    `connect` opens one more SFTP session (one per upload thread); `main`, if given, is an
+    `connect` opens one more SFTP session (one per upload process); `main`, if given, is an
     open session to reuse for the listing, deletions and manifest. While uploading, the remote
     manifest is rewritten every `checkpoint_every` seconds with the files finished so far, so a
     run that dies (even with the link) resumes where it stopped. A link that makes no progress
-    for `stall_timeout` seconds gives up (retries included) with one line.
+    for `stall_timeout` seconds gives up (retries included) with one line. `on_bytes` counts
+    the bytes moved either way (sent and read back).
     """
     run = _Run(connect, local_root, remote_root, plan, manifest, on_bytes, retries, backoff)
     run.stall_timeout = stall_timeout
     run.commit = commit
+    run.read_back = read_back
     if main is not None:
         run.boss.sftp = main
     return run.execute(jobs, checkpoint_every)
 
 
 class _Run:
-    """One execution of a plan: the state shared by the upload threads and the main one."""
+    """One execution of a plan: the state shared by the upload processes and the main one."""
 
     def __init__(
         self,
@@ -229,6 +162,8 @@ class _Run:
         self.result = SyncResult()
         # what the remote manifest may claim at any moment: still-valid old entries + finished
         self.entries = {k: v for k, v in manifest.items() if k in plan.local}
+        for f in plan.checks:  # not confirmed yet: a run that dies re-reads them
+            self.entries.pop(f.rel, None)
         self.finished: dict[str, LocalFile] = {}  # sent files as actually read, with digests
         self.abandoned: list[str] = []  # temp files of failed attempts
         self.boss = Reconnecting(connect)  # the main thread's session
@@ -237,6 +172,9 @@ class _Run:
         self.progress = time.monotonic()  # the last time bytes moved or a step finished
         self.commit: Commit | None = None
         self.committed: dict[str, LocalFile] = {}  # files the commit step wrote
+        self.read_back: Callable[[str], bool] = every_file
+        self.read = 0  # bytes read back for the current file (in a worker)
+        self.moved = 0  # bytes moved by the current attempt (in a worker)
 
     def give_up_if_stalled(self, exc: BaseException) -> None:
         """After a failure: stop retrying once nothing has moved for stall_timeout seconds."""
@@ -255,18 +193,18 @@ class _Run:
     def execute(self, jobs: int, checkpoint_every: float) -> SyncResult:
         started = time.monotonic()
         try:
-            self.on_main(self.prepare)
+            self.on_main(self.prepare, "preparing the remote folders")
             self.upload_all(jobs, checkpoint_every)
             if self.commit is not None:
                 sent = {**self.plan.local, **self.finished}
-                self.on_main(lambda sftp: verify(sftp, self.remote_root, sent))
-                self.on_main(self.run_commit)
-            self.on_main(self.delete)
+                self.on_main(lambda sftp: verify(sftp, self.remote_root, sent), "checking")
+                self.on_main(self.run_commit, "switching the remote pointer")
+            self.on_main(self.delete, "pruning")
             self.result.deleted = len(self.plan.deletions)
             current = {**self.plan.local, **self.finished, **self.committed}
             if any(not f.sha256 for f in current.values()):
                 raise RuntimeError("bug: a file was neither hashed nor sent")
-            self.on_main(lambda sftp: self.finish(sftp, current))
+            self.on_main(lambda sftp: self.finish(sftp, current), "recording the upload")
             write_local_manifest(self.local_root, current)
         except BaseException:
             _checkpoint(self.boss.sftp, self.remote_root, self.entries)
@@ -278,8 +216,9 @@ class _Run:
 
     # -- main-thread steps
 
-    def on_main(self, step: Callable[[Any], None]) -> None:
-        """Run a main-session step, reconnecting and retrying on transient errors."""
+    def on_main(self, step: Callable[[Any], None], what: str) -> None:
+        """Run a main-session step, reconnecting and retrying on transient errors; a failure
+        is one line saying `what` failed."""
         for attempt in range(self.retries + 1):
             try:
                 step(self.boss.get())
@@ -289,7 +228,7 @@ class _Run:
                 self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
                     raise CtsiteError(
-                        f"SFTP operation failed: {exc}",
+                        f"{what} failed: {exc}",
                         hint="re-run the command: finished files are kept and not sent again",
                     ) from None
                 self.result.retries += 1
@@ -333,17 +272,19 @@ class _Run:
             put_bytes(sftp, self.remote(MANIFEST), manifest_bytes(final))
 
     def upload_all(self, jobs: int, checkpoint_every: float) -> None:
-        """Send every planned file from `jobs` worker processes, largest files first.
+        """Send every planned file and re-read every planned check from `jobs` worker
+        processes, largest files first; a check that differs is sent again.
 
         Workers are forked, so the private key reaches them in memory only; they talk to this
         process over pipes in JSON. Processes (not threads) because paramiko's per-packet work
         holds the GIL: one process saturates a core long before the link does. The manifest
         is checkpointed as files finish.
         """
-        if not self.plan.uploads:
+        work = [("file", f) for f in self.plan.uploads] + [("check", f) for f in self.plan.checks]
+        if not work:
             return
         ctx = multiprocessing.get_context("fork")
-        queue = sorted(self.plan.uploads, key=lambda f: f.size)  # pop() takes the largest
+        queue = sorted(work, key=lambda item: item[1].size)  # pop() takes the largest
         children: dict[Any, Any] = {}  # our end of a worker's pipe -> the worker process
         try:
             for _ in range(min(max(1, jobs), len(queue))):
@@ -369,7 +310,7 @@ class _Run:
                 proc.join(5)
                 conn.close()
 
-    def _handle(self, conn: Any, queue: list[LocalFile]) -> tuple[bool, bool]:
+    def _handle(self, conn: Any, queue: list[tuple[str, LocalFile]]) -> tuple[bool, bool]:
         """One message from a worker: (worker still busy, a file just finished)."""
         try:
             msg = json.loads(conn.recv_bytes())
@@ -380,9 +321,15 @@ class _Run:
             ) from None
         if "bytes" in msg:
             self.on_bytes(int(msg["bytes"]))
+            self.progress = time.monotonic()
             return True, False
         if "error" in msg:
             raise CtsiteError(str(msg["error"]), hint=msg.get("hint"))
+        self.result.retries += int(msg.get("retries", 0))
+        self.abandoned += [str(t) for t in msg.get("abandoned", [])]
+        self.result.bytes_read_back += int(msg.get("read", 0))
+        self.result.files_read_back += int(bool(msg.get("read_back")))
+        finished = False
         if "done" in msg:
             f = self.plan.local[msg["done"]]
             size, sha = int(msg["size"]), str(msg["sha256"])
@@ -390,16 +337,25 @@ class _Run:
             self.entries[f.rel] = {"size": size, "sha256": sha}
             self.result.files_sent += 1
             self.result.bytes_sent += size
-            self.result.retries += int(msg["retries"])
-            self.abandoned += [str(t) for t in msg["abandoned"]]
-        if queue:  # "ready" or "done": hand out the next file
-            conn.send_bytes(json.dumps({"file": queue.pop().rel}).encode())
-            return True, "done" in msg
+            finished = True
+        elif "checked" in msg:
+            f = self.plan.local[msg["checked"]]
+            if msg["same"]:
+                self.entries[f.rel] = {"size": f.size, "sha256": f.sha256}
+                finished = True
+            else:
+                self.result.resent += 1
+                queue.append(("file", f))  # handed to this worker next
+        if queue:  # "ready", "done" or "checked": hand out the next file
+            kind, f = queue.pop()
+            conn.send_bytes(json.dumps({kind: f.rel}).encode())
+            return True, finished
         conn.send_bytes(b'{"stop": true}')
-        return False, "done" in msg
+        return False, finished
 
     def _child(self, conn: Any, parent: int) -> None:
-        """A worker process: upload the files handed out, report progress and each result."""
+        """A worker process: upload or re-read the files handed out, report progress and each
+        result."""
         die_with_parent(parent)  # even a SIGKILLed parent takes its workers with it
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -410,20 +366,22 @@ class _Run:
         self.on_bytes = lambda n: tell({"bytes": n})
         try:
             tell({"ready": True})
-            while "file" in (msg := json.loads(conn.recv_bytes())):
-                f = self.plan.local[msg["file"]]
+            while True:
+                msg = json.loads(conn.recv_bytes())
+                rel = msg.get("file") or msg.get("check")
+                if rel is None:
+                    break
+                f = self.plan.local[rel]
                 self.result.retries, self.abandoned = 0, []
-                self.send(f)
-                sent = self.finished[f.rel]
-                tell(
-                    {
-                        "done": f.rel,
-                        "size": sent.size,
-                        "sha256": sent.sha256,
-                        "retries": self.result.retries,
-                        "abandoned": self.abandoned,
-                    }
-                )
+                if "file" in msg:
+                    self.send(f)
+                    sent = self.finished[f.rel]
+                    answer: dict[str, Any] = {"done": rel, "size": sent.size}
+                    answer |= {"sha256": sent.sha256, "read_back": self.read_back(rel)}
+                else:
+                    answer = {"checked": rel, "same": self.check(f), "read_back": True}
+                answer |= {"retries": self.result.retries, "abandoned": self.abandoned}
+                tell(answer | {"read": self.read})
         except CtsiteError as exc:
             tell({"error": exc.message, "hint": exc.hint})
         except Exception as exc:
@@ -433,44 +391,96 @@ class _Run:
 
     # -- inside a worker process
 
-    def send(self, f: LocalFile) -> None:
-        """Upload one file to a temp name, hashing it as it is read, then rename it in place."""
-        dest = self.remote(f.rel)
+    def attempts(self, what: str, once: Callable[[Any], T]) -> T:
+        """`once(sftp)` on the worker's session, retried on transient errors with back-off and
+        a fresh session; the last failure is one line saying `what` failed."""
         for attempt in range(self.retries + 1):
-            w = self.uploader
-            sent = 0
-            tmp = temp_name(dest)
             try:
-                sftp = w.get()
-                digest = hashlib.sha256()
-                with (self.local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
-                    out.set_pipelined(True)
-                    out.MAX_REQUEST_SIZE = WRITE_SIZE
-                    while block := src.read(CHUNK):
-                        out.write(block)
-                        digest.update(block)
-                        sent += len(block)
-                        self.on_bytes(len(block))
-                        self.progress = time.monotonic()
-                replace(sftp, tmp, dest)
-                self.result.files_sent += 1
-                self.result.bytes_sent += sent
-                sha = digest.hexdigest()
-                self.finished[f.rel] = dataclasses.replace(f, size=sent, sha256=sha)
-                self.entries[f.rel] = {"size": sent, "sha256": sha}
-                return
+                return once(self.uploader.get())
             except TRANSIENT as exc:
-                self.on_bytes(-sent)
-                w.reset()
+                self.uploader.reset()
                 self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
                     raise CtsiteError(
-                        f"upload of {f.rel} failed: {exc}",
+                        f"{what} failed: {exc}",
                         hint="re-run the command: finished files are kept and not sent again",
                     ) from None
                 self.result.retries += 1
-                self.abandoned.append(tmp)
                 time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def count(self, n: int) -> None:
+        """Bytes moved by the current attempt (sent or read back)."""
+        self.moved += n
+        self.on_bytes(n)
+        self.progress = time.monotonic()
+
+    def send(self, f: LocalFile) -> None:
+        """Upload one file to a temp name, hashing it as it is read; confirm it on the remote
+        (write answers, size, read-back digest); only then rename it into place."""
+        dest = self.remote(f.rel)
+
+        def once(sftp: Any) -> None:
+            tmp = temp_name(dest)
+            self.moved = 0
+            try:
+                size, sha = self.write(sftp, f, tmp)
+                replace(sftp, tmp, dest)
+            except BaseException as exc:
+                self.on_bytes(-self.moved)
+                if not (_session_usable(exc) and remove_quietly(sftp, tmp)):
+                    self.abandoned.append(tmp)
+                raise
+            self.result.files_sent += 1
+            self.result.bytes_sent += size
+            self.finished[f.rel] = dataclasses.replace(f, size=size, sha256=sha)
+            self.entries[f.rel] = {"size": size, "sha256": sha}
+
+        self.read = 0
+        self.attempts(f"upload of {f.rel}", once)
+
+    def write(self, sftp: Any, f: LocalFile, tmp: str) -> tuple[int, str]:
+        """Write the local file to `tmp` and confirm it there; returns (size, SHA-256)."""
+        digest, size = hashlib.sha256(), 0
+        with (self.local_root / f.rel).open("rb") as src, sftp.open(tmp, "wb") as out:
+            writes = PipelinedWrites(sftp, out.handle, WRITE_SIZE)
+            while block := src.read(CHUNK):
+                writes.write(block)
+                digest.update(block)
+                size += len(block)
+                self.count(len(block))
+            writes.finish()
+        sha = digest.hexdigest()
+        if f.sha256 and sha != f.sha256:
+            raise CtsiteError(
+                f"the local file {f.rel} does not match its name or the digest it was "
+                f"scanned with (its bytes hash to {sha[:16]}…): it is damaged or changed "
+                "while it was sent; nothing was renamed",
+                hint="recompile with `ctsite compile --force` (a store object), or re-run once "
+                "the file is no longer being written",
+            )
+        before = self.moved
+        confirm(sftp, tmp, size, sha if self.read_back(f.rel) else None, self.count)
+        self.read += self.moved - before
+        return size, sha
+
+    def check(self, f: LocalFile) -> bool:
+        """Re-read a file the remote already has and compare its SHA-256 with the local one;
+        False when it differs (or is missing): it is then sent again."""
+        expected = f.sha256 or file_digest(self.local_root / f.rel)
+
+        def once(sftp: Any) -> bool:
+            self.moved = 0
+            try:
+                confirm(sftp, self.remote(f.rel), f.size, expected, self.count)
+            except (RemoteMismatch, FileNotFoundError):
+                return False
+            finally:
+                self.read += self.moved
+            return True
+
+        self.read = 0
+        return self.attempts(f"re-reading {f.rel} on the remote", once)
 
 
 def _checkpoint(sftp: Any, remote_root: str, entries: Entries) -> None:

@@ -11,6 +11,10 @@ follow the pointer. The rules a reader follows, on a local disk or on NFS/EFS:
   (`StoreHandle` keeps serving its open version);
 - no pointer and no versions → a store in the flat layout of schema 1 (the folder itself).
 
+A writer that cannot rename over a file follows `fallback_switch`, which keeps a pointer this rule
+finds at every step, so a kill between any two steps leaves the site on the old or the new version
+and a re-run from there ends with `CURRENT` itself naming the new one.
+
 Pruning keeps the current and the previous version always, plus the newest others up to `keep`,
 then deletes the objects (`objects/`, content-named files shared by versions) that no kept version
 names. The byte-level helpers (`pointer_bytes`, `parse_pointer`, `plan_prune`, `file_map`,
@@ -96,6 +100,43 @@ def first_pointer(read: Callable[[str], bytes | None]) -> Pointer | None:
         if found is not None:
             return found
     return None
+
+
+@dataclass(frozen=True)
+class Move:
+    """One step of a pointer switch on a server whose rename cannot replace a file: remove
+    `path` (when present), or rename `path` to `to` (which is absent by then)."""
+
+    op: str  # "remove" or "rename"
+    path: str
+    to: str | None = None
+    live: bool = False  # once done, the reading rule finds the new pointer
+
+
+def fallback_switch(current_ok: bool, next_ok: bool, tmp: str) -> list[Move]:
+    """The steps that make the complete pointer file `tmp` the store's `CURRENT` where rename
+    cannot replace a file, given whether `CURRENT` and `CURRENT.next` now hold valid pointers.
+
+    Each step keeps a pointer `first_pointer` finds (if there was one): `CURRENT.next` is only
+    removed while a valid `CURRENT` is in place, and only renamed over once `CURRENT` is gone; a
+    `CURRENT.next` a killed switch left as the only pointer is first renamed back to `CURRENT`.
+    """
+    steps: list[Move] = []
+    if not current_ok and next_ok:  # a killed switch: CURRENT.next is what readers read
+        steps += [Move("remove", fmt.POINTER), Move("rename", fmt.POINTER_NEXT, fmt.POINTER)]
+    elif not current_ok:  # no valid pointer at all (a first publish): nothing to keep
+        return [
+            Move("remove", fmt.POINTER),
+            Move("remove", fmt.POINTER_NEXT),
+            Move("rename", tmp, fmt.POINTER, live=True),
+        ]
+    return [
+        *steps,
+        Move("remove", fmt.POINTER_NEXT),  # stale: readers read the valid CURRENT
+        Move("rename", tmp, fmt.POINTER_NEXT),  # complete before CURRENT goes away
+        Move("remove", fmt.POINTER, live=True),  # readers now read CURRENT.next
+        Move("rename", fmt.POINTER_NEXT, fmt.POINTER),
+    ]
 
 
 def read_pointer(root: Path) -> Pointer | None:

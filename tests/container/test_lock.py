@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from tests.support.components import unavailable
 from tests.support.locks import PROJECT, REQUIREMENTS, read_lock, read_requirements
 
 LOCK_COMMAND = "sh requirements/lock.sh"
@@ -144,7 +145,7 @@ def test_readme_documents_the_lock_command() -> None:
 
 def test_lock_script_is_shellcheck_clean() -> None:
     if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck not installed (Debian package shellcheck)")
+        unavailable("shellcheck not installed (Debian package shellcheck)")
     result = subprocess.run(
         ["shellcheck", "--severity=style", str(REQUIREMENTS / "lock.sh")],
         capture_output=True,

@@ -238,3 +238,11 @@ def test_runner_turns_a_bug_into_a_clear_stop_too() -> None:
     with pytest.raises(ReleaseFailed, match="stopped at upload-data: TypeError: 'set'") as info:
         run(plan(observed(False, False, True, False)), {"upload-data": buggy})
     assert "please report it" in (info.value.hint or "")
+
+
+def test_reading_back_is_priced_like_sending() -> None:
+    rates = Rates()
+    assert rates.upload(3_000_000, 2_000_000) == pytest.approx(rates.upload(5_000_000))
+    assert rates.upload(3_000_000, 2_000_000) > rates.upload(3_000_000)
+    d = by_step(plan(dataclasses.replace(UNCHANGED, upload_files=1, upload_read_back=10**9)))
+    assert d["upload-data"].cost == pytest.approx(rates.upload(UNCHANGED.upload_bytes, 10**9))

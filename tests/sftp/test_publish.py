@@ -154,3 +154,33 @@ def test_the_plan_never_frees_what_the_live_or_new_version_needs(
     kept = set(names) - set(plan.pruned)
     for version in kept:  # every kept version stays complete
         assert not (freed & names[version])
+
+
+def test_the_versions_files_already_on_the_remote_are_rechecked_and_only_they():
+    from ctsite.sftp.plan import make_plan
+
+    p = pub(vid(2), {obj(1), obj(2)})
+    local = {
+        f.rel: f
+        for f in [
+            LocalFile(f"compiled/objects/{obj(1)}", 7, obj(1)[:64]),  # on the remote already
+            LocalFile(f"compiled/objects/{obj(2)}", 7, obj(2)[:64]),  # new: sent
+            LocalFile(f"compiled/versions/{vid(2)}/figures/a.json", 5, "a" * 64),  # unchanged
+            LocalFile("raw/notes.txt", 3, "b" * 64),  # outside the store
+        ]
+    }
+    remote = {f"compiled/objects/{obj(1)}": 7, f"compiled/versions/{vid(2)}/figures/a.json": 5}
+    remote["raw/notes.txt"] = 3
+    manifest = {rel: {"size": f.size, "sha256": f.sha256} for rel, f in local.items()}
+    del manifest[f"compiled/objects/{obj(2)}"]
+    plan = make_plan(local, remote, set(), manifest, ["compiled"])
+    store = publish.plan_store(p, remote, versions.Pointer(vid(1)), lambda v: set())
+    applied = publish.apply(plan, store, p)
+    assert [f.rel for f in applied.uploads] == [f"compiled/objects/{obj(2)}"]
+    assert [f.rel for f in applied.checks] == [
+        f"compiled/objects/{obj(1)}",
+        f"compiled/versions/{vid(2)}/figures/a.json",
+    ]
+    rule = publish.read_back_rule(p)
+    assert rule(f"compiled/objects/{obj(2)}") and not rule("raw/notes.txt")
+    assert not publish.read_back_rule(None)(f"compiled/objects/{obj(2)}")

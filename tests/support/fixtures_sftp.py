@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ import pytest
 from tests.support.components import unavailable
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+SFTP_SERVER = "/usr/lib/openssh/sftp-server"
+FAULTS = Path(__file__).with_name("sftp_faults.py")
 REGION = "us-east-2"
 
 
@@ -113,9 +116,11 @@ def _launch(config: Path, port: int) -> subprocess.Popen:
     return proc
 
 
-def start_sshd(base: Path, sftp_flags: str = "") -> Sshd:
+def start_sshd(base: Path, sftp_flags: str = "", faults: Path | None = None) -> Sshd:
     """sshd on loopback; `sftp_flags` go to internal-sftp (`-P posix-rename` makes it
-    a server that cannot rename over an existing file, as some SFTP services)."""
+    a server that cannot rename over an existing file, as some SFTP services). With `faults`
+    (a rules file), OpenSSH's sftp-server runs behind `sftp_faults.py`, which fails or corrupts
+    the writes the rules name."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
         unavailable("OpenSSH server not installed (apt-get install openssh-server)")
     if os.geteuid() != 0:
@@ -136,6 +141,9 @@ def start_sshd(base: Path, sftp_flags: str = "") -> Sshd:
         text=True,
     ).stdout
     fingerprint = line.split()[1]
+    subsystem = f"internal-sftp -d {root} {sftp_flags}"
+    if faults is not None:
+        subsystem = f"{sys.executable} {FAULTS} {faults} -- {SFTP_SERVER} -d {root} {sftp_flags}"
     authorized = etc / "authorized_keys"
     authorized.touch()
     port = free_port()
@@ -155,7 +163,7 @@ PubkeyAuthentication yes
 MaxStartups 100
 MaxSessions 100
 LogLevel ERROR
-Subsystem sftp internal-sftp -d {root} {sftp_flags}
+Subsystem sftp {subsystem}
 """
     )
     return Sshd(port, root, authorized, fingerprint, _launch(config, port), config)
@@ -168,8 +176,15 @@ def sftp_server_flags() -> str:
 
 
 @pytest.fixture
-def sshd(tmp_path: Path, sftp_server_flags: str) -> Iterator[Sshd]:
-    server = start_sshd(tmp_path, sftp_server_flags)
+def sftp_faults() -> Path | None:
+    """The rules file of the `sshd` fixture's fault proxy (None: no proxy; see
+    `tests/support/sftp_faults.py`); a test module overrides this fixture to use one."""
+    return None
+
+
+@pytest.fixture
+def sshd(tmp_path: Path, sftp_server_flags: str, sftp_faults: Path | None) -> Iterator[Sshd]:
+    server = start_sshd(tmp_path, sftp_server_flags, sftp_faults)
     try:
         yield server
     finally:
