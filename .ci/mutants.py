@@ -29,8 +29,27 @@ class Mutant:
 
 
 TEARDOWN = ("tests/deploy/test_upload_teardown.py",)
+CONFIRM = (
+    "tests/sftp/test_confirm.py",
+    "tests/cli/test_upload_faults.py",
+    "tests/cli/test_upload_verify.py",
+)
 
 MUTANTS = [
+    Mutant(
+        "upload: verification made a no-op",
+        "ctsite/sftp/confirm.py",
+        "    found = sftp.stat(path).st_size\n",
+        "    return\n    found = sftp.stat(path).st_size\n",
+        CONFIRM,
+    ),
+    Mutant(
+        "upload: the SHA-256 read back is never compared",
+        "ctsite/sftp/confirm.py",
+        "    if sha256 is not None and remote_digest(sftp, path, size, on_bytes) != sha256:",
+        "    if False:",
+        CONFIRM,
+    ),
     Mutant(
         "stray rule: tag present instead of ephemeral=true",
         "ctsite/aws/transfer.py",
