@@ -55,9 +55,10 @@ class Settings:
     site_method_url: str = "https://github.com/LaughneyLab/ContactTracing_tutorial"
     site_access_code_hash: str = ""
     site_secret_key: str = ""  # signs the gate's session cookies: a secret, keep it out of git
-    site_session_hours: float = 12.0
+    site_session_hours: float = 12.0  # from the login, however much the session is used
     site_login_rate: str = "5/minute;30/hour"  # failed access codes allowed per client address
-    # failed access codes allowed per instance, all clients together ("" = no ceiling)
+    # failed access codes allowed per instance, all clients together ("" = no ceiling); while
+    # it is full, an address with no failure in its window still has one code checked
     site_login_global_rate: str = "100/hour"
     site_cache_size: int = 256
     serve_host: str = "127.0.0.1"

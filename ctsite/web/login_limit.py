@@ -7,15 +7,26 @@ so two workers never both take the last free attempt. `SQLiteStorage` is a `limi
 (fixed and moving windows), read by `limits`' own moving-window strategy.
 
 A login takes one entry in every limit *before* its code is verified (`LoginLimiter.reserve`)
-and gives it back when the code was right (`release`): every wrong code is counted, however
-many arrive at once, and right codes are free. The per-instance ceiling trades availability
-for guess-resistance: while it is full no code is checked, right or wrong, so a guesser spread
-over many addresses can keep new visitors out until its oldest failure leaves the window;
-visitors already logged in are not affected (see README, "Access code").
+and gives back what it took when the code was right (`release`): every wrong code is counted,
+however many arrive at once, and right codes are free. A client is its address, an IPv6 address
+its /64 (one subscriber's network: otherwise one machine would be 2^64 clients).
+
+The per-instance ceiling must not lock out an honest visitor. While it is full, a client with no
+attempt counted in the ceiling's window (its longest, if several: an hour by default) still has
+one code checked (`Reservation.beyond_ceiling`); a client that failed within the window waits
+until that failure leaves it (or the ceiling has room). Guarantees, the per-client limit
+applying throughout:
+- a visitor typing the right code from an address (IPv6: a /64) that has not failed within the
+  window gets in, whatever others are doing;
+- all clients together get at most the ceiling's count of checked wrong codes per window, plus
+  one per client (address, IPv6 /64) that had none counted in the window before it;
+- a right code takes nothing from anyone (what it took is given back).
+Visitors already logged in are not affected by any of it (see README, "Access code").
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import sqlite3
@@ -164,6 +175,14 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             )
             db.execute("COMMIT")
 
+    def add_entry(self, key: str, expiry: int) -> None:
+        """Record one entry of `key` for `expiry` seconds (no limit: a record, not a check)."""
+        now = time.time()
+        with closing(self._connect()) as db:
+            self._write(db, now)
+            db.execute("INSERT INTO entries VALUES (?, ?, ?)", (key, now, now + expiry))
+            db.execute("COMMIT")
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -171,6 +190,14 @@ class Refusal:
 
     retry_after: int  # seconds
     instance_wide: bool  # the instance's ceiling (everyone), not this client's own limit
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The attempt a login took, before its code is checked: `release` gives it back."""
+
+    keys: tuple[str, ...]  # one entry taken in each
+    beyond_ceiling: bool  # the client's one attempt while the ceiling is full
 
 
 class LimiterUnavailable(Exception):
@@ -189,8 +216,23 @@ def parse_rate(rate: str, setting: str) -> list[RateLimitItem]:
     return items
 
 
+def client_key(address: str) -> str:
+    """Who a login is from: an IPv4 address as it is, an IPv6 address as its /64 (an IPv4
+    address mapped into IPv6 as the IPv4 address); anything else as written."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class LoginLimiter:
-    """Per-client and per-instance limits on the access codes the gate checks."""
+    """Per-client and per-instance limits on the access codes the gate checks (see the module's
+    docstring for what the ceiling guarantees)."""
 
     def __init__(
         self,
@@ -200,40 +242,61 @@ class LoginLimiter:
     ) -> None:
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
-        self.limits = [(item, False) for item in per_client] + [
-            (item, True) for item in per_instance
-        ]
+        self.per_client = per_client
+        self.per_instance = per_instance
+        # a client's attempts within this window cost it its attempt beyond a full ceiling
+        self.window = max((item.get_expiry() for item in per_instance), default=0)
 
-    def _keys(self, client: str) -> list[tuple[RateLimitItem, tuple[str, ...], bool]]:
-        """(limit, its identifiers, whether it is the instance's) for one client."""
-        return [
-            (item, ("instance",) if everyone else ("client", client), everyone)
-            for item, everyone in self.limits
-        ]
+    def _retry_after(self, item: RateLimitItem, *ids: str) -> float:
+        return self.strategy.get_window_stats(item, *ids).reset_time - time.time()
 
-    def reserve(self, client: str) -> Refusal | None:
-        """Take one attempt from every limit for `client` before its code is checked; None
-        when taken, else why not (the entries already taken are given back)."""
+    def _give_back(self, keys: list[str]) -> None:
+        for key in keys:
+            self.storage.release_entry(key)
+
+    def reserve(self, client: str) -> Reservation | Refusal:
+        """Take one attempt for the client at address `client` before its code is checked:
+        from each of its own limits, then from the ceiling, or, when the ceiling is full, its
+        one attempt beyond it. Refused: why and for how long (what was taken is given back)."""
+        who = client_key(client)
+        recent = f"ctsite/recent/{who}"  # the client's attempts in the ceiling's window
         taken: list[str] = []
         try:
-            for item, ids, everyone in self._keys(client):
-                if not self.strategy.hit(item, *ids):
-                    for key in taken:
-                        self.storage.release_entry(key)
-                    reset = self.strategy.get_window_stats(item, *ids).reset_time
-                    return Refusal(max(1, math.ceil(reset - time.time())), everyone)
-                taken.append(item.key_for(*ids))
+            for item in self.per_client:
+                if not self.strategy.hit(item, "client", who):
+                    self._give_back(taken)
+                    return _refusal(self._retry_after(item, "client", who), False)
+                taken.append(item.key_for("client", who))
+            mine = list(taken)
+            for item in self.per_instance:
+                if not self.strategy.hit(item, "instance"):
+                    self._give_back(taken[len(mine) :])
+                    if self.storage.acquire_entry(recent, 1, self.window):
+                        return Reservation((*mine, recent), beyond_ceiling=True)
+                    self._give_back(mine)
+                    newest, _ = self.storage.get_moving_window(recent, 1, self.window)
+                    wait = min(
+                        self._retry_after(item, "instance"), newest + self.window - time.time()
+                    )
+                    return _refusal(wait, True)
+                taken.append(item.key_for("instance"))
+            if self.per_instance:
+                self.storage.add_entry(recent, self.window)
+                taken.append(recent)
         except sqlite3.Error as error:
             raise LimiterUnavailable(str(error)) from error
-        return None
+        return Reservation(tuple(taken), beyond_ceiling=False)
 
-    def release(self, client: str) -> None:
-        """The code was right: give the attempt back to every limit."""
+    def release(self, reservation: Reservation) -> None:
+        """The code was right: give back what its attempt took."""
         try:
-            for item, ids, _ in self._keys(client):
-                self.storage.release_entry(item.key_for(*ids))
+            self._give_back(list(reservation.keys))
         except sqlite3.Error as error:
             raise LimiterUnavailable(str(error)) from error
+
+
+def _refusal(seconds: float, instance_wide: bool) -> Refusal:
+    return Refusal(max(1, math.ceil(seconds)), instance_wide)
 
 
 def state_folder() -> Path:

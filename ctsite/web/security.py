@@ -7,6 +7,14 @@ signed with a separate random secret, `site_secret_key` (env `CTSITE_SITE_SECRET
 cookie; the code itself is never stored anywhere. Codes are checked within per-client and
 per-instance limits (`ctsite.web.login_limit`) keyed by the real client address (`install_https`
 trusts exactly `site_forwarded_hops` X-Forwarded-For entries); `/logout` ends a session.
+
+A session lasts `site_session_hours` from the login, however much it is used: the login time is
+in the signed session and the cookie is not re-issued on each request. Logging out clears the
+browser's cookie only: a copy of it (taken from the browser) stays valid until that time; a new
+`site_secret_key` (or a new code) ends every session at once. Login and logout are accepted from
+the site's own pages only (Fetch Metadata / Origin), so another site cannot log a reviewer out
+or spend their attempts. To a visitor without a session the site shows nothing of the study:
+the login and error pages carry a neutral text, no title, navigation or citation.
 """
 
 from __future__ import annotations
@@ -17,10 +25,13 @@ import hmac
 import logging
 import math
 import secrets
+import threading
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ctsite.errors import ConfigError
 from ctsite.web.login_limit import LimiterUnavailable, Refusal, login_limiter
@@ -30,6 +41,9 @@ DEFAULT_METHOD = "scrypt"  # Werkzeug's default password hash
 MIN_CODE_LENGTH = 8
 MIN_SECRET_KEY_LENGTH = 32
 SESSION_KEY = "ctsite_access"
+LOGIN_AT_KEY = "ctsite_login_at"  # when the session's code was typed (seconds since the epoch)
+CLOCK_SKEW = 60.0  # seconds a login time may lie in the future (another instance's clock)
+FORWARDED_HOPS_CONFIG = "CTSITE_FORWARDED_HOPS"  # app.config key set by install_https
 audit = logging.getLogger("ctsite.audit")  # one line per failed login
 
 # plotly.js draws SVG with inline styles and <style> elements, hence 'unsafe-inline' for styles
@@ -208,6 +222,51 @@ def _same_origin() -> bool:
     return urlsplit(origin).hostname == urlsplit(f"//{request.host}").hostname
 
 
+def _cross_site_refusal(message: str) -> tuple[str, int] | None:
+    """The login page with `message`, 403, when a state-changing request comes from another
+    site's page (a form or fetch there: it could log a visitor out, or spend their attempts and
+    the instance's with wrong codes); None when it comes from this site."""
+    if _same_origin():
+        return None
+    audit.warning(
+        "%s %s from another site refused, uncounted: %s",
+        request.method,
+        request.path,
+        request.remote_addr,
+    )
+    return render_template("login.html", error=message, next="/"), 403
+
+
+def _proxy_warning(app: Flask) -> None:
+    """Log once per worker (one app per gunicorn worker) when a request came through a proxy
+    (it sent X-Forwarded-For) but no X-Forwarded-For entry is trusted: the login limit then
+    takes the proxy for every visitor, so a few typos lock everyone out."""
+    lock = threading.Lock()
+    warned = False
+
+    @app.before_request
+    def _check_forwarding() -> None:
+        nonlocal warned
+        if (
+            warned
+            or app.config.get(FORWARDED_HOPS_CONFIG, 0)
+            or ("X-Forwarded-For" not in request.headers)
+        ):
+            return
+        with lock:
+            if warned:
+                return
+            warned = True
+        app.logger.warning(
+            "a request came through a proxy (X-Forwarded-For: %d entries) but "
+            "site_forwarded_hops is 0: the login limit counts the proxy's address for every "
+            "visitor, so a few wrong codes lock everyone out. Set CTSITE_SITE_FORWARDED_HOPS=1 "
+            "behind EB's nginx (=2 behind a load balancer as well); `ctsite provision check` "
+            "lists it",
+            len(request.headers["X-Forwarded-For"].split(",")),
+        )
+
+
 def install_access_gate(
     app: Flask,
     encoded_hash: str,
@@ -219,10 +278,13 @@ def install_access_gate(
     """Require the access code (once per browser session) on every page and API route.
 
     Sessions are signed with `secret_key` (a configured random secret: the hash may be public),
-    expire after `session_hours`, and hold a token bound to the key and the code's hash, so
+    last `session_hours` from the login (absolute: the login time is signed into the session and
+    the cookie is not refreshed), and hold a token bound to the key and the code's hash, so
     changing either invalidates every cookie issued before. Codes are checked only within
     `login_rate` per client address and `login_global_rate` for the whole instance
-    (`ctsite.web.login_limit`); `/logout` (POST, from the site's own pages) ends the session.
+    (`ctsite.web.login_limit`), from the site's own login page only; `/logout` (POST, from the
+    site's own pages) ends the session. Behind a proxy, `install_https` must trust its
+    X-Forwarded-For entries: a worker that sees the header untrusted logs it once.
     """
     parse_hash(encoded_hash)  # fail at start-up, not at the first visitor
     check_secret_key(secret_key, encoded_hash)
@@ -231,24 +293,35 @@ def install_access_gate(
     token = _access_token(secret_key, encoded_hash)
     site_id = hashlib.sha256(b"ctsite-login-counts\0" + token.encode()).hexdigest()[:24]
     limiter = login_limiter(site_id, login_rate, login_global_rate)
+    lifetime = dt.timedelta(hours=session_hours)
     app.secret_key = secret_key
     app.config.update(
         SESSION_COOKIE_NAME="ctsite_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=session_hours),
+        PERMANENT_SESSION_LIFETIME=lifetime,  # the cookie's expiry and the signature's max age
+        SESSION_REFRESH_EACH_REQUEST=False,  # written at login only: it expires, never slides
     )
+    _proxy_warning(app)
 
     def has_access() -> bool:
-        held = session.get(SESSION_KEY)
-        return isinstance(held, str) and hmac.compare_digest(held, token)
+        held, login_at = session.get(SESSION_KEY), session.get(LOGIN_AT_KEY)
+        if not (isinstance(held, str) and hmac.compare_digest(held, token)):
+            return False
+        if isinstance(login_at, bool) or not isinstance(login_at, int | float):
+            return False  # (a session from before login times were recorded: log in again)
+        age = time.time() - login_at
+        return -CLOCK_SKEW <= age < lifetime.total_seconds()
 
     @app.context_processor
     def _gate_context() -> dict[str, bool]:
-        return {"logged_in": has_access()}  # base.html then shows the logout button
+        inside = has_access()
+        # base.html: the logout button inside; outside, nothing of the study (no title, no
+        # navigation, no citation) on the login and error pages
+        return {"logged_in": inside, "gate_closed": not inside}
 
     @app.before_request
-    def _gate() -> Response | None:
+    def _gate() -> BaseResponse | None:
         path = request.path
         if path.startswith(OPEN_PATHS) or has_access():
             return None
@@ -259,42 +332,46 @@ def install_access_gate(
         return redirect(url_for("login", next=safe_next(request.full_path.rstrip("?"))))
 
     @app.route("/login", methods=["GET", "POST"])
-    def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    def login() -> BaseResponse | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
         target = safe_next(request.values.get("next", "/"))
         if request.method != "POST":
             return render_template("login.html", error=None, next=target)
+        refused = _cross_site_refusal("Log in from this site's own login page.")
+        if refused is not None:
+            return refused  # before anything is counted
         client = request.remote_addr or "?"  # the real client: see install_https
         try:
-            refusal = limiter.reserve(client)  # counted before the code is checked
+            attempt = limiter.reserve(client)  # counted before the code is checked
         except LimiterUnavailable as error:
             app.logger.error("login counts unavailable, no code checked: %s", error)
             message = "Logging in is not possible right now: try again later."
             return render_template("login.html", error=message, next=target), 503
-        if refusal is not None:
+        if isinstance(attempt, Refusal):
             audit.warning(
                 "login refused from %s: %s limit reached",
                 client,
-                "instance" if refusal.instance_wide else "client",
+                "instance" if attempt.instance_wide else "client",
             )
-            return _too_many(refusal, target)
+            return _too_many(attempt, target)
         if verify_code(request.form.get("code", ""), encoded_hash):
             try:
-                limiter.release(client)  # right codes are free
+                limiter.release(attempt)  # right codes are free
             except LimiterUnavailable as error:
                 app.logger.error("could not give back a login attempt: %s", error)
             session.clear()
-            session.permanent = True  # the cookie expires; the signature's age is checked
+            session.permanent = True  # the cookie expires; the login time is checked too
             session[SESSION_KEY] = token
+            session[LOGIN_AT_KEY] = time.time()
             return redirect(target)
-        audit.warning("wrong access code from %s", client)
+        beyond = " (its one attempt beyond the full ceiling)" if attempt.beyond_ceiling else ""
+        audit.warning("wrong access code%s from %s", beyond, client)
         return render_template("login.html", error="Wrong access code.", next=target), 403
 
     @app.post("/logout")
-    def logout() -> Response | tuple[str, int]:
-        if not _same_origin():
-            return render_template(
-                "login.html", error="Log out from the site's own page.", next="/"
-            ), 403
+    def logout() -> BaseResponse | tuple[str, int]:
+        refused = _cross_site_refusal("Log out from the site's own page.")
+        if refused is not None:
+            return refused
         session.clear()
         return redirect(url_for("login"), code=303)
 
@@ -312,6 +389,7 @@ def install_https(app: Flask, proxy_hops: int, forwarded_hops: int = 0) -> None:
     from flask.sessions import SecureCookieSessionInterface
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    app.config[FORWARDED_HOPS_CONFIG] = forwarded_hops  # read by the gate's proxy warning
     if proxy_hops > 0 or forwarded_hops > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=forwarded_hops, x_proto=proxy_hops

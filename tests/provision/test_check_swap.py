@@ -74,8 +74,9 @@ def _live_options(project: Path, fs_id: str) -> list[dict]:
     ]
 
 
-def _check(project: Path, clients, fs_id: str, **env: str):
-    """`ctsite provision check` on the hand-made environment (EB options under the Stubber)."""
+def _check(project: Path, clients, fs_id: str, options: list[dict] | None = None, **env: str):
+    """`ctsite provision check` on the hand-made environment (EB options under the Stubber:
+    `options`, by default the template's own with two hand-made values)."""
     eb = clients.stub("elasticbeanstalk")
     eb.add_response(
         "describe_configuration_settings",
@@ -85,7 +86,7 @@ def _check(project: Path, clients, fs_id: str, **env: str):
                     "ApplicationName": APP,
                     "EnvironmentName": PROD,
                     "SolutionStackName": "64bit Amazon Linux 2 v3.9.0 running Docker",
-                    "OptionSettings": _live_options(project, fs_id),
+                    "OptionSettings": options or _live_options(project, fs_id),
                 }
             ]
         },
@@ -249,3 +250,18 @@ def test_check_where_the_endpoint_lacks_the_api(project: Path, clients) -> None:
     result = CliRunner().invoke(app, ["provision", "check"], obj={"aws_client": clients})
     assert isinstance(result.exception, CtsiteError)
     assert "could not read the option settings of Contacttracingsite-env" in str(result.exception)
+
+
+def test_check_reports_forwarded_hops_missing(project: Path, clients, monkeypatch) -> None:
+    """A hand-made environment without CTSITE_SITE_FORWARDED_HOPS (the site then takes nginx
+    for every visitor: the login limit locks everyone out): one line with the fix."""
+    fs_id = _hand_made(clients, monkeypatch)
+    key = ("aws:elasticbeanstalk:application:environment", "CTSITE_SITE_FORWARDED_HOPS")
+    options = [o for o in _live_options(project, fs_id) if (o["Namespace"], o["OptionName"]) != key]
+    out = _check(project, clients, fs_id, options).output
+    assert (
+        "≠ EB aws:elasticbeanstalk:application:environment CTSITE_SITE_FORWARDED_HOPS: is "
+        "(unset), template says 1 → aws elasticbeanstalk update-environment --environment-name "
+        f"{PROD} --option-settings 'Namespace=aws:elasticbeanstalk:application:environment,"
+        "OptionName=CTSITE_SITE_FORWARDED_HOPS,Value=1'"
+    ) in out, out

@@ -6,7 +6,6 @@ user gets the demo site with one command. Screenshots land in test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ctsite.store import versions
+from tests.support.cli import cli_env
 from tests.support.components import require_module, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -> It
     """`ctsite serve` with no data configured (it builds and serves the demo)."""
     workdir = tmp_path_factory.mktemp("serve")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
+    env = cli_env(without=("CTSITE_",))  # this checkout's code, whatever is installed
     log = (workdir / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ctsite", "serve", "--port", str(port)],
@@ -496,3 +496,130 @@ def test_fallback_full_bundle_draws_every_figure(browser, fallback_server, name,
         w.check_clean()
     finally:
         w.close()
+
+
+def test_csv_link_of_a_deep_link_without_javascript(browser, server, tmp_path):
+    """Before: with scripts off, a deep link's Download CSV gave the default view's CSV."""
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/circos?min_numsigi1=5&fdr_i=0.1")
+        with page.expect_download() as info:
+            page.click("#download-csv")
+        query = parse_qs(urlparse(info.value.url).query)
+        assert query["min_numsigi1"] == ["5"] and query["fdr_i"] == ["0.1"], info.value.url
+        target = tmp_path / "view.csv"
+        info.value.save_as(target)
+        with urllib.request.urlopen(f"{server}/api/data/circos.csv?min_numsigi1=5&fdr_i=0.1") as r:
+            assert r.read().decode() == target.read_text()
+        with urllib.request.urlopen(f"{server}/api/data/circos.csv") as r:
+            assert r.read().decode() != target.read_text()  # (the default view differs)
+    finally:
+        context.close()
+
+
+def test_csv_link_follows_the_view(watched, server):
+    """With scripts on: the deep link's view before any interaction (server-rendered), then
+    each change and the back button (figure.js)."""
+    page = watched.page
+    page.goto(f"{server}/circos?min_numsigi1=5")
+    csv = lambda: parse_qs(urlparse(page.get_attribute("#download-csv", "href")).query)  # noqa: E731
+    assert page.get_attribute("#figure", "data-view") == "static"
+    assert csv()["min_numsigi1"] == ["5"]
+    watched.activate()
+    ready = page.get_attribute("#figure", "data-ready")
+    page.fill("#c-min_numsigi1", "0")
+    page.click("#submit")
+    watched.wait_figure(ready)
+    assert csv()["min_numsigi1"] == ["0"]
+    ready = page.get_attribute("#figure", "data-ready")
+    page.go_back()
+    watched.wait_figure(ready)
+    assert csv()["min_numsigi1"] == ["5"]
+    watched.check_clean()
+
+
+CODE = "s3cret review code"
+EVIL_PAGE = """<!doctype html><html><body><h1>Cute cat pictures</h1><script>
+Promise.allSettled(Array.from({length: 12}, (_, i) => fetch("%(login)s", {method: "POST",
+  mode: "no-cors", credentials: "omit", body: new URLSearchParams({code: "guess" + i})})))
+  .then(() => { const f = document.createElement("form"); f.method = "post";
+    f.action = "%(login)s"; f.innerHTML = '<input name="code" value="one more guess">';
+    document.body.appendChild(f); f.submit(); });
+</script></body></html>"""
+
+
+def _thread_server(app, host: str):
+    """A real HTTP server for a WSGI app in a thread (its URL, and how to stop it)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    httpd = make_server(host, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+    return f"http://{host}:{httpd.server_port}", stop
+
+
+@pytest.fixture(scope="module")
+def gated_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site with the access gate on (3 wrong codes a minute per client)."""
+    from ctsite.config import load_settings
+    from ctsite.web.app import create_app
+    from ctsite.web.security import hash_code, new_secret_key
+
+    settings = load_settings(
+        root=tmp_path_factory.mktemp("gated"),
+        environ={},
+        overrides={
+            "site_access_code_hash": hash_code(CODE, "pbkdf2:sha256:2000"),
+            "site_secret_key": new_secret_key(),
+            "site_login_rate": "3/minute",
+            "site_title": "Secret Study Title",
+        },
+    )
+    url, stop = _thread_server(create_app(settings, store_path=demo_store), "127.0.0.1")
+    try:
+        yield url
+    finally:
+        stop()
+
+
+def test_another_site_cannot_lock_a_reviewer_out(browser, gated_server):
+    """A page on another site posts 13 wrong codes to the login (fetch, then a form) in the
+    reviewer's browser. Before: they were counted against the reviewer's address, whose right
+    code then got 429. Now they are refused uncounted (403) and the reviewer gets in. The login
+    page shows nothing of the study."""
+    from flask import Flask
+
+    evil = Flask("evil")
+    evil.add_url_rule("/", "index", lambda: EVIL_PAGE % {"login": f"{gated_server}/login"})
+    evil_url, stop = _thread_server(evil, "127.0.0.2")  # another host: another site
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(evil_url + "/")
+        page.wait_for_url(f"{gated_server}/login")  # the evil form's navigation, answered
+        page.goto(f"{gated_server}/circos?min_numsigi1=5")  # → the login page
+        page.fill("#code", CODE)
+        posted = lambda r: r.request.method == "POST" and "/login" in r.url  # noqa: E731
+        with page.expect_response(posted) as login:
+            page.click("button[type=submit]")
+        assert login.value.status == 302, login.value.status
+        page.wait_for_url(f"{gated_server}/circos?min_numsigi1=5")
+        assert "Secret Study Title" in page.content()
+        # the login page of a fresh browser shows nothing of the study
+        closed = browser.new_page()
+        closed.goto(f"{gated_server}/pairwise")
+        assert "Secret Study" not in closed.content() and "Secret Study" not in closed.title()
+        assert closed.locator("nav").count() == 0
+        assert closed.locator("text=This site needs an access code").count() == 1
+        closed.close()
+    finally:
+        context.close()
+        stop()

@@ -31,6 +31,7 @@ PER_CLIENT = 5  # site_login_rate "5/minute;30/hour"
 class Site:
     port: int  # nginx's
     access_log: Path
+    error_log: Path  # gunicorn's (the app's warnings)
 
     def post_code(
         self, code: str, source: str, forged: str | None = None, cookie: str | None = None
@@ -72,15 +73,15 @@ def eb_stack(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             folder = tmp_path_factory.mktemp("eb")
             port = free_port()
             access_log = folder / "access.log"
-            env = cli_env(
-                without=("CTSITE_",),
-                TMPDIR=str(folder),  # the login counts' folder
-                CTSITE_COMPILED_DIR=str(demo_store),
-                CTSITE_SITE_ACCESS_CODE_HASH=hash_code(CODE, "pbkdf2:sha256:2000"),
-                CTSITE_SITE_SECRET_KEY=new_secret_key(),
-                CTSITE_SITE_FORWARDED_HOPS="1",  # nginx; 2 behind a load balancer
-                **{f"CTSITE_{k.upper()}": v for k, v in settings.items()},
-            )
+            variables = {
+                "TMPDIR": str(folder),  # the login counts' folder
+                "CTSITE_COMPILED_DIR": str(demo_store),
+                "CTSITE_SITE_ACCESS_CODE_HASH": hash_code(CODE, "pbkdf2:sha256:2000"),
+                "CTSITE_SITE_SECRET_KEY": new_secret_key(),
+                "CTSITE_SITE_FORWARDED_HOPS": "1",  # nginx; 2 behind a load balancer
+            }
+            variables.update({f"CTSITE_{k.upper()}": v for k, v in settings.items()})
+            env = cli_env(without=("CTSITE_",), **variables)
             log = running.enter_context(open(folder / "gunicorn.log", "w"))
             gunicorn = subprocess.Popen(
                 [
@@ -96,7 +97,8 @@ def eb_stack(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             )
             running.callback(_stop, gunicorn)
             assert wait_healthy(gunicorn, port) is not None, (folder / "gunicorn.log").read_text()
-            return Site(running.enter_context(eb_nginx(folder / "nginx", port)), access_log)
+            nginx = running.enter_context(eb_nginx(folder / "nginx", port))
+            return Site(nginx, access_log, folder / "gunicorn.log")
 
         yield start
 
@@ -142,18 +144,28 @@ def test_concurrent_wrong_codes_are_counted_before_checking(site: Site) -> None:
     assert len(site.login_workers() | before) == 2  # both gunicorn workers answered logins
 
 
-def test_the_instance_ceiling_throttles_a_distributed_guesser(eb_stack) -> None:
-    """20 failures/hour for the instance: the 21st address is refused without its code being
-    checked, right or wrong (the documented trade-off); visitors already in are unaffected."""
-    site = eb_stack(site_login_global_rate="20/hour")
+def test_a_full_ceiling_does_not_lock_out_a_new_visitor(eb_stack) -> None:
+    """The red team's siege, shortened: 4 addresses keep the instance's ceiling (8/hour) full
+    with wrong codes. Before: a new visitor with the RIGHT code got 429 (Retry-After ~1 hour).
+    Now an address with no failure in the ceiling's window has one code checked: the visitor
+    gets in; the 4 guessers get nothing more; a fresh guesser address gets exactly one guess,
+    however many it sends at once and whatever X-Forwarded-For it forges; visitors already in
+    are unaffected."""
+    site = eb_stack(site_login_global_rate="8/hour")
     inside = site.post_code(CODE, "127.0.3.1")
     cookie = inside.getheader("Set-Cookie", "").split(";")[0]
     assert inside.status == 302 and cookie
-    statuses = [site.post_code("guess", f"127.0.4.{i}").status for i in range(1, 21)]
-    assert statuses == [403] * 20
-    guess = site.post_code("guess", "127.0.5.1")
-    assert guess.status == 429 and int(guess.getheader("Retry-After", "0")) > 0
-    assert site.post_code(CODE, "127.0.5.2").status == 429
+    guessers = [f"127.0.4.{i}" for i in range(1, 5)]
+    assert [site.post_code("guess", g).status for g in guessers * 2] == [403] * 8
+    for guesser in guessers:
+        refused = site.post_code("guess", guesser, forged="10.1.1.1")
+        assert refused.status == 429 and int(refused.getheader("Retry-After", "0")) > 3000
+    assert site.post_code(CODE, "127.0.5.1").status == 302  # the new visitor gets in
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        burst = list(pool.map(lambda _: site.post_code("guess", "127.0.5.2").status, range(10)))
+    assert sorted(burst) == [403] + [429] * 9, burst
+    forged = [site.post_code("guess", "127.0.5.3", forged=f"10.7.{i}.{i}").status for i in range(5)]
+    assert forged == [403] + [429] * 4
     assert site.get("/api/meta", {"Cookie": cookie}).status == 200
     assert site.get("/healthz").status == 200
 
@@ -177,3 +189,20 @@ def test_405_and_vary_through_nginx(site: Site) -> None:
     assert answer.status == 405 and "GET" in answer.getheader("Allow", "")
     login = site.get("/login", {"Accept-Encoding": "identity"})
     assert login.status == 200 and "Accept-Encoding" in login.getheader("Vary", "")
+
+
+def test_forwarded_hops_left_at_zero_behind_nginx_is_warned_about(eb_stack) -> None:
+    """A hand-made environment without CTSITE_SITE_FORWARDED_HOPS (0) behind nginx: every
+    visitor is nginx's address to the login limit. Before: nothing said so. Now each worker
+    logs one warning naming the setting and the value to use, on the first proxied request."""
+    site = eb_stack(site_forwarded_hops="0")
+    for _ in range(12):
+        assert site.get("/healthz").status == 200
+        assert site.get("/login").status == 200
+    assert site.post_code("guess", "127.0.8.1").status == 403
+    warnings = [
+        line for line in site.error_log.read_text().splitlines() if "X-Forwarded-For" in line
+    ]
+    answered = {line.split()[0] for line in site.access_log.read_text().splitlines()}
+    assert 1 <= len(warnings) <= len(answered) <= 2, warnings  # one per worker at most
+    assert all("CTSITE_SITE_FORWARDED_HOPS=1" in line for line in warnings), warnings

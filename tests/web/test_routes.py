@@ -184,3 +184,51 @@ def test_login_page_has_no_logout_but_pages_do(gated_app, app) -> None:
     home = client.get("/").get_data(as_text=True)
     assert re.search(r'<form[^>]+method="post"[^>]+action="/logout"', home), home[:2000]
     assert "/logout" not in app.test_client().get("/").get_data(as_text=True)
+
+
+class LinkReader(HTMLParser):
+    """The attributes of the element with a given id."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__()
+        self.element_id = element_id
+        self.attrs: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if values.get("id") == self.element_id:
+            self.attrs = values
+
+
+def _element(html: str, element_id: str) -> dict[str, str]:
+    reader = LinkReader(element_id)
+    reader.feed(html)
+    assert reader.attrs, f"no #{element_id}"
+    return reader.attrs
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "min_numsigi1=5",
+        "condition=highCIN_vs_noSTING&fdr_i=0.1",
+        "cell_type1=T+cells&cell_type2=Tumor+cells&bidirectional=1",
+        "seeds=Ccl2&steps=3",
+    ],
+)
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_the_csv_link_carries_the_pages_view(client: FlaskClient, name: str, query: str) -> None:
+    """Before: href="/api/data/<name>.csv" whatever the URL said, so without JavaScript (or
+    before the first interaction) a deep link's Download CSV gave the default view. Now the
+    link carries the page's canonical query (the one its picture and figure.js use), and the
+    CSV it names is the CSV of the page's view."""
+    page = client.get(f"/{name}?{query}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    href = _element(html, "download-csv")["href"]
+    picture = _element(html, "figure-static")["data-query"]
+    assert picture and href == f"/api/data/{name}.csv?{picture}"
+    from_link = client.get(href)
+    assert from_link.status_code == 200 and from_link.mimetype == "text/csv"
+    assert from_link.data == client.get(f"/api/data/{name}.csv?{query}").data
