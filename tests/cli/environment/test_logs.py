@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app
-from ctsite.deploy.chores import new_lines, sections, select
+from ctsite.deploy.environment.logs import new_lines, sections, select
 from ctsite.errors import CtsiteError
 from tests.support.reltest import APP, ENV
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app
-from ctsite.deploy.watch import since_time
+from ctsite.deploy.environment.watch import since_time
 from ctsite.errors import CtsiteError
 from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
 
