@@ -23,6 +23,7 @@ from ctsite.config import load_settings
 from ctsite.deploy import upload
 from ctsite.deploy.doctor import describe_server
 from ctsite.errors import CtsiteError
+from tests.cli.test_upload import make_project
 from tests.support.reporting import RecordingReporter
 
 REGION = "us-east-2"
@@ -45,20 +46,7 @@ def reaper_role() -> str:
     ]["Arn"]
 
 
-# ---------------------------------------------------------------- the heartbeat rule
-
-
 # ---------------------------------------------------------------- the workflow, called directly
-
-
-def data_project(tmp_path: Path, files: dict[str, bytes]) -> Path:
-    """A project whose data folder holds `files` (paths relative to data/)."""
-    project = tmp_path / "project"
-    for rel, data in files.items():
-        path = project / "data" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return project
 
 
 def test_upload_data_refuses_a_missing_data_folder_before_any_aws_call(tmp_path):
@@ -76,7 +64,7 @@ def test_plan_offline_upload_prices_against_the_last_record(tmp_path):
     from ctsite.sftp import manifest
 
     files = {"compiled/a.bin": b"a" * 3000, "compiled/b.bin": b"b" * 1000}
-    s = settings(data_project(tmp_path, files))
+    s = settings(make_project(tmp_path, files))
     first = upload.plan_offline_upload(s)
     assert (first.files, first.upload_bytes, first.deletions) == (2, 4000, [])
     assert first.offline and not first.has_record
@@ -91,7 +79,7 @@ def test_plan_offline_upload_prices_against_the_last_record(tmp_path):
 def test_upload_data_syncs_then_finds_nothing_to_send(tmp_path, transfer_to_sshd, transfer_servers):
     _aws, sshd = transfer_to_sshd
     files = {f"compiled/c{i}.bin": os.urandom(5_000 + i) for i in range(3)}
-    s = settings(data_project(tmp_path, files))
+    s = settings(make_project(tmp_path, files))
     reporter = RecordingReporter()
     done = upload.upload_data(s, aws.client_factory(s), reporter=reporter)
     assert (done.files_sent, done.bytes_sent, done.deleted) == (3, 15_003, 0)
@@ -108,7 +96,7 @@ def test_upload_data_syncs_then_finds_nothing_to_send(tmp_path, transfer_to_sshd
     assert transfer_servers() == []
 
 
-# ---------------------------------------------------------------- the Transfer server's lifetime
+# ---------------------------------------------------------------- the heartbeat rule
 
 
 def test_liveness_rule():
