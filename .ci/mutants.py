@@ -28,7 +28,7 @@ class Mutant:
     tests: tuple[str, ...]
 
 
-TEARDOWN = ("tests/deploy/test_upload_teardown.py",)
+TEARDOWN = ("tests/deploy/test_upload.py",)
 CONFIRM = (
     "tests/sftp/test_confirm.py",
     "tests/cli/test_upload_faults.py",

@@ -377,8 +377,8 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     store_path = (args.store or build_store(args.workdir)).resolve()
+    from ctsite.figures.precomputed import precompute_defaults
     from ctsite.store import Store
-    from ctsite.web.cache import precompute_defaults
 
     store = Store.open(store_path)
     rows = len(store.circos_table(store.default_condition().name, 0.25))

@@ -22,21 +22,22 @@ from typer.core import TyperGroup
 
 from ctsite import __version__
 from ctsite.cli import (
-    beanstalk,
-    chores,
     compile,
     config,
+    deploy,
+    doctor,
+    environment,
+    figures,
     image,
     init,
     provision,
     release,
     upload,
-    watch,
     web,
 )
+from ctsite.cli.console import console, err_console, print_error
 from ctsite.cli.context import attach, log_level, setup_logging, state
 from ctsite.cli.render import emit_error
-from ctsite.console import console, err_console, print_error
 from ctsite.errors import CtsiteError
 
 
@@ -177,19 +178,23 @@ def root(
     setup_logging(log_level(verbose, quiet, debug))
 
 
-for module in (
-    config,
-    init,
-    compile,
-    web,
-    image,
-    upload,
-    beanstalk,
-    watch,
-    release,
-    chores,
-    provision,
-):
+# Each command lives in the CLI module of the same-named workflow (ctsite/cli/X.py ↔ workflow X):
+COMMAND_MODULES = (
+    config,  # config                                      ↔ ctsite/config.py
+    init,  # init                                          ↔ ctsite/compile/init.py
+    compile,  # compile, export, demo                      ↔ ctsite/compile/
+    web,  # serve, hash-code                               ↔ ctsite/web/
+    figures,  # figures                                    ↔ ctsite/figures/precomputed.py
+    image,  # build-push, docker-run, images               ↔ ctsite/deploy/image.py
+    upload,  # upload-data                                 ↔ ctsite/deploy/upload.py
+    deploy,  # deploy                                      ↔ ctsite/deploy/deploy.py
+    environment,  # status, versions, open, logs, restart, events, health, alerts
+    #                                                      ↔ ctsite/deploy/environment/
+    doctor,  # doctor                                      ↔ ctsite/deploy/doctor.py
+    release,  # release                                    ↔ ctsite/deploy/release.py
+    provision,  # provision plan|apply|destroy|check, swap ↔ ctsite/deploy/provision/
+)
+for module in COMMAND_MODULES:
     module.register(app)
 
 

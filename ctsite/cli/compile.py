@@ -1,4 +1,4 @@
-"""CLI commands of the compile area: `compile` (through `ctsite.deploy.compile`), `export`, `demo`."""
+"""CLI commands of the compile area: `compile` (through `ctsite.compile.workflow`), `export`, `demo`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ctsite.cli.console import console, err_console, warn
 from ctsite.cli.context import begin, reporter_for, settings
-from ctsite.cli.render import JsonFlag, emit, esc, say, warn
-from ctsite.console import console, err_console
+from ctsite.cli.render import JsonFlag, emit, esc, say
 
 
 class ExportTable(StrEnum):
@@ -50,7 +50,7 @@ def compile_cmd(
     json_out: JsonFlag = False,
 ) -> None:
     """Compile ContactTracing results into the store the website reads."""
-    from ctsite.deploy.compile import compile_data
+    from ctsite.compile.workflow import compile_data
     from ctsite.deploy.reporter import NULL
 
     s, as_json = begin(ctx, json_out, compiled_dir=str(out) if out else None, compile_jobs=jobs)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from ctsite.cli.console import console
 from ctsite.cli.context import begin
 from ctsite.cli.render import JsonFlag, emit, esc, say
-from ctsite.console import console
 
 SECRET_SUFFIXES = ("_hash", "_secret_key")  # shown as (set), never their value
 

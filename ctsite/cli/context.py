@@ -69,7 +69,7 @@ def setup_logging(level: int) -> None:
     (or -vv) the AWS SDK's and Docker SDK's debug records too. Other loggers are left alone."""
     from rich.logging import RichHandler
 
-    from ctsite.console import err_console
+    from ctsite.cli.console import err_console
 
     handler = RichHandler(console=err_console, show_path=False, markup=False)
     handler.set_name(HANDLER_NAME)
@@ -93,7 +93,7 @@ def settings(ctx: click.Context, **overrides: Any) -> Settings:
     resolved = load_settings(config_file=current.config_file, overrides=overrides)
     if not current.warned:
         current.warned = True
-        from ctsite.console import warn
+        from ctsite.cli.console import warn
 
         for message in resolved.warnings:
             warn(message)

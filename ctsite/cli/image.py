@@ -1,4 +1,4 @@
-"""CLI commands of the image area: `ctsite build-push` and `ctsite docker-run`.
+"""CLI commands of the image area: `ctsite build-push`, `ctsite docker-run` and `ctsite images`.
 
 The work is in `ctsite.deploy.image` (which imports the Docker SDK only when it runs: the slim
 runtime image has none).
@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.context import clients, reporter_for, settings
-from ctsite.cli.render import esc, say
+from ctsite.cli.context import begin, clients, reporter_for, settings
+from ctsite.cli.render import JsonFlag, Region, Yes, confirm_prune, emit, esc, print_table, say
+from ctsite.formatting import megabytes, utc_time
 
 
 def build_push_cmd(
@@ -114,7 +115,68 @@ def docker_run_cmd(
     )
 
 
+def images_cmd(
+    ctx: typer.Context,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete untagged and old images (never the deployed).")
+    ] = False,
+    keep: Annotated[int, typer.Option("--keep", help="Tagged images to keep with --prune.")] = 10,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what --prune does.")
+    ] = False,
+    yes: Yes = False,
+    region: Region = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List the repository's images (tags, digest, size, deployed); --prune old/untagged ones."""
+    from ctsite.deploy.image import images
+
+    s, as_json = begin(ctx, json_out, aws_region=region)
+
+    def lines(doomed: list) -> list[str]:
+        return [f"delete {image.digest} {esc(', '.join(image.tags))}" for image in doomed]
+
+    ask = confirm_prune("image(s)", lines, yes, always_list=True)
+    result = images(
+        s,
+        clients(ctx, s),
+        prune=prune,
+        keep=keep,
+        dry_run=dry_run,
+        confirm=ask,
+        reporter=reporter_for(ctx),
+    )
+    if as_json:
+        emit(result)
+        return
+    print_table(
+        f"images of {esc(result.repository)}",
+        ("digest", "tags", "size", "pushed", "deployed"),
+        [
+            (
+                listed.image.digest[:19],
+                esc(", ".join(listed.image.tags)) or "(untagged)",
+                megabytes(listed.image.size),
+                utc_time(listed.image.pushed),
+                "yes" if listed.deployed else "",
+            )
+            for listed in result.images
+        ],
+    )
+    if not prune:
+        return
+    if not result.pruned:
+        say(f"nothing to prune (keeping the newest {keep} tagged images and the deployed one)")
+        return
+    if dry_run:
+        for image in result.pruned:
+            say(f"would delete {image.digest} {esc(', '.join(image.tags))}")
+        return
+    say(f"deleted {result.deleted} image(s)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `build-push` and `docker-run` to the main app."""
+    """Add `build-push`, `docker-run` and `images` to the main app."""
     app.command("build-push")(build_push_cmd)
     app.command("docker-run")(docker_run_cmd)
+    app.command("images")(images_cmd)

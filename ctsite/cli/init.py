@@ -1,4 +1,8 @@
-"""CLI command `ctsite init`: inspect a results folder, ask what is ambiguous, write ctsite.toml."""
+"""CLI command `ctsite init`: inspect a results folder, ask what is ambiguous, write ctsite.toml.
+
+The steps are the `ctsite.compile.init` workflow; this module shows what was found and asks the
+questions at the terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ctsite.console import console, err_console, warn
+from ctsite.cli.console import console, err_console, warn
 
 if TYPE_CHECKING:
     from ctsite.compile.discover import Discovery
@@ -36,14 +40,11 @@ def init_cmd(
     ] = False,
 ) -> None:
     """Write a commented ctsite.toml for a folder of ContactTracing results."""
-    from ctsite.compile.discover import discover
-    from ctsite.compile.init_toml import refuse_existing, render, write_config
-    from ctsite.compile.proposal import check, relative, resolve
-    from ctsite.errors import InputError
+    from ctsite.compile import init
+    from ctsite.compile.proposal import relative
 
     target = output if output is not None else Path.cwd() / "ctsite.toml"
-    refuse_existing(target, force)  # before any question
-    found = discover(results_dir)
+    found = init.discover_inputs(results_dir, target, force=force)
     here = found.folder
     _summary(found, here)
     for item in found.unusable:
@@ -55,23 +56,11 @@ def init_cmd(
         )
         return question.default
 
-    if yes:
-        proposal = resolve(found, take_default)
-        problems = check(proposal)
-    else:  # what is missing is said before any question; the chosen files are checked after
-        problems = resolve(found, lambda q: q.default).problems
-        if not problems:
-            proposal = resolve(found, _ask)
-            problems = check(proposal)
-    if problems:
-        for problem in problems:
-            err_console.print(f"[bold red]✗[/] {escape(str(problem))}", soft_wrap=True)
-        raise InputError(
-            f"{len(problems)} problem(s) with the inputs in {here}; no configuration written",
-            hint="fix them and run `ctsite init` again",
-        )
-
-    backup = write_config(render(proposal, target), target, force=force)
+    settled = init.settle(found, take_default if yes else _ask, yes=yes)
+    for problem in settled.problems:
+        err_console.print(f"[bold red]✗[/] {escape(str(problem))}", soft_wrap=True)
+    proposal = settled.check()
+    backup = init.write(proposal, target, force=force)
     for cond in proposal.conditions:
         console.print(
             f"  condition [bold]{escape(cond.name)}[/] ← {escape(relative(cond.deg.path, here))} "

@@ -1,6 +1,6 @@
 """CLI commands `ctsite provision plan|apply|destroy|check` and `ctsite swap`.
 
-Thin: options in, one workflow call (`ctsite.deploy.provision`, `provision_check`, `swap`), the
+Thin: options in, one workflow call (`ctsite.deploy.provision`: `stack`, `check`, `swap`), the
 result rendered with rich (or as JSON). Tests inject boto3 clients through `ctx.obj["aws_client"]`.
 """
 
@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ctsite.cli.console import console
 from ctsite.cli.context import clients, settings
 from ctsite.cli.render import Yes, esc, say
-from ctsite.console import console
 from ctsite.errors import CtsiteError
 
 EnvOption = Annotated[
@@ -39,7 +39,7 @@ def report(text: str) -> None:
 
 
 def _setup(ctx: typer.Context, env: str | None, region: str | None) -> tuple[Any, Any, Any]:
-    from ctsite.deploy.environments import resolve_stack
+    from ctsite.deploy.provision.environments import resolve_stack
 
     s = settings(ctx, aws_region=region)
     return s, resolve_stack(s, env), clients(ctx, s)
@@ -89,11 +89,11 @@ def plan_cmd(
     region: Region = None,
 ) -> None:
     """Show what apply would change (a CloudFormation change set) and what it adds per month."""
-    from ctsite.deploy import provision
+    from ctsite.deploy.provision import stack
 
     s, target, client = _setup(ctx, env, region)
-    result = provision.plan_environment(s, target, client, report=_quiet if as_json else report)
-    provision.discard(provision.cloudformation(client, target), result)
+    result = stack.plan_environment(s, target, client, report=_quiet if as_json else report)
+    stack.discard(stack.cloudformation(client, target), result)
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -113,22 +113,22 @@ def apply_cmd(
     region: Region = None,
 ) -> None:
     """Plan, confirm, then execute the change set, streaming the stack events."""
-    from ctsite.deploy import provision
+    from ctsite.deploy.provision import stack
 
     if poll <= 0:
         raise CtsiteError("--poll must be positive", exit_code=2)
     s, target, client = _setup(ctx, env, region)
-    cfn = provision.cloudformation(client, target)
-    result = provision.plan_environment(s, target, client, report=report)
+    cfn = stack.cloudformation(client, target)
+    result = stack.plan_environment(s, target, client, report=report)
     _render(result)
     if result.unchanged:
         return
     try:
         _confirm(f"apply these changes to {result.stack_name}?", yes)
     except (typer.Abort, CtsiteError):
-        provision.discard(cfn, result)
+        stack.discard(cfn, result)
         raise
-    outcome = provision.apply(cfn, result, report=report, poll_s=poll)
+    outcome = stack.apply(cfn, result, report=report, poll_s=poll)
     say(f"[green]✓[/] {outcome.stack_name} is {outcome.status}")
 
 
@@ -147,15 +147,15 @@ def destroy_cmd(
     region: Region = None,
 ) -> None:
     """Delete an environment's stack (EFS, EB application and ECR repository are kept)."""
-    from ctsite.deploy import provision
+    from ctsite.deploy.provision import stack
 
     _, target, client = _setup(ctx, env, region)
     if target.production and confirm is None and sys.stdin.isatty():
         confirm = typer.prompt(f"type {target.eb_environment} to destroy production")
     elif not target.production:
         _confirm(f"delete the stack {target.stack_name} ({target.eb_environment})?", yes)
-    outcome = provision.destroy(
-        provision.cloudformation(client, target), target, confirm, report=report, poll_s=poll
+    outcome = stack.destroy(
+        stack.cloudformation(client, target), target, confirm, report=report, poll_s=poll
     )
     say(f"[green]✓[/] {outcome.stack_name}: {outcome.status}")
 
@@ -165,7 +165,7 @@ def check_cmd(ctx: typer.Context, env: EnvOption = None, region: Region = None) 
     """Compare the live environment with the template; one line per difference, with its fix."""
     from rich.markup import escape
 
-    from ctsite.deploy.provision_check import check_environment
+    from ctsite.deploy.provision.check import check_environment
 
     s, target, client = _setup(ctx, env, region)
     if not target.eb_environment:
@@ -190,8 +190,8 @@ def swap_cmd(
     region: Region = None,
 ) -> None:
     """Exchange the URLs of production and staging (Elastic Beanstalk CNAME swap)."""
-    from ctsite.deploy import swap
-    from ctsite.deploy.environments import resolve_environment
+    from ctsite.deploy.provision import swap
+    from ctsite.deploy.provision.environments import resolve_environment
 
     s, target, client = _setup(ctx, staging, region)
     production = resolve_environment(s, "production")
@@ -209,5 +209,6 @@ def swap_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `provision plan|apply|destroy|check` and `swap` to the main app."""
     app.add_typer(provision_app, name="provision")
     app.command("swap")(swap_cmd)

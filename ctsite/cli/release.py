@@ -17,7 +17,7 @@ from ctsite.formatting import duration, money
 
 def print_checks(checks: list[Any]) -> None:
     """The failed and skipped doctor checks (each failed one with its fix), then the counts."""
-    from ctsite.cli.beanstalk import check_line
+    from ctsite.cli.doctor import check_line
     from ctsite.deploy.doctor import DoctorResult
 
     for check in checks:
@@ -100,8 +100,8 @@ def release_cmd(
     """Run compile → figures → build-push → upload-data → deploy, skipping what is unchanged."""
     import time
 
-    from ctsite.deploy.plan import ReleaseFailed
     from ctsite.deploy.release import ReleaseBlocked, ReleaseOptions, execute, prepare
+    from ctsite.deploy.release_plan import ReleaseFailed
 
     started = time.monotonic()
     s, as_json = begin(ctx, json_out, aws_region=region)

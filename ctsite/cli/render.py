@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ctsite.console import console, err_console, phase_progress
+from ctsite.cli.console import console, err_console, phase_progress, warn
 from ctsite.errors import CtsiteError
 from ctsite.formatting import clock
 
@@ -49,10 +49,6 @@ Environment = Annotated[
 def say(text: str) -> None:
     """Print one line of markup on stdout without wrapping it (URLs and labels stay whole)."""
     console.print(text, soft_wrap=True)
-
-
-def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {esc(message)}", soft_wrap=True)
 
 
 def jsonable(value: Any) -> Any:

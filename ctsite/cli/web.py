@@ -1,4 +1,4 @@
-"""CLI commands of the website: `serve`, `figures` (through `ctsite.deploy.compile`), `hash-code`."""
+"""CLI commands of the website: `serve` and `hash-code`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from ctsite.cli.console import console, err_console
 from ctsite.cli.context import settings
 from ctsite.cli.render import esc
 from ctsite.config import Settings
-from ctsite.console import console, err_console
 from ctsite.errors import CtsiteError, StoreError
 
 
@@ -101,25 +101,6 @@ def serve_cmd(
                      when_ready=ready)  # fmt: skip
 
 
-def figures_cmd(
-    ctx: typer.Context,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Compiled store (default: compiled_dir).")
-    ] = None,
-) -> None:
-    """Precompute the default view of every figure (Plotly JSON) into the store."""
-    from ctsite.deploy.compile import precompute_figures
-
-    result = precompute_figures(data or settings(ctx).compiled_path)
-    for f in result.figures:
-        console.print(
-            f"  {f.figure:<9} {f.condition:<45} {f.bytes / 1024:8.1f} KiB  "
-            f"{f.seconds * 1000:7.0f} ms",
-            markup=False,
-        )
-    console.print(f"Wrote {len(result.figures)} figure(s) to {result.directory}", markup=False)
-
-
 def hash_code_cmd(
     code: Annotated[
         str | None,
@@ -144,7 +125,6 @@ def hash_code_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the web commands to the main app."""
+    """Add `serve` and `hash-code` to the main app."""
     app.command("serve")(serve_cmd)
-    app.command("figures")(figures_cmd)
     app.command("hash-code")(hash_code_cmd)

@@ -4,7 +4,7 @@ flags passed through, and record what a release must remember (pushed digest, de
 
 `prepare` runs the doctor, observes (reads only) and plans; the caller shows the plan and asks
 for confirmation; `execute` runs the chosen steps and stops at the first failure
-(`plan.ReleaseFailed`). Nothing here prints or prompts.
+(`release_plan.ReleaseFailed`). Nothing here prints or prompts.
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ from ctsite.aws import ecr
 from ctsite.aws.beanstalk import Beanstalk, check_label
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
-from ctsite.deploy import plan as rel
-from ctsite.deploy import release_state
+from ctsite.deploy import release_plan, release_state
 from ctsite.deploy.deploy import EnvironmentState, environment_state
 from ctsite.deploy.doctor import Check, run_checks
-from ctsite.deploy.plan import Decision, Observed, StepResult
+from ctsite.deploy.release_plan import Decision, Observed, StepResult
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
@@ -176,7 +175,7 @@ class ReleaseOptions:
             check_label(label)
         if poll <= 0:
             raise CtsiteError("--poll must be positive", exit_code=2)
-        steps = frozenset(rel.check_steps(force))
+        steps = frozenset(release_plan.check_steps(force))
         return cls(steps, message, label, network, poll, trust_remote)
 
 
@@ -233,16 +232,18 @@ def prepare(
     """
     checks = run_checks(s, client, docker_ping)
     failed = [c.name for c in checks if not c.ok]
-    everything = [Decision(step, True, "") for step in rel.STEPS]
-    early = [n for n in rel.blocking_checks(failed, everything) if n != "Docker engine"]
+    everything = [Decision(step, True, "") for step in release_plan.STEPS]
+    early = [n for n in release_plan.blocking_checks(failed, everything) if n != "Docker engine"]
     if early and not dry_run:
         raise ReleaseBlocked(early, checks)
     observed = observe(s, client, offline_ok=dry_run, trust_remote=options.trust_remote)
-    decisions = rel.plan(
-        observed, options.force, rel.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
+    decisions = release_plan.plan(
+        observed, options.force, release_plan.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
     )
-    blocking = rel.blocking_checks(failed, decisions)
-    return ReleasePlan(checks, decisions, rel.total_cost(decisions), observed, options, blocking)
+    blocking = release_plan.blocking_checks(failed, decisions)
+    return ReleasePlan(
+        checks, decisions, release_plan.total_cost(decisions), observed, options, blocking
+    )
 
 
 @dataclasses.dataclass
@@ -267,13 +268,13 @@ class Steps:
         }
 
     def compile(self) -> str:
-        from ctsite.deploy.compile import compile_data
+        from ctsite.compile.workflow import compile_data
 
         done = compile_data(self.s, force="compile" in self.options.force, reporter=self.reporter)
         return f"{done.status}: {done.path}"
 
     def figures(self) -> str:
-        from ctsite.deploy.compile import precompute_figures
+        from ctsite.figures.precomputed import precompute_figures
 
         done = precompute_figures(self.s.compiled_path, reporter=self.reporter)
         return f"{len(done.figures)} figure(s)"
@@ -364,7 +365,7 @@ class Steps:
         return f"{done.label} at {url}"
 
     def restart(self) -> str:
-        from ctsite.deploy.chores import restart_environment
+        from ctsite.deploy.environment.restart import restart_environment
 
         env = restart_environment(
             self.s, self.client, poll_s=self.options.poll, reporter=self.reporter
@@ -376,7 +377,7 @@ class Steps:
 def execute(
     s: Settings, client: ClientFactory, prepared: ReleasePlan, reporter: Reporter = NULL
 ) -> ReleaseResult:
-    """Run the planned steps in order (`plan.ReleaseFailed` at the first failure)."""
+    """Run the planned steps in order (`release_plan.ReleaseFailed` at the first failure)."""
     prepared.check()
     started = time.monotonic()
     steps = Steps(s, client, prepared.observed.context_hash, prepared.options, reporter)
@@ -384,7 +385,7 @@ def execute(
     def announce(d: Decision) -> None:
         reporter.section(f"{d.step} — {d.why}")
 
-    results = rel.run(prepared.decisions, steps.actions(), on_start=announce)
+    results = release_plan.run(prepared.decisions, steps.actions(), on_start=announce)
     env = steps.deployed
     if env is None:
         try:

@@ -19,7 +19,7 @@ from ctsite.aws import transfer
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
 from ctsite.deploy.deploy import EnvironmentState
-from ctsite.deploy.plan import ASSUMED_BYTES_PER_S, assumed_seconds
+from ctsite.deploy.release_plan import ASSUMED_BYTES_PER_S, assumed_seconds
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 from ctsite.formatting import money
@@ -433,7 +433,7 @@ def upload_data(
     assert planned is not None and result is not None
     restarted = None
     if restart:  # the site reloads the new data
-        from ctsite.deploy.chores import restart_environment
+        from ctsite.deploy.environment.restart import restart_environment
 
         restarted = restart_environment(s, client, reporter=reporter, why="to load the new data")
     return UploadResult(

@@ -19,9 +19,7 @@ from flask import Response, current_app, request
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError, NotFoundError, StoreError
 from ctsite.figures import FIGURES, BadParameter, FigureSpec, parse_params
-from ctsite.store.integrity import Problem, reason_of
-from ctsite.web.cache import (
-    Entry,
+from ctsite.figures.precomputed import (
     canonical_key,
     encode_json,
     figure_document,
@@ -29,6 +27,8 @@ from ctsite.web.cache import (
     read_picture,
     read_precomputed,
 )
+from ctsite.store.integrity import Problem, reason_of
+from ctsite.web.cache import Entry
 
 API_CACHE_CONTROL = "public, max-age=300"
 

@@ -325,3 +325,20 @@ def test_list_images_from_private_ecr(aws_env: str) -> None:
     assert sorted(t for image in found for t in image.tags) == ["1.0.0", "1.1.0"]
     with pytest.raises(CtsiteError, match="not an ECR repository"):
         ecr.repo_for("ghcr.io/lab/ct-site")
+
+
+def test_wait_until_ready_uses_the_waiter_and_times_out(eb_stub: Any, eb_project: Path) -> None:
+    from ctsite.aws.beanstalk import Beanstalk
+
+    eb = Beanstalk(eb_stub.client, None, APP, ENV)
+    for status in ("Updating", "Ready"):
+        eb_stub.add_response(
+            "describe_environments", {"Environments": [env_description(status)]}, ENV_QUERY
+        )
+    assert eb.wait_until_ready(1, 0.01)["Status"] == "Ready"
+    for _ in range(2):
+        eb_stub.add_response(
+            "describe_environments", {"Environments": [env_description("Updating")]}, ENV_QUERY
+        )
+    with pytest.raises(CtsiteError, match=r"is still Updating after 0\.02 s"):
+        eb.wait_until_ready(0.02, 0.01)

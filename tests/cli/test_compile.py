@@ -343,7 +343,7 @@ def test_error_text_with_brackets_prints_verbatim(fresh_demo):
 
 
 def test_print_error_and_warn_escape_markup(capsys):
-    from ctsite.console import print_error, warn
+    from ctsite.cli.console import print_error, warn
     from ctsite.errors import CtsiteError
 
     print_error(CtsiteError("cell type 'T cells [/CD8]' unknown", hint="see [data] [bold]x"))

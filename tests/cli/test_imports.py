@@ -30,3 +30,14 @@ def test_cli_help_without_deploy_dependencies() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_cli_module_imports_no_deploy_dependencies() -> None:
+    """The slim runtime image imports ctsite.cli: this module must not pull in boto3 & co."""
+    code = (
+        "import sys, ctsite.cli\n"
+        "heavy = {'boto3', 'botocore', 'docker', 'paramiko', 'yaml'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

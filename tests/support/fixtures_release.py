@@ -1,10 +1,13 @@
-"""Fixtures for the release/chores tests (registered in tests/conftest.py): a moto server, fake
-AWS credentials, a temp project, and a client factory whose Elastic Beanstalk and ECR Public clients are real boto3 clients under
-botocore's Stubber (moto implements neither) while S3, SNS, ECR, IAM, EFS and Transfer talk to
-moto."""
+"""Fixtures for the release and environment-chore tests (registered in tests/conftest.py): a moto
+server, fake AWS credentials, a temp project, a client factory whose Elastic Beanstalk and ECR
+Public clients are real boto3 clients under botocore's Stubber (moto implements neither) while
+S3, SNS, ECR, IAM, EFS and Transfer talk to moto, and a loopback HTTP server playing the
+pre-signed URLs Elastic Beanstalk publishes tail logs at."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,3 +67,34 @@ def stubs(aws_env: str) -> Iterator[Stubs]:
     yield made
     made.eb.deactivate()
     made.ecr_public.deactivate()
+
+
+@pytest.fixture
+def http_logs() -> Iterator[dict[str, str]]:
+    """A loopback HTTP server playing S3's pre-signed log URLs: path → body."""
+    pages: dict[str, str] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            if body is None:
+                self.send_error(403, "Request has expired")
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pages["base"] = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield pages
+    finally:
+        server.shutdown()
+        server.server_close()

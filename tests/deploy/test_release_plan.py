@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from ctsite.deploy.plan import (
+from ctsite.deploy.release_plan import (
     STEPS,
     Decision,
     Observed,

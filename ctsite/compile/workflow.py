@@ -1,7 +1,8 @@
-"""The store-building workflows: `compile` (ContactTracing results → store) and `figures`.
+"""The compile workflow: ContactTracing results → the versioned store (`ctsite compile`).
 
-Both are release steps too, so every flag of `ctsite compile` is a parameter here (`release
---force compile` passes force=True). The compile internals live in `ctsite.compile`.
+It is a release step too, so every flag of `ctsite compile` is a parameter here (`release
+--force compile` passes force=True). The compile internals live beside it in `ctsite.compile`;
+the precomputed figures that follow it are `ctsite.figures.precomputed`.
 """
 
 from __future__ import annotations
@@ -90,33 +91,3 @@ def compile_data(
     for message in result.warnings:
         reporter.warn(message)
     return _summary(result.status, result.path, result.seconds, result.manifest, result.warnings)
-
-
-@dataclasses.dataclass(frozen=True)
-class FigureFile:
-    figure: str
-    condition: str
-    bytes: int
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class FiguresResult:
-    directory: Path
-    figures: list[FigureFile]
-
-
-def precompute_figures(store_path: Path, reporter: Reporter = NULL) -> FiguresResult:
-    """Write the default view of every figure (Plotly JSON) into the store."""
-    from ctsite.store import Store
-    from ctsite.web.cache import precompute_defaults
-
-    store = Store.open(store_path)
-    written: list[FigureFile] = []
-
-    def done(figure: str, condition: str, size: int, seconds: float) -> None:
-        written.append(FigureFile(figure, condition, size, seconds))
-        reporter.info(f"{figure} {condition}: {size / 1024:.1f} KiB in {seconds * 1000:.0f} ms")
-
-    precompute_defaults(store, on_done=done)
-    return FiguresResult(store.figure_cache_dir(), written)

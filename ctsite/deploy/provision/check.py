@@ -1,7 +1,7 @@
 """`provision check`: compare a live (hand-made) environment with the template's values.
 
 Reads the EB option settings, the EFS file system's lifecycle/backup/throughput, the NFS rules of
-the security groups on its mount targets and the IAM roles (`provision_roles`), and returns one
+the security groups on its mount targets and the IAM roles (`provision.roles`), and returns one
 `Difference` per mismatch with the command that fixes it. Nothing is changed. The expected values are read from
 the template itself (`resolve` evaluates its Ref/If/Join/Sub for given parameters), so the
 template stays the one definition of the configuration.
@@ -13,8 +13,8 @@ from typing import Any
 
 from ctsite.aws.clients import aws_errors, describe_error
 from ctsite.aws.cloudformation import load_template
-from ctsite.deploy.provision_base import UNKNOWN, Difference, resolve
-from ctsite.deploy.provision_roles import check_roles
+from ctsite.deploy.provision.roles import check_roles
+from ctsite.deploy.provision.template import UNKNOWN, Difference, resolve
 from ctsite.errors import CtsiteError
 
 __all__ = ["UNKNOWN", "Difference", "check", "check_environment", "expected_options", "resolve"]
@@ -233,15 +233,15 @@ def check_environment(settings: Any, target: Any, client: Any) -> list[Differenc
     environment was provisioned."""
     from ctsite.aws.cloudformation import CloudFormation
     from ctsite.aws.iam import identity
-    from ctsite.deploy import environments as envs
+    from ctsite.deploy.provision import environments
 
-    params = envs.stack_parameters(settings, target, "", envs.Network("", []))
+    params = environments.stack_parameters(settings, target, "", environments.Network("", []))
     roles = {  # the upload user's own role first: its fix comes before the instance role's
         "TransferUserRole": settings.transfer_user_role,
         "InstanceRole": settings.eb_instance_role,
         "TransferLoggingRole": settings.transfer_logging_role,
     }
-    template = envs.template_text()
+    template = environments.template_text()
     diffs = check(
         client,
         settings.eb_application,

@@ -1,8 +1,8 @@
-"""The provision workflow: plan, apply and destroy an environment's CloudFormation stack; swap URLs.
+"""The provision workflow: plan, apply and destroy an environment's CloudFormation stack.
 
 Plain functions with explicit arguments that return dataclasses and report progress through a
 `report(text)` callback; they never print, prompt or exit. The template and its parameter values
-come from `ctsite.deploy.environments`; the URL swap is `ctsite.deploy.swap`.
+come from `ctsite.deploy.provision.environments`; the URL swap is `ctsite.deploy.provision.swap`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from ctsite.aws.cloudformation import FAILED_STACK, ChangeSet, CloudFormation, StackEvent
 from ctsite.config import Settings
-from ctsite.deploy.environments import Target
-from ctsite.deploy.provision_check import resolve
+from ctsite.deploy.provision.check import resolve
+from ctsite.deploy.provision.environments import Target
 from ctsite.errors import CtsiteError
 
 Report = Callable[[str], None]
@@ -352,20 +352,22 @@ def plan_environment(
     settings: Settings, target: Target, client: Callable[..., Any], report: Report = _quiet
 ) -> Plan:
     """Look up the platform and network, fill in the parameters and plan `target`'s stack."""
-    from ctsite.deploy import environments as envs
+    from ctsite.deploy.provision import environments
 
     cfn = cloudformation(client, target)
-    if target.template == envs.REGISTRY_TEMPLATE:
-        params = {"RepositoryName": envs.repository_name(settings)}
-        text = envs.template_text(target.template)
+    if target.template == environments.REGISTRY_TEMPLATE:
+        params = {"RepositoryName": environments.repository_name(settings)}
+        text = environments.template_text(target.template)
         return plan(cfn, settings, target.stack_name, text, params, report)
     report("looking up the Elastic Beanstalk platform and the default VPC")
-    stack = settings.provision_solution_stack or envs.lookup_solution_stack(
+    stack = settings.provision_solution_stack or environments.lookup_solution_stack(
         client("elasticbeanstalk")
     )
-    network = envs.lookup_network(client("ec2"))
+    network = environments.lookup_network(client("ec2"))
     shared = (
-        None if target.production else envs.shared_ids(cfn, client("elasticbeanstalk"), settings)
+        None
+        if target.production
+        else environments.shared_ids(cfn, client("elasticbeanstalk"), settings)
     )
-    params = envs.stack_parameters(settings, target, stack, network, shared)
-    return plan(cfn, settings, target.stack_name, envs.template_text(), params, report)
+    params = environments.stack_parameters(settings, target, stack, network, shared)
+    return plan(cfn, settings, target.stack_name, environments.template_text(), params, report)

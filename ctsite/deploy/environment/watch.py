@@ -1,5 +1,6 @@
-"""What `eb events` and `eb health` show: the environment's events (optionally followed until
-Ctrl-C) and its enhanced health (optionally refreshed), as typed results.
+"""`ctsite events` and `ctsite health`, as `eb events` and `eb health` show them: the
+environment's events (optionally followed until Ctrl-C) and its enhanced health (optionally
+refreshed), as typed results.
 
 `events` hands each new event to a callback, oldest first, and with `follow` keeps polling
 (`describe_events` from the newest date seen) until the caller interrupts it. `health` reads
@@ -15,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ctsite.aws.beanstalk import Beanstalk
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
+from ctsite.deploy.environment import beanstalk
 from ctsite.errors import CtsiteError
 
 Event = dict[str, Any]
@@ -67,7 +68,7 @@ def events(
     """
     if interval <= 0 or limit < 1:
         raise CtsiteError("--interval must be positive and --limit at least 1", exit_code=2)
-    eb = Beanstalk.connect(client, s.eb_application, s.eb_environment)
+    eb = beanstalk(s, client)
     found = eb.events(since=since) if since is not None else eb.events(limit=limit)
     if since is None:
         found = found[-limit:]
@@ -118,7 +119,7 @@ class HealthResult:
 
 def health(s: Settings, client: ClientFactory) -> HealthResult:
     """The environment's enhanced health and every instance's (what `eb health` shows)."""
-    eb = Beanstalk.connect(client, s.eb_application, s.eb_environment)
+    eb = beanstalk(s, client)
     env = eb.environment_health()
     instances = [
         InstanceHealth(

@@ -1,4 +1,5 @@
-"""`ctsite deploy / status / versions / open` end to end through the Typer app.
+"""`ctsite deploy` end to end through the Typer app: health wait, rollback, dry run, --nohang and
+the version lifecycle it sets.
 
 Clients are injected through click's context object (`obj={"aws_client": factory}`): the
 Elastic Beanstalk client is a real boto3 client under botocore's Stubber, everything else
@@ -11,9 +12,8 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import webbrowser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import boto3
 from typer.testing import CliRunner
@@ -25,6 +25,12 @@ from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
+LIFECYCLE = {
+    "VersionLifecycleConfig": {
+        "MaxCountRule": {"Enabled": True, "MaxCount": 10, "DeleteSourceFromS3": True},
+        "MaxAgeRule": {"Enabled": False, "MaxAgeInDays": 180, "DeleteSourceFromS3": True},
+    }
+}
 
 
 def invoke(factory: Any, *args: str) -> Any:
@@ -236,147 +242,76 @@ def test_deploy_without_efs_id_is_one_line(tmp_path: Path) -> None:
     assert "CTSITE_EFS_FILE_SYSTEM_ID" in result.stderr
 
 
-def test_status_shows_everything(
-    eb_project: Path, eb_stub: Any, client_factory: Any, monkeypatch
-) -> None:
-    monkeypatch.setenv(
-        "CTSITE_IMAGE_REPOSITORY", "123456789012.dkr.ecr.us-east-2.amazonaws.com/ct-site"
-    )
-    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="ct-site")
-    created = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat()
-    server = client_factory("transfer").create_server(
-        Tags=[
-            {"Key": "ctsite:ephemeral", "Value": "true"},
-            {"Key": "ctsite:created", "Value": created},
-        ]
-    )["ServerId"]
-    client_factory("transfer").create_server(Tags=[{"Key": "team", "Value": "other"}])
-    eb_stub.add_response(
-        "describe_environments", {"Environments": [env_description(version="v2")]}, ENV_QUERY
-    )
-    eb_stub.add_response(
-        "describe_events",
-        {"Events": [event(9, "Environment health has transitioned from Info to Ok.")]},
-        EVENTS_QUERY,
-    )
-    eb_stub.add_response(
-        "describe_application_versions",
-        {
-            "ApplicationVersions": [
-                {"ApplicationName": APP, "VersionLabel": "v2"},
-                {"ApplicationName": APP, "VersionLabel": "v1"},
-            ]
-        },
-        {"ApplicationName": APP},
-    )
-    result = invoke(client_factory, "status")
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    out = result.output
-    assert "Ready" in out and "Green" in out and "http://ctsite.us-east-2" in out
-    assert "transitioned from Info to Ok" in out
-    assert " * v2" in out and "   v1" in out
-    assert f"Transfer server still running: {server}" in out
-    assert "$0.60 so far" in out
-
-
-def test_versions_prune(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
-    eb_stub.add_response(
-        "describe_environments",
-        {"Environments": [env_description(version="v1")]},
-        {"ApplicationName": APP, "IncludeDeleted": False},
-    )
-    versions = [
+def queue_publish(stub: Any, label: str, lifecycle: dict[str, Any] | None) -> None:
+    """env Ready → storage bucket → version → lifecycle read (and set) → update."""
+    s3 = boto3.client("s3", region_name=REGION)
+    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
+    stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
+    stub.add_response(
+        "create_application_version",
+        {"ApplicationVersion": {"ApplicationName": APP, "VersionLabel": label}},
         {
             "ApplicationName": APP,
-            "VersionLabel": f"v{i}",
-            "DateCreated": dt.datetime(2026, 1, i, tzinfo=dt.UTC),
-        }
-        for i in (4, 3, 2, 1)
-    ]
+            "VersionLabel": label,
+            "Description": f"ctsite deploy {label}",
+            "SourceBundle": {"S3Bucket": BUCKET, "S3Key": f"{APP}/{label}.zip"},
+            "Process": False,
+        },
+    )
+    app_doc: dict[str, Any] = {"ApplicationName": APP}
+    if lifecycle is not None:
+        app_doc["ResourceLifecycleConfig"] = lifecycle
+    stub.add_response(
+        "describe_applications", {"Applications": [app_doc]}, {"ApplicationNames": [APP]}
+    )
+
+
+def test_deploy_nohang_sets_the_lifecycle_and_exits(
+    eb_stub: Any, client_factory: Any, eb_project: Path
+) -> None:
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="aws-elasticbeanstalk-service-role", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    queue_publish(eb_stub, "v7", lifecycle=None)
     eb_stub.add_response(
-        "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
+        "update_application_resource_lifecycle",
+        {"ApplicationName": APP, "ResourceLifecycleConfig": {**LIFECYCLE, "ServiceRole": role}},
+        {"ApplicationName": APP, "ResourceLifecycleConfig": {**LIFECYCLE, "ServiceRole": role}},
     )
-    for label in ("v3", "v2"):
-        eb_stub.add_response(
-            "delete_application_version",
-            {},
-            {"ApplicationName": APP, "VersionLabel": label, "DeleteSourceBundle": True},
-        )
-    result = invoke(client_factory, "versions", "--prune", "--keep", "1", "--yes")
+    eb_stub.add_response(
+        "update_environment",
+        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
+        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v7"},
+    )
+    result = invoke(client_factory, "deploy", "--label", "v7", "--nohang")
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "deleted v3" in result.output and "deleted v2" in result.output
-    assert "deleted v1" not in result.output and "deleted v4" not in result.output
+    assert "Elastic Beanstalk keeps the newest 10 versions" in result.output
+    assert "started deploying v7 to Contacttracingsite-env (now Updating)" in result.output
+    assert "ctsite events -f" in result.output
 
 
-class Recorder(webbrowser.BaseBrowser):
-    opened: ClassVar[list[str]] = []
-
-    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
-        self.opened.append(url)
-        return True
-
-
-def test_open(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
-    webbrowser.register("ctsite-test-recorder", None, Recorder("recorder"), preferred=True)
-    eb_stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
-    result = invoke(client_factory, "open")
+def test_deploy_keeps_a_matching_lifecycle_and_warns_when_it_cannot_set_one(
+    eb_stub: Any, client_factory: Any, eb_project: Path
+) -> None:
+    queue_publish(eb_stub, "v8", lifecycle={**LIFECYCLE, "ServiceRole": "arn:aws:iam::1:role/r"})
+    eb_stub.add_response(
+        "update_environment",
+        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
+        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v8"},
+    )
+    result = invoke(client_factory, "deploy", "--label", "v8", "--nohang")
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert Recorder.opened[-1] == "http://ctsite.us-east-2.elasticbeanstalk.com"
-
-
-def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path) -> None:
-    """Real subprocess, AWS_ENDPOINT_URL → moto: the environment does not exist there."""
-    boto3.client("elasticbeanstalk", region_name=REGION).create_application(ApplicationName=APP)
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "status"],
-        cwd=eb_project,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    assert "version lifecycle already keeps 10" in result.output
+    # no lifecycle yet and no service role in IAM: a warning, the deployment goes on
+    queue_publish(eb_stub, "v9", lifecycle=None)
+    eb_stub.add_response(
+        "update_environment",
+        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
+        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v9"},
     )
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert lines[0] == (
-        "error: Elastic Beanstalk environment 'Contacttracingsite-env' of application "
-        "'Contacttracingsite' not found"
-    )
-    assert lines[1].startswith("hint: check eb_application")
-    assert len(lines) == 2
-
-
-def test_unreachable_endpoint_is_one_line(eb_project: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
-        AWS_CONFIG_FILE=str(tmp_path / "none"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "versions"],
-        cwd=eb_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith(
-        "error: could not list the environments of 'Contacttracingsite': "
-        "cannot reach the AWS endpoint"
-    )
-    assert lines[1].startswith("hint: check the network") and len(lines) == 2
-
-
-def test_cli_module_imports_no_deploy_dependencies() -> None:
-    """The slim runtime image imports ctsite.cli: this module must not pull in boto3 & co."""
-    code = (
-        "import sys, ctsite.cli\n"
-        "heavy = {'boto3', 'botocore', 'docker', 'paramiko', 'yaml'} & set(sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = invoke(client_factory, "deploy", "--label", "v9", "--nohang")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "could not set the application's version lifecycle" in result.output
+    assert "aws-elasticbeanstalk-service-role" in result.output

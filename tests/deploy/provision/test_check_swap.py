@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.config import load_settings
-from ctsite.deploy import environments as envs
-from ctsite.deploy.provision_check import expected_options
+from ctsite.deploy.provision import environments
+from ctsite.deploy.provision.check import expected_options
 
 APP, PROD, STAGING = "Contacttracingsite", "Contacttracingsite-env", "Contacttracingsite-staging"
 T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -64,8 +64,10 @@ def _hand_made(clients, monkeypatch) -> str:
 
 def _live_options(project: Path, fs_id: str) -> list[dict]:
     s = load_settings(root=project, overrides={"efs_file_system_id": fs_id})
-    params = envs.stack_parameters(s, envs.resolve_environment(s), "", envs.Network("", []))
-    wanted = expected_options(envs.template_text(), params)
+    params = environments.stack_parameters(
+        s, environments.resolve_environment(s), "", environments.Network("", [])
+    )
+    wanted = expected_options(environments.template_text(), params)
     wanted["aws:ec2:instances", "InstanceTypes"] = "t2.micro"
     wanted["aws:elasticbeanstalk:command", "Timeout"] = "600"
     return [

@@ -1,19 +1,14 @@
-"""`ctsite logs` and `ctsite restart` end to end: Elastic Beanstalk calls validated by botocore's
+"""`ctsite logs` end to end: Elastic Beanstalk calls validated by botocore's
 Stubber, the published logs served by a real HTTP server on loopback."""
 
 from __future__ import annotations
 
 import datetime as dt
-import http.server
-import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app
-from ctsite.deploy.chores import new_lines, sections, select
 from ctsite.errors import CtsiteError
 from tests.support.reltest import APP, ENV
 
@@ -39,37 +34,6 @@ def env(status: str = "Ready", version: str = "v1") -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def http_logs() -> Iterator[dict[str, str]]:
-    """A loopback HTTP server playing S3's pre-signed log URLs: path → body."""
-    pages: dict[str, str] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path)
-            if body is None:
-                self.send_error(403, "Request has expired")
-                return
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    pages["base"] = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield pages
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def invoke(stubs: Any, *args: str) -> Any:
     return CliRunner().invoke(app, list(args), obj={"aws_client": stubs})
 
@@ -85,24 +49,6 @@ def queue_tail(stubs: Any, infos: list[list[dict[str, Any]]]) -> None:
 def info(url: str, instance: str = "i-0abc", age_s: float = 0) -> dict[str, Any]:
     when = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s)
     return {"InfoType": "tail", "Ec2InstanceId": instance, "SampleTimestamp": when, "Message": url}
-
-
-def test_sections_select_and_new_lines() -> None:
-    text = "preamble\n" + tail_text(["a", "b"], ["w1"])
-    found = sections(text)
-    assert found == [
-        ("", ["preamble"]),
-        ("/var/log/eb-engine.log", ["a", "b"]),
-        ("/var/log/web.stdout.log", ["w1"]),
-    ]
-    assert select(found, "eb-engine.log") == [("/var/log/eb-engine.log", ["a", "b"])]
-    assert select(found, "/var/log/eb-engine.log") == [("/var/log/eb-engine.log", ["a", "b"])]
-    assert select(found, "engine.log") == []
-    assert select(found, None) == found
-    assert new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
-    assert new_lines(["a", "b"], ["a", "b"]) == []
-    assert new_lines(["x"], ["a", "b"]) == ["a", "b"]
-    assert new_lines([], ["a"]) == ["a"]
 
 
 def test_logs_waits_for_fresh_tails_and_prints_every_instance(
@@ -182,42 +128,3 @@ def test_logs_missing_environment(release_project: Any, stubs: Any) -> None:
     assert isinstance(result.exception, CtsiteError)
     assert f"environment {ENV!r} of application {APP!r} not found" in result.exception.message
     stubs.assert_done()
-
-
-def test_restart_waits_until_ready(release_project: Any, stubs: Any) -> None:
-    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
-    stubs.eb.add_response("restart_app_server", {}, {"EnvironmentName": ENV})
-    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
-    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
-    result = invoke(stubs, "restart", "--poll", "0.01")
-    assert result.exit_code == 0, result.output
-    assert f"{ENV} is Ready, health Green" in result.output
-    stubs.assert_done()
-
-
-def test_restart_refuses_a_busy_or_missing_environment(release_project: Any, stubs: Any) -> None:
-    stubs.eb.add_response("describe_environments", {"Environments": [env("Updating")]}, ENV_QUERY)
-    result = invoke(stubs, "restart")
-    assert isinstance(result.exception, CtsiteError)
-    assert "is Updating, not Ready" in result.exception.message
-    stubs.eb.add_response("describe_environments", {"Environments": []}, ENV_QUERY)
-    result = invoke(stubs, "restart", "--env", ENV)
-    assert isinstance(result.exception, CtsiteError)
-    assert "not found" in result.exception.message
-    stubs.assert_done()
-
-
-def test_restart_aws_error_is_one_clear_line(release_project: Any, stubs: Any) -> None:
-    stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
-    stubs.eb.add_client_error(
-        "restart_app_server",
-        service_error_code="AccessDenied",
-        service_message="not allowed to restart",
-        expected_params={"EnvironmentName": ENV},
-    )
-    result = invoke(stubs, "restart")
-    assert isinstance(result.exception, CtsiteError)
-    assert result.exception.message == (
-        f"could not restart the app servers of {ENV!r}: AWS AccessDenied: not allowed to restart"
-    )
-    assert "IAM policy" in (result.exception.hint or "")

@@ -1,4 +1,4 @@
-"""The `ctsite alerts` workflow: the environment's notification topic and its subscriptions."""
+"""`ctsite alerts`: the environment's notification topic and its subscriptions."""
 
 from __future__ import annotations
 

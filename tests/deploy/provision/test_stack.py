@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 from ctsite.aws.cloudformation import CloudFormation
 from ctsite.cli import app
 from ctsite.config import load_settings
-from ctsite.deploy import environments as envs
-from ctsite.deploy import provision
+from ctsite.deploy.provision import environments, stack
 from ctsite.errors import CtsiteError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -28,9 +27,9 @@ def _settings(project: Path, **overrides: object):
 
 
 def _plan(clients, s, env: str = "production", lines: list[str] | None = None):
-    target = envs.resolve_environment(s, env)
+    target = environments.resolve_environment(s, env)
     report = lines.append if lines is not None else (lambda _: None)
-    return provision.plan_environment(s, target, clients, report=report)
+    return stack.plan_environment(s, target, clients, report=report)
 
 
 def _inline_policy(iam, role: str, name: str) -> dict:
@@ -53,7 +52,7 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
     assert first.monthly_usd == pytest.approx(15.18 + 3.65 + 0.6, abs=0.02)
 
     events: list[str] = []
-    outcome = provision.apply(cfn, first, report=events.append, poll_s=0.05)
+    outcome = stack.apply(cfn, first, report=events.append, poll_s=0.05)
     assert outcome.status == "CREATE_COMPLETE"
     assert any("CREATE_COMPLETE" in line for line in events)
 
@@ -83,7 +82,7 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
 
     again = _plan(clients, s)
     assert again.unchanged and again.rows == [] and again.change_set_id == ""
-    assert provision.apply(cfn, again).status == "UNCHANGED"
+    assert stack.apply(cfn, again).status == "UNCHANGED"
 
     changed = _plan(clients, _settings(project, provision_notification_email="new@example.org"))
     assert not changed.unchanged
@@ -92,7 +91,7 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
     assert rows["NotificationTopic"].action == "modify"
     assert "FileSystem" not in rows
     assert changed.costs == []  # a modify adds nothing
-    provision.discard(cfn, changed)
+    stack.discard(cfn, changed)
     assert _plan(clients, s).unchanged
 
 
@@ -101,26 +100,26 @@ def test_staging_shares_the_efs_and_destroy(project: Path, clients) -> None:
     cfn = CloudFormation(clients("cloudformation"))
     with pytest.raises(CtsiteError, match="production stack"):
         _plan(clients, s, "staging")
-    provision.apply(cfn, _plan(clients, s), poll_s=0.05)
+    stack.apply(cfn, _plan(clients, s), poll_s=0.05)
     staging = _plan(clients, s, "staging")
     kinds = {r.logical_id for r in staging.rows}
     assert kinds == {"NotificationTopic", "Environment"}  # nothing shared is created twice
-    provision.apply(cfn, staging, poll_s=0.05)
+    stack.apply(cfn, staging, poll_s=0.05)
     fs_id = cfn.resources("ctsite-production")["FileSystem"]
     _, params = cfn.deployed("ctsite-staging")
     assert params["SharedFileSystemId"] == fs_id and params["RemoteDataDir"] == "staging"
 
     with pytest.raises(CtsiteError, match="refusing to destroy the production"):
-        provision.destroy(cfn, envs.resolve_environment(s, "production"), confirm="yes")
+        stack.destroy(cfn, environments.resolve_environment(s, "production"), confirm="yes")
     assert cfn.stack("ctsite-production") is not None
 
     lines: list[str] = []
-    target = envs.resolve_environment(s, "staging")
-    outcome = provision.destroy(cfn, target, report=lines.append, poll_s=0.05)
+    target = environments.resolve_environment(s, "staging")
+    outcome = stack.destroy(cfn, target, report=lines.append, poll_s=0.05)
     assert outcome.status == "DELETE_COMPLETE"
     assert cfn.stack("ctsite-staging") is None
     assert cfn.stack("ctsite-production") is not None
-    assert provision.destroy(cfn, target).status == "ABSENT"
+    assert stack.destroy(cfn, target).status == "ABSENT"
 
 
 def test_cli_plan_json_apply_and_destroy(project: Path, aws_env: str) -> None:
@@ -211,7 +210,7 @@ def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
     staging = _plan(clients, s, "staging")
     assert {r.logical_id for r in staging.rows} == {"NotificationTopic", "Environment"}
     cfn = CloudFormation(clients("cloudformation"))
-    provision.apply(cfn, staging, poll_s=0.05)
+    stack.apply(cfn, staging, poll_s=0.05)
     _, params = cfn.deployed("ctsite-staging")
     assert params["SharedFileSystemId"] == "fs-0123456789abcdef0"
     assert params["SharedSecurityGroupId"] == "sg-0lab"
@@ -221,18 +220,18 @@ def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
 
 def test_registry_stack_lives_in_us_east_1(project: Path, clients) -> None:
     s = _settings(project)
-    target = envs.resolve_stack(s, "registry")
+    target = environments.resolve_stack(s, "registry")
     assert (target.stack_name, target.region) == ("ctsite-registry", "us-east-1")
-    first = provision.plan_environment(s, target, clients)
+    first = stack.plan_environment(s, target, clients)
     assert [(r.action, r.logical_id) for r in first.rows] == [("add", "Repository")]
     assert first.costs == []
-    cfn = provision.cloudformation(clients, target)
-    assert provision.apply(cfn, first, poll_s=0.05).status == "CREATE_COMPLETE"
+    cfn = stack.cloudformation(clients, target)
+    assert stack.apply(cfn, first, poll_s=0.05).status == "CREATE_COMPLETE"
     _, params = cfn.deployed("ctsite-registry")
     assert params == {"RepositoryName": "ct-site"}
     assert CloudFormation(clients("cloudformation")).stack("ctsite-registry") is None  # us-east-2
-    assert provision.plan_environment(s, target, clients).unchanged
-    assert provision.destroy(cfn, target, poll_s=0.05).status == "DELETE_COMPLETE"
+    assert stack.plan_environment(s, target, clients).unchanged
+    assert stack.destroy(cfn, target, poll_s=0.05).status == "DELETE_COMPLETE"
 
 
 def test_a_resource_moto_rejects_is_one_clear_error(project: Path, clients) -> None:
@@ -240,12 +239,14 @@ def test_a_resource_moto_rejects_is_one_clear_error(project: Path, clients) -> N
     The rollback path itself runs against the Stubber in test_rollback_drift.py."""
     s = _settings(project)
     cfn = CloudFormation(clients("cloudformation"))
-    network = envs.Network(envs.lookup_network(clients("ec2")).vpc_id, ["subnet-0doesnotexist"])
-    target = envs.resolve_environment(s)
-    params = envs.stack_parameters(
+    network = environments.Network(
+        environments.lookup_network(clients("ec2")).vpc_id, ["subnet-0doesnotexist"]
+    )
+    target = environments.resolve_environment(s)
+    params = environments.stack_parameters(
         s, target, "64bit Amazon Linux 2023 v4.6.0 running Docker", network
     )
-    bad = provision.plan(cfn, s, target.stack_name, envs.template_text(), params)
+    bad = stack.plan(cfn, s, target.stack_name, environments.template_text(), params)
     with pytest.raises(CtsiteError, match="could not execute the change set") as caught:
-        provision.apply(cfn, bad, poll_s=0.05)
+        stack.apply(cfn, bad, poll_s=0.05)
     assert "subnet-0doesnotexist" in str(caught.value)

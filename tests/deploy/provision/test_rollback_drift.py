@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from ctsite.aws.cloudformation import CloudFormation
-from ctsite.deploy import provision
+from ctsite.deploy.provision import stack
 from ctsite.errors import CtsiteError
 
 STACK = "ctsite-staging"
@@ -60,7 +60,7 @@ def cf():
 
 
 def test_failed_create_reports_the_reason_and_the_rollback(cf: Stubber) -> None:
-    failing = provision.Plan(STACK, True, False, [], [], [], CS_ID)
+    failing = stack.Plan(STACK, True, False, [], [], [], CS_ID)
     history = [_event(1, STACK, "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS")]
     cf.add_response("describe_stack_events", {"StackEvents": history}, {"StackName": STACK})
     cf.add_response("execute_change_set", {}, {"ChangeSetName": CS_ID})
@@ -91,7 +91,7 @@ def test_failed_create_reports_the_reason_and_the_rollback(cf: Stubber) -> None:
     cf.add_response("describe_stack_events", {"StackEvents": later}, {"StackName": STACK})
     lines: list[str] = []
     with pytest.raises(CtsiteError) as caught:
-        provision.apply(CloudFormation(cf.client), failing, report=lines.append, poll_s=0.01)
+        stack.apply(CloudFormation(cf.client), failing, report=lines.append, poll_s=0.01)
     message = str(caught.value)
     assert "Environment (AWS::ElasticBeanstalk::Environment) CREATE_FAILED" in message
     assert "t9.huge" in message and "rolled back (ROLLBACK_COMPLETE)" in message

@@ -1,5 +1,7 @@
-"""A Transfer server cannot outlive its run: heartbeat rule, safety net, deletion failures,
-signals while the server is created or deleted (moto's AWS server, real sshd for the CLI)."""
+"""The upload workflow (`ctsite.deploy.upload`) called directly: a sync to a real sshd through
+moto's Transfer API, the offline plan of a dry run; and a Transfer server cannot outlive its
+run: heartbeat rule, safety net, deletion failures, signals while the server is created or
+deleted (moto's AWS server, real sshd for the CLI)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from ctsite.config import load_settings
 from ctsite.deploy import upload
 from ctsite.deploy.doctor import describe_server
 from ctsite.errors import CtsiteError
+from tests.cli.test_upload import make_project
+from tests.support.reporting import RecordingReporter
 
 REGION = "us-east-2"
 
@@ -40,6 +44,56 @@ def reaper_role() -> str:
     return iam.create_role(RoleName="ctsite-transfer-reaper", AssumeRolePolicyDocument=trust)[
         "Role"
     ]["Arn"]
+
+
+# ---------------------------------------------------------------- the workflow, called directly
+
+
+def test_upload_data_refuses_a_missing_data_folder_before_any_aws_call(tmp_path):
+    s = settings(tmp_path, data_dir="nowhere")
+
+    def no_aws(*_args, **_kwargs):
+        raise AssertionError("no AWS client may be made")
+
+    with pytest.raises(CtsiteError, match="data directory not found"):
+        upload.upload_data(s, no_aws)
+
+
+def test_plan_offline_upload_prices_against_the_last_record(tmp_path):
+    """The dry run's plan needs no AWS: all files before a first upload, none once recorded."""
+    from ctsite.sftp import manifest
+
+    files = {"compiled/a.bin": b"a" * 3000, "compiled/b.bin": b"b" * 1000}
+    s = settings(make_project(tmp_path, files))
+    first = upload.plan_offline_upload(s)
+    assert (first.files, first.upload_bytes, first.deletions) == (2, 4000, [])
+    assert first.offline and not first.has_record
+    assert first.estimated_cost > 0 and first.delete_scope == ["compiled"]
+    manifest.write_local_manifest(s.data_path, manifest.scan_local(s.data_path))
+    again = upload.plan_offline_upload(s, delete=False)
+    assert (again.files, again.unchanged, again.has_record) == (0, 2, True)
+    assert again.delete_scope == []
+
+
+@pytest.mark.sshd
+def test_upload_data_syncs_then_finds_nothing_to_send(tmp_path, transfer_to_sshd, transfer_servers):
+    _aws, sshd = transfer_to_sshd
+    files = {f"compiled/c{i}.bin": os.urandom(5_000 + i) for i in range(3)}
+    s = settings(make_project(tmp_path, files))
+    reporter = RecordingReporter()
+    done = upload.upload_data(s, aws.client_factory(s), reporter=reporter)
+    assert (done.files_sent, done.bytes_sent, done.deleted) == (3, 15_003, 0)
+    assert done.plan.files == 3 and done.restarted is None and done.server_seconds > 0
+    remote = sshd.root / "data"
+    assert {
+        p.relative_to(remote).as_posix(): p.read_bytes() for p in remote.rglob("*.bin")
+    } == files
+    assert transfer_servers() == []  # the server is deleted once the sync is done
+    assert "plan: 3 file(s) to send, 0 remote file(s) to delete, 0 unchanged" in reporter.infos
+    assert reporter.infos[-1].startswith("deleting the Transfer Family server")
+    again = upload.upload_data(s, aws.client_factory(s))
+    assert (again.files_sent, again.plan.unchanged) == (0, 3)
+    assert transfer_servers() == []
 
 
 # ---------------------------------------------------------------- the heartbeat rule

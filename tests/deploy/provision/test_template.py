@@ -7,21 +7,23 @@ from pathlib import Path
 import pytest
 
 from ctsite.config import load_settings
-from ctsite.deploy import environments as envs
-from ctsite.deploy.provision_check import expected_options
+from ctsite.deploy.provision import environments
+from ctsite.deploy.provision.check import expected_options
 
-TEMPLATE = Path(envs.__file__).parent / "templates" / envs.TEMPLATE
-NETWORK = envs.Network("vpc-1", ["subnet-a", "subnet-b"])
+TEMPLATE = Path(environments.__file__).parent / "templates" / environments.TEMPLATE
+NETWORK = environments.Network("vpc-1", ["subnet-a", "subnet-b"])
 STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
 
 
 def _options(tmp_path: Path, **overrides: object) -> dict[tuple[str, str], str]:
     s = load_settings(root=tmp_path, environ={}, overrides=overrides)
-    params = envs.stack_parameters(s, envs.resolve_environment(s, "production"), STACK, NETWORK)
-    return expected_options(envs.template_text(), params)
+    params = environments.stack_parameters(
+        s, environments.resolve_environment(s, "production"), STACK, NETWORK
+    )
+    return expected_options(environments.template_text(), params)
 
 
-@pytest.mark.parametrize("name", [envs.TEMPLATE, envs.REGISTRY_TEMPLATE])
+@pytest.mark.parametrize("name", [environments.TEMPLATE, environments.REGISTRY_TEMPLATE])
 def test_cfn_lint_passes(name: str) -> None:
     from cfnlint.api import lint_file
 
@@ -30,9 +32,9 @@ def test_cfn_lint_passes(name: str) -> None:
 
 
 def test_template_is_package_data() -> None:
-    assert envs.template_text() == TEMPLATE.read_text(encoding="utf-8")
-    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
-    assert '"ctsite.deploy" = ["templates/*.yaml"]' in pyproject
+    assert environments.template_text() == TEMPLATE.read_text(encoding="utf-8")
+    pyproject = (Path(__file__).resolve().parents[3] / "pyproject.toml").read_text()
+    assert '"ctsite.deploy.provision" = ["templates/*.yaml"]' in pyproject
 
 
 def test_single_instance_defaults(tmp_path: Path) -> None:
@@ -84,7 +86,7 @@ def test_https_on_a_single_instance_is_an_alb_of_one(tmp_path: Path) -> None:
 
 def test_staging_has_its_own_data_dir(tmp_path: Path) -> None:
     s = load_settings(root=tmp_path, environ={})
-    prod, staging = (envs.resolve_environment(s, n) for n in ("production", "staging"))
+    prod, staging = (environments.resolve_environment(s, n) for n in ("production", "staging"))
     assert (prod.eb_environment, prod.remote_data_dir, prod.production) == (
         "Contacttracingsite-env",
         "data",
@@ -95,8 +97,8 @@ def test_staging_has_its_own_data_dir(tmp_path: Path) -> None:
         "staging",
         "ctsite-staging",
     )
-    assert envs.resolve_environment(s, "Contacttracingsite-env").production
-    other = envs.resolve_environment(s, "Lab2-site")
+    assert environments.resolve_environment(s, "Contacttracingsite-env").production
+    other = environments.resolve_environment(s, "Lab2-site")
     assert (other.remote_data_dir, other.stack_name) == ("data-lab2-site", "ctsite-lab2-site")
 
 
@@ -109,18 +111,18 @@ def test_bad_settings_are_one_clear_error(tmp_path: Path) -> None:
         _options(tmp_path, provision_min_instances=5, provision_max_instances=2)
     s = load_settings(root=tmp_path, environ={})
     with pytest.raises(ConfigError, match="not an environment"):
-        envs.resolve_environment(s, "no spaces allowed")
+        environments.resolve_environment(s, "no spaces allowed")
 
 
 def test_cost_of_a_load_balanced_environment(tmp_path: Path) -> None:
-    from ctsite.deploy.provision import Row, estimate_costs
+    from ctsite.deploy.provision.stack import Row, estimate_costs
 
     s = load_settings(
         root=tmp_path,
         environ={},
         overrides={"provision_load_balanced": True, "provision_min_instances": 2},
     )
-    params = envs.stack_parameters(s, envs.resolve_environment(s), STACK, NETWORK)
+    params = environments.stack_parameters(s, environments.resolve_environment(s), STACK, NETWORK)
     rows = [
         Row("add", "Environment", "AWS::ElasticBeanstalk::Environment"),
         Row("add", "InstanceRole", "AWS::IAM::Role"),
@@ -139,9 +141,9 @@ def test_cost_of_a_load_balanced_environment(tmp_path: Path) -> None:
 def _role(logical_id: str, **values: str) -> dict:
     """The template's role `logical_id`, resolved for the given parameter values."""
     from ctsite.aws.cloudformation import load_template
-    from ctsite.deploy.provision_check import resolve
+    from ctsite.deploy.provision.check import resolve
 
-    doc = load_template(envs.template_text())
+    doc = load_template(environments.template_text())
     props = doc["Resources"][logical_id]["Properties"]
     return resolve(
         props,
@@ -206,7 +208,7 @@ def test_transfer_user_has_a_role_of_its_own() -> None:
 
 def test_no_role_gets_full_access_policies() -> None:
     """AWSTransferFullAccess, AmazonElasticFileSystemClientFullAccess and their kind."""
-    assert "FullAccess" not in envs.template_text()
+    assert "FullAccess" not in environments.template_text()
 
 
 def test_role_names_come_from_the_settings(tmp_path: Path) -> None:
@@ -220,5 +222,5 @@ def test_role_names_come_from_the_settings(tmp_path: Path) -> None:
         environ={},
         overrides={"eb_instance_role": "lab-ec2", "transfer_user_role": "lab-upload"},
     )
-    params = envs.stack_parameters(s, envs.resolve_environment(s), STACK, NETWORK)
+    params = environments.stack_parameters(s, environments.resolve_environment(s), STACK, NETWORK)
     assert (params["InstanceRoleName"], params["TransferUserRoleName"]) == ("lab-ec2", "lab-upload")

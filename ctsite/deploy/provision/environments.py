@@ -3,7 +3,7 @@
 `resolve_environment(settings, name)` maps `production`, `staging` or any EB environment name to
 its EB environment, its data folder on the shared EFS and its CloudFormation stack; deploy,
 upload-data and release use it for `--env`. `stack_parameters` turns the configuration into the
-template's parameter values (`ctsite/deploy/templates/ctsite.yaml`).
+template's parameter values (`ctsite/deploy/provision/templates/ctsite.yaml`).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def lookup_solution_stack(eb: Any) -> str:
 
 
 def template_text(name: str = TEMPLATE) -> str:
-    return resources.files("ctsite.deploy").joinpath("templates", name).read_text("utf-8")
+    return resources.files("ctsite.deploy.provision").joinpath("templates", name).read_text("utf-8")
 
 
 def repository_name(settings: Settings) -> str:

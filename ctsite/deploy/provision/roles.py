@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from ctsite.aws.clients import describe_error, error_code
 from ctsite.aws.cloudformation import load_template
-from ctsite.deploy.provision_base import UNKNOWN, Difference, resolve
+from ctsite.deploy.provision.template import UNKNOWN, Difference, resolve
 
 AWS_MANAGED = re.compile(r"^arn:[\w-]+:iam::aws:policy/")
 INSTANCE_ROLE = "InstanceRole"
