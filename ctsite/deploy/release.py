@@ -48,13 +48,14 @@ def _tree_bytes(root: Path) -> int:
     return total
 
 
-def _figures_present(store: Path) -> bool:
-    """Whether the store's current version has precomputed figures."""
+def figures_present(store: Path) -> bool:
+    """Whether the store's current version has precomputed figures the site will use (their
+    index of digests written: views without one are never served)."""
+    from ctsite.figures.precomputed import read_index
     from ctsite.store.format import FIGURES_DIR
     from ctsite.store.versions import version_path
 
-    folder = (version_path(store) or store) / FIGURES_DIR
-    return folder.is_dir() and any(folder.iterdir())
+    return bool(read_index((version_path(store) or store) / FIGURES_DIR))
 
 
 def bundle_sha256(s: Settings) -> str:
@@ -129,7 +130,7 @@ def observe(
     return Observed(
         has_data_spec=has_spec,
         compile_up_to_date=up_to_date,
-        figures_present=_figures_present(compiled),
+        figures_present=figures_present(compiled),
         context_hash=image_inputs_hash(s),
         recorded_context_hash=image.get("context_hash"),
         repository=s.image_repository,

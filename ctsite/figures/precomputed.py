@@ -5,8 +5,12 @@
 every condition into the store's figure cache directory
 (`<store>/figures/<figure>-<condition id>-<digest>.json`, Plotly JSON, never a pickle) with its
 static SVG picture beside it; the web app reads those files for default requests
-(`read_precomputed`, `read_picture`) until its in-memory cache (`ctsite.web.cache`) holds them.
-The layout lives here, with the figures, so the compile and release workflows never import the
+(`read_view`) until its in-memory cache (`ctsite.web.cache`) holds them.
+These files are a cache of the verified store, so they are verified too: `ctsite figures` writes
+`SHA256SUMS` (each file's SHA-256, in `sha256sum`'s format, so `sha256sum -c` checks them
+too) last, and a reader serves a file only when its bytes match the
+index; a missing, cut or changed file (or no index) is a miss, and the view is computed again
+from the store, never served wrong. The layout lives here, with the figures, so the compile and release workflows never import the
 web package and the web imports the layout from one place.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -31,6 +36,9 @@ try:  # optional speed-up, not required by the slim image
     import orjson
 except ImportError:  # pragma: no cover - depends on the environment
     orjson = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+INDEX = "SHA256SUMS"  # "<sha256>  <file name>" per view file and picture, written last
 
 _ORJSON_OPTIONS = (
     (orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS) if orjson is not None else 0
@@ -82,11 +90,6 @@ def precomputed_path(
     return directory / f"{figure}-{condition_id}-{digest}.json"
 
 
-def write_precomputed(path: Path, document: dict[str, Any]) -> int:
-    """Write a figure document atomically (temp file + rename); returns its size in bytes."""
-    return _write_atomically(path, encode_json(document))
-
-
 def _write_atomically(path: Path, data: bytes) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -100,20 +103,60 @@ def _write_atomically(path: Path, data: bytes) -> int:
     return len(data)
 
 
-def read_precomputed(path: Path) -> bytes | None:
-    """The stored document, or None when there is none."""
+@dataclasses.dataclass(frozen=True)
+class View:
+    """A precomputed view as read back: its document and its static picture (None: redraw)."""
+
+    body: bytes
+    picture: str | None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_index(directory: Path) -> dict[str, str]:
+    """File name → the SHA-256 `ctsite figures` recorded ({} when there is no readable index)."""
     try:
-        return path.read_bytes()
+        text = (directory / INDEX).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        digest, sep, name = line.partition("  ")
+        if sep and len(digest) == 64 and name and "/" not in name:
+            found[name] = digest
+    return found
+
+
+def _verified(path: Path, expected: object) -> bytes | None:
+    """The file's bytes when they hash to `expected`, else None (logged when present)."""
+    try:
+        data = path.read_bytes()
     except OSError:
         return None
-
-
-def read_picture(path: Path) -> str | None:
-    """The static picture stored beside a precomputed view, or None."""
-    try:
-        return picture_path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    if not isinstance(expected, str) or _digest(data) != expected:
+        log.warning(
+            "precomputed view %s does not match its recorded SHA-256 (damaged?): computing "
+            "the view from the store instead; `ctsite figures` writes it again",
+            path,
+        )
         return None
+    return data
+
+
+def read_view(path: Path, index: dict[str, str] | None = None) -> View | None:
+    """The precomputed view at `path` when its bytes are the ones `ctsite figures` recorded;
+    None when it is absent, unrecorded or damaged (then the view is computed)."""
+    if index is None:
+        index = read_index(path.parent)
+    if path.name not in index:
+        return None
+    body = _verified(path, index[path.name])
+    if body is None:
+        return None
+    picture = _verified(picture_path(path), index.get(picture_path(path).name))
+    return View(body, picture.decode("utf-8") if picture is not None else None)
 
 
 def figure_document(name: str, store: Any, params: dict[str, Any], result: Any) -> dict[str, Any]:
@@ -138,7 +181,9 @@ def precompute_defaults(
     from ctsite.figures import FIGURES, parse_params
 
     written: list[Path] = []
+    index: dict[str, str] = {}
     directory = store.figure_cache_dir()
+    (directory / INDEX).unlink(missing_ok=True)  # nothing is trusted while views are rewritten
     for name, spec in FIGURES.items():
         control = next((c for c in spec.controls if c.kind == "condition"), None)
         single_only = bool(control and control.single_condition_only)
@@ -150,16 +195,21 @@ def precompute_defaults(
             result = spec.build(store, params)
             key = canonical_key(params)
             path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
-            size = write_precomputed(path, figure_document(name, store, params, result))
+            body = encode_json(figure_document(name, store, params, result))
             picture = picture_svg(result.figure, spec.title).encode("utf-8")
+            _write_atomically(path, body)
             _write_atomically(picture_path(path), picture)
+            index[path.name] = _digest(body)
+            index[picture_path(path).name] = _digest(picture)
             written.append(path)
             if on_done:
-                on_done(name, condition.name, size, time.perf_counter() - started)
+                on_done(name, condition.name, len(body), time.perf_counter() - started)
     for old in iter_precomputed(directory):
         if old not in written:
             old.unlink(missing_ok=True)  # views of an older store or older defaults
             picture_path(old).unlink(missing_ok=True)
+    sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(index.items()))
+    _write_atomically(directory / INDEX, sums.encode())
     return written
 
 

@@ -24,8 +24,7 @@ from ctsite.figures.precomputed import (
     encode_json,
     figure_document,
     precomputed_path,
-    read_picture,
-    read_precomputed,
+    read_view,
 )
 from ctsite.store.integrity import Problem, reason_of
 from ctsite.web.cache import Entry
@@ -124,16 +123,15 @@ def figure_entry(name: str, need_table: bool = False) -> tuple[Entry, dict[str, 
     cache = current_app.extensions["ctsite_cache"]
     entry = cache.get(key)
     if entry is None or (need_table and entry.table is None):
-        body = picture = None
+        view = None
         if not need_table:
             condition = store.condition(str(params["condition"]))
             path = precomputed_path(
                 store.figure_cache_dir(), name, condition.id, store.fingerprint, params_key
             )
-            body = read_precomputed(path)
-            picture = read_picture(path) if body is not None else None
-        if body is not None:
-            entry = Entry(body=body, picture=picture)
+            view = read_view(path)  # only the bytes `ctsite figures` recorded
+        if view is not None:
+            entry = Entry(body=view.body, picture=view.picture)
         else:
             entry = build_entry(name, store, params)
         cache.put(key, entry)

@@ -107,3 +107,17 @@ def test_a_failed_check_blocks_prepare_but_a_dry_run_plans_anyway(
     assert [note.split(":")[0] for note in planned.observed.unchecked] == ["the running version"]
     assert planned.observed.running_label is None
     stubs.assert_done()
+
+
+def test_views_without_their_index_do_not_count_as_precomputed(tmp_path: Path) -> None:
+    """The site serves only views recorded in SHA256SUMS, so the release's figures step runs
+    again for a store whose views have none (written by an older ctsite, or interrupted)."""
+    from ctsite.deploy.release import figures_present
+
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    (folder / "circos-c1-x.json").write_text("{}")
+    assert not figures_present(tmp_path)
+    digest = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    (folder / "SHA256SUMS").write_text(f"{digest}  circos-c1-x.json\n")
+    assert figures_present(tmp_path)

@@ -5,19 +5,20 @@ That the web serves these files byte for byte is tests/web/test_cli.py."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from ctsite.figures import FIGURES
 from ctsite.figures.precomputed import (
+    INDEX,
     canonical_key,
     picture_path,
     precompute_figures,
     precomputed_path,
-    read_picture,
-    read_precomputed,
-    write_precomputed,
+    read_index,
+    read_view,
 )
 from ctsite.store import Store
 from tests.support.reporting import RecordingReporter
@@ -52,10 +53,19 @@ def test_precompute_figures_writes_and_reports_every_default_view(store_path: Pa
     files = sorted(result.directory.glob("*.json"))
     assert len(files) == len(result.figures) == len(reporter.infos)
     assert sorted(f.bytes for f in result.figures) == sorted(p.stat().st_size for p in files)
+    assert sorted(read_index(result.directory)) == sorted(
+        [p.name for p in files] + [picture_path(p).name for p in files]
+    )
+    checked = subprocess.run(  # the index is sha256sum's own format
+        ["sha256sum", "--check", "--strict", INDEX], cwd=result.directory, capture_output=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     for path in files:
         document = json.loads(path.read_bytes())
         assert document["fingerprint"] == store.fingerprint
-        assert read_picture(path) is not None and picture_path(path).is_file()
+        view = read_view(path)
+        assert view is not None and view.body == path.read_bytes()
+        assert view.picture == picture_path(path).read_text()
     assert not list(result.directory.glob("*.tmp"))
 
 
@@ -85,11 +95,24 @@ def test_the_layout_names_version_fingerprint_and_parameters(tmp_path: Path) -> 
     assert path not in others and len(others) == 3
 
 
-def test_write_then_read_a_view(tmp_path: Path) -> None:
-    path = tmp_path / "figures" / "circos-c1-abc.json"
-    assert read_precomputed(path) is None and read_picture(path) is None
-    size = write_precomputed(path, {"name": "circos", "figure": {"data": []}})
-    stored = read_precomputed(path)
-    assert stored is not None and len(stored) == size
-    assert json.loads(stored) == {"name": "circos", "figure": {"data": []}}
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
+def test_a_view_is_read_only_with_the_bytes_the_index_recorded(store_path: Path) -> None:
+    """Absent, unrecorded, cut or changed (same size) views are misses; a damaged picture
+    alone is redrawn (None) while its verified document is still used; no index: all misses."""
+    result = precompute_figures(store_path)
+    path = next(p for p in result.directory.glob("circos-*.json"))
+    assert read_view(result.directory / "circos-c9-none.json") is None
+    good = read_view(path)
+    assert good is not None and good.picture is not None
+    svg = picture_path(path)
+    svg.write_bytes(svg.read_bytes().replace(b"<svg", b"<svG", 1))
+    view = read_view(path)
+    assert view is not None and view.body == good.body and view.picture is None
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + (b"]" if data[-1:] != b"]" else b"}"))  # same size, changed
+    assert read_view(path) is None
+    path.write_bytes(data[: len(data) // 2])
+    assert read_view(path) is None
+    path.write_bytes(data)
+    assert read_view(path) is not None
+    (result.directory / INDEX).write_text("not an index")
+    assert read_view(path) is None

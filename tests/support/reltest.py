@@ -43,6 +43,8 @@ def write_project(root: Path, repository: str = PRIVATE_REPO, extra_toml: str = 
     (store / "manifest.json").write_text(json.dumps(manifest))
     (store / "table.bin").write_bytes(b"\x01" * 1000)
     (store / "figures" / "circos.json").write_text("{}")
+    sums = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a  circos.json\n"
+    (store / "figures" / "SHA256SUMS").write_text(sums)  # the index `ctsite figures` writes
     dockerrun = {
         "AWSEBDockerrunVersion": "1",
         "Image": {"Name": f"{repository}:latest", "Update": "true"},

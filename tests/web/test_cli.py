@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -62,7 +63,12 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
     assert body in {p.read_bytes() for p in files}
     # and the page shows the stored picture (not one drawn again)
     stored = next(p for p in pictures if p.with_suffix(".json").read_bytes() == body)
-    stored.write_text(stored.read_text().replace("<svg ", '<svg data-stored="yes" ', 1))
+    marked = stored.read_text().replace("<svg ", '<svg data-stored="yes" ', 1).encode()
+    stored.write_bytes(marked)  # a picture recorded as such in the index (see SHA256SUMS)
+    sums = store.figure_cache_dir() / "SHA256SUMS"
+    lines = [ln for ln in sums.read_text().splitlines() if not ln.endswith("  " + stored.name)]
+    lines.append(f"{hashlib.sha256(marked).hexdigest()}  {stored.name}")
+    sums.write_text("\n".join(lines) + "\n")
     page = create_app(make_settings(tmp_path), store_path=store_copy).test_client().get("/circos")
     assert 'data-stored="yes"' in page.get_data(as_text=True)
     # and computes the same document itself

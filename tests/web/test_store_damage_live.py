@@ -267,3 +267,39 @@ def test_serve_refuses_a_damaged_store_instead_of_serving_the_demo(store_copy: P
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert "interactions.feather" in done.stderr and "Traceback" not in done.stderr
     assert not (project / "data" / "demo").exists()  # no other data served in its place
+
+
+def precomputed_files(store: Path) -> list[Path]:
+    folder = versions.version_path(store) / fmt.FIGURES_DIR
+    return sorted(folder.glob("circos-*.json"))
+
+
+@pytest.mark.parametrize("damage", [truncate, tamper], ids=["truncated", "tampered"])
+def test_a_damaged_precomputed_view_is_never_served(store_copy: Path, site_over, damage) -> None:
+    """The precomputed default views are a cache of the verified store: a damaged one (cut, or
+    bytes changed at the same size, JSON or its picture) is recomputed, never served, on running
+    and fresh workers; the site stays healthy (the store itself is intact)."""
+    done = run_ctsite("figures", "--data", str(store_copy), cwd=store_copy.parent)
+    assert done.returncode == 0, done.stderr
+    site = site_over(store_copy, workers=1)
+    status, _, _ = site.get("/circos")
+    assert status == 200
+    status, _, good = site.get("/api/figure/circos")
+    assert status == 200
+    fresh_views = precomputed_files(store_copy)
+    assert fresh_views, "ctsite figures wrote no circos view"
+    site.stop()
+    for view in fresh_views:  # the JSON and its picture
+        damage(view)
+        damage(view.with_suffix(".svg"))
+    for site in (site_over(store_copy, workers=1), site_over(store_copy, workers=1)):
+        status, _, page = site.get("/circos")
+        assert status == 200, page[:300]
+        assert b"TAMPER" not in page
+        status, _, body = site.get("/api/figure/circos")
+        assert status == 200
+        assert json.loads(body)["figure"] == json.loads(good)["figure"]
+        assert site.health()[0] == 200
+        log = site.stop()
+        assert "Traceback" not in log
+        assert "precomputed" in log  # the damaged view is named server-side
