@@ -100,6 +100,7 @@ def compile_store(
     advance = advance or (lambda key, n: None)
     with destination.lock(dest):
         destination.recover(dest)
+        destination.check_replaceable(dest)  # again, now that no other compile can change it
         leftovers.sweep(dest)  # what killed compiles left (only if their process is gone)
         files = spec.input_files()
         for role, path in files.items():

@@ -258,7 +258,13 @@ def test_flat_store_is_converted_with_a_message(small_dataset):
     project = small_dataset()
     out = project / "out"
     out.mkdir()
-    legacy = {"schema_version": 1, "ctsite_version": "0.1", "conditions": [], "thresholds": []}
+    legacy = {  # the keys every schema-1 compile wrote (what marks the folder as ctsite's)
+        "schema_version": 1,
+        "ctsite_version": "0.1",
+        "compile_key": "0123abcd" * 8,
+        "conditions": [],
+        "thresholds": [],
+    }
     (out / fmt.MANIFEST).write_text(json.dumps(legacy))
     (out / "genes.feather").write_bytes(b"old")
     (out / "conditions" / "c1").mkdir(parents=True)
