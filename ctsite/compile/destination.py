@@ -197,9 +197,9 @@ def check_replaceable(dest: Path) -> None:
     except OSError as exc:
         raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
     if entries:
-        named = [n for n in ownership.STORE_NAMES if (dest / n).exists() or (dest / n).is_symlink()]
+        named = [e for e in entries if e.rstrip("/") in ownership.STORE_NAMES]
         lookalike = (
-            f"; its {', '.join(named)} {'is' if len(named) == 1 else 'are'} not ctsite's"
+            f"; its {' and '.join(named)} {'is' if len(named) == 1 else 'are'} not ctsite's"
             if named
             else ""
         )
