@@ -34,6 +34,9 @@ ProgressFn = Callable[[str, str, int], None]
 AdvanceFn = Callable[[str, int], None]
 
 
+_ROLES = {"interactions": "ligand–receptor list", "expression": "expression file"}
+
+
 @dataclass
 class CompileResult:
     status: str  # "built" or "up-to-date"
@@ -47,6 +50,14 @@ def _check_consistency(
     spec: DataSpec, degs: dict[str, inputs.DegFile], expr_types: list[str], lr: pd.DataFrame
 ) -> None:
     excluded = set(spec.exclude_cell_types)
+    known = set(expr_types).union(*(set(d.obs["cell_type"]) for d in degs.values()))
+    unknown = [c for c in spec.exclude_cell_types if c not in known]
+    if unknown:  # a typo would silently keep the cell type on the site
+        raise InputError(
+            f"[data] exclude_cell_types: unknown cell type(s) {', '.join(map(repr, unknown))} "
+            f"(the input files have {', '.join(map(repr, sorted(known)))})",
+            hint="spell them exactly as in the input files (letter case and spaces count)",
+        )
     lr_genes = set(lr["ligand"]) | set(lr["receptor"])
     reference: set[str] | None = None
     for name, deg in degs.items():
@@ -104,9 +115,11 @@ def compile_store(
         leftovers.sweep(dest)  # what killed compiles left (only if their process is gone)
         files = spec.input_files()
         for role, path in files.items():
-            if not path.is_file():
-                what = "input" if not role.startswith("deg:") else f"DEG file of {role[4:]!r}"
-                raise InputError(f"{what} not found: {path}", hint="check [data] in ctsite.toml")
+            problem = inputs.not_a_file(path)
+            if problem is not None:
+                raise inputs.input_error(
+                    _ROLES.get(role) or f"DEG file of {role[4:]!r}", path, problem
+                )
         fingerprints = {role: file_fingerprint(path) for role, path in files.items()}
         key = compile_key(spec, fingerprints)
         current = read_manifest(dest)
