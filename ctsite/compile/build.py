@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,11 @@ class CompileResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _quoted(names: Iterable[object]) -> str:
+    """Names as a message lists them: 'T cells', 'nan' (plain text, never np.str_('nan'))."""
+    return ", ".join(repr(str(n)) for n in names)
+
+
 def _check_consistency(
     spec: DataSpec, degs: dict[str, inputs.DegFile], expr_types: list[str], lr: pd.DataFrame
 ) -> None:
@@ -54,8 +59,8 @@ def _check_consistency(
     unknown = [c for c in spec.exclude_cell_types if c not in known]
     if unknown:  # a typo would silently keep the cell type on the site
         raise InputError(
-            f"[data] exclude_cell_types: unknown cell type(s) {', '.join(map(repr, unknown))} "
-            f"(the input files have {', '.join(map(repr, sorted(known)))})",
+            f"[data] exclude_cell_types: unknown cell type(s) {_quoted(unknown)} "
+            f"(the input files have {_quoted(sorted(known))})",
             hint="spell them exactly as in the input files (letter case and spaces count)",
         )
     lr_genes = set(lr["ligand"]) | set(lr["receptor"])
@@ -67,15 +72,14 @@ def _check_consistency(
         missing = sorted(types - set(expr_types))
         if missing:
             raise InputError(
-                f"{deg.path}: cell type(s) {', '.join(map(repr, missing))} not found in the "
-                f"expression file's cell types ({', '.join(map(repr, sorted(expr_types)))})",
+                f"{deg.path}: cell type(s) {_quoted(missing)} not found in the "
+                f"expression file's cell types ({_quoted(sorted(expr_types))})",
                 hint="cell type names must be spelled the same in every file",
             )
         if reference is not None and types != reference:
             diff = sorted(types ^ reference)
             raise InputError(
-                f"condition {name!r}: cell types differ from the other conditions: "
-                f"{', '.join(map(repr, diff))}",
+                f"condition {name!r}: cell types differ from the other conditions: {_quoted(diff)}",
                 hint="every DEG file must cover the same cell types",
             )
         reference = types

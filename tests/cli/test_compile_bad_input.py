@@ -43,6 +43,7 @@ def assert_clean_failure(root: Path, before: bytes, *needles: str) -> str:
     assert result.returncode != 0, output
     assert "Traceback" not in output, output
     assert "error:" in output
+    assert not re.search(r"\bnp\.\w+\(", output), "a numpy repr in the message"
     for needle in needles:
         assert needle in output, (needle, output)
     assert versions.manifest_path(root / "out").read_bytes() == before
@@ -447,6 +448,19 @@ def _replaced_by(name: str, kind: str) -> Callable[[Path], None]:
     return spoil
 
 
+def _expression_cell_type_nan(root: Path) -> None:
+    """The expression file's cells of type T without a cell type (NaN)."""
+    import anndata as ad
+
+    adata = ad.read_h5ad(root / "expr.h5ad")
+    obs = adata.obs.copy()
+    labels = obs["Cell Type"].astype(object)
+    labels[labels == "T"] = np.nan
+    obs["Cell Type"] = pd.Categorical(labels)
+    adata.obs = obs
+    adata.write_h5ad(root / "expr.h5ad")
+
+
 def _toml_folder(root: Path) -> None:
     (root / "ctsite.toml").unlink()
     (root / "ctsite.toml").mkdir()
@@ -469,6 +483,10 @@ HOSTILE = {
     "dc1-text": Hostile(
         _obs_values("cell_type_dc1", ["early", "late", "mid", "late", "early", "mid"]),
         ("deg_a.h5ad", "'cell_type_dc1'", "not numbers", "'early'"),
+    ),
+    "dc1-infinite": Hostile(
+        _obs_values("cell_type_dc1", [0.1, 0.2, np.inf, 0.3, 0.4, 0.5]),
+        ("deg_a.h5ad", "'cell_type_dc1'", "infinite", "first: inf in row 2"),
     ),
     "DA_score-booleans": Hostile(
         _obs_values("DA_score", [True, False, True, False, True, False]),
@@ -621,6 +639,10 @@ HOSTILE = {
         _replaced_by("expr.h5ad", "folder"), ("expr.h5ad", "is a folder")
     ),
     "ctsite.toml-is-a-folder": Hostile(_toml_folder, ("ctsite.toml", "is a folder")),
+    # names in messages as plain text (this one showed np.str_('nan'))
+    "expression-cell-type-NaN": Hostile(
+        _expression_cell_type_nan, ("deg_a.h5ad", "'T' not found", "'M', 'nan'")
+    ),
 }
 
 
