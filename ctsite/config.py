@@ -390,11 +390,20 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict
     return flat, data
 
 
+def _not_a_config_file(path: Path) -> str:
+    """Why `path` is no configuration file, in words ("not found" only when nothing is there)."""
+    if path.is_dir():
+        return f"{path} is a folder, not a configuration file"
+    if os.path.lexists(path):
+        return f"{path} is not a regular file (a broken link, a pipe or a device)"
+    return f"configuration file not found: {path}"
+
+
 def find_root(start: Path | None = None) -> Path:
     """The project root: the nearest directory (upwards) holding ctsite.toml, else the cwd."""
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        if os.path.lexists(candidate / CONFIG_FILE):  # a folder of that name is an error, later
             return candidate
     return here
 
@@ -412,18 +421,22 @@ def load_settings(
     if config_file is not None:
         config_file = config_file.resolve()
         if not config_file.is_file():
-            raise ConfigError(f"configuration file not found: {config_file}")
+            raise ConfigError(_not_a_config_file(config_file))
         root = root or config_file.parent
     root = (root or find_root()).resolve()
     path = config_file or root / CONFIG_FILE
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     data: dict[str, Any] = {}
+    if not path.is_file() and os.path.lexists(path):  # never silently ignored
+        raise ConfigError(_not_a_config_file(path))
     if path.is_file():
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
         flat, data = _flatten_file(doc, path)
         for key, value in flat.items():
             values[key] = _coerce(key, value, str(path))

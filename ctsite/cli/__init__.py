@@ -45,6 +45,13 @@ class CtsiteGroup(TyperGroup):
     """The root group: a CtsiteError of a command run with --json becomes a JSON error; an
     unexpected exception becomes one line too (its traceback only with --debug)."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Parse the root options; `--help` and `--version` print here, before any command."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            closed_pipe()  # `ctsite --help | head -1`: click's own handling exits 1
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -123,10 +124,12 @@ def export_cmd(
     s = settings(ctx, compiled_dir=str(store_dir) if store_dir else None)
     store = Store.open(s.compiled_path)
     frame = export_table(store, table.value, condition, fdr, cell_type or [], target, all_genes)
-    if output is None and fmt is ExportFormat.parquet:
+    if output is None and fmt is ExportFormat.parquet and sys.stdout.isatty():
         from ctsite.errors import CtsiteError
 
-        raise CtsiteError("Parquet cannot be written to the terminal", hint="add -o FILE.parquet")
+        raise CtsiteError(
+            "Parquet cannot be written to the terminal", hint="add -o FILE.parquet or > FILE"
+        )
     from ctsite.compile.export import write_frame
 
     write_frame(frame, fmt.value, output)

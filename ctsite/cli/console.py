@@ -15,8 +15,18 @@ from rich.progress import (
 
 from ctsite.errors import CtsiteError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    """A rich console whose closed pipe is a `BrokenPipeError` for the command line to handle
+    (quietly, exit 141: `ctsite.cli.closed_pipe`); rich's own handling exits 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more is written to the closed pipe
+        raise BrokenPipeError(32, "the reader of the output went away")
+
+
+console = _Console(highlight=False)
+err_console = _Console(stderr=True, highlight=False)
 
 
 def print_error(error: CtsiteError) -> None:

@@ -49,6 +49,8 @@ def init_cmd(
     _summary(found, here)
     for item in found.unusable:
         warn(f"{relative(item.path, here)}: {item.problem} (fix: {item.fix})")
+    for name in found.unnamable:
+        warn(f"{name}: skipped, its name is not valid UTF-8 (fix: rename it if it is an input)")
 
     def take_default(question: Question) -> str:
         console.print(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,9 @@ ProgressFn = Callable[[str, str, int], None]
 AdvanceFn = Callable[[str, int], None]
 
 
+_ROLES = {"interactions": "ligand–receptor list", "expression": "expression file"}
+
+
 @dataclass
 class CompileResult:
     status: str  # "built" or "up-to-date"
@@ -43,10 +46,23 @@ class CompileResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _quoted(names: Iterable[object]) -> str:
+    """Names as a message lists them: 'T cells', 'nan' (plain text, never np.str_('nan'))."""
+    return ", ".join(repr(str(n)) for n in names)
+
+
 def _check_consistency(
     spec: DataSpec, degs: dict[str, inputs.DegFile], expr_types: list[str], lr: pd.DataFrame
 ) -> None:
     excluded = set(spec.exclude_cell_types)
+    known = set(expr_types).union(*(set(d.obs["cell_type"]) for d in degs.values()))
+    unknown = [c for c in spec.exclude_cell_types if c not in known]
+    if unknown:  # a typo would silently keep the cell type on the site
+        raise InputError(
+            f"[data] exclude_cell_types: unknown cell type(s) {_quoted(unknown)} "
+            f"(the input files have {_quoted(sorted(known))})",
+            hint="spell them exactly as in the input files (letter case and spaces count)",
+        )
     lr_genes = set(lr["ligand"]) | set(lr["receptor"])
     reference: set[str] | None = None
     for name, deg in degs.items():
@@ -56,15 +72,14 @@ def _check_consistency(
         missing = sorted(types - set(expr_types))
         if missing:
             raise InputError(
-                f"{deg.path}: cell type(s) {', '.join(map(repr, missing))} not found in the "
-                f"expression file's cell types ({', '.join(map(repr, sorted(expr_types)))})",
+                f"{deg.path}: cell type(s) {_quoted(missing)} not found in the "
+                f"expression file's cell types ({_quoted(sorted(expr_types))})",
                 hint="cell type names must be spelled the same in every file",
             )
         if reference is not None and types != reference:
             diff = sorted(types ^ reference)
             raise InputError(
-                f"condition {name!r}: cell types differ from the other conditions: "
-                f"{', '.join(map(repr, diff))}",
+                f"condition {name!r}: cell types differ from the other conditions: {_quoted(diff)}",
                 hint="every DEG file must cover the same cell types",
             )
         reference = types
@@ -100,12 +115,15 @@ def compile_store(
     advance = advance or (lambda key, n: None)
     with destination.lock(dest):
         destination.recover(dest)
+        destination.check_replaceable(dest)  # again, now that no other compile can change it
         leftovers.sweep(dest)  # what killed compiles left (only if their process is gone)
         files = spec.input_files()
         for role, path in files.items():
-            if not path.is_file():
-                what = "input" if not role.startswith("deg:") else f"DEG file of {role[4:]!r}"
-                raise InputError(f"{what} not found: {path}", hint="check [data] in ctsite.toml")
+            problem = inputs.not_a_file(path)
+            if problem is not None:
+                raise inputs.input_error(
+                    _ROLES.get(role) or f"DEG file of {role[4:]!r}", path, problem
+                )
         fingerprints = {role: file_fingerprint(path) for role, path in files.items()}
         key = compile_key(spec, fingerprints)
         current = read_manifest(dest)

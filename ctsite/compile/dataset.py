@@ -153,6 +153,16 @@ _DATA_KEYS = {
 }
 
 
+def _check_distinct(of: Sequence[str], where: str) -> None:
+    """A combined condition compares different conditions: `of = ["A", "A"]` is a mistake."""
+    twice = sorted({name for name in of if of.count(name) > 1})
+    if twice:
+        raise ConfigError(
+            f"{where}: `of` names condition {', '.join(map(repr, twice))} twice",
+            hint="a combined condition compares two or more different conditions",
+        )
+
+
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
@@ -222,6 +232,7 @@ def parse_data_spec(
     combos: dict[str, CombinedSpec] = {}
     for where, raw in _array_of_tables(table, "combined", _COMBINED_KEYS):
         of = _str_list(raw.get("of"), f"{where} `of`")
+        _check_distinct(of, where)
         name = _opt_str(raw, "name", where) or " AND ".join(of)
         if name in combos:
             raise ConfigError(
@@ -231,6 +242,7 @@ def parse_data_spec(
         combos[name] = CombinedSpec(name=name, of=of, label=_opt_str(raw, "label", where) or name)
     for option in combined:
         of = tuple(part.strip() for part in option.split(" AND "))
+        _check_distinct(of, f"--combined {option!r}")
         name = " AND ".join(of)
         combos[name] = CombinedSpec(name=name, of=of, label=name)
 

@@ -4,7 +4,8 @@ A compile writes its new version completely beside the live ones (`versions/.tmp
 to its id and only then switches the pointer (`ctsite.store.versions`), so readers see the old
 version or the new one, never a mix; old versions are pruned (current and previous are kept).
 A store in the flat layout of schema 1 is converted: the whole new folder is built beside it and
-swapped in with two renames. The compile only ever replaces an empty folder or a ctsite store.
+swapped in with two renames. The compile only ever writes into, converts or sweeps an empty
+folder or a folder that is certainly a ctsite store (`ownership`); anything else is refused.
 Its lock file (`.<store>.lock`, beside the store) lives as long as the compile; what a killed
 compile left is swept by the next one (`leftovers`), the no-change run included (`tidy`).
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ctsite.compile import leftovers
+from ctsite.compile import leftovers, ownership
 from ctsite.errors import CtsiteError, InputError
 from ctsite.store import format as fmt
 from ctsite.store import versions
@@ -146,11 +147,9 @@ def recover(dest: Path) -> None:
 
 
 def is_store(path: Path) -> bool:
-    """Whether `path` is a directory that a ctsite compile wrote (its manifest says so)."""
-    if versions.is_versioned(path) and path.is_dir():
-        return True  # a pointer or a versions folder: the versioned layout (maybe mid-publish)
-    manifest = versions.current_manifest(path)
-    return isinstance(manifest, dict) and isinstance(manifest.get("schema_version"), int)
+    """Whether `path` is certainly a store a ctsite compile wrote (`ownership`: its manifest
+    carries ctsite's own keys; a name like `CURRENT` or `manifest.json` alone proves nothing)."""
+    return ownership.store_kind(path) is not None
 
 
 def _describe(entries: list[str]) -> str:
@@ -161,11 +160,12 @@ def _describe(entries: list[str]) -> str:
 
 
 def check_replaceable(dest: Path) -> None:
-    """Refuse an output path the compile must not replace: a file, or a folder of other files,
-    or a path under a file.
+    """Refuse an output path the compile must not write into: a file, a path under a file, a
+    folder that is not certainly a ctsite store (`ownership`) and not empty, or a flat store
+    holding files of the user's (its conversion replaces the folder whole).
 
-    The swap replaces `dest` whole, so it may only ever be absent, an empty directory or a
-    ctsite store; anything else would delete the user's files.
+    The compile writes into, converts and sweeps only an empty folder or a ctsite store;
+    anything else would overwrite or delete the user's files.
     """
     hint = "choose another --out / compiled_dir (a new or empty folder, or an existing store)"
     for parent in dest.parents:  # the nearest existing one must be a folder
@@ -179,16 +179,33 @@ def check_replaceable(dest: Path) -> None:
         return
     if not dest.is_dir():
         raise InputError(f"output path {dest} is an existing file, not a store folder", hint=hint)
-    if is_store(dest):
+    kind = ownership.store_kind(dest)
+    if kind is ownership.StoreKind.FLAT:
+        foreign = ownership.foreign_in_flat(dest)
+        if foreign:
+            raise InputError(
+                f"output folder {dest} is a ctsite store of schema 1 (flat) that also holds "
+                f"files of its own ({_describe(foreign)}); converting it to versioned folders "
+                "would delete them, so nothing was changed",
+                hint="move those files out of the store folder, then compile again",
+            )
+        return
+    if kind is not None:
         return
     try:
         entries = sorted(e.name + ("/" if e.is_dir() else "") for e in dest.iterdir())
     except OSError as exc:
         raise InputError(f"output folder {dest} cannot be read ({exc.strerror})") from None
     if entries:
+        named = [e for e in entries if e.rstrip("/") in ownership.STORE_NAMES]
+        lookalike = (
+            f"; its {' and '.join(named)} {'is' if len(named) == 1 else 'are'} not ctsite's"
+            if named
+            else ""
+        )
         raise InputError(
             f"output folder {dest} is not a ctsite store and is not empty "
-            f"({_describe(entries)}); nothing was changed",
+            f"({_describe(entries)}){lookalike}; nothing was changed",
             hint=hint,
         )
 
@@ -216,7 +233,7 @@ class Target:
 def begin(dest: Path, compile_key: str) -> Target:
     """Prepare the temp folder of a new version of `dest` (call under `lock(dest)`)."""
     version = versions.new_version_id(compile_key)
-    flat = dest.is_dir() and not versions.is_versioned(dest) and any(dest.iterdir())
+    flat = ownership.store_kind(dest) is ownership.StoreKind.FLAT
     root = dest.with_name(f".{dest.name}.tmp-{os.getpid()}") if flat else dest
     base = root / fmt.VERSIONS_DIR
     created = tuple(p for p in (base, root) if not p.exists())

@@ -83,6 +83,8 @@ class Discovery:
     interactions: list[InteractionsFound] = field(default_factory=list)
     unusable: list[Unusable] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files that are not inputs at all
+    # names that are not valid UTF-8 (a TOML file cannot name them), shown with \x escapes
+    unnamable: list[str] = field(default_factory=list)
 
 
 def discover(folder: Path) -> Discovery:
@@ -94,7 +96,7 @@ def discover(folder: Path) -> Discovery:
             hint="give the folder that holds your ContactTracing outputs (ctsite init RESULTS_DIR)",
         )
     found = Discovery(folder)
-    for path in _files(folder):
+    for path in _files(folder, found.unnamable):
         if h5py.is_hdf5(path):
             _inspect_h5(path, found)
         else:
@@ -102,21 +104,41 @@ def discover(folder: Path) -> Discovery:
     return found
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    """Regular files, sorted, skipping hidden entries and compiled stores."""
+def shown_name(path: Path) -> str:
+    """A path as text that can be printed and written whatever bytes its name holds: bytes that
+    are not UTF-8 as \\x escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
+
+
+def _files(folder: Path, unnamable: list[str]) -> Iterator[Path]:
+    """Regular files, sorted, skipping hidden entries and compiled stores. Files and folders
+    whose names are not UTF-8 are skipped and listed in `unnamable` (ctsite.toml, a UTF-8
+    file, could not name them)."""
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         depth = len(here.relative_to(folder).parts)
         if is_store(here):
             dirnames[:] = []  # a compiled store, not inputs
             continue
-        dirnames[:] = (
-            sorted(d for d in dirnames if not d.startswith(".")) if depth < MAX_DEPTH else []
-        )
+        visible = sorted(d for d in dirnames if not d.startswith("."))
+        unnamable += [shown_name(here / d) for d in visible if not _utf8(d)]
+        dirnames[:] = [d for d in visible if _utf8(d)] if depth < MAX_DEPTH else []
         for name in sorted(filenames):
             path = here / name
-            if not name.startswith(".") and path.is_file():
+            if name.startswith(".") or not path.is_file():
+                continue
+            if _utf8(name):
                 yield path
+            else:
+                unnamable.append(shown_name(path))
 
 
 # ---------------------------------------------------------------- HDF5 (.h5ad)

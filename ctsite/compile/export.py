@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,17 +80,22 @@ def full_ligand_effects(store: Store, condition: str, cell_type: str, target: st
     )
 
 
+def frame_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The table as the bytes of a CSV, TSV or Parquet file."""
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return frame.to_csv(sep="\t" if fmt == "tsv" else ",", index=False).encode("utf-8")
+
+
 def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
-    """Write to stdout, or to a temp file renamed into place."""
+    """Write to stdout, or to `output` (`export_file`: a file is replaced whole by a temp file
+    renamed into place; a link, a named pipe or a device is written through, never replaced)."""
+    from ctsite.compile.export_file import write_output, write_stdout
+
+    data = frame_bytes(frame, fmt)
     if output is None:
-        frame.to_csv(sys.stdout, sep="\t" if fmt == "tsv" else ",", index=False)
-        return
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    try:
-        if fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, sep="\t" if fmt == "tsv" else ",", index=False)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_stdout(data)
+    else:
+        write_output(data, output)

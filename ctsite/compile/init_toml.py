@@ -27,8 +27,14 @@ def refuse_existing(path: Path, force: bool) -> None:
 
 
 def _q(text: str) -> str:
-    """A TOML basic string (JSON's escapes are valid TOML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes are valid TOML, and JSON escapes every control
+    character TOML forbids but DEL (U+007F)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _comment(text: str) -> str:
+    """`text` for a comment line, which may hold no control character (nor end at a newline)."""
+    return _q(text)[1:-1]
 
 
 def _qlist(items: list[str], indent: int) -> str:
@@ -53,7 +59,8 @@ def render(proposal: Proposal, config_path: Path) -> str:
     expr, lr = proposal.expression, proposal.interactions
     today = datetime.now(UTC).date().isoformat()
     out = [
-        f"# ctsite configuration written by `ctsite init` from {relative(folder, base)}/ on {today}.",
+        f"# ctsite configuration written by `ctsite init` from {_comment(relative(folder, base))}/"
+        f" on {today}.",
         "# Check the proposals below (edit anything), then: ctsite compile && ctsite serve",
         "",
         '# compiled_dir = "data/compiled"   # where `ctsite compile` writes the store',

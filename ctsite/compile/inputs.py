@@ -7,6 +7,9 @@ metadata is read here (obs, var, layer shapes); layers are streamed later in row
 from __future__ import annotations
 
 import csv
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,14 @@ def read_interactions(path: Path) -> pd.DataFrame:
     _require_file(path, "ligand–receptor list")
     try:  # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the header
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh, delimiter="\t"))
+            reader = csv.reader(fh, delimiter="\t")
+            try:
+                rows = list(reader)
+            except csv.Error as exc:  # a field over the csv module's limit, a NUL byte, ...
+                raise InputError(
+                    f"{path}: line {reader.line_num}: {_csv_problem(exc)}",
+                    hint="the ligand–receptor list is a TSV of gene symbols: ligand<TAB>receptor",
+                ) from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text (UTF-8) TSV file") from None
     if not rows:
@@ -52,11 +62,50 @@ def read_interactions(path: Path) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["ligand", "receptor"]).drop_duplicates(ignore_index=True)
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit()} characters (no gene symbol is)"
+    return f"not a tab-separated text line ({text})"
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file, in words; None when it is a regular file.
+
+    "not found" only when nothing is there: a folder, a named pipe (opening it would wait for a
+    writer), a link to nothing or a link that loops is said as what it is.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+        return "not found"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link that loops (it leads back to itself)"
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a file"
+    return "is a socket or device, not a file"
+
+
+def input_error(what: str, path: Path, problem: str) -> InputError:
+    """The one line for an input path that is not a readable file (`not_a_file`)."""
+    hint = "check the path in ctsite.toml [data]"
+    if problem == "not found":
+        return InputError(f"{what} not found: {path}", hint=hint)
+    return InputError(f"{what} {path} {problem}", hint=hint)
+
+
 def _require_file(path: Path, what: str) -> None:
-    if not path.exists():
-        raise InputError(f"{what} not found: {path}", hint="check the path in ctsite.toml [data]")
-    if not path.is_file():
-        raise InputError(f"{what} is not a file: {path}")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise input_error(what, path, problem)
 
 
 def open_h5(path: Path, what: str) -> h5py.File:
@@ -107,6 +156,84 @@ def layer_shape(f: h5py.File, name: str, path: Path) -> tuple[tuple[int, int], s
     if encoding not in ("csr_matrix", "csc_matrix") or shape is None:
         raise InputError(f"{path}: `{name}` is neither a dense nor a sparse (CSR/CSC) matrix")
     return (int(shape[0]), int(shape[1])), encoding[:3]
+
+
+SPARSE_HINT = "the file is damaged or was written by a broken tool; re-export it from the analysis"
+
+
+def sparse_error(path: Path, name: str, storage: str, problem: str) -> InputError:
+    """A sparse layer whose arrays do not form a CSR/CSC matrix, named by file and layer."""
+    return InputError(
+        f"{path}: `{name}` is a malformed sparse ({storage.upper()}) matrix: {problem}",
+        hint=SPARSE_HINT,
+    )
+
+
+def check_sparse_structure(f: h5py.File, name: str, path: Path) -> None:
+    """The arrays of a sparse layer fit together: `indptr` has one entry per row (CSR) or column
+    (CSC) plus one, starts at 0, never decreases and stays within `indices`, which is as long
+    as `data`. Reads `indptr` only (one integer per row); the indices are checked block by block
+    as the layer is streamed (`_csr_row_blocks`), or here for CSC (read whole by anndata)."""
+    node = f[name]
+    if isinstance(node, h5py.Dataset):
+        return
+    shape, storage = layer_shape(f, name, path)
+    arrays = {}
+    for key in ("data", "indices", "indptr"):
+        array = node.get(key)
+        if not isinstance(array, h5py.Dataset) or array.ndim != 1:
+            raise sparse_error(path, name, storage, f"no one-dimensional `{key}` array")
+        if key != "data" and array.dtype.kind not in "iu":
+            raise sparse_error(
+                path, name, storage, f"`{key}` holds {array.dtype} values, not integers"
+            )
+        arrays[key] = array
+    major = shape[0] if storage == "csr" else shape[1]
+    unit = "rows" if storage == "csr" else "columns"
+    if arrays["indptr"].shape[0] != major + 1:
+        raise sparse_error(
+            path,
+            name,
+            storage,
+            f"indptr has {arrays['indptr'].shape[0]} entries, expected {major + 1} ({unit} + 1)",
+        )
+    if arrays["data"].shape[0] != arrays["indices"].shape[0]:
+        raise sparse_error(
+            path,
+            name,
+            storage,
+            f"data has {arrays['data'].shape[0]} values but indices {arrays['indices'].shape[0]}",
+        )
+    indptr = np.asarray(arrays["indptr"][()], dtype=np.int64)
+    if indptr[0] != 0:
+        raise sparse_error(path, name, storage, f"indptr starts at {int(indptr[0])}, not 0")
+    steps = np.diff(indptr)
+    if (steps < 0).any():
+        at = int(np.flatnonzero(steps < 0)[0])
+        raise sparse_error(path, name, storage, f"indptr decreases after {unit[:-1]} {at}")
+    if indptr[-1] > arrays["indices"].shape[0]:
+        raise sparse_error(
+            path,
+            name,
+            storage,
+            f"indptr points past the end of the data ({int(indptr[-1])} > "
+            f"{arrays['indices'].shape[0]} stored values)",
+        )
+    if storage == "csc":
+        for start in range(0, int(indptr[-1]), 1 << 22):
+            chunk = np.asarray(arrays["indices"][start : start + (1 << 22)])
+            check_indices(chunk, shape[0], path, name, storage)
+
+
+def check_indices(indices: np.ndarray, bound: int, path: Path, name: str, storage: str) -> None:
+    """Every index of (a block of) a sparse layer lies in [0, bound): a column of a CSR matrix,
+    a row of a CSC one."""
+    if indices.size and (indices.min() < 0 or indices.max() >= bound):
+        bad = indices[(indices < 0) | (indices >= bound)][0]
+        unit = "column" if storage == "csr" else "row"
+        raise sparse_error(
+            path, name, storage, f"indices hold {unit} {int(bad)}, outside the {bound} {unit}s"
+        )
 
 
 def layer_dtype(f: h5py.File, name: str) -> np.dtype:
@@ -179,6 +306,7 @@ def read_deg_metadata(
         for name in DEG_LAYERS:
             shape, storage = layer_shape(f, f"layers/{name}", path)
             validate.check_layer_dtype(layer_dtype(f, f"layers/{name}"), name, path)
+            check_sparse_structure(f, f"layers/{name}", path)
             if shape != (len(obs), len(var)):
                 raise InputError(
                     f"{path}: layer {name} has shape {shape[0]}×{shape[1]} but obs×var is "
@@ -213,7 +341,7 @@ def read_deg_metadata(
             f"(e.g. {pairs})",
             hint="each (cell type, target) must be tested once per file",
         )
-    genes = [str(g) for g in var.index]
+    genes = validate.gene_names(var.index, path)
     validate.check_unique(genes, "gene names (var)", path)
     return DegFile(path, table, genes, lfc, fdr, layers)
 
@@ -259,18 +387,42 @@ def _csr_row_blocks(
     first, n = rows or (0, total)
     indptr = np.asarray(node["indptr"][first : n + 1], dtype=np.int64)
     data, indices = node["data"], node["indices"]
+    path, name = Path(node.file.filename), node.name.lstrip("/")
     for start in range(first, n, block_rows):
         stop = min(n, start + block_rows)
         lo, hi = int(indptr[start - first]), int(indptr[stop - first])
-        block = sp.csr_matrix(
-            (
-                np.asarray(data[lo:hi]),
-                np.asarray(indices[lo:hi]),
-                indptr[start - first : stop - first + 1] - lo,
-            ),
-            shape=(stop - start, g),
-        )
+        local = indptr[start - first : stop - first + 1] - lo
+        columns = np.asarray(indices[lo:hi])
+        _check_csr_block(columns, local, g, path, name, start)
+        block = sp.csr_matrix((np.asarray(data[lo:hi]), columns, local), shape=(stop - start, g))
         yield start, (block if keep_sparse else block.toarray())
+
+
+def _check_csr_block(
+    columns: np.ndarray, indptr: np.ndarray, n_cols: int, path: Path, name: str, first_row: int
+) -> None:
+    """The column indices of a CSR block: each in [0, n_cols) and none twice in a row (a
+    duplicate is summed, silently, by every reader). Sorted rows (the usual case) cost one
+    comparison per value; unsorted ones are sorted to look for duplicates."""
+    check_indices(columns, n_cols, path, name, "csr")
+    if columns.size < 2:
+        return
+    starts = np.zeros(columns.size, dtype=bool)
+    starts[indptr[:-1][indptr[:-1] < columns.size]] = True  # first value of each row
+    rising = np.diff(columns) > 0
+    if rising[~starts[1:]].all():
+        return
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    order = np.lexsort((columns, rows))
+    same = (np.diff(rows[order]) == 0) & (np.diff(columns[order]) == 0)
+    if same.any():
+        at = order[int(np.flatnonzero(same)[0])]
+        raise sparse_error(
+            path,
+            name,
+            "csr",
+            f"row {first_row + int(rows[at])} holds column {int(columns[at])} twice",
+        )
 
 
 def read_row(f: h5py.File, name: str, row: int) -> np.ndarray:
@@ -319,8 +471,9 @@ def read_expression_metadata(
                 f"{len(obs)}×{len(var)}"
             )
         validate.check_counts_dtype(layer_dtype(f, name), name, path)
+        check_sparse_structure(f, name, path)
     if len(obs) == 0 or len(var) == 0:
         raise InputError(f"{path}: empty expression data ({len(obs)} cells × {len(var)} genes)")
-    genes = [str(g) for g in var.index]
+    genes = validate.gene_names(var.index, path)
     validate.check_unique(genes, "gene names (var)", path)
     return ExpressionFile(path, obs[cell_type_column].astype(str), genes, name)

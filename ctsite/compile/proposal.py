@@ -306,14 +306,14 @@ def check(proposal: Proposal) -> list[Problem]:
             if missing:
                 problems.append(
                     Problem(
-                        f"{rel}: cell type(s) {', '.join(map(repr, missing))} are not in the "
+                        f"{rel}: cell type(s) {', '.join(repr(str(m)) for m in missing)} are not in the "
                         f"expression file's obs {proposal.expression.cell_type_column!r}",
                         "spell cell types the same in every file, or list them in "
                         "exclude_cell_types",
                     )
                 )
         if reference is not None and types != reference[1]:
-            diff = ", ".join(map(repr, sorted(types ^ reference[1])))
+            diff = ", ".join(repr(str(t)) for t in sorted(types ^ reference[1]))
             problems.append(
                 Problem(
                     f"{rel}: its cell types differ from {reference[0]}'s ({diff})",

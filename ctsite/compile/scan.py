@@ -156,6 +156,7 @@ def scan_expression(
     with h5py.File(path, "r") as f:
         step = matrix_block_rows(f[matrix], block_rows)
         for start, block in inputs.iter_row_blocks(f, matrix, step, keep_sparse=True):
+            validate.check_counts_block(block, matrix, Path(path), start)
             part = stats.expressing_counts(
                 block, codes[start : start + block.shape[0]], len(groups)
             )

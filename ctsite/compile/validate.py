@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ctsite.errors import InputError
 
@@ -51,7 +52,7 @@ def check_counts_dtype(dtype: np.dtype, matrix: str, path: Path) -> None:
 
 def _first_bad(block: np.ndarray, bad: np.ndarray, first_row: int) -> str:
     row, col = (int(i) for i in np.argwhere(bad)[0])
-    return f"{block[row, col]!r} at row {first_row + row}, gene column {col}"
+    return f"{_shown(block[row, col])} at row {first_row + row}, gene column {col}"
 
 
 def check_block(block: np.ndarray, layer: str, path: Path, first_row: int = 0) -> None:
@@ -98,6 +99,14 @@ def numeric_column(
             f"(first: {_shown(series.iloc[row])} in row {row})",
             hint=hint,
         )
+    complex_rows = np.flatnonzero(_complex_rows(series))
+    if complex_rows.size:
+        row = int(complex_rows[0])
+        raise InputError(
+            f"{path}: obs column {column!r} holds complex numbers, not real ones "
+            f"(first: {_shown(series.iloc[row])} in row {row})",
+            hint=hint,
+        )
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)  # numbers written as text are read as categories
     values = pd.to_numeric(series, errors="coerce")
@@ -119,7 +128,7 @@ def numeric_column(
     if bad.any():
         raise InputError(
             f"{path}: obs column {column!r} has {int(bad.sum())} value(s) {what} "
-            f"(first: {out[bad][0]!r} in row {int(np.flatnonzero(bad)[0])})",
+            f"(first: {_shown(out[bad][0])} in row {int(np.flatnonzero(bad)[0])})",
             hint=hint,
         )
     return out
@@ -135,6 +144,15 @@ def _boolean_rows(series: pd.Series) -> np.ndarray:
         return np.ones(len(series), dtype=bool)
     if series.dtype == object:
         return series.map(_is_bool).to_numpy(dtype=bool)
+    return np.zeros(len(series), dtype=bool)
+
+
+def _complex_rows(series: pd.Series) -> np.ndarray:
+    """Which rows hold a complex number (its imaginary part would be lost as a float)."""
+    if series.dtype.kind == "c":
+        return np.ones(len(series), dtype=bool)
+    if series.dtype == object:
+        return series.map(lambda v: isinstance(v, complex | np.complexfloating)).to_numpy(bool)
     return np.zeros(len(series), dtype=bool)
 
 
@@ -181,6 +199,74 @@ def flag_column(obs: pd.DataFrame, column: str, path: Path) -> np.ndarray:
             hint=FLAG_HINT,
         )
     return np.array(flags, dtype=bool)
+
+
+COUNTS_HINT = (
+    "expression counts must be finite numbers ≥ 0 (raw or normalised); a cell expresses a gene "
+    "when its count is above 0"
+)
+
+
+def check_counts_block(
+    block: np.ndarray | sp.spmatrix, matrix: str, path: Path, first_row: int
+) -> None:
+    """Raise when a block of expression counts holds a negative, NaN or infinite value (each
+    would silently change the expressing fractions). Two reductions per block."""
+    if sp.issparse(block):
+        csr = sp.csr_matrix(block)  # a CSR block: no copy
+        values = np.asarray(csr.data)
+    else:
+        values = np.asarray(block).reshape(-1)
+    if values.size == 0 or values.dtype.kind == "u":
+        return
+    floats = values.dtype.kind == "f"
+    if (not floats or bool(np.isfinite(values).all())) and values.min() >= 0:
+        return
+    bad = (values < 0) | ~np.isfinite(values) if floats else values < 0
+    first = int(np.flatnonzero(bad)[0])
+    if sp.issparse(block):
+        row = int(np.searchsorted(csr.indptr, first, side="right")) - 1
+        col = int(csr.indices[first])
+    else:
+        row, col = divmod(first, block.shape[1])
+    raise InputError(
+        f"{path}: `{matrix}` has {int(bad.sum())} count(s) that are negative, NaN or infinite "
+        f"in rows {first_row}–{first_row + block.shape[0] - 1} (first: {_shown(values[first])} "
+        f"at row {first_row + row}, gene column {col})",
+        hint=COUNTS_HINT,
+    )
+
+
+GENE_NAME_HINT = (
+    "gene names (the var index) must be the gene symbols, as the ligand–receptor list spells "
+    "them; fix them in the file (e.g. adata.var_names = adata.var_names.str.strip()) and re-export"
+)
+
+
+def gene_names(index: Sequence[object], path: Path) -> list[str]:
+    """The var index as gene names: every one text, not empty, without surrounding whitespace.
+
+    Numbers (a float index with NaN), an empty name or "Ccl2 " would never match the
+    ligand–receptor list, and the gene would silently drop out of the ligand effects.
+    """
+    names = list(index)
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise InputError(
+                f"{path}: gene names (var) are not text (first: {_shown(name)} at position {i})",
+                hint=GENE_NAME_HINT,
+            )
+        if not name.strip():
+            raise InputError(
+                f"{path}: gene name at position {i} (var) is empty", hint=GENE_NAME_HINT
+            )
+        if name != name.strip():
+            raise InputError(
+                f"{path}: gene name {_shown(name)} (var, position {i}) has leading or trailing "
+                "whitespace",
+                hint=GENE_NAME_HINT,
+            )
+    return [str(n) for n in names]
 
 
 def check_unique(names: Sequence[str], what: str, path: Path) -> None:

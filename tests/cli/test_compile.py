@@ -152,7 +152,6 @@ def test_export_all_needs_the_unchanged_input(demo):
         (("circos", "--fdr", "0.3"), "FDR threshold 0.3 is not available"),
         (("ligand-effects", "--cell-type", "Tumor cells"), "needs one --cell-type and a --target"),
         (("ligand-effects", "--cell-type", "Tumor cells", "--target", "Zzz9"), "unknown gene"),
-        (("circos", "--format", "parquet"), "Parquet cannot be written to the terminal"),
     ],
 )
 def test_export_errors(demo, args, needle):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -41,6 +43,7 @@ def assert_clean_failure(root: Path, before: bytes, *needles: str) -> str:
     assert result.returncode != 0, output
     assert "Traceback" not in output, output
     assert "error:" in output
+    assert not re.search(r"\bnp\.\w+\(", output), "a numpy repr in the message"
     for needle in needles:
         assert needle in output, (needle, output)
     assert versions.manifest_path(root / "out").read_bytes() == before
@@ -303,6 +306,166 @@ def _a_folder(name: str) -> Callable[[Path], None]:
     return lambda root: (root / name).mkdir()
 
 
+def _user_files(folder: str, files: dict[str, str]) -> Callable[[Path], None]:
+    """A folder of the user's own files (some named like a store's) in the project."""
+
+    def spoil(root: Path) -> None:
+        for rel, text in files.items():
+            path = root / folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+    return spoil
+
+
+def _flat_store_plus(extra: dict[str, str]) -> Callable[[Path], None]:
+    """A real schema-1 (flat) store in `flat/`, with the user's `extra` files in it too."""
+
+    def spoil(root: Path) -> None:
+        manifest = versions.current_manifest(root / "out")
+        assert manifest is not None
+        flat = root / "flat"
+        flat.mkdir()
+        doc = {k: v for k, v in manifest.items() if k not in ("files", "version", "effects")}
+        (flat / "manifest.json").write_text(json.dumps({**doc, "schema_version": 1}))
+        (flat / "genes.feather").write_bytes(b"stand-in")
+        for rel, text in extra.items():
+            (flat / rel).write_text(text)
+
+    return spoil
+
+
+def _var_names(name: str, change: Callable[[list[object]], np.ndarray]) -> Callable[[Path], None]:
+    """The gene names (var index) of `name` replaced by `change(names)`."""
+
+    def spoil(root: Path) -> None:
+        with h5py.File(root / name, "a") as f:
+            key = f["var"].attrs["_index"]
+            names = [x.decode() if isinstance(x, bytes) else x for x in f["var"][key][()]]
+            data = change(names)
+            del f["var"][key]
+            if data.dtype.kind == "f":
+                f["var"].create_dataset(key, data=data)
+            else:
+                f["var"].create_dataset(key, data=data, dtype=h5py.string_dtype())
+
+    return spoil
+
+
+def _renamed_gene(old: str, new: str) -> Callable[[list[object]], np.ndarray]:
+    return lambda names: np.array([new if n == old else n for n in names], dtype=object)
+
+
+def _float_names(names: list[object]) -> np.ndarray:
+    out = np.arange(len(names), dtype=float)
+    out[3] = np.nan
+    return out
+
+
+def _complex_obs(column: str) -> Callable[[Path], None]:
+    def spoil(root: Path) -> None:
+        import anndata as ad
+
+        adata = ad.read_h5ad(root / "deg_a.h5ad")
+        obs = adata.obs.copy()
+        obs[column] = obs[column].astype(complex) + 5j
+        adata.obs = obs
+        adata.write_h5ad(root / "deg_a.h5ad")
+
+    return spoil
+
+
+def _counts(value: float) -> Callable[[Path], None]:
+    """Every other stored expression count set to `value`."""
+
+    def spoil(root: Path) -> None:
+        with h5py.File(root / "expr.h5ad", "a") as f:
+            data = np.array(f["layers/X/data"], dtype=np.float64)
+            data[::2] = value
+            del f["layers/X/data"]
+            f["layers/X"].create_dataset("data", data=data)
+
+    return spoil
+
+
+def _bad_csr(name: str, layer: str, kind: str) -> Callable[[Path], None]:
+    """`layer` of `name` rewritten as a CSR group whose structure is broken in one way."""
+
+    def spoil(root: Path) -> None:
+        import scipy.sparse as sp
+
+        with h5py.File(root / name, "a") as f:
+            node = f[layer]
+            if isinstance(node, h5py.Dataset):
+                matrix = sp.csr_matrix(np.array(node))
+            else:
+                import anndata as ad
+
+                matrix = ad.io.sparse_dataset(node)[:].tocsr()
+            del f[layer]
+            indptr, indices, data = matrix.indptr.copy(), matrix.indices.copy(), matrix.data.copy()
+            if kind == "indices-out-of-range":
+                indices[len(indices) // 2] = 10_000
+            elif kind == "indptr-decreasing":
+                indptr[2] = indptr[3] + 3
+            elif kind == "indptr-truncated":
+                indptr = indptr[:4]
+            elif kind == "indptr-past-the-data":
+                indptr[-1] = len(data) + 50
+            elif kind == "data-shorter-than-indices":
+                data = data[: len(data) // 2]
+            elif kind == "duplicate-indices":
+                row = int(np.flatnonzero(np.diff(indptr) > 1)[0])
+                indices[indptr[row] : indptr[row + 1]] = indices[indptr[row]]
+            group = f.create_group(layer)
+            group.attrs.update({"encoding-type": "csr_matrix", "encoding-version": "0.1.0"})
+            group.attrs["shape"] = np.array(matrix.shape)
+            group.create_dataset("data", data=data)
+            group.create_dataset("indices", data=indices)
+            group.create_dataset("indptr", data=indptr)
+
+    return spoil
+
+
+def _long_field(root: Path) -> None:
+    (root / "lr.tsv").write_text("ligand\treceptor\nL1\tR1\n" + "A" * 200_000 + "\tB\n")
+
+
+def _replaced_by(name: str, kind: str) -> Callable[[Path], None]:
+    """The input `name` replaced by a folder, a named pipe or a symbolic link that loops."""
+
+    def spoil(root: Path) -> None:
+        path = root / name
+        path.unlink()
+        if kind == "folder":
+            path.mkdir()
+        elif kind == "fifo":
+            os.mkfifo(path)
+        else:
+            os.symlink(path.with_name("loop-b"), path)
+            os.symlink(path, path.with_name("loop-b"))
+
+    return spoil
+
+
+def _expression_cell_type_nan(root: Path) -> None:
+    """The expression file's cells of type T without a cell type (NaN)."""
+    import anndata as ad
+
+    adata = ad.read_h5ad(root / "expr.h5ad")
+    obs = adata.obs.copy()
+    labels = obs["Cell Type"].astype(object)
+    labels[labels == "T"] = np.nan
+    obs["Cell Type"] = pd.Categorical(labels)
+    adata.obs = obs
+    adata.write_h5ad(root / "expr.h5ad")
+
+
+def _toml_folder(root: Path) -> None:
+    (root / "ctsite.toml").unlink()
+    (root / "ctsite.toml").mkdir()
+
+
 HOSTILE = {
     # silently wrong results before
     "ligand-flag-NaN": Hostile(
@@ -320,6 +483,10 @@ HOSTILE = {
     "dc1-text": Hostile(
         _obs_values("cell_type_dc1", ["early", "late", "mid", "late", "early", "mid"]),
         ("deg_a.h5ad", "'cell_type_dc1'", "not numbers", "'early'"),
+    ),
+    "dc1-infinite": Hostile(
+        _obs_values("cell_type_dc1", [0.1, 0.2, np.inf, 0.3, 0.4, 0.5]),
+        ("deg_a.h5ad", "'cell_type_dc1'", "infinite", "first: inf in row 2"),
     ),
     "DA_score-booleans": Hostile(
         _obs_values("DA_score", [True, False, True, False, True, False]),
@@ -358,6 +525,123 @@ HOSTILE = {
         ("RO", "Read-only file system"),
         args=("--force", "--out", "RO/store"),
         read_only="RO",
+    ),
+    # --- the red-team pass on compile/export/init (issue 22) ---
+    # an output folder that only looks like a store: refused, never converted, swept or written
+    "out-project-with-foreign-manifest": Hostile(
+        _user_files(".", {"manifest.json": '{"schema_version": 2}'}),
+        ("output folder", "not a ctsite store", "manifest.json", "ctsite.toml"),
+        args=("--force", "--out", "."),
+    ),
+    "out-folder-with-a-CURRENT-file": Hostile(
+        _user_files("mine", {"CURRENT": "MANIFEST-000042\n", "LOG": "x"}),
+        ("mine", "not a ctsite store", "CURRENT", "LOG"),
+        args=("--force", "--out", "mine"),
+    ),
+    "out-folder-with-CURRENT.next": Hostile(
+        _user_files("mine", {"CURRENT.next": "draft", "other.txt": "o"}),
+        ("mine", "not a ctsite store", "CURRENT.next"),
+        args=("--force", "--out", "mine"),
+    ),
+    "out-folder-with-hex-named-objects": Hostile(
+        _user_files("mine", {"CURRENT": "x", "objects/" + "a" * 64 + ".npy": "my array"}),
+        ("mine", "not a ctsite store", "objects/"),
+        args=("--force", "--out", "mine"),
+    ),
+    "out-folder-with-a-versions-folder": Hostile(
+        _user_files("mine", {"versions/v1/notes.txt": "mine", "README": "r"}),
+        ("mine", "not a ctsite store", "versions/"),
+        args=("--force", "--out", "mine"),
+    ),
+    "out-folder-with-another-tools-schema-1": Hostile(
+        _user_files("mine", {"manifest.json": '{"schema_version": 1}', "data.bin": "precious"}),
+        ("mine", "not a ctsite store", "data.bin"),
+        args=("--force", "--out", "mine"),
+    ),
+    "out-flat-store-holding-user-files": Hostile(
+        _flat_store_plus({"my-notes.txt": "precious"}),
+        ("flat", "schema 1", "my-notes.txt"),
+        args=("--force", "--out", "flat"),
+    ),
+    # gene names that silently lost genes
+    "var-names-floats-with-NaN": Hostile(
+        _var_names("deg_a.h5ad", _float_names),
+        ("deg_a.h5ad", "gene names (var)", "not text", "0.0"),
+    ),
+    "var-name-with-trailing-space": Hostile(
+        _var_names("deg_a.h5ad", _renamed_gene("L1", "L1 ")),
+        ("deg_a.h5ad", "gene name", "'L1 '", "whitespace", "position 2"),
+    ),
+    "var-name-empty": Hostile(
+        _var_names("deg_a.h5ad", _renamed_gene("g5", "")),
+        ("deg_a.h5ad", "gene name", "empty", "position 5"),
+    ),
+    "expression-var-name-with-leading-space": Hostile(
+        _var_names("expr.h5ad", _renamed_gene("B", " B")),
+        ("expr.h5ad", "gene name", "' B'", "whitespace"),
+    ),
+    # complex obs columns (the imaginary part was dropped with a raw ComplexWarning)
+    "DA_score-complex": Hostile(
+        _complex_obs("DA_score"), ("deg_a.h5ad", "'DA_score'", "complex", "(-0.5+5j)")
+    ),
+    "MAST_fdr-complex": Hostile(
+        _complex_obs("MAST_fdr_A"), ("deg_a.h5ad", "'MAST_fdr_A'", "complex")
+    ),
+    # expression counts that are no counts
+    "counts-negative": Hostile(
+        _counts(-5.0), ("expr.h5ad", "layers/X", "negative", "-5.0", "row 0")
+    ),
+    "counts-NaN-j2": Hostile(_counts(np.nan), ("expr.h5ad", "layers/X", "nan"), jobs="2"),
+    "counts-infinite": Hostile(_counts(np.inf), ("expr.h5ad", "layers/X", "inf")),
+    # a damaged sparse (CSR) layer
+    **{
+        f"csr-{kind}-j{jobs}": Hostile(
+            _bad_csr("deg_a.h5ad", "layers/fdr.i1", kind),
+            ("deg_a.h5ad", "`layers/fdr.i1`", "malformed sparse", needle),
+            jobs=jobs,
+        )
+        for kind, needle, jobs in (
+            ("indices-out-of-range", "column 10000", "1"),
+            ("indices-out-of-range", "column 10000", "2"),
+            ("indptr-decreasing", "decreas", "1"),
+            ("indptr-truncated", "indptr has 4 entries", "1"),
+            ("indptr-past-the-data", "past the end", "2"),
+            ("data-shorter-than-indices", "data", "1"),
+            ("duplicate-indices", "twice", "1"),
+        )
+    },
+    "csr-expression-indices-out-of-range": Hostile(
+        _bad_csr("expr.h5ad", "layers/X", "indices-out-of-range"),
+        ("expr.h5ad", "`layers/X`", "malformed sparse", "column 10000"),
+        jobs="2",
+    ),
+    # crashes
+    "lr-field-over-the-csv-limit": Hostile(_long_field, ("lr.tsv", "line 3", "longer than")),
+    # silently ignored or misreported settings and paths
+    "exclude-unknown-cell-type": Hostile(
+        _toml(
+            'expression = "expr.h5ad"\n',
+            'expression = "expr.h5ad"\nexclude_cell_types = ["Tumour"]\n',
+        ),
+        ("exclude_cell_types", "'Tumour'", "'M'", "'T'"),
+    ),
+    "combined-of-one-condition-twice": Hostile(
+        _toml('of = ["a", "b"]', 'of = ["a", "a"]'), ("[[data.combined]] #1", "'a'", "twice")
+    ),
+    "deg-is-a-folder": Hostile(_replaced_by("deg_b.h5ad", "folder"), ("deg_b.h5ad", "is a folder")),
+    "deg-is-a-named-pipe": Hostile(
+        _replaced_by("deg_b.h5ad", "fifo"), ("deg_b.h5ad", "named pipe (FIFO)")
+    ),
+    "lr-is-a-symlink-loop": Hostile(
+        _replaced_by("lr.tsv", "loop"), ("lr.tsv", "symbolic link", "loop")
+    ),
+    "expression-is-a-folder": Hostile(
+        _replaced_by("expr.h5ad", "folder"), ("expr.h5ad", "is a folder")
+    ),
+    "ctsite.toml-is-a-folder": Hostile(_toml_folder, ("ctsite.toml", "is a folder")),
+    # names in messages as plain text (this one showed np.str_('nan'))
+    "expression-cell-type-NaN": Hostile(
+        _expression_cell_type_nan, ("deg_a.h5ad", "'T' not found", "'M', 'nan'")
     ),
 }
 
@@ -413,6 +697,7 @@ def test_hostile_input_is_one_clear_line(pristine: Path, tmp_path: Path, name: s
     assert lines and lines[0].startswith("error: "), result.stderr
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), lines
     assert "unexpected error" not in lines[0], lines[0]
+    assert not re.search(r"\bnp\.\w+\(", result.stderr), "a numpy repr in the message"
     for needle in case.needles:
         assert needle in lines[0], (needle, lines[0])
     assert versions.manifest_path(root / "out").read_bytes() == manifest

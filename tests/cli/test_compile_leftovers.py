@@ -142,3 +142,32 @@ def test_export_into_head_through_a_shell(demo: Path) -> None:
     assert done.stdout.startswith("cell_type,target,")
     assert done.stderr == ""
     assert versions.read_pointer(demo / "compiled") is not None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("config",),
+        ("config", "--json"),
+        ("compile",),  # "up to date"
+        ("export", "circos", "--format", "tsv"),
+        ("--help",),
+        ("--version",),
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_every_command_into_a_closed_pipe_ends_quietly(demo: Path, args: tuple[str, ...]) -> None:
+    """`ctsite config | head -1` and the like: exit 141 and nothing on stderr, whichever command
+    wrote (rich's own closed-pipe handling exits 1)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = cli.start_ctsite(
+            "-c", str(demo / "ctsite.toml"), *args,
+            cwd=demo, env=cli.cli_env(without=("CTSITE_",)), stdout=write,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    _, err = proc.communicate(timeout=120)
+    assert err == "", err
+    assert proc.returncode == EXIT_SIGPIPE

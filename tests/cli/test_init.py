@@ -269,3 +269,37 @@ def test_the_study_layout_gets_the_study_names(demo, tmp_path):
     assert data["combined"][0]["of"] == list(CONDITIONS)
     assert "manifest.json" not in result.output  # the compiled store is not an input
     assert "not an input          ctsite.toml" in result.output
+
+
+def test_control_characters_in_file_names_are_escaped_in_the_toml(demo, tmp_path):
+    """A DEL (\\x7f) in a file name must be escaped, or init rejects its own configuration."""
+    folder = results(demo, tmp_path / "r", **{f"deg_{NOSTING}.h5ad": "st\x7fing.h5ad"})
+    (folder / "tab\there.txt").write_text("not an input\n")
+    done = cli(tmp_path, "init", "r", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert [c["file"] for c in data["conditions"]] == ["r/cin.h5ad", "r/st\x7fing.h5ad"]
+    assert data["conditions"][1]["name"] == "st\x7fing"
+
+
+def test_a_results_folder_named_with_control_characters(demo, tmp_path):
+    """The folder's name goes into a comment line too: a newline or DEL must not break it."""
+    results(demo, tmp_path / "my\nresults\x7f")
+    done = cli(tmp_path, "init", "my\nresults\x7f", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert data["expression"] == "my\nresults\x7f/counts.h5ad"
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(demo, tmp_path):
+    """A name no TOML file can hold: skipped, said (escaped), the rest configured."""
+    folder = results(demo, tmp_path / "r")
+    raw = os.fsencode(folder) + b"/deg_\xe9t\xe9.h5ad"
+    with open(raw, "wb") as fh:  # a name no str path can spell
+        fh.write((folder / "sting.h5ad").read_bytes())
+    done = cli(tmp_path, "init", "r", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr
+    assert "deg_\\xe9t\\xe9.h5ad" in done.stderr and "not valid UTF-8" in done.stderr
+    data = config(tmp_path / "ctsite.toml")["data"]
+    assert [c["file"] for c in data["conditions"]] == ["r/cin.h5ad", "r/sting.h5ad"]

@@ -258,7 +258,13 @@ def test_flat_store_is_converted_with_a_message(small_dataset):
     project = small_dataset()
     out = project / "out"
     out.mkdir()
-    legacy = {"schema_version": 1, "ctsite_version": "0.1", "conditions": [], "thresholds": []}
+    legacy = {  # the keys every schema-1 compile wrote (what marks the folder as ctsite's)
+        "schema_version": 1,
+        "ctsite_version": "0.1",
+        "compile_key": "0123abcd" * 8,
+        "conditions": [],
+        "thresholds": [],
+    }
     (out / fmt.MANIFEST).write_text(json.dumps(legacy))
     (out / "genes.feather").write_bytes(b"old")
     (out / "conditions" / "c1").mkdir(parents=True)
@@ -364,3 +370,23 @@ def test_an_unreadable_manifest_stops_the_sweep(store_root):
     assert orphan.is_file()
     (store_root / fmt.VERSIONS_DIR / old[0] / fmt.MANIFEST).unlink()  # no longer a version
     assert versions.sweep(store_root) == [orphan.name]
+
+
+def test_store_objects_replaces_a_damaged_object_and_keeps_an_intact_one(tmp_path: Path) -> None:
+    """An object already in objects/ is kept only when its bytes hash to its name."""
+    root = tmp_path / "store"
+    (root / fmt.OBJECTS_DIR).mkdir(parents=True)
+    first, second = root / "w1", root / "w2"
+    for work in (first, second):
+        work.mkdir()
+        (work / "a.feather").write_bytes(b"the right bytes")
+        (work / "b.npy").write_bytes(b"other bytes")
+    files = versions.store_objects(root, first)
+    damaged = root / fmt.OBJECTS_DIR / files["a.feather"]["object"]
+    intact = root / fmt.OBJECTS_DIR / files["b.npy"]["object"]
+    damaged.write_bytes(b"the wrong bytes")  # same size, other bytes
+    intact_inode = intact.stat().st_ino
+    assert versions.store_objects(root, second) == files
+    assert damaged.read_bytes() == b"the right bytes"
+    assert intact.stat().st_ino == intact_inode  # kept, ours dropped
+    assert not list(second.iterdir())
