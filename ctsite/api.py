@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.background_site import BackgroundSite
 from ctsite.errors import ConfigError, CtsiteError
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.figures.params import format_value
 from ctsite.store import Store
+from ctsite.web.serve import BackgroundSite
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
