@@ -22,24 +22,24 @@ problem is the same `CtsiteError` (with its hint) as on the command line.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.background_site import BackgroundSite
-from ctsite.errors import ConfigError, CtsiteError
+from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.figures.params import format_value
 from ctsite.store import Store
+from ctsite.web.serve import BackgroundSite
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+    from ctsite.compile.workflow import CompileSummary
 
 PathLike = str | os.PathLike[str]
 # What figure.js passes to Plotly on the site; use it with `fig.show(config=PLOTLY_CONFIG)`.
@@ -206,13 +206,11 @@ def open_store(path: PathLike) -> CompiledStore:
 # ---------------------------------------------------------------- compiling
 
 
-def _compile(spec: Any, dest: Path, jobs: int, force: bool, block_rows: int = 0) -> CompiledStore:
-    from ctsite.compile.build import compile_store
-
-    result = compile_store(spec, dest, jobs=max(1, jobs), block_rows=block_rows, force=force)
-    for message in result.warnings:
+def _compiled(summary: CompileSummary) -> CompiledStore:
+    """The store the compile workflow wrote; its warnings as Python warnings (at the caller)."""
+    for message in summary.warnings:
         warnings.warn(message, stacklevel=3)
-    return CompiledStore.open(result.path)
+    return CompiledStore.open(summary.path)
 
 
 def compile_config(
@@ -227,17 +225,14 @@ def compile_config(
     `config` defaults to the ctsite.toml found from the current directory upwards; `out`
     overrides its compiled_dir. Unchanged inputs are not compiled again (`force` rebuilds).
     """
-    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.compile.workflow import compile_data
     from ctsite.config import load_settings
 
     settings = load_settings(
         config_file=Path(config) if config is not None else None,
         overrides={"compiled_dir": str(out) if out is not None else None, "compile_jobs": jobs},
     )
-    spec = parse_data_spec(settings.data, settings.root)
-    return _compile(
-        spec, settings.compiled_path, settings.compile_jobs, force, settings.compile_block_rows
-    )
+    return _compiled(compile_data(settings, force=force))
 
 
 def compile_results(
@@ -273,96 +268,30 @@ def compile_results(
     compiled by the same pipeline as files, so they always compile again. An AnnData opened in
     backed mode is read from its file.
     """
-    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.compile.staging import staged_data
+    from ctsite.compile.workflow import compile_data
+    from ctsite.config import Settings
 
     dest = Path(out).expanduser().resolve()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    labels = dict(labels or {})
-    columns = dict(mast_columns or {})
-    with _input_folder(dest) as folder:
-        table: dict[str, Any] = {
-            "interactions": str(_interactions_path(interactions, folder)),
-            "expression": str(_anndata_path(expression, "expression", folder)),
-            "conditions": [],
-            "combined": [],
-            "expression_cell_type_column": expression_cell_type_column,
-            "exclude_cell_types": list(exclude_cell_types),
-            "cell_type_order": list(cell_type_order),
-            "cell_type_colors": dict(cell_type_colors or {}),
-        }
-        if expression_layer:
-            table["expression_layer"] = expression_layer
-        for i, (name, deg) in enumerate(conditions.items(), start=1):
-            entry = {"name": str(name), "file": str(_anndata_path(deg, f"deg-{i}", folder))}
-            if name in labels:
-                entry["label"] = labels[name]
-            if name in columns:
-                entry["log2fc_column"], entry["fdr_column"] = columns[name]
-            table["conditions"].append(entry)
-        for combo in combined:
-            of = (
-                [p.strip() for p in combo.split(" AND ")] if isinstance(combo, str) else list(combo)
-            )
-            name = " AND ".join(of)
-            table["combined"].append(
-                {"of": of, **({"label": labels[name]} if name in labels else {})}
-            )
-        spec = parse_data_spec(table, Path.cwd())
-        return _compile(spec, dest, jobs, force)
-
-
-@contextmanager
-def _input_folder(dest: Path) -> Iterator[Any]:
-    """A lazily created temporary folder beside `dest` for in-memory inputs."""
-    holder: dict[str, tempfile.TemporaryDirectory[str]] = {}
-
-    def folder() -> Path:
-        if "tmp" not in holder:
-            holder["tmp"] = tempfile.TemporaryDirectory(
-                prefix=f".{dest.name}.inputs-", dir=dest.parent
-            )
-        return Path(holder["tmp"].name)
-
-    try:
-        yield folder
-    finally:
-        if "tmp" in holder:
-            holder["tmp"].cleanup()
-
-
-def _interactions_path(value: Any, folder: Any) -> Path:
-    if isinstance(value, str | os.PathLike):
-        return Path(value).expanduser().resolve()
-    if isinstance(value, pd.DataFrame):
-        if not {"ligand", "receptor"} <= set(value.columns):
-            raise ConfigError(
-                "interactions: the DataFrame needs columns 'ligand' and 'receptor'",
-                hint=f"it has {', '.join(map(str, value.columns))}",
-            )
-        path = folder() / "interactions.tsv"
-        value[["ligand", "receptor"]].to_csv(path, sep="\t", index=False)
-        return path
-    raise ConfigError(
-        f"interactions: expected a path or a DataFrame, got {type(value).__name__}",
-        hint="pass the ligand–receptor TSV's path or a DataFrame with columns ligand, receptor",
-    )
-
-
-def _anndata_path(value: Any, what: str, folder: Any) -> Path:
-    if isinstance(value, str | os.PathLike):
-        return Path(value).expanduser().resolve()
-    import anndata as ad
-
-    if isinstance(value, ad.AnnData):
-        if value.isbacked and value.filename is not None:
-            return Path(value.filename)
-        path = folder() / f"{what}.h5ad"
-        value.write_h5ad(path)
-        return path
-    raise ConfigError(
-        f"{what}: expected a path or an anndata.AnnData, got {type(value).__name__}",
-        hint="pass the .h5ad file's path or the AnnData object itself",
-    )
+    with staged_data(
+        dest,
+        interactions=interactions,
+        expression=expression,
+        conditions=conditions,
+        combined=combined,
+        labels=labels,
+        mast_columns=mast_columns,
+        cell_type_order=cell_type_order,
+        exclude_cell_types=exclude_cell_types,
+        cell_type_colors=cell_type_colors,
+        expression_cell_type_column=expression_cell_type_column,
+        expression_layer=expression_layer,
+    ) as data:
+        # A project without a ctsite.toml: these inputs, this store, the defaults otherwise.
+        project = Settings(
+            root=Path.cwd(), compiled_dir=str(dest), compile_jobs=max(1, jobs), data=data
+        )
+        return _compiled(compile_data(project, force=force))
 
 
 def write_demo(directory: PathLike) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from ctsite.cli.console import console, err_console
 from ctsite.cli.context import settings
 from ctsite.cli.render import esc
 from ctsite.config import Settings
-from ctsite.errors import CtsiteError, StoreError
+from ctsite.errors import StoreError
 
 
 def store_path(s: Settings, data: Path | None) -> Path:
@@ -67,38 +66,29 @@ def serve_cmd(
     It runs under gunicorn, the server of the image, where the platform has it, else under
     Werkzeug's threaded server (Windows); --reload uses Werkzeug's reloader.
     """
-    import socket
-
     from ctsite.cli.context import state
-    from ctsite.cli.server import gunicorn_available, open_url, run_gunicorn, run_werkzeug
     from ctsite.web.app import create_app
+    from ctsite.web.serve import run
 
     s = settings(ctx, serve_host=host, serve_port=port)
     path = store_path(s, data)
-    app = create_app(s, store_path=path)
-    verbose = state(ctx).verbose > 0 or state(ctx).debug
-    try:  # a clear error now, before any server announces an address it cannot take
-        with socket.create_server((s.serve_host, s.serve_port)):
-            pass
-    except OSError as error:
-        raise CtsiteError(
-            f"cannot listen on {s.serve_host}:{s.serve_port}: {error.strerror or error}",
-            hint="choose another --port, or stop the program using it",
-        ) from None
-    url = f"http://{s.serve_host}:{s.serve_port}/"
-    ready = open_url(url) if open_browser else None
-    server = "Werkzeug, reloading" if reload else "gunicorn" if gunicorn_available() else "Werkzeug"
-    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # not again in the reloader's child
+
+    def announce(url: str, server: str) -> None:
         console.print(
             f"Serving {esc(str(path))} at [bold]{esc(url)}[/] ({server}; Ctrl+C to stop)",
             soft_wrap=True,
         )
-    if server == "gunicorn":
-        run_gunicorn(app, s.serve_host, s.serve_port, workers=workers, verbose=verbose,
-                     when_ready=ready)  # fmt: skip
-    else:
-        run_werkzeug(app, s.serve_host, s.serve_port, reload=reload, verbose=verbose,
-                     when_ready=ready)  # fmt: skip
+
+    run(
+        create_app(s, store_path=path),
+        s.serve_host,
+        s.serve_port,
+        reload=reload,
+        workers=workers,
+        verbose=state(ctx).verbose > 0 or state(ctx).debug,
+        open_browser=open_browser,
+        announce=announce,
+    )
 
 
 def hash_code_cmd(

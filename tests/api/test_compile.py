@@ -15,7 +15,7 @@ import pytest
 import ctsite.api as ct
 from ctsite.compile.demo import COMBINED, CONDITIONS
 from ctsite.errors import ConfigError, CtsiteError, InputError
-from ctsite.store.versions import manifest_path, version_path
+from ctsite.store.versions import list_versions, manifest_path, version_path
 
 LABELS = {
     CONDITIONS[0]: "CIN-dependent interactions",
@@ -170,3 +170,28 @@ def test_compile_config_finds_problems_like_the_cli(demo_dir, tmp_path):
     with pytest.raises(CtsiteError) as info:
         ct.compile_config(project / "ctsite.toml")
     assert "not found" in info.value.message and "expression.h5ad" in info.value.message
+
+
+def test_compile_warnings_are_python_warnings_at_the_caller(demo_dir, tmp_path):
+    lr = pd.read_csv(demo_dir / "interactions.tsv", sep="\t")
+    lr = pd.concat([lr, pd.DataFrame({"ligand": ["NotAGene1"], "receptor": ["NotAGene2"]})])
+    with pytest.warns(UserWarning, match=r"ligand/receptor genes are not in the expression") as rec:
+        ct.compile_results(
+            tmp_path / "store",
+            interactions=lr,
+            expression=demo_dir / "expression.h5ad",
+            conditions={c: demo_dir / f"deg_{c}.h5ad" for c in CONDITIONS},
+            jobs=1,
+        )
+    assert [w.filename for w in rec] == [__file__]  # the line that called the API
+
+
+def test_compile_config_keeps_the_configured_versions_like_the_cli(demo_dir, tmp_path):
+    """[compile] keep_versions of ctsite.toml holds for the API as for `ctsite compile`."""
+    project = tmp_path / "project"
+    shutil.copytree(demo_dir, project, ignore=shutil.ignore_patterns("compiled"))
+    config = project / "ctsite.toml"
+    config.write_text(config.read_text() + "\n[compile]\nkeep_versions = 3\n")
+    for _ in range(4):
+        ct.compile_config(config, jobs=1, force=True)
+    assert len(list_versions(project / "compiled")) == 3

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import cli_env, run_ctsite, wait_healthy
+from tests.support.cli import cli_env, run_ctsite, wait_healthy, wait_while_running
 
 NO_GUNICORN = "import sys; sys.modules['gunicorn'] = None; from ctsite.cli import main; main()"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -36,20 +37,22 @@ def serve(
     store: Path,
     *args: str,
     python_args: tuple[str, ...] = ("-m", "ctsite"),
-    while_up: Callable[[], None] = lambda: None,
+    while_up: Callable[[subprocess.Popen[str]], None] = lambda proc: None,
+    host: str = "127.0.0.1",
     **env: str,
 ) -> tuple:
-    port = free_port()
+    port = free_port(host)
+    where = ("--host", host, "--port", str(port))
     proc = subprocess.Popen(
-        [sys.executable, *python_args, "serve", "--port", str(port), "--data", str(store), *args],
+        [sys.executable, *python_args, "serve", *where, "--data", str(store), *args],
         cwd=store.parent,
         env=cli_env(without=("CTSITE_",), **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    body = wait_healthy(proc, port) or b""
-    while_up()
+    body = wait_healthy(proc, port, host=host) or b""
+    while_up(proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     return port, body, proc.returncode, out, err
@@ -70,6 +73,70 @@ def test_serve_answers_without_a_development_server_warning(
     assert code in (0, 130), err
 
 
+@pytest.mark.parametrize(
+    ("python_args", "server"),
+    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
+)
+def test_serve_listens_on_an_ipv6_address(
+    demo_store: Path, python_args: tuple[str, ...], server: str
+) -> None:
+    """`--host ::1` listens on IPv6 loopback and announces the address in URL form."""
+    port, body, code, out, err = serve(demo_store, python_args=python_args, host="::1")
+    assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
+    assert f"at http://[::1]:{port}/ ({server}; Ctrl+C to stop)" in out
+    assert "Traceback" not in err
+    assert code in (0, 130), err
+
+
+def test_serve_reload_answers(demo_store: Path) -> None:
+    """`--reload`: Werkzeug's reloader binds the address, and the server it restarts serves."""
+    port, body, code, out, err = serve(demo_store, "--reload")
+    assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
+    assert f"at http://127.0.0.1:{port}/ (Werkzeug, reloading; Ctrl+C to stop)" in out
+    assert out.count("Serving") == 1  # not again in the reloader's child
+    assert "Traceback" not in err and "cannot listen" not in err
+    assert code in (0, 130), err
+
+
+@pytest.mark.parametrize(
+    ("python_args", "server"),
+    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
+)
+def test_serve_open_opens_the_site_once_it_listens(
+    demo_store: Path, tmp_path: Path, python_args: tuple[str, ...], server: str
+) -> None:
+    """`--open` hands the site's address to the web browser ($BROWSER, as webbrowser reads it)."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')
+    browser.chmod(0o755)
+
+    def opened_once(proc: subprocess.Popen[str]) -> None:
+        wait_while_running(proc, opened.exists, "the browser opened")
+
+    port, body, code, out, err = serve(
+        demo_store, "--open", python_args=python_args, while_up=opened_once,
+        BROWSER=f"{browser} %s",
+    )  # fmt: skip
+    assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
+    assert opened.read_text().strip() == f"http://127.0.0.1:{port}/"
+    assert code in (0, 130), err
+
+
+def test_serve_on_a_busy_port_is_one_clear_line(demo_store: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_ctsite(
+            "serve", "--port", str(port), "--data", str(demo_store), cwd=demo_store.parent,
+            timeout=60,
+        )  # fmt: skip
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr and "Serving" not in done.stdout
+
+
 def test_serve_port_out_of_range_is_refused(demo_store: Path) -> None:
     done = run_ctsite(
         "serve", "--port", "99999", "--data", str(demo_store), cwd=demo_store.parent, timeout=60
@@ -83,7 +150,7 @@ def test_serve_opens_no_gunicorn_control_socket(demo_store: Path, tmp_path: Path
     """gunicorn >= 25.1 opens $HOME/.gunicorn/gunicorn.ctl unless told not to (as the image)."""
     sockets: list[str] = []
 
-    def look() -> None:
+    def look(_proc: subprocess.Popen[str]) -> None:
         sockets.extend(Path("/proc/net/unix").read_text().splitlines())
 
     _, body, _, out, err = serve(demo_store, while_up=look, HOME=str(tmp_path))

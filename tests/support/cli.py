@@ -61,13 +61,16 @@ def start_ctsite(
     )
 
 
-def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 60) -> bytes | None:
-    """The body of the server's first /healthz answer on `port`; None when `proc` ended first
-    or `timeout` seconds passed."""
+def wait_healthy(
+    proc: subprocess.Popen, port: int, timeout: float = 60, host: str = "127.0.0.1"
+) -> bytes | None:
+    """The body of the server's first /healthz answer on `host`:`port`; None when `proc` ended
+    first or `timeout` seconds passed."""
+    shown = f"[{host}]" if ":" in host else host
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            with urllib.request.urlopen(f"http://{shown}:{port}/healthz", timeout=2) as r:
                 return r.read()
         except OSError:
             if proc.poll() is not None:
