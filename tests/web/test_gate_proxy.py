@@ -136,12 +136,14 @@ def test_forged_forwarded_for_is_still_one_client(site: Site) -> None:
 def test_concurrent_wrong_codes_are_counted_before_checking(site: Site) -> None:
     """40 wrong codes at once from one client over both workers: exactly the allowance is
     checked (the count is taken before the code is verified, in storage both workers share)."""
-    source = "127.0.2.1"
-    before = site.login_workers()
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(lambda _: site.post_code("wrong", source).status, range(40)))
-    assert sorted(statuses) == [403] * PER_CLIENT + [429] * (40 - PER_CLIENT)
-    assert len(site.login_workers() | before) == 2  # both gunicorn workers answered logins
+    for round_ in range(1, 6):  # until both gunicorn workers have answered (the kernel decides)
+        source = f"127.0.2.{round_}"
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(lambda _: site.post_code("wrong", source).status, range(40)))
+        assert sorted(statuses) == [403] * PER_CLIENT + [429] * (40 - PER_CLIENT), round_
+        if len(site.login_workers()) == 2:
+            break
+    assert len(site.login_workers()) == 2  # both workers answered logins, counted in one storage
 
 
 def test_a_full_ceiling_does_not_lock_out_a_new_visitor(eb_stack) -> None:
