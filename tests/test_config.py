@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from ctsite.config import RANGES, SECTIONS, load_settings, section_of, setting_keys
+from ctsite.config import (
+    RANGES,
+    SECRETS,
+    SECTIONS,
+    TYPES,
+    Settings,
+    Spec,
+    derive_sections,
+    load_settings,
+    section_of,
+    setting,
+    setting_keys,
+)
 from ctsite.errors import ConfigError
 
 # Today's tables as they were written by hand before issue 23 (each key declared three times);
@@ -173,3 +185,25 @@ def test_derived_tables_equal_the_hand_written_ones() -> None:
     assert list(SECTIONS) == list(OLD_SECTIONS)  # the order `unknown section` hints list them in
     assert SECTIONS == OLD_SECTIONS
     assert RANGES == OLD_RANGES
+
+
+def test_secrets_are_the_keys_config_always_masked() -> None:
+    # before issue 23 `ctsite config` masked the keys ending in _hash or _secret_key
+    assert SECRETS == {k for k in setting_keys() if k.endswith(("_hash", "_secret_key"))}
+    assert SECRETS == {"site_access_code_hash", "site_secret_key"}
+
+
+def test_every_default_is_valid_for_its_own_field(tmp_path: Path) -> None:
+    defaults = {key: value for key, value, _ in Settings().items()}
+    assert {key: type(value) for key, value in defaults.items()} == TYPES
+    # each default passes its own type and range checks, as if it were written in ctsite.toml
+    assert load_settings(root=tmp_path, environ={}, overrides=defaults) == Settings()
+    assert all(TYPES[key] in (int, float) for key in RANGES)
+
+
+def test_declaration_mistakes_fail_at_import() -> None:
+    with pytest.raises(ValueError, match="unknown section 'nope'"):
+        setting(1, "nope")
+    twice = {k: Spec("site", "port", None, False) for k in ("serve_port", "site_port")}
+    with pytest.raises(ValueError, match="two settings are named 'port' in \\[site\\]"):
+        derive_sections(twice)
