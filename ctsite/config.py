@@ -5,12 +5,16 @@ defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment va
 `Settings.sources` remembers where every value came from (shown by `ctsite config`).
 
 Scalar settings are flat keys (`aws_region`, `sftp_port`, …), grouped in sections (site, compile,
-image, aws, beanstalk, transfer: `SECTIONS`). In `ctsite.toml` a key may be written at the top
-level, in a table named after its prefix (`[aws] region = ...` is `aws_region`, `[eb]
+image, aws, beanstalk, transfer, provision: `SECTIONS`). In `ctsite.toml` a key may be written at
+the top level, in a table named after its prefix (`[aws] region = ...` is `aws_region`, `[eb]
 application` is `eb_application`), or in its section under its short name (`[beanstalk]
 application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and `CTSITE_<SECTION>_<NAME>` variables
 both work. The `[data]` table is different: it describes the dataset to compile
 (see `ctsite.compile.dataset`).
+
+Each setting is declared once, as a field of `Settings` made by `setting()`: its type, default,
+section, short name, valid range and whether it is a secret. `SECTIONS`, `RANGES` and `SECRETS`
+are derived from those fields.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ctsite.errors import ConfigError
 
@@ -30,100 +34,165 @@ ENV_PREFIX = "CTSITE_"
 # CTSITE_* variables read by command-line options (Typer `envvar=`), not settings.
 CLI_ENV = frozenset({"CONFIG", "YES", "VERBOSE", "QUIET", "DEBUG", "MAX_DELETE"})
 
+Scalar = str | int | float | bool  # the value of one setting
+Range = tuple[float | None, float | None]  # inclusive bounds; None: unbounded
+S = TypeVar("S", bound=Scalar)
+
+# The sections, in the order an unknown-section error lists them, and the prefix a key drops
+# to get its short name there (`eb_application` is `application` in [beanstalk]).
+SECTION_PREFIXES: dict[str, str] = {
+    "site": "site_",
+    "compile": "compile_",
+    "image": "image_",
+    "aws": "aws_",
+    "beanstalk": "eb_",
+    "transfer": "transfer_",
+    "provision": "provision_",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What ctsite knows about one setting besides its type and default (see `setting`)."""
+
+    section: str
+    short: str  # its name in the section; "": the key without the section's prefix
+    valid: Range | None  # checked when the value is read; None: any value of its type
+    secret: bool  # `ctsite config` shows "(set)", never the value
+
+
+_SPEC = "ctsite.setting"  # the metadata key of a field's Spec
+
+
+def setting(
+    default: S, section: str, *, short: str = "", valid: Range | None = None, secret: bool = False
+) -> S:
+    """A `Settings` field: its default plus its `Spec`, so every fact about a key is in one line."""
+    if section not in SECTION_PREFIXES:
+        raise ValueError(f"unknown section {section!r}")
+    spec = Spec(section=section, short=short, valid=valid, secret=secret)
+    return dataclasses.field(default=default, metadata={_SPEC: spec})
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Every scalar setting of ctsite, with the lab's runbook values as defaults."""
+    """Every scalar setting of ctsite, with the lab's runbook values as defaults.
+
+    Each is declared once, by `setting()`; the fields' order is the order `ctsite config` lists
+    the keys (and, by each section's first key, the sections).
+    """
 
     # --- paths (relative paths are relative to the project root) ---
-    data_dir: str = "data"
-    compiled_dir: str = "data/compiled"
-    demo_dir: str = "data/demo"
+    data_dir: str = setting("data", "site")
+    compiled_dir: str = setting("data/compiled", "compile")
+    demo_dir: str = setting("data/demo", "site")
     # --- compile ---
-    compile_jobs: int = 2
-    compile_block_rows: int = 0  # rows per input block; 0: automatic (about 1 MiB per dense block)
+    compile_jobs: int = setting(2, "compile", valid=(1, 64))
+    # rows per input block; 0: automatic (about 1 MiB per dense block)
+    compile_block_rows: int = setting(0, "compile", valid=(0, None))
     # store versions kept after a compile (the current and the previous are always kept)
-    compile_keep_versions: int = 2
+    compile_keep_versions: int = setting(2, "compile", valid=(1, None))
     # --- website ---
-    site_title: str = "ContactTracing: CIN and STING in the tumour ecosystem"
-    site_subtitle: str = (
+    site_title: str = setting("ContactTracing: CIN and STING in the tumour ecosystem", "site")
+    site_subtitle: str = setting(
         "Non-cell-autonomous cancer progression from chromosomal instability "
-        "(Li et al., Nature 2023)"
+        "(Li et al., Nature 2023)",
+        "site",
     )
-    site_contact: str = ""
-    site_about: str = ""  # home-page study summary (empty: the CIN/STING study's text)
-    site_method_url: str = "https://github.com/LaughneyLab/ContactTracing_tutorial"
-    site_access_code_hash: str = ""
-    site_secret_key: str = ""  # signs the gate's session cookies: a secret, keep it out of git
-    site_session_hours: float = 12.0  # from the login, however much the session is used
-    site_login_rate: str = "5/minute;30/hour"  # failed access codes allowed per client address
+    site_contact: str = setting("", "site")
+    # home-page study summary (empty: the CIN/STING study's text)
+    site_about: str = setting("", "site")
+    site_method_url: str = setting("https://github.com/LaughneyLab/ContactTracing_tutorial", "site")
+    site_access_code_hash: str = setting("", "site", secret=True)
+    # signs the gate's session cookies: a secret, keep it out of git
+    site_secret_key: str = setting("", "site", secret=True)
+    # from the login, however much the session is used
+    site_session_hours: float = setting(12.0, "site", valid=(0, None))
+    # failed access codes allowed per client address
+    site_login_rate: str = setting("5/minute;30/hour", "site")
     # failed access codes allowed per instance, all clients together ("" = no ceiling); while
     # it is full, an address with no failure in its window still has one code checked
-    site_login_global_rate: str = "100/hour"
-    site_cache_size: int = 256
-    serve_host: str = "127.0.0.1"
-    serve_port: int = 8000
+    site_login_global_rate: str = setting("100/hour", "site")
+    site_cache_size: int = setting(256, "site", valid=(0, None))
+    serve_host: str = setting("127.0.0.1", "site", short="host")
+    serve_port: int = setting(8000, "site", short="port", valid=(1, 65535))
     # --- AWS (names only; account ids are looked up at run time) ---
-    aws_region: str = "us-east-2"
-    aws_profile: str = ""
+    aws_region: str = setting("us-east-2", "aws")
+    aws_profile: str = setting("", "aws")
     # --- image ---
-    image_repository: str = "public.ecr.aws/d6q7u0s0/ct-site"
-    image_name: str = "ct-site"
-    docker_platform: str = "linux/amd64"
+    image_repository: str = setting("public.ecr.aws/d6q7u0s0/ct-site", "image")
+    image_name: str = setting("ct-site", "image")
+    docker_platform: str = setting("linux/amd64", "image", short="platform")
     # --- Elastic Beanstalk ---
-    eb_application: str = "Contacttracingsite"
-    eb_environment: str = "Contacttracingsite-env"
-    eb_timeout_minutes: int = 30
-    eb_keep_versions: int = 10  # also the application's version lifecycle (set by deploy)
-    eb_service_role: str = "aws-elasticbeanstalk-service-role"  # lets EB apply that lifecycle
-    eb_instance_role: str = "aws-elasticbeanstalk-ec2-role"  # the instances' role and profile
-    eb_notification_topic: str = ""  # SNS topic ARN for `ctsite alerts` (default: the env's)
+    eb_application: str = setting("Contacttracingsite", "beanstalk")
+    eb_environment: str = setting("Contacttracingsite-env", "beanstalk")
+    eb_timeout_minutes: int = setting(30, "beanstalk", valid=(1, None))
+    # also the application's version lifecycle (set by deploy)
+    eb_keep_versions: int = setting(10, "beanstalk", valid=(1, 1000))
+    # lets EB apply that lifecycle
+    eb_service_role: str = setting("aws-elasticbeanstalk-service-role", "beanstalk")
+    # the instances' role and profile
+    eb_instance_role: str = setting("aws-elasticbeanstalk-ec2-role", "beanstalk")
+    # SNS topic ARN for `ctsite alerts` (default: the env's)
+    eb_notification_topic: str = setting("", "beanstalk")
     # --- EFS and Transfer Family ---
-    efs_file_system_id: str = ""
-    efs_mount_dir: str = "/efs_data"
-    transfer_logging_role: str = "AWSTransferLoggingAccess"
+    efs_file_system_id: str = setting("", "transfer")
+    efs_mount_dir: str = setting("/efs_data", "transfer")
+    transfer_logging_role: str = setting("AWSTransferLoggingAccess", "transfer")
     # The upload user's own role (writes to EFS); never the instances' role, which only reads.
-    transfer_user_role: str = "ctsite-transfer-user"
-    transfer_user: str = "ctsite-upload"
-    transfer_home_directory: str = ""
-    transfer_max_age_hours: float = 2.0
-    transfer_hourly_cost: float = 0.30
-    transfer_gb_cost: float = 0.04
-    transfer_online_timeout: int = 900
-    transfer_scheduler_role: str = "ctsite-transfer-reaper"  # safety net; "" = none
-    sftp_host: str = ""
-    sftp_port: int = 22
-    sftp_host_key_fingerprint: str = ""
-    sftp_stall_timeout: float = 60.0  # seconds without progress before a link gives up
-    upload_jobs: int = 4
-    remote_data_dir: str = "data"
+    transfer_user_role: str = setting("ctsite-transfer-user", "transfer")
+    transfer_user: str = setting("ctsite-upload", "transfer")
+    transfer_home_directory: str = setting("", "transfer")
+    transfer_max_age_hours: float = setting(2.0, "transfer", valid=(0, None))
+    transfer_hourly_cost: float = setting(0.30, "transfer", valid=(0, None))
+    transfer_gb_cost: float = setting(0.04, "transfer", valid=(0, None))
+    transfer_online_timeout: int = setting(900, "transfer", valid=(1, None))
+    # safety net; "" = none
+    transfer_scheduler_role: str = setting("ctsite-transfer-reaper", "transfer")
+    sftp_host: str = setting("", "transfer")
+    sftp_port: int = setting(22, "transfer", valid=(1, 65535))
+    sftp_host_key_fingerprint: str = setting("", "transfer")
+    # seconds without progress before a link gives up
+    sftp_stall_timeout: float = setting(60.0, "transfer")
+    upload_jobs: int = setting(4, "transfer", valid=(1, 64))
+    remote_data_dir: str = setting("data", "transfer")
     # --- provision ---
     # `ctsite provision`: the hosting as a CloudFormation stack per environment (production owns
     # the shared EFS, security group, IAM roles, EB application). `[provision]`, `[staging]` and
     # `[price]` tables in ctsite.toml.
-    provision_stack_prefix: str = "ctsite"
-    provision_instance_type: str = "t3.small"
-    provision_notification_email: str = ""  # the environment's SNS e-mail subscription
-    provision_load_balanced: bool = False  # False: one instance with an Elastic IP
-    provision_min_instances: int = 1
-    provision_max_instances: int = 4
-    provision_scaling_metric: str = "CPUUtilization"  # or RequestCount
-    provision_certificate_arn: str = ""  # ACM certificate: HTTPS on a load balancer
-    provision_efs_name: str = "contacttracing_site_fs"
-    provision_solution_stack: str = ""  # empty: the newest Amazon Linux 2023 Docker stack
-    staging_environment: str = "Contacttracingsite-staging"
-    staging_data_dir: str = "staging"  # the staging copy's folder on the same EFS
-    site_proxy_hops: int = 0  # proxies in front of gunicorn trusted for X-Forwarded-Proto
+    provision_stack_prefix: str = setting("ctsite", "provision")
+    provision_instance_type: str = setting("t3.small", "provision")
+    # the environment's SNS e-mail subscription
+    provision_notification_email: str = setting("", "provision")
+    # False: one instance with an Elastic IP
+    provision_load_balanced: bool = setting(False, "provision")
+    provision_min_instances: int = setting(1, "provision", valid=(1, None))
+    provision_max_instances: int = setting(4, "provision", valid=(1, None))
+    provision_scaling_metric: str = setting("CPUUtilization", "provision")  # or RequestCount
+    # ACM certificate: HTTPS on a load balancer
+    provision_certificate_arn: str = setting("", "provision")
+    provision_efs_name: str = setting("contacttracing_site_fs", "provision")
+    # empty: the newest Amazon Linux 2023 Docker stack
+    provision_solution_stack: str = setting("", "provision")
+    staging_environment: str = setting("Contacttracingsite-staging", "provision")
+    # the staging copy's folder on the same EFS
+    staging_data_dir: str = setting("staging", "provision")
+    # proxies in front of gunicorn trusted for X-Forwarded-Proto
+    site_proxy_hops: int = setting(0, "site", valid=(0, 10))
     # X-Forwarded-For entries trusted for the client's address (the login limit's key): the
     # proxies that append one (EB: nginx 1, + the load balancer 2; `ctsite serve`: 0)
-    site_forwarded_hops: int = 0
+    site_forwarded_hops: int = setting(0, "site", valid=(0, 10))
     # Monthly cost estimates of `provision plan` (USD, us-east-2 on-demand list prices, 2026;
     # a month is 730 hours). Update them for another region or instance type.
-    price_instance_hourly: float = 0.0208  # t3.small
-    price_load_balancer_hourly: float = 0.0225  # ALB, plus ~0.008 per LCU-hour (ignored)
-    price_public_ipv4_hourly: float = 0.005  # each public IPv4 address (the Elastic IP)
-    price_efs_gb_month: float = 0.30  # EFS Standard; Infrequent Access is 0.016
-    price_data_gb: float = 2.0  # the compiled store's size on EFS, for the estimate
+    price_instance_hourly: float = setting(0.0208, "provision", valid=(0, None))  # t3.small
+    # ALB, plus ~0.008 per LCU-hour (ignored)
+    price_load_balancer_hourly: float = setting(0.0225, "provision", valid=(0, None))
+    # each public IPv4 address (the Elastic IP)
+    price_public_ipv4_hourly: float = setting(0.005, "provision", valid=(0, None))
+    # EFS Standard; Infrequent Access is 0.016
+    price_efs_gb_month: float = setting(0.30, "provision", valid=(0, None))
+    # the compiled store's size on EFS, for the estimate
+    price_data_gb: float = setting(2.0, "provision", valid=(0, None))
 
     # Not a setting: where the values came from and the dataset description.
     root: Path = dataclasses.field(default=Path("."), compare=False)
@@ -151,127 +220,69 @@ class Settings:
             return self.transfer_home_directory
         return f"/{self.efs_file_system_id}" if self.efs_file_system_id else ""
 
-    def section(self, name: str) -> dict[str, Any]:
+    def section(self, name: str) -> dict[str, Scalar]:
         """One section's values under their short names (`s.section("beanstalk")["application"]`)."""
         if name not in SECTIONS:
             raise ConfigError(f"unknown section {name!r}", hint=f"one of {', '.join(SECTIONS)}")
         return {short: getattr(self, key) for short, key in SECTIONS[name].items()}
 
-    def items(self) -> list[tuple[str, Any, str]]:
+    def items(self) -> list[tuple[str, Scalar, str]]:
         """(key, value, source) for every scalar setting, in declaration order."""
         return [(k, getattr(self, k), self.sources.get(k, "default")) for k in setting_keys()]
 
 
-_NOT_SETTINGS = {"root", "sources", "data", "warnings"}
+def _specs() -> dict[str, Spec]:
+    """Every setting's Spec by key, in declaration order (fields without one are not settings)."""
+    return {f.name: f.metadata[_SPEC] for f in dataclasses.fields(Settings) if _SPEC in f.metadata}
 
-# section -> {name inside the section: flat key}; every setting is in exactly one section.
-SECTIONS: dict[str, dict[str, str]] = {
-    "site": {
-        "proxy_hops": "site_proxy_hops",
-        "forwarded_hops": "site_forwarded_hops",
-        "title": "site_title",
-        "subtitle": "site_subtitle",
-        "contact": "site_contact",
-        "about": "site_about",
-        "method_url": "site_method_url",
-        "access_code_hash": "site_access_code_hash",
-        "secret_key": "site_secret_key",
-        "session_hours": "site_session_hours",
-        "login_rate": "site_login_rate",
-        "login_global_rate": "site_login_global_rate",
-        "cache_size": "site_cache_size",
-        "host": "serve_host",
-        "port": "serve_port",
-        "data_dir": "data_dir",
-        "demo_dir": "demo_dir",
-    },
-    "compile": {
-        "compiled_dir": "compiled_dir",
-        "jobs": "compile_jobs",
-        "block_rows": "compile_block_rows",
-        "keep_versions": "compile_keep_versions",
-    },
-    "image": {
-        "repository": "image_repository",
-        "name": "image_name",
-        "platform": "docker_platform",
-    },
-    "aws": {"region": "aws_region", "profile": "aws_profile"},
-    "beanstalk": {
-        "application": "eb_application",
-        "environment": "eb_environment",
-        "timeout_minutes": "eb_timeout_minutes",
-        "keep_versions": "eb_keep_versions",
-        "service_role": "eb_service_role",
-        "instance_role": "eb_instance_role",
-        "notification_topic": "eb_notification_topic",
-    },
-    "transfer": {
-        "efs_file_system_id": "efs_file_system_id",
-        "efs_mount_dir": "efs_mount_dir",
-        "logging_role": "transfer_logging_role",
-        "user_role": "transfer_user_role",
-        "user": "transfer_user",
-        "home_directory": "transfer_home_directory",
-        "max_age_hours": "transfer_max_age_hours",
-        "hourly_cost": "transfer_hourly_cost",
-        "gb_cost": "transfer_gb_cost",
-        "online_timeout": "transfer_online_timeout",
-        "scheduler_role": "transfer_scheduler_role",
-        "sftp_host": "sftp_host",
-        "sftp_port": "sftp_port",
-        "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
-        "sftp_stall_timeout": "sftp_stall_timeout",
-        "upload_jobs": "upload_jobs",
-        "remote_data_dir": "remote_data_dir",
-    },
-    "provision": {
-        "stack_prefix": "provision_stack_prefix",
-        "instance_type": "provision_instance_type",
-        "notification_email": "provision_notification_email",
-        "load_balanced": "provision_load_balanced",
-        "min_instances": "provision_min_instances",
-        "max_instances": "provision_max_instances",
-        "scaling_metric": "provision_scaling_metric",
-        "certificate_arn": "provision_certificate_arn",
-        "efs_name": "provision_efs_name",
-        "solution_stack": "provision_solution_stack",
-        "staging_environment": "staging_environment",
-        "staging_data_dir": "staging_data_dir",
-        "price_instance_hourly": "price_instance_hourly",
-        "price_load_balancer_hourly": "price_load_balancer_hourly",
-        "price_public_ipv4_hourly": "price_public_ipv4_hourly",
-        "price_efs_gb_month": "price_efs_gb_month",
-        "price_data_gb": "price_data_gb",
-    },
+
+def derive_sections(specs: Mapping[str, Spec]) -> dict[str, dict[str, str]]:
+    """section -> {short name: flat key}; every setting is in exactly one section."""
+    sections: dict[str, dict[str, str]] = {name: {} for name in SECTION_PREFIXES}
+    for key, spec in specs.items():
+        short = spec.short or key.removeprefix(SECTION_PREFIXES[spec.section])
+        if short in sections[spec.section]:
+            raise ValueError(f"two settings are named {short!r} in [{spec.section}]")
+        sections[spec.section][short] = key
+    return sections
+
+
+SPECS: dict[str, Spec] = _specs()
+SECTIONS: dict[str, dict[str, str]] = derive_sections(SPECS)
+# Valid ranges of the numeric settings, checked when read.
+RANGES: dict[str, Range] = {key: spec.valid for key, spec in SPECS.items() if spec.valid}
+SECRETS: frozenset[str] = frozenset(key for key, spec in SPECS.items() if spec.secret)
+_KINDS: dict[str, type[Scalar]] = {"str": str, "int": int, "float": float, "bool": bool}
+# Each setting's type, from its annotation (a string: `from __future__ import annotations`).
+TYPES: dict[str, type[Scalar]] = {
+    f.name: _KINDS[str(f.type)] for f in dataclasses.fields(Settings) if f.name in SPECS
 }
 
-# Valid ranges (inclusive; None: unbounded) of the numeric settings, checked when read.
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "compile_jobs": (1, 64),
-    "compile_block_rows": (0, None),
-    "compile_keep_versions": (1, None),
-    "site_session_hours": (0, None),
-    "site_cache_size": (0, None),
-    "serve_port": (1, 65535),
-    "site_proxy_hops": (0, 10),
-    "site_forwarded_hops": (0, 10),
-    "eb_timeout_minutes": (1, None),
-    "eb_keep_versions": (1, 1000),
-    "transfer_max_age_hours": (0, None),
-    "transfer_hourly_cost": (0, None),
-    "transfer_gb_cost": (0, None),
-    "transfer_online_timeout": (1, None),
-    "sftp_port": (1, 65535),
-    "upload_jobs": (1, 64),
-    "provision_min_instances": (1, None),
-    "provision_max_instances": (1, None),
-    "price_instance_hourly": (0, None),
-    "price_load_balancer_hourly": (0, None),
-    "price_public_ipv4_hourly": (0, None),
-    "price_efs_gb_month": (0, None),
-    "price_data_gb": (0, None),
-}
+
+def section_of(key: str) -> str:
+    """The section a flat setting key belongs to (KeyError if it is not a setting)."""
+    return SPECS[key].section
+
+
+def resolve_key(table: str, name: str) -> str:
+    """The flat key of `name` written in table `[table]` (prefix form first, then section form).
+
+    Unknown combinations come back as `table_name` so the caller reports them as unknown.
+    """
+    flat = f"{table}_{name}"
+    if flat in SPECS:
+        return flat
+    names = SECTIONS.get(table, {})
+    if name in names:
+        return names[name]
+    if name in names.values():
+        return name
+    return flat
+
+
+def setting_keys() -> list[str]:
+    """Every setting's flat key, in declaration order."""
+    return list(SPECS)
 
 
 def range_text(key: str) -> str:
@@ -282,9 +293,9 @@ def range_text(key: str) -> str:
     return f"{low:g}..{high:g}"
 
 
-def check_range(key: str, value: Any, source: str) -> Any:
+def check_range(key: str, value: Scalar, source: str) -> Scalar:
     """`value` if it lies in the valid range of `key`; else a ConfigError naming all four."""
-    if key not in RANGES or isinstance(value, bool):
+    if key not in RANGES or isinstance(value, bool | str):
         return value
     low, high = RANGES[key]
     if (low is not None and value < low) or (high is not None and value > high):
@@ -296,51 +307,14 @@ def check_range(key: str, value: Any, source: str) -> Any:
     return value
 
 
-def section_of(key: str) -> str:
-    """The section a flat setting key belongs to."""
-    for section, names in SECTIONS.items():
-        if key in names.values():
-            return section
-    raise KeyError(key)
-
-
-def resolve_key(table: str, name: str) -> str:
-    """The flat key of `name` written in table `[table]` (prefix form first, then section form).
-
-    Unknown combinations come back as `table_name` so the caller reports them as unknown.
-    """
-    flat = f"{table}_{name}"
-    if flat in setting_keys():
-        return flat
-    names = SECTIONS.get(table, {})
-    if name in names:
-        return names[name]
-    if name in names.values():
-        return name
-    return flat
-
-
-def setting_keys() -> list[str]:
-    return [f.name for f in dataclasses.fields(Settings) if f.name not in _NOT_SETTINGS]
-
-
-def _setting_types() -> dict[str, type]:
-    hints = {"str": str, "int": int, "float": float, "bool": bool}
-    return {
-        f.name: hints[f.type] if isinstance(f.type, str) else f.type
-        for f in dataclasses.fields(Settings)
-        if f.name not in _NOT_SETTINGS
-    }
-
-
-def _coerce(key: str, value: Any, source: str) -> Any:
+def _coerce(key: str, value: object, source: str) -> Scalar:
     """Check/convert one value to its setting's type and range; env/CLI strings are parsed."""
     return check_range(key, _typed(key, value, source), source)
 
 
-def _typed(key: str, value: Any, source: str) -> Any:
+def _typed(key: str, value: object, source: str) -> Scalar:
     """Check/convert one value to its setting's type; strings from env/CLI are parsed."""
-    kind = _setting_types()[key]
+    kind = TYPES[key]
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         try:
@@ -366,10 +340,10 @@ def _typed(key: str, value: Any, source: str) -> Any:
     return value
 
 
-def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], dict[str, Any]]:
     """Split a parsed ctsite.toml into flat scalar settings and the [data] table."""
     keys = set(setting_keys())
-    flat: dict[str, Any] = {}
+    flat: dict[str, object] = {}
     data: dict[str, Any] = {}
     for name, value in doc.items():
         if name == "data":
@@ -410,7 +384,7 @@ def find_root(start: Path | None = None) -> Path:
 
 def load_settings(
     root: Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
     config_file: Path | None = None,
 ) -> Settings:
@@ -425,6 +399,7 @@ def load_settings(
         root = root or config_file.parent
     root = (root or find_root()).resolve()
     path = config_file or root / CONFIG_FILE
+    # each value checked against its own field's type by _coerce (a per-key fact mypy cannot see)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     data: dict[str, Any] = {}

@@ -6,8 +6,131 @@ from pathlib import Path
 
 import pytest
 
-from ctsite.config import SECTIONS, load_settings, section_of, setting_keys
+from ctsite.config import (
+    RANGES,
+    SECRETS,
+    SECTIONS,
+    TYPES,
+    Settings,
+    Spec,
+    derive_sections,
+    load_settings,
+    section_of,
+    setting,
+    setting_keys,
+)
 from ctsite.errors import ConfigError
+
+# Today's tables as they were written by hand before issue 23 (each key declared three times);
+# the tables derived from the fields must stay equal to them.
+OLD_SECTIONS: dict[str, dict[str, str]] = {
+    "site": {
+        "proxy_hops": "site_proxy_hops",
+        "forwarded_hops": "site_forwarded_hops",
+        "title": "site_title",
+        "subtitle": "site_subtitle",
+        "contact": "site_contact",
+        "about": "site_about",
+        "method_url": "site_method_url",
+        "access_code_hash": "site_access_code_hash",
+        "secret_key": "site_secret_key",
+        "session_hours": "site_session_hours",
+        "login_rate": "site_login_rate",
+        "login_global_rate": "site_login_global_rate",
+        "cache_size": "site_cache_size",
+        "host": "serve_host",
+        "port": "serve_port",
+        "data_dir": "data_dir",
+        "demo_dir": "demo_dir",
+    },
+    "compile": {
+        "compiled_dir": "compiled_dir",
+        "jobs": "compile_jobs",
+        "block_rows": "compile_block_rows",
+        "keep_versions": "compile_keep_versions",
+    },
+    "image": {
+        "repository": "image_repository",
+        "name": "image_name",
+        "platform": "docker_platform",
+    },
+    "aws": {
+        "region": "aws_region",
+        "profile": "aws_profile",
+    },
+    "beanstalk": {
+        "application": "eb_application",
+        "environment": "eb_environment",
+        "timeout_minutes": "eb_timeout_minutes",
+        "keep_versions": "eb_keep_versions",
+        "service_role": "eb_service_role",
+        "instance_role": "eb_instance_role",
+        "notification_topic": "eb_notification_topic",
+    },
+    "transfer": {
+        "efs_file_system_id": "efs_file_system_id",
+        "efs_mount_dir": "efs_mount_dir",
+        "logging_role": "transfer_logging_role",
+        "user_role": "transfer_user_role",
+        "user": "transfer_user",
+        "home_directory": "transfer_home_directory",
+        "max_age_hours": "transfer_max_age_hours",
+        "hourly_cost": "transfer_hourly_cost",
+        "gb_cost": "transfer_gb_cost",
+        "online_timeout": "transfer_online_timeout",
+        "scheduler_role": "transfer_scheduler_role",
+        "sftp_host": "sftp_host",
+        "sftp_port": "sftp_port",
+        "sftp_host_key_fingerprint": "sftp_host_key_fingerprint",
+        "sftp_stall_timeout": "sftp_stall_timeout",
+        "upload_jobs": "upload_jobs",
+        "remote_data_dir": "remote_data_dir",
+    },
+    "provision": {
+        "stack_prefix": "provision_stack_prefix",
+        "instance_type": "provision_instance_type",
+        "notification_email": "provision_notification_email",
+        "load_balanced": "provision_load_balanced",
+        "min_instances": "provision_min_instances",
+        "max_instances": "provision_max_instances",
+        "scaling_metric": "provision_scaling_metric",
+        "certificate_arn": "provision_certificate_arn",
+        "efs_name": "provision_efs_name",
+        "solution_stack": "provision_solution_stack",
+        "staging_environment": "staging_environment",
+        "staging_data_dir": "staging_data_dir",
+        "price_instance_hourly": "price_instance_hourly",
+        "price_load_balancer_hourly": "price_load_balancer_hourly",
+        "price_public_ipv4_hourly": "price_public_ipv4_hourly",
+        "price_efs_gb_month": "price_efs_gb_month",
+        "price_data_gb": "price_data_gb",
+    },
+}
+OLD_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "compile_jobs": (1, 64),
+    "compile_block_rows": (0, None),
+    "compile_keep_versions": (1, None),
+    "site_session_hours": (0, None),
+    "site_cache_size": (0, None),
+    "serve_port": (1, 65535),
+    "site_proxy_hops": (0, 10),
+    "site_forwarded_hops": (0, 10),
+    "eb_timeout_minutes": (1, None),
+    "eb_keep_versions": (1, 1000),
+    "transfer_max_age_hours": (0, None),
+    "transfer_hourly_cost": (0, None),
+    "transfer_gb_cost": (0, None),
+    "transfer_online_timeout": (1, None),
+    "sftp_port": (1, 65535),
+    "upload_jobs": (1, 64),
+    "provision_min_instances": (1, None),
+    "provision_max_instances": (1, None),
+    "price_instance_hourly": (0, None),
+    "price_load_balancer_hourly": (0, None),
+    "price_public_ipv4_hourly": (0, None),
+    "price_efs_gb_month": (0, None),
+    "price_data_gb": (0, None),
+}
 
 
 def settings(tmp_path: Path, toml: str, **env: str):
@@ -56,3 +179,31 @@ def test_unknown_names_still_fail(tmp_path: Path) -> None:
         "ignoring the environment variable CTSITE_EB_APLICATION: not a ctsite setting; "
         "did you mean CTSITE_EB_APPLICATION?",
     )
+
+
+def test_derived_tables_equal_the_hand_written_ones() -> None:
+    assert list(SECTIONS) == list(OLD_SECTIONS)  # the order `unknown section` hints list them in
+    assert SECTIONS == OLD_SECTIONS
+    assert RANGES == OLD_RANGES
+
+
+def test_secrets_are_the_keys_config_always_masked() -> None:
+    # before issue 23 `ctsite config` masked the keys ending in _hash or _secret_key
+    assert SECRETS == {k for k in setting_keys() if k.endswith(("_hash", "_secret_key"))}
+    assert SECRETS == {"site_access_code_hash", "site_secret_key"}
+
+
+def test_every_default_is_valid_for_its_own_field(tmp_path: Path) -> None:
+    defaults = {key: value for key, value, _ in Settings().items()}
+    assert {key: type(value) for key, value in defaults.items()} == TYPES
+    # each default passes its own type and range checks, as if it were written in ctsite.toml
+    assert load_settings(root=tmp_path, environ={}, overrides=defaults) == Settings()
+    assert all(TYPES[key] in (int, float) for key in RANGES)
+
+
+def test_declaration_mistakes_fail_at_import() -> None:
+    with pytest.raises(ValueError, match="unknown section 'nope'"):
+        setting(1, "nope")
+    twice = {k: Spec("site", "port", None, False) for k in ("serve_port", "site_port")}
+    with pytest.raises(ValueError, match="two settings are named 'port' in \\[site\\]"):
+        derive_sections(twice)

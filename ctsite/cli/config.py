@@ -8,20 +8,18 @@ from ctsite.cli.console import console
 from ctsite.cli.context import begin
 from ctsite.cli.render import JsonFlag, emit, esc, say
 
-SECRET_SUFFIXES = ("_hash", "_secret_key")  # shown as (set), never their value
-
 
 def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Print the resolved configuration and where each value came from."""
     from rich.table import Table
 
-    from ctsite.config import section_of
+    from ctsite.config import SECRETS, section_of
 
     s, as_json = begin(ctx, json_out)
     if as_json:
         sections: dict[str, dict[str, object]] = {}
         for key, value, source in s.items():
-            shown = "(set)" if key.endswith(SECRET_SUFFIXES) and value else value
+            shown = "(set)" if key in SECRETS and value else value  # never a secret's value
             sections.setdefault(section_of(key), {})[key] = {"value": shown, "source": source}
         emit(
             {
@@ -36,7 +34,7 @@ def config_cmd(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     say(f"[bold]ctsite configuration[/] (root {esc(str(s.root))})")
     rows: dict[str, list[tuple[str, str, str]]] = {}
     for key, value, source in s.items():
-        shown = "(set)" if key.endswith(SECRET_SUFFIXES) and value else repr(value)
+        shown = "(set)" if key in SECRETS and value else repr(value)
         rows.setdefault(section_of(key), []).append((key, esc(shown), esc(source)))
     for section, entries in rows.items():
         table = Table(title=f"\\[{section}]", title_justify="left")
