@@ -10,17 +10,42 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.aws_guard import Guard, install
 from tests.support.components import unavailable
 
 pytest_plugins = [
     "tests.support.datasets",  # small_dataset, deg_writer: hand-made compile inputs
-    "tests.support.fixtures_eb",  # eb_project, eb_stub, client_factory
+    "tests.support.fixtures_eb",  # eb_project, eb_stub, client_factory, moto_clients
     "tests.support.fixtures_release",  # release_project, stubs
     "tests.support.fixtures_sftp",  # sshd, moto_aws, transfer_servers, transfer_to_sshd, ...
     "tests.support.fixtures_docker",  # docker_engine, registry, base_image, image_project
 ]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_guard_installed() -> Iterator[Guard]:
+    """Every botocore client of the session refuses calls made by ctsite code outside
+    ctsite/aws/ (tests/support/aws_guard.py)."""
+    guard = Guard()
+    uninstall = install(guard)
+    try:
+        yield guard
+    finally:
+        uninstall()
+
+
+@pytest.fixture(autouse=True)
+def aws_guard(aws_guard_installed: Guard) -> Iterator[Guard]:
+    """Fails the test when ctsite code outside ctsite/aws/ made an AWS call during it, even
+    one whose error the code under test swallowed. A test of the guard itself empties
+    `violations` once it has checked them."""
+    aws_guard_installed.violations.clear()
+    yield aws_guard_installed
+    found, aws_guard_installed.violations[:] = list(aws_guard_installed.violations), []
+    if found:
+        pytest.fail("AWS calls outside ctsite/aws/:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(scope="session")

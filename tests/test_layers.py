@@ -3,7 +3,9 @@
 cli → workflows (ctsite.deploy, ctsite.compile) → adapters (ctsite.aws, ctsite.container,
 ctsite.sftp) and the store; nothing imports the CLI; a workflow never imports the web layer (the
 precomputed figures' file layout is `ctsite.figures.precomputed`); no cycles; no underscore names
-across modules.
+across modules; the AWS SDK (boto3, botocore) is imported by the AWS adapters (`ctsite.aws`) only.
+The calls themselves, which imports cannot show (a workflow holds a client factory), are guarded
+at run time by tests/support/aws_guard.py.
 """
 
 from __future__ import annotations
@@ -103,6 +105,34 @@ def violations() -> list[str]:
 
 def test_layers_point_one_way() -> None:
     assert violations() == []
+
+
+AWS_SDK = ("boto3", "botocore")
+
+
+def sdk_imports(known: dict[str, Path]) -> list[str]:
+    """`module imports boto3` for every ctsite module outside ctsite.aws that imports the SDK."""
+    return [
+        f"{name} imports {base}"
+        for name, path in known.items()
+        if not within(name, "ctsite.aws")
+        for base, _ in imports(path, name)
+        if within(base, AWS_SDK)
+    ]
+
+
+def test_the_aws_sdk_is_imported_by_the_aws_adapters_only() -> None:
+    assert sdk_imports(modules()) == []
+
+
+def test_sdk_rule_itself(tmp_path: Path) -> None:
+    """The SDK check flags a function-level import outside ctsite.aws, not one inside it."""
+    workflow = tmp_path / "workflow.py"
+    workflow.write_text("def f():\n    import botocore.exceptions\n")
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text("import boto3\n")
+    found = sdk_imports({"ctsite.deploy.workflow": workflow, "ctsite.aws.adapter": adapter})
+    assert found == ["ctsite.deploy.workflow imports botocore.exceptions"]
 
 
 def test_no_underscore_name_imported_across_modules() -> None:

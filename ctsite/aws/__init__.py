@@ -1,1 +1,2 @@
-"""AWS adapters: one module per service, injected boto3 clients, no printing."""
+"""AWS adapters: one module per service, every boto3 call of ctsite; each is handed the client
+factory of `clients` (never a raw client) and prints nothing."""

@@ -1,10 +1,12 @@
 """Elastic Beanstalk with boto3: what `eb deploy` does, plus status, rollback and version pruning.
 
-`Beanstalk(eb, s3, application, environment)` takes ready boto3 clients (from the factory of
-`ctsite.aws.clients`, or stubbed ones in tests); `environment()` is THE environment lookup. The steps of a deployment are separate
-methods: the storage bucket (`create_storage_location`), the bundle upload, the application
-version, `update_environment`, then `wait_until_healthy`, which polls the environment and its
-event stream and hands every new event to a callback. Nothing here prints; failures raise
+`Beanstalk(client, application, environment)` is built from a client factory (of
+`ctsite.aws.clients`, or one over stubbed clients in tests); `environment()` is THE environment
+lookup, `configuration_settings()` THE read of its option settings, `swap_cnames` the blue/green
+URL swap; `solution_stacks` and `regions` describe the service itself. The steps of a deployment
+are separate methods: the storage bucket (`create_storage_location`), the bundle upload, the
+application version, `update_environment`, then `wait_until_healthy`, which polls the environment
+and its event stream and hands every new event to a callback. Nothing here prints; failures raise
 `CtsiteError` with the last error events in the message.
 """
 
@@ -14,11 +16,11 @@ import dataclasses
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ctsite.aws.clients import ClientFactory, aws_errors
+from ctsite.aws.clients import ClientFactory, aws_errors, error_code
 from ctsite.aws.s3 import put_bytes
 from ctsite.errors import CtsiteError
 
@@ -70,18 +72,14 @@ def _last_errors(events: list[Event], count: int = 3) -> str:
 
 
 class Beanstalk:
-    """One Elastic Beanstalk application and environment, driven through injected clients."""
+    """One Elastic Beanstalk application and environment, through clients of the factory (its
+    Elastic Beanstalk client, and S3 for the source bundles)."""
 
-    def __init__(self, eb: Any, s3: Any, application: str, environment: str):
-        self.eb = eb
-        self.s3 = s3
+    def __init__(self, client: ClientFactory, application: str, environment: str):
+        self.client = client
+        self.eb = client("elasticbeanstalk")
         self.application = application
         self.environment_name = environment
-
-    @classmethod
-    def connect(cls, client: ClientFactory, application: str, environment: str) -> Beanstalk:
-        """The environment through clients of the factory (its EB and S3 clients)."""
-        return cls(client("elasticbeanstalk"), client("s3"), application, environment)
 
     def application_exists(self) -> bool:
         with aws_errors(f"describe the application {self.application!r}"):
@@ -99,12 +97,47 @@ class Beanstalk:
             )["Environments"]
         found = [e for e in found if e.get("EnvironmentName") == self.environment_name]
         if not found:
-            raise CtsiteError(
-                f"Elastic Beanstalk environment {self.environment_name!r} of application "
-                f"{self.application!r} not found",
-                hint="check eb_application, eb_environment and aws_region (`ctsite config`)",
-            )
+            raise self._not_found()
         return dict(found[0])
+
+    def _not_found(self) -> CtsiteError:
+        return CtsiteError(
+            f"Elastic Beanstalk environment {self.environment_name!r} of application "
+            f"{self.application!r} not found",
+            hint="check eb_application, eb_environment and aws_region (`ctsite config`)",
+        )
+
+    def environments(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The named environments of the application that exist (deleted ones aside), by name."""
+        found: dict[str, dict[str, Any]] = {}
+        with aws_errors(f"describe the environments {' and '.join(names)}"):
+            pages = self.eb.get_paginator("describe_environments").paginate(
+                ApplicationName=self.application,
+                EnvironmentNames=list(names),
+                IncludeDeleted=False,
+            )
+            for page in pages:
+                for env in page.get("Environments", []):
+                    found[str(env["EnvironmentName"])] = dict(env)
+        return found
+
+    def configuration_settings(self) -> list[dict[str, Any]]:
+        """The environment's configuration settings (each with its `OptionSettings`); a clear
+        error when the environment does not exist."""
+        import botocore.exceptions
+
+        with aws_errors(f"read the option settings of {self.environment_name}"):
+            try:
+                found = self.eb.describe_configuration_settings(
+                    ApplicationName=self.application, EnvironmentName=self.environment_name
+                )
+            except botocore.exceptions.ClientError as exc:
+                if error_code(exc) == "InvalidParameterValue" and "No Environment found" in str(
+                    exc.response.get("Error", {}).get("Message", "")
+                ):
+                    raise self._not_found() from None
+                raise
+        return [dict(c) for c in found.get("ConfigurationSettings", [])]
 
     def versions(self) -> list[dict[str, Any]]:
         """The application versions, newest first."""
@@ -151,7 +184,7 @@ class Beanstalk:
     def upload(self, bundle: Path, bucket: str, label: str) -> str:
         """Upload the bundle as `<application>/<label>.zip`; return the S3 key."""
         key = f"{self.application}/{label}.zip"
-        put_bytes(self.s3, bucket, key, bundle.read_bytes())
+        put_bytes(self.client, bucket, key, bundle.read_bytes())
         return key
 
     def create_version(self, label: str, description: str, bucket: str, key: str) -> None:
@@ -374,6 +407,13 @@ class Beanstalk:
                 ApplicationName=self.application, ResourceLifecycleConfig=config
             )
 
+    def swap_cnames(self, other: str) -> None:
+        """Exchange this environment's URL (CNAME) with `other`'s (EB blue/green)."""
+        with aws_errors(f"swap the URLs of {self.environment_name} and {other}"):
+            self.eb.swap_environment_cnames(
+                SourceEnvironmentName=self.environment_name, DestinationEnvironmentName=other
+            )
+
     def restart_app_server(self) -> None:
         with aws_errors(f"restart the app servers of {self.environment_name!r}"):
             self.eb.restart_app_server(EnvironmentName=self.environment_name)
@@ -383,6 +423,30 @@ class Beanstalk:
             self.eb.delete_application_version(
                 ApplicationName=self.application, VersionLabel=label, DeleteSourceBundle=True
             )
+
+
+def option_values(config: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(namespace, option name) → value of one configuration settings entry."""
+    return {
+        (str(o.get("Namespace")), str(o.get("OptionName"))): str(o.get("Value") or "")
+        for o in config.get("OptionSettings", [])
+    }
+
+
+def solution_stacks(client: ClientFactory) -> list[str]:
+    """The names of every solution stack (platform) Elastic Beanstalk offers in the region."""
+    with aws_errors("list the Elastic Beanstalk solution stacks"):
+        return [
+            str(n)
+            for n in client("elasticbeanstalk").list_available_solution_stacks()["SolutionStacks"]
+        ]
+
+
+def regions() -> list[str]:
+    """The regions that have Elastic Beanstalk (botocore's endpoint data: no call is made)."""
+    import boto3
+
+    return list(boto3.session.Session().get_available_regions("elasticbeanstalk"))
 
 
 def check_ready(env: dict[str, Any]) -> None:

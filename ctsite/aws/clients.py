@@ -2,22 +2,33 @@
 
 `client_factory(settings)` returns a `ClientFactory`: `factory("transfer")` or
 `factory("ecr-public", "us-east-1")` gives a cached client for the configured profile and region.
-Workflows and adapters take such a factory (tests inject one built on moto or a Stubber). boto3 honours
-the standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables itself, so no endpoint is
-ever hard-coded here. Wrap AWS calls in `with aws_errors("create the server"):` (or use it as
-a decorator) so every botocore failure becomes one clear line with a hint.
+The one injection style: workflows hold a `ClientFactory` and hand it on; every adapter function
+takes it as its first argument and every adapter class (`Beanstalk`, `CloudFormation`) is built
+from it, asking it for the clients of its own service(s). A raw boto3 client never leaves
+`ctsite/aws/`, so the service calls stay here (tests inject a factory built on moto or a Stubber).
+boto3 honours the standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables itself, so
+no endpoint is ever hard-coded here. Wrap AWS calls in `with aws_errors("create the server"):`
+(or use it as a decorator) so every botocore failure becomes one clear line with a hint; where a
+particular AWS error code means something (not found, already gone), catch that `ClientError`
+inside the `with` block and re-raise the rest for `aws_errors` to word.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
 
-ClientFactory = Callable[..., Any]  # (service, region=None) -> boto3 client
+
+class ClientFactory(Protocol):
+    """service (and region, retry budget) → a boto3 client; what workflows hand to adapters."""
+
+    def __call__(
+        self, service: str, region: str | None = None, max_attempts: int | None = None
+    ) -> Any: ...
+
 
 _CREDENTIAL_HINT = (
     "configure AWS credentials (aws configure, AWS_PROFILE / aws_profile, or "

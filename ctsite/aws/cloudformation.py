@@ -1,4 +1,4 @@
-"""CloudFormation adapter: stacks, change sets, stack events and drift, over an injected client.
+"""CloudFormation adapter: stacks, change sets, stack events and drift, through a client factory.
 
 No printing and no decisions: the provision workflow (`ctsite.deploy.provision`) decides what to
 do with what this returns. Every botocore failure becomes one `CtsiteError` with a hint. Templates
@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from ctsite.aws.clients import aws_errors, describe_error
+from ctsite.aws.clients import ClientFactory, aws_errors
 from ctsite.errors import CtsiteError
 
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
@@ -125,23 +125,24 @@ def _client_error_code(exc: BaseException) -> tuple[str, str]:
 
 
 class CloudFormation:
-    """One region's CloudFormation, through an injected boto3 client."""
+    """One region's CloudFormation (`region`; None: the configured one), through the factory."""
 
-    def __init__(self, client: Any):
-        self.client = client
+    def __init__(self, client: ClientFactory, region: str | None = None):
+        self.client = client("cloudformation", region)
 
     # ------------------------------------------------------------ stacks
     def stack(self, name: str) -> dict[str, Any] | None:
         """The stack's description, or None if there is none (or only a deleted one)."""
         import botocore.exceptions
 
-        try:
-            stacks = self.client.describe_stacks(StackName=name)["Stacks"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            code, message = _client_error_code(exc)
-            if code == "ValidationError" and "does not exist" in message:
-                return None
-            raise describe_error(f"describe the stack {name!r}", exc) from None
+        with aws_errors(f"describe the stack {name!r}"):
+            try:
+                stacks = self.client.describe_stacks(StackName=name)["Stacks"]
+            except botocore.exceptions.ClientError as exc:
+                code, message = _client_error_code(exc)
+                if code == "ValidationError" and "does not exist" in message:
+                    return None
+                raise
         live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
         return live[0] if live else None
 
@@ -206,7 +207,7 @@ class CloudFormation:
         """Wait until the change set is computed; its status, reason and every change."""
         deadline = time.monotonic() + timeout_s
         while True:
-            pages = list(self._change_set_pages(change_set_id))
+            pages = self._change_set_pages(change_set_id)
             status = str(pages[0].get("Status", ""))
             if status in {"CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE"}:
                 break
@@ -230,18 +231,10 @@ class CloudFormation:
                 )
         return ChangeSet(change_set_id, status, str(pages[0].get("StatusReason") or ""), changes)
 
-    def _change_set_pages(self, change_set_id: str) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        while True:
-            args: dict[str, Any] = {"ChangeSetName": change_set_id}
-            if token:
-                args["NextToken"] = token
-            with aws_errors("describe the change set"):
-                page = self.client.describe_change_set(**args)
-            yield page
-            token = page.get("NextToken")
-            if not token:
-                return
+    def _change_set_pages(self, change_set_id: str) -> list[dict[str, Any]]:
+        with aws_errors("describe the change set"):
+            pages = self.client.get_paginator("describe_change_set")
+            return list(pages.paginate(ChangeSetName=change_set_id))
 
     def delete_change_set(self, change_set_id: str) -> None:
         with aws_errors("delete the change set"):

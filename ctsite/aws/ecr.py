@@ -16,7 +16,6 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable
-from typing import Any
 
 from ctsite.aws.clients import ClientFactory, aws_errors, error_code
 from ctsite.aws.s3 import get_bytes
@@ -68,17 +67,18 @@ def repo_for(repository: str) -> Repo:
     )
 
 
-def ecr_public_auth(client: Any, registry: str = ECR_PUBLIC_HOST) -> RegistryAuth:
-    """Credentials for ECR Public from an `ecr-public` boto3 client (must be in us-east-1)."""
+def ecr_public_auth(client: ClientFactory, registry: str = ECR_PUBLIC_HOST) -> RegistryAuth:
+    """Credentials for ECR Public (its API lives in us-east-1 only)."""
+    ecr_public = client("ecr-public", ECR_PUBLIC_REGION)
     with aws_errors("get an ECR Public login token (ecr-public get-authorization-token)"):
-        data = client.get_authorization_token()["authorizationData"]
+        data = ecr_public.get_authorization_token()["authorizationData"]
     return decode_token(data["authorizationToken"], registry)
 
 
-def ecr_auth(client: Any, registry: str) -> RegistryAuth:
-    """Credentials for a private ECR registry from an `ecr` boto3 client of its region."""
+def ecr_auth(client: ClientFactory, registry: str, region: str) -> RegistryAuth:
+    """Credentials for a private ECR registry, through the `ecr` API of its region."""
     with aws_errors(f"get an ECR login token for {registry} (ecr get-authorization-token)"):
-        items = client.get_authorization_token()["authorizationData"]
+        items = client("ecr", region).get_authorization_token()["authorizationData"]
     if not items:
         raise CtsiteError(f"ECR returned no authorization data for {registry}")
     return decode_token(items[0]["authorizationToken"], registry)
@@ -89,11 +89,11 @@ def resolve_auth(client: ClientFactory, repository: str) -> RegistryAuth | None:
     host, _ = split_repository(repository)
     kind = registry_kind(host)
     if kind == "ecr-public":
-        return ecr_public_auth(client("ecr-public", ECR_PUBLIC_REGION), host)
+        return ecr_public_auth(client, host)
     if kind == "ecr":
         match = ECR_PRIVATE.match(host)
         assert match is not None
-        return ecr_auth(client("ecr", match.group(2)), host)
+        return ecr_auth(client, host, match.group(2))
     return None
 
 
@@ -166,16 +166,18 @@ def image_from_bundle(data: bytes) -> str | None:
         return None
 
 
-def running_image(eb: Any, s3: Any, application: str, label: str) -> str | None:
+def running_image(client: ClientFactory, application: str, label: str) -> str | None:
     """The image of the application version `label`, read from its source bundle in S3."""
     with aws_errors(f"look up the application version {label!r}"):
-        versions = eb.describe_application_versions(
-            ApplicationName=application, VersionLabels=[label]
-        ).get("ApplicationVersions", [])
+        versions = (
+            client("elasticbeanstalk")
+            .describe_application_versions(ApplicationName=application, VersionLabels=[label])
+            .get("ApplicationVersions", [])
+        )
     if not versions or not versions[0].get("SourceBundle"):
         return None
     bundle = versions[0]["SourceBundle"]
-    return image_from_bundle(get_bytes(s3, bundle["S3Bucket"], bundle["S3Key"]))
+    return image_from_bundle(get_bytes(client, bundle["S3Bucket"], bundle["S3Key"]))
 
 
 def is_deployed(image: Image, refs: Iterable[str], repository: str) -> bool:

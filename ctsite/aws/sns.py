@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
 
-from ctsite.aws.clients import aws_errors
+from ctsite.aws.beanstalk import Beanstalk, option_values
+from ctsite.aws.clients import ClientFactory, aws_errors
 from ctsite.errors import CtsiteError
 
 NAMESPACE = "aws:elasticbeanstalk:sns:topics"
@@ -51,31 +51,12 @@ def check_topic_arn(arn: str) -> str:
     return arn
 
 
-def environment_topic(eb: Any, application: str, environment: str) -> str:
+def environment_topic(client: ClientFactory, application: str, environment: str) -> str:
     """The environment's notification topic ARN, from its configuration settings."""
-    import botocore.exceptions
-
-    with aws_errors(f"read the configuration of environment {environment!r}"):
-        try:
-            settings = eb.describe_configuration_settings(
-                ApplicationName=application, EnvironmentName=environment
-            ).get("ConfigurationSettings", [])
-        except botocore.exceptions.ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") == "InvalidParameterValue" and "No Environment found" in str(
-                error.get("Message", "")
-            ):
-                raise CtsiteError(
-                    f"Elastic Beanstalk environment {environment!r} of application "
-                    f"{application!r} not found",
-                    hint="check eb_application, eb_environment and aws_region (`ctsite config`)",
-                ) from None
-            raise
-    for config in settings:
-        for option in config.get("OptionSettings", []):
-            if option.get("Namespace") == NAMESPACE and option.get("OptionName") == OPTION:
-                if option.get("Value"):
-                    return str(option["Value"])
+    for config in Beanstalk(client, application, environment).configuration_settings():
+        found = option_values(config).get((NAMESPACE, OPTION))
+        if found:
+            return found
     raise CtsiteError(
         f"environment {environment!r} has no notification topic",
         hint="turn on e-mail notifications in the EB console (Configuration → Updates, "
@@ -96,12 +77,14 @@ def _missing_topic(arn: str, exc: CtsiteError) -> CtsiteError:
     return exc
 
 
-def subscriptions(sns: Any, arn: str) -> list[Subscription]:
+def subscriptions(client: ClientFactory, arn: str) -> list[Subscription]:
     """The topic's subscriptions (e-mail and others), in AWS's order."""
     found: list[Subscription] = []
     try:
         with _topic_call("list the subscriptions", arn):
-            pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+            pages = (
+                client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+            )
             for page in pages:
                 for sub in page.get("Subscriptions", []):
                     found.append(
@@ -116,16 +99,16 @@ def subscriptions(sns: Any, arn: str) -> list[Subscription]:
     return found
 
 
-def subscribe(sns: Any, arn: str, email: str) -> tuple[Subscription, bool]:
+def subscribe(client: ClientFactory, arn: str, email: str) -> tuple[Subscription, bool]:
     """Subscribe `email`; returns the subscription and whether it is new (then pending until
     the recipient confirms: AWS always asks an e-mail endpoint to confirm)."""
     email = check_email(email)
-    for sub in subscriptions(sns, arn):
+    for sub in subscriptions(client, arn):
         if sub.protocol == "email" and sub.endpoint.lower() == email.lower() and sub.confirmed:
             return sub, False
     try:
         with _topic_call(f"subscribe {email} to", arn):
-            result = sns.subscribe(
+            result = client("sns").subscribe(
                 TopicArn=arn, Protocol="email", Endpoint=email, ReturnSubscriptionArn=False
             )
     except CtsiteError as exc:

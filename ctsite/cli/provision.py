@@ -1,7 +1,8 @@
 """CLI commands `ctsite provision plan|apply|destroy|check` and `ctsite swap`.
 
 Thin: options in, one workflow call (`ctsite.deploy.provision`: `stack`, `check`, `swap`), the
-result rendered with rich (or as JSON). Tests inject boto3 clients through `ctx.obj["aws_client"]`.
+result rendered with rich (or as JSON). Tests inject a client factory through
+`ctx.obj["aws_client"]`.
 """
 
 from __future__ import annotations
@@ -198,12 +199,7 @@ def swap_cmd(
     if target.production:
         raise CtsiteError("--env must name the staging environment, not production", exit_code=2)
     _confirm(f"make {target.eb_environment} the public site?", yes)
-    result = swap.swap(
-        client("elasticbeanstalk"),
-        s.eb_application,
-        production.eb_environment,
-        target.eb_environment,
-    )
+    result = swap.swap(client, s.eb_application, production.eb_environment, target.eb_environment)
     say(f"[green]✓[/] {result.now_public} now serves {result.public_url}")
     say(f"  {result.now_staging} is now at {result.staging_url}")
 

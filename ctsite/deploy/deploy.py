@@ -213,7 +213,7 @@ def deploy(
             return DeployResult(label, bundle is not None, True, minutes, info, steps=steps)
         if client is None:
             raise CtsiteError("deploy needs AWS clients", hint="internal: pass a client factory")
-        eb = Beanstalk.connect(client, s.eb_application, s.eb_environment)
+        eb = Beanstalk(client, s.eb_application, s.eb_environment)
         before = eb.environment()
         check_ready(before)
         bundle_url = ""

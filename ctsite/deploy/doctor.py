@@ -1,8 +1,9 @@
 """Preflight checks for the whole runbook (`ctsite doctor`, and the first step of `release`).
 
 Every check returns a `Check` (passed, failed with how to fix it, or skipped because a check it
-depends on failed) instead of raising, so the doctor can report everything at once. AWS calls go through the adapters with an injected client
-factory (`service name → boto3 client`), the Docker engine through `docker.from_env()`.
+depends on failed) instead of raising, so the doctor can report everything at once. AWS calls go
+through the adapters of `ctsite.aws`, handed the client factory; the Docker engine is reached
+through `docker.from_env()`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ctsite.aws.beanstalk import Beanstalk
+from ctsite.aws.beanstalk import Beanstalk, regions
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.efs import check_available
 from ctsite.aws.iam import identity, role_arn
@@ -124,8 +125,6 @@ def run_checks(
     settings: Settings, client: ClientFactory, docker_ping: Callable[[], Any] | None = None
 ) -> list[Check]:
     """All preflight checks, in runbook order."""
-    import boto3
-
     checks: list[Check] = []
 
     def who() -> str:
@@ -141,8 +140,7 @@ def run_checks(
             return skipped(name, "needs AWS credentials (that check failed)")
         return _aws_check(name, probe)
 
-    regions = boto3.session.Session().get_available_regions("elasticbeanstalk")
-    if settings.aws_region in regions:
+    if settings.aws_region in regions():
         checks.append(Check("region", True, settings.aws_region))
     else:
         checks.append(
@@ -153,7 +151,7 @@ def run_checks(
                 "set aws_region in ctsite.toml or CTSITE_AWS_REGION (e.g. us-east-2)",
             )
         )
-    eb = Beanstalk.connect(client, settings.eb_application, settings.eb_environment)
+    eb = Beanstalk(client, settings.eb_application, settings.eb_environment)
 
     def application() -> str:
         if not eb.application_exists():

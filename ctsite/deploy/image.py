@@ -228,7 +228,7 @@ def deployed_refs(
         bs = beanstalk(s, client)
         label = bs.environment().get("VersionLabel")
         if label:
-            name = ecr.running_image(bs.eb, bs.s3, s.eb_application, str(label))
+            name = ecr.running_image(client, s.eb_application, str(label))
             if name:
                 refs.append(name)
             elif strict:

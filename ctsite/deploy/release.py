@@ -123,7 +123,7 @@ def observe(
         total = _tree_bytes(s.data_path)
     running = tolerant(
         "the running version",
-        Beanstalk.connect(client, s.eb_application, s.eb_environment).environment,
+        Beanstalk(client, s.eb_application, s.eb_environment).environment,
         {},
     )
     label = running.get("VersionLabel")
@@ -391,7 +391,7 @@ def execute(
     if env is None:
         try:
             env = environment_state(
-                s, Beanstalk.connect(client, s.eb_application, s.eb_environment).environment()
+                s, Beanstalk(client, s.eb_application, s.eb_environment).environment()
             )
         except CtsiteError as exc:
             reporter.warn(exc.message)

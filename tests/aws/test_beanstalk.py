@@ -12,11 +12,19 @@ import boto3
 import pytest
 
 from ctsite.aws import ecr
-from ctsite.aws.beanstalk import Beanstalk, judge, version_label
+from ctsite.aws.beanstalk import (
+    Beanstalk,
+    judge,
+    option_values,
+    regions,
+    solution_stacks,
+    version_label,
+)
 from ctsite.deploy.bundle import build_bundle
 from ctsite.deploy.deploy import git_commit
 from ctsite.errors import CtsiteError
 from tests.support.ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
+from tests.support.factories import serving
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -49,8 +57,8 @@ def poll(stub: Any, since: dt.datetime, events: list[dict], env: dict[str, Any])
 
 
 @pytest.fixture
-def beanstalk(eb_stub: Any) -> Beanstalk:
-    return Beanstalk(eb_stub.client, boto3.client("s3", region_name=REGION), APP, ENV)
+def beanstalk(client_factory: Any) -> Beanstalk:
+    return Beanstalk(client_factory, APP, ENV)
 
 
 def test_publish_uploads_and_creates_version(
@@ -330,7 +338,7 @@ def test_list_images_from_private_ecr(aws_env: str) -> None:
 def test_wait_until_ready_uses_the_waiter_and_times_out(eb_stub: Any, eb_project: Path) -> None:
     from ctsite.aws.beanstalk import Beanstalk
 
-    eb = Beanstalk(eb_stub.client, None, APP, ENV)
+    eb = Beanstalk(serving(eb_stub.client), APP, ENV)
     for status in ("Updating", "Ready"):
         eb_stub.add_response(
             "describe_environments", {"Environments": [env_description(status)]}, ENV_QUERY
@@ -342,3 +350,73 @@ def test_wait_until_ready_uses_the_waiter_and_times_out(eb_stub: Any, eb_project
         )
     with pytest.raises(CtsiteError, match=r"is still Updating after 0\.02 s"):
         eb.wait_until_ready(0.02, 0.01)
+
+
+STAGING = "Contacttracingsite-staging"
+
+
+def test_environments_by_name_and_the_cname_swap(beanstalk: Beanstalk, eb_stub: Any) -> None:
+    staging = env_description(EnvironmentName=STAGING, CNAME="ct-staging.example")
+    eb_stub.add_response(
+        "describe_environments",
+        {"Environments": [env_description(), staging]},
+        {"ApplicationName": APP, "EnvironmentNames": [ENV, STAGING], "IncludeDeleted": False},
+    )
+    found = beanstalk.environments([ENV, STAGING])
+    assert sorted(found) == [ENV, STAGING]
+    assert found[STAGING]["CNAME"] == "ct-staging.example"
+    eb_stub.add_response(
+        "swap_environment_cnames",
+        {},
+        {"SourceEnvironmentName": ENV, "DestinationEnvironmentName": STAGING},
+    )
+    beanstalk.swap_cnames(STAGING)
+    eb_stub.add_client_error(
+        "swap_environment_cnames", "InvalidParameterValue", "Environment is not Ready", 400
+    )
+    with pytest.raises(CtsiteError, match=f"could not swap the URLs of {ENV} and {STAGING}"):
+        beanstalk.swap_cnames(STAGING)
+
+
+def test_configuration_settings_and_their_option_values(beanstalk: Beanstalk, eb_stub: Any) -> None:
+    query = {"ApplicationName": APP, "EnvironmentName": ENV}
+    options = [
+        {"Namespace": "aws:ec2:instances", "OptionName": "InstanceTypes", "Value": "t3.small"},
+        {"Namespace": "aws:elasticbeanstalk:sns:topics", "OptionName": "Notification Endpoint"},
+    ]
+    config = {"ApplicationName": APP, "EnvironmentName": ENV, "OptionSettings": options}
+    eb_stub.add_response(
+        "describe_configuration_settings", {"ConfigurationSettings": [config]}, query
+    )
+    (found,) = beanstalk.configuration_settings()
+    assert option_values(found) == {
+        ("aws:ec2:instances", "InstanceTypes"): "t3.small",
+        ("aws:elasticbeanstalk:sns:topics", "Notification Endpoint"): "",
+    }
+    eb_stub.add_client_error(
+        "describe_configuration_settings",
+        "InvalidParameterValue",
+        f"No Environment found for EnvironmentName = '{ENV}'.",
+        400,
+        expected_params=query,
+    )
+    with pytest.raises(CtsiteError) as caught:
+        beanstalk.configuration_settings()
+    assert caught.value.message == (
+        f"Elastic Beanstalk environment {ENV!r} of application {APP!r} not found"
+    )
+    eb_stub.add_client_error(
+        "describe_configuration_settings", "Throttling", "Rate exceeded", 400, expected_params=query
+    )
+    with pytest.raises(CtsiteError, match=f"could not read the option settings of {ENV}"):
+        beanstalk.configuration_settings()
+
+
+def test_solution_stacks_and_regions(client_factory: Any, eb_stub: Any) -> None:
+    names = [
+        "64bit Amazon Linux 2023 v4.6.0 running Docker",
+        "64bit Amazon Linux 2 v3.9.0 running Docker",
+    ]
+    eb_stub.add_response("list_available_solution_stacks", {"SolutionStacks": names}, {})
+    assert solution_stacks(client_factory) == names
+    assert {"us-east-1", "us-east-2", "eu-west-1"} <= set(regions())

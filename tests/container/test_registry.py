@@ -20,6 +20,7 @@ from ctsite.config import load_settings
 from ctsite.container import engine as image
 from ctsite.container import registry as reg
 from ctsite.errors import CtsiteError
+from tests.support.factories import serving
 
 
 def token(user: str, password: str) -> str:
@@ -86,7 +87,7 @@ def test_ecr_public_aws_error_is_one_line():
             "get_authorization_token", "AccessDeniedException", "not allowed", 400
         )
         with pytest.raises(CtsiteError) as info:
-            ecr.ecr_public_auth(client)
+            ecr.ecr_public_auth(serving(client))
     assert "ECR Public login token" in info.value.message
     assert "AccessDeniedException: not allowed" in info.value.message
     assert "IAM" in (info.value.hint or "")
@@ -111,7 +112,7 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
             },
             {},
         )
-        auth = ecr.ecr_public_auth(client, registry=registry.host)
+        auth = ecr.ecr_public_auth(serving(client), registry=registry.host)
     assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
     engine = image.engine()
     image.login(engine, auth)

@@ -52,3 +52,19 @@ def client_factory(aws_env: str, eb_stub: Any) -> Any:
         return cache[key]
 
     return make
+
+
+@pytest.fixture
+def moto_clients(aws_env: str) -> Any:
+    """A client factory of real boto3 clients on moto, one per (service, region)."""
+    import boto3
+
+    cache: dict[tuple[str, str], Any] = {}
+
+    def make(service: str, region: str | None = None, max_attempts: int | None = None) -> Any:
+        key = (service, region or REGION)
+        if key not in cache:
+            cache[key] = boto3.client(service, region_name=key[1])
+        return cache[key]
+
+    return make

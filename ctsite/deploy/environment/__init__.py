@@ -14,4 +14,4 @@ from ctsite.config import Settings
 
 def beanstalk(s: Settings, client: ClientFactory) -> Beanstalk:
     """The configured environment (`eb_application`, `eb_environment`) through `client`."""
-    return Beanstalk.connect(client, s.eb_application, s.eb_environment)
+    return Beanstalk(client, s.eb_application, s.eb_environment)

@@ -27,17 +27,17 @@ def topic(s: Settings, client: ClientFactory, arn: str | None = None) -> str:
     arn = arn or s.eb_notification_topic
     if arn:
         return sns.check_topic_arn(arn)
-    return sns.environment_topic(client("elasticbeanstalk"), s.eb_application, s.eb_environment)
+    return sns.environment_topic(client, s.eb_application, s.eb_environment)
 
 
 def list_alerts(s: Settings, client: ClientFactory, arn: str | None = None) -> AlertsResult:
     found = topic(s, client, arn)
-    return AlertsResult(found, sns.subscriptions(client("sns"), found))
+    return AlertsResult(found, sns.subscriptions(client, found))
 
 
 def subscribe(
     s: Settings, client: ClientFactory, email: str, arn: str | None = None
 ) -> SubscribeResult:
     found = topic(s, client, arn)
-    sub, created = sns.subscribe(client("sns"), found, email)
+    sub, created = sns.subscribe(client, found, email)
     return SubscribeResult(found, sub, created)

@@ -1,8 +1,9 @@
 """`provision check`: compare a live (hand-made) environment with the template's values.
 
-Reads the EB option settings, the EFS file system's lifecycle/backup/throughput, the NFS rules of
-the security groups on its mount targets and the IAM roles (`provision.roles`), and returns one
-`Difference` per mismatch with the command that fixes it. Nothing is changed. The expected values are read from
+Reads (through the adapters of `ctsite.aws`) the EB option settings, the EFS file system's
+lifecycle/backup/throughput, the NFS rules of the security groups on its mount targets and the
+IAM roles (`provision.roles`), and returns one `Difference` per mismatch with the command that
+fixes it. Nothing is changed. The expected values are read from
 the template itself (`resolve` evaluates its Ref/If/Join/Sub for given parameters), so the
 template stays the one definition of the configuration.
 """
@@ -11,8 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctsite.aws.clients import aws_errors, describe_error
-from ctsite.aws.cloudformation import load_template
+from ctsite.aws import ec2, efs
+from ctsite.aws.beanstalk import Beanstalk, option_values
+from ctsite.aws.clients import ClientFactory
+from ctsite.aws.cloudformation import CloudFormation, load_template
+from ctsite.aws.iam import identity
+from ctsite.config import Settings
+from ctsite.deploy.provision import environments
+from ctsite.deploy.provision.environments import Target
 from ctsite.deploy.provision.roles import check_roles
 from ctsite.deploy.provision.template import UNKNOWN, Difference, resolve
 from ctsite.errors import CtsiteError
@@ -38,23 +45,23 @@ def expected_options(template: str, params: dict[str, str]) -> dict[tuple[str, s
     return out
 
 
-def _live_options(eb: Any, application: str, environment: str) -> dict[tuple[str, str], str]:
-    with aws_errors(f"read the option settings of {environment}"):
-        found = eb.describe_configuration_settings(
-            ApplicationName=application, EnvironmentName=environment
-        )["ConfigurationSettings"]
+def _live_options(
+    client: ClientFactory, application: str, environment: str
+) -> dict[tuple[str, str], str]:
+    found = Beanstalk(client, application, environment).configuration_settings()
     if not found:
         raise CtsiteError(f"no configuration for {environment}", hint="check eb_environment")
-    return {
-        (str(o["Namespace"]), str(o["OptionName"])): str(o.get("Value", ""))
-        for o in found[0].get("OptionSettings", [])
-    }
+    return option_values(found[0])
 
 
 def check_options(
-    eb: Any, application: str, environment: str, template: str, params: dict[str, str]
+    client: ClientFactory,
+    application: str,
+    environment: str,
+    template: str,
+    params: dict[str, str],
 ) -> list[Difference]:
-    live = _live_options(eb, application, environment)
+    live = _live_options(client, application, environment)
     diffs = []
     for (namespace, option), value in sorted(expected_options(template, params).items()):
         if live.get((namespace, option), "") != value:
@@ -70,14 +77,15 @@ def check_options(
     return diffs
 
 
-def check_efs(efs: Any, ec2: Any, file_system_id: str, template: str) -> list[Difference]:
+def check_efs(
+    client: ClientFactory, file_system_id: str, template: str, region: str = ""
+) -> list[Difference]:
     """Lifecycle, backups, throughput and the NFS rules of the mount targets' security groups."""
     props = load_template(template)["Resources"]["FileSystem"]["Properties"]
     fs_id = file_system_id
     diffs = []
-    with aws_errors(f"describe the EFS file system {fs_id}"):
-        fs = efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]
-        lifecycle = efs.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"]
+    fs = efs.file_system(client, fs_id, region)
+    lifecycle = efs.lifecycle_policies(client, fs_id)
     want_ia = props["LifecyclePolicies"][0]["TransitionToIA"]
     have_ia = next((p["TransitionToIA"] for p in lifecycle if "TransitionToIA" in p), "")
     if have_ia != want_ia:
@@ -90,7 +98,7 @@ def check_efs(efs: Any, ec2: Any, file_system_id: str, template: str) -> list[Di
                 f"--lifecycle-policies TransitionToIA={want_ia}",
             )
         )
-    backup = _backup_status(efs, fs_id)
+    backup = efs.backup_status(client, fs_id)
     want_backup = props["BackupPolicy"]["Status"]
     if backup != want_backup:
         diffs.append(
@@ -112,18 +120,7 @@ def check_efs(efs: Any, ec2: Any, file_system_id: str, template: str) -> list[Di
                 f"--throughput-mode {props['ThroughputMode']}",
             )
         )
-    return diffs + _check_nfs_rules(efs, ec2, fs_id)
-
-
-def _backup_status(efs: Any, fs_id: str) -> str:
-    import botocore.exceptions
-
-    try:
-        return str(efs.describe_backup_policy(FileSystemId=fs_id)["BackupPolicy"]["Status"])
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "PolicyNotFound":
-            return "DISABLED"  # never set: no automatic backups
-        raise describe_error(f"read the backup policy of {fs_id}", exc) from None
+    return diffs + _check_nfs_rules(client, fs_id)
 
 
 def _allows_nfs(rules: list[dict[str, Any]]) -> bool:
@@ -137,21 +134,12 @@ def _allows_nfs(rules: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _check_nfs_rules(efs: Any, ec2: Any, fs_id: str) -> list[Difference]:
-    with aws_errors(f"read the mount targets of {fs_id}"):
-        targets = efs.describe_mount_targets(FileSystemId=fs_id)["MountTargets"]
-        groups: set[str] = set()
-        for target in targets:
-            groups.update(
-                efs.describe_mount_target_security_groups(MountTargetId=target["MountTargetId"])[
-                    "SecurityGroups"
-                ]
-            )
-        described = (
-            ec2.describe_security_groups(GroupIds=sorted(groups))["SecurityGroups"]
-            if groups
-            else []
-        )
+def _check_nfs_rules(client: ClientFactory, fs_id: str) -> list[Difference]:
+    targets = efs.mount_targets(client, fs_id)
+    groups: set[str] = set()
+    for target in targets:
+        groups.update(efs.mount_target_security_groups(client, target["MountTargetId"]))
+    described = ec2.security_groups(client, sorted(groups))
     if not targets:
         return [
             Difference(
@@ -189,7 +177,7 @@ def _check_nfs_rules(efs: Any, ec2: Any, fs_id: str) -> list[Difference]:
 
 
 def check(
-    client: Any,
+    client: ClientFactory,
     application: str,
     environment: str,
     file_system_id: str,
@@ -201,14 +189,14 @@ def check(
 ) -> list[Difference]:
     """Every difference between the live environment and the template (nothing is changed).
 
-    `client(service)` gives boto3 clients; `roles` maps the template's role logical ids
+    `client` is the client factory; `roles` maps the template's role logical ids
     (TransferUserRole, InstanceRole, TransferLoggingRole) to the live role names; `account` and
     `region` complete the roles' policies (their file system ARN, the trust's source account).
     """
 
-    diffs = check_options(client("elasticbeanstalk"), application, environment, template, params)
+    diffs = check_options(client, application, environment, template, params)
     if file_system_id:
-        diffs += check_efs(client("efs"), client("ec2"), file_system_id, template)
+        diffs += check_efs(client, file_system_id, template, region)
     else:
         diffs.append(
             Difference(
@@ -225,16 +213,14 @@ def check(
         known["AWS::AccountId"] = account
     if region:
         known["AWS::Region"] = region
-    return diffs + check_roles(client("iam"), roles, template, known)
+    return diffs + check_roles(client, roles, template, known)
 
 
-def check_environment(settings: Any, target: Any, client: Any) -> list[Difference]:
+def check_environment(
+    settings: Settings, target: Target, client: ClientFactory
+) -> list[Difference]:
     """`provision check`: the live environment against the template, plus stack drift if the
     environment was provisioned."""
-    from ctsite.aws.cloudformation import CloudFormation
-    from ctsite.aws.iam import identity
-    from ctsite.deploy.provision import environments
-
     params = environments.stack_parameters(settings, target, "", environments.Network("", []))
     roles = {  # the upload user's own role first: its fix comes before the instance role's
         "TransferUserRole": settings.transfer_user_role,
@@ -253,7 +239,7 @@ def check_environment(settings: Any, target: Any, client: Any) -> list[Differenc
         account=str(identity(client)["Account"]),
         region=settings.aws_region,
     )
-    cfn = CloudFormation(client("cloudformation"))
+    cfn = CloudFormation(client)
     if cfn.stack(target.stack_name) is not None:
         for drift in cfn.drift(target.stack_name):
             diffs.append(

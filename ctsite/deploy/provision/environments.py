@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from importlib import resources
-from typing import Any
 
-from ctsite.aws.clients import aws_errors
+from ctsite.aws import beanstalk, ec2
+from ctsite.aws.beanstalk import Beanstalk, option_values
+from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import CloudFormation
 from ctsite.config import Settings
 from ctsite.errors import ConfigError, CtsiteError
@@ -109,17 +110,15 @@ class Network:
     subnet_ids: list[str]  # one per availability zone, at most 3
 
 
-def lookup_network(ec2: Any) -> Network:
+def lookup_network(client: ClientFactory) -> Network:
     """The default VPC and one of its subnets per availability zone (at most three)."""
-    with aws_errors("find the default VPC"):
-        vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
-        if not vpcs:
-            raise CtsiteError(
-                "this region has no default VPC",
-                hint="create one: aws ec2 create-default-vpc",
-            )
-        vpc = str(vpcs[0]["VpcId"])
-        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    vpc = ec2.default_vpc(client)
+    if vpc is None:
+        raise CtsiteError(
+            "this region has no default VPC",
+            hint="create one: aws ec2 create-default-vpc",
+        )
+    subnets = ec2.subnets(client, vpc)
     by_zone: dict[str, str] = {}
     for subnet in sorted(subnets, key=lambda s: (s.get("AvailabilityZone", ""), s["SubnetId"])):
         by_zone.setdefault(str(subnet.get("AvailabilityZone", "")), str(subnet["SubnetId"]))
@@ -128,10 +127,9 @@ def lookup_network(ec2: Any) -> Network:
     return Network(vpc, list(by_zone.values())[:3])
 
 
-def lookup_solution_stack(eb: Any) -> str:
+def lookup_solution_stack(client: ClientFactory) -> str:
     """The newest "64bit Amazon Linux 2023 vX.Y.Z running Docker" solution stack."""
-    with aws_errors("list the Elastic Beanstalk solution stacks"):
-        names = eb.list_available_solution_stacks()["SolutionStacks"]
+    names = beanstalk.solution_stacks(client)
     found = [(tuple(int(g) for g in m.groups()), n) for n in names if (m := DOCKER_AL2023.match(n))]
     if not found:
         raise CtsiteError(
@@ -205,7 +203,7 @@ def stack_parameters(
     return params
 
 
-def shared_ids(cfn: CloudFormation, eb: Any, settings: Settings) -> dict[str, str]:
+def shared_ids(cfn: CloudFormation, client: ClientFactory, settings: Settings) -> dict[str, str]:
     """What a secondary stack shares with production: the production stack's resources, or,
     for a hand-made production environment, its option settings and efs_file_system_id."""
     primary = resolve_environment(settings, PRODUCTION)
@@ -219,15 +217,10 @@ def shared_ids(cfn: CloudFormation, eb: Any, settings: Settings) -> dict[str, st
             hint="set efs_file_system_id to the live file system, or "
             "`ctsite provision apply --env production` first",
         )
-    with aws_errors(f"read the option settings of {primary.eb_environment}"):
-        configs = eb.describe_configuration_settings(
-            ApplicationName=settings.eb_application, EnvironmentName=primary.eb_environment
-        )["ConfigurationSettings"]
-    live = {
-        (str(o.get("Namespace")), str(o.get("OptionName"))): str(o.get("Value") or "")
-        for config in configs[:1]
-        for o in config.get("OptionSettings", [])
-    }
+    configs = Beanstalk(
+        client, settings.eb_application, primary.eb_environment
+    ).configuration_settings()
+    live = option_values(configs[0]) if configs else {}
     shared = {key: live.get(option, "") for key, option in LIVE_OPTIONS.items()}
     shared["SharedFileSystemId"] = settings.efs_file_system_id
     missing = [LIVE_OPTIONS[k][1] for k, v in shared.items() if not v and k in LIVE_OPTIONS]

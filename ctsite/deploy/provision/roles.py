@@ -21,7 +21,8 @@ import shlex
 from typing import Any
 from urllib.parse import unquote
 
-from ctsite.aws.clients import describe_error, error_code
+from ctsite.aws import iam
+from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import load_template
 from ctsite.deploy.provision.template import UNKNOWN, Difference, resolve
 
@@ -144,47 +145,15 @@ class RoleSpec:
         return " && ".join(commands)
 
 
-def _live_role(iam: Any, name: str) -> dict[str, Any] | None:
-    import botocore.exceptions
-
-    try:
-        return dict(iam.get_role(RoleName=name)["Role"])
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise describe_error(f"read the IAM role {name}", exc) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise describe_error(f"read the IAM role {name}", exc) from None
-
-
-def _attached(iam: Any, name: str) -> set[str]:
-    import botocore.exceptions
-
-    try:
-        pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-        return {p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]}
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise describe_error(f"list the policies of the IAM role {name}", exc) from None
-
-
-def _inline(iam: Any, name: str, policy: str) -> Any:
+def _inline(client: ClientFactory, name: str, policy: str) -> Any:
     """The inline policy's document, or None where the role has no such policy."""
-    import botocore.exceptions
-
-    try:
-        found = iam.get_role_policy(RoleName=name, PolicyName=policy)
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise describe_error(f"read the policy {policy} of the IAM role {name}", exc) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise describe_error(f"read the policy {policy} of the IAM role {name}", exc) from None
-    return _document(found["PolicyDocument"])
+    found = iam.inline_policy(client, name, policy)
+    return None if found is None else _document(found)
 
 
-def check_role(iam: Any, name: str, spec: RoleSpec) -> list[Difference]:
+def check_role(client: ClientFactory, name: str, spec: RoleSpec) -> list[Difference]:
     """Every difference between the live role `name` and the template's `spec` of it."""
-    role = _live_role(iam, name)
+    role = iam.role(client, name)
     if role is None:
         return [Difference(f"IAM role {name}", "missing", "present", spec.create_commands(name))]
     diffs = []
@@ -201,7 +170,7 @@ def check_role(iam: Any, name: str, spec: RoleSpec) -> list[Difference]:
                     f"--policy-document {_quoted(spec.trust)}",
                 )
             )
-    attached = _attached(iam, name)
+    attached = iam.attached_policies(client, name)
     for arn in spec.managed:
         if arn not in attached:
             diffs.append(
@@ -223,7 +192,7 @@ def check_role(iam: Any, name: str, spec: RoleSpec) -> list[Difference]:
                 )
             )
     for policy, document in spec.inline.items():
-        live = _inline(iam, name, policy)
+        live = _inline(client, name, policy)
         if live is None or grants(live) != grants(document):
             diffs.append(
                 Difference(
@@ -238,7 +207,7 @@ def check_role(iam: Any, name: str, spec: RoleSpec) -> list[Difference]:
 
 
 def check_roles(
-    iam: Any, roles: dict[str, str], template: str, values: dict[str, str]
+    client: ClientFactory, roles: dict[str, str], template: str, values: dict[str, str]
 ) -> list[Difference]:
     """Each role of `roles` (template logical id → live name) against the template.
 
@@ -263,5 +232,5 @@ def check_roles(
                 )
             )
             continue
-        diffs += check_role(iam, name, RoleSpec(template, logical, values))
+        diffs += check_role(client, name, RoleSpec(template, logical, values))
     return diffs

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import FAILED_STACK, ChangeSet, CloudFormation, StackEvent
 from ctsite.config import Settings
 from ctsite.deploy.provision.check import resolve
@@ -343,13 +344,13 @@ def destroy(
 # ---------------------------------------------------------------- one call per command
 
 
-def cloudformation(client: Callable[..., Any], target: Target) -> CloudFormation:
+def cloudformation(client: ClientFactory, target: Target) -> CloudFormation:
     """CloudFormation in the target's region (the registry's is us-east-1)."""
-    return CloudFormation(client("cloudformation", target.region or None))
+    return CloudFormation(client, target.region or None)
 
 
 def plan_environment(
-    settings: Settings, target: Target, client: Callable[..., Any], report: Report = _quiet
+    settings: Settings, target: Target, client: ClientFactory, report: Report = _quiet
 ) -> Plan:
     """Look up the platform and network, fill in the parameters and plan `target`'s stack."""
     from ctsite.deploy.provision import environments
@@ -360,14 +361,8 @@ def plan_environment(
         text = environments.template_text(target.template)
         return plan(cfn, settings, target.stack_name, text, params, report)
     report("looking up the Elastic Beanstalk platform and the default VPC")
-    stack = settings.provision_solution_stack or environments.lookup_solution_stack(
-        client("elasticbeanstalk")
-    )
-    network = environments.lookup_network(client("ec2"))
-    shared = (
-        None
-        if target.production
-        else environments.shared_ids(cfn, client("elasticbeanstalk"), settings)
-    )
+    stack = settings.provision_solution_stack or environments.lookup_solution_stack(client)
+    network = environments.lookup_network(client)
+    shared = None if target.production else environments.shared_ids(cfn, client, settings)
     params = environments.stack_parameters(settings, target, stack, network, shared)
     return plan(cfn, settings, target.stack_name, environments.template_text(), params, report)

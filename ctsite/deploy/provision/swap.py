@@ -1,15 +1,15 @@
 """Blue/green: exchange the production and staging environments' URLs (EB CNAME swap).
 
-A plain function over an injected Elastic Beanstalk client, returning what changed; it checks
-that both environments exist and are Ready first, and never prints.
+A plain function over the client factory (the EB calls are `ctsite.aws.beanstalk`'s), returning
+what changed; it checks that both environments exist and are Ready first, and never prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-from ctsite.aws.clients import aws_errors
+from ctsite.aws.beanstalk import Beanstalk
+from ctsite.aws.clients import ClientFactory
 from ctsite.errors import CtsiteError
 
 
@@ -23,15 +23,10 @@ class Swap:
     staging_url: str
 
 
-def swap(eb: Any, application: str, production: str, staging: str) -> Swap:
+def swap(client: ClientFactory, application: str, production: str, staging: str) -> Swap:
     """Exchange the two environments' CNAMEs (EB blue/green): staging becomes the public site."""
-    with aws_errors(f"describe the environments {production} and {staging}"):
-        envs = eb.describe_environments(
-            ApplicationName=application,
-            EnvironmentNames=[production, staging],
-            IncludeDeleted=False,
-        )["Environments"]
-    by_name = {e["EnvironmentName"]: e for e in envs}
+    public = Beanstalk(client, application, production)
+    by_name = public.environments([production, staging])
     for name in (production, staging):
         env = by_name.get(name)
         if env is None:
@@ -43,10 +38,7 @@ def swap(eb: Any, application: str, production: str, staging: str) -> Swap:
             raise CtsiteError(
                 f"{name} is {env.get('Status')}, not Ready", hint="wait until it is Ready"
             )
-    with aws_errors(f"swap the URLs of {production} and {staging}"):
-        eb.swap_environment_cnames(
-            SourceEnvironmentName=production, DestinationEnvironmentName=staging
-        )
+    public.swap_cnames(staging)
     return Swap(
         now_public=staging,
         public_url=str(by_name[production].get("CNAME", "")),

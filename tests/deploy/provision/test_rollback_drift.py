@@ -14,6 +14,7 @@ from botocore.stub import ANY, Stubber
 from ctsite.aws.cloudformation import CloudFormation
 from ctsite.deploy.provision import stack
 from ctsite.errors import CtsiteError
+from tests.support.factories import serving
 
 STACK = "ctsite-staging"
 STACK_ID = f"arn:aws:cloudformation:us-east-2:111122223333:stack/{STACK}/0d1c-4e"
@@ -91,7 +92,7 @@ def test_failed_create_reports_the_reason_and_the_rollback(cf: Stubber) -> None:
     cf.add_response("describe_stack_events", {"StackEvents": later}, {"StackName": STACK})
     lines: list[str] = []
     with pytest.raises(CtsiteError) as caught:
-        stack.apply(CloudFormation(cf.client), failing, report=lines.append, poll_s=0.01)
+        stack.apply(CloudFormation(serving(cf.client)), failing, report=lines.append, poll_s=0.01)
     message = str(caught.value)
     assert "Environment (AWS::ElasticBeanstalk::Environment) CREATE_FAILED" in message
     assert "t9.huge" in message and "rolled back (ROLLBACK_COMPLETE)" in message
@@ -145,7 +146,7 @@ def test_drift_lists_modified_resources(cf: Stubber) -> None:
         },
         {"StackName": STACK, "StackResourceDriftStatusFilters": ANY},
     )
-    (drift,) = CloudFormation(cf.client).drift(STACK, poll_s=0.01)
+    (drift,) = CloudFormation(serving(cf.client)).drift(STACK, poll_s=0.01)
     assert (drift.logical_id, drift.status) == ("FileSystem", "MODIFIED")
     assert drift.differences == [
         "/LifecyclePolicies/0/TransitionToIA: expected AFTER_14_DAYS, actual AFTER_30_DAYS"
@@ -160,7 +161,7 @@ def test_aws_errors_become_one_line(cf: Stubber) -> None:
         expected_params={"StackName": STACK},
     )
     with pytest.raises(CtsiteError, match="AWS AccessDenied") as caught:
-        CloudFormation(cf.client).stack(STACK)
+        CloudFormation(serving(cf.client)).stack(STACK)
     assert "permission" in (caught.value.hint or "")
     cf.add_client_error(
         "describe_stacks",
@@ -168,4 +169,4 @@ def test_aws_errors_become_one_line(cf: Stubber) -> None:
         f"Stack with id {STACK} does not exist",
         expected_params={"StackName": STACK},
     )
-    assert CloudFormation(cf.client).stack(STACK) is None
+    assert CloudFormation(serving(cf.client)).stack(STACK) is None

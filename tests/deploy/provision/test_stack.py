@@ -41,7 +41,7 @@ def _inline_policy(iam, role: str, name: str) -> dict:
 
 def test_plan_apply_replan_change(project: Path, clients) -> None:
     s = _settings(project)
-    cfn = CloudFormation(clients("cloudformation"))
+    cfn = CloudFormation(clients)
     first = _plan(clients, s)
     assert first.new_stack and not first.unchanged
     actions = {r.logical_id: r.action for r in first.rows}
@@ -97,7 +97,7 @@ def test_plan_apply_replan_change(project: Path, clients) -> None:
 
 def test_staging_shares_the_efs_and_destroy(project: Path, clients) -> None:
     s = _settings(project)
-    cfn = CloudFormation(clients("cloudformation"))
+    cfn = CloudFormation(clients)
     with pytest.raises(CtsiteError, match="production stack"):
         _plan(clients, s, "staging")
     stack.apply(cfn, _plan(clients, s), poll_s=0.05)
@@ -209,7 +209,7 @@ def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
     )
     staging = _plan(clients, s, "staging")
     assert {r.logical_id for r in staging.rows} == {"NotificationTopic", "Environment"}
-    cfn = CloudFormation(clients("cloudformation"))
+    cfn = CloudFormation(clients)
     stack.apply(cfn, staging, poll_s=0.05)
     _, params = cfn.deployed("ctsite-staging")
     assert params["SharedFileSystemId"] == "fs-0123456789abcdef0"
@@ -229,7 +229,7 @@ def test_registry_stack_lives_in_us_east_1(project: Path, clients) -> None:
     assert stack.apply(cfn, first, poll_s=0.05).status == "CREATE_COMPLETE"
     _, params = cfn.deployed("ctsite-registry")
     assert params == {"RepositoryName": "ct-site"}
-    assert CloudFormation(clients("cloudformation")).stack("ctsite-registry") is None  # us-east-2
+    assert CloudFormation(clients).stack("ctsite-registry") is None  # us-east-2
     assert stack.plan_environment(s, target, clients).unchanged
     assert stack.destroy(cfn, target, poll_s=0.05).status == "DELETE_COMPLETE"
 
@@ -238,9 +238,9 @@ def test_a_resource_moto_rejects_is_one_clear_error(project: Path, clients) -> N
     """moto fails the change set's execution outright (no rollback to report): still one line.
     The rollback path itself runs against the Stubber in test_rollback_drift.py."""
     s = _settings(project)
-    cfn = CloudFormation(clients("cloudformation"))
+    cfn = CloudFormation(clients)
     network = environments.Network(
-        environments.lookup_network(clients("ec2")).vpc_id, ["subnet-0doesnotexist"]
+        environments.lookup_network(clients).vpc_id, ["subnet-0doesnotexist"]
     )
     target = environments.resolve_environment(s)
     params = environments.stack_parameters(
