@@ -105,7 +105,7 @@ def test_force_upload_data_uploads_an_unchanged_store(
     assert ran(result.output) == ["upload-data", "restart"]
     assert "forced (--force upload-data)" in result.output
     assert "✓ upload-data" in result.output
-    assert (sftp_peer.root / "data" / "compiled" / "table.bin").is_file()
+    assert (sftp_peer.root / "data" / "compiled" / "genes.feather").is_file()
     assert servers() == []
     stubs.assert_done()
 

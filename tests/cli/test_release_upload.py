@@ -75,7 +75,7 @@ def test_release_uploads_new_data_then_restarts(released: Path, sftp_peer: Any, 
     assert "deployed version v1: http://ctsite.us-east-2.elasticbeanstalk.com" in result.output
     remote = sftp_peer.root / "data" / "compiled"
     assert (remote / "new.bin").read_bytes() == b"\x07" * 4096
-    assert (remote / "table.bin").is_file()
+    assert (remote / "genes.feather").is_file()
     assert servers() == []
     stubs.assert_done()
 
@@ -145,7 +145,7 @@ def test_whole_data_pipeline_compile_figures_upload_restart(
         versions.manifest_path(released / "data" / "compiled").read_bytes()
     )
     assert any((versions.manifest_path(remote).parent / "figures").iterdir())
-    assert not (remote / "table.bin").exists()  # the old store's file was deleted remotely
+    assert not (remote / "genes.feather").exists()  # the old store's file was deleted remotely
     assert servers() == []
     stubs.assert_done()
 

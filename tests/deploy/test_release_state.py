@@ -40,7 +40,7 @@ def test_hash_changes_with_image_inputs_only(tmp_path: Path) -> None:
     first = release_state.context_hash(root, EXTRA)
     assert release_state.context_hash(root, EXTRA) == first  # stable
     # Not image inputs: data, tests, EB files, Dockerrun (rewritten by --pin), the state file.
-    (root / "data" / "compiled" / "table.bin").write_bytes(b"\x02" * 10)
+    (root / "data" / "compiled" / "genes.feather").write_bytes(b"\x02" * 10)
     (root / ".ebextensions" / "x.config").write_text("x")
     (root / "Dockerrun.aws.json").write_text("{}")
     release_state.write_state(root, "image", {"digest": "sha256:1"})

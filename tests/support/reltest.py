@@ -38,10 +38,11 @@ def write_project(root: Path, repository: str = PRIVATE_REPO, extra_toml: str = 
     manifest = {
         "schema_version": 1,
         "ctsite_version": "0",
+        "compile_key": "0" * 64,
         "conditions": [],
-    }  # a store compile may replace
+    }  # a (flat, schema 1) store compile may replace
     (store / "manifest.json").write_text(json.dumps(manifest))
-    (store / "table.bin").write_bytes(b"\x01" * 1000)
+    (store / "genes.feather").write_bytes(b"\x01" * 1000)  # a flat store's table
     (store / "figures" / "circos.json").write_text("{}")
     sums = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a  circos.json\n"
     (store / "figures" / "SHA256SUMS").write_text(sums)  # the index `ctsite figures` writes
