@@ -92,6 +92,21 @@ def _session_usable(exc: BaseException) -> bool:
     )
 
 
+def _failed(what: str, exc: BaseException) -> CtsiteError:
+    """`what` failed because of `exc`, in one line. SFTP has no "disk full" status: a server
+    that cannot write answers a bare failure, so that answer says what it likely means."""
+    if refused(exc):
+        return CtsiteError(
+            f"{what} failed: the server refused it ({exc}; remote disk full or over quota?)",
+            hint="free space on the remote (or raise its quota) and re-run: finished files are "
+            "kept and not sent again",
+        )
+    return CtsiteError(
+        f"{what} failed: {exc or type(exc).__name__}",
+        hint="re-run the command: finished files are kept and not sent again",
+    )
+
+
 def every_file(_rel: str) -> bool:
     return True
 
@@ -227,10 +242,7 @@ class _Run:
             except TRANSIENT as exc:
                 self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
-                    raise CtsiteError(
-                        f"{what} failed: {exc}",
-                        hint="re-run the command: finished files are kept and not sent again",
-                    ) from None
+                    raise _failed(what, exc) from None
                 self.result.retries += 1
                 self.boss.reset()
                 time.sleep(self.backoff * 2**attempt)
