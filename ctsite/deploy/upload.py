@@ -10,9 +10,10 @@ sync → verify → server deleted → (optionally) restart the app servers. Eve
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ctsite.aws import transfer
@@ -160,12 +161,31 @@ def _read_back_rule(pub: Any) -> Callable[[str], bool]:
 
 def store_rel(s: Settings) -> str | None:
     """The compiled store's folder relative to the data folder ("" for the folder itself);
-    None when it lies outside (then it is not uploaded as a store)."""
-    try:
-        rel = s.compiled_path.resolve().relative_to(s.data_path.resolve())
-    except ValueError:
-        return None
-    return PurePosixPath(*rel.parts).as_posix() if rel.parts else ""
+    None when it lies outside. Inside by its path as configured (a symlinked store folder
+    below data/ is followed: the upload reads through the link) or once both are resolved."""
+    data, compiled = s.data_path.absolute(), s.compiled_path.absolute()
+    for inner, outer in ((compiled, data), (compiled.resolve(), data.resolve())):
+        try:
+            rel = Path(os.path.normpath(inner)).relative_to(os.path.normpath(outer))
+        except ValueError:
+            continue
+        return PurePosixPath(*rel.parts).as_posix() if rel.parts else ""
+    return None
+
+
+def check_store_inside(s: Settings) -> None:
+    """Refuse an upload that would leave the store behind: the site reads the store from the
+    uploaded folder, so a compiled store outside data_dir would never be published (the upload
+    would send data/ alone and report success while the site keeps its old data)."""
+    if store_rel(s) is None and s.compiled_path.exists():
+        raise CtsiteError(
+            f"the compiled store {s.compiled_path} is outside the uploaded folder "
+            f"{s.data_path}: upload-data would not publish it; nothing was sent",
+            hint='set compiled_dir under data_dir (e.g. compiled_dir = "data/compiled"), '
+            "then run `ctsite compile`; a store kept elsewhere can be linked in "
+            "(data/compiled a symlink to it)",
+            exit_code=2,
+        )
 
 
 def publication(s: Settings, local: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -221,6 +241,7 @@ def plan_offline_upload(
     from ctsite.store import format as fmt
     from ctsite.store import versions
 
+    check_store_inside(s)
     scope = delete_scope(s, delete)
     jobs = max(2, s.upload_jobs)
     local, pub = publication(s, scan_local(s.data_path, jobs))
@@ -393,6 +414,7 @@ def upload_data(
             f"data directory not found: {s.data_path}",
             hint="run `ctsite compile` first, or set data_dir (CTSITE_DATA_DIR)",
         )
+    check_store_inside(s)
     started = time.monotonic()
     scope = delete_scope(s, delete)
     jobs = max(1, s.upload_jobs)
