@@ -26,6 +26,7 @@ from ctsite.errors import CtsiteError
 from ctsite.sftp.confirm import confirm
 
 TEMP_MARK = ".ctsite-part-"
+LOCK_DIR = ".ctsite-upload.lock"  # an upload's remote lock folder (`ctsite.sftp.lock`)
 # SFTP write size that fits one 32 KiB channel packet with its headers (paramiko's default of
 # 32768 splits every write into a full packet plus a tiny one).
 WRITE_SIZE = 32768 - 128
@@ -177,7 +178,8 @@ class Reconnecting:
 
 
 def list_remote(sftp: Any, root: str) -> tuple[dict[str, int], set[str]]:
-    """(relative file path → size, relative directories) under the remote root."""
+    """(relative file path → size, relative directories) under the remote root; an upload's
+    lock folder is not part of the tree (never planned, sent, swept or deleted)."""
     files: dict[str, int] = {}
     dirs: set[str] = set()
     stack = [""]
@@ -188,6 +190,8 @@ def list_remote(sftp: Any, root: str) -> tuple[dict[str, int], set[str]]:
         except FileNotFoundError:
             continue
         for entry in entries:
+            if entry.filename == LOCK_DIR:
+                continue
             rel = posixpath.join(rel_dir, entry.filename) if rel_dir else entry.filename
             if stat.S_ISDIR(entry.st_mode or 0):
                 dirs.add(rel)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.errors import CtsiteError
-from ctsite.sftp.client import TEMP_MARK
+from ctsite.sftp.client import LOCK_DIR, TEMP_MARK
 from ctsite.store.versions import digest
 
 MANIFEST = ".ctsite-manifest.json"
@@ -71,7 +71,7 @@ def scan_local(
             dirnames.clear()
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if d != LOCK_DIR)  # never sent over a lock
         for name in sorted(filenames):
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
