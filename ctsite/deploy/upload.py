@@ -528,6 +528,7 @@ def upload_data(
     result: Any = None
     switch = ""
     srv: transfer.EphemeralServer | None = None
+    finished = False
     try:
         with transfer.ephemeral_server(s, client, status=reporter.info, warn=reporter.warn) as srv:
             try:
@@ -546,9 +547,9 @@ def upload_data(
                 sent = result.bytes_sent + result.bytes_read_back
             finally:
                 server_seconds = srv.elapsed
+        finished = True
     except CtsiteError as exc:
         left = srv.delete_error if srv is not None else None
-        _report_server_time(s, reporter, srv, server_seconds, sent)
         if left is None:
             raise
         if exc is not left:  # the upload failed, and then the deletion too
@@ -559,12 +560,18 @@ def upload_data(
         error.result = dataclasses.replace(done, strays=strays)
         raise error from None
     except KeyboardInterrupt as stop:
-        _report_server_time(s, reporter, srv, server_seconds, sent)
         outcome = f"{state.site()}; re-run to finish"
         left = srv.delete_error if srv is not None else None
         if left is not None:
             outcome += f"; but {left.message} ({left.hint})"
         raise lifecycle.with_outcome(stop, outcome) from None
+    except BaseException:
+        if srv is not None and srv.delete_error is not None:  # never lost with a bug's error
+            reporter.warn(f"{srv.delete_error.message} ({srv.delete_error.hint})")
+        raise
+    finally:
+        if not finished:  # on success: in the result
+            _report_server_time(s, reporter, srv, server_seconds, sent)
     assert planned is not None and result is not None
     restarted = None
     if restart:  # the site reloads the new data

@@ -164,7 +164,6 @@ class UploadLock:
         self.interval, self.stale = interval, stale
         self.token = uuid.uuid4().hex
         self.holder: Holder | None = None  # ours, once taken
-        self.lost: Holder | None = None  # who took it from us, if anyone did
         self.beats = 0
         self.failures = 0
         self._mutex = threading.Lock()  # one user of the session at a time
@@ -312,7 +311,6 @@ class UploadLock:
                     sftp = self.session.get()
                     current = Holder.parse(_read(sftp, self.owner_path))
                     if current is None or current.token != self.token:
-                        self.lost = current
                         return  # taken over: `check` stops the upload before it changes more
                     assert self.holder is not None
                     self._write(sftp, dataclasses.replace(self.holder, heartbeat=_now()))
