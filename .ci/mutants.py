@@ -74,18 +74,17 @@ MUTANTS = [
     Mutant(
         "teardown: safety net removed before the server is deleted",
         "ctsite/aws/transfer.py",
-        "            delete_server(\n"
-        "                client, server_id, settings.aws_region, settings.transfer_hourly_cost,"
+        "    try:\n"
+        "        delete_server(\n"
+        "            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost,"
         " net\n"
-        "            )\n"
-        "            server.deleted = True\n"
-        "            disarm_safety_net(client, server_id)",
-        "            disarm_safety_net(client, server_id)\n"
-        "            delete_server(\n"
-        "                client, server_id, settings.aws_region, settings.transfer_hourly_cost,"
+        "        )\n",
+        "    disarm_safety_net(client, server.server_id)\n"
+        "    try:\n"
+        "        delete_server(\n"
+        "            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost,"
         " net\n"
-        "            )\n"
-        "            server.deleted = True",
+        "        )\n",
         TEARDOWN,
     ),
     Mutant(
@@ -102,6 +101,20 @@ MUTANTS = [
         " server.safety_net\n"
         "            )",
         TEARDOWN,
+    ),
+    Mutant(
+        "upload lock: a live holder is broken instead of refused",
+        "ctsite/sftp/lock.py",
+        "            raise self._refusal(found, who)",
+        "            pass",
+        ("tests/cli/test_upload_lock.py",),
+    ),
+    Mutant(
+        "upload lock: the holder check before the switch and the prune is a no-op",
+        "ctsite/sftp/lock.py",
+        "        if current is None or current.token != self.token:\n            by =",
+        "        if False:\n            by =",
+        ("tests/sftp/test_upload_lock.py",),
     ),
     Mutant(
         "deletion: a BotoCoreError is not caught",

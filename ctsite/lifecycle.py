@@ -2,10 +2,15 @@
 
 `die_with_parent()` runs first in every worker process (compile scans, upload workers). On Linux it
 asks the kernel for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon
-thread polls the parent's pid. `stop_signals_interrupt()` makes SIGTERM raise `Terminated` (a
-KeyboardInterrupt), so the same cleanup paths run as for Ctrl-C (temp dirs removed, servers
-deleted), and remembers the signal so that the CLI exits 130 or 143 with a message.
-`reuse_freed_memory()` keeps a short-lived worker's freed blocks for its next ones.
+thread polls the parent's pid. `reuse_freed_memory()` keeps a short-lived worker's freed blocks
+for its next ones.
+
+THE rule for stop signals, for every command: within `stop_signals_interrupt()`, SIGINT raises
+`Interrupted` and SIGTERM `Terminated` (both KeyboardInterrupt), so the same cleanup paths run
+(temp dirs removed, servers deleted); a block that must not be cut (creating or deleting a
+server, a pointer switch) holds them until it ends (`Signals.held`, `signals_held()`). Work that
+knows what a stop leaves behind re-raises the interrupt `with_outcome(...)` (e.g. which version
+the site serves); the CLI prints `stop_message` as one line and exits `exit_code` (130 / 143).
 """
 
 from __future__ import annotations
@@ -30,8 +35,49 @@ MMAP_THRESHOLD_MAX = 32 << 20  # glibc's largest allowed value on 64-bit
 TRIM_THRESHOLD = 1 << 30
 
 
-class Terminated(KeyboardInterrupt):
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT) unwinding the program; `outcome` says what the interrupted work
+    leaves behind, for the one line the CLI prints ("" : the generic line)."""
+
+    signum: int = signal.SIGINT
+
+    def __init__(self, outcome: str = ""):
+        super().__init__(signal.Signals(self.signum).name)
+        self.outcome = outcome
+
+
+class Terminated(Interrupted):
     """SIGTERM arrived: unwind like Ctrl-C, then exit 143."""
+
+    signum = signal.SIGTERM
+
+
+def interrupt(signum: int, outcome: str = "") -> Interrupted:
+    """The exception a stop signal raises (`Terminated` for SIGTERM)."""
+    return Terminated(outcome) if signum == signal.SIGTERM else Interrupted(outcome)
+
+
+def signal_of(exc: BaseException) -> int:
+    """The stop signal behind a KeyboardInterrupt (a plain one: SIGINT)."""
+    return int(getattr(exc, "signum", signal.SIGINT))
+
+
+def with_outcome(exc: BaseException, outcome: str) -> Interrupted:
+    """The same stop, now saying what the interrupted work leaves behind."""
+    return interrupt(signal_of(exc), outcome)
+
+
+def exit_code(exc: BaseException) -> int:
+    """128 + the signal: 130 for Ctrl-C, 143 for SIGTERM (what a shell reports)."""
+    return 128 + signal_of(exc)
+
+
+def stop_message(exc: BaseException) -> str:
+    """The one line a stop ends with: the signal, then what was left (or that the command's
+    own work was cleaned up)."""
+    name = "SIGTERM" if signal_of(exc) == signal.SIGTERM else "Ctrl-C (SIGINT)"
+    outcome = getattr(exc, "outcome", "") or "what it had started was cleaned up"
+    return f"stopped by {name}; {outcome}"
 
 
 def _libc() -> ctypes.CDLL:
@@ -79,14 +125,31 @@ def reuse_freed_memory() -> bool:
     )
 
 
-class Signals:
-    """Which stop signal (SIGINT or SIGTERM) arrived inside `stop_signals_interrupt`, if any."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    received: int | None = None
+
+class Signals:
+    """Which stop signal (SIGINT or SIGTERM) arrived inside `stop_signals_interrupt`, if any.
+
+    While `held` is set, a stop signal only becomes `pending`: `raise_pending()` raises it once
+    the block that must not be cut (creating or deleting a server) is over."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.held = False
+        self.pending: int | None = None
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = signum
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if self.held:
+            self.pending = signum
+            return
+        raise interrupt(signum)
+
+    def raise_pending(self) -> None:
+        if self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise interrupt(signum)
 
     @property
     def exit_code(self) -> int:
@@ -95,14 +158,38 @@ class Signals:
 
 @contextlib.contextmanager
 def stop_signals_interrupt() -> Iterator[Signals]:
-    """Within the block (main thread only), SIGINT and SIGTERM raise KeyboardInterrupt."""
+    """Within the block (main thread only), SIGINT raises `Interrupted` and SIGTERM
+    `Terminated` (both KeyboardInterrupt)."""
     signals = Signals()
     if threading.current_thread() is not threading.main_thread():
         yield signals
         return
-    previous = {sig: signal.signal(sig, signals.handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, signals.handle) for sig in STOP_SIGNALS}
     try:
         yield signals
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Within the block (main thread only), a stop signal waits: it is delivered to the handler
+    in place before once the block ends. For a few remote steps that must not be cut half-way
+    (the steps of a pointer switch), whatever handler rules outside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)

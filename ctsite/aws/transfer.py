@@ -4,7 +4,9 @@
 creates a tagged SFTP server on the EFS domain, waits until it is ONLINE, creates the upload user
 with a freshly generated SSH key (kept in memory only) and yields an `EphemeralServer` holding the
 SFTP endpoint. On leaving — success, exception, Ctrl-C or SIGTERM — the server is deleted; signals
-arriving while the server is being created or deleted are held back until that call returns.
+arriving while the server is being created or deleted are held back until that call returns
+(`ctsite.lifecycle`'s one rule for stop signals). A deletion that fails never hides how the
+upload ended: it is raised only after a successful upload, else kept in `delete_error`.
 While it runs, a `Heartbeat` thread refreshes the server's `ctsite:heartbeat` tag every minute,
 and a safety-net schedule (`ctsite.aws.scheduler`) deletes the server after
 `transfer_max_age_hours` even if this process never runs again; normal teardown removes it.
@@ -21,7 +23,6 @@ import dataclasses
 import getpass
 import logging
 import math
-import signal
 import socket
 import threading
 import time
@@ -35,6 +36,7 @@ from ctsite.aws.efs import file_system_state
 from ctsite.aws.iam import role_arn
 from ctsite.config import Settings
 from ctsite.errors import CtsiteError
+from ctsite.lifecycle import stop_signals_interrupt
 from ctsite.sftp.client import Endpoint
 
 TAG_EPHEMERAL = "ctsite:ephemeral"
@@ -87,6 +89,9 @@ class EphemeralServer:
     started: float  # time.monotonic() at creation
     safety_net: scheduler.SafetyNet | None = None
     deleted: bool = False  # set once teardown has really deleted it
+    # why teardown could not delete it (the server still bills); raised itself only when the
+    # upload succeeded, never in place of the upload's own failure or stop
+    delete_error: CtsiteError | None = None
 
     @property
     def elapsed(self) -> float:
@@ -236,37 +241,6 @@ def preflight(settings: Settings, client: ClientFactory) -> tuple[str, str]:
 # ---------------------------------------------------------------- the server itself
 
 
-class _SignalGuard:
-    """SIGINT/SIGTERM raise KeyboardInterrupt, except while shielded (then held until after)."""
-
-    def __init__(self) -> None:
-        self.shielded = False
-        self.pending: int | None = None
-        self.saved: dict[int, Any] = {}
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.shielded:
-            self.pending = signum
-            return
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    def __enter__(self) -> _SignalGuard:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self.saved[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self.saved.items():
-            signal.signal(sig, handler)
-
-    def raise_pending(self) -> None:
-        if self.pending is not None:
-            name = signal.Signals(self.pending).name
-            self.pending = None
-            raise KeyboardInterrupt(name)
-
-
 def _new_key() -> Any:
     import paramiko
 
@@ -358,8 +332,8 @@ def ephemeral_server(
     tc = client("transfer")
     now = datetime.now(UTC).replace(microsecond=0)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
-    with _SignalGuard() as guard:
-        guard.shielded = True  # a signal now is held until the server id is known
+    with stop_signals_interrupt() as guard:
+        guard.held = True  # a signal now is held until the server id is known
         status("creating the Transfer Family server")
         started = time.monotonic()  # billing starts with the request
         try:
@@ -378,12 +352,13 @@ def ephemeral_server(
                     ],
                 )["ServerId"]
         except BaseException:
-            guard.shielded = False
+            guard.held = False
             raise
         server = EphemeralServer(server_id, Endpoint("", 0, "", None, ""), started)
+        failed = False
         try:
             server.safety_net = arm_safety_net(settings, client, server_id, warn or status)
-            guard.shielded = False
+            guard.held = False
             guard.raise_pending()
             status(f"waiting for {server_id} to come ONLINE")
             _wait_online(settings, tc, server_id)
@@ -392,16 +367,38 @@ def ephemeral_server(
                 arn = tc.describe_server(ServerId=server_id)["Server"].get("Arn", "")
             with Heartbeat(tc, arn):
                 yield server
+        except BaseException:
+            failed = True
+            raise
         finally:
-            guard.shielded = True
-            status(f"deleting the Transfer Family server {server_id}")
-            net = server.safety_net.delete_at if server.safety_net else None
-            delete_server(
-                client, server_id, settings.aws_region, settings.transfer_hourly_cost, net
-            )
-            server.deleted = True
-            disarm_safety_net(client, server_id)
-            guard.raise_pending()  # a Ctrl-C held during the deletion still stops the run
+            guard.held = True
+            _teardown(settings, client, server, status)
+            guard.held = False
+            if not failed:  # the upload's own failure or stop goes on, never replaced
+                if server.delete_error is not None:
+                    raise server.delete_error
+                guard.raise_pending()  # a Ctrl-C held during the deletion still stops the run
+
+
+def _teardown(
+    settings: Settings,
+    client: ClientFactory,
+    server: EphemeralServer,
+    status: Callable[[str], None],
+) -> None:
+    """Delete the server, then its safety net; a failed deletion is kept in `delete_error`
+    (and the safety net stays: it is the last guard of a server that still bills)."""
+    status(f"deleting the Transfer Family server {server.server_id}")
+    net = server.safety_net.delete_at if server.safety_net else None
+    try:
+        delete_server(
+            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost, net
+        )
+    except CtsiteError as exc:
+        server.delete_error = exc
+        return
+    server.deleted = True
+    disarm_safety_net(client, server.server_id)
 
 
 def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoint:

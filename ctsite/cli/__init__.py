@@ -64,6 +64,8 @@ class CtsiteGroup(TyperGroup):
             raise
         except (typer.Exit, typer.Abort, typer.TyperException, click.ClickException):
             raise  # exits and usage errors: typer reports them itself
+        except KeyboardInterrupt as stop:  # typer would make it a silent exit 130
+            raise Stopped(stop) from None
         except BrokenPipeError:
             closed_pipe()  # the reader of our output is gone (`ctsite export … | head -1`)
         except Exception as exc:  # a bug: one line, the traceback under --debug
@@ -77,6 +79,19 @@ class CtsiteGroup(TyperGroup):
                 emit_error(error)
                 raise typer.Exit(error.exit_code) from None
             raise error from None
+
+
+class Stopped(BaseException):
+    """A stop signal (Ctrl-C, SIGTERM) that ended a command, carried past typer to `main`:
+    one line (the signal and what the command left behind, `ctsite.lifecycle.stop_message`)
+    and exit 130 / 143. A BaseException, like the KeyboardInterrupt it stands for."""
+
+    def __init__(self, stop: BaseException):
+        from ctsite.lifecycle import exit_code, stop_message
+
+        super().__init__(stop_message(stop))
+        self.message = stop_message(stop)
+        self.exit_code = exit_code(stop)
 
 
 EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE  # 141: what a shell reports for a tool SIGPIPE ended
@@ -210,13 +225,17 @@ def main(argv: list[str] | None = None) -> None:
 
     Typer's standalone mode reports usage errors (unknown command, bad option value) itself,
     as a short usage message and exit code 2. Ctrl-C and SIGTERM unwind the command (its cleanup
-    runs) and exit 130 / 143 with one line. A closed output pipe ends it silently (141).
+    runs) and exit 130 / 143 with one line saying what the command left behind (the rule is
+    `ctsite.lifecycle`'s). A closed output pipe ends it silently (141).
     """
-    from ctsite.lifecycle import stop_signals_interrupt
+    from ctsite.lifecycle import interrupt, stop_message, stop_signals_interrupt
 
     with stop_signals_interrupt() as signals:
         try:
             app(args=argv, prog_name="ctsite")
+        except Stopped as stop:  # a command stopped by a signal: what it left, in one line
+            print_error(CtsiteError(stop.message))
+            sys.exit(stop.exit_code)
         except CtsiteError as error:
             print_error(error)
             sys.exit(error.exit_code)
@@ -227,6 +246,5 @@ def main(argv: list[str] | None = None) -> None:
                 raise  # no signal, or the command handled it (docker-run stops its container)
     if signals.received is None:
         return
-    name = "SIGTERM" if signals.exit_code == 143 else "Ctrl-C (SIGINT)"
-    print_error(CtsiteError(f"stopped by {name}; what it had started was cleaned up"))
+    print_error(CtsiteError(stop_message(interrupt(signals.received))))
     sys.exit(signals.exit_code)

@@ -101,6 +101,14 @@ def upload_data_cmd(
             "before it goes live (files sent are still confirmed).",
         ),
     ] = False,
+    break_lock: Annotated[
+        bool,
+        typer.Option(
+            "--break-lock",
+            help="Take over the remote store's upload lock of an upload that has sent no "
+            "heartbeat for 5 minutes (stopped on another machine).",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
@@ -146,20 +154,31 @@ def upload_data_cmd(
             return False
         return bool(typer.confirm(f"delete these {len(servers)} server(s)?", default=False))
 
-    result = upload.upload_data(
-        s,
-        clients(ctx, s),
-        delete=delete,
-        restart=restart,
-        confirm_cleanup=ask,
-        reporter=reporter,
-        max_delete=max_delete,
-        log_file=os.environ.get("CTSITE_LOG_FILE") or None,
-        trust_remote=trust_remote,
-    )
+    try:
+        result = upload.upload_data(
+            s,
+            clients(ctx, s),
+            delete=delete,
+            restart=restart,
+            confirm_cleanup=ask,
+            reporter=reporter,
+            max_delete=max_delete,
+            log_file=os.environ.get("CTSITE_LOG_FILE") or None,
+            trust_remote=trust_remote,
+            break_lock=break_lock,
+        )
+    except upload.ServerLeftRunning as left:
+        if left.result is not None and not as_json:  # the upload finished: its summary first
+            print_result(left.result, deleted=False)
+        raise
     if as_json:
         emit(result)
         return
+    print_result(result)
+
+
+def print_result(result: Any, deleted: bool = True) -> None:
+    """The summary of a finished upload (`deleted`: its server was deleted)."""
     print_plan(result.plan)
     rate = result.bytes_sent / result.seconds / 1e6 if result.seconds else 0.0
     say(
@@ -177,9 +196,10 @@ def upload_data_cmd(
             f"[yellow]{result.resent} remote file(s) differed from the local copy and were "
             "sent again[/]"
         )
+    server = "server deleted" if deleted else "server NOT deleted: see below"
     say(
         f"server time {result.server_seconds / 60:.1f} min, estimated cost "
-        f"{money(result.cost)} (server deleted)"
+        f"{money(result.cost)} ({server})"
     )
     if result.switch:
         how = "one atomic rename" if result.switch == "rename" else "CURRENT.next, then rename"

@@ -15,6 +15,7 @@ import logging
 import posixpath
 import socket
 import stat
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,6 +26,7 @@ from ctsite.errors import CtsiteError
 from ctsite.sftp.confirm import confirm
 
 TEMP_MARK = ".ctsite-part-"
+LOCK_DIR = ".ctsite-upload.lock"  # an upload's remote lock folder (`ctsite.sftp.lock`)
 # SFTP write size that fits one 32 KiB channel packet with its headers (paramiko's default of
 # 32768 splits every write into a full packet plus a tiny one).
 WRITE_SIZE = 32768 - 128
@@ -61,18 +63,24 @@ def configure_paramiko_logging(path: str | None) -> None:
     logger.setLevel(logging.DEBUG if path else logging.CRITICAL)
 
 
-def open_session(endpoint: Endpoint) -> Any:
-    """`connect`, but any network or SSH failure becomes one CtsiteError line (first contact)."""
+def open_session(endpoint: Endpoint, attempts: int = 4, backoff: float = 0.5) -> Any:
+    """`connect` (the first contact), retried with back-off on a transient failure (a link
+    that drops, a port not open yet); what still fails becomes one CtsiteError line."""
     where = f"{endpoint.host}:{endpoint.port}"
-    try:
-        return connect(endpoint)
-    except TRANSIENT as exc:
-        reason = str(exc) or type(exc).__name__
-        raise CtsiteError(
-            f"cannot open an SFTP session to {where}: {reason}",
-            hint="is the SFTP server running and the port open? check sftp_host/sftp_port and "
-            "the network; the Transfer server is deleted either way",
-        ) from None
+    for attempt in range(attempts):
+        try:
+            return connect(endpoint)
+        except TRANSIENT as exc:
+            if attempt + 1 < attempts:
+                time.sleep(backoff * 2**attempt)
+                continue
+            reason = str(exc) or type(exc).__name__
+            raise CtsiteError(
+                f"cannot open an SFTP session to {where}: {reason}",
+                hint="is the SFTP server running and the port open? check sftp_host/sftp_port "
+                "and the network; the Transfer server is deleted either way",
+            ) from None
+    raise AssertionError("unreachable")
 
 
 def fingerprint(key: Any) -> str:
@@ -135,7 +143,10 @@ def connect(endpoint: Endpoint, window: int = 32 << 20) -> Any:
         client.get_channel().settimeout(endpoint.stall_timeout)  # a stalled link fails, not hangs
         return client
     except paramiko.AuthenticationException as exc:
+        dropped = not transport.is_active()
         transport.close()
+        if dropped:  # paramiko says "Authentication failed" for a link lost mid-login too
+            raise ConnectionError(f"the link to {where} dropped during the login ({exc})") from None
         raise CtsiteError(
             f"SFTP login as {endpoint.username!r} on {where} was refused: {exc}",
             hint="check transfer_user and that the user's SSH key was accepted",
@@ -167,7 +178,8 @@ class Reconnecting:
 
 
 def list_remote(sftp: Any, root: str) -> tuple[dict[str, int], set[str]]:
-    """(relative file path → size, relative directories) under the remote root."""
+    """(relative file path → size, relative directories) under the remote root; an upload's
+    lock folder is not part of the tree (never planned, sent, swept or deleted)."""
     files: dict[str, int] = {}
     dirs: set[str] = set()
     stack = [""]
@@ -178,6 +190,8 @@ def list_remote(sftp: Any, root: str) -> tuple[dict[str, int], set[str]]:
         except FileNotFoundError:
             continue
         for entry in entries:
+            if entry.filename == LOCK_DIR:
+                continue
             rel = posixpath.join(rel_dir, entry.filename) if rel_dir else entry.filename
             if stat.S_ISDIR(entry.st_mode or 0):
                 dirs.add(rel)
@@ -242,14 +256,23 @@ def mkdirs(sftp: Any, root: str, rels: Iterable[str], existing: set[str]) -> Non
             sub = "/".join(parts[: i + 1])
             if sub in existing:
                 continue
+            path = posixpath.join(root, sub)
             try:
-                sftp.mkdir(posixpath.join(root, sub))
-            except OSError:
+                sftp.mkdir(path)
+            except OSError as refused_by:
                 try:
-                    sftp.stat(posixpath.join(root, sub))
-                except OSError as exc:
+                    sftp.stat(path)  # made meanwhile (or before): fine
+                except OSError:
                     raise CtsiteError(
-                        f"cannot create remote directory {posixpath.join(root, sub)}: {exc}",
-                        hint="check the SFTP user's home directory and its permissions",
+                        f"cannot create remote directory {path}: {server_said(refused_by)}",
+                        hint=f"check the SFTP user's permissions on {posixpath.dirname(path)} "
+                        "(read-only or immutable?) and the space left on the remote",
                     ) from None
             existing.add(sub)
+
+
+def server_said(exc: OSError) -> str:
+    """The server's own answer to a refused request (its status text), in a few words."""
+    if exc.errno is None:  # a bare SSH_FX_FAILURE: SFTP has no finer status for most causes
+        return f"the server refused it ({exc}; remote disk full, or no permission?)"
+    return exc.strerror or str(exc)

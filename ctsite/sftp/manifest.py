@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.errors import CtsiteError
-from ctsite.sftp.client import TEMP_MARK
+from ctsite.sftp.client import LOCK_DIR, TEMP_MARK
 from ctsite.store.versions import digest
 
 MANIFEST = ".ctsite-manifest.json"
@@ -50,7 +50,8 @@ def _unreadable(path: Path, exc: OSError) -> CtsiteError:
 def scan_local(
     root: Path, jobs: int = 2, use_cache: bool = True, lazy: bool = False
 ) -> dict[str, LocalFile]:
-    """Every regular file under `root` with its size and SHA-256 (hashed in parallel).
+    """Every regular file under `root` with its size and SHA-256 (hashed in parallel);
+    symlinked files and folders are followed (a store folder linked into data/ is sent).
 
     A digest recorded by the last successful sync is reused when the file's stat signature
     (size, mtime, ctime, inode) is unchanged, so a no-change re-sync reads almost nothing.
@@ -63,8 +64,14 @@ def scan_local(
             hint="run `ctsite compile` first, or set data_dir (CTSITE_DATA_DIR)",
         )
     paths: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
+    seen: set[tuple[int, int]] = set()  # folders walked (a symlink loop is walked once)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if d != LOCK_DIR)  # never sent over a lock
         for name in sorted(filenames):
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()

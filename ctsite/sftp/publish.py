@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.errors import CtsiteError
+from ctsite.lifecycle import signals_held
 from ctsite.sftp.client import TEMP_MARK, mkdirs, put_bytes, put_temp
 from ctsite.sftp.manifest import LocalFile
 from ctsite.store import format as fmt
@@ -233,9 +234,11 @@ def switch_pointer(
     pub: LocalVersion,
     pointer: versions.Pointer,
     on_live: Callable[[], None] = lambda: None,
+    on_only_next: Callable[[bool], None] = lambda _flag: None,
 ) -> str:
     """Write the version's manifest, then point the remote store at it; returns how.
-    `on_live()` runs as soon as a reader would find the new pointer.
+    `on_live()` runs as soon as a reader would find the new pointer; `on_only_next(flag)` says
+    whether `CURRENT.next` is, for now, the only pointer (a fallback switch half-way).
 
     Both files are confirmed on the remote (read back) before they take their names. "rename":
     one `posix-rename` over `CURRENT`; "fallback": the server cannot rename over a file, so the
@@ -262,17 +265,22 @@ def switch_pointer(
         data = _read_remote(sftp, path(name))
         return data is not None and versions.parse_pointer(data) is not None
 
-    steps = versions.fallback_switch(
-        valid(fmt.POINTER), valid(fmt.POINTER_NEXT), posixpath.basename(tmp)
-    )
-    for step in steps:
-        if step.op == "remove":
-            _remove(sftp, path(step.path))
-        else:
-            assert step.to is not None
-            sftp.rename(path(step.path), path(step.to))
-        if step.live:
-            on_live()
+    current_ok, next_ok = valid(fmt.POINTER), valid(fmt.POINTER_NEXT)
+    on_only_next(next_ok and not current_ok)
+    steps = versions.fallback_switch(current_ok, next_ok, posixpath.basename(tmp))
+    with signals_held():  # a stop waits until CURRENT is back (a kill still leaves a pointer)
+        for step in steps:
+            if step.op == "remove":
+                _remove(sftp, path(step.path))
+                if step.path == fmt.POINTER and step.live:  # readers now read CURRENT.next
+                    on_only_next(True)
+            else:
+                assert step.to is not None
+                sftp.rename(path(step.path), path(step.to))
+                if step.to == fmt.POINTER:
+                    on_only_next(False)
+            if step.live:
+                on_live()
     return "fallback"
 
 
@@ -346,7 +354,8 @@ class CommitStep:
     the remote `CURRENT` itself names the pointer already (see `pointer_settled`). `how` says
     what was done: "rename", "fallback" (see `switch_pointer`) or "" (nothing to do); `live`:
     the new pointer is what readers find (set during the switch, or at once when nothing
-    changes).
+    changes); `only_next`: `CURRENT.next` is the only pointer for now (a fallback switch
+    stopped half-way: readers use it, a re-run restores `CURRENT`).
     """
 
     pub: LocalVersion
@@ -357,14 +366,23 @@ class CommitStep:
     settled: bool = True
     how: str = ""
     live: bool = False
+    only_next: bool = False  # CURRENT.next is the only pointer (a fallback switch half-way)
 
     def __call__(self, sftp: Any) -> dict[str, LocalFile]:
         if self.store.switches or not self.remote_has or not self.settled:
             self.how = switch_pointer(
-                sftp, self.remote_root, self.pub, self.store.pointer, self.went_live
+                sftp,
+                self.remote_root,
+                self.pub,
+                self.store.pointer,
+                self.went_live,
+                self.pointer_only_next,
             )
         self.live = True
         return {self.record.rel: self.record}
 
     def went_live(self) -> None:
         self.live = True
+
+    def pointer_only_next(self, flag: bool) -> None:
+        self.only_next = flag

@@ -92,6 +92,21 @@ def _session_usable(exc: BaseException) -> bool:
     )
 
 
+def _failed(what: str, exc: BaseException) -> CtsiteError:
+    """`what` failed because of `exc`, in one line. SFTP has no "disk full" status: a server
+    that cannot write answers a bare failure, so that answer says what it likely means."""
+    if refused(exc):
+        return CtsiteError(
+            f"{what} failed: the server refused it ({exc}; remote disk full or over quota?)",
+            hint="free space on the remote (or raise its quota) and re-run: finished files are "
+            "kept and not sent again",
+        )
+    return CtsiteError(
+        f"{what} failed: {exc or type(exc).__name__}",
+        hint="re-run the command: finished files are kept and not sent again",
+    )
+
+
 def every_file(_rel: str) -> bool:
     return True
 
@@ -111,6 +126,7 @@ def sync_tree(
     stall_timeout: float = 60.0,
     commit: Commit | None = None,
     read_back: Callable[[str], bool] = every_file,
+    guard: Callable[[str], None] | None = None,
 ) -> SyncResult:
     """Execute a plan: upload (temp, confirm, rename), re-read `plan.checks`, commit, delete,
     verify sizes, write the manifest.
@@ -119,7 +135,8 @@ def sync_tree(
     file's write answers and size are always checked). With `commit`, the uploads and checks
     are confirmed first, then `commit(sftp)` runs (the publish of a store version: its manifest
     and the pointer switch) and only then are files deleted; the files it wrote (returned) are
-    recorded in the manifest too.
+    recorded in the manifest too. `guard(step)`, if given, runs before the pointer switch and
+    before pruning and raises to stop there (the upload lock's holder check).
 
     `connect` opens one more SFTP session (one per upload process); `main`, if given, is an
     open session to reuse for the listing, deletions and manifest. While uploading, the remote
@@ -132,6 +149,7 @@ def sync_tree(
     run.stall_timeout = stall_timeout
     run.commit = commit
     run.read_back = read_back
+    run.guard = guard or (lambda _step: None)
     if main is not None:
         run.boss.sftp = main
     return run.execute(jobs, checkpoint_every)
@@ -173,6 +191,7 @@ class _Run:
         self.commit: Commit | None = None
         self.committed: dict[str, LocalFile] = {}  # files the commit step wrote
         self.read_back: Callable[[str], bool] = every_file
+        self.guard: Callable[[str], None] = lambda _step: None
         self.read = 0  # bytes read back for the current file (in a worker)
         self.moved = 0  # bytes moved by the current attempt (in a worker)
 
@@ -198,7 +217,10 @@ class _Run:
             if self.commit is not None:
                 sent = {**self.plan.local, **self.finished}
                 self.on_main(lambda sftp: verify(sftp, self.remote_root, sent), "checking")
+                self.guard("switching the remote pointer")
                 self.on_main(self.run_commit, "switching the remote pointer")
+            if self.plan.deletions:
+                self.guard("pruning")
             self.on_main(self.delete, "pruning")
             self.result.deleted = len(self.plan.deletions)
             current = {**self.plan.local, **self.finished, **self.committed}
@@ -227,10 +249,7 @@ class _Run:
             except TRANSIENT as exc:
                 self.give_up_if_stalled(exc)
                 if _is_permanent(exc) or attempt == self.retries:
-                    raise CtsiteError(
-                        f"{what} failed: {exc}",
-                        hint="re-run the command: finished files are kept and not sent again",
-                    ) from None
+                    raise _failed(what, exc) from None
                 self.result.retries += 1
                 self.boss.reset()
                 time.sleep(self.backoff * 2**attempt)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ctsite.sftp.client import TEMP_MARK
+from ctsite.sftp.manifest import MANIFEST
 from ctsite.store import format as fmt
 from ctsite.store import versions
 from ctsite.store.reader import Store
@@ -125,4 +126,72 @@ def test_a_full_remote_disk_is_one_line_and_the_live_version_stays(
     assert versions.read_pointer(remote) == versions.Pointer(v2, v1)
     assert not [p for p in (sshd.root / "data").rglob("*") if TEMP_MARK in p.name]
     assert Store.open(remote).version == v2
+    assert transfer_servers() == []
+
+
+# ---------------------------------------------------------------- the main session's own writes
+
+
+def refuse_writes(rules: Path, path_contains: str) -> None:
+    """Every write to a file whose path contains `path_contains` is refused (retries too)."""
+    rule = {"path_contains": path_contains, "nth_write": 1, "fault": "fail", "times": 50}
+    rules.write_text(json.dumps({"rules": [rule]}))
+
+
+def fired(rules: Path) -> int:
+    return len(list(rules.parent.glob("fired-*")))
+
+
+def test_a_refused_pointer_write_keeps_the_live_version_and_says_the_disk_may_be_full(
+    tmp_path, sftp_faults, transfer_to_sshd, transfer_servers
+):
+    """The pointer's temp file is written on the main session: a refused write there (a disk
+    that filled up just before the switch) is one line saying so and which version is live."""
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path)
+    v1 = versions.read_pointer(project / "data/compiled").version
+    assert run(project, "upload-data").returncode == 0
+    change_one_condition(project, 2.5)
+    v2 = compile_store(project)
+    refuse_writes(sftp_faults, f".{fmt.POINTER}{TEMP_MARK}")
+    done = run(project, "upload-data")
+    assert fired(sftp_faults) > 0  # the rule did fire (the pointer's temp file was refused)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr
+    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1, done.stderr
+    assert "switching the remote pointer failed" in error[0]
+    assert "remote disk full" in error[0] and f"the site still serves version {v1}" in error[0]
+    remote = remote_store(sshd)
+    assert versions.read_pointer(remote) == versions.Pointer(v1, None)
+    assert Store.open(remote).version == v1
+    assert not [p for p in remote.iterdir() if TEMP_MARK in p.name]  # its temp was removed
+
+    sftp_faults.write_text("{}")
+    again = run(project, "upload-data")
+    assert again.returncode == 0, again.stderr
+    assert versions.read_pointer(remote) == versions.Pointer(v2, v1)
+    assert transfer_servers() == []
+
+
+def test_a_refused_sync_manifest_write_says_the_new_version_is_live(
+    tmp_path, sftp_faults, transfer_to_sshd, transfer_servers
+):
+    """The sync manifest (the upload record) is the last write on the main session, after the
+    switch: refused, the one line says the new version is live and the disk may be full."""
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path)
+    v1 = versions.read_pointer(project / "data/compiled").version
+    refuse_writes(sftp_faults, MANIFEST)
+    done = run(project, "upload-data")
+    assert fired(sftp_faults) > 0
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr
+    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1, done.stderr
+    assert f"the site now serves version {v1}; recording the upload failed" in error[0]
+    assert "remote disk full" in error[0]
+    remote = remote_store(sshd)
+    assert versions.read_pointer(remote) == versions.Pointer(v1, None)
+    assert Store.open(remote).version == v1
     assert transfer_servers() == []

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -318,3 +319,59 @@ def test_site_serves_one_complete_version_while_data_is_published(
             doc = reference.get(f"/api/figure/circos?{query}").json
             assert doc["fingerprint"] == version.fingerprint
             assert canonical(doc) == digest, query
+
+
+# ---------------------------------------------------------------- where the store lies
+
+
+def test_a_store_outside_the_uploaded_folder_is_refused(
+    tmp_path, transfer_to_sshd, transfer_servers
+):
+    """compiled_dir outside data_dir: the upload would send data/ without the store (a silent
+    no-op that leaves the site on its old data); it is refused before any server exists."""
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path)
+    config = project / "ctsite.toml"
+    config.write_text(config.read_text().replace('"data/compiled"', '"store/compiled"'))
+    shutil.rmtree(project / "data/compiled")  # data/ holds nothing else: the plan sends nothing
+    compile_store_at(project, project / "store/compiled")
+    for args in (["upload-data"], ["upload-data", "--dry-run"]):
+        done = run(project, *args)
+        assert done.returncode != 0, done.stdout
+        assert "Traceback" not in done.stderr
+        error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        assert len(error) == 1, done.stderr
+        assert "store/compiled" in error[0] and "outside" in error[0]
+        assert "compiled_dir" in done.stderr
+    assert not (sshd.root / "data").exists() or not any((sshd.root / "data").rglob("*"))
+    assert transfer_servers() == []
+
+
+def compile_store_at(project: Path, store: Path) -> str:
+    done = run(project, "compile", "-q", "-j", "1")
+    assert done.returncode == 0, done.stderr
+    pointer = versions.read_pointer(store)
+    assert pointer is not None
+    return pointer.version
+
+
+def test_a_symlinked_store_inside_the_uploaded_folder_is_published(
+    tmp_path, transfer_to_sshd, transfer_servers
+):
+    """data/compiled a symlink to a store kept elsewhere: followed, and published as a store."""
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / "data/compiled").rename(elsewhere / "compiled")
+    (project / "data/compiled").symlink_to(elsewhere / "compiled")
+    version = versions.read_pointer(project / "data/compiled").version
+    done = run(project, "upload-data")
+    assert done.returncode == 0, done.stderr
+    assert f"the site now serves version {version}" in done.stdout
+    remote = remote_store(sshd)
+    assert not remote.is_symlink()
+    assert versions.read_pointer(remote) == versions.Pointer(version, None)
+    assert Store.open(remote).version == version
+    assert {p.name for p in (remote / fmt.OBJECTS_DIR).iterdir()} == local_objects(project, version)
+    assert transfer_servers() == []

@@ -190,6 +190,31 @@ def test_permission_denied_on_the_data_root_after_the_switch_says_the_new_versio
     assert transfer_servers() == []
 
 
+def test_a_folder_the_server_will_not_create_says_permission_denied(
+    tmp_path, transfer_to_sshd, transfer_servers, immutable
+):
+    """`versions/` immutable on the remote: the new version's folder cannot be made. The line
+    gives the server's reason (permission denied), not the "no such file" of a later stat."""
+    _aws, sshd = transfer_to_sshd
+    project = make_project(tmp_path)
+    v1 = versions.read_pointer(project / "data/compiled").version
+    assert run(project, "upload-data").returncode == 0
+    remote = remote_store(sshd)
+    change_one_condition(project, 1.7)
+    v2 = compile_store(project)
+    immutable(remote / fmt.VERSIONS_DIR)
+    done = run(project, "upload-data")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1, done.stderr
+    assert f"cannot create remote directory data/compiled/{fmt.VERSIONS_DIR}/{v2}" in error[0]
+    assert "Permission denied" in error[0] and "No such file" not in error[0]
+    assert f"the site still serves version {v1}" in error[0]
+    assert versions.read_pointer(remote) == versions.Pointer(v1, None)
+    assert transfer_servers() == []
+
+
 @pytest.mark.parametrize("sftp_server_flags", ["-P remove"], ids=["remove-denied"])
 def test_pruning_denied_after_the_switch_says_the_new_version_is_live(
     tmp_path, transfer_to_sshd, transfer_servers, sftp_server_flags

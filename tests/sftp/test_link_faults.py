@@ -1,5 +1,6 @@
 """SFTP link faults against a real sshd: a closed port or a non-SSH answer at start, a link
-that stalls for good, paramiko's log kept off the terminal, a tampered remote file whose size
+that drops during the first login (retried; only a real refusal says "refused"), a link that
+stalls for good, paramiko's log kept off the terminal, a tampered remote file whose size
 differs while the local digests are known."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import struct
 import threading
 import time
 from pathlib import Path
@@ -77,6 +79,106 @@ def test_a_listener_that_is_not_sshd_is_one_line(key):
             open_session(endpoint)
     finally:
         listener.close()
+
+
+SSH_MSG_NEWKEYS = 21
+
+
+class DropDuringLogin:
+    """A TCP relay to a real sshd that cuts its first connection at the start of the login:
+    it reads the client's unencrypted key-exchange packets and, once the client has sent
+    NEWKEYS, drops the link at the client's next (encrypted: the login) bytes. Later
+    connections are relayed untouched."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = self.listener.getsockname()[1]
+        self.connections = 0
+        self.cut = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            server = socket.create_connection(("127.0.0.1", self.port))
+            to_server = self.cut_at_login if self.connections == 1 else self.pump
+            threading.Thread(target=self.pump, args=(server, client), daemon=True).start()
+            threading.Thread(target=to_server, args=(client, server), daemon=True).start()
+
+    @staticmethod
+    def end(*socks: socket.socket) -> None:
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        self.end(src, dst)
+
+    def cut_at_login(self, client: socket.socket, server: socket.socket) -> None:
+        buf, banner, keyed = b"", False, False
+        try:
+            while data := client.recv(65536):
+                buf += data
+                out = b""
+                while buf and not keyed:
+                    if not banner:
+                        end = buf.find(b"\n")
+                        if end < 0:
+                            break
+                        out, buf, banner = out + buf[: end + 1], buf[end + 1 :], True
+                        continue
+                    if len(buf) < 6 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+                        break
+                    size = 4 + struct.unpack(">I", buf[:4])[0]
+                    packet, buf = buf[:size], buf[size:]
+                    out += packet
+                    keyed = packet[5] == SSH_MSG_NEWKEYS
+                if out:
+                    server.sendall(out)
+                if keyed and buf:  # the first bytes of the login: the link drops
+                    self.cut.set()
+                    self.end(client, server)
+                    return
+        except OSError:
+            pass
+        self.end(client, server)
+
+
+def test_a_link_dropped_during_the_first_login_is_retried_not_called_refused(sshd, key):
+    relay = DropDuringLogin(sshd.port)
+    try:
+        endpoint = Endpoint("127.0.0.1", relay.address, "root", key, sshd.fingerprint)
+        sftp = open_session(endpoint)
+        try:
+            assert sftp.listdir(".") == []
+        finally:
+            sftp.close()
+    finally:
+        relay.close()
+    assert relay.cut.is_set() and relay.connections == 2
+
+
+def test_a_key_the_server_does_not_accept_is_refused(sshd):
+    stranger = paramiko.ECDSAKey.generate()  # never authorized
+    endpoint = Endpoint("127.0.0.1", sshd.port, "root", stranger, sshd.fingerprint)
+    with pytest.raises(CtsiteError, match=r"SFTP login as 'root' .* was refused") as caught:
+        open_session(endpoint)
+    assert "SSH key" in (caught.value.hint or "")
 
 
 def test_paramiko_log_goes_to_the_file_not_the_terminal(tmp_path, capfd):
