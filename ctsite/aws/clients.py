@@ -157,12 +157,11 @@ class aws_errors(contextlib.ContextDecorator):
     def __enter__(self) -> aws_errors:
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
-            return False
+            return
         import botocore.exceptions as bex
         from botocore.parsers import ResponseParserError  # an endpoint's non-AWS answer
 
         if isinstance(exc, bex.BotoCoreError | bex.ClientError | ResponseParserError):
             raise describe_error(self.action, exc) from None
-        return False

@@ -88,7 +88,7 @@ def _tag_constructor(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> d
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "Condition":

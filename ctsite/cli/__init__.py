@@ -14,9 +14,8 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -40,19 +39,28 @@ from ctsite.cli.context import attach, log_level, setup_logging, state
 from ctsite.cli.render import emit_error
 from ctsite.errors import CtsiteError
 
+if TYPE_CHECKING:  # typer ≥ 0.29 carries its own click; its Context is the commands' base type
+    from typer._click.core import Context as ClickContext
+
 
 class CtsiteGroup(TyperGroup):
     """The root group: a CtsiteError of a command run with --json becomes a JSON error; an
     unexpected exception becomes one line too (its traceback only with --debug)."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: ClickContext | None = None,
+        **extra: Any,
+    ) -> ClickContext:
         """Parse the root options; `--help` and `--version` print here, before any command."""
         try:
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, parent, **extra)
         except BrokenPipeError:
             closed_pipe()  # `ctsite --help | head -1`: click's own handling exits 1
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except CtsiteError as error:
@@ -62,7 +70,7 @@ class CtsiteGroup(TyperGroup):
                 emit_error(error)
                 raise typer.Exit(error.exit_code) from None
             raise
-        except (typer.Exit, typer.Abort, typer.TyperException, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors are TyperExceptions
             raise  # exits and usage errors: typer reports them itself
         except KeyboardInterrupt as stop:  # typer would make it a silent exit 130
             raise Stopped(stop) from None
@@ -71,14 +79,14 @@ class CtsiteGroup(TyperGroup):
         except Exception as exc:  # a bug: one line, the traceback under --debug
             if state(ctx).debug:
                 raise
-            error = CtsiteError(
+            bug = CtsiteError(
                 f"unexpected error: {type(exc).__name__}: {exc}",
                 hint="run again with --debug to see the traceback, and please report it",
             )
             if state(ctx).json:
-                emit_error(error)
-                raise typer.Exit(error.exit_code) from None
-            raise error from None
+                emit_error(bug)
+                raise typer.Exit(bug.exit_code) from None
+            raise bug from None
 
 
 class Stopped(BaseException):

@@ -12,18 +12,28 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
-
-import click
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ctsite.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from ctsite.aws.clients import ClientFactory
+    from ctsite.cli.render import RichReporter
+
+
+class CommandContext(Protocol):
+    """What the CLI uses of a Typer/click context: its `obj` and its root."""
+
+    obj: Any
+
+    def find_root(self) -> CommandContext: ...
 
 
 @dataclasses.dataclass
 class CliState:
     config_file: Path | None = None
     json: bool = False
-    aws_client: Any = None  # a ClientFactory; None: built from the settings
+    aws_client: ClientFactory | None = None  # None: built from the settings
     verbose: int = 0
     quiet: bool = False
     debug: bool = False
@@ -32,7 +42,7 @@ class CliState:
     warned: bool = False  # the configuration's warnings were printed
 
 
-def attach(ctx: click.Context, config_file: Path | None, **options: Any) -> CliState:
+def attach(ctx: CommandContext, config_file: Path | None, **options: Any) -> CliState:
     """Create the state of this invocation (keeping an injected client factory)."""
     injected = ctx.obj.get("aws_client") if isinstance(ctx.obj, dict) else None
     if isinstance(ctx.obj, CliState):
@@ -41,7 +51,7 @@ def attach(ctx: click.Context, config_file: Path | None, **options: Any) -> CliS
     return ctx.obj
 
 
-def state(ctx: click.Context) -> CliState:
+def state(ctx: CommandContext) -> CliState:
     """The state of this invocation (created on first use when a command runs alone)."""
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
@@ -82,7 +92,7 @@ def setup_logging(level: int) -> None:
             logger.setLevel(level)
 
 
-def settings(ctx: click.Context, **overrides: Any) -> Settings:
+def settings(ctx: CommandContext, **overrides: Any) -> Settings:
     """The resolved configuration: this command's options over the root options (--profile,
     --region) over the environment and ctsite.toml."""
     current = state(ctx)
@@ -100,7 +110,7 @@ def settings(ctx: click.Context, **overrides: Any) -> Settings:
     return resolved
 
 
-def clients(ctx: click.Context, s: Settings) -> Any:
+def clients(ctx: CommandContext, s: Settings) -> ClientFactory:
     """The AWS client factory of this invocation: the injected one, else one for `s`."""
     injected = state(ctx).aws_client
     if injected is not None:
@@ -110,14 +120,14 @@ def clients(ctx: click.Context, s: Settings) -> Any:
     return client_factory(s)
 
 
-def reporter_for(ctx: click.Context, show_output: bool = True) -> Any:
+def reporter_for(ctx: CommandContext, show_output: bool = True) -> RichReporter:
     """The workflows' reporter for this invocation (progress on stderr; none under --quiet)."""
     from ctsite.cli.render import RichReporter
 
     return RichReporter(show_output=show_output, quiet=state(ctx).quiet)
 
 
-def begin(ctx: click.Context, json_out: bool = False, **overrides: Any) -> tuple[Settings, bool]:
+def begin(ctx: CommandContext, json_out: bool = False, **overrides: Any) -> tuple[Settings, bool]:
     """A command's start: record whether it answers in JSON (errors then are JSON too) and
     resolve the configuration with its options on top."""
     state(ctx).json = bool(json_out)

@@ -114,8 +114,14 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
 
 def _toml_type(value: object) -> str:
     """The TOML name of a parsed value's type, for messages ("a table", "an array", …)."""
-    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (dict, "a table"))
-    kinds += ((list, "an array"), (str, "a string"))
+    kinds: tuple[tuple[type, str], ...] = (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a float"),
+        (dict, "a table"),
+        (list, "an array"),
+        (str, "a string"),
+    )
     return next((name for kind, name in kinds if isinstance(value, kind)), "a date/time")
 
 

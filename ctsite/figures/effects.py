@@ -182,7 +182,7 @@ def effects_figure(
         f"<b>{esc(n.gene)}</b>" if s else esc(n.gene) for n, s in zip(nodes, is_seed, strict=True)
     ]
     sizes = [
-        num(geometry.scale(weight[n], 0.0, max_w, *NODE_SIZE) if not s else 22, 1)
+        round(geometry.scale(weight[n], 0.0, max_w, *NODE_SIZE) if not s else 22.0, 1)
         for n, s in zip(nodes, is_seed, strict=True)
     ]
     n_steps = max(graph.steps.values()) + 1

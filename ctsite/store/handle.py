@@ -109,9 +109,9 @@ class StoreHandle:
         problems: list[Problem] = []
         if store.path != self.path:  # opened through the pointer: is it still good?
             problem = pointer_problem(self.path)
-            error = self._bad_error
-            if problem is None and error is not None and self._bad_stamp == self._stamp_now():
-                problem = Problem(reason_of(error), fmt.POINTER, f"its version: {error.message}")
+            bad = self._bad_error
+            if problem is None and bad is not None and self._bad_stamp == self._stamp_now():
+                problem = Problem(reason_of(bad), fmt.POINTER, f"its version: {bad.message}")
             if problem is not None:
                 problems.append(problem)
         problems += store.problems()

@@ -15,6 +15,7 @@ log, /healthz and alarms (`REASONS`). Standard library only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -156,7 +157,7 @@ class OpenedFiles:
             except OSError:
                 found.append(f.problem("object-missing", "absent"))
                 continue
-            problem = self._judge(f, stamp, stamp.size, lambda f=f: file_sha256(f.path))
+            problem = self._judge(f, stamp, stamp.size, functools.partial(file_sha256, f.path))
             if problem is not None:
                 found.append(problem)
         return found

@@ -66,9 +66,9 @@ def _compress(response: Response) -> Response:
     level = 1 if len(data) > FAST_GZIP_BYTES else 6
     response.set_data(gzip.compress(data, compresslevel=level, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    if response.get_etag()[0]:
-        tag, weak = response.get_etag()
-        response.set_etag(tag + "-gz", weak)
+    tag, weak = response.get_etag()
+    if tag:
+        response.set_etag(tag + "-gz", bool(weak))
     return response
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -59,11 +59,9 @@ def control_values(spec: FigureSpec, store: Any, params: dict[str, Any]) -> dict
     return values
 
 
-def form_quote(
-    text: str, safe: str = "", encoding: str | None = None, errors: str | None = None
-) -> str:
+def form_quote(text: str) -> str:
     """Percent-encode exactly like the browser's URLSearchParams (so a preload matches)."""
-    return quote_plus(text, safe="*", encoding=encoding, errors=errors).replace("~", "%7E")
+    return quote_plus(text, safe="*").replace("~", "%7E")
 
 
 def initial_query(spec: FigureSpec, values: dict[str, str]) -> str:
@@ -75,7 +73,7 @@ def initial_query(spec: FigureSpec, values: dict[str, str]) -> str:
             pairs.append((control.name, "1" if value == "true" else "0"))
         elif value:
             pairs.append((control.name, value))
-    return urlencode(pairs, quote_via=form_quote)
+    return "&".join(f"{form_quote(name)}={form_quote(value)}" for name, value in pairs)
 
 
 @pages.get("/")

@@ -266,7 +266,7 @@ def _describe(event: StackEvent) -> str:
 def _first_failure(events: list[StackEvent]) -> StackEvent | None:
     failed = [e for e in events if e.failed and e.reason]
     real = [e for e in failed if "cancelled" not in e.reason.lower()]
-    return (real or failed or [None])[0]
+    return (real or failed)[0] if failed else None
 
 
 def apply(

@@ -153,17 +153,17 @@ def draw_markers(out: list[str], trace: dict[str, Any], points: list[Point | Non
         lw = number(line_widths[i]) or 0.0
         fill = colors[i]
         if symbol.endswith("-open"):
-            fill, lw = "none", max(lw, 1)
+            fill, lw = "none", max(lw, 1.0)
         key = (fill, num(lw), "" if opacity is None else alpha(opacity), colors[i])
         groups.setdefault(key, []).append(symbol_path(symbol, r, angle, p[0], p[1]))
         if symbol.endswith("-dot"):
             dots.append(f"M{num(p[0] + 1.5)},{num(p[1])}a1.5,1.5 0 1,1 -3,0a1.5,1.5 0 1,1 3,0Z")
-    for (fill, lw, opacity, color), paths in groups.items():
+    for (fill, width, shown, color), paths in groups.items():
         attrs = f'fill="{fill}"'
-        if lw != "0":
-            attrs += f' stroke="{color if fill == "none" else stroke}" stroke-width="{lw}"'
-        if opacity:
-            attrs += f' opacity="{opacity}"'
+        if width != "0":
+            attrs += f' stroke="{color if fill == "none" else stroke}" stroke-width="{width}"'
+        if shown:
+            attrs += f' opacity="{shown}"'
         out.append(f'<path {attrs} d="{"".join(paths)}"/>')
     if dots:
         out.append(f'<path fill="{stroke}" d="{"".join(dots)}"/>')
