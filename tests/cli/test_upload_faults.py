@@ -25,6 +25,7 @@ from tests.cli.test_upload_publish import (
     add_big_figure,
     change_one_condition,
     compile_store,
+    live,
     make_project,
     remote_store,
     run,
@@ -39,12 +40,6 @@ def sftp_faults(tmp_path: Path) -> Path:
     folder = tmp_path / "faults"
     folder.mkdir()
     return folder / "rules.json"
-
-
-def live(remote: Path) -> tuple[str | None, str | None]:
-    """The remote pointer's (version, previous); its manifest digest is checked by the store."""
-    pointer = versions.read_pointer(remote)
-    return (pointer.version, pointer.previous) if pointer else (None, None)
 
 
 def wrong_objects(store: Path) -> list[str]:

@@ -24,6 +24,7 @@ from ctsite.store.reader import Store
 from tests.cli.test_upload_publish import (
     change_one_condition,
     compile_store,
+    live,
     local_objects,
     make_project,
     remote_store,
@@ -100,14 +101,14 @@ def test_a_second_upload_waits_for_the_first_instead_of_breaking_it(
     assert upload_a.returncode == 0, err
     assert f"the site now serves version {v_a}" in out
     remote = remote_store(sshd)
-    assert versions.read_pointer(remote) == versions.Pointer(v_a, v_0)
+    assert live(remote) == (v_a, v_0)
     assert complete(remote) == []
     assert Store.open(remote).version == v_a
     assert not (remote / LOCK_DIR).exists()  # released
 
     again = run(second, "upload-data")
     assert again.returncode == 0, again.stderr
-    assert versions.read_pointer(remote) == versions.Pointer(v_b, v_a)
+    assert live(remote) == (v_b, v_a)
     assert complete(remote) == []
     assert local_objects(first, v_a) <= {p.name for p in (remote / fmt.OBJECTS_DIR).iterdir()}
     assert transfer_servers() == []
@@ -142,7 +143,7 @@ def test_a_stale_lock_from_another_machine_needs_break_lock(
     broken = run(project, "upload-data", "--break-lock")
     assert broken.returncode == 0, broken.stderr
     assert "breaking the upload lock of alice@build-box (pid 4242)" in broken.stderr
-    assert versions.read_pointer(remote) == versions.Pointer(version, None)
+    assert live(remote) == (version, None)
     assert not (remote / LOCK_DIR).exists()
     assert not [p for p in remote.iterdir() if p.name.startswith(LOCK_DIR)]
     assert transfer_servers() == []
@@ -178,7 +179,7 @@ def test_the_lock_of_a_stopped_upload_on_this_host_is_taken_over(
     done = run(project, "upload-data")
     assert done.returncode == 0, done.stderr
     assert "taking over the upload lock of a stopped upload" in done.stderr
-    assert versions.read_pointer(remote) == versions.Pointer(version, None)
+    assert live(remote) == (version, None)
     assert not (remote / LOCK_DIR).exists()
     assert transfer_servers() == []
 

@@ -20,6 +20,7 @@ from tests.cli.test_upload_publish import (
     NO_POSIX_RENAME,
     change_one_condition,
     compile_store,
+    live,
     make_project,
     remote_store,
     run,
@@ -77,7 +78,7 @@ def test_a_server_that_cannot_be_deleted_after_a_publish_still_says_it_is_live(
     assert f"aws transfer delete-server --server-id {server['ServerId']}" in done.stderr
     assert f"the site now serves version {v2}" in done.stdout  # the summary too
     assert "server NOT deleted" in done.stdout and "(server deleted)" not in done.stdout
-    assert versions.read_pointer(remote_store(sshd)) == versions.Pointer(v2, v1)
+    assert live(remote_store(sshd)) == (v2, v1)
 
 
 def test_a_failed_upload_whose_server_cannot_be_deleted_says_both(
@@ -97,7 +98,7 @@ def test_a_failed_upload_whose_server_cannot_be_deleted_says_both(
     assert "remote disk full" in error and f"the site still serves version {v1}" in error
     assert f"also could not delete the Transfer server {server['ServerId']}" in error
     assert f"aws transfer delete-server --server-id {server['ServerId']}" in done.stderr
-    assert versions.read_pointer(remote_store(sshd)) == versions.Pointer(v1, None)
+    assert live(remote_store(sshd)) == (v1, None)
 
 
 # ---------------------------------------------------------------- stop signals
@@ -133,12 +134,12 @@ def test_a_stop_signal_mid_upload_says_which_version_is_live(
     )
     assert "server deleted" in err
     remote = remote_store(sshd)
-    assert versions.read_pointer(remote) == versions.Pointer(v1, None)
+    assert live(remote) == (v1, None)
     assert transfer_servers() == []
 
     again = run(project, "upload-data")
     assert again.returncode == 0, again.stderr
-    assert versions.read_pointer(remote) == versions.Pointer(v2, v1)
+    assert live(remote) == (v2, v1)
 
 
 @pytest.mark.parametrize("sftp_server_flags", [NO_POSIX_RENAME], ids=["fallback"])
@@ -170,7 +171,7 @@ def test_ctrl_c_while_current_is_gone_waits_for_it_and_says_the_new_version_is_l
     (error,) = error_lines(err)
     assert error.startswith(f"error: stopped by Ctrl-C (SIGINT); the site now serves version {v2}")
     assert error.endswith("re-run to finish")
-    assert versions.parse_pointer((remote / fmt.POINTER).read_bytes()) == versions.Pointer(v2, v1)
+    assert (remote / fmt.POINTER).is_file() and live(remote) == (v2, v1)
     assert not (remote / fmt.POINTER_NEXT).exists()
     assert Store.open(remote).version == v2
     assert transfer_servers() == []

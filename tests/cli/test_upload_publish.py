@@ -37,6 +37,17 @@ pytestmark = pytest.mark.sshd
 NO_POSIX_RENAME = "-P posix-rename"
 
 
+def live(remote: Path) -> tuple[str | None, str | None]:
+    """The remote pointer's (version, previous), after checking that it records the SHA-256 of
+    the live version's manifest (what a reader verifies before serving it)."""
+    pointer = versions.read_pointer(remote)
+    if pointer is None:
+        return (None, None)
+    manifest = remote / fmt.VERSIONS_DIR / pointer.version / fmt.MANIFEST
+    assert pointer.manifest == versions.digest(manifest), "the pointer names another manifest"
+    return (pointer.version, pointer.previous)
+
+
 def run(project: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     return run_ctsite(
         *args, cwd=project, env=cli_env(COLUMNS="200"), timeout=timeout, stdin=subprocess.DEVNULL
@@ -102,7 +113,7 @@ def test_publish_update_and_prune(tmp_path, transfer_to_sshd, transfer_servers, 
     how = "one atomic rename" if not sftp_server_flags else "CURRENT.next, then rename"
     assert f"the site now serves version {v1} ({how})" in first.stdout
     remote = remote_store(sshd)
-    assert versions.read_pointer(remote) == versions.Pointer(v1, None)
+    assert live(remote) == (v1, None)
     assert not (remote / fmt.POINTER_NEXT).exists()
     assert Store.open(remote).version == v1
     objects = {p.name for p in (remote / fmt.OBJECTS_DIR).iterdir()}
@@ -121,7 +132,7 @@ def test_publish_update_and_prune(tmp_path, transfer_to_sshd, transfer_servers, 
     assert second.returncode == 0, second.stderr
     files_2, mb_2 = sent(second.stdout)
     assert files_2 == len(new) and mb_2 < mb_1 and files_2 < files_1
-    assert versions.read_pointer(remote) == versions.Pointer(v2, v1)
+    assert live(remote) == (v2, v1)
     assert Store.open(remote).version == v2
 
     # a third version: the remote keeps the current and the previous, sweeps the rest
@@ -208,7 +219,7 @@ def test_killed_mid_upload_keeps_the_live_version_then_resumes(
     already = len(sent_before & (local_objects(project, v2) - local_objects(project, v1)))
     total = len(local_objects(project, v2) - local_objects(project, v1)) + 1  # + the big file
     assert files == total - already
-    assert versions.read_pointer(remote) == versions.Pointer(v2, v1)
+    assert live(remote) == (v2, v1)
     assert Store.open(remote).version == v2
     assert not any(TEMP_MARK in p.name for p in remote.rglob("*"))
     assert transfer_servers() == []
@@ -371,7 +382,7 @@ def test_a_symlinked_store_inside_the_uploaded_folder_is_published(
     assert f"the site now serves version {version}" in done.stdout
     remote = remote_store(sshd)
     assert not remote.is_symlink()
-    assert versions.read_pointer(remote) == versions.Pointer(version, None)
+    assert live(remote) == (version, None)
     assert Store.open(remote).version == version
     assert {p.name for p in (remote / fmt.OBJECTS_DIR).iterdir()} == local_objects(project, version)
     assert transfer_servers() == []
