@@ -146,6 +146,8 @@ def scan(source: str, path: str = "<test>") -> list[Finding]:
     for node in ast.walk(tree):
         if _is_ctsite_argv(node):
             found.append(Finding(path, node.lineno, "a ctsite command line built by hand"))
+        if isinstance(node, ast.FunctionDef) and node.name == "cli_env":
+            found.append(Finding(path, node.lineno, "a cli_env of its own (tests.support.cli's)"))
         if isinstance(node, ast.Call) and _name(node.func) == "shutil.which":
             if _constants(node.args)[:1] == ["ctsite"]:
                 found.append(Finding(path, node.lineno, "the installed ctsite console script"))
@@ -180,6 +182,7 @@ def suite_files() -> Iterator[Path]:
         'subprocess.run(["sh", "-c", f"{sys.executable} -m ctsite | head"])',
         "def f():\n    env = dict(os.environ)\n    subprocess.run(ctsite_command('x'), env=env)",
         "subprocess.run([*cli.ctsite_command('x')], cwd=p)",
+        "def cli_env(**extra):\n    return dict(os.environ, **extra)",
     ],
 )
 def test_the_scan_finds_a_hand_made_start(source: str) -> None:

@@ -9,9 +9,6 @@ in a subprocess (moto through AWS_ENDPOINT_URL, an unreachable endpoint).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import webbrowser
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +19,7 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.cli import cli_env, run_ctsite
 from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -123,13 +121,7 @@ def test_open(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
 def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path) -> None:
     """Real subprocess, AWS_ENDPOINT_URL → moto: the environment does not exist there."""
     boto3.client("elasticbeanstalk", region_name=REGION).create_application(ApplicationName=APP)
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "status"],
-        cwd=eb_project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_ctsite("status", cwd=eb_project, env=cli_env(), timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -142,22 +134,15 @@ def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path
 
 
 def test_unreachable_endpoint_is_one_line(eb_project: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
-    env.update(
+    env = cli_env(
+        without=("AWS_", "CTSITE_"),
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_ENDPOINT_URL="http://127.0.0.1:9",
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "versions"],
-        cwd=eb_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_ctsite("versions", cwd=eb_project, env=env, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(
