@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,12 @@ NOT_SCANNED = {"tests/support/cli.py", "tests/test_suite_hygiene.py"}
 # Findings in files another change owns, with how many there are today (each must go).
 OWNED_ELSEWHERE: dict[str, tuple[int, str]] = {
     "tests/deploy/test_upload.py": (4, "the upload rework: `python -m ctsite` with os.environ"),
-    "tests/sftp/test_sync.py": (1, "the upload rework: a `-c` script of ctsite.sftp, no env"),
 }
 SUBPROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "getoutput"}
 OS_STARTS = {"system", "popen", "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"}
 PYTHON_COMMANDS = {"ctsite_command", "python_command"}
+# console scripts that would run whichever Python (and ctsite) comes first on PATH
+INSTALLED_PYTHON = re.compile(r"(.*/)?(python[0-9.]*|gunicorn|ctsite)")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,17 @@ def _is_ctsite_argv(node: ast.AST) -> bool:
     if values[:1] == ["ctsite"]:
         return True
     return any(pair == ("-m", "ctsite") for pair in itertools.pairwise(values))
+
+
+def _starts_installed_python(command: ast.AST) -> bool:
+    """A command line (list, tuple or string) whose program is `python…`/`gunicorn`/`ctsite`
+    looked up on PATH: the installed one, not this interpreter with this checkout."""
+    if isinstance(command, ast.List | ast.Tuple) and command.elts:
+        command = command.elts[0]
+    if isinstance(command, ast.Constant) and isinstance(command.value, str):
+        words = command.value.split()
+        return bool(words) and INSTALLED_PYTHON.fullmatch(words[0]) is not None
+    return False
 
 
 def _is_sys_executable(node: ast.AST) -> bool:
@@ -154,7 +167,9 @@ def scan(source: str, path: str = "<test>") -> list[Finding]:
     for call, scopes in _process_calls(tree, imported):
         arguments = [*call.args, *(k.value for k in call.keywords if k.arg != "env")]
         env = next((k.value for k in call.keywords if k.arg == "env"), None)
-        if any(_is_sys_executable(n) for a in arguments for n in ast.walk(a)):
+        if call.args and _starts_installed_python(call.args[0]):
+            found.append(Finding(path, call.lineno, "an installed Python started by name"))
+        elif any(_is_sys_executable(n) for a in arguments for n in ast.walk(a)):
             found.append(Finding(path, call.lineno, "sys.executable started by hand (run_python)"))
         elif any(_calls(a, PYTHON_COMMANDS) for a in arguments) and not (
             env is not None and _is_cli_env(env, scopes)
@@ -183,6 +198,9 @@ def suite_files() -> Iterator[Path]:
         "def f():\n    env = dict(os.environ)\n    subprocess.run(ctsite_command('x'), env=env)",
         "subprocess.run([*cli.ctsite_command('x')], cwd=p)",
         "def cli_env(**extra):\n    return dict(os.environ, **extra)",
+        'subprocess.run(["python3", "-c", "import ctsite"], env=cli_env())',
+        'subprocess.Popen(["gunicorn", "ctsite.web.app:create_app()"], env=cli_env())',
+        'os.system("python -m pytest")',
     ],
 )
 def test_the_scan_finds_a_hand_made_start(source: str) -> None:
@@ -199,6 +217,7 @@ def test_the_scan_finds_a_hand_made_start(source: str) -> None:
         "ctsite_command('x'))], env=env)",
         "subprocess.run([*cli.ctsite_command('x')], env={**cli.cli_env(), 'A': 'b'})",
         'subprocess.run(["git", "status"])',
+        'container.exec_run(["python3", "-c", "print(1)"])',
         '"""`python -m ctsite release` as a user runs it"""',
     ],
 )
