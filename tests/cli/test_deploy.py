@@ -18,7 +18,15 @@ from typer.testing import CliRunner
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
 from tests.support.cli import cli_env, run_ctsite
-from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
+from tests.support.ebtest import (
+    APP,
+    ENV,
+    REGION,
+    application_version,
+    env_description,
+    event,
+    when,
+)
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -143,7 +151,7 @@ def test_rollback_redeploys_existing_version(
     )
     eb_stub.add_response(
         "describe_application_versions",
-        {"ApplicationVersions": [{"ApplicationName": APP, "VersionLabel": "v4"}]},
+        {"ApplicationVersions": [application_version("v4", when(-3600))]},
         {"ApplicationName": APP, "VersionLabels": ["v4"]},
     )
     eb_stub.add_response(

@@ -89,6 +89,7 @@ def test_ecr_public_aws_error_is_one_line():
         )
         with pytest.raises(CtsiteError) as info:
             ecr.ecr_public_auth(serving(client))
+        stub.assert_no_pending_responses()
     assert "ECR Public login token" in info.value.message
     assert "AccessDeniedException: not allowed" in info.value.message
     assert "IAM" in (info.value.hint or "")
@@ -115,6 +116,7 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
             {},
         )
         auth = ecr.ecr_public_auth(serving(client), registry=registry.host)
+        stub.assert_no_pending_responses()
     assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
     engine = image.engine()
     image.login(engine, auth)

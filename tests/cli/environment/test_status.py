@@ -20,7 +20,15 @@ from typer.testing import CliRunner
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
 from tests.support.cli import cli_env, run_ctsite
-from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
+from tests.support.ebtest import (
+    APP,
+    ENV,
+    REGION,
+    application_version,
+    env_description,
+    event,
+    when,
+)
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
@@ -57,8 +65,8 @@ def test_status_shows_everything(
         "describe_application_versions",
         {
             "ApplicationVersions": [
-                {"ApplicationName": APP, "VersionLabel": "v2"},
-                {"ApplicationName": APP, "VersionLabel": "v1"},
+                application_version("v2", when(-60)),
+                application_version("v1", when(-120)),
             ]
         },
         {"ApplicationName": APP},
@@ -80,12 +88,7 @@ def test_versions_prune(eb_stub: Any, client_factory: Any, eb_project: Path) -> 
         {"ApplicationName": APP, "IncludeDeleted": False},
     )
     versions = [
-        {
-            "ApplicationName": APP,
-            "VersionLabel": f"v{i}",
-            "DateCreated": dt.datetime(2026, 1, i, tzinfo=dt.UTC),
-        }
-        for i in (4, 3, 2, 1)
+        application_version(f"v{i}", dt.datetime(2026, 1, i, tzinfo=dt.UTC)) for i in (4, 3, 2, 1)
     ]
     eb_stub.add_response(
         "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
@@ -158,9 +161,7 @@ def queue_versions(stub: Any) -> None:
         {"Environments": [env_description(version="v4")]},
         {"ApplicationName": APP, "IncludeDeleted": False},
     )
-    versions = [
-        {"ApplicationName": APP, "VersionLabel": f"v{i}", "DateCreated": when(i)} for i in (4, 3, 2)
-    ]
+    versions = [application_version(f"v{i}", when(i)) for i in (4, 3, 2)]
     stub.add_response(
         "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
     )
