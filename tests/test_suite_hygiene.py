@@ -245,3 +245,39 @@ def test_every_python_subprocess_runs_this_checkout() -> None:
     assert not unexpected, "start Python through tests/support/cli.py:\n" + "\n".join(unexpected)
     stale = [rel for rel in OWNED_ELSEWHERE if rel not in found]
     assert not stale, f"fixed: remove from OWNED_ELSEWHERE: {stale}"
+
+
+# ---------------------------------------------------------------- slow steps get their time
+
+# fixtures that build images or start the engine: longer than pyproject's global 600 s timeout
+SLOW_FIXTURES = {"docker_engine", "base_image", "image_project", "real_image"}
+
+
+def _has_timeout_mark(tree: ast.Module) -> bool:
+    """A `budget(...)` (tests/support/fixtures_docker.py) or `pytest.mark.timeout(...)`."""
+    return any(
+        isinstance(n, ast.Call) and _name(n.func) in ("budget", "pytest.mark.timeout")
+        for n in ast.walk(tree)
+    )
+
+
+def _uses_slow_fixtures(tree: ast.Module) -> bool:
+    return any(
+        isinstance(n, ast.FunctionDef)
+        and n.name.startswith("test_")
+        and {a.arg for a in n.args.args} & SLOW_FIXTURES
+        for n in ast.walk(tree)
+    )
+
+
+def test_tests_of_image_builds_carry_their_own_timeout() -> None:
+    """A test that may build the base image (900 s) or a real image has a per-test timeout
+    longer than the global one, so the build's own limit and message come first."""
+    missing = [
+        path.relative_to(ROOT).as_posix()
+        for path in suite_files()
+        if path.name.startswith("test_")
+        and _uses_slow_fixtures(tree := ast.parse(path.read_text(encoding="utf-8")))
+        and not _has_timeout_mark(tree)
+    ]
+    assert not missing, f"give these a budget(...) timeout mark: {missing}"

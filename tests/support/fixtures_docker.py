@@ -37,7 +37,7 @@ BASE_CACHE = Path(os.environ.get("CTSITE_TEST_BASE_CACHE", "/var/tmp/ctsite-test
 # is for every other test.
 ENGINE_SECONDS = 60  # dockerd started by the docker_engine fixture
 BASE_IMAGE_SECONDS = 900  # debootstrap + docker import of the base image (cached after)
-PROJECT_RUN_SECONDS = 300  # one `ctsite build-push` of a throw-away Project
+PROJECT_RUN_SECONDS = 600  # one `ctsite build-push` of a throw-away Project (its limit before)
 SDK_SECONDS = 600  # one Docker SDK call (docker_engine's client timeout)
 TEST_SECONDS = 300  # what the test itself does besides the budgeted steps
 
