@@ -7,6 +7,8 @@ import io
 import json
 from html import escape as html_escape
 
+import anndata as ad
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -137,6 +139,24 @@ def test_csv_is_the_figure_table(client, store):
         assert r.data == expected.to_csv(index=False, lineterminator="\n").encode()
         got = pd.read_csv(io.BytesIO(r.data)) if r.data.strip() else pd.DataFrame()
         assert len(got) == len(expected)
+
+
+def test_circos_csv_counts_come_from_the_inputs(client, demo_store):
+    """The circos download's numSigI1, checked against the input file itself (SPEC-data.md):
+    per (cell type, target), the genes whose interaction FDR is below the cutoff; 0 for a
+    ligand that is not also a receptor."""
+    condition = "highCIN_vs_lowCIN"
+    deg = ad.read_h5ad(demo_store.parent / f"deg_{condition}.h5ad")
+    counts = (np.asarray(deg.layers["fdr.i1"], dtype=np.float64) < 0.1).sum(axis=1)
+    ligand_only = (deg.obs["ligand"] & ~deg.obs["receptor"]).to_numpy()
+    rows = zip(deg.obs["cell type"].astype(str), deg.obs["target"], strict=True)
+    expected = dict(zip(rows, np.where(ligand_only, 0, counts).tolist(), strict=True))
+    r = client.get("/api/data/circos.csv", query_string={"condition": condition, "fdr_i": 0.1})
+    assert r.status_code == 200
+    nodes = pd.read_csv(io.BytesIO(r.data)).query("kind == 'node'")
+    got = dict(zip(zip(nodes["cell_type"], nodes["target"], strict=True), nodes["numSigI1"]))
+    assert got and any(got.values())
+    assert got == {key: expected[key] for key in got}
 
 
 def test_defaults_draw_something(client):
