@@ -430,3 +430,14 @@ def test_solution_stacks_and_regions(client_factory: Any, eb_stub: Any) -> None:
     eb_stub.add_response("list_available_solution_stacks", {"SolutionStacks": names}, {})
     assert solution_stacks(client_factory) == names
     assert {"us-east-1", "us-east-2", "eu-west-1"} <= set(regions())
+
+
+def test_application_reads_on_moto(moto_clients: Any) -> None:
+    """describe_applications answered by moto: no application, then one without a version
+    lifecycle."""
+    eb = Beanstalk(moto_clients, APP, ENV)
+    assert eb.application_exists() is False
+    assert eb.version_lifecycle() == {}
+    moto_clients("elasticbeanstalk").create_application(ApplicationName=APP)
+    assert eb.application_exists() is True
+    assert Beanstalk(moto_clients, "Other", ENV).application_exists() is False
