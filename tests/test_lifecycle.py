@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import textwrap
+from pathlib import Path
 
-from tests.support.cli import cli_env
+from tests.support.cli import run_python
 
 SCRIPT = textwrap.dedent(
     """
@@ -26,22 +26,19 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def run(outermost: bool) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(outermost=outermost)],
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def run(outermost: bool, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The script, run by this checkout's Python (tests/support/cli.py)."""
+    return run_python("-c", SCRIPT.format(outermost=outermost), cwd=cwd, timeout=60)
 
 
-def test_after_a_stop_the_program_is_not_killed_by_a_later_signal() -> None:
-    ended = run(outermost=True)
+def test_after_a_stop_the_program_is_not_killed_by_a_later_signal(tmp_path: Path) -> None:
+    ended = run(outermost=True, cwd=tmp_path)
     assert ended.returncode == 130, ended.stderr
     assert "ended on its own terms" in ended.stdout
 
 
-def test_an_inner_guard_gives_the_signals_back() -> None:
-    killed = run(outermost=False)  # the previous (default) handlers are back: SIGTERM kills
+def test_an_inner_guard_gives_the_signals_back(tmp_path: Path) -> None:
+    killed = run(
+        outermost=False, cwd=tmp_path
+    )  # the previous (default) handlers are back: SIGTERM kills
     assert killed.returncode == -signal.SIGTERM

@@ -13,6 +13,7 @@ import pytest
 import ctsite.api as ct
 from ctsite.errors import CtsiteError, StoreError
 from ctsite.figures.params import format_value
+from tests.support.demo_truth import num_sig_i1
 
 CASES = [
     ("circos", {}),
@@ -73,6 +74,15 @@ def test_rows_equal_the_web_csv(api_store, client, name, params):
     assert response.status_code == 200
     assert table.to_csv(index=False, lineterminator="\n") == response.get_data(as_text=True)
     assert len(pd.read_csv(io.StringIO(response.get_data(as_text=True)))) == len(table)
+
+
+def test_circos_rows_count_what_the_inputs_hold(api_store, demo_dir):
+    """The rows' numSigI1 against the input h5ad itself (not the figure code both sides share)."""
+    nodes = api_store.circos_data(condition="highCIN_vs_lowCIN", fdr_i=0.1).query("kind == 'node'")
+    got = dict(zip(zip(nodes["cell_type"], nodes["target"], strict=True), nodes["numSigI1"]))
+    expected = num_sig_i1(demo_dir, "highCIN_vs_lowCIN", 0.1)
+    assert got and any(got.values())
+    assert got == {key: expected[key] for key in got}
 
 
 def test_figures_have_no_template_like_the_site(api_store):

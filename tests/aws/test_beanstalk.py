@@ -23,7 +23,16 @@ from ctsite.aws.beanstalk import (
 from ctsite.deploy.bundle import build_bundle
 from ctsite.deploy.deploy import git_commit
 from ctsite.errors import CtsiteError
-from tests.support.ebtest import APP, EFS_ID, ENV, REGION, env_description, event, when
+from tests.support.ebtest import (
+    APP,
+    EFS_ID,
+    ENV,
+    REGION,
+    application_version,
+    env_description,
+    event,
+    when,
+)
 from tests.support.factories import serving
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
@@ -70,7 +79,7 @@ def test_publish_uploads_and_creates_version(
     eb_stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
     eb_stub.add_response(
         "create_application_version",
-        {"ApplicationVersion": {"ApplicationName": APP, "VersionLabel": "v1-abc"}},
+        {"ApplicationVersion": application_version("v1-abc", Description="first")},
         {
             "ApplicationName": APP,
             "VersionLabel": "v1-abc",
@@ -225,12 +234,9 @@ def test_aws_error_is_one_line(beanstalk: Beanstalk, eb_stub: Any) -> None:
 
 
 def _version(label: str, day: int) -> dict[str, Any]:
-    return {
-        "ApplicationName": APP,
-        "VersionLabel": label,
-        "DateCreated": dt.datetime(2026, 1, day, tzinfo=dt.UTC),
-        "Status": "UNPROCESSED",
-    }
+    return application_version(
+        label, dt.datetime(2026, 1, day, tzinfo=dt.UTC), Status="UNPROCESSED"
+    )
 
 
 def test_prune_keeps_newest_and_the_deployed_one(beanstalk: Beanstalk, eb_stub: Any) -> None:
@@ -277,7 +283,11 @@ def test_prune_needs_keep_at_least_one(beanstalk: Beanstalk) -> None:
         ),
         (env_description("Ready", "Green", "v2"), False, "healthy"),
         (env_description("Ready", "Grey", "v2", HealthStatus="Ok"), False, "healthy"),
-        (env_description("Ready", "Red", "v2"), False, "the environment is Ready with health Red"),
+        (
+            env_description("Ready", "Red", "v2"),
+            False,
+            "the environment is Ready with health Red/Degraded",
+        ),
         (env_description("Terminated", "Grey", "v2"), False, "the environment is Terminated"),
     ],
 )
@@ -420,3 +430,14 @@ def test_solution_stacks_and_regions(client_factory: Any, eb_stub: Any) -> None:
     eb_stub.add_response("list_available_solution_stacks", {"SolutionStacks": names}, {})
     assert solution_stacks(client_factory) == names
     assert {"us-east-1", "us-east-2", "eu-west-1"} <= set(regions())
+
+
+def test_application_reads_on_moto(moto_clients: Any) -> None:
+    """describe_applications answered by moto: no application, then one without a version
+    lifecycle."""
+    eb = Beanstalk(moto_clients, APP, ENV)
+    assert eb.application_exists() is False
+    assert eb.version_lifecycle() == {}
+    moto_clients("elasticbeanstalk").create_application(ApplicationName=APP)
+    assert eb.application_exists() is True
+    assert Beanstalk(moto_clients, "Other", ENV).application_exists() is False

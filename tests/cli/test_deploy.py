@@ -9,9 +9,6 @@ Elastic Beanstalk client is a real boto3 client under botocore's Stubber, everyt
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,16 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
-from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
+from tests.support.cli import cli_env, run_ctsite
+from tests.support.ebtest import (
+    APP,
+    ENV,
+    REGION,
+    application_version,
+    env_description,
+    event,
+    when,
+)
 
 BUCKET = "elasticbeanstalk-us-east-2-test"
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -145,7 +151,7 @@ def test_rollback_redeploys_existing_version(
     )
     eb_stub.add_response(
         "describe_application_versions",
-        {"ApplicationVersions": [{"ApplicationName": APP, "VersionLabel": "v4"}]},
+        {"ApplicationVersions": [application_version("v4", when(-3600))]},
         {"ApplicationName": APP, "VersionLabels": ["v4"]},
     )
     eb_stub.add_response(
@@ -196,17 +202,15 @@ def test_bad_options_are_clear(eb_project: Path) -> None:
 
 def test_dry_run_calls_no_aws(eb_project: Path, tmp_path: Path) -> None:
     """The dry run needs neither credentials nor a reachable endpoint."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
-    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # discard port: any call would fail
-    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
-    env["COLUMNS"] = "200"
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "deploy", "--dry-run", "--label", "v9", "-m", "hello"],
-        cwd=eb_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    env = cli_env(
+        without=("AWS_", "CTSITE_"),
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",  # discard port: any call would fail
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        COLUMNS="200",
+    )
+    result = run_ctsite(
+        "deploy", "--dry-run", "--label", "v9", "-m", "hello", cwd=eb_project, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -226,14 +230,8 @@ def test_deploy_without_efs_id_is_one_line(tmp_path: Path) -> None:
     from tests.support.ebtest import make_project
 
     root = make_project(tmp_path / "p", efs_id="")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "deploy", "--dry-run"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_ctsite(
+        "deploy", "--dry-run", cwd=root, env=cli_env(without=("CTSITE_",)), timeout=120
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

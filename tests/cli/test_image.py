@@ -17,10 +17,14 @@ from typer.testing import CliRunner
 from ctsite.aws.ecr import Image, prune_plan, repo_for
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.ebtest import application_version, env_description
 from tests.support.reltest import APP, ENV, PRIVATE_REPO, REGION, write_project
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 BUCKET = "elasticbeanstalk-us-east-2-test"
+
+# an environment no version was deployed to (EB leaves VersionLabel out)
+NO_VERSION_YET = {k: v for k, v in env_description().items() if k != "VersionLabel"}
 
 
 def digest(n: int) -> str:
@@ -55,18 +59,16 @@ def queue_running_version(stubs: Any) -> None:
     """EB: the environment runs v9, whose bundle is s3://BUCKET/APP/v9.zip."""
     stubs.eb.add_response(
         "describe_environments",
-        {"Environments": [{"EnvironmentName": ENV, "ApplicationName": APP, "VersionLabel": "v9"}]},
+        {"Environments": [env_description(version="v9")]},
         ENV_QUERY,
     )
     stubs.eb.add_response(
         "describe_application_versions",
         {
             "ApplicationVersions": [
-                {
-                    "ApplicationName": APP,
-                    "VersionLabel": "v9",
-                    "SourceBundle": {"S3Bucket": BUCKET, "S3Key": f"{APP}/v9.zip"},
-                }
+                application_version(
+                    "v9", SourceBundle={"S3Bucket": BUCKET, "S3Key": f"{APP}/v9.zip"}
+                )
             ]
         },
         {"ApplicationName": APP, "VersionLabels": ["v9"]},
@@ -171,9 +173,7 @@ def test_ecr_public_list_and_prune(
         {"imageDetails": [{"repositoryName": "ct-site", **d} for d in details]},
         {"repositoryName": "ct-site"},
     )
-    stubs.eb.add_response(
-        "describe_environments", {"Environments": [{"EnvironmentName": ENV}]}, ENV_QUERY
-    )
+    stubs.eb.add_response("describe_environments", {"Environments": [NO_VERSION_YET]}, ENV_QUERY)
     stubs.ecr_public.add_response(
         "batch_delete_image",
         {"imageIds": [{"imageDigest": digest(2)}], "failures": []},

@@ -3,8 +3,9 @@ image imports ctsite.cli without boto3, docker or paramiko; `serve` needs no com
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from pathlib import Path
+
+from tests.support.cli import run_python
 
 BLOCK = """
 import sys
@@ -24,20 +25,18 @@ print("ok")
 """
 
 
-def test_cli_help_without_deploy_dependencies() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", BLOCK], capture_output=True, text=True, timeout=120
-    )
+def test_cli_help_without_deploy_dependencies(tmp_path: Path) -> None:
+    done = run_python("-c", BLOCK, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
 
-def test_cli_module_imports_no_deploy_dependencies() -> None:
+def test_cli_module_imports_no_deploy_dependencies(tmp_path: Path) -> None:
     """The slim runtime image imports ctsite.cli: this module must not pull in boto3 & co."""
     code = (
         "import sys, ctsite.cli\n"
         "heavy = {'boto3', 'botocore', 'docker', 'paramiko', 'yaml'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from typer.testing import CliRunner
 from ctsite.cli import app
 from ctsite.compile.demo import CELL_TYPES, CONDITIONS, ensure_demo_store
 from ctsite.errors import ConfigError, InputError
+from tests.support.cli import cli_env, run_ctsite
 
-ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 LOW, NOSTING = CONDITIONS
 
@@ -153,12 +152,7 @@ def test_several_mast_pairs_with_yes_take_the_proposal(several_pairs, tmp_path):
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    env.update(PYTHONPATH=str(ROOT), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", *args],
-        cwd=cwd, capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    return run_ctsite(*args, cwd=cwd, env=cli_env(without=("CTSITE_",), COLUMNS="200"), timeout=120)
 
 
 def test_a_missing_file_is_named_with_its_fix(demo, tmp_path):

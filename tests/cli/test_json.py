@@ -3,6 +3,7 @@ to stderr), and an error is `{"error": ..., "hint": ...}` with the usual non-zer
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from typer.testing import CliRunner
 from ctsite.cli import app
 from tests.cli.test_release import ENV_QUERY, env, queue_doctor_and_observe, released
 from tests.cli.test_release_force import add_dataset
+from tests.support.ebtest import application_version
 from tests.support.reltest import APP, ENV, REGION
 
 __all__ = ["released"]
 EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
+CREATED = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)  # when the stubbed v1 was created
 
 
 def as_json(stubs: Any, *args: str, code: int = 0) -> Any:
@@ -28,7 +31,7 @@ def as_json(stubs: Any, *args: str, code: int = 0) -> Any:
 def queue_versions(stubs: Any) -> None:
     stubs.eb.add_response(
         "describe_application_versions",
-        {"ApplicationVersions": [{"ApplicationName": APP, "VersionLabel": "v1"}]},
+        {"ApplicationVersions": [application_version("v1", CREATED)]},
         {"ApplicationName": APP},
     )
 
@@ -53,7 +56,8 @@ def test_status(released: Path, stubs: Any) -> None:
     assert doc["environment"]["status"] == "Ready" and doc["environment"]["version"] == "v1"
     assert doc["environment"]["url"] == "http://ctsite.us-east-2.elasticbeanstalk.com"
     assert doc["versions"][0] == {
-        "label": "v1", "created": None, "status": "", "description": "", "deployed": True,
+        "label": "v1", "created": "2026-01-01T12:00:00+00:00", "status": "PROCESSED",
+        "description": "ctsite deploy v1", "deployed": True,
     }  # fmt: skip
     assert [i["tags"] for i in doc["images"]] == [["latest"]]
     assert doc["servers"] == []

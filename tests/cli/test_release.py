@@ -22,6 +22,7 @@ from ctsite.deploy import dockerrun, release_state
 from ctsite.deploy.release import bundle_sha256, image_inputs_hash
 from ctsite.errors import CtsiteError
 from ctsite.sftp import manifest
+from tests.support.ebtest import env_description, event
 from tests.support.reltest import APP, ENV, PRIVATE_REPO, REGION, free_port
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -30,15 +31,9 @@ BUCKET = "elasticbeanstalk-us-east-2-test"
 
 
 def env(version: str = "v1", status: str = "Ready", health: str = "Green") -> dict[str, Any]:
-    return {
-        "EnvironmentName": ENV,
-        "ApplicationName": APP,
-        "VersionLabel": version,
-        "Status": status,
-        "Health": health,
-        "CNAME": "ctsite.us-east-2.elasticbeanstalk.com",
-        "DateUpdated": dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
-    }
+    """The release environment as Elastic Beanstalk describes it."""
+    updated = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    return env_description(status, health, version, DateUpdated=updated)
 
 
 @pytest.fixture
@@ -187,8 +182,7 @@ def queue_deploy(stubs: Any, label: str) -> None:
     since = updating["DateUpdated"] - dt.timedelta(seconds=5)
     stubs.eb.add_response(
         "describe_events",
-        {"Events": [{"EventDate": since + dt.timedelta(seconds=9), "Message": "deploying",
-                     "Severity": "INFO"}]},
+        {"Events": [event(0, "deploying", EventDate=since + dt.timedelta(seconds=9))]},
         {"ApplicationName": APP, "EnvironmentName": ENV, "StartTime": since},
     )  # fmt: skip
     stubs.eb.add_response("describe_environments", {"Environments": [env(label)]}, ENV_QUERY)

@@ -20,9 +20,12 @@ from ctsite.cli import app
 from ctsite.config import load_settings
 from ctsite.deploy import dockerrun, release_state
 from tests.cli.test_release import plan_rows, queue_deploy, queue_doctor_and_observe, released
+from tests.support.fixtures_docker import SDK_SECONDS, budget
 from tests.support.reltest import REGION
 
 __all__ = ["released"]  # the fixture, re-used from the release CLI tests
+# the release builds and pushes through the Docker SDK: two calls of up to SDK_SECONDS each
+pytestmark = [pytest.mark.docker, budget(2 * SDK_SECONDS)]
 
 
 @pytest.fixture

@@ -3,36 +3,23 @@ Beanstalk's describe calls included) answered by the moto server through AWS_END
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 
 from tests.cli.test_release import released
+from tests.support.cli import cli_env, run_ctsite
 from tests.support.reltest import APP, ENV, REGION
 
 __all__ = ["released"]  # the fixture, re-used from the release CLI tests
 
 
 def run(release_project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # cwd outside the project: its own ctsite/ folder (the image context) would shadow the package
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctsite",
-            "-c",
-            str(release_project / "ctsite.toml"),
-            "release",
-            *args,
-        ],
-        cwd=release_project.parent,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=180,
+    """`ctsite release ARGS` in the project (its own ctsite/ folder is not on the path)."""
+    config = str(release_project / "ctsite.toml")
+    return run_ctsite(
+        "-c", config, "release", *args, cwd=release_project, env=cli_env(COLUMNS="200")
     )
 
 
@@ -76,8 +63,8 @@ def test_missing_environment_is_one_red_line(released: Path) -> None:
 def test_dry_run_plans_offline_without_credentials(released: Path, tmp_path: Path) -> None:
     """No AWS credentials and no reachable endpoint: the plan still comes, saying what it could
     not check (issue 12)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
+    env = cli_env(
+        without=("AWS_",),
         COLUMNS="200",
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
@@ -85,11 +72,9 @@ def test_dry_run_plans_offline_without_credentials(released: Path, tmp_path: Pat
         AWS_ENDPOINT_URL="http://127.0.0.1:9",  # closed port: nothing answers
         AWS_MAX_ATTEMPTS="1",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "ctsite", "-c", str(released / "ctsite.toml"), "release",
-         "--dry-run"],
-        cwd=released.parent, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_ctsite(
+        "-c", str(released / "ctsite.toml"), "release", "--dry-run", cwd=released, env=env
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "could not check" in done.stdout
     assert "dry run: nothing was changed" in done.stdout

@@ -7,15 +7,15 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import cli_env, run_ctsite, wait_healthy, wait_while_running
+from tests.support.cli import cli_env, run_ctsite, start_ctsite, wait_healthy, wait_while_running
 
-NO_GUNICORN = "import sys; sys.modules['gunicorn'] = None; from ctsite.cli import main; main()"
+# (modules blocked in the process, the server it runs): gunicorn, as in the image, or Werkzeug
+SERVERS = [((), "gunicorn"), (("gunicorn",), "Werkzeug")]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,20 +36,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serve(
     store: Path,
     *args: str,
-    python_args: tuple[str, ...] = ("-m", "ctsite"),
+    blocked: tuple[str, ...] = (),
     while_up: Callable[[subprocess.Popen[str]], None] = lambda proc: None,
     host: str = "127.0.0.1",
     **env: str,
 ) -> tuple:
     port = free_port(host)
     where = ("--host", host, "--port", str(port))
-    proc = subprocess.Popen(
-        [sys.executable, *python_args, "serve", *where, "--data", str(store), *args],
+    proc = start_ctsite(
+        *("serve", *where, "--data", str(store), *args),
         cwd=store.parent,
         env=cli_env(without=("CTSITE_",), **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        blocked=blocked,
     )
     body = wait_healthy(proc, port, host=host) or b""
     while_up(proc)
@@ -58,14 +56,11 @@ def serve(
     return port, body, proc.returncode, out, err
 
 
-@pytest.mark.parametrize(
-    ("python_args", "server"),
-    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
-)
+@pytest.mark.parametrize(("blocked", "server"), SERVERS)
 def test_serve_answers_without_a_development_server_warning(
-    demo_store: Path, python_args: tuple[str, ...], server: str
+    demo_store: Path, blocked: tuple[str, ...], server: str
 ) -> None:
-    port, body, code, out, err = serve(demo_store, python_args=python_args)
+    port, body, code, out, err = serve(demo_store, blocked=blocked)
     assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
     assert f"at http://127.0.0.1:{port}/ ({server}; Ctrl+C to stop)" in out
     assert "development server" not in out + err
@@ -73,15 +68,12 @@ def test_serve_answers_without_a_development_server_warning(
     assert code in (0, 130), err
 
 
-@pytest.mark.parametrize(
-    ("python_args", "server"),
-    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
-)
+@pytest.mark.parametrize(("blocked", "server"), SERVERS)
 def test_serve_listens_on_an_ipv6_address(
-    demo_store: Path, python_args: tuple[str, ...], server: str
+    demo_store: Path, blocked: tuple[str, ...], server: str
 ) -> None:
     """`--host ::1` listens on IPv6 loopback and announces the address in URL form."""
-    port, body, code, out, err = serve(demo_store, python_args=python_args, host="::1")
+    port, body, code, out, err = serve(demo_store, blocked=blocked, host="::1")
     assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)
     assert f"at http://[::1]:{port}/ ({server}; Ctrl+C to stop)" in out
     assert "Traceback" not in err
@@ -98,12 +90,9 @@ def test_serve_reload_answers(demo_store: Path) -> None:
     assert code in (0, 130), err
 
 
-@pytest.mark.parametrize(
-    ("python_args", "server"),
-    [(("-m", "ctsite"), "gunicorn"), (("-c", NO_GUNICORN), "Werkzeug")],
-)
+@pytest.mark.parametrize(("blocked", "server"), SERVERS)
 def test_serve_open_opens_the_site_once_it_listens(
-    demo_store: Path, tmp_path: Path, python_args: tuple[str, ...], server: str
+    demo_store: Path, tmp_path: Path, blocked: tuple[str, ...], server: str
 ) -> None:
     """`--open` hands the site's address to the web browser ($BROWSER, as webbrowser reads it)."""
     opened = tmp_path / "opened"
@@ -115,7 +104,7 @@ def test_serve_open_opens_the_site_once_it_listens(
         wait_while_running(proc, opened.exists, "the browser opened")
 
     port, body, code, out, err = serve(
-        demo_store, "--open", python_args=python_args, while_up=opened_once,
+        demo_store, "--open", blocked=blocked, while_up=opened_once,
         BROWSER=f"{browser} %s",
     )  # fmt: skip
     assert b'"status":"ok"' in body.replace(b" ", b""), (out, err)

@@ -293,15 +293,28 @@ def test_site_serves_one_complete_version_while_data_is_published(
             with lock:
                 results.append((*row, query))
 
+    def answered(which) -> int:
+        with lock:
+            return sum(1 for r in results if which(r))
+
+    def alive(thread: threading.Thread) -> bool:
+        return thread.is_alive()
+
     threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
     try:
         for t in threads:
             t.start()
-        time.sleep(1.0)
+        # the old version answers every client before the upload starts ...
+        wait_while_running(site, lambda: answered(lambda r: True) >= 3, "3 answers")
         upload = run(project, "upload-data")
         finished = time.monotonic()
         assert upload.returncode == 0, upload.stderr
-        time.sleep(1.5)
+        # ... and the clients go on asking after it ends (unless they ran out of queries)
+        wait_while_running(
+            site,
+            lambda: answered(lambda r: r[1] > finished) >= 3 or not any(map(alive, threads)),
+            "3 answers to requests made after the upload",
+        )
         stop.set()
         for t in threads:
             t.join(60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -160,10 +159,15 @@ def test_incremental_and_force(small_dataset):
     spec = parse_data_spec(s.data, s.root)
     first = compile_store(spec, s.compiled_path, jobs=1)
     assert first.status == "built"
-    started = time.perf_counter()
-    again = compile_store(spec, s.compiled_path, jobs=1)
-    assert again.status == "up-to-date" and time.perf_counter() - started < 2
-    assert compile_store(spec, s.compiled_path, jobs=1, force=True).status == "built"
+    steps: list[str] = []  # every step a compile takes reports progress first
+    again = compile_store(spec, s.compiled_path, jobs=1, progress=lambda key, *_: steps.append(key))
+    # up to date: no step run (nothing read, validated or written), the same version current
+    assert again.status == "up-to-date" and steps == []
+    assert again.manifest == first.manifest
+    forced = compile_store(
+        spec, s.compiled_path, jobs=1, force=True, progress=lambda k, *_: steps.append(k)
+    )
+    assert forced.status == "built" and "validate" in steps  # (so the empty list above means it)
     # A changed input → rebuilt.
     (root / "lr.tsv").write_text((root / "lr.tsv").read_text() + "L1\tR2\n")
     assert compile_store(spec, s.compiled_path, jobs=1).status == "built"

@@ -11,8 +11,10 @@ import pytest
 
 from ctsite import __version__
 from ctsite.container import engine as ctsite_image
+from tests.support.fixtures_docker import BASE_IMAGE_SECONDS, PROJECT_RUN_SECONDS, budget
 
-pytestmark = pytest.mark.docker
+# at most: the base image (test_build_failure_shows_the_failing_step) and four build-pushes
+pytestmark = [pytest.mark.docker, budget(BASE_IMAGE_SECONDS, 4 * PROJECT_RUN_SECONDS)]
 
 DIGEST = re.compile(r"pushed \S+@(sha256:[0-9a-f]{64})")
 

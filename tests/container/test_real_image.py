@@ -6,11 +6,9 @@ Prints the image size."""
 from __future__ import annotations
 
 import json
-import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,9 +17,18 @@ import requests
 
 from ctsite import __version__
 from ctsite.store import versions
+from tests.support.cli import cli_env, run_ctsite, start_ctsite
+from tests.support.fixtures_docker import BASE_IMAGE_SECONDS, budget
 from tests.support.locks import REQUIREMENTS, read_lock
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+BUILD_SECONDS = 900  # `ctsite build-push` of the real image (pip installs during the build)
+DEMO_SECONDS = 300  # `ctsite demo`: the demo store compiled
+# the first test builds the base image, the real image and the demo store (session fixtures)
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.slow,
+    budget(BASE_IMAGE_SECONDS, BUILD_SECONDS, DEMO_SECONDS),
+]
 
 PROJECT = Path(__file__).resolve().parents[2]
 IMAGE_NAME = "ctsite-test-real"
@@ -30,10 +37,9 @@ SIZE_LIMIT = 400_000_000  # the issue's target: < 400 MB uncompressed
 NOT_IN_RUNTIME = ("anndata", "h5py", "scipy", "boto3", "botocore", "paramiko", "docker", "pip")
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    env.update(COLUMNS="200", PYTHONUNBUFFERED="1", **extra)
-    return env
+def env(**extra: str) -> dict[str, str]:
+    """The environment of a ctsite subprocess here: no CTSITE_* variable of the caller."""
+    return cli_env(without=("CTSITE_",), COLUMNS="200", PYTHONUNBUFFERED="1", **extra)
 
 
 @pytest.fixture(scope="session")
@@ -47,30 +53,12 @@ def real_image(docker_engine, base_image) -> str:
         for ref in image.tags:
             if ref.startswith(REPOSITORY + ":"):
                 docker_engine.images.remove(ref)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctsite",
-            "build-push",
-            "--no-push",
-            "--quiet",
-            "--prune",
-            "--context",
-            str(PROJECT),
-            "--build-arg",
-            f"BASE_IMAGE={base_image}",
-            "--network",
-            "host",
-        ],
+    result = run_ctsite(
+        *("build-push", "--no-push", "--quiet", "--prune", "--context", str(PROJECT)),
+        *("--build-arg", f"BASE_IMAGE={base_image}", "--network", "host"),
         cwd=PROJECT,
-        env=cli_env(
-            CTSITE_IMAGE_NAME=IMAGE_NAME,
-            CTSITE_IMAGE_REPOSITORY=REPOSITORY,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=900,
+        env=env(CTSITE_IMAGE_NAME=IMAGE_NAME, CTSITE_IMAGE_REPOSITORY=REPOSITORY),
+        timeout=BUILD_SECONDS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return f"{IMAGE_NAME}:latest"
@@ -80,13 +68,7 @@ def real_image(docker_engine, base_image) -> str:
 def demo_data(tmp_path_factory) -> Path:
     """The demo dataset compiled by ctsite: DIR/compiled is the store, DIR the data volume."""
     data = tmp_path_factory.mktemp("demo-data")
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "demo", str(data)],
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_ctsite("demo", str(data), cwd=data, env=env(), timeout=DEMO_SECONDS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert versions.manifest_path(data / "compiled").is_file()
     for path in data.rglob("*"):  # the container runs as uid 10001
@@ -205,23 +187,10 @@ def test_real_image_installs_exactly_the_lock(docker_engine, real_image):
 
 def test_docker_run_command(docker_engine, real_image, demo_data):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ctsite",
-            "docker-run",
-            "--image",
-            real_image,
-            "--data",
-            str(demo_data),
-            "--port",
-            str(port),
-        ],
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = start_ctsite(
+        *("docker-run", "--image", real_image, "--data", str(demo_data), "--port", str(port)),
+        cwd=demo_data,
+        env=env(),
     )
     try:
         line = ""
@@ -254,13 +223,7 @@ def test_docker_run_command(docker_engine, real_image, demo_data):
 
 def test_docker_run_errors(docker_engine, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ctsite", "docker-run", *args],
-            env=cli_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_ctsite("docker-run", *args, cwd=tmp_path, env=env(), timeout=120)
 
     (tmp_path / "data" / "compiled").mkdir(parents=True)
     result = run("--image", "ctsite-test-no-such-image:latest", "--data", str(tmp_path / "data"))
@@ -282,12 +245,8 @@ def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path
         path.chmod(0o755)
     port = free_port()
     args = ["--image", real_image, "--data", str(tmp_path), "--port", str(port)]
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "docker-run", *args, "--timeout", "10"],
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_ctsite(
+        "docker-run", *args, "--timeout", "10", cwd=tmp_path, env=env(), timeout=120
     )
     assert result.returncode == 1
     assert "did not become healthy within 10 s (HTTP 503)" in result.stderr

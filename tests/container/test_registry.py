@@ -21,6 +21,7 @@ from ctsite.container import engine as image
 from ctsite.container import registry as reg
 from ctsite.errors import CtsiteError
 from tests.support.factories import serving
+from tests.support.fixtures_docker import SDK_SECONDS, budget
 
 
 def token(user: str, password: str) -> str:
@@ -88,12 +89,14 @@ def test_ecr_public_aws_error_is_one_line():
         )
         with pytest.raises(CtsiteError) as info:
             ecr.ecr_public_auth(serving(client))
+        stub.assert_no_pending_responses()
     assert "ECR Public login token" in info.value.message
     assert "AccessDeniedException: not allowed" in info.value.message
     assert "IAM" in (info.value.hint or "")
 
 
 @pytest.mark.docker
+@budget(2 * SDK_SECONDS)  # a build and a push through the Docker SDK
 def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path, monkeypatch):
     """The Stubber's token decodes to AWS:<pw> and those credentials log in and push."""
     docker_config = tmp_path / "docker-config"
@@ -113,6 +116,7 @@ def test_ecr_public_token_reaches_the_registry(docker_engine, registry, tmp_path
             {},
         )
         auth = ecr.ecr_public_auth(serving(client), registry=registry.host)
+        stub.assert_no_pending_responses()
     assert (auth.username, auth.password, auth.registry) == ("AWS", password, registry.host)
     engine = image.engine()
     image.login(engine, auth)

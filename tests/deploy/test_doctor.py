@@ -5,9 +5,7 @@ compiled store."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -15,7 +13,7 @@ import pytest
 
 from ctsite.config import load_settings
 from ctsite.deploy.doctor import check_compiled, check_docker, run_checks
-from tests.support.cli import cli_env
+from tests.support.cli import cli_env, run_ctsite
 from tests.support.components import unavailable
 from tests.support.ebtest import APP, ENV, REGION
 
@@ -50,15 +48,8 @@ def create_everything() -> str:
 
 
 def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock", **env)  # this checkout
-    return subprocess.run(
-        [sys.executable, "-m", "ctsite", "doctor"],
-        cwd=eb_project,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    environ = cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock", **env)
+    return run_ctsite("doctor", cwd=eb_project, env=environ, timeout=120)
 
 
 def lines_by_check(out: str) -> dict[str, str]:
@@ -190,8 +181,8 @@ def test_docker_reachable_when_engine_runs() -> None:
 
 
 def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
-    env.update(
+    env = cli_env(
+        without=("AWS_", "CTSITE_"),
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_ENDPOINT_URL="http://127.0.0.1:9",
@@ -199,14 +190,7 @@ def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_pa
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
         DOCKER_HOST="unix:///nonexistent/docker.sock",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "doctor"],
-        cwd=eb_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_ctsite("doctor", cwd=eb_project, env=env, timeout=120)
     assert result.returncode == 1
     checks = lines_by_check(result.stdout)
     assert "cannot reach the AWS endpoint" in checks["AWS credentials"]

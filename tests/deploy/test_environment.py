@@ -21,7 +21,7 @@ from ctsite.deploy.environment.watch import events, health, since_time
 from ctsite.errors import CtsiteError
 from tests.cli.environment.test_logs import env, info, queue_tail, tail_text
 from tests.cli.environment.test_watch import health_response, instances_response, newest_first
-from tests.support.ebtest import event, when
+from tests.support.ebtest import application_version, event, when
 from tests.support.reltest import APP, ENV, REGION
 from tests.support.reporting import RecordingReporter
 
@@ -36,13 +36,7 @@ def settings(project: Path) -> Settings:
 
 def version(label: str, day: int) -> dict[str, Any]:
     """An ApplicationVersionDescription as Elastic Beanstalk returns it."""
-    return {
-        "ApplicationName": APP,
-        "VersionLabel": label,
-        "Description": f"ctsite deploy {label}",
-        "DateCreated": dt.datetime(2026, 1, day, tzinfo=dt.UTC),
-        "Status": "PROCESSED",
-    }
+    return application_version(label, dt.datetime(2026, 1, day, tzinfo=dt.UTC))
 
 
 def no_sleep(_: float) -> None:
@@ -147,7 +141,8 @@ def test_site_url_needs_a_url(release_project: Path, stubs: Any) -> None:
     s = settings(release_project)
     stubs.eb.add_response("describe_environments", {"Environments": [env()]}, ENV_QUERY)
     assert site_url(s, stubs) == "http://ctsite.example.com"
-    launching = {k: v for k, v in env("Launching").items() if k != "CNAME"}
+    # a launching environment has neither an address nor a load balancer yet
+    launching = {k: v for k, v in env("Launching").items() if k not in ("CNAME", "EndpointURL")}
     stubs.eb.add_response("describe_environments", {"Environments": [launching]}, ENV_QUERY)
     with pytest.raises(CtsiteError, match=f"{ENV} has no URL yet"):
         site_url(s, stubs)

@@ -14,6 +14,7 @@ from ctsite.errors import CtsiteError
 from ctsite.sftp import sync
 from ctsite.sftp.client import TEMP_MARK, Endpoint, accepted_fingerprints, connect, fingerprint
 from ctsite.sftp.manifest import MANIFEST, LocalFile, read_local_manifest, scan_local
+from tests.support.cli import start_python, wait_while_running
 
 pytestmark = pytest.mark.sshd
 
@@ -276,39 +277,58 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _open_under(folder: Path) -> list[str]:
+    """Files under `folder` some process holds open (the SFTP server writing them)."""
+    held = []
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:  # the process or descriptor went away, or is not ours to read
+            continue
+        if target.startswith(f"{folder}/"):
+            held.append(target)
+    return held
+
+
+def _wait_for(done, what: str, timeout: float = 30) -> None:
+    """Poll `done()` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} (waited {timeout:g} s)")
+        time.sleep(0.05)
+
+
 def test_upload_workers_die_with_a_killed_parent(tmp_path, sshd, key):
-    """SIGKILL of the uploading process stops its workers at once: nothing keeps writing."""
+    """SIGKILL of the uploading process stops its workers: they end, the server closes every
+    file they were writing, and the upload stays unfinished (nothing kept writing)."""
     import signal
     import subprocess
-    import sys
 
+    files = {f"compiled/big{i}.bin": os.urandom(24_000_000) for i in range(8)}
     local = tmp_path / "data"
-    make_tree(local, {f"compiled/big{i}.bin": os.urandom(24_000_000) for i in range(8)})
+    make_tree(local, files)
     keyfile = tmp_path / "key.pem"
     key.write_private_key_file(str(keyfile))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", UPLOADER, "127.0.0.1", str(sshd.port), str(keyfile),
-         sshd.fingerprint, str(local)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = start_python(
+        "-c", UPLOADER, "127.0.0.1", str(sshd.port), str(keyfile), sshd.fingerprint, str(local),
+        cwd=tmp_path,
     )  # fmt: skip
     remote = sshd.root / "data"
 
     def written() -> int:
         return sum(p.stat().st_size for p in remote.rglob("*") if p.is_file())
 
-    deadline = time.monotonic() + 60
-    workers: list[int] = []
-    while time.monotonic() < deadline and written() < 10_000_000:
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
+    wait_while_running(proc, lambda: written() >= 10_000_000, "10 MB uploaded")
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
     workers = [int(p) for p in out.stdout.split()]
     assert len(workers) >= 2, "no upload workers seen"
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    time.sleep(1.0)
-    alive = [p for p in workers if _running(p)]
-    assert not alive, f"upload workers {alive} outlived their parent"
-    size = written()
-    time.sleep(1.5)
-    assert written() == size, "files kept growing after the uploader was killed"
+    _wait_for(
+        lambda: not any(_running(p) for p in workers),
+        "the upload workers outlived their parent",
+    )
+    _wait_for(lambda: not _open_under(remote), "the SFTP server still writes after the kill")
+    total = sum(len(data) for data in files.values())
+    assert written() < total, "the upload went on to the end after the uploader was killed"

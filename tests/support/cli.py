@@ -1,4 +1,11 @@
-"""`python -m ctsite` as a subprocess, the way a user runs it, for the command-line tests."""
+"""Every Python subprocess of the tests — `python -m ctsite`, gunicorn, a `-c` script — runs
+THIS checkout's code, the way a user runs the command: build it here, never by hand.
+
+`python -P` (no current folder on `sys.path`) with this checkout on PYTHONPATH: a subprocess
+started in a temporary project folder finds neither an installed ctsite nor a `ctsite/` folder
+of the project first. Whatever environment a caller gives, the helpers put the checkout on its
+PYTHONPATH. tests/test_suite_hygiene.py fails on a test that starts Python another way.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,40 +31,93 @@ def cli_env(*, without: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
     return env
 
 
-def ctsite_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ctsite", *args]
+def _checkout_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """`env` (default: `cli_env()`) with this checkout on PYTHONPATH, whoever built it."""
+    return cli_env() if env is None else {**env, "PYTHONPATH": str(REPO)}
+
+
+def python_command(*args: str) -> list[str]:
+    """`python -P ARGS`: this interpreter, without the current folder on `sys.path` (give the
+    process `cli_env()`, or start it with `run_python` / `start_python`)."""
+    return [sys.executable, "-P", *args]
+
+
+def ctsite_command(*args: str, blocked: tuple[str, ...] = ()) -> list[str]:
+    """`python -m ctsite ARGS`; `blocked` modules cannot be imported in it (as if not
+    installed: e.g. gunicorn, for the Werkzeug server)."""
+    if not blocked:
+        return python_command("-m", "ctsite", *args)
+    block = f"import sys; sys.modules.update(dict.fromkeys({list(blocked)!r}))"
+    return python_command("-c", f"{block}; from ctsite.cli import main; main()", *args)
+
+
+def run_python(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python ARGS` of this checkout in `cwd` to the end; its output captured as text."""
+    return _run(python_command(*args), cwd=cwd, env=env, timeout=timeout, **kwargs)
 
 
 def run_ctsite(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180, **kwargs: Any
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
+    blocked: tuple[str, ...] = (),
+    **kwargs: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `ctsite ARGS` in `cwd` to the end; its output captured as text."""
+    """Run `ctsite ARGS` of this checkout in `cwd` to the end; its output captured as text."""
+    return _run(ctsite_command(*args, blocked=blocked), cwd=cwd, env=env, timeout=timeout, **kwargs)
+
+
+def _run(
+    command: list[str], cwd: Path, env: Mapping[str, str] | None, timeout: float, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    kwargs.setdefault("capture_output", "stdout" not in kwargs and "stderr" not in kwargs)
     return subprocess.run(
-        ctsite_command(*args),
-        cwd=cwd,
-        env=cli_env() if env is None else env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,
+        command, cwd=cwd, env=_checkout_env(env), text=True, timeout=timeout, **kwargs
     )
+
+
+def start_python(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    stdout: int | IO[Any] | None = subprocess.PIPE,
+    stderr: int | IO[Any] | None = subprocess.PIPE,
+    **kwargs: Any,
+) -> subprocess.Popen[str]:
+    """Start `python ARGS` of this checkout in `cwd` and return at once (text pipes)."""
+    return _start(python_command(*args), cwd, env, stdout, stderr, **kwargs)
 
 
 def start_ctsite(
     *args: str,
     cwd: Path,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     stdout: int | IO[Any] | None = subprocess.PIPE,
     stderr: int | IO[Any] | None = subprocess.PIPE,
+    blocked: tuple[str, ...] = (),
+    **kwargs: Any,
 ) -> subprocess.Popen[str]:
-    """Start `ctsite ARGS` in `cwd` and return at once (text pipes)."""
+    """Start `ctsite ARGS` of this checkout in `cwd` and return at once (text pipes)."""
+    return _start(ctsite_command(*args, blocked=blocked), cwd, env, stdout, stderr, **kwargs)
+
+
+def _start(
+    command: list[str],
+    cwd: Path,
+    env: Mapping[str, str] | None,
+    stdout: int | IO[Any] | None,
+    stderr: int | IO[Any] | None,
+    **kwargs: Any,
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        ctsite_command(*args),
-        cwd=cwd,
-        env=cli_env() if env is None else env,
-        stdout=stdout,
-        stderr=stderr,
-        text=True,
+        command, cwd=cwd, env=_checkout_env(env), stdout=stdout, stderr=stderr, text=True, **kwargs
     )
 
 

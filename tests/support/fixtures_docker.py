@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,12 +22,29 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli_env, run_ctsite
 from tests.support.components import unavailable
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
 BASE_IMAGE = "ctsite-test-base:bookworm"
 BASE_CACHE = Path(os.environ.get("CTSITE_TEST_BASE_CACHE", "/var/tmp/ctsite-test-base"))
+
+# Time budgets (seconds) of the slow steps the Docker tests wrap. pytest-timeout counts a test's
+# fixtures too, so the first test to ask for the engine or the base image pays for them: each
+# Docker test module takes its `timeout` mark from `budget(...)` of what its tests run, so the
+# step's own timeout (with its clear message) always fires first. pyproject.toml's global 600 s
+# is for every other test.
+ENGINE_SECONDS = 60  # dockerd started by the docker_engine fixture
+BASE_IMAGE_SECONDS = 900  # debootstrap + docker import of the base image (cached after)
+PROJECT_RUN_SECONDS = 600  # one `ctsite build-push` of a throw-away Project (its limit before)
+SDK_SECONDS = 600  # one Docker SDK call (docker_engine's client timeout)
+TEST_SECONDS = 300  # what the test itself does besides the budgeted steps
+
+
+def budget(*steps: float) -> pytest.MarkDecorator:
+    """The timeout mark of a test that may start the engine and then runs `steps` (seconds)."""
+    return pytest.mark.timeout(ENGINE_SECONDS + sum(steps) + TEST_SECONDS)
 
 
 def free_port() -> int:
@@ -73,7 +89,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
         handle = log.open("wb")
         process = subprocess.Popen(["dockerd"], stdout=handle, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ENGINE_SECONDS
         while not _engine_up():  # another test run may be starting one at the same moment
             if time.monotonic() > deadline:
                 process.kill()
@@ -81,7 +97,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             time.sleep(0.5)
         if process.poll() is not None:
             process = None  # ours exited: the engine that answers is another run's
-    client = docker.from_env(timeout=600)
+    client = docker.from_env(timeout=SDK_SECONDS)
     yield client
     client.close()
     if process is not None:
@@ -183,7 +199,7 @@ def base_image(docker_engine: object) -> str:
         ["sh", str(HERE / "make_base_image.sh"), BASE_IMAGE, str(BASE_CACHE)],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=BASE_IMAGE_SECONDS,
     )
     if result.returncode != 0:
         unavailable(f"could not make the base image: {(result.stdout + result.stderr)[-800:]}")
@@ -200,16 +216,11 @@ class Project:
     image_name: str
     env: dict[str, str]
 
-    def run(self, *args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, timeout: float = PROJECT_RUN_SECONDS, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         """`python -m ctsite ARGS` in the project, with extra environment variables."""
-        return subprocess.run(
-            [sys.executable, "-m", "ctsite", *args],
-            cwd=self.root,
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_ctsite(*args, cwd=self.root, env={**self.env, **env}, timeout=timeout)
 
     def docker_login(self, host: str, user: str, password: str) -> None:
         """Write the user's docker credentials (a DOCKER_CONFIG of this project only)."""
@@ -253,8 +264,8 @@ def image_project(
     _git(tmp_path, "commit", "-q", "-m", "init")
     docker_config = tmp_path / ".docker-config"
     docker_config.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTSITE_", "AWS_", "DOCKER_"))}
-    env.update(
+    env = cli_env(
+        without=("CTSITE_", "AWS_", "DOCKER_"),
         DOCKER_CONFIG=str(docker_config),
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",

@@ -63,10 +63,14 @@ class Stubs:
 
 @pytest.fixture
 def stubs(aws_env: str) -> Iterator[Stubs]:
+    """The stubbed clients; a response a test queued but ctsite never asked for fails it."""
     made = Stubs()
-    yield made
-    made.eb.deactivate()
-    made.ecr_public.deactivate()
+    try:
+        yield made
+        made.assert_done()
+    finally:
+        made.eb.deactivate()
+        made.ecr_public.deactivate()
 
 
 @pytest.fixture

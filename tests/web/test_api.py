@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ctsite.figures import FIGURES, parse_params
+from tests.support.demo_truth import num_sig_i1
 
 PAGES = ["/", "/circos", "/pairwise", "/effects"]
 
@@ -137,6 +138,20 @@ def test_csv_is_the_figure_table(client, store):
         assert r.data == expected.to_csv(index=False, lineterminator="\n").encode()
         got = pd.read_csv(io.BytesIO(r.data)) if r.data.strip() else pd.DataFrame()
         assert len(got) == len(expected)
+
+
+def test_circos_csv_counts_come_from_the_inputs(client, demo_store):
+    """The circos download's numSigI1, checked against the input file itself (SPEC-data.md):
+    per (cell type, target), the genes whose interaction FDR is below the cutoff; 0 for a
+    ligand that is not also a receptor."""
+    condition = "highCIN_vs_lowCIN"
+    expected = num_sig_i1(demo_store.parent, condition, 0.1)
+    r = client.get("/api/data/circos.csv", query_string={"condition": condition, "fdr_i": 0.1})
+    assert r.status_code == 200
+    nodes = pd.read_csv(io.BytesIO(r.data)).query("kind == 'node'")
+    got = dict(zip(zip(nodes["cell_type"], nodes["target"], strict=True), nodes["numSigI1"]))
+    assert got and any(got.values())
+    assert got == {key: expected[key] for key in got}
 
 
 def test_defaults_draw_something(client):

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +15,7 @@ from ctsite.figures import FIGURES
 from ctsite.store import Store
 from ctsite.web.app import create_app
 from ctsite.web.security import verify_code
+from tests.support.cli import cli_env, run_ctsite, start_python, wait_healthy
 
 runner = CliRunner()
 
@@ -85,14 +85,9 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
 
 
 def test_serve_with_missing_store_fails_clearly(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "serve", "--data", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=60,
+    env = cli_env(without=("CTSITE_",))
+    result = run_ctsite(
+        "serve", "--data", str(tmp_path / "nope"), cwd=tmp_path, env=env, timeout=60
     )
     assert result.returncode != 0
     assert "no compiled store" in result.stderr
@@ -122,30 +117,18 @@ def test_create_app_without_arguments_reads_the_environment(demo_store, tmp_path
 
 def test_gunicorn_runs_the_factory(demo_store, tmp_path):
     import socket
-    import time
     import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    env["CTSITE_COMPILED_DIR"] = str(demo_store)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "ctsite.web.app:create_app()"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    env = cli_env(without=("CTSITE_",), CTSITE_COMPILED_DIR=str(demo_store))
+    proc = start_python(
+        "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "ctsite.web.app:create_app()",
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.3)
+        assert wait_healthy(proc, port) is not None, proc.communicate(timeout=30)[1]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/figure/pairwise") as r:
             doc = json.loads(r.read())
         assert doc["figure"]["data"]
@@ -156,11 +139,7 @@ def test_gunicorn_runs_the_factory(demo_store, tmp_path):
 
 def test_serve_with_data_configured_but_not_compiled(tmp_path):
     (tmp_path / "ctsite.toml").write_text('[data]\ninteractions = "lr.tsv"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTSITE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "serve"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
-    )  # fmt: skip
+    result = run_ctsite("serve", cwd=tmp_path, env=cli_env(without=("CTSITE_",)), timeout=60)
     assert result.returncode != 0
     assert "ctsite compile" in result.stderr
     assert "Traceback" not in result.stderr

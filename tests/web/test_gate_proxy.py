@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 
 from ctsite.web.security import hash_code, new_secret_key
-from tests.support.cli import cli_env, wait_healthy
+from tests.support.cli import cli_env, start_python, wait_healthy
 from tests.support.nginx import eb_nginx, free_port, nginx_binary
 
 CODE = "s3cret code"
@@ -83,13 +82,11 @@ def eb_stack(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             variables.update({f"CTSITE_{k.upper()}": v for k, v in settings.items()})
             env = cli_env(without=("CTSITE_",), **variables)
             log = running.enter_context(open(folder / "gunicorn.log", "w"))
-            gunicorn = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4"),
-                    *("--bind", f"127.0.0.1:{port}", "--access-logfile", str(access_log)),
-                    *("--access-logformat", "%(p)s %(m)s %(U)s %(s)s"),
-                    "ctsite.web.app:create_app()",
-                ],
+            gunicorn = start_python(
+                *("-m", "gunicorn", "--workers", "2", "--threads", "4"),
+                *("--bind", f"127.0.0.1:{port}", "--access-logfile", str(access_log)),
+                *("--access-logformat", "%(p)s %(m)s %(U)s %(s)s"),
+                "ctsite.web.app:create_app()",
                 cwd=folder,
                 env=env,
                 stdout=subprocess.DEVNULL,

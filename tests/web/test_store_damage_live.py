@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import pytest
 
 from ctsite.store import Store, versions
 from ctsite.store import format as fmt
-from tests.support.cli import cli_env, run_ctsite, wait_healthy, wait_while_running
+from tests.support.cli import cli_env, run_ctsite, start_python, wait_healthy, wait_while_running
 
 
 def free_port() -> int:
@@ -66,10 +65,10 @@ def gunicorn(store: Path, log: Path, workers: int = 2, wait: bool = True) -> Sit
     port = free_port()
     env = cli_env(without=("CTSITE_",), CTSITE_COMPILED_DIR=str(store))
     with log.open("ab") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--threads", "2", "--error-logfile", "-",
-             "ctsite.web.app:create_app()"],
+        proc = start_python(
+            "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--threads", "2", "--error-logfile", "-",
+            "ctsite.web.app:create_app()",
             cwd=store.parent, env=env, stdout=sink, stderr=sink,
         )  # fmt: skip
     site = Site(proc, port, log)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.cli import run_ctsite
 from tests.support.reltest import ACCOUNT, APP, ENV, REGION
 
 CONFIG_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
@@ -129,27 +130,12 @@ def test_bad_input(release_project: Path, stubs: Any, args: list[str], message: 
 
 def test_cli_subprocess_reports_one_line(release_project: Path, stubs: Any) -> None:
     """Through `python -m ctsite`: a bad address is one red line and exit code 2, no traceback."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctsite",
-            "-c",
-            str(release_project / "ctsite.toml"),
-            "alerts",
-            "subscribe",
-            "nobody",
-            "--topic",
-            f"arn:aws:sns:{REGION}:{ACCOUNT}:t",
-        ],
-        capture_output=True,
-        text=True,
+    done = run_ctsite(
+        *("-c", str(release_project / "ctsite.toml"), "alerts", "subscribe", "nobody"),
+        *("--topic", f"arn:aws:sns:{REGION}:{ACCOUNT}:t"),
+        cwd=release_project,  # its own ctsite/ folder is not on the path (python -P)
         timeout=60,
-        cwd=release_project.parent,
-    )  # fmt: skip (cwd: the project's own ctsite/ folder would shadow the package)
+    )
     assert done.returncode == 2
     assert "error: not an e-mail address: 'nobody'" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout

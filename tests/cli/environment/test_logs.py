@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
 from tests.support.cli import invoke_until_stopped
+from tests.support.ebtest import env_description
 from tests.support.reltest import APP, ENV
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -25,14 +26,8 @@ def tail_text(engine: list[str], web: list[str]) -> str:
 
 
 def env(status: str = "Ready", version: str = "v1") -> dict[str, Any]:
-    return {
-        "EnvironmentName": ENV,
-        "ApplicationName": APP,
-        "VersionLabel": version,
-        "Status": status,
-        "Health": "Green",
-        "CNAME": "ctsite.example.com",
-    }
+    """The environment as Elastic Beanstalk describes it."""
+    return env_description(status, "Green", version, CNAME="ctsite.example.com")
 
 
 def invoke(stubs: Any, *args: str) -> Any:

@@ -9,9 +9,6 @@ in a subprocess (moto through AWS_ENDPOINT_URL, an unreachable endpoint).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import webbrowser
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +19,16 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
-from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
+from tests.support.cli import cli_env, run_ctsite
+from tests.support.ebtest import (
+    APP,
+    ENV,
+    REGION,
+    application_version,
+    env_description,
+    event,
+    when,
+)
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
 EVENTS_QUERY = {"ApplicationName": APP, "EnvironmentName": ENV}
@@ -59,8 +65,8 @@ def test_status_shows_everything(
         "describe_application_versions",
         {
             "ApplicationVersions": [
-                {"ApplicationName": APP, "VersionLabel": "v2"},
-                {"ApplicationName": APP, "VersionLabel": "v1"},
+                application_version("v2", when(-60)),
+                application_version("v1", when(-120)),
             ]
         },
         {"ApplicationName": APP},
@@ -82,12 +88,7 @@ def test_versions_prune(eb_stub: Any, client_factory: Any, eb_project: Path) -> 
         {"ApplicationName": APP, "IncludeDeleted": False},
     )
     versions = [
-        {
-            "ApplicationName": APP,
-            "VersionLabel": f"v{i}",
-            "DateCreated": dt.datetime(2026, 1, i, tzinfo=dt.UTC),
-        }
-        for i in (4, 3, 2, 1)
+        application_version(f"v{i}", dt.datetime(2026, 1, i, tzinfo=dt.UTC)) for i in (4, 3, 2, 1)
     ]
     eb_stub.add_response(
         "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
@@ -123,13 +124,7 @@ def test_open(eb_stub: Any, client_factory: Any, eb_project: Path) -> None:
 def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path) -> None:
     """Real subprocess, AWS_ENDPOINT_URL → moto: the environment does not exist there."""
     boto3.client("elasticbeanstalk", region_name=REGION).create_application(ApplicationName=APP)
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "status"],
-        cwd=eb_project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_ctsite("status", cwd=eb_project, env=cli_env(), timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -142,22 +137,15 @@ def test_missing_environment_is_one_line_via_moto(aws_env: str, eb_project: Path
 
 
 def test_unreachable_endpoint_is_one_line(eb_project: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CTSITE_"))}
-    env.update(
+    env = cli_env(
+        without=("AWS_", "CTSITE_"),
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_ENDPOINT_URL="http://127.0.0.1:9",
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "ctsite", "versions"],
-        cwd=eb_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_ctsite("versions", cwd=eb_project, env=env, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(
@@ -173,9 +161,7 @@ def queue_versions(stub: Any) -> None:
         {"Environments": [env_description(version="v4")]},
         {"ApplicationName": APP, "IncludeDeleted": False},
     )
-    versions = [
-        {"ApplicationName": APP, "VersionLabel": f"v{i}", "DateCreated": when(i)} for i in (4, 3, 2)
-    ]
+    versions = [application_version(f"v{i}", when(i)) for i in (4, 3, 2)]
     stub.add_response(
         "describe_application_versions", {"ApplicationVersions": versions}, {"ApplicationName": APP}
     )

@@ -203,6 +203,7 @@ def _env(name: str, cname: str, status: str = "Ready") -> dict:
         "CNAME": cname,
         "Status": status,
         "Health": "Green",
+        "HealthStatus": "Ok",
         "DateCreated": T0,
         "DateUpdated": T0,
     }

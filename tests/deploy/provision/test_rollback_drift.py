@@ -163,10 +163,10 @@ def test_aws_errors_become_one_line(cf: Stubber) -> None:
     with pytest.raises(CtsiteError, match="AWS AccessDenied") as caught:
         CloudFormation(serving(cf.client)).stack(STACK)
     assert "permission" in (caught.value.hint or "")
-    cf.add_client_error(
-        "describe_stacks",
-        "ValidationError",
-        f"Stack with id {STACK} does not exist",
-        expected_params={"StackName": STACK},
-    )
-    assert CloudFormation(serving(cf.client)).stack(STACK) is None
+
+
+def test_a_missing_stack_is_none_on_moto(aws_env: str) -> None:
+    """moto's CloudFormation answers a stack it does not have as AWS does (ValidationError,
+    'Stack with id … does not exist'): no stack, not an error."""
+    client = boto3.client("cloudformation", region_name="us-east-2")
+    assert CloudFormation(serving(client)).stack(STACK) is None
