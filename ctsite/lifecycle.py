@@ -157,9 +157,13 @@ class Signals:
 
 
 @contextlib.contextmanager
-def stop_signals_interrupt() -> Iterator[Signals]:
+def stop_signals_interrupt(outermost: bool = False) -> Iterator[Signals]:
     """Within the block (main thread only), SIGINT raises `Interrupted` and SIGTERM
-    `Terminated` (both KeyboardInterrupt)."""
+    `Terminated` (both KeyboardInterrupt).
+
+    `outermost` (the program's own guard, `ctsite.cli.main`): once a stop signal arrived, the
+    program is ending because of it, so later ones (an impatient second Ctrl-C or a SIGTERM)
+    are ignored instead of killing it while it prints what it left behind."""
     signals = Signals()
     if threading.current_thread() is not threading.main_thread():
         yield signals
@@ -169,6 +173,8 @@ def stop_signals_interrupt() -> Iterator[Signals]:
         yield signals
     finally:
         for sig, handler in previous.items():
+            if outermost and signals.received is not None:
+                handler = signal.SIG_IGN
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 

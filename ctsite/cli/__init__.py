@@ -230,12 +230,13 @@ def main(argv: list[str] | None = None) -> None:
     """
     from ctsite.lifecycle import interrupt, stop_message, stop_signals_interrupt
 
-    with stop_signals_interrupt() as signals:
+    stopped: Stopped | None = None
+    with stop_signals_interrupt(outermost=True) as signals:
         try:
             app(args=argv, prog_name="ctsite")
         except Stopped as stop:  # a command stopped by a signal: what it left, in one line
-            print_error(CtsiteError(stop.message))
-            sys.exit(stop.exit_code)
+            signals.held = True  # further stop signals only wait; the line is printed below
+            stopped = stop
         except CtsiteError as error:
             print_error(error)
             sys.exit(error.exit_code)
@@ -244,6 +245,10 @@ def main(argv: list[str] | None = None) -> None:
         except SystemExit as done:
             if signals.received is None or done.code in (0, None):
                 raise  # no signal, or the command handled it (docker-run stops its container)
+    # Past the guard, after a stop, further stop signals are ignored (outermost=True).
+    if stopped is not None:
+        print_error(CtsiteError(stopped.message))
+        sys.exit(stopped.exit_code)
     if signals.received is None:
         return
     print_error(CtsiteError(stop_message(interrupt(signals.received))))

@@ -22,6 +22,7 @@ sent are kept). This module plans with plain data; `switch_pointer` is the one r
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import posixpath
 from collections.abc import Callable
@@ -54,6 +55,11 @@ class LocalVersion:
     @property
     def manifest_rel(self) -> str:
         return self.rel(fmt.VERSIONS_DIR, self.version, fmt.MANIFEST)
+
+    @property
+    def manifest_digest(self) -> str:
+        """The SHA-256 of its manifest, recorded in the pointer that names it."""
+        return hashlib.sha256(self.manifest).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,9 +150,9 @@ def plan_store(
     deleted is `ctsite.sftp.deletions.store_deletions`' rule.
     """
     if old is not None and old.version != pub.version:
-        new = versions.Pointer(pub.version, old.version)
+        new = versions.Pointer(pub.version, old.version, pub.manifest_digest)
     else:
-        new = versions.Pointer(pub.version, old.previous if old else None)
+        new = versions.Pointer(pub.version, old.previous if old else None, pub.manifest_digest)
     present = remote_versions(remote_files, pub) | {pub.version}
     pruned = versions.plan_prune(present, new, keep)
     kept = present - set(pruned)
@@ -349,7 +355,9 @@ class CommitStep:
     only_next: bool = False  # CURRENT.next is the only pointer (a fallback switch half-way)
 
     def __call__(self, sftp: Any) -> dict[str, LocalFile]:
-        if self.store.switches or not self.remote_has or not self.settled:
+        old = self.store.old
+        digest_missing = old is not None and old.manifest != self.store.pointer.manifest
+        if self.store.switches or not self.remote_has or not self.settled or digest_missing:
             self.how = switch_pointer(
                 sftp,
                 self.remote_root,

@@ -33,6 +33,7 @@ REASONS: dict[str, str] = {
     "version-missing": "the pointer names a version that is not there",
     "manifest-unreadable": "the version's manifest cannot be read or parsed",
     "manifest-changed": "the open version's manifest changed or vanished after it was read",
+    "manifest-mismatch": "the version's manifest is not the one its pointer recorded (SHA-256)",
     "manifest-malformed": "the manifest parses but lacks or garbles a field",
     "schema-unsupported": "the store's schema is one this ctsite does not read",
     "object-missing": "a file of the version is absent",

@@ -107,6 +107,15 @@ class Store:
                 hint=integrity.REPAIR_HINT,
                 reason="manifest-unreadable",
             ) from None
+        pointer = versions.read_pointer(root) if path != root else None
+        if pointer is not None and pointer.version == path.name and pointer.manifest is not None:
+            if hashlib.sha256(data).hexdigest() != pointer.manifest:
+                raise StoreError(
+                    f"{root}: {path.name}/{fmt.MANIFEST}: its SHA-256 differs from the one "
+                    f"{fmt.POINTER} recorded when the version was published (changed since?)",
+                    hint=integrity.REPAIR_HINT,
+                    reason="manifest-mismatch",
+                )
         schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
         if schema not in fmt.READABLE_SCHEMAS:
             raise StoreError(

@@ -44,10 +44,13 @@ MIN_KEEP = 2  # the current and the previous version are never pruned
 
 @dataclass(frozen=True)
 class Pointer:
-    """What `CURRENT` says: the current version and the one it replaced (if any)."""
+    """What `CURRENT` says: the current version, the one it replaced (if any) and the SHA-256
+    of the current version's manifest (None in pointers written before ctsite recorded it), so
+    a reader that opens the version knows the manifest is the one published with it."""
 
     version: str
     previous: str | None = None
+    manifest: str | None = None
 
 
 def new_version_id(compile_key: str, when: datetime | None = None) -> str:
@@ -63,12 +66,26 @@ def is_version_id(name: str) -> bool:
     return bool(fmt.VERSION_ID.match(name))
 
 
-def pointer_bytes(version: str, previous: str | None = None) -> bytes:
-    """The content of a pointer file naming `version` (and the version it replaces)."""
+def is_digest(value: object) -> bool:
+    """Whether `value` is a SHA-256 digest as ctsite writes them (64 lowercase hex)."""
+    return isinstance(value, str) and len(value) == 64 and all(c in _HEX for c in value)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def pointer_bytes(version: str, previous: str | None = None, manifest: str | None = None) -> bytes:
+    """The content of a pointer file naming `version` (and the version it replaces, and the
+    SHA-256 of `version`'s manifest)."""
     for name in (version, previous):
         if name is not None and not is_version_id(name):
             raise ValueError(f"not a version id: {name!r}")
-    return (json.dumps({"version": version, "previous": previous}) + "\n").encode()
+    doc: dict[str, str | None] = {"version": version, "previous": previous}
+    if manifest is not None:
+        if not is_digest(manifest):
+            raise ValueError(f"not a SHA-256 digest: {manifest!r}")
+        doc["manifest"] = manifest
+    return (json.dumps(doc) + "\n").encode()
 
 
 def parse_pointer(data: bytes) -> Pointer | None:
@@ -84,7 +101,8 @@ def parse_pointer(data: bytes) -> Pointer | None:
         return None
     if previous is not None and (not isinstance(previous, str) or not is_version_id(previous)):
         previous = None
-    return Pointer(version, previous)
+    manifest = doc.get("manifest")
+    return Pointer(version, previous, manifest if is_digest(manifest) else None)
 
 
 def first_pointer(read: Callable[[str], bytes | None]) -> Pointer | None:
@@ -176,29 +194,32 @@ def temp_pointer_owner(name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def write_pointer(root: Path, version: str, previous: str | None = None) -> None:
-    """Point `root` at `version` with one atomic rename (temp file, fsync, os.replace)."""
+def write_pointer(root: Path, version: str, previous: str | None = None) -> Pointer:
+    """Point `root` at `version` (recording its manifest's SHA-256) with one atomic rename
+    (temp file, fsync, os.replace); returns the pointer written."""
     root = Path(root)
-    if not (root / fmt.VERSIONS_DIR / version / fmt.MANIFEST).is_file():
+    manifest = root / fmt.VERSIONS_DIR / version / fmt.MANIFEST
+    if not manifest.is_file():
         raise StoreError(f"{root}: cannot point at {version!r}: it is not a complete version")
+    pointer = Pointer(version, previous, digest(manifest))
     tmp = root / temp_pointer_name(os.getpid())
     try:
         with tmp.open("wb") as fh:
-            fh.write(pointer_bytes(version, previous))
+            fh.write(pointer_bytes(pointer.version, pointer.previous, pointer.manifest))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, root / fmt.POINTER)
     finally:
         tmp.unlink(missing_ok=True)
     (root / fmt.POINTER_NEXT).unlink(missing_ok=True)  # a left-over fallback is now stale
+    return pointer
 
 
 def switch(root: Path, version: str) -> Pointer:
     """Make `version` current, recording the version it replaces as the previous one."""
     old = read_pointer(root)
     previous = old.version if old and old.version != version else (old.previous if old else None)
-    write_pointer(root, version, previous)
-    return Pointer(version, previous)
+    return write_pointer(root, version, previous)
 
 
 def list_versions(root: Path) -> list[str]:

@@ -68,13 +68,9 @@ def test_plan_keeps_current_and_previous_and_sweeps_the_rest():
         f"compiled/objects/.{obj(4)}.ctsite-part-abc": 4,  # a temp file: the sync sweeps it
         "other/file.txt": 1,
     }
-    plan = publish.plan_store(
-        pub(vid(4), {obj(9), obj(4)}),
-        remote,
-        versions.Pointer(vid(3), vid(2)),
-        lambda v: layout[v],
-    )
-    assert plan.pointer == versions.Pointer(vid(4), vid(3)) and plan.switches
+    new = pub(vid(4), {obj(9), obj(4)})
+    plan = publish.plan_store(new, remote, versions.Pointer(vid(3), vid(2)), lambda v: layout[v])
+    assert plan.pointer == versions.Pointer(vid(4), vid(3), new.manifest_digest) and plan.switches
     assert plan.pruned == [vid(1), vid(2)]
     assert set(plan.deletions) == {
         f"compiled/versions/{vid(1)}/manifest.json",
@@ -109,10 +105,10 @@ def test_an_unreadable_kept_manifest_means_no_object_is_deleted():
 
 def test_republishing_the_current_version_changes_nothing():
     layout = {vid(1): {obj(1)}, vid(2): {obj(2)}}
-    plan = publish.plan_store(
-        pub(vid(2), {obj(2)}), remote_of(layout), versions.Pointer(vid(2), vid(1)), layout.get
-    )
-    assert not plan.switches and plan.pointer == versions.Pointer(vid(2), vid(1))
+    same = pub(vid(2), {obj(2)})
+    plan = publish.plan_store(same, remote_of(layout), versions.Pointer(vid(2), vid(1)), layout.get)
+    assert not plan.switches
+    assert plan.pointer == versions.Pointer(vid(2), vid(1), same.manifest_digest)
     assert plan.deletions == [] and plan.pruned == []
 
 
@@ -142,10 +138,9 @@ def test_the_plan_never_frees_what_the_live_or_new_version_needs(
     live = ordered[current % len(ordered)]
     old = versions.Pointer(live, ordered[0] if ordered[0] != live else None)
     new = vid(41)
-    plan = publish.plan_store(
-        pub(new, {obj(n) for n in new_objects}), remote_of(names), old, names.get, keep
-    )
-    assert plan.pointer == versions.Pointer(new, live)
+    published = pub(new, {obj(n) for n in new_objects})
+    plan = publish.plan_store(published, remote_of(names), old, names.get, keep)
+    assert plan.pointer == versions.Pointer(new, live, published.manifest_digest)
     assert live not in plan.pruned and new not in plan.pruned
     needed = names[live] | {obj(n) for n in new_objects}
     freed = {d.rsplit("/", 1)[1] for d in plan.deletions if "/objects/" in d}

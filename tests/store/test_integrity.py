@@ -181,6 +181,7 @@ def schema2(root: Path) -> Path:
         shutil.copyfile(root / fmt.OBJECTS_DIR / entry["object"], path / rel)
     manifest["schema_version"] = 2
     (path / fmt.MANIFEST).write_text(json.dumps(manifest))
+    versions.write_pointer(root, path.name)  # as a writer publishes a version: its digest
     return path
 
 
@@ -273,3 +274,45 @@ def test_a_new_version_that_cannot_be_opened_is_reported_while_the_old_one_serve
     versions.switch(root, new)
     assert handle.get() is store
     assert reasons(handle) == ["object-changed"]
+
+
+# ---------------------------------------------------------------- the manifest, named by the pointer
+
+
+def swap_objects_and_relabel(manifest_path: Path) -> None:
+    """A careful edit no size check sees: two conditions' tables swapped, a label changed."""
+    doc = json.loads(manifest_path.read_bytes())
+    files = doc[fmt.FILES_KEY]
+    a, b = "conditions/c1/circos.feather", "conditions/c2/circos.feather"
+    files[a], files[b] = files[b], files[a]
+    doc["conditions"][0]["label"] = "edited " + doc["conditions"][0]["label"]
+    manifest_path.write_text(json.dumps(doc))
+
+
+def test_the_pointer_records_the_manifest_digest_and_the_reader_checks_it(root):
+    """A compile's pointer names its version's manifest by SHA-256; a manifest changed after
+    that (objects swapped, a label edited: every object still matches its name) is a store
+    error for any reader that opens it, never a figure of the wrong condition."""
+    import hashlib
+
+    pointer = versions.read_pointer(root)
+    manifest = versions.manifest_path(root)
+    assert pointer is not None
+    assert pointer.manifest == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    Store.open(root)  # as compiled: opens
+    swap_objects_and_relabel(manifest)
+    with pytest.raises(StoreError) as caught:
+        Store.open(root)
+    assert caught.value.reason == "manifest-mismatch"
+    assert fmt.MANIFEST in caught.value.message
+
+
+def test_a_pointer_written_by_an_older_ctsite_still_opens(root):
+    """Pointers without a manifest digest (ctsite before it recorded one) are read as before."""
+    pointer = versions.read_pointer(root)
+    assert pointer is not None
+    (root / fmt.POINTER).write_bytes(
+        json.dumps({"version": pointer.version, "previous": pointer.previous}).encode()
+    )
+    assert versions.read_pointer(root).manifest is None
+    assert Store.open(root).version == pointer.version

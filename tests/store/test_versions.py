@@ -347,6 +347,7 @@ def test_a_manifest_cannot_point_outside_the_objects(store_root, entry):
     doc = json.loads(path.read_text())
     doc[fmt.FILES_KEY] = entry
     path.write_text(json.dumps(doc))
+    versions.write_pointer(store_root, path.parent.name)  # published as such: not a mismatch
     with pytest.raises(StoreError, match="malformed manifest"):
         Store.open(store_root)
 

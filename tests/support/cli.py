@@ -90,3 +90,30 @@ def wait_while_running(
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
     pytest.fail(f"{what} within {timeout:g} s")
+
+
+def invoke_until_stopped(args: list[str], obj: dict[str, Any]) -> Any:
+    """`CliRunner().invoke(app, args, obj=obj)` for a command a stop signal ends: the
+    `Stopped` it raises (which `ctsite.cli.main` turns into one line and exit 130/143) is
+    rendered the same way inside the runner, so the result keeps the command's output."""
+    import click
+    import typer
+    from click.testing import CliRunner
+
+    from ctsite.cli import Stopped, app
+    from ctsite.cli.console import print_error
+    from ctsite.errors import CtsiteError
+
+    command = typer.main.get_command(app)
+
+    @click.command(context_settings={"ignore_unknown_options": True})
+    @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def as_main(given: dict[str, Any], argv: tuple[str, ...]) -> None:
+        try:
+            command.main(list(argv), prog_name="ctsite", obj=given, standalone_mode=False)
+        except Stopped as stop:
+            print_error(CtsiteError(stop.message))
+            raise SystemExit(stop.exit_code) from None
+
+    return CliRunner().invoke(as_main, args, obj=obj)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from ctsite.cli import app
 from ctsite.errors import CtsiteError
+from tests.support.cli import invoke_until_stopped
 from tests.support.reltest import APP, ENV
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -100,8 +101,9 @@ def test_logs_follow_until_ctrl_c_prints_new_lines_once(
     stubs.eb.client.meta.events.register(
         f"provide-client-params.{service}.DescribeEnvironments", ctrl_c
     )
-    result = invoke(stubs, "logs", "--follow", "--interval", "0.01")
+    result = invoke_until_stopped(["logs", "--follow", "--interval", "0.01"], {"aws_client": stubs})
     assert result.exit_code == 130, result.output
+    assert "error: stopped by Ctrl-C (SIGINT)" in result.output
     assert result.output.count("step 2") == 1 and result.output.count("step 3") == 1
     assert result.output.index("step 1") < result.output.index("step 3")
     assert "following the logs of" in result.output

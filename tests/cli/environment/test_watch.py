@@ -10,6 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from ctsite.cli import app
+from tests.support.cli import invoke_until_stopped
 from tests.support.ebtest import APP, ENV, event, when
 
 ENV_QUERY = {"ApplicationName": APP, "EnvironmentNames": [ENV], "IncludeDeleted": False}
@@ -65,8 +66,11 @@ def test_events_follow_until_ctrl_c(eb_stub: Any, client_factory: Any, eb_projec
         "describe_events", newest_first([second]), {**EVENTS, "StartTime": when(30)}
     )
     interrupt_on(eb_stub, "DescribeEvents", after=4)
-    result = invoke(client_factory, "events", "-f", "--interval", "0.01")
-    assert result.exit_code == 130  # Ctrl-C
+    result = invoke_until_stopped(
+        ["events", "-f", "--interval", "0.01"], {"aws_client": client_factory}
+    )
+    assert result.exit_code == 130, result.output  # Ctrl-C
+    assert "error: stopped by Ctrl-C (SIGINT)" in result.output
     assert result.output.count("updateEnvironment is starting.") == 1
     assert result.output.count("Instance deployment failed.") == 1
 
