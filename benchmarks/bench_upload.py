@@ -11,9 +11,10 @@ With `--study`, the publish of a compiled store at the real study's scale instea
 `bench_compile.py`, generated once under benchmarks/out/): the first upload of the store, then an
 update where one condition's results changed (recompiled), each through the same code path as
 `ctsite upload-data` (`ctsite.sftp.publication.sync_to`: publish beside the live version,
-verify, switch the pointer, prune; priced by `ctsite.deploy.upload.priced`), printing files and bytes sent and read back, time, and what a full
-copy would send; the no-change re-run is timed both ways: re-reading the version's files on the
-remote (the default) and with `--trust-remote`.
+verify, switch the pointer, prune; priced by `ctsite.deploy.upload.priced`), printing files and
+bytes sent and read back, time, and what a full copy would send; the no-change re-run is timed
+both ways: re-reading the version's files on the remote (the default) and with
+`--trust-remote`.
 
     python benchmarks/bench_upload.py [--files 2000] [--mb 2048] [--jobs 4] [--rounds 2]
     python benchmarks/bench_upload.py --study [--jobs 4]

@@ -17,7 +17,6 @@ the workflow's (`ctsite.deploy.upload` prices a `Planned`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -80,7 +79,7 @@ def publication(
 def manifest_record(local: dict[str, LocalFile], pub: LocalVersion) -> LocalFile:
     """The local manifest file of the version `pub`, with its digest (for the sync record)."""
     found = local[pub.manifest_rel]
-    return dataclasses.replace(found, sha256=hashlib.sha256(pub.manifest).hexdigest())
+    return dataclasses.replace(found, sha256=pub.manifest_digest)
 
 
 @dataclasses.dataclass(frozen=True)

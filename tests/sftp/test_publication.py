@@ -173,6 +173,13 @@ def publish(endpoint: Endpoint, data: Path, **options):
     )
 
 
+def pointer(data: Path, version: str, previous: str | None) -> versions.Pointer:
+    """The pointer a publish of `version` writes: it records the SHA-256 of the version's
+    manifest (the local copy's)."""
+    manifest = data / "compiled" / fmt.VERSIONS_DIR / version / fmt.MANIFEST
+    return versions.Pointer(version, previous, versions.digest(manifest))
+
+
 @pytest.mark.sshd
 def test_sync_to_publishes_switches_and_prunes(sshd, endpoint, data):
     remote = sshd.root / "data"
@@ -181,16 +188,16 @@ def test_sync_to_publishes_switches_and_prunes(sshd, endpoint, data):
     planned, result, how = publish(endpoint, data, approve=seen.append)
     assert seen == [planned] and planned.pub is not None and planned.pub.version == V1
     assert how == "rename" and result.files_sent == 3
-    assert versions.read_pointer(remote / "compiled") == versions.Pointer(V1, None)
+    assert versions.read_pointer(remote / "compiled") == pointer(data, V1, None)
     assert (remote / "raw" / "notes.txt").read_text() == "outside the store\n"
     assert not (remote / "compiled" / LOCK_DIR).exists()  # the lock is released
     add_version(data, V2, {"genes.feather": b"2" * 2000})
     publish(endpoint, data)
-    assert versions.read_pointer(remote / "compiled") == versions.Pointer(V2, V1)
+    assert versions.read_pointer(remote / "compiled") == pointer(data, V2, V1)
     add_version(data, V3, {"genes.feather": b"3" * 2000})
     state = publication.Publishing()
     planned, result, how = publish(endpoint, data, state=state)
-    assert versions.read_pointer(remote / "compiled") == versions.Pointer(V3, V2)
+    assert versions.read_pointer(remote / "compiled") == pointer(data, V3, V2)
     assert planned.store is not None and planned.store.pruned == [V1]
     assert not (remote / "compiled" / fmt.VERSIONS_DIR / V1).exists()
     assert not (remote / "compiled" / fmt.OBJECTS_DIR / next(iter(first_objects))).exists()
