@@ -16,7 +16,10 @@ confirmed (`ctsite.sftp.sync` runs the deletions last):
   and the files of the flat layout of earlier releases. Never a pointer, a hidden file or a
   temporary file;
 - a publish (`publish_deletions`): the tree rule outside the store, the store rule inside it,
-  so the live version's files are never deleted.
+  so the live version's files are never deleted;
+- temporary files (`stale_temps`): every remote file with ctsite's temporary mark, wherever it
+  lies, removed before anything is sent (left by an upload that died mid-file; the remote
+  upload lock means no other upload is writing one now).
 
 Pure functions of paths relative to the synced root (POSIX).
 """
@@ -45,6 +48,12 @@ def delete_scope(delete: bool | None, store: str | None) -> list[str]:
 def in_scope(rel: str, scope: Iterable[str]) -> bool:
     """Whether `rel` lies under one of the folders of the delete scope."""
     return any(p in {"", "."} or rel == p or rel.startswith(p.rstrip("/") + "/") for p in scope)
+
+
+def stale_temps(remote_files: Iterable[str]) -> list[str]:
+    """The remote temporary files a sync removes first (sorted): those left by a stopped
+    upload, in or out of the delete scope (never a file anyone kept)."""
+    return sorted(r for r in remote_files if TEMP_MARK in posixpath.basename(r))
 
 
 def store_inner(rel: str, store: str) -> str | None:

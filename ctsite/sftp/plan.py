@@ -11,13 +11,12 @@ What may be deleted is `ctsite.sftp.deletions`' rule. Pure functions, plus the l
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ctsite.sftp.client import TEMP_MARK, list_remote
-from ctsite.sftp.deletions import tree_deletions
+from ctsite.sftp.client import list_remote
+from ctsite.sftp.deletions import stale_temps, tree_deletions
 from ctsite.sftp.manifest import (
     Entries,
     LocalFile,
@@ -66,7 +65,7 @@ def make_plan(
         same = known is not None and known["size"] == f.size and known["sha256"] == f.sha256
         if not (same and remote_files.get(f.rel) == f.size):
             uploads.append(f)
-    temps = sorted(r for r in remote_files if TEMP_MARK in posixpath.basename(r))
+    temps = stale_temps(remote_files)
     deletions = tree_deletions(remote_files, local, scope)
     unchanged = len(local) - len(uploads)
     return Plan(

@@ -1,5 +1,6 @@
 """Every deletion rule of an upload (`ctsite.sftp.deletions`), pure: the delete scope, the tree
-sync's deletions and empty folders, the store's after the switch, and a publish's combination."""
+sync's deletions and empty folders, stale temporary files, the store's after the switch, and a
+publish's combination."""
 
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ def test_tree_deletions_only_missing_files_in_scope_never_the_record_or_temps():
     assert deletions.tree_deletions(remote, local, ["compiled"]) == ["compiled/gone.bin"]
     assert deletions.tree_deletions(remote, local, [""]) == ["compiled/gone.bin", "raw/gone.txt"]
     assert deletions.tree_deletions(remote, local, []) == []
+
+
+def test_stale_temps_anywhere_only_by_their_mark():
+    remote = [
+        f"raw/notes.txt{TEMP_MARK}1",  # outside any delete scope: still ours, still swept
+        f"compiled/objects/{A}{TEMP_MARK}2",
+        f"odd{TEMP_MARK}dir/kept.txt",  # the mark in a folder's name, not the file's: kept
+        "compiled/kept.bin",
+    ]
+    assert deletions.stale_temps(remote) == [
+        f"compiled/objects/{A}{TEMP_MARK}2",
+        f"raw/notes.txt{TEMP_MARK}1",
+    ]
 
 
 def test_empty_dirs_deepest_first_inside_the_scope():
