@@ -74,17 +74,9 @@ MUTANTS = [
     Mutant(
         "teardown: safety net removed before the server is deleted",
         "ctsite/aws/transfer.py",
-        "    try:\n"
-        "        delete_server(\n"
-        "            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost,"
-        " net\n"
-        "        )\n",
-        "    disarm_safety_net(client, server.server_id)\n"
-        "    try:\n"
-        "        delete_server(\n"
-        "            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost,"
-        " net\n"
-        "        )\n",
+        "    try:\n        delete_server(client, server.server_id, region, hourly_cost, net)\n",
+        "    scheduler.disarm(client, server.server_id)\n"
+        "    try:\n        delete_server(client, server.server_id, region, hourly_cost, net)\n",
         TEARDOWN,
     ),
     Mutant(
@@ -94,8 +86,8 @@ MUTANTS = [
         "                client, server.server_id, s.aws_region, s.transfer_hourly_cost,"
         " server.safety_net\n"
         "            )\n"
-        "            transfer.disarm_safety_net(client, server.server_id)",
-        "            transfer.disarm_safety_net(client, server.server_id)\n"
+        "            scheduler.disarm(client, server.server_id)",
+        "            scheduler.disarm(client, server.server_id)\n"
         "            transfer.delete_server(\n"
         "                client, server.server_id, s.aws_region, s.transfer_hourly_cost,"
         " server.safety_net\n"

@@ -10,10 +10,11 @@ checks its SHA-256 (what `upload-data` does for the files of a store version), f
 With `--study`, the publish of a compiled store at the real study's scale instead (the dataset of
 `bench_compile.py`, generated once under benchmarks/out/): the first upload of the store, then an
 update where one condition's results changed (recompiled), each through the same code path as
-`ctsite upload-data` (`ctsite.deploy.upload.sync_to`: publish beside the live version, verify,
-switch the pointer, prune), printing files and bytes sent and read back, time, and what a full
-copy would send; the no-change re-run is timed both ways: re-reading the version's files on the
-remote (the default) and with `--trust-remote`.
+`ctsite upload-data` (`ctsite.sftp.publication.sync_to`: publish beside the live version,
+verify, switch the pointer, prune; priced by `ctsite.deploy.upload.priced`), printing files and
+bytes sent and read back, time, and what a full copy would send; the no-change re-run is timed
+both ways: re-reading the version's files on the remote (the default) and with
+`--trust-remote`.
 
     python benchmarks/bench_upload.py [--files 2000] [--mb 2048] [--jobs 4] [--rounds 2]
     python benchmarks/bench_upload.py --study [--jobs 4]
@@ -136,6 +137,10 @@ def study(jobs: int) -> None:
     """First upload and a one-condition update of the study-scale store, as upload-data runs."""
     from ctsite.config import load_settings
     from ctsite.deploy import upload
+    from ctsite.deploy.pricing import Rates
+    from ctsite.deploy.reporter import NULL
+    from ctsite.sftp import publication
+    from ctsite.sftp.deletions import delete_scope
 
     bench = _bench_compile()
     dataset = HERE / "out" / "compile-11x1000x10000x50000"
@@ -170,11 +175,23 @@ def study(jobs: int) -> None:
             def publish(label: str, trust_remote: bool = False) -> None:
                 started = time.perf_counter()
                 local = scan_local(s.data_path, max(2, jobs), lazy=True)
-                scope = upload.delete_scope(s, None)
-                plan, result, how = upload.sync_to(
-                    s, endpoint, local, scope, jobs, trust_remote=trust_remote
+                store = publication.store_rel(s.data_path, s.compiled_path)
+                scope = delete_scope(None, store)
+                planned, result, how = publication.sync_to(
+                    endpoint,
+                    local,
+                    data=s.data_path,
+                    store=store,
+                    remote_root=s.remote_data_dir,
+                    scope=scope,
+                    jobs=jobs,
+                    keep=s.compile_keep_versions,
+                    stall_timeout=s.sftp_stall_timeout,
+                    progress=NULL,
+                    trust_remote=trust_remote,
                 )
                 seconds = time.perf_counter() - started
+                plan = upload.priced(planned, Rates.of(s), offline=False)
                 share = 100 * result.bytes_sent / store_bytes
                 print(
                     f"{label}: sent {result.files_sent} file(s), {result.bytes_sent / 1e6:.1f} MB "

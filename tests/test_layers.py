@@ -135,6 +135,35 @@ def test_sdk_rule_itself(tmp_path: Path) -> None:
     assert found == ["ctsite.deploy.workflow imports botocore.exceptions"]
 
 
+# Adapters take explicit values, never the whole Settings; the one exception is the client
+# factory, which builds boto3 clients for the configured profile and region.
+SETTINGS_READERS = {"ctsite.aws.clients"}
+
+
+def settings_imports(known: dict[str, Path]) -> list[str]:
+    """`adapter imports ctsite.config` for every adapter module (but the factory) that does."""
+    return [
+        f"{name} imports {base}"
+        for name, path in known.items()
+        if within(name, ADAPTERS) and name not in SETTINGS_READERS
+        for base, names in imports(path, name)
+        if "ctsite.config" in targets(base, names, known)
+    ]
+
+
+def test_adapters_take_explicit_values_never_the_settings() -> None:
+    assert settings_imports(modules()) == []
+
+
+def test_settings_rule_itself(tmp_path: Path) -> None:
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text("from ctsite import config\n")
+    factory = tmp_path / "clients.py"
+    factory.write_text("from ctsite.config import Settings\n")
+    known = {"ctsite.aws.x": adapter, "ctsite.aws.clients": factory, "ctsite.config": factory}
+    assert settings_imports(known) == ["ctsite.aws.x imports ctsite"]
+
+
 def test_no_underscore_name_imported_across_modules() -> None:
     bad = []
     for name, path in modules().items():

@@ -1,6 +1,7 @@
 """An ephemeral AWS Transfer Family SFTP server: created for one upload, always deleted.
 
-`ephemeral_server(settings)` is a context manager: it checks the EFS file system and IAM roles,
+`ephemeral_server(config, client)` is a context manager (`ServerConfig`: explicit values, never
+the whole settings): it checks the EFS file system and IAM roles (`ctsite.aws.efs`, `.iam`),
 creates a tagged SFTP server on the EFS domain, waits until it is ONLINE, creates the upload user
 with a freshly generated SSH key (kept in memory only) and yields an `EphemeralServer` holding the
 SFTP endpoint. On leaving — success, exception, Ctrl-C or SIGTERM — the server is deleted; signals
@@ -12,8 +13,8 @@ and a safety-net schedule (`ctsite.aws.scheduler`) deletes the server after
 `transfer_max_age_hours` even if this process never runs again; normal teardown removes it.
 `find_stray_servers` is THE finder of servers left behind by a crashed run (one rule: tagged
 `ctsite:ephemeral=true` and not alive, see `is_alive`), used by `status`, `doctor` and
-`upload-data --cleanup`; `estimate_cost` prices a run from the configured hourly and per-GB
-rates. Clients come from an injected factory.
+`upload-data --cleanup`. What a run costs is `ctsite.deploy.pricing`'s. Clients come from an
+injected factory (`ctsite.aws.clients.ClientFactory`).
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ctsite.aws import scheduler
-from ctsite.aws.clients import ClientFactory, aws_errors, describe_error, error_code
+from ctsite.aws.clients import ClientFactory, aws_errors, error_code
 from ctsite.aws.efs import file_system_state
 from ctsite.aws.iam import role_arn
-from ctsite.config import Settings
 from ctsite.errors import CtsiteError
 from ctsite.lifecycle import stop_signals_interrupt
 from ctsite.sftp.client import Endpoint
@@ -98,10 +98,25 @@ class EphemeralServer:
         return time.monotonic() - self.started
 
 
-def estimate_cost(settings: Settings, seconds: float, upload_bytes: int) -> float:
-    """US dollars: server time at the hourly rate plus data at the per-GB rate."""
-    hours = seconds / 3600
-    return hours * settings.transfer_hourly_cost + upload_bytes / 1e9 * settings.transfer_gb_cost
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """What an ephemeral server is made from: explicit values (the upload workflow reads them
+    from its settings), so this adapter never sees the whole `Settings`."""
+
+    region: str
+    efs_file_system_id: str  # "": not configured (refused before any call)
+    home_directory: str  # the upload user's home on the EFS domain ("/<fs-id>/...")
+    user: str  # the upload user's name
+    logging_role: str  # IAM role names
+    user_role: str
+    scheduler_role: str  # the safety net's role ("": no safety net, silently)
+    max_age_hours: float  # when the safety net deletes the server
+    hourly_cost: float  # US dollars, quoted when a deletion fails
+    online_timeout: int  # seconds to wait for ONLINE
+    sftp_host: str  # "": the server's own endpoint
+    sftp_port: int
+    host_key_fingerprint: str  # "": the keys the server publishes
+    stall_timeout: float  # seconds an SFTP read or write may wait
 
 
 # ---------------------------------------------------------------- stray servers
@@ -135,9 +150,8 @@ def find_stray_servers(
         for page in tc.get_paginator("list_servers").paginate():
             for summary in page.get("Servers", []):
                 server_id = summary["ServerId"]
-                try:
-                    server = tc.describe_server(ServerId=server_id)["Server"]
-                except Exception:  # noqa: S112 - deleted between list and describe
+                server = _describe_if_there(tc, server_id)
+                if server is None:  # deleted between list and describe
                     continue
                 tags = _tags(server)
                 if not is_ctsite_server(tags):
@@ -152,26 +166,23 @@ def find_stray_servers(
                 if include_live or not stray.is_alive(now):
                     found.append(stray)
     if found:
-        nets = {n.server_id: n.delete_at for n in safety_nets(client)}
+        nets = {n.server_id: n.delete_at for n in scheduler.find_quietly(client)}
         found = [dataclasses.replace(s, safety_net=nets.get(s.server_id)) for s in found]
     return found
 
 
-def safety_nets(client: ClientFactory) -> list[scheduler.SafetyNet]:
-    """The safety-net schedules that exist ([] when they cannot be listed: informational)."""
+def _describe_if_there(tc: Any, server_id: str) -> dict[str, Any] | None:
+    """The server's description; None when it is gone (ResourceNotFoundException, the only
+    code that means so). Any other failure is one clear error."""
     import botocore.exceptions
-    from botocore.parsers import ResponseParserError
 
-    try:
-        return scheduler.find(client("scheduler"))
-    except (
-        botocore.exceptions.BotoCoreError,
-        botocore.exceptions.ClientError,
-        ResponseParserError,
-        CtsiteError,
-    ):
-        log.debug("cannot list the safety-net schedules", exc_info=True)
-        return []
+    with aws_errors(f"describe the Transfer server {server_id}"):
+        try:
+            return dict(tc.describe_server(ServerId=server_id)["Server"])
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+    return None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -224,18 +235,15 @@ def delete_server(
 # ---------------------------------------------------------------- preflight
 
 
-def preflight(settings: Settings, client: ClientFactory) -> tuple[str, str]:
+def preflight(config: ServerConfig, client: ClientFactory) -> tuple[str, str]:
     """Check the EFS file system exists; return (logging role ARN, user role ARN)."""
-    if not settings.efs_file_system_id:
+    if not config.efs_file_system_id:
         raise CtsiteError(
             "no EFS file system configured",
             hint="set efs_file_system_id in ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID",
         )
-    file_system_state(client, settings.efs_file_system_id, settings.aws_region)
-    return (
-        role_arn(client, settings.transfer_logging_role),
-        role_arn(client, settings.transfer_user_role),
-    )
+    file_system_state(client, config.efs_file_system_id, config.region)
+    return role_arn(client, config.logging_role), role_arn(client, config.user_role)
 
 
 # ---------------------------------------------------------------- the server itself
@@ -251,8 +259,8 @@ class Heartbeat:
     """Refreshes the server's `ctsite:heartbeat` tag (UTC, to the second) every `interval`
     seconds from a daemon thread, so that cleanup elsewhere knows this upload is alive."""
 
-    def __init__(self, tc: Any, arn: str, interval: float | None = None):
-        self.tc, self.arn = tc, arn
+    def __init__(self, client: ClientFactory, arn: str, interval: float | None = None):
+        self.client, self.arn = client, arn
         self.interval = HEARTBEAT_SECONDS if interval is None else interval
         self.beats = 0
         self.failures = 0
@@ -262,7 +270,8 @@ class Heartbeat:
     def beat(self) -> None:
         stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
         try:
-            self.tc.tag_resource(Arn=self.arn, Tags=[{"Key": TAG_HEARTBEAT, "Value": stamp}])
+            tags = [{"Key": TAG_HEARTBEAT, "Value": stamp}]
+            self.client("transfer").tag_resource(Arn=self.arn, Tags=tags)
             self.beats += 1
         except Exception:  # a missed beat is not fatal: the next one may succeed
             self.failures += 1
@@ -281,54 +290,15 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def arm_safety_net(
-    settings: Settings, client: ClientFactory, server_id: str, warn: Callable[[str], None]
-) -> scheduler.SafetyNet | None:
-    """Create the schedule that deletes `server_id` after transfer_max_age_hours. Without it the
-    upload still runs (this process deletes the server as always), so a missing role or a
-    refused call is one warning with its fix, not a failure."""
-    import botocore.exceptions
-
-    role = settings.transfer_scheduler_role
-    if not role:
-        return None
-    try:
-        arn = role_arn(client, role, "transfer_scheduler_role")
-        return scheduler.create(
-            client("scheduler"),
-            server_id,
-            max_age_hours=settings.transfer_max_age_hours,
-            role_arn=arn,
-        )
-    except (CtsiteError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        reason = e.message if isinstance(e, CtsiteError) else _one_line(e)
-        warn(
-            f"no safety net for {server_id}: {reason}; if this run dies, the server bills until "
-            "`ctsite upload-data --cleanup`. Fix: `ctsite provision` creates the role "
-            'transfer_scheduler_role names (or set it to "" to silence this)'
-        )
-        return None
-
-
-def disarm_safety_net(client: ClientFactory, server_id: str) -> None:
-    """Remove the schedule of a deleted server (a leftover only fires on a gone server)."""
-    import botocore.exceptions
-
-    try:
-        scheduler.remove(client("scheduler"), server_id)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-        log.debug("cannot remove the safety net of %s", server_id, exc_info=True)
-
-
 @contextlib.contextmanager
 def ephemeral_server(
-    settings: Settings,
+    config: ServerConfig,
     client: ClientFactory,
     status: Callable[[str], None] = lambda _msg: None,
     warn: Callable[[str], None] | None = None,
 ) -> Iterator[EphemeralServer]:
     """Create, wait for, and always delete an SFTP server with an upload user."""
-    logging_role, user_role = preflight(settings, client)
+    logging_role, user_role = preflight(config, client)
     tc = client("transfer")
     now = datetime.now(UTC).replace(microsecond=0)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
@@ -357,22 +327,24 @@ def ephemeral_server(
         server = EphemeralServer(server_id, Endpoint("", 0, "", None, ""), started)
         failed = False
         try:
-            server.safety_net = arm_safety_net(settings, client, server_id, warn or status)
+            server.safety_net = scheduler.arm(
+                client, server_id, config.scheduler_role, config.max_age_hours, warn or status
+            )
             guard.held = False
             guard.raise_pending()
             status(f"waiting for {server_id} to come ONLINE")
-            _wait_online(settings, tc, server_id)
-            server.endpoint = _add_user(settings, tc, server_id, user_role)
+            _wait_online(client, server_id, config.online_timeout)
+            server.endpoint = _add_user(client, config, server_id, user_role)
             with aws_errors(f"describe {server_id}"):
                 arn = tc.describe_server(ServerId=server_id)["Server"].get("Arn", "")
-            with Heartbeat(tc, arn):
+            with Heartbeat(client, arn):
                 yield server
         except BaseException:
             failed = True
             raise
         finally:
             guard.held = True
-            _teardown(settings, client, server, status)
+            _teardown(client, server, config.region, config.hourly_cost, status)
             guard.held = False
             if not failed:  # the upload's own failure or stop goes on, never replaced
                 if server.delete_error is not None:
@@ -381,9 +353,10 @@ def ephemeral_server(
 
 
 def _teardown(
-    settings: Settings,
     client: ClientFactory,
     server: EphemeralServer,
+    region: str,
+    hourly_cost: float,
     status: Callable[[str], None],
 ) -> None:
     """Delete the server, then its safety net; a failed deletion is kept in `delete_error`
@@ -391,72 +364,67 @@ def _teardown(
     status(f"deleting the Transfer Family server {server.server_id}")
     net = server.safety_net.delete_at if server.safety_net else None
     try:
-        delete_server(
-            client, server.server_id, settings.aws_region, settings.transfer_hourly_cost, net
-        )
+        delete_server(client, server.server_id, region, hourly_cost, net)
     except CtsiteError as exc:
         server.delete_error = exc
         return
     server.deleted = True
-    disarm_safety_net(client, server.server_id)
+    scheduler.disarm(client, server.server_id)
 
 
-def _add_user(settings: Settings, tc: Any, server_id: str, role: str) -> Endpoint:
+def _add_user(client: ClientFactory, config: ServerConfig, server_id: str, role: str) -> Endpoint:
     """Create the upload user with a fresh key pair; return the SFTP endpoint to use."""
     key = _new_key()
-    with aws_errors(f"create the user {settings.transfer_user} on {server_id}"):
+    tc = client("transfer")
+    with aws_errors(f"create the user {config.user} on {server_id}"):
         tc.create_user(
             ServerId=server_id,
-            UserName=settings.transfer_user,
+            UserName=config.user,
             Role=role,
             HomeDirectoryType="PATH",
-            HomeDirectory=settings.home_directory,
+            HomeDirectory=config.home_directory,
             PosixProfile={"Uid": 0, "Gid": 0},
             SshPublicKeyBody=f"{key.get_name()} {key.get_base64()} ctsite-upload",
         )
         server = tc.describe_server(ServerId=server_id)["Server"]
-    expected = settings.sftp_host_key_fingerprint or ",".join(_host_keys(tc, server))
-    host = settings.sftp_host or f"{server_id}.server.transfer.{settings.aws_region}.amazonaws.com"
+    expected = config.host_key_fingerprint or ",".join(_host_keys(client, server))
+    host = config.sftp_host or f"{server_id}.server.transfer.{config.region}.amazonaws.com"
     return Endpoint(
-        host,
-        settings.sftp_port,
-        settings.transfer_user,
-        key,
-        expected,
-        stall_timeout=settings.sftp_stall_timeout,
+        host, config.sftp_port, config.user, key, expected, stall_timeout=config.stall_timeout
     )
 
 
-def _host_keys(tc: Any, server: dict[str, Any]) -> list[str]:
+def _host_keys(client: ClientFactory, server: dict[str, Any]) -> list[str]:
     """Every host key fingerprint the server publishes (its main one plus any added keys)."""
-    import botocore.exceptions
-
     found = [server["HostKeyFingerprint"]] if server.get("HostKeyFingerprint") else []
     try:
-        listed = tc.list_host_keys(ServerId=server["ServerId"]).get("HostKeys", [])
-        found += [k["HostKeyFingerprint"] for k in listed if k.get("HostKeyFingerprint")]
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-        pass  # older API / emulators: the main fingerprint alone is checked
-    return found
+        with aws_errors(f"list the host keys of {server['ServerId']}"):
+            listed = client("transfer").list_host_keys(ServerId=server["ServerId"])
+    except CtsiteError:
+        return found  # older API / emulators: the main fingerprint alone is checked
+    return found + [
+        k["HostKeyFingerprint"] for k in listed.get("HostKeys", []) if k.get("HostKeyFingerprint")
+    ]
 
 
-def _wait_online(settings: Settings, tc: Any, server_id: str) -> None:
+def _wait_online(client: ClientFactory, server_id: str, online_timeout: int) -> None:
+    """Wait until the server is ONLINE, at most `online_timeout` seconds (at least 1)."""
     import botocore.exceptions
 
-    timeout = max(1, settings.transfer_online_timeout)
+    timeout = max(1, online_timeout)
     delay = min(15, max(1, timeout // 20))
-    waiter = tc.get_waiter("server_online")
-    try:
-        waiter.wait(
-            ServerId=server_id,
-            WaiterConfig={"Delay": delay, "MaxAttempts": max(1, math.ceil(timeout / delay))},
-        )
-    except botocore.exceptions.WaiterError as exc:
-        state = (exc.last_response or {}).get("Server", {}).get("State", "unknown")
-        raise CtsiteError(
-            f"Transfer server {server_id} did not come ONLINE within {timeout} s "
-            f"(last state {state}); it is being deleted",
-            hint="retry later, or raise transfer_online_timeout (CTSITE_TRANSFER_ONLINE_TIMEOUT)",
-        ) from None
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise describe_error(f"wait for {server_id} to come ONLINE", exc) from None
+    with aws_errors(f"wait for {server_id} to come ONLINE"):
+        waiter = client("transfer").get_waiter("server_online")
+        try:
+            waiter.wait(
+                ServerId=server_id,
+                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, math.ceil(timeout / delay))},
+            )
+        except botocore.exceptions.WaiterError as exc:
+            state = (exc.last_response or {}).get("Server", {}).get("State", "unknown")
+            raise CtsiteError(
+                f"Transfer server {server_id} did not come ONLINE within {timeout} s "
+                f"(last state {state}); it is being deleted",
+                hint="retry later, or raise transfer_online_timeout "
+                "(CTSITE_TRANSFER_ONLINE_TIMEOUT)",
+            ) from None

@@ -24,6 +24,7 @@ from ctsite.config import Settings
 from ctsite.deploy import release_plan, release_state
 from ctsite.deploy.deploy import EnvironmentState, environment_state
 from ctsite.deploy.doctor import Check, run_checks
+from ctsite.deploy.pricing import Rates
 from ctsite.deploy.release_plan import Decision, Observed, StepResult
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
@@ -238,9 +239,7 @@ def prepare(
     if early and not dry_run:
         raise ReleaseBlocked(early, checks)
     observed = observe(s, client, offline_ok=dry_run, trust_remote=options.trust_remote)
-    decisions = release_plan.plan(
-        observed, options.force, release_plan.Rates(s.transfer_hourly_cost, s.transfer_gb_cost)
-    )
+    decisions = release_plan.plan(observed, options.force, Rates.of(s))
     blocking = release_plan.blocking_checks(failed, decisions)
     return ReleasePlan(
         checks, decisions, release_plan.total_cost(decisions), observed, options, blocking

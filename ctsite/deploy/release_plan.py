@@ -1,7 +1,8 @@
 """The release plan (a pure function of the observed state) and the runner (a loop over steps).
 
 `plan(observed)` decides for each step of the pipeline — compile, figures, build-push,
-upload-data, deploy, restart — whether it runs and why, and what it is expected to cost, from an
+upload-data, deploy, restart — whether it runs and why, and what it is expected to cost (the
+upload's price: `ctsite.deploy.pricing`, as `upload-data --dry-run` prices it), from an
 `Observed` snapshot only (no I/O), so every changed/unchanged combination is easy to test.
 `run(decisions, actions)` runs the chosen steps in order and stops at the first failure; what it
 returns (or the `ReleaseFailed` it raises) says which steps ran and for how long.
@@ -13,19 +14,11 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from ctsite.deploy.pricing import Rates
 from ctsite.errors import CtsiteError
 from ctsite.formatting import megabytes
 
 STEPS = ("compile", "figures", "build-push", "upload-data", "deploy", "restart")
-
-# Assumed when pricing an upload before it happens (the same figures as `upload-data --dry-run`).
-ASSUMED_BYTES_PER_S = 20e6
-ASSUMED_STARTUP_S = 300.0
-
-
-def assumed_seconds(upload_bytes: int) -> float:
-    """The server time an upload of `upload_bytes` is priced at before it runs."""
-    return ASSUMED_STARTUP_S + upload_bytes / ASSUMED_BYTES_PER_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,21 +62,6 @@ class Decision:
     @property
     def verb(self) -> str:
         return "run" if self.run else "skip"
-
-
-@dataclasses.dataclass(frozen=True)
-class Rates:
-    """Prices used for the estimate (from Settings: transfer_hourly_cost, transfer_gb_cost)."""
-
-    hourly: float = 0.30
-    per_gb: float = 0.04
-
-    def upload(self, upload_bytes: int, read_back: int = 0) -> float:
-        """An upload sending `upload_bytes` and reading `read_back` bytes back to confirm them
-        (link time and per-GB price alike)."""
-        moved = upload_bytes + read_back
-        seconds = assumed_seconds(moved)
-        return seconds / 3600 * self.hourly + moved / 1e9 * self.per_gb
 
 
 def _compile(o: Observed, force: bool) -> Decision:

@@ -4,20 +4,20 @@ A file is sent when it is new locally, its SHA-256 differs from the remote manif
 `ctsite.sftp.manifest`), or the remote size disagrees, so EFS/SFTP mtimes never matter. `checks`
 are files the remote already holds whose bytes are re-read and re-hashed before anything goes
 live (a store version's files, see `ctsite.sftp.publish.apply`); one that differs is sent again.
-Pure functions, plus the listing `plan_remote` reads.
+What may be deleted is `ctsite.sftp.deletions`' rule. Pure functions, plus the listing
+`plan_remote` reads.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ctsite.sftp.client import TEMP_MARK, list_remote
+from ctsite.sftp.client import list_remote
+from ctsite.sftp.deletions import stale_temps, tree_deletions
 from ctsite.sftp.manifest import (
-    MANIFEST,
     Entries,
     LocalFile,
     hash_some,
@@ -50,12 +50,6 @@ class Plan:
         return sum(f.size for f in self.checks)
 
 
-def in_scope(rel: str, delete_under: Iterable[str]) -> bool:
-    return any(
-        p in {"", "."} or rel == p or rel.startswith(p.rstrip("/") + "/") for p in delete_under
-    )
-
-
 def make_plan(
     local: dict[str, LocalFile],
     remote_files: dict[str, int],
@@ -71,12 +65,8 @@ def make_plan(
         same = known is not None and known["size"] == f.size and known["sha256"] == f.sha256
         if not (same and remote_files.get(f.rel) == f.size):
             uploads.append(f)
-    temps = sorted(r for r in remote_files if TEMP_MARK in posixpath.basename(r))
-    deletions = sorted(
-        r
-        for r in remote_files
-        if r not in local and r != MANIFEST and TEMP_MARK not in r and in_scope(r, scope)
-    )
+    temps = stale_temps(remote_files)
+    deletions = tree_deletions(remote_files, local, scope)
     unchanged = len(local) - len(uploads)
     return Plan(
         uploads, deletions, temps, unchanged, local, set(remote_dirs), scope, dict(remote_files)

@@ -13,7 +13,7 @@ replaced in one step, and objects (`objects/<sha256>…`) are shared by versions
    no `CURRENT` reads `CURRENT.next`, or keeps what it has);
 3. only then deletes what the new pointer no longer needs: versions beyond `keep` (the current
    and the previous always stay), the objects no kept version names, the leftovers of the flat
-   layout and of interrupted uploads.
+   layout and of interrupted uploads (the rule: `ctsite.sftp.deletions`).
 
 An upload that dies before step 2 leaves the live pointer as it was; a re-run resumes (the objects
 sent are kept). This module plans with plain data; `switch_pointer` is the one remote step.
@@ -31,8 +31,10 @@ from typing import Any
 
 from ctsite.errors import CtsiteError
 from ctsite.lifecycle import signals_held
-from ctsite.sftp.client import TEMP_MARK, mkdirs, put_bytes, put_temp
+from ctsite.sftp.client import mkdirs, put_bytes, put_temp
+from ctsite.sftp.deletions import publish_deletions, store_deletions, store_inner
 from ctsite.sftp.manifest import LocalFile
+from ctsite.sftp.plan import Plan
 from ctsite.store import format as fmt
 from ctsite.store import versions
 
@@ -94,20 +96,12 @@ def local_version(root: Path, store_rel: str) -> LocalVersion | None:
     return LocalVersion(store_rel, pointer.version, data, frozenset(versions.objects_of(doc)))
 
 
-def _inner(rel: str, pub: LocalVersion) -> str | None:
-    """`rel` relative to the store folder, or None when it lies outside it."""
-    if not pub.store:
-        return rel
-    prefix = pub.store.rstrip("/") + "/"
-    return rel[len(prefix) :] if rel.startswith(prefix) else None
-
-
 def select_local(local: dict[str, LocalFile], pub: LocalVersion) -> dict[str, LocalFile]:
     """The local files to publish: all outside the store; of the store, the current version's
     objects and folder (its manifest aside: `commit` writes it last)."""
     out: dict[str, LocalFile] = {}
     for rel, f in local.items():
-        inner = _inner(rel, pub)
+        inner = store_inner(rel, pub.store)
         if inner is None:
             out[rel] = f
             continue
@@ -132,7 +126,7 @@ def remote_versions(remote_files: dict[str, int], pub: LocalVersion) -> set[str]
     """The complete versions of the remote store (those with a manifest)."""
     found = set()
     for rel in remote_files:
-        inner = _inner(rel, pub)
+        inner = store_inner(rel, pub.store)
         parts = inner.split("/") if inner is not None else []
         if len(parts) == 3 and parts[0] == fmt.VERSIONS_DIR and parts[2] == fmt.MANIFEST:
             if versions.is_version_id(parts[1]):
@@ -152,7 +146,8 @@ def plan_store(
 
     `objects_of(version)` gives the objects a kept remote version names (None: unknown, so no
     object is deleted). `delete_leftovers`: also delete remote store files that belong to no
-    version (the flat layout of earlier releases, folders of interrupted uploads).
+    version (the flat layout of earlier releases, folders of interrupted uploads). What is
+    deleted is `ctsite.sftp.deletions.store_deletions`' rule.
     """
     if old is not None and old.version != pub.version:
         new = versions.Pointer(pub.version, old.version, pub.manifest_digest)
@@ -169,25 +164,9 @@ def plan_store(
             unknown = True
         else:
             referenced |= names
-    deletions = []
-    for rel in sorted(remote_files):
-        inner = _inner(rel, pub)
-        if inner is None or TEMP_MARK in posixpath.basename(rel):
-            continue
-        parts = inner.split("/")
-        if parts[0] == fmt.VERSIONS_DIR and len(parts) >= 3:
-            version = parts[1]
-            if version in pruned:
-                deletions.append(rel)
-            elif version not in present and delete_leftovers:
-                deletions.append(rel)  # a folder without a manifest: an interrupted upload's
-        elif parts[0] == fmt.OBJECTS_DIR and len(parts) == 2:
-            if not unknown and parts[1] not in referenced and fmt.OBJECT_NAME.match(parts[1]):
-                deletions.append(rel)
-        elif inner in {fmt.POINTER, fmt.POINTER_NEXT} or inner.startswith("."):
-            continue  # the pointer; the sync's own manifest and hidden files
-        elif delete_leftovers:
-            deletions.append(rel)  # the flat layout of an earlier release
+    deletions = store_deletions(
+        remote_files, pub.store, pruned, present, None if unknown else referenced, delete_leftovers
+    )
     return StorePlan(new, old, pruned, deletions, unknown)
 
 
@@ -206,7 +185,9 @@ def read_remote_pointer(sftp: Any, remote_root: str, pub: LocalVersion) -> versi
     )
 
 
-def remote_objects_of(sftp: Any, remote_root: str, pub: LocalVersion) -> Callable[[str], Any]:
+def remote_objects_of(
+    sftp: Any, remote_root: str, pub: LocalVersion
+) -> Callable[[str], set[str] | None]:
     """`objects_of` for `plan_store` over an open session (reads the remote manifests)."""
 
     def objects_of(version: str) -> set[str] | None:
@@ -319,7 +300,7 @@ def trust_objects(
 def in_version(rel: str, pub: LocalVersion) -> bool:
     """Whether a selected file belongs to the published store version (its objects and its
     folder), as opposed to the files outside the store."""
-    return _inner(rel, pub) is not None
+    return store_inner(rel, pub.store) is not None
 
 
 def read_back_rule(pub: LocalVersion | None) -> Callable[[str], bool]:
@@ -333,19 +314,18 @@ def read_back_rule(pub: LocalVersion | None) -> Callable[[str], bool]:
     return lambda rel: in_version(rel, pub)
 
 
-def apply(plan: Any, store: StorePlan, pub: LocalVersion) -> Any:
-    """The sync plan (`ctsite.sftp.plan.Plan`) of a publish: objects the remote has are not
+def apply(plan: Plan, store: StorePlan, pub: LocalVersion) -> Plan:
+    """The sync plan of a publish: objects the remote has are not
     sent; every file of the version the remote already holds is re-read and re-hashed before
     the switch (`checks`; the caller drops them to trust the remote); inside the store only
     `store`'s deletions (never the live version's files)."""
     uploads = trust_objects(plan.uploads, plan.remote_files, pub)
     sending = {f.rel for f in uploads}
     checks = [f for f in plan.local.values() if in_version(f.rel, pub) and f.rel not in sending]
-    outside = [d for d in plan.deletions if _inner(d, pub) is None]
     return dataclasses.replace(
         plan,
         uploads=uploads,
-        deletions=outside + store.deletions,
+        deletions=publish_deletions(plan.deletions, pub.store, store.deletions),
         unchanged=len(plan.local) - len(uploads),
         checks=sorted(checks, key=lambda f: f.rel),
     )

@@ -41,6 +41,7 @@ from ctsite.sftp.client import (
     temp_name,
 )
 from ctsite.sftp.confirm import PipelinedWrites, RemoteMismatch, WriteRefused, confirm, refused
+from ctsite.sftp.deletions import empty_dirs
 from ctsite.sftp.manifest import (
     CHUNK,
     MANIFEST,
@@ -49,10 +50,10 @@ from ctsite.sftp.manifest import (
     manifest_bytes,
     write_local_manifest,
 )
-from ctsite.sftp.plan import Plan, in_scope, make_plan, plan_offline, plan_remote
+from ctsite.sftp.plan import Plan, make_plan, plan_offline, plan_remote
 from ctsite.store.versions import digest as file_digest
 
-__all__ = ["Plan", "SyncResult", "in_scope", "make_plan", "plan_offline", "plan_remote"]
+__all__ = ["Plan", "SyncResult", "make_plan", "plan_offline", "plan_remote"]
 
 # The commit step of a sync: runs on the main session after the confirmed uploads, before any
 # deletion; returns the files it wrote (recorded in the manifest).
@@ -513,13 +514,7 @@ def _checkpoint(sftp: Any, remote_root: str, entries: Entries) -> None:
 
 
 def _remove_empty_dirs(sftp: Any, root: str, plan: Plan) -> None:
-    local_dirs = {posixpath.dirname(r) for r in plan.local}
-    for rel in list(local_dirs):
-        while rel:
-            rel = posixpath.dirname(rel)
-            local_dirs.add(rel)
-    gone = {d for d in plan.remote_dirs - local_dirs if in_scope(d, plan.scope)}
-    for rel in sorted(gone, key=lambda r: -r.count("/")):
+    for rel in empty_dirs(plan.remote_dirs, plan.local, plan.scope):
         try:
             sftp.rmdir(posixpath.join(root, rel))
         except OSError:

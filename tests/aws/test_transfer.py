@@ -10,7 +10,9 @@ import pytest
 from ctsite.aws import clients as aws
 from ctsite.aws import transfer
 from ctsite.config import load_settings
+from ctsite.deploy.upload import server_config
 from ctsite.errors import CtsiteError
+from tests.support.factories import serving
 
 REGION = "us-east-2"
 
@@ -23,7 +25,9 @@ def test_server_lifecycle_tags_user_and_teardown(tmp_path, moto_aws, transfer_se
     s = settings(tmp_path)
     tc = boto3.client("transfer", region_name=REGION)
     seen = []
-    with transfer.ephemeral_server(s, aws.client_factory(s), status=seen.append) as srv:
+    with transfer.ephemeral_server(
+        server_config(s), aws.client_factory(s), status=seen.append
+    ) as srv:
         server = tc.describe_server(ServerId=srv.server_id)["Server"]
         assert server["State"] == "ONLINE"
         assert server["Domain"] == "EFS"
@@ -49,7 +53,9 @@ def test_server_lifecycle_tags_user_and_teardown(tmp_path, moto_aws, transfer_se
 
 def test_server_deleted_after_exception(tmp_path, moto_aws, transfer_servers):
     with pytest.raises(RuntimeError, match="boom"):
-        with transfer.ephemeral_server(settings(tmp_path), aws.client_factory(settings(tmp_path))):
+        with transfer.ephemeral_server(
+            server_config(settings(tmp_path)), aws.client_factory(settings(tmp_path))
+        ):
             assert len(transfer_servers()) == 1
             raise RuntimeError("boom")
     assert transfer_servers() == []
@@ -70,7 +76,7 @@ def test_server_never_online_times_out_and_is_deleted(
     monkeypatch.setattr(TransferBackend, "create_server", stuck)
     s = settings(tmp_path, transfer_online_timeout=2)
     with pytest.raises(CtsiteError, match=r"did not come ONLINE within 2 s.*STARTING"):
-        with transfer.ephemeral_server(s, aws.client_factory(s)):
+        with transfer.ephemeral_server(server_config(s), aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert transfer_servers() == []
 
@@ -78,7 +84,7 @@ def test_server_never_online_times_out_and_is_deleted(
 def test_wrong_efs_id_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path, efs_file_system_id="fs-0000000000bad")
     with pytest.raises(CtsiteError) as info:
-        with transfer.ephemeral_server(s, aws.client_factory(s)):
+        with transfer.ephemeral_server(server_config(s), aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert "fs-0000000000bad" in info.value.message
     assert "not found in us-east-2" in info.value.message
@@ -88,7 +94,7 @@ def test_wrong_efs_id_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers)
 def test_missing_role_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path, transfer_user_role="no-such-role")
     with pytest.raises(CtsiteError, match=r"IAM role 'no-such-role' not found"):
-        with transfer.ephemeral_server(s, aws.client_factory(s)):
+        with transfer.ephemeral_server(server_config(s), aws.client_factory(s)):
             pytest.fail("must not be reached")
     assert transfer_servers() == []
 
@@ -96,7 +102,9 @@ def test_missing_role_is_a_clear_aws_error(tmp_path, moto_aws, transfer_servers)
 def test_no_efs_configured(tmp_path, moto_aws, monkeypatch, transfer_servers):
     monkeypatch.delenv("CTSITE_EFS_FILE_SYSTEM_ID")
     with pytest.raises(CtsiteError, match="no EFS file system configured"):
-        with transfer.ephemeral_server(settings(tmp_path), aws.client_factory(settings(tmp_path))):
+        with transfer.ephemeral_server(
+            server_config(settings(tmp_path)), aws.client_factory(settings(tmp_path))
+        ):
             pass
 
 
@@ -110,11 +118,6 @@ def test_find_orphans_sees_only_ctsite_servers(tmp_path, moto_aws, transfer_serv
     assert 4.9 < found[0].age_hours() < 5.1
     transfer.delete_server(aws.client_factory(s), orphan, REGION)
     assert [s["ServerId"] for s in transfer_servers()] == [other]
-
-
-def test_cost_estimate(tmp_path):
-    s = settings(tmp_path, transfer_hourly_cost=0.30, transfer_gb_cost=0.04)
-    assert transfer.estimate_cost(s, 1800, 2_000_000_000) == pytest.approx(0.15 + 0.08)
 
 
 def test_aws_errors_turn_botocore_failures_into_one_line(tmp_path, monkeypatch):
@@ -165,3 +168,34 @@ def test_aws_errors_as_decorator_names_code_message_and_fix():
     with pytest.raises(ValueError):  # anything else passes through untouched
         with aws.aws_errors("do the thing"):
             raise ValueError("mine")
+
+
+@pytest.fixture
+def stubbed_transfer(aws_env):
+    """A Transfer client whose answers the test queues (every one must be used)."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("transfer", region_name=REGION)
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def test_a_server_gone_between_list_and_describe_is_skipped_a_refusal_is_not(stubbed_transfer):
+    """Only ResourceNotFoundException means "deleted meanwhile"; a refused DescribeServer is a
+    clear error, not a server silently left out of the strays (it was skipped before)."""
+    server_id = "s-0123456789abcdef0"
+    listed = {"Servers": [{"Arn": f"arn:aws:transfer:{REGION}:1:server/{server_id}"}]}
+    listed["Servers"][0]["ServerId"] = server_id
+    factory = serving(stubbed_transfer.client)
+    stubbed_transfer.add_response("list_servers", listed)
+    stubbed_transfer.add_client_error("describe_server", "ResourceNotFoundException", "gone")
+    assert transfer.find_stray_servers(factory) == []
+    stubbed_transfer.add_response("list_servers", listed)
+    stubbed_transfer.add_client_error("describe_server", "AccessDeniedException", "not allowed")
+    with pytest.raises(CtsiteError) as refused:
+        transfer.find_stray_servers(factory)
+    assert refused.value.message == (
+        f"could not describe the Transfer server {server_id}: "
+        "AWS AccessDeniedException: not allowed"
+    )

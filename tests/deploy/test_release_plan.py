@@ -8,11 +8,11 @@ import itertools
 
 import pytest
 
+from ctsite.deploy.pricing import Rates
 from ctsite.deploy.release_plan import (
     STEPS,
     Decision,
     Observed,
-    Rates,
     ReleaseFailed,
     StepResult,
     blocking_checks,

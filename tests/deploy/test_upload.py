@@ -24,6 +24,7 @@ from ctsite.deploy import upload
 from ctsite.deploy.doctor import describe_server
 from ctsite.errors import CtsiteError
 from tests.cli.test_upload import make_project
+from tests.support.factories import serving
 from tests.support.reporting import RecordingReporter
 
 REGION = "us-east-2"
@@ -128,7 +129,7 @@ def test_heartbeat_refreshes_the_tag(tmp_path, moto_aws, monkeypatch):
     monkeypatch.setattr(transfer, "HEARTBEAT_SECONDS", 0.1)
     s = settings(tmp_path)
     tc = boto3.client("transfer", region_name=REGION)
-    with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+    with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
         arn = tc.describe_server(ServerId=srv.server_id)["Server"]["Arn"]
         tc.tag_resource(Arn=arn, Tags=[{"Key": transfer.TAG_HEARTBEAT, "Value": "2000-01-01"}])
         deadline = time.monotonic() + 10
@@ -142,7 +143,7 @@ def test_heartbeat_refreshes_the_tag(tmp_path, moto_aws, monkeypatch):
 def test_cleanup_during_a_live_upload_leaves_its_server(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path)
     env = {**os.environ, "COLUMNS": "200"}
-    with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+    with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
         run = subprocess.run(
             [sys.executable, "-m", "ctsite", "upload-data", "--cleanup"],
             cwd=tmp_path,
@@ -176,7 +177,7 @@ def test_safety_net_created_shown_and_removed(tmp_path, moto_aws, transfer_serve
     s = settings(tmp_path, transfer_max_age_hours=3)
     factory = aws.client_factory(s)
     sch = boto3.client("scheduler", region_name=REGION)
-    with transfer.ephemeral_server(s, factory) as srv:
+    with transfer.ephemeral_server(upload.server_config(s), factory) as srv:
         assert srv.safety_net is not None
         raw = sch.get_schedule(Name=scheduler.schedule_name(srv.server_id), GroupName="default")
         assert raw["Target"]["RoleArn"] == role
@@ -188,7 +189,7 @@ def test_safety_net_created_shown_and_removed(tmp_path, moto_aws, transfer_serve
         words = describe_server(shown, s.transfer_hourly_cost)
         assert f"safety net deletes it at {srv.safety_net.delete_at:%Y-%m-%d %H:%M}" in words
     assert transfer_servers() == []
-    assert scheduler.find(sch) == []
+    assert scheduler.find(factory) == []
 
 
 def test_missing_scheduler_role_warns_once_and_the_upload_goes_on(
@@ -196,7 +197,9 @@ def test_missing_scheduler_role_warns_once_and_the_upload_goes_on(
 ):
     s = settings(tmp_path)
     warned: list[str] = []
-    with transfer.ephemeral_server(s, aws.client_factory(s), warn=warned.append) as srv:
+    with transfer.ephemeral_server(
+        upload.server_config(s), aws.client_factory(s), warn=warned.append
+    ) as srv:
         assert srv.safety_net is None
         assert transfer_servers()
     assert len(warned) == 1
@@ -218,7 +221,7 @@ def test_deletion_refused_names_server_cost_and_command(
     s = settings(tmp_path)
     calls = delete_fails("AccessDeniedException")
     with pytest.raises(CtsiteError) as caught:
-        with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+        with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
             pass
     err = caught.value
     assert srv.deleted is False
@@ -250,12 +253,12 @@ def test_safety_net_stays_while_the_server_could_not_be_deleted(
     reaper_role()
     s = settings(tmp_path)
     delete_fails("AccessDeniedException")
-    sch = boto3.client("scheduler", region_name=REGION)
+    factory = serving(boto3.client("scheduler", region_name=REGION))
     with pytest.raises(CtsiteError, match="could not delete the Transfer server"):
-        with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+        with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
             pass
     assert [x["ServerId"] for x in transfer_servers()] == [srv.server_id]
-    assert [n.server_id for n in scheduler.find(sch)] == [srv.server_id]
+    assert [n.server_id for n in scheduler.find(factory)] == [srv.server_id]
 
 
 def test_unreachable_endpoint_while_deleting_is_one_line_and_keeps_the_safety_net(
@@ -267,9 +270,9 @@ def test_unreachable_endpoint_while_deleting_is_one_line_and_keeps_the_safety_ne
     reaper_role()
     monkeypatch.setattr(transfer, "DELETE_ATTEMPTS", 1)
     s = settings(tmp_path)
-    sch = boto3.client("scheduler", region_name=REGION)
+    factory = serving(boto3.client("scheduler", region_name=REGION))
     with pytest.raises(CtsiteError) as caught:
-        with transfer.ephemeral_server(s, aws.client_factory(s)) as srv:
+        with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
             # the deletion client is made at teardown: it reaches a closed port
             monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSFER", "http://127.0.0.1:9")
     err = caught.value
@@ -280,7 +283,7 @@ def test_unreachable_endpoint_while_deleting_is_one_line_and_keeps_the_safety_ne
     assert f"aws transfer delete-server --server-id {srv.server_id}" in (err.hint or "")
     monkeypatch.delenv("AWS_ENDPOINT_URL_TRANSFER")
     assert [x["ServerId"] for x in transfer_servers()] == [srv.server_id]
-    assert [n.server_id for n in scheduler.find(sch)] == [srv.server_id]
+    assert [n.server_id for n in scheduler.find(factory)] == [srv.server_id]
 
 
 def test_cleanup_keeps_the_safety_net_of_a_server_it_could_not_delete(
@@ -288,13 +291,13 @@ def test_cleanup_keeps_the_safety_net_of_a_server_it_could_not_delete(
 ):
     role = reaper_role()
     orphan = left_behind(hours_old=5)
-    sch = boto3.client("scheduler", region_name=REGION)
-    scheduler.create(sch, orphan, max_age_hours=1, role_arn=role)
+    factory = serving(boto3.client("scheduler", region_name=REGION))
+    scheduler.create(factory, orphan, max_age_hours=1, role_arn=role)
     delete_fails("AccessDeniedException")
     s = settings(tmp_path)
     with pytest.raises(CtsiteError, match=f"could not delete the Transfer server {orphan}"):
         upload.cleanup(s, aws.client_factory(s), delete=True)
-    assert [n.server_id for n in scheduler.find(sch)] == [orphan]
+    assert [n.server_id for n in scheduler.find(factory)] == [orphan]
 
 
 def test_only_servers_tagged_ephemeral_true_are_ctsites(tmp_path, moto_aws, left_behind):
@@ -356,7 +359,7 @@ def test_signal_while_creating_or_deleting_still_deletes(
     s = settings(tmp_path)
     entered = False
     with pytest.raises(KeyboardInterrupt, match=signal.Signals(signum).name):
-        with transfer.ephemeral_server(s, aws.client_factory(s)):
+        with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)):
             entered = True
     assert entered is (method == "delete_server")  # a signal during creation stops the run
     assert transfer_servers() == []
