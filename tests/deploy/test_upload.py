@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,6 +22,7 @@ from ctsite.deploy import upload
 from ctsite.deploy.doctor import describe_server
 from ctsite.errors import CtsiteError
 from tests.cli.test_upload import make_project
+from tests.support.cli import cli_env, run_ctsite
 from tests.support.factories import serving
 from tests.support.reporting import RecordingReporter
 
@@ -142,26 +141,14 @@ def test_heartbeat_refreshes_the_tag(tmp_path, moto_aws, monkeypatch):
 
 def test_cleanup_during_a_live_upload_leaves_its_server(tmp_path, moto_aws, transfer_servers):
     s = settings(tmp_path)
-    env = {**os.environ, "COLUMNS": "200"}
+    env = cli_env(COLUMNS="200")
     with transfer.ephemeral_server(upload.server_config(s), aws.client_factory(s)) as srv:
-        run = subprocess.run(
-            [sys.executable, "-m", "ctsite", "upload-data", "--cleanup"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        run = run_ctsite("upload-data", "--cleanup", cwd=tmp_path, env=env, timeout=120)
         assert run.returncode == 0, run.stderr
         assert "no ctsite Transfer servers left behind" in run.stdout
         assert [x["ServerId"] for x in transfer_servers()] == [srv.server_id]
-        forced = subprocess.run(
-            [sys.executable, "-m", "ctsite", "upload-data", "--cleanup", "--force"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        forced = run_ctsite(
+            "upload-data", "--cleanup", "--force", cwd=tmp_path, env=env, timeout=120
         )
         assert forced.returncode == 0, forced.stderr
         assert f"deleted {srv.server_id}" in forced.stdout
