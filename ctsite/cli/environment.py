@@ -20,12 +20,12 @@ from ctsite.cli.render import (
     JsonFlag,
     Region,
     Yes,
+    answer_listing,
     confirm_prune,
     emit,
     esc,
     event_line,
     jsonable,
-    print_table,
     say,
 )
 from ctsite.formatting import utc_time
@@ -119,13 +119,12 @@ def versions_cmd(
         confirm=ask,
         reporter=reporter_for(ctx),
     )
-    if as_json:
-        emit(result)
-        return
-    print_table(
+    shown = answer_listing(
+        result,
+        as_json,
         f"application versions of {esc(result.application)}",
         ("label", "created", "status", "description", "deployed"),
-        [
+        lambda: [
             (
                 esc(v.label),
                 utc_time(v.created),
@@ -136,7 +135,7 @@ def versions_cmd(
             for v in result.versions
         ],
     )
-    if not prune:
+    if not (shown and prune):
         return
     if not result.pruned:
         say(f"nothing to prune (keeping the newest {result.keep})")

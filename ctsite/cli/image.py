@@ -12,7 +12,15 @@ from typing import Annotated
 import typer
 
 from ctsite.cli.context import begin, clients, reporter_for, settings
-from ctsite.cli.render import JsonFlag, Region, Yes, confirm_prune, emit, esc, print_table, say
+from ctsite.cli.render import (
+    JsonFlag,
+    Region,
+    Yes,
+    answer_listing,
+    confirm_prune,
+    esc,
+    say,
+)
 from ctsite.formatting import megabytes, utc_time
 
 
@@ -146,13 +154,12 @@ def images_cmd(
         confirm=ask,
         reporter=reporter_for(ctx),
     )
-    if as_json:
-        emit(result)
-        return
-    print_table(
+    shown = answer_listing(
+        result,
+        as_json,
         f"images of {esc(result.repository)}",
         ("digest", "tags", "size", "pushed", "deployed"),
-        [
+        lambda: [
             (
                 listed.image.digest[:19],
                 esc(", ".join(listed.image.tags)) or "(untagged)",
@@ -163,7 +170,7 @@ def images_cmd(
             for listed in result.images
         ],
     )
-    if not prune:
+    if not (shown and prune):
         return
     if not result.pruned:
         say(f"nothing to prune (keeping the newest {keep} tagged images and the deployed one)")

@@ -187,6 +187,22 @@ def confirm_prune(
     return ask
 
 
+def answer_listing(
+    result: Any,
+    as_json: bool,
+    title: str,
+    columns: tuple[str, ...],
+    rows: Callable[[], list[tuple[str, ...]]],
+) -> bool:
+    """A listing command's answer (versions, images): the result as one JSON document, or its
+    table. True when the table was printed, so the text answer goes on (what was pruned)."""
+    if as_json:
+        emit(result)
+        return False
+    print_table(title, columns, rows())
+    return True
+
+
 def print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """A rich table on the console (cells already escaped)."""
     from rich.table import Table

@@ -236,8 +236,8 @@ def deploy(
             f"({exc.hint or 'prune by hand with `ctsite versions --prune`'})"
         )
     updated = eb.update(label)
-    if not wait:
-        reporter.info(f"started deploying {label} to {where(s)} (was {before.get('VersionLabel')})")
+
+    def outcome(env: dict[str, Any], waited: bool) -> DeployResult:
         return DeployResult(
             label,
             bundle is not None,
@@ -246,26 +246,19 @@ def deploy(
             info,
             bundle_url,
             before.get("VersionLabel"),
-            environment_state(s, updated),
+            environment_state(s, env),
             steps,
-            waited=False,
+            waited=waited,
             lifecycle=lifecycle,
         )
+
+    if not wait:
+        reporter.info(f"started deploying {label} to {where(s)} (was {before.get('VersionLabel')})")
+        return outcome(updated, waited=False)
     reporter.info(
         f"deploying {label} to {where(s)} (was {before.get('VersionLabel')}); "
         f"waiting up to {minutes:g} min"
     )
     since = (updated.get("DateUpdated") or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=5)
     final = wait_healthy(eb, label, since, minutes, poll, reporter)
-    return DeployResult(
-        label,
-        bundle is not None,
-        False,
-        minutes,
-        info,
-        bundle_url,
-        before.get("VersionLabel"),
-        environment_state(s, final),
-        steps,
-        lifecycle=lifecycle,
-    )
+    return outcome(final, waited=True)

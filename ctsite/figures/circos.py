@@ -22,7 +22,9 @@ from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,
+    count_control,
     default_fdr,
+    fdr_control,
 )
 
 if TYPE_CHECKING:
@@ -131,41 +133,25 @@ SPEC = FigureSpec(
             "Which comparison's interaction effects to show; a combined condition requires the "
             "effect in every compared condition.",
         ),
-        Control(
+        fdr_control(
             "fdr_i",
             "Interaction-effect FDR cutoff",
-            "fdr",
             "Genes with interaction-test FDR below this count towards numSigI1 and numDEG.",
-            0.01,
-            0.25,
-            0.01,
         ),
-        Control(
+        fdr_control(
             "fdr_l",
             "Ligand log2FC FDR cutoff",
-            "fdr",
             "Ligands must be differentially expressed between conditions with FDR below this.",
-            0.01,
-            0.25,
-            0.01,
         ),
-        Control(
+        count_control(
             "min_numsigi1",
             "Minimum interaction effect (numSigI1)",
-            "int",
             "A chord needs at least this many genes whose response to the receptor changes.",
-            0,
-            100,
-            1,
         ),
-        Control(
+        count_control(
             "min_numdeg",
             "Minimum number of DEGs (numDEG)",
-            "int",
             "A chord needs at least this many genes differentially expressed with the receptor.",
-            0,
-            100,
-            1,
         ),
         Control(
             "min_log2fc",

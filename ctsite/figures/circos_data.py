@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ctsite.figures.common import PAIR_COLUMNS
+
 NODE_COLUMNS = [
     "cell_type",
     "target",
@@ -29,12 +31,7 @@ NODE_COLUMNS = [
     "MAST_fdr",
 ]
 CHORD_COLUMNS = [
-    "ligand",
-    "cell_type_ligand",
-    "receptor",
-    "cell_type_receptor",
-    "numSigI1",
-    "numDEG",
+    *PAIR_COLUMNS,
     "MAST_log2FC_ligand",
     "MAST_fdr_ligand",
     "MAST_log2FC_receptor",

@@ -11,6 +11,15 @@ from typing import Any
 import numpy as np
 
 EMPTY_MESSAGE = "No interactions — try loosening the filters"
+# An interaction row's two ends and its counts: the first columns of every figure's CSV table
+PAIR_COLUMNS = [
+    "ligand",
+    "cell_type_ligand",
+    "receptor",
+    "cell_type_receptor",
+    "numSigI1",
+    "numDEG",
+]
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 

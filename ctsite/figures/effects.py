@@ -28,6 +28,7 @@ from ctsite.figures.params import (
     FigureSpec,
     default_cell_type,
     default_fdr,
+    fdr_control,
 )
 
 if TYPE_CHECKING:
@@ -400,14 +401,10 @@ SPEC = FigureSpec(
             "genes",
             "Comma-separated ligand symbols (case-insensitive) to start from.",
         ),
-        Control(
+        fdr_control(
             "fdr_i",
             "Interaction-effect FDR cutoff",
-            "fdr",
             "A downstream gene's interaction-test FDR must be below this.",
-            0.01,
-            0.25,
-            0.01,
         ),
         Control(
             "min_log2fc",
@@ -427,14 +424,10 @@ SPEC = FigureSpec(
             1.0,
             0.01,
         ),
-        Control(
+        fdr_control(
             "fdr_l",
             "log2FC FDR cutoff",
-            "fdr",
             "Receptors and downstream genes must be differentially expressed with FDR below this.",
-            0.01,
-            0.25,
-            0.01,
         ),
         Control(
             "steps", "Number of steps", "int", "How many propagation steps to follow.", 1, 5, 1

@@ -15,6 +15,7 @@ import pandas as pd
 from ctsite.figures import colors, common, geometry
 from ctsite.figures.common import (
     EMPTY_MESSAGE,
+    PAIR_COLUMNS,
     ROLE_LABEL,
     base_layout,
     empty_figure,
@@ -30,8 +31,10 @@ from ctsite.figures.params import (
     Control,
     FigureResult,
     FigureSpec,
+    count_control,
     default_cell_type,
     default_fdr,
+    fdr_control,
 )
 
 if TYPE_CHECKING:
@@ -44,12 +47,7 @@ COLUMN_GAP = 1.0  # x distance between columns
 ROW_GAP = 1.0
 NODE_PAD = 0.09  # edge ends stop this far (x units) from the node centres
 TABLE_COLUMNS = [
-    "ligand",
-    "cell_type_ligand",
-    "receptor",
-    "cell_type_receptor",
-    "numSigI1",
-    "numDEG",
+    *PAIR_COLUMNS,
     "MAST_log2FC_ligand",
     "MAST_fdr_ligand",
     "expression_ligand",
@@ -400,32 +398,20 @@ SPEC = FigureSpec(
             "bool",
             "Also show the reverse directions (receptors in earlier columns).",
         ),
-        Control(
+        fdr_control(
             "fdr_i",
             "Interaction-effect FDR cutoff",
-            "fdr",
             "Genes with interaction-test FDR below this count towards numSigI1.",
-            0.01,
-            0.25,
-            0.01,
         ),
-        Control(
+        fdr_control(
             "fdr_l",
             "Ligand/receptor log2FC FDR cutoff",
-            "fdr",
             "Both ligand and receptor must be differentially expressed with FDR below this.",
-            0.01,
-            0.25,
-            0.01,
         ),
-        Control(
+        count_control(
             "min_numsigi1",
             "Minimum interaction effect (numSigI1)",
-            "int",
             "An arrow needs at least this many genes whose response to the receptor changes.",
-            0,
-            100,
-            1,
         ),
         Control(
             "min_expression",

@@ -49,6 +49,16 @@ class Control:
     single_condition_only: bool = False
 
 
+def fdr_control(name: str, label: str, help: str) -> Control:
+    """An FDR cutoff control: 0.01 to 0.25 in steps of 0.01 (SPEC-site.md)."""
+    return Control(name, label, "fdr", help, 0.01, 0.25, 0.01)
+
+
+def count_control(name: str, label: str, help: str) -> Control:
+    """A minimum-count control (numSigI1, numDEG): 0 to 100 in steps of 1."""
+    return Control(name, label, "int", help, 0, 100, 1)
+
+
 @dataclass
 class FigureResult:
     """A built figure: the Plotly figure dict, the rows behind it, and a message when empty."""
