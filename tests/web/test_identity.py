@@ -168,6 +168,24 @@ def test_every_demo_page_says_the_data_is_synthetic(client: FlaskClient) -> None
         assert "Please cite" not in page
 
 
+def test_a_store_without_an_identity_shows_the_settings(small_dataset, tmp_path: Path) -> None:
+    """Stores compiled before the identity travelled with the data: the server's [site] texts."""
+    from ctsite.compile.build import compile_store
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.web.app import create_app
+
+    root = small_dataset()
+    s = load_settings(root=root, environ={})
+    store = compile_store(parse_data_spec(s.data, s.root), s.compiled_path, jobs=1).path
+    assert Store.open(store).identity is None
+    settings = load_settings(
+        root=tmp_path, environ={}, overrides={"site_title": "Old store", "site_doi": LAB_DOI}
+    )
+    client = create_app(settings, store_path=store).test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert "Old store" in home and f"https://doi.org/{LAB_DOI}" in home
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -190,3 +208,25 @@ def test_ctsite_serve_from_another_folder_shows_the_labs_identity(
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('doi = "not a doi"', "doi = 'not a doi' is not a DOI"),
+        ('paper_url = "javascript:alert(1)"', "paper_url = 'javascript:alert(1)' is not an http"),
+        ('data_links = "GEO"', "data_links entry 'GEO' is not label=URL"),
+    ],
+)
+def test_a_bad_identity_value_is_one_line_and_nothing_compiled(
+    small_dataset, line: str, said: str
+) -> None:
+    from tests.support.cli import run_ctsite
+
+    key = line.split(" = ")[0]
+    toml = re.sub(rf"^{key} = .*$", "", LAB_TOML, flags=re.M).replace("[site]", f"[site]\n{line}")
+    root = small_dataset(toml=toml)
+    done = run_ctsite("compile", cwd=root)
+    assert done.returncode != 0
+    assert said in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (root / "out").exists()
