@@ -34,6 +34,7 @@ from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.figures.params import format_value
 from ctsite.store import Store
+from ctsite.store.identity import Identity
 from ctsite.web.serve import BackgroundSite
 
 if TYPE_CHECKING:
@@ -123,6 +124,12 @@ class CompiledStore:
     def genes(self) -> list[str]:
         """Every gene symbol the store knows."""
         return list(self.reader.genes)
+
+    @property
+    def identity(self) -> Identity | None:
+        """The study's identity compiled with the data ([site] title, citation, DOI …; the
+        website shows the same), or None for a store compiled without one."""
+        return self.reader.identity
 
     def parameters(self, figure: str, **params: Any) -> dict[str, Any]:
         """The validated, canonical parameters of `figure` ('circos', 'pairwise', 'effects').

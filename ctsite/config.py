@@ -93,16 +93,31 @@ class Settings:
     # store versions kept after a compile (the current and the previous are always kept)
     compile_keep_versions: int = setting(2, "compile", valid=(1, None))
     # --- website ---
-    site_title: str = setting("ContactTracing: CIN and STING in the tumour ecosystem", "site")
-    site_subtitle: str = setting(
-        "Non-cell-autonomous cancer progression from chromosomal instability "
-        "(Li et al., Nature 2023)",
-        "site",
-    )
+    # --- the study's identity: compiled into the store (`ctsite.store.identity`), so it
+    # reaches every site that serves the data; empty texts are not shown ---
+    site_title: str = setting("ContactTracing results", "site")
+    # the topbar and tab titles (empty: the title)
+    site_short_title: str = setting("", "site")
+    site_subtitle: str = setting("", "site")
     site_contact: str = setting("", "site")
-    # home-page study summary (empty: the CIN/STING study's text)
+    # home-page study summary (empty: a neutral description of the site)
     site_about: str = setting("", "site")
+    # how to cite the study, as text (empty: no citation, no CITATION.cff)
+    site_citation: str = setting("", "site")
+    # the study's DOI: 10.1234/abcd, doi:… or its https://doi.org/ link
+    site_doi: str = setting("", "site")
+    # "Read the paper" (empty: the DOI's link; neither: no button)
+    site_paper_url: str = setting("", "site")
+    # "GEO GSE12345=https://…; Code=https://…": label=URL pairs joined by ";"
+    site_data_links: str = setting("", "site")
+    site_license: str = setting("", "site")
+    # the method's own labelled line ("Method: …"), kept apart from the study's citation
+    site_method_credit: str = setting(
+        "ContactTracing — Li et al., Nature 2023, doi:10.1038/s41586-023-06464-z", "site"
+    )
     site_method_url: str = setting("https://github.com/LaughneyLab/ContactTracing_tutorial", "site")
+    # synthetic demo data: every page says so (`ctsite demo` sets it)
+    site_demo: bool = setting(False, "site")
     site_access_code_hash: str = setting("", "site", secret=True)
     # signs the gate's session cookies: a secret, keep it out of git
     site_secret_key: str = setting("", "site", secret=True)

@@ -27,6 +27,7 @@ from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manif
 from ctsite.compile.scan import run_workers
 from ctsite.errors import InputError
 from ctsite.store import format as fmt
+from ctsite.store.identity import Identity
 from ctsite.store.versions import MIN_KEEP
 
 # progress(phase_key, description, total) registers a phase; advance(phase_key, n) moves it on.
@@ -102,11 +103,13 @@ def compile_store(
     keep_versions: int = MIN_KEEP,
     progress: ProgressFn | None = None,
     advance: AdvanceFn | None = None,
+    identity: Identity | None = None,
 ) -> CompileResult:
     """Compile `spec` into a new version of the store at `dest` (nothing when it is up to date).
 
     `keep_versions`: how many versions stay after the switch (the current and the previous
-    always do).
+    always do). `identity`: the study's identity, written into the version (`fmt.IDENTITY`)
+    and part of its compile key; None writes none (readers fall back to their settings).
     """
     started = time.perf_counter()
     dest = Path(os.path.abspath(dest))
@@ -125,7 +128,7 @@ def compile_store(
                     _ROLES.get(role) or f"DEG file of {role[4:]!r}", path, problem
                 )
         fingerprints = {role: file_fingerprint(path) for role, path in files.items()}
-        key = compile_key(spec, fingerprints)
+        key = compile_key(spec, fingerprints, identity)
         current = read_manifest(dest)
         if not force and current and current.get("compile_key") == key:
             return CompileResult("up-to-date", dest, time.perf_counter() - started, current)
@@ -153,6 +156,8 @@ def compile_store(
         try:
             tmp = target.work
             manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
+            if identity is not None:  # an object like the tables: the integrity check covers it
+                (tmp / fmt.IDENTITY).write_text(identity.to_json(), encoding="utf-8")
             manifest.update(
                 version=target.version,
                 compile_key=key,

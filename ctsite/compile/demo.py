@@ -218,6 +218,16 @@ def demo_config() -> str:
     return f"""# ctsite configuration of the synthetic demo dataset (written by `ctsite demo`).
 compiled_dir = "compiled"
 
+# The identity compiled into the store: `demo = true` puts a "synthetic demo data" notice on
+# every page. Replace these with your study's texts (see the README's [site] keys).
+[site]
+title = "ContactTracing demo (synthetic data)"
+subtitle = "Synthetic demo data: made up to show the site, not results of any study"
+about = "This site shows a synthetic dataset that ctsite generates to demonstrate its figures. \
+The cell types and ligand–receptor pairs have familiar names, but every value is made up: \
+nothing here is a result of any study. Compile your own ContactTracing results to publish them."
+demo = true
+
 [data]
 interactions = "interactions.tsv"
 expression = "expression.h5ad"
@@ -243,14 +253,19 @@ label = "CIN & STING-dependent interactions"
 
 def ensure_demo_store(directory: Path, jobs: int = 1) -> Path:
     """Write the demo inputs if missing and compile them (incremental); returns the store path."""
+    from dataclasses import replace
+
     from ctsite.compile.build import compile_store
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.config import load_settings
+    from ctsite.identity import site_identity
 
     config = directory / "ctsite.toml"
     if not config.is_file() or not (directory / "expression.h5ad").is_file():
         write_demo(directory)
     settings = load_settings(config_file=config, environ={})
     spec = parse_data_spec(settings.data, settings.root)
-    result = compile_store(spec, settings.compiled_path, jobs=jobs)
+    # always marked synthetic, whatever an older demo folder's ctsite.toml says
+    identity = replace(site_identity(settings), demo=True)
+    result = compile_store(spec, settings.compiled_path, jobs=jobs, identity=identity)
     return result.path

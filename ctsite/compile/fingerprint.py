@@ -14,6 +14,7 @@ from typing import Any
 
 from ctsite.compile.dataset import DataSpec
 from ctsite.store.format import SCHEMA_VERSION
+from ctsite.store.identity import Identity
 from ctsite.store.versions import current_manifest
 
 
@@ -34,12 +35,21 @@ def file_fingerprint(path: Path) -> dict[str, Any]:
     }
 
 
-def compile_key(spec: DataSpec, fingerprints: dict[str, dict[str, Any]]) -> str:
-    """One hash of the store schema, the inputs' fingerprints (not their paths) and parameters."""
+def compile_key(
+    spec: DataSpec, fingerprints: dict[str, dict[str, Any]], identity: Identity | None = None
+) -> str:
+    """One hash of the store schema, the inputs' fingerprints (not their paths), parameters
+    and the study's identity (a new title is a new version: it travels with the data)."""
     content = {
         role: {k: v for k, v in fp.items() if k != "path"} for role, fp in fingerprints.items()
     }
-    doc = {"schema": SCHEMA_VERSION, "inputs": content, "parameters": spec.parameters()}
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "inputs": content,
+        "parameters": spec.parameters(),
+    }
+    if identity is not None:
+        doc["identity"] = identity.to_json()
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -48,13 +58,16 @@ def read_manifest(store: Path) -> dict[str, Any] | None:
     return current_manifest(store)
 
 
-def up_to_date(spec: DataSpec, store: Path) -> dict[str, Any] | None:
-    """The store's manifest when it was compiled from exactly these inputs and parameters."""
+def up_to_date(
+    spec: DataSpec, store: Path, identity: Identity | None = None
+) -> dict[str, Any] | None:
+    """The store's manifest when it was compiled from exactly these inputs, parameters and
+    identity."""
     files = spec.input_files()
     if not all(p.is_file() for p in files.values()):
         return None
     manifest = read_manifest(store)
     if not manifest:
         return None
-    key = compile_key(spec, {role: file_fingerprint(p) for role, p in files.items()})
+    key = compile_key(spec, {role: file_fingerprint(p) for role, p in files.items()}, identity)
     return manifest if manifest.get("compile_key") == key else None

@@ -58,7 +58,9 @@ def compile_data(
     """Compile the configured dataset (with these overrides) into s.compiled_path."""
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.compile.fingerprint import up_to_date
+    from ctsite.identity import site_identity
 
+    identity = site_identity(s)
     spec = parse_data_spec(
         s.data,
         s.root,
@@ -67,7 +69,7 @@ def compile_data(
         conditions=conditions,
         combined=combined,
     )
-    current = None if force else up_to_date(spec, s.compiled_path)
+    current = None if force else up_to_date(spec, s.compiled_path, identity)
     if current is not None:  # answered without importing the scientific stack
         from ctsite.compile.destination import tidy
 
@@ -85,6 +87,7 @@ def compile_data(
             force=force,
             progress=reporter.task,
             advance=reporter.advance,
+            identity=identity,
         )
     finally:
         reporter.done()

@@ -96,8 +96,10 @@ def observe(
     if has_spec:
         from ctsite.compile.dataset import parse_data_spec
         from ctsite.compile.fingerprint import up_to_date as check
+        from ctsite.identity import site_identity
 
-        up_to_date = check(parse_data_spec(s.data, s.root), compiled) is not None
+        spec = parse_data_spec(s.data, s.root)
+        up_to_date = check(spec, compiled, site_identity(s)) is not None
     state = release_state.read_state(s.root)
     image = state.get("image") or {}
     deployed = state.get("deploy") or {}

@@ -107,7 +107,7 @@ def circos_table(data: CircosData, genes: set[str]) -> pd.DataFrame:
 
 SPEC = FigureSpec(
     name="circos",
-    title="Circos: condition-dependent interactions across the tumour",
+    title="Circos: condition-dependent interactions between cell types",
     description=(
         "Each coloured sector is a cell type; inside it, every ligand or receptor tested in that "
         "cell type, ordered along the cell type's pseudotime axis (dc1). Chords connect a ligand "

@@ -371,7 +371,7 @@ SPEC = FigureSpec(
     name="effects",
     title="Ligand (cascading) effects",
     description=(
-        "Follows the effect of seed ligands through the tumour: the receptors they reach in "
+        "Follows the effect of seed ligands through the tissue: the receptors they reach in "
         "every cell type, the ligands and receptors whose expression those receptors change "
         "in turn, and so on, one step per column."
     ),

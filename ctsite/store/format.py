@@ -30,6 +30,8 @@ The files of one version (see SPEC-data.md for the columns):
                                    EFFECT_OFFSETS (int64, rows + 1), EFFECT_GENES (int32 positions
                                    in the condition's genes) and one float32 file per EFFECT_LAYERS;
                                    a row keeps only the genes a figure can ever draw (EFFECTS_RULE)
+    site.json                      IDENTITY: the study's identity (title, citation, DOI …:
+                                   `ctsite.store.identity`); absent in stores compiled before it
     figures/                       FIGURES_DIR: optional precomputed figure JSON
 """
 
@@ -58,6 +60,7 @@ CIRCOS = "circos.feather"
 PAIRS = "pairs.feather"
 CONDITION_GENES = "genes.feather"
 FIGURES_DIR = "figures"
+IDENTITY = "site.json"
 
 CONDITION_ID = re.compile(r"^c[0-9]{1,4}$")
 

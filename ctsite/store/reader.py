@@ -33,6 +33,7 @@ import pyarrow.feather as feather
 from ctsite.errors import NotFoundError, StoreError
 from ctsite.store import format as fmt
 from ctsite.store import integrity, versions
+from ctsite.store.identity import Identity
 
 T = TypeVar("T")
 # what pyarrow and numpy raise on a file they cannot parse (ArrowInvalid is a ValueError too)
@@ -235,6 +236,14 @@ class Store:
     def version(self) -> str | None:
         """The version id of this store (None for a version folder opened directly)."""
         return self.path.name if versions.is_version_id(self.path.name) else None
+
+    @cached_property
+    def identity(self) -> Identity | None:
+        """The study's identity compiled into this version (None: compiled before identities
+        travelled with the data, or without one; readers then use their own settings)."""
+        if self._files.get(fmt.IDENTITY) is None:
+            return None
+        return self._read(fmt.IDENTITY, Identity.from_json)
 
     @property
     def fingerprint(self) -> str:

@@ -19,6 +19,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ctsite.figures import FIGURES, FigureSpec
 from ctsite.web.assets import asset_version, plotly_script
+from ctsite.web.citation import (
+    BIBTEX_MIMETYPE,
+    CFF_MIMETYPE,
+    bibtex,
+    citation_cff,
+    current_identity,
+    json_ld,
+)
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import ApiError, figure_entry, figure_spec, open_store, parse, settings
 
@@ -33,6 +41,7 @@ def plotly() -> Any:
 def page_context() -> dict[str, Any]:
     return {
         "site": settings(),
+        "identity": current_identity(),
         "pages": [(f"pages.{name}", spec.title) for name, spec in FIGURES.items()],
         "asset_version": asset_version(current_app.static_folder or ""),
         "plotly": plotly(),
@@ -78,7 +87,37 @@ def initial_query(spec: FigureSpec, values: dict[str, str]) -> str:
 
 @pages.get("/")
 def home() -> str:
-    return render_template("home.html", store=open_store(), specs=FIGURES)
+    store = open_store()
+    identity = current_identity()
+    return render_template(
+        "home.html", store=store, specs=FIGURES, identity=identity, json_ld=json_ld(identity)
+    )
+
+
+def citation_download(text: str, mimetype: str, filename: str) -> Response:
+    response = Response(text, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.add_etag()
+    return response
+
+
+@pages.get("/CITATION.cff")
+def citation_file() -> Response:
+    """The dataset's Citation File Format entry, from the open store's identity (404 when the
+    lab set neither a citation nor a DOI: there is nothing to cite)."""
+    identity = current_identity()
+    if not identity.citable:
+        raise ApiError("this site names no citation or DOI to cite", 404)
+    return citation_download(citation_cff(identity), CFF_MIMETYPE, "CITATION.cff")
+
+
+@pages.get("/citation.bib")
+def citation_bibtex() -> Response:
+    """The same as BibTeX (404 likewise)."""
+    identity = current_identity()
+    if not identity.citable:
+        raise ApiError("this site names no citation or DOI to cite", 404)
+    return citation_download(bibtex(identity), BIBTEX_MIMETYPE, "citation.bib")
 
 
 def figure_page(name: str) -> str:

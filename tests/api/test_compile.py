@@ -15,6 +15,7 @@ import pytest
 import ctsite.api as ct
 from ctsite.compile.demo import COMBINED, CONDITIONS
 from ctsite.errors import ConfigError, CtsiteError, InputError
+from ctsite.store.format import IDENTITY
 from ctsite.store.versions import list_versions, manifest_path, version_path
 
 LABELS = {
@@ -40,6 +41,8 @@ def store_contents(store: Path) -> dict[str, object]:
             contents[rel] = np.load(path)
         elif path.name == "manifest.json":
             manifest = json.loads(path.read_text())
+            # the study's identity comes from each project's [site], not from the inputs
+            manifest.get("files", {}).pop(IDENTITY, None)
             contents[rel] = {k: v for k, v in manifest.items() if k not in VOLATILE}
         elif path.is_file():
             contents[rel] = path.read_bytes()
@@ -61,6 +64,9 @@ def assert_same_store(a: Path, b: Path) -> None:
 
 def test_in_memory_equals_on_disk(demo_dir, tmp_path):
     on_disk = ct.compile_config(demo_dir / "ctsite.toml", out=tmp_path / "disk", jobs=1)
+    # the demo's [site] travels with its store; a project without a ctsite.toml has the defaults
+    assert on_disk.identity is not None and on_disk.identity.demo
+    assert on_disk.identity.title == "ContactTracing demo (synthetic data)"
     in_memory = ct.compile_results(
         tmp_path / "memory",
         interactions=pd.read_csv(demo_dir / "interactions.tsv", sep="\t"),

@@ -197,7 +197,10 @@ def shot(page, name: str) -> None:
 def test_home_page(watched, server):
     page = watched.page
     page.goto(server + "/")
-    assert "doi:10.1038/s41586-023-06464-z" in page.content()
+    # the demo's identity: synthetic, and the ContactTracing paper only as the method
+    assert "Synthetic demo data" in page.locator(".demo-notice").inner_text()
+    assert "doi:10.1038/s41586-023-06464-z" in page.locator("main .method-credit").inner_text()
+    assert page.locator(".citation").count() == 0
     assert page.locator("img.thumb").count() == 3
     shot(page, "home")
     watched.check_clean()
@@ -618,10 +621,13 @@ def test_another_site_cannot_lock_a_reviewer_out(browser, gated_server):
             page.click("button[type=submit]")
         assert login.value.status == 302, login.value.status
         page.wait_for_url(f"{gated_server}/circos?min_numsigi1=5")
-        assert "Secret Study Title" in page.content()
+        # the title compiled into the (demo) store, which wins over the server's settings
+        demo_title = "ContactTracing demo (synthetic data)"
+        assert demo_title in page.content()
         # the login page of a fresh browser shows nothing of the study
         closed = browser.new_page()
         closed.goto(f"{gated_server}/pairwise")
+        assert demo_title not in closed.content() and demo_title not in closed.title()
         assert "Secret Study" not in closed.content() and "Secret Study" not in closed.title()
         assert closed.locator("nav").count() == 0
         assert closed.locator("text=This site needs an access code").count() == 1

@@ -20,6 +20,9 @@ from ctsite.web.security import hash_code, new_secret_key
 CODE = "s3cret code"
 FAST = "pbkdf2:sha256:2000"
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH")
+# Routes with nothing to answer on the demo store: it names no citation or DOI (their 200 on a
+# store that does: tests/web/test_identity.py).
+NOTHING_ON_THE_DEMO = {"pages.citation_file", "pages.citation_bibtex"}
 
 
 class FormReader(HTMLParser):
@@ -105,7 +108,8 @@ def test_a_logged_in_visitor_reaches_every_route(visitor) -> None:
             if method not in methods:
                 continue
             answer = client.open(url, method=method)
-            if answer.status_code != 200:
+            expected = 404 if endpoint in NOTHING_ON_THE_DEMO and method != "OPTIONS" else 200
+            if answer.status_code != expected:
                 failures.append(f"{method} {url} ({endpoint}) → {answer.status_code}")
     assert not failures, failures
     assert client.get("/api/meta").status_code == 200  # still logged in

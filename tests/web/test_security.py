@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctsite.errors import ConfigError
+from ctsite.store import Store
 from ctsite.web.app import create_app
 from ctsite.web.security import hash_code, new_secret_key, parse_hash, verify_code
 
@@ -519,6 +520,10 @@ def test_the_closed_site_reveals_nothing_of_the_study(tmp_path, demo_store, make
         site_subtitle="Hush Subtitle",
         site_contact="pi@lab.example",
     )
+    # the identity compiled into the store wins over the settings' (they are its fallback)
+    identity = Store.open(demo_store).identity
+    assert identity is not None
+    compiled = (identity.title, "Synthetic demo data")
     app = create_app(settings, store_path=demo_store)
     client = app.test_client()
     pages = {
@@ -530,7 +535,7 @@ def test_the_closed_site_reveals_nothing_of_the_study(tmp_path, demo_store, make
     assert [r.status_code for r in pages.values()] == [200, 403, 404, 405]
     for where, answer in pages.items():
         text = answer.get_data(as_text=True)
-        for secret in (*STUDY_TEXTS, "Secret Study", "Hush", "pi@lab", 'href="/circos"'):
+        for secret in (*STUDY_TEXTS, *compiled, "Secret Study", "Hush", "pi@lab", 'href="/circos"'):
             assert secret not in text, (where, secret)
     login = pages["/login"].get_data(as_text=True)
     assert "This site needs an access code" in login and 'type="password"' in login
@@ -538,4 +543,4 @@ def test_the_closed_site_reveals_nothing_of_the_study(tmp_path, demo_store, make
     # once logged in, the site is itself again
     client.post("/login", data={"code": "s3cret code"})
     home = client.get("/").get_data(as_text=True)
-    assert "Secret Study Title" in home and "Hush Subtitle" in home and "Log out" in home
+    assert identity.title in home and "Synthetic demo data" in home and "Log out" in home
