@@ -91,9 +91,10 @@ def test_a_project_file_overrides_one_packaged_file(tmp_path: Path) -> None:
     bundle = build_bundle(root, tmp_path / "b.zip", EFS, "/efs_data")
     with zipfile.ZipFile(bundle.path) as zf:
         assert zf.read(".platform/nginx/conf.d/upload-size.conf") == b"# the lab's\n"
-        packaged = (files.PACKAGED / ".ebextensions" / "02-efs-link.config").read_bytes()
-        assert b"{{" not in zf.read(".ebextensions/02-efs-link.config") or packaged  # still there
+        # the other files are still the packaged ones
         assert ".ebextensions/02-efs-link.config" in zf.namelist()
+        packaged = (files.PACKAGED / ".platform/hooks/predeploy/mount-efs.sh").read_bytes()
+        assert zf.read(".platform/hooks/predeploy/mount-efs.sh") == packaged
 
 
 def test_in_use_lists_each_file_and_its_source(tmp_path: Path) -> None:
