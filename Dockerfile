@@ -4,9 +4,10 @@
 #          `sh requirements/lock.sh`) into a virtualenv: no resolving at build time, every file
 #          checked against its hash, so two builds of one commit install the same packages (plain
 #          `pip install ctsite[web]` would pull the whole CLI). It trims what a server never uses,
-#          then builds the ctsite wheel (with requirements/build.lock's tools) and installs it with
-#          --no-deps into /opt/ctsite. The dependency layers come first: a code change rebuilds in
-#          seconds.
+#          then copies the ctsite package folder to /opt/ctsite/ctsite (no wheel build: a context
+#          `ctsite build-push` assembles outside the source tree holds the running package, not
+#          its pyproject.toml, so the image runs the very ctsite that built it). The dependency
+#          layers come first: a code change rebuilds in seconds.
 # runtime: the base image + that virtualenv + /opt/ctsite (on PYTHONPATH); gunicorn on port 8000
 #          as a non-root user, reading the compiled store from the volume /app/data.
 # bundle:  the partial plotly.js bundle (web-assets/: pinned plotly.js + esbuild from the npm
@@ -69,12 +70,9 @@ RUN set -eu; \
     find plotly/graph_objs plotly/validators -type d -name __pycache__ -exec rm -rf {} +; \
     du -sh /opt/venv
 # ctsite itself goes to /opt/ctsite, its own small layer: a code change neither rebuilds nor
-# re-pushes the 250 MB of dependencies.
-COPY . ./
-RUN test -f README.md || echo "# ctsite" > README.md \
-    && /opt/build/bin/pip wheel --no-build-isolation --no-deps --wheel-dir /tmp/dist . \
-    && /opt/build/bin/pip install --no-deps --target /opt/ctsite /tmp/dist/ctsite-*.whl \
-    && rm -rf /opt/ctsite/bin \
+# re-pushes the 250 MB of dependencies. Byte-compiled here: the non-root user cannot write it.
+COPY ctsite/ /opt/ctsite/ctsite/
+RUN /opt/venv/bin/python3 -m compileall -q /opt/ctsite \
     && PYTHONPATH=/opt/ctsite /opt/venv/bin/python3 -c "import ctsite.web.app"
 
 FROM ${BASE_IMAGE} AS runtime

@@ -43,7 +43,11 @@ def build_push_cmd(
         ),
     ] = False,
     context: Annotated[
-        Path | None, typer.Option(help="Build context (default: the project root).")
+        Path | None,
+        typer.Option(
+            help="Build context (default: the project root if it has a Dockerfile, "
+            "else ctsite's packaged Dockerfile with this ctsite)."
+        ),
     ] = None,
     dockerfile: Annotated[str, typer.Option(help="Dockerfile, relative to the context.")] = (
         "Dockerfile"

@@ -1,5 +1,9 @@
 """The Elastic Beanstalk source bundle: a zip of Dockerrun.aws.json, .ebextensions/ and .platform/.
 
+Each file comes from the project folder, else from the copy shipped in ctsite
+(`ctsite.deploy.files`): a lab's folder holding only ctsite.toml and data deploys as is. Without a
+Dockerrun.aws.json of its own (written by `build-push`), the caller's `dockerrun` document is used.
+
 Files are chosen as the EB CLI chooses them: `.ebignore` read by `pathspec`'s gitwildmatch
 patterns, each file matched on its own path (the last matching pattern wins, `!` re-includes). `{{EFS_FILE_SYSTEM_ID}}` and `{{EFS_MOUNT_DIR}}` placeholders are rendered from
 the configuration, so no account-specific id is committed. Unix modes are kept (the platform hooks
@@ -23,6 +27,7 @@ from typing import Any
 import pathspec
 
 from ctsite.container.localrun import CONTAINER_PORT
+from ctsite.deploy.files import Resolved, bundle_candidates, deployment_file
 from ctsite.errors import CtsiteError
 
 IGNORE_FILE = ".ebignore"
@@ -85,6 +90,16 @@ def select_files(project: Path, spec: pathspec.PathSpec) -> list[str]:
         base = Path(top).relative_to(project)
         chosen += [rel for name in files if not spec.match_file(rel := (base / name).as_posix())]
     return sorted(chosen)
+
+
+def select_resolved(project: Path, spec: pathspec.PathSpec) -> dict[str, Resolved]:
+    """What the bundle holds, by path: the files `select_files` keeps, plus each packaged EB
+    file the project does not have that .ebignore keeps too."""
+    kept = {name: Resolved(name, project / name, "project") for name in select_files(project, spec)}
+    for name, found in bundle_candidates(project).items():
+        if name not in kept and found.source == "packaged" and not spec.match_file(name):
+            kept[name] = found
+    return dict(sorted(kept.items()))
 
 
 def render(text: str, values: dict[str, str], where: str) -> str:
@@ -163,37 +178,60 @@ def _zip_info(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def build_bundle(project: Path, dest: Path, efs_file_system_id: str, efs_mount_dir: str) -> Bundle:
-    """Build the source bundle of `project` into the zip file `dest`."""
-    ignore_file = project / IGNORE_FILE
-    if not ignore_file.is_file():
+def _mode(found: Resolved) -> int:
+    """The file's Unix mode; a packaged file gets 0755 or 0644 from its executable bit (the
+    platform hooks must stay executable however the package was installed)."""
+    mode = stat.S_IMODE(found.path.stat().st_mode)
+    if found.source == "packaged":
+        return 0o755 if mode & 0o111 or found.name.endswith(".sh") else 0o644
+    return mode
+
+
+def build_bundle(
+    project: Path,
+    dest: Path,
+    efs_file_system_id: str,
+    efs_mount_dir: str,
+    dockerrun: dict[str, Any] | None = None,
+) -> Bundle:
+    """Build the source bundle of `project` into the zip file `dest`.
+
+    `dockerrun` is the Dockerrun.aws.json document used when the project has none of its own
+    (the packaged one names no image of the lab's); without it the packaged file is used.
+    """
+    ignore_file = deployment_file(project, IGNORE_FILE)
+    if ignore_file is None:
         raise CtsiteError(
-            f"no {IGNORE_FILE} in {project}",
-            hint="run ctsite deploy from the project root (where .ebextensions/ lives), "
-            "or restore .ebignore from the repository",
+            f"no {IGNORE_FILE} in {project} nor in the installed ctsite",
+            hint="reinstall ctsite, or write an .ebignore into the project folder",
         )
     if efs_file_system_id and not _EFS_ID.match(efs_file_system_id):
         raise CtsiteError(
             f"efs_file_system_id {efs_file_system_id!r} is not an EFS id (fs-0123456789abcdef0)",
             hint="set efs_file_system_id in ctsite.toml or CTSITE_EFS_FILE_SYSTEM_ID",
         )
-    names = select_files(project, parse_ignore(ignore_file.read_text(encoding="utf-8")))
-    if DOCKERRUN not in names:
+    chosen = select_resolved(project, parse_ignore(ignore_file.path.read_text(encoding="utf-8")))
+    if DOCKERRUN not in chosen:
         raise CtsiteError(
             f"{DOCKERRUN} is missing from the bundle (looked in {project})",
             hint="build it with `ctsite build`, and keep it un-ignored in .ebignore",
         )
+    own_dockerrun = chosen[DOCKERRUN].source == "project" or dockerrun is None
+    raw_dockerrun = (
+        chosen[DOCKERRUN].path.read_bytes()
+        if own_dockerrun
+        else (json.dumps(dockerrun, indent=2) + "\n").encode("utf-8")
+    )
     values = {"EFS_FILE_SYSTEM_ID": efs_file_system_id, "EFS_MOUNT_DIR": efs_mount_dir}
-    dockerrun, warnings = check_dockerrun((project / DOCKERRUN).read_bytes(), efs_mount_dir)
+    doc, warnings = check_dockerrun(raw_dockerrun, efs_mount_dir)
     entries: list[Entry] = []
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
-            for name in names:
-                source = project / name
-                data = source.read_bytes()
-                mode = stat.S_IMODE(source.stat().st_mode)
+            for name, found in chosen.items():
+                data = raw_dockerrun if name == DOCKERRUN else found.path.read_bytes()
+                mode = _mode(found)
                 rendered = False
                 if b"{{" in data and name.startswith((".ebextensions/", ".platform/")):
                     text = data.decode("utf-8")
@@ -208,4 +246,4 @@ def build_bundle(project: Path, dest: Path, efs_file_system_id: str, efs_mount_d
     finally:
         tmp.unlink(missing_ok=True)
     digest = hashlib.sha256(dest.read_bytes()).hexdigest()
-    return Bundle(dest, entries, digest, dockerrun, warnings)
+    return Bundle(dest, entries, digest, doc, warnings)

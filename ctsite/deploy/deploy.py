@@ -20,6 +20,7 @@ from ctsite.aws.beanstalk import Beanstalk, check_label, check_ready, version_la
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.iam import role_arn
 from ctsite.config import Settings
+from ctsite.deploy import dockerrun
 from ctsite.deploy.bundle import Bundle, Entry, build_bundle
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
@@ -199,7 +200,11 @@ def deploy(
             source = (project or s.root).resolve()
             label = check_label(label or new_label(source))
             bundle = build_bundle(
-                source, Path(tmp) / f"{label}.zip", s.efs_file_system_id, s.efs_mount_dir
+                source,
+                Path(tmp) / f"{label}.zip",
+                s.efs_file_system_id,
+                s.efs_mount_dir,
+                dockerrun.default(s),
             )
             info = BundleInfo(bundle.sha256, bundle.size, bundle.entries, bundle.warnings)
             for warning in bundle.warnings:

@@ -97,9 +97,20 @@ def write(path: Path, doc: dict[str, Any]) -> None:
         raise
 
 
+def default(settings: Settings) -> dict[str, Any]:
+    """The document of a project without its own file: the packaged one, rendered for this
+    configuration (so it names the configured repository, not the packaged example's)."""
+    from ctsite.deploy.files import PACKAGED
+
+    return render(settings, None, read(PACKAGED / FILENAME))
+
+
 def update(settings: Settings, digest: str | None = None, path: Path | None = None) -> Path:
-    """Rewrite the project's Dockerrun.aws.json for this configuration (and digest, if pinned)."""
+    """Rewrite the project's Dockerrun.aws.json for this configuration (and digest, if pinned);
+    a project without one gets it written from the packaged file."""
+    from ctsite.deploy.files import PACKAGED
+
     target = path or path_for(settings)
-    base = read(target) if target.exists() else None
+    base = read(target) if target.exists() else read(PACKAGED / FILENAME)
     write(target, render(settings, digest, base))
     return target

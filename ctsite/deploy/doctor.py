@@ -97,6 +97,33 @@ def check_compiled(settings: Settings) -> Check:
     return Check(name, True, f"{settings.compiled_path} (schema {doc['schema_version']})")
 
 
+def check_deployment_files(settings: Settings) -> Check:
+    """Which deployment files `deploy` and `build-push` use: the project's own or ctsite's
+    packaged copies (`ctsite.deploy.files`); a project file overrides its packaged copy."""
+    from ctsite.deploy.files import in_use
+
+    used = in_use(settings.root)
+    by_source = {
+        source: [r.name for r in used if r.source == source] for source in ("project", "packaged")
+    }
+    detail = "; ".join(
+        f"{source}: {', '.join(names)}" for source, names in by_source.items() if names
+    )
+    missing = [
+        n
+        for n in (".ebignore", "Dockerfile", "Dockerrun.aws.json")
+        if n not in {r.name for r in used}
+    ]
+    if missing:
+        return Check(
+            "deployment files",
+            False,
+            f"not found: {', '.join(missing)}",
+            "reinstall ctsite (its packaged copies are missing)",
+        )
+    return Check("deployment files", True, detail)
+
+
 def check_docker(ping: Callable[[], Any] | None = None) -> Check:
     name = "Docker engine"
     fix = "start Docker (dockerd / Docker Desktop) or set DOCKER_HOST"
@@ -178,6 +205,7 @@ def run_checks(
             return role_arn(client, role, key)
 
         checks.append(aws_check(f"IAM role {key}", get_role))
+    checks.append(check_deployment_files(settings))
     checks.append(check_docker(docker_ping))
     checks.append(check_compiled(settings))
 

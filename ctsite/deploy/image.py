@@ -9,6 +9,7 @@ pruning refuses to run when the latter cannot be told.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 import time
@@ -21,6 +22,7 @@ from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
 from ctsite.deploy import dockerrun
 from ctsite.deploy.environment import beanstalk
+from ctsite.deploy.files import image_context
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
@@ -94,24 +96,33 @@ def build_push(
         if not quiet:
             reporter.output(line)
 
-    try:
-        image_id = engine.build(
-            docker,
-            (context or s.root).resolve(),
-            dockerfile,
-            local,
-            image_name=s.image_name,
-            platform=s.docker_platform,
-            buildargs=dict(build_args or {}),
-            network_mode=network,
-            pull=pull,
-            on_output=show,
-        )
-    except engine.BuildError as error:
-        if quiet:
-            for line in error.step_output:
-                reporter.output(line)
-        raise
+    with contextlib.ExitStack() as stack:
+        if context is None:
+            # The project itself when it has a Dockerfile, else a context assembled from the
+            # packaged files and the running ctsite (ctsite.deploy.files).
+            context, source = stack.enter_context(image_context(s.root.resolve()))
+            if source == "packaged":
+                reporter.info("building from ctsite's packaged Dockerfile and this ctsite")
+                if dockerfile != "Dockerfile":
+                    dockerfile = str((s.root / dockerfile).resolve())
+        try:
+            image_id = engine.build(
+                docker,
+                context.resolve(),
+                dockerfile,
+                local,
+                image_name=s.image_name,
+                platform=s.docker_platform,
+                buildargs=dict(build_args or {}),
+                network_mode=network,
+                pull=pull,
+                on_output=show,
+            )
+        except engine.BuildError as error:
+            if quiet:
+                for line in error.step_output:
+                    reporter.output(line)
+            raise
     refs = engine.tag(docker, image_id, s.image_repository, tags)
     size = engine.image_size(docker, image_id)
     pruned = engine.prune(docker, s.image_name, before=started) if prune else None

@@ -21,7 +21,7 @@ from ctsite.aws import ecr
 from ctsite.aws.beanstalk import Beanstalk, check_label
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
-from ctsite.deploy import release_plan, release_state
+from ctsite.deploy import dockerrun, release_plan, release_state
 from ctsite.deploy.deploy import EnvironmentState, environment_state
 from ctsite.deploy.doctor import Check, run_checks
 from ctsite.deploy.pricing import Rates
@@ -34,8 +34,11 @@ DOCKERFILE = "Dockerfile"
 
 def image_inputs_hash(s: Settings) -> str:
     """The content hash of what goes into the image (build context and build settings)."""
+    from ctsite.deploy.files import image_context
+
     extra = {"image_name": s.image_name, "platform": s.docker_platform, "dockerfile": DOCKERFILE}
-    return release_state.context_hash(s.root, extra, DOCKERFILE)
+    with image_context(s.root) as (context, _):
+        return release_state.context_hash(context, extra, DOCKERFILE)
 
 
 def _tree_bytes(root: Path) -> int:
@@ -64,7 +67,8 @@ def bundle_sha256(s: Settings) -> str:
 
     with tempfile.TemporaryDirectory(prefix="ctsite-release-") as tmp:
         dest = Path(tmp) / "bundle.zip"
-        return build_bundle(s.root, dest, s.efs_file_system_id, s.efs_mount_dir).sha256
+        doc = dockerrun.default(s)
+        return build_bundle(s.root, dest, s.efs_file_system_id, s.efs_mount_dir, doc).sha256
 
 
 def observe(
@@ -315,7 +319,6 @@ class Steps:
 
     def _check_pushed(self, bundle: Any) -> None:
         """Refuse a bundle whose Dockerrun.aws.json does not name the image a release pushed."""
-        from ctsite.deploy import dockerrun
 
         image = release_state.read_state(self.s.root).get("image") or {}
         pushed = image.get("digest")
@@ -334,7 +337,6 @@ class Steps:
             )
 
     def deploy(self) -> str:
-        from ctsite.deploy import dockerrun
         from ctsite.deploy.deploy import deploy
 
         bundles: list[Any] = []

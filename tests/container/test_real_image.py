@@ -5,6 +5,7 @@ Prints the image size."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import select
 import signal
@@ -165,7 +166,8 @@ def test_real_image_serves_the_demo_store(docker_engine, real_image, demo_data):
 def test_real_image_installs_exactly_the_lock(docker_engine, real_image):
     """Every distribution the runtime Python sees is in requirements/web.lock at its pinned
     version, and every pin is installed: name for name, version for version. Nothing is set
-    aside but ctsite itself (on PYTHONPATH from /opt/ctsite, this checkout's version): the
+    aside but ctsite itself (its package folder on PYTHONPATH from /opt/ctsite, this checkout's
+    version): the
     runtime virtualenv is made --without-pip, so it has no pip, setuptools or wheel."""
     from packaging.utils import canonicalize_name
 
@@ -180,7 +182,11 @@ def test_real_image_installs_exactly_the_lock(docker_engine, real_image):
     for name, version in found:
         key = canonicalize_name(name)
         assert installed.setdefault(key, version) == version, f"{key} installed twice"
-    assert installed.pop("ctsite") == __version__
+    # ctsite is the package folder copied to /opt/ctsite (no distribution metadata)
+    assert "ctsite" not in installed
+    version = "import ctsite; print(ctsite.__version__, end='')"
+    ran = docker_engine.containers.run(real_image, ["python3", "-c", version], remove=True)
+    assert ran.decode() == __version__
     locked = {name: pin.version for name, pin in read_lock(REQUIREMENTS / "web.lock").items()}
     assert installed == locked
 
@@ -253,3 +259,38 @@ def test_docker_run_never_healthy_is_stopped(docker_engine, real_image, tmp_path
     assert "Traceback" not in result.stderr
     named = {"name": f"ctsite-run-{port}"}
     assert docker_engine.containers.list(all=True, filters=named) == []
+
+
+@budget(BASE_IMAGE_SECONDS, BUILD_SECONDS, BUILD_SECONDS)
+def test_build_push_from_a_lab_folder(docker_engine, base_image, real_image, tmp_path):
+    """A folder outside the repository with only ctsite.toml (issue 24): `build-push` builds from
+    the packaged Dockerfile and locks, and the image runs this very ctsite (same package files;
+    the dependency layers come from the cache of the repository's build)."""
+    lab = tmp_path / "mysite"
+    (lab / "data").mkdir(parents=True)
+    (lab / "ctsite.toml").write_text('[aws]\nregion = "us-east-2"\n')
+    name = "ctsite-test-lab"
+    result = run_ctsite(
+        *("build-push", "--no-push", "--quiet"),
+        *("--build-arg", f"BASE_IMAGE={base_image}", "--network", "host"),
+        cwd=lab,
+        env=env(CTSITE_IMAGE_NAME=name, CTSITE_IMAGE_REPOSITORY=f"127.0.0.1:9/{name}"),
+        timeout=BUILD_SECONDS,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "packaged Dockerfile" in result.stdout + result.stderr
+    script = (
+        "import ctsite, hashlib, pathlib; "
+        "p = pathlib.Path(ctsite.__file__).parent; "
+        "print(ctsite.__version__, hashlib.sha256((p / 'web' / 'app.py').read_bytes()).hexdigest())"
+    )
+    try:
+        out = docker_engine.containers.run(f"{name}:latest", ["python3", "-c", script], remove=True)
+        version, app_digest = out.decode().split()
+        assert version == __version__
+        own = hashlib.sha256((PROJECT / "ctsite" / "web" / "app.py").read_bytes()).hexdigest()
+        assert app_digest == own
+    finally:
+        for image in docker_engine.images.list(name=name):
+            for ref in image.tags:
+                docker_engine.images.remove(ref)

@@ -160,7 +160,7 @@ def test_dockerrun_volume_outside_mount_dir_warns(tmp_path: Path) -> None:
 
 
 def test_dockerrun_must_be_in_bundle(eb_project: Path, tmp_path: Path) -> None:
-    (eb_project / "Dockerrun.aws.json").unlink()
+    (eb_project / ".ebignore").write_text("*\n!/.ebextensions/**\n!/.platform/**\n")
     with pytest.raises(CtsiteError, match=r"Dockerrun\.aws\.json is missing"):
         build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
@@ -171,10 +171,14 @@ def test_invalid_yaml_names_the_file(eb_project: Path, tmp_path: Path) -> None:
         build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
 
 
-def test_missing_ebignore(eb_project: Path, tmp_path: Path) -> None:
+def test_without_its_own_ebignore_the_packaged_one_is_used(
+    eb_project: Path, tmp_path: Path
+) -> None:
     (eb_project / ".ebignore").unlink()
-    with pytest.raises(CtsiteError, match=r"no \.ebignore"):
-        build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+    (eb_project / "notes.txt").write_text("not for the bundle")
+    bundle = build_bundle(eb_project, tmp_path / "b.zip", EFS_ID, "/efs_data")
+    names = {e.name for e in bundle.entries}
+    assert "Dockerrun.aws.json" in names and "notes.txt" not in names
 
 
 # --- .ebignore semantics (gitignore syntax) -------------------------------------------------

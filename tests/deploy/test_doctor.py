@@ -87,7 +87,7 @@ def test_doctor_reports_each_check(aws_env: str, eb_project: Path) -> None:
     servers = checks["stray Transfer servers"]
     assert servers.startswith(f"✗ stray Transfer servers: still running: {stray} (ONLINE")
     assert "so far" in servers and "aws transfer delete-server" in servers
-    assert "8 passed, 2 failed, 0 skipped (of 10 checks)" in result.stdout
+    assert "9 passed, 2 failed, 0 skipped (of 11 checks)" in result.stdout
 
 
 def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
@@ -133,7 +133,8 @@ def test_all_checks_pass(aws_env: str, eb_project: Path) -> None:
         settings, lambda s: boto3.client(s, region_name=REGION), docker_ping=lambda: True
     )
     assert [c.name for c in checks if not c.ok] == []
-    assert len(checks) == 10
+    assert len(checks) == 11
+    assert "deployment files" in [c.name for c in checks]
 
 
 def test_bad_region(aws_env: str, eb_project: Path) -> None:
@@ -200,4 +201,4 @@ def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_pa
     )
     assert checks["compiled data"].startswith("✓")
     # failed and skipped are counted apart: 6 AWS checks were not run, not failed
-    assert "2 passed, 2 failed, 6 skipped (of 10 checks)" in result.stdout
+    assert "3 passed, 2 failed, 6 skipped (of 11 checks)" in result.stdout
