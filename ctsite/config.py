@@ -280,6 +280,24 @@ def resolve_key(table: str, name: str) -> str:
     return flat
 
 
+# The runbook's own AWS names (the original lab's resources): a site that has not named its own
+# would create, push to or deploy into those. `ctsite init` writes a site's own names.
+RUNBOOK_NAMES: tuple[str, ...] = (
+    "image_repository",
+    "eb_application",
+    "eb_environment",
+    "staging_environment",
+    "provision_efs_name",
+)
+
+
+def inherited_names(s: Settings, keys: tuple[str, ...] = RUNBOOK_NAMES) -> list[str]:
+    """Which of `keys` (runbook names) this configuration inherits: set by no file, variable or
+    option, so still the runbook's. A name set on purpose, even to the runbook's value, is the
+    site's own (the runbook's lab publishes into its own names)."""
+    return [key for key in keys if key in RUNBOOK_NAMES and key not in s.sources]
+
+
 def setting_keys() -> list[str]:
     """Every setting's flat key, in declaration order."""
     return list(SPECS)
