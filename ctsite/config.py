@@ -295,6 +295,24 @@ def resolve_key(table: str, name: str) -> str:
     return flat
 
 
+# The runbook's own AWS names (the original lab's resources): a site that has not named its own
+# would create, push to or deploy into those. `ctsite init` writes a site's own names.
+RUNBOOK_NAMES: tuple[str, ...] = (
+    "image_repository",
+    "eb_application",
+    "eb_environment",
+    "staging_environment",
+    "provision_efs_name",
+)
+
+
+def inherited_names(s: Settings, keys: tuple[str, ...] = RUNBOOK_NAMES) -> list[str]:
+    """Which of `keys` (runbook names) this configuration inherits: set by no file, variable or
+    option, so still the runbook's. A name set on purpose, even to the runbook's value, is the
+    site's own (the runbook's lab publishes into its own names)."""
+    return [key for key in keys if key in RUNBOOK_NAMES and key not in s.sources]
+
+
 def setting_keys() -> list[str]:
     """Every setting's flat key, in declaration order."""
     return list(SPECS)
@@ -360,6 +378,7 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], d
     keys = set(setting_keys())
     flat: dict[str, object] = {}
     data: dict[str, Any] = {}
+    unknown: list[tuple[str, str]] = []  # (table or "", name) as written
     for name, value in doc.items():
         if name == "data":
             if not isinstance(value, dict):
@@ -367,16 +386,51 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], d
             data = value
         elif isinstance(value, dict):
             for sub, subvalue in value.items():
-                flat[resolve_key(name, sub)] = subvalue
+                key = resolve_key(name, sub)
+                flat[key] = subvalue
+                if key not in keys:
+                    unknown.append((name, sub))
         else:
             flat[name] = value
-    unknown = sorted(set(flat) - keys)
+            if name not in keys:
+                unknown.append(("", name))
     if unknown:
+        table, name = unknown[0]
         raise ConfigError(
-            f"{path}: unknown setting(s): {', '.join(unknown)}",
-            hint="run `ctsite config` to list the valid keys",
+            f"{path}: unknown setting(s): {', '.join(_written(t, n) for t, n in unknown)}"
+            + _did_you_mean(table, name),
+            hint=_known_keys_hint(table),
         )
     return flat, data
+
+
+def _written(table: str, name: str) -> str:
+    """A key as the file wrote it: `[site] titel`, or a top-level `titel`."""
+    return f"[{table}] {name}" if table else name
+
+
+def table_names(table: str) -> list[str]:
+    """The names a table may hold: its section's short names and, for a prefix table such as
+    [eb] or [efs], the keys it prefixes (empty: no such table)."""
+    names = dict.fromkeys(SECTIONS.get(table, {}))
+    names.update(dict.fromkeys(k[len(table) + 1 :] for k in SPECS if k.startswith(table + "_")))
+    return list(names)
+
+
+def _did_you_mean(table: str, name: str) -> str:
+    """ "; did you mean title?": the closest name of the same table (top level: any key)."""
+    known = table_names(table) if table else setting_keys()
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _known_keys_hint(table: str) -> str:
+    """What the table may hold instead (`ctsite config` would fail on the same file)."""
+    if table and table_names(table):
+        return f"[{table}] takes: {', '.join(table_names(table))} (README: Configuration)"
+    if table:
+        return f"the sections are: {', '.join(SECTIONS)}, data (README: Configuration)"
+    return "write each setting in its section, e.g. [site] title (README: Configuration)"
 
 
 def _not_a_config_file(path: Path) -> str:

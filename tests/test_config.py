@@ -216,3 +216,18 @@ def test_declaration_mistakes_fail_at_import() -> None:
     twice = {k: Spec("site", "port", None, False) for k in ("serve_port", "site_port")}
     with pytest.raises(ValueError, match="two settings are named 'port' in \\[site\\]"):
         derive_sections(twice)
+
+
+def test_an_unknown_key_gets_a_did_you_mean_and_a_hint_that_works(tmp_path: Path) -> None:
+    """`[site] titel`: the close key of that section, and the keys of [site] (not `ctsite
+    config`, which fails on the same key)."""
+    (tmp_path / "ctsite.toml").write_text('[site]\ntitel = "Mine"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(root=tmp_path, environ={})
+    error = caught.value
+    assert "[site] titel" in error.message and "did you mean title?" in error.message
+    assert error.hint is not None and "ctsite config" not in error.hint
+    assert "title" in error.hint and "subtitle" in error.hint  # the section's keys
+    (tmp_path / "ctsite.toml").write_text('[aws]\nregoin = "eu-west-1"\n')
+    with pytest.raises(ConfigError, match="did you mean region"):
+        load_settings(root=tmp_path, environ={})

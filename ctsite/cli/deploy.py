@@ -13,7 +13,16 @@ import typer
 
 from ctsite.cli.console import console
 from ctsite.cli.context import begin, clients, reporter_for
-from ctsite.cli.render import Environment, JsonFlag, Region, emit, esc, say
+from ctsite.cli.render import (
+    Environment,
+    JsonFlag,
+    Region,
+    Yes,
+    confirm_own_names,
+    emit,
+    esc,
+    say,
+)
 
 
 def print_bundle(bundle: Any) -> None:
@@ -61,11 +70,14 @@ def deploy_cmd(
     region: Region = None,
     env: Environment = None,
     json_out: JsonFlag = False,
+    yes: Yes = False,
 ) -> None:
     """Deploy to Elastic Beanstalk (bundle → S3 → version → update), then wait for health."""
-    from ctsite.deploy.deploy import deploy
+    from ctsite.deploy.deploy import NAMES, deploy
 
     s, as_json = begin(ctx, json_out, aws_region=region, eb_environment=env)
+    if not dry_run:
+        confirm_own_names(s, NAMES, yes)
     result = deploy(
         s,
         None if dry_run else clients(ctx, s),

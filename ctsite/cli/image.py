@@ -17,6 +17,7 @@ from ctsite.cli.render import (
     Region,
     Yes,
     answer_listing,
+    confirm_own_names,
     confirm_prune,
     esc,
     say,
@@ -65,11 +66,14 @@ def build_push_cmd(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Hide the build output (errors still show).")
     ] = False,
+    yes: Yes = False,
 ) -> None:
     """Build the site's image, tag it (latest, version, git commit) and push it to the registry."""
-    from ctsite.deploy.image import build_push, parse_build_args
+    from ctsite.deploy.image import NAMES, build_push, parse_build_args
 
     s = settings(ctx, docker_platform=platform)
+    if not no_push:
+        confirm_own_names(s, NAMES, yes)
     result = build_push(
         s,
         None if no_push else clients(ctx, s),

@@ -48,6 +48,8 @@ def init_cmd(
     here = found.folder
     _summary(found, here)
     for item in found.unusable:
+        if init.stops(found, item):
+            continue  # one of the problems below
         warn(f"{relative(item.path, here)}: {item.problem} (fix: {item.fix})")
     for name in found.unnamable:
         warn(f"{name}: skipped, its name is not valid UTF-8 (fix: rename it if it is an input)")
@@ -80,7 +82,8 @@ def init_cmd(
     console.print(f"[green]wrote[/] {escape(str(target))}", soft_wrap=True)
     console.print(
         "Next: edit the [site] placeholders (title, citation, contact) and the condition labels,"
-        " then run `ctsite compile` and `ctsite serve`.",
+        " then run `ctsite compile` and `ctsite serve`; before publishing, check the AWS names"
+        " and set [image] repository to your registry.",
         markup=False,
         soft_wrap=True,
     )

@@ -15,7 +15,7 @@ import typer
 
 from ctsite.cli.console import console
 from ctsite.cli.context import clients, settings
-from ctsite.cli.render import Yes, esc, say
+from ctsite.cli.render import Yes, confirm_own_names, esc, say
 from ctsite.errors import CtsiteError
 
 EnvOption = Annotated[
@@ -119,6 +119,7 @@ def apply_cmd(
     if poll <= 0:
         raise CtsiteError("--poll must be positive", exit_code=2)
     s, target, client = _setup(ctx, env, region)
+    confirm_own_names(s, stack.NAMES, yes)  # before the plan's change set is made
     cfn = stack.cloudformation(client, target)
     result = stack.plan_environment(s, target, client, report=report)
     _render(result)

@@ -11,7 +11,16 @@ from typing import Annotated, Any
 import typer
 
 from ctsite.cli.context import begin, clients, reporter_for
-from ctsite.cli.render import JsonFlag, Region, Yes, confirm, emit, esc, say
+from ctsite.cli.render import (
+    JsonFlag,
+    Region,
+    Yes,
+    confirm,
+    confirm_own_names,
+    emit,
+    esc,
+    say,
+)
 from ctsite.formatting import duration, money
 
 
@@ -100,7 +109,7 @@ def release_cmd(
     """Run compile → figures → build-push → upload-data → deploy, skipping what is unchanged."""
     import time
 
-    from ctsite.deploy.release import ReleaseBlocked, ReleaseOptions, execute, prepare
+    from ctsite.deploy.release import NAMES, ReleaseBlocked, ReleaseOptions, execute, prepare
     from ctsite.deploy.release_plan import ReleaseFailed
 
     started = time.monotonic()
@@ -125,6 +134,7 @@ def release_cmd(
         else:
             say("dry run: nothing was changed")
         return
+    confirm_own_names(s, NAMES, yes)
     if not yes and not confirm("run this release?"):
         raise typer.Abort()
     try:

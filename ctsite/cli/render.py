@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -23,6 +23,9 @@ from rich.markup import escape
 from ctsite.cli.console import console, err_console, phase_progress, warn
 from ctsite.errors import CtsiteError
 from ctsite.formatting import clock
+
+if TYPE_CHECKING:
+    from ctsite.config import Settings
 
 esc = escape
 SEVERITY_STYLE = {"ERROR": "bold red", "FATAL": "bold red", "WARN": "yellow", "INFO": "cyan"}
@@ -161,6 +164,31 @@ def confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise CtsiteError("confirmation needed", hint="pass --yes to go ahead without asking")
     return bool(typer.confirm(question, default=False))
+
+
+def confirm_own_names(s: Settings, keys: tuple[str, ...], yes: bool) -> None:
+    """Before a command creates, pushes or deploys into AWS names the configuration inherits
+    from the runbook (`ctsite.config.inherited_names`): one warning, then ask; `yes` goes on;
+    without a terminal, refuse (a script must not publish into another lab's names by default)."""
+    from ctsite.config import inherited_names
+
+    inherited = inherited_names(s, keys)
+    if not inherited:
+        return
+    names = ", ".join(f"{key} = {getattr(s, key)}" for key in inherited)
+    warn(
+        f"these are the runbook's AWS names, not set for this site: {names} "
+        "(set your own in ctsite.toml; `ctsite init` writes them)"
+    )
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CtsiteError(
+            "refusing to publish into the runbook's AWS names without confirmation",
+            hint="set this site's own names in ctsite.toml, or pass --yes to use these",
+        )
+    if not typer.confirm("use the runbook's names anyway?", default=False):
+        raise typer.Abort()
 
 
 def confirm_prune(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ctsite.cli.context import begin, clients, reporter_for
-from ctsite.cli.render import JsonFlag, emit, esc, say
+from ctsite.cli.render import JsonFlag, Yes, confirm_own_names, emit, esc, say
 from ctsite.formatting import megabytes, money
 
 
@@ -110,6 +110,7 @@ def upload_data_cmd(
         ),
     ] = False,
     json_out: JsonFlag = False,
+    yes: Yes = False,
 ) -> None:
     """Sync data/ to EFS through an ephemeral Transfer Family server (always deleted)."""
     from ctsite.deploy import upload
@@ -146,6 +147,8 @@ def upload_data_cmd(
             )
         upload.check_max_delete(plan, max_delete)
         return
+    if restart:
+        confirm_own_names(s, upload.RESTART_NAMES, yes)
 
     def ask(servers: list[Any]) -> bool:
         import sys

@@ -204,6 +204,12 @@ def parse_data_spec(
 ) -> DataSpec:
     """Build a DataSpec from the [data] table, with CLI options (NAME=FILE, "A AND B") on top."""
     _check_keys(table, _DATA_KEYS, "[data]")
+    if not table and interactions is None and expression is None and not conditions:
+        raise ConfigError(
+            f"no dataset configured in {root} (no [data] table in a ctsite.toml)",
+            hint="run `ctsite init RESULTS_DIR` to write ctsite.toml from a folder of "
+            "ContactTracing results (or pass --interactions, --expression and --condition)",
+        )
 
     def resolve(p: str | Path) -> Path:
         path = Path(p).expanduser()

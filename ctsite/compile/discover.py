@@ -71,6 +71,9 @@ class Unusable:
     path: Path
     problem: str
     fix: str
+    # False: only a guess that this is an input (a two-column text file may be anything); it
+    # stops `ctsite init` only when no usable ligand–receptor list was found beside it
+    certain: bool = True
 
 
 @dataclass
@@ -276,8 +279,16 @@ def _inspect_text(path: Path, found: Discovery) -> None:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
         first = head.decode("utf-8-sig").splitlines()[0] if head.strip() else ""  # BOM: not text
-    except (OSError, UnicodeDecodeError):
-        found.ignored.append(path)  # binary or unreadable: not one of ours
+    except OSError as exc:  # an .h5ad that cannot be read is a broken input, not "no input"
+        _unusable_or_ignored(
+            path,
+            found,
+            f"cannot be read ({exc.strerror or exc})",
+            "make it readable (chmod a+r) or copy it again from where the analysis wrote it",
+        )
+        return
+    except UnicodeDecodeError:
+        found.ignored.append(path)  # binary: not one of ours
         return
     cells = [c.strip().lower() for c in first.split("\t")]
     if cells[:2] == ["ligand", "receptor"]:
@@ -290,6 +301,7 @@ def _inspect_text(path: Path, found: Discovery) -> None:
                 "two tab-separated columns but no 'ligand<TAB>receptor' header "
                 "(if this is the ligand–receptor list)",
                 "add the line 'ligand<TAB>receptor' at the top of the file",
+                certain=False,
             )
         )
         return
@@ -300,6 +312,7 @@ def _inspect_text(path: Path, found: Discovery) -> None:
                 path,
                 "a comma-separated ligand–receptor list; ctsite reads tab-separated lists",
                 "save it with tabs between the columns (e.g. pandas to_csv(sep='\\t'))",
+                certain=False,
             )
         )
         return

@@ -13,9 +13,9 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from ctsite.compile.discover import Discovery, discover
+from ctsite.compile.discover import Discovery, Unusable, discover
 from ctsite.compile.init_toml import refuse_existing, render, write_config
-from ctsite.compile.proposal import Problem, Proposal, Question, check, resolve
+from ctsite.compile.proposal import Problem, Proposal, Question, check, relative, resolve
 from ctsite.errors import InputError
 
 
@@ -52,12 +52,29 @@ def settle(found: Discovery, ask: Callable[[Question], str], *, yes: bool = Fals
     what is missing is said before any question: the proposal is first made with the defaults,
     silently, and a missing input stops it there.
     """
+    broken = unusable_problems(found)
     if not yes:
-        problems = resolve(found, lambda q: q.default).problems
+        problems = broken + resolve(found, lambda q: q.default).problems
         if problems:
             return Settled(found.folder, None, problems)
     proposal = resolve(found, ask)
-    return Settled(found.folder, proposal, check(proposal))
+    return Settled(found.folder, proposal, broken + check(proposal))
+
+
+def stops(found: Discovery, item: Unusable) -> bool:
+    """Whether a file that looks like an input but cannot be used stops `init`: always, unless
+    it is only a guess (a two-column text file) and a usable ligand–receptor list was found."""
+    return item.certain or not found.interactions
+
+
+def unusable_problems(found: Discovery) -> list[Problem]:
+    """The unusable inputs that stop `init` (a truncated DEG file must not silently become a
+    configuration with one condition fewer), one problem each."""
+    return [
+        Problem(f"{relative(item.path, found.folder)}: {item.problem}", item.fix)
+        for item in found.unusable
+        if stops(found, item)
+    ]
 
 
 def write(proposal: Proposal, target: Path, *, force: bool = False) -> Path | None:

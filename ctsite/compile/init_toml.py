@@ -13,7 +13,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ctsite.compile.naming import AwsNames, aws_names, propose_title, slug
 from ctsite.compile.proposal import Proposal, relative
+from ctsite.config import Settings
 from ctsite.errors import ConfigError, CtsiteError
 
 
@@ -58,6 +60,8 @@ def render(proposal: Proposal, config_path: Path) -> str:
     folder = proposal.discovery.folder.resolve()
     expr, lr = proposal.expression, proposal.interactions
     today = datetime.now(UTC).date().isoformat()
+    title = propose_title(folder, base)
+    own = aws_names(slug(title))
     out = [
         f"# ctsite configuration written by `ctsite init` from {_comment(relative(folder, base))}/"
         f" on {today}.",
@@ -66,11 +70,12 @@ def render(proposal: Proposal, config_path: Path) -> str:
         '# compiled_dir = "data/compiled"   # where `ctsite compile` writes the store',
         "",
         "[site]  # what the pages say about your study: edit these placeholders",
-        f"title = {_q(f'ContactTracing results: {folder.name}')}",
+        f"title = {_q(title)}",
         f"subtitle = {_q('Please cite: AUTHORS, TITLE, JOURNAL (YEAR)')}  # the citation line",
         f"contact = {_q('')}  # an e-mail address for questions about the data",
         f"about = {_q('What was compared, in which samples, and why (shown on the home page).')}",
         "",
+        *_aws_section(own),
         "[data]",
         f"interactions = {_q(relative(lr.path, base))}  # {lr.pairs} ligand–receptor pairs",
         f"expression = {_q(relative(expr.path, base))}  # {expr.cells} cells × {expr.genes} genes",
@@ -113,6 +118,31 @@ def render(proposal: Proposal, config_path: Path) -> str:
             "",
         ]
     return "\n".join(out)
+
+
+def _aws_section(names: AwsNames) -> list[str]:
+    """Where the site is published: the site's own names (from its title), never the runbook's."""
+    return [
+        "# Where `ctsite provision`, `build-push`, `deploy` and `release` publish: this site's",
+        "# own AWS names (from its title; rename them before anything is created).",
+        "[aws]",
+        f'# region = "{Settings().aws_region}"  # the AWS region to publish in (this is the default)',
+        "",
+        "[image]",
+        f"name = {_q(names.image_name)}  # the local image's name",
+        "# Your registry, needed before `build-push`: ECR Public (`aws ecr-public",
+        "# describe-registries` shows your alias) or <account>.dkr.ecr.<region>.amazonaws.com/NAME",
+        f'# repository = "public.ecr.aws/<your-alias>/{_comment(names.repository_name)}"',
+        "",
+        "[beanstalk]",
+        f"application = {_q(names.application)}",
+        f"environment = {_q(names.environment)}",
+        "",
+        "[provision]",
+        f"efs_name = {_q(names.efs_name)}  # the EFS file system holding the compiled store",
+        f"staging_environment = {_q(names.staging_environment)}",
+        "",
+    ]
 
 
 def write_config(text: str, path: Path, *, force: bool = False) -> Path | None:

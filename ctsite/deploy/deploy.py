@@ -26,6 +26,9 @@ from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 from ctsite.gitinfo import short_commit
 
+# The configured names a deployment writes into (see `ctsite.config.inherited_names`).
+NAMES: tuple[str, ...] = ("eb_application", "eb_environment")
+
 
 @dataclasses.dataclass(frozen=True)
 class EnvironmentState:

@@ -26,6 +26,9 @@ from ctsite.deploy.files import image_context
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
+# The configured names a push writes into (see `ctsite.config.inherited_names`).
+NAMES: tuple[str, ...] = ("image_repository",)
+
 
 @dataclasses.dataclass(frozen=True)
 class BuildPushResult:

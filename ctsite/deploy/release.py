@@ -22,6 +22,7 @@ from ctsite.aws.beanstalk import Beanstalk, check_label
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
 from ctsite.deploy import dockerrun, release_plan, release_state
+from ctsite.deploy.deploy import NAMES as DEPLOY_NAMES
 from ctsite.deploy.deploy import EnvironmentState, environment_state
 from ctsite.deploy.doctor import Check, run_checks
 from ctsite.deploy.pricing import Rates
@@ -30,6 +31,8 @@ from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 
 DOCKERFILE = "Dockerfile"
+# The configured names a release writes into: its image's repository and its environment.
+NAMES: tuple[str, ...] = ("image_repository", *DEPLOY_NAMES)
 
 
 def image_inputs_hash(s: Settings) -> str:

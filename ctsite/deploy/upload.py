@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from ctsite.aws import scheduler, transfer
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
+from ctsite.deploy.deploy import NAMES as DEPLOY_NAMES
 from ctsite.deploy.deploy import EnvironmentState
 from ctsite.deploy.pricing import Rates, assumed_seconds, link_seconds
 from ctsite.deploy.reporter import NULL, Reporter
@@ -32,6 +33,9 @@ from ctsite.sftp import publication
 from ctsite.sftp.deletions import delete_scope
 from ctsite.sftp.publication import Planned, Publishing
 from ctsite.sftp.sync import SyncResult
+
+# The configured names `--restart` writes into (see `ctsite.config.inherited_names`).
+RESTART_NAMES: tuple[str, ...] = DEPLOY_NAMES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -85,7 +85,7 @@ def test_unknown_key_in_the_file_stays_an_error(tmp_path: Path) -> None:
     (tmp_path / "ctsite.toml").write_text("[beanstalk]\naplication = 'x'\n")
     done = ctsite("config", cwd=tmp_path)
     assert done.returncode == 2
-    assert "unknown setting(s): beanstalk_aplication" in done.stderr
+    assert "unknown setting(s): [beanstalk] aplication; did you mean application?" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -153,7 +153,7 @@ def test_unknown_config_key(compiled):
 def test_no_data_section(tmp_path):
     out = run_ctsite(tmp_path, "compile", "-q")
     assert out.returncode != 0 and "Traceback" not in out.stderr
-    assert "no ligand–receptor list configured" in out.stderr
+    assert "no dataset configured" in out.stderr and "ctsite init" in out.stderr
 
 
 def _replace_layer(path: Path, name: str, data: np.ndarray) -> None:

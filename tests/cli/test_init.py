@@ -297,3 +297,57 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(demo, tmp_path):
     assert "deg_\\xe9t\\xe9.h5ad" in done.stderr and "not valid UTF-8" in done.stderr
     data = config(tmp_path / "ctsite.toml")["data"]
     assert [c["file"] for c in data["conditions"]] == ["r/cin.h5ad", "r/sting.h5ad"]
+
+
+def test_a_truncated_deg_file_stops_init_and_nothing_is_written(demo, tmp_path):
+    """One DEG file cut short: one line naming it, a non-zero exit, no ctsite.toml (issue 24)."""
+    folder = results(demo, tmp_path / "r")
+    whole = (folder / "sting.h5ad").read_bytes()
+    (folder / "sting.h5ad").write_bytes(whole[: len(whole) // 2])
+    done = cli(tmp_path, "init", "r", "--yes")
+    assert done.returncode != 0, done.stdout + done.stderr
+    named = [ln for ln in done.stderr.splitlines() if "sting.h5ad" in ln]
+    assert len(named) == 1 and "cannot be read" in named[0] and "fix:" in named[0]
+    assert "no configuration written" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "ctsite.toml").exists()
+    assert not list(tmp_path.glob(".ctsite.toml*"))
+
+
+def test_init_proposes_a_title_from_the_project_folder(demo, tmp_path):
+    """Never "ContactTracing results: results": the project's own name, humanised."""
+    project = tmp_path / "lung_tumour-atlas"
+    results(demo, project / "results")
+    assert init(project, "results", "--yes").exit_code == 0
+    assert config(project / "ctsite.toml")["site"]["title"] == "Lung tumour atlas"
+    # run inside the results folder itself: the folder above names the study
+    inside = project / "results"
+    assert init(inside, ".", "--yes").exit_code == 0
+    assert config(inside / "ctsite.toml")["site"]["title"] == "Lung tumour atlas"
+
+
+def test_init_names_the_aws_resources_after_the_site(demo, tmp_path):
+    """The AWS section: names derived from the site's slug, never the runbook's (issue 24)."""
+    project = tmp_path / "Lung Tumour Atlas"
+    results(demo, project / "results")
+    assert init(project, "results", "--yes").exit_code == 0
+    doc = config(project / "ctsite.toml")
+    assert doc["beanstalk"] == {
+        "application": "lung-tumour-atlas",
+        "environment": "lung-tumour-atlas-env",
+    }
+    assert doc["provision"]["efs_name"] == "lung-tumour-atlas-data"
+    assert doc["provision"]["staging_environment"] == "lung-tumour-atlas-staging"
+    text = (project / "ctsite.toml").read_text()
+    assert "Contacttracingsite" not in text and "contacttracing_site_fs" not in text
+    assert "d6q7u0s0" not in text
+    assert '# region = "' in text  # left to the user (a commented line)
+    shown = cli(project, "config")
+    assert shown.returncode == 0, shown.stderr
+    assert "lung-tumour-atlas-env" in shown.stdout and "lung-tumour-atlas-data" in shown.stdout
+
+
+def test_compile_without_a_configuration_suggests_init(tmp_path):
+    done = cli(tmp_path, "compile")
+    assert done.returncode != 0
+    assert "ctsite init" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -15,10 +15,13 @@ from typing import Any
 
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import FAILED_STACK, ChangeSet, CloudFormation, StackEvent
-from ctsite.config import Settings
+from ctsite.config import RUNBOOK_NAMES, Settings
 from ctsite.deploy.provision.check import resolve
 from ctsite.deploy.provision.environments import Target
 from ctsite.errors import CtsiteError
+
+# The configured names a stack creates: every runbook name (see `inherited_names`).
+NAMES: tuple[str, ...] = RUNBOOK_NAMES
 
 Report = Callable[[str], None]
 HOURS_PER_MONTH = 730

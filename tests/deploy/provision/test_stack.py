@@ -250,3 +250,43 @@ def test_a_resource_moto_rejects_is_one_clear_error(project: Path, clients) -> N
     with pytest.raises(CtsiteError, match="could not execute the change set") as caught:
         stack.apply(cfn, bad, poll_s=0.05)
     assert "subnet-0doesnotexist" in str(caught.value)
+
+
+def test_runbook_names_are_said_and_need_yes_before_anything_is_created(
+    project: Path, aws_env: str
+) -> None:
+    """The project sets no AWS names, so they are the runbook's (issue 24): without --yes and
+    without a terminal, apply refuses in one line before the plan makes a change set; with
+    --yes it warns once and goes on; with the site's own names it says nothing."""
+    from tests.support.cli import cli_env, run_ctsite
+
+    env = cli_env(COLUMNS="200")
+    refused = run_ctsite("provision", "apply", cwd=project, env=env, timeout=120)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    errors = [ln for ln in refused.stderr.splitlines() if ln.startswith("error")]
+    assert errors == [
+        "error: refusing to publish into the runbook's AWS names without confirmation"
+    ], refused.stderr
+    assert "eb_application = Contacttracingsite" in refused.stderr
+    import boto3
+
+    cf = boto3.client("cloudformation", region_name="us-east-2")
+    assert cf.list_stacks()["StackSummaries"] == []  # not even a plan's change set
+
+    done = run_ctsite(
+        "provision", "apply", "--yes", "--poll", "0.05", cwd=project, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("runbook's AWS names") == 1
+    assert "CREATE_COMPLETE" in done.stdout
+
+    own_names = (
+        'image_repository = "public.ecr.aws/mylab/atlas"\neb_application = "atlas"\n'
+        'eb_environment = "atlas-env"\nprovision_efs_name = "atlas-data"\n'
+        'staging_environment = "atlas-staging"\n'
+    )
+    config = project / "ctsite.toml"
+    config.write_text(own_names + config.read_text())
+    asked = run_ctsite("provision", "apply", cwd=project, env=env, timeout=120)
+    assert "runbook" not in asked.stderr
+    assert asked.returncode != 0 and "confirmation needed" in asked.stderr  # the apply's own
