@@ -11,14 +11,16 @@ from typing import Any
 import typer
 
 from ctsite.cli.context import begin, clients
-from ctsite.cli.render import JsonFlag, Region, emit, esc, jsonable, say
+from ctsite.cli.render import JsonFlag, Region, emit, esc, say
 
 
 def check_line(check: Any) -> str:
-    """`✓ name: detail`, `✗ name: detail → fix` or `- name: skipped: why`."""
-    mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}[check.state]
+    """`✓ name: detail`, `! name: detail → fix` (a warning, not blocking), `✗ name: detail →
+    fix` or `- name: skipped: why` (not run, not failed)."""
+    marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "failed": "[red]✗[/]"}
+    mark = marks.get(check.status, "[dim]-[/]")
     line = f"{mark} {esc(check.name)}: {esc(check.detail)}"
-    if check.state == "failed" and check.fix:
+    if check.status in {"failed", "warn"} and check.fix:
         line += f" [yellow]→ {esc(check.fix)}[/]"
     return line
 
@@ -27,7 +29,7 @@ def print_doctor(result: Any) -> None:
     """Every check, then the passed / failed / skipped counts."""
     for check in result.checks:
         say(check_line(check))
-    colour = "green" if result.ok else "red" if result.failed else "yellow"
+    colour = "red" if result.failed else "yellow" if result.warnings else "green"
     say(f"[{colour}]{esc(result.summary())}[/]")
 
 
@@ -44,7 +46,8 @@ def doctor_cmd(ctx: typer.Context, region: Region = None, json_out: JsonFlag = F
                 "passed": len(result.passed),
                 "failed": len(result.failed),
                 "skipped": len(result.skipped),
-                "checks": [{**jsonable(c), "state": c.state} for c in result.checks],
+                "warnings": len(result.warnings),
+                "checks": [c.to_json() for c in result.checks],
             }
         )
     else:

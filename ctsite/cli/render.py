@@ -55,7 +55,11 @@ def say(text: str) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, paths, datetimes, enums, sets and tuples as plain JSON values."""
+    """Dataclasses, paths, datetimes, enums, sets and tuples as plain JSON values (a value with
+    its own `to_json()` is shown as that returns)."""
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json) and not isinstance(value, type):
+        return jsonable(to_json())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):

@@ -18,6 +18,9 @@ from ctsite.compile.proposal import Proposal, relative
 from ctsite.config import Settings
 from ctsite.errors import ConfigError, CtsiteError
 
+# The about text `init` writes; `doctor` warns while [site] still has it.
+ABOUT_PLACEHOLDER = "What was compared, in which samples, and why (shown on the home page)."
+
 
 def refuse_existing(path: Path, force: bool) -> None:
     """ConfigError when `path` exists and `force` is not given (nothing is overwritten)."""
@@ -73,7 +76,7 @@ def render(proposal: Proposal, config_path: Path) -> str:
         f"title = {_q(title)}",
         f"subtitle = {_q('')}  # one line under the title",
         f"contact = {_q('')}  # an e-mail address for questions about the data",
-        f"about = {_q('What was compared, in which samples, and why (shown on the home page).')}",
+        f"about = {_q(ABOUT_PLACEHOLDER)}",
         "# Your paper, shown on the home page and in its citation files once set:",
         '# citation = "Authors. Title. Journal (Year)."',
         '# doi = "10.xxxx/xxxxx"',

@@ -1,7 +1,8 @@
 """Preflight checks for the whole runbook (`ctsite doctor`, and the first step of `release`).
 
-Every check returns a `Check` (passed, failed with how to fix it, or skipped because a check it
-depends on failed) instead of raising, so the doctor can report everything at once. AWS calls go
+Every check returns a `Check` (ok; warn: ran, passed, but says what to look at; failed with how
+to fix it; or skipped because a check it depends on failed: not a failure, it did not run)
+instead of raising, so the doctor can report everything at once. AWS calls go
 through the adapters of `ctsite.aws`, handed the client factory; the Docker engine is reached
 through `docker.from_env()`.
 """
@@ -23,26 +24,56 @@ from ctsite.errors import CtsiteError
 from ctsite.formatting import money
 from ctsite.store.versions import manifest_path
 
+STATUSES = ("ok", "warn", "failed", "skipped")
+
 
 @dataclasses.dataclass(frozen=True)
 class Check:
     """The result of one preflight check."""
 
     name: str
-    ok: bool
+    ok: bool  # it ran and passed (a warning passes); False for failed and for skipped
     detail: str
     fix: str = ""
     skipped: bool = False  # not run (ok is False): a check it needs failed
+    warn: bool = False  # passed, but shown with its fix: it does not block anything
+    reason: str = ""  # why it was skipped
+
+    @property
+    def status(self) -> str:
+        """`ok`, `warn`, `failed` or `skipped` (skipped is not a failure: it did not run)."""
+        if self.skipped:
+            return "skipped"
+        if not self.ok:
+            return "failed"
+        return "warn" if self.warn else "ok"
 
     @property
     def state(self) -> str:
-        """`passed`, `failed` or `skipped`."""
-        return "skipped" if self.skipped else "passed" if self.ok else "failed"
+        """`passed`, `failed` or `skipped` (the JSON's older field; a warning passed)."""
+        return {"ok": "passed", "warn": "passed"}.get(self.status, self.status)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form: `ok` is true/false for checks that ran and null for skipped ones."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "ok": None if self.skipped else self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+            "reason": self.reason,
+            "state": self.state,
+        }
 
 
 def skipped(name: str, why: str) -> Check:
     """A check that was not run, and why."""
-    return Check(name, False, f"skipped: {why}", skipped=True)
+    return Check(name, False, f"skipped: {why}", skipped=True, reason=why)
+
+
+def warning(name: str, detail: str, fix: str) -> Check:
+    """A check that passed but has something to say (shown, never blocking)."""
+    return Check(name, True, detail, fix, warn=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,17 +91,26 @@ class DoctorResult:
 
     @property
     def skipped(self) -> list[Check]:
+        """The checks not run (a check they need failed): not failures themselves."""
         return [c for c in self.checks if c.skipped]
 
     @property
+    def warnings(self) -> list[Check]:
+        """Passed checks with something to look at (counted as passed; never blocking)."""
+        return [c for c in self.checks if c.status == "warn"]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        """No check failed (a skipped check only ever follows a failed one)."""
+        return not self.failed
 
     def summary(self) -> str:
-        """`7 passed, 1 failed, 2 skipped (of 10 checks)`."""
+        """`7 passed, 1 failed, 2 skipped (of 10 checks); 1 warning`."""
+        warned = len(self.warnings)
+        tail = f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""
         return (
             f"{len(self.passed)} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
-            f"(of {len(self.checks)} checks)"
+            f"(of {len(self.checks)} checks){tail}"
         )
 
 
@@ -95,6 +135,29 @@ def check_compiled(settings: Settings) -> Check:
     if not isinstance(doc, dict) or "schema_version" not in doc:
         return Check(name, False, f"{manifest} has no schema_version", fix)
     return Check(name, True, f"{settings.compiled_path} (schema {doc['schema_version']})")
+
+
+DEFAULT_TITLE = Settings().site_title
+
+
+def check_site_identity(settings: Settings) -> Check:
+    """Warn (never fail) while `[site]` still says what ctsite says out of the box: the built-in
+    title, `init`'s placeholder about text, no citation or DOI — a site that does not yet speak
+    for its own study."""
+    from ctsite.compile.init_toml import ABOUT_PLACEHOLDER
+
+    gaps = []
+    if settings.site_title.strip() == DEFAULT_TITLE:
+        gaps.append(f"title is the built-in {DEFAULT_TITLE!r}")
+    if settings.site_about.strip() == ABOUT_PLACEHOLDER:
+        gaps.append("about is the init placeholder")
+    if not settings.site_citation.strip() and not settings.site_doi.strip():
+        gaps.append("no citation or doi set")
+    name = "site identity"
+    if gaps:
+        fix = "set [site] title, about, citation and doi in ctsite.toml (the next compile applies them)"
+        return warning(name, "; ".join(gaps), fix)
+    return Check(name, True, settings.site_title)
 
 
 def check_deployment_files(settings: Settings) -> Check:
@@ -208,6 +271,7 @@ def run_checks(
     checks.append(check_deployment_files(settings))
     checks.append(check_docker(docker_ping))
     checks.append(check_compiled(settings))
+    checks.append(check_site_identity(settings))
 
     def stray() -> str:
         servers = find_stray_servers(client)

@@ -55,7 +55,7 @@ def doctor(eb_project: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def lines_by_check(out: str) -> dict[str, str]:
     found = {}
     for line in out.splitlines():
-        if line[:1] in {"✓", "✗", "-"}:
+        if line[:1] in {"✓", "✗", "-", "!"}:
             name = line[2:].split(":", 1)[0]
             found[name] = line
     return found
@@ -87,7 +87,9 @@ def test_doctor_reports_each_check(aws_env: str, eb_project: Path) -> None:
     servers = checks["stray Transfer servers"]
     assert servers.startswith(f"✗ stray Transfer servers: still running: {stray} (ONLINE")
     assert "so far" in servers and "aws transfer delete-server" in servers
-    assert "9 passed, 2 failed, 0 skipped (of 11 checks)" in result.stdout
+    site = checks["site identity"]
+    assert site.startswith("! site identity: title is the built-in") and "→ set [site]" in site
+    assert "10 passed, 2 failed, 0 skipped (of 12 checks); 1 warning" in result.stdout
 
 
 def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
@@ -133,7 +135,7 @@ def test_all_checks_pass(aws_env: str, eb_project: Path) -> None:
         settings, lambda s: boto3.client(s, region_name=REGION), docker_ping=lambda: True
     )
     assert [c.name for c in checks if not c.ok] == []
-    assert len(checks) == 11
+    assert len(checks) == 12
     assert "deployment files" in [c.name for c in checks]
 
 
@@ -201,4 +203,48 @@ def test_aws_checks_skipped_without_working_credentials(eb_project: Path, tmp_pa
     )
     assert checks["compiled data"].startswith("✓")
     # failed and skipped are counted apart: 6 AWS checks were not run, not failed
-    assert "3 passed, 2 failed, 6 skipped (of 11 checks)" in result.stdout
+    assert "4 passed, 2 failed, 6 skipped (of 12 checks); 1 warning" in result.stdout
+
+
+def test_placeholder_identity_warns_without_failing(tmp_path: Path) -> None:
+    from ctsite.compile.init_toml import ABOUT_PLACEHOLDER
+    from ctsite.deploy.doctor import check_site_identity
+
+    check = check_site_identity(load_settings(root=tmp_path))
+    assert check.status == "warn" and check.ok
+    assert "title is the built-in 'ContactTracing results'" in check.detail
+    assert "no citation or doi" in check.detail and "[site]" in check.fix
+    about = load_settings(
+        root=tmp_path, overrides={"site_title": "Gut atlas", "site_about": ABOUT_PLACEHOLDER}
+    )
+    check = check_site_identity(about)
+    assert check.status == "warn" and "about is the init placeholder" in check.detail
+    assert "title" not in check.detail
+    own = {"site_title": "Gut atlas", "site_about": "Our study.", "site_doi": "10.1/x"}
+    check = check_site_identity(load_settings(root=tmp_path, overrides=own))
+    assert check.status == "ok" and check.ok and check.detail == "Gut atlas"
+
+
+def test_doctor_json_tells_skipped_from_failed(eb_project: Path, tmp_path: Path) -> None:
+    env = cli_env(
+        without=("AWS_", "CTSITE_"),
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        DOCKER_HOST="unix:///nonexistent/docker.sock",
+    )
+    result = run_ctsite("doctor", "--json", cwd=eb_project, env=env, timeout=120)
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    checks = {c["name"]: c for c in doc["checks"]}
+    app = checks["EB application"]
+    assert app["status"] == "skipped" and app["ok"] is None
+    assert app["reason"] == "needs AWS credentials (that check failed)"
+    assert checks["AWS credentials"]["status"] == "failed"
+    assert checks["AWS credentials"]["ok"] is False
+    assert checks["compiled data"]["status"] == "ok" and checks["compiled data"]["ok"] is True
+    site = checks["site identity"]
+    assert site["status"] == "warn" and site["ok"] is True
+    assert doc["skipped"] == 6 and doc["warnings"] == 1
