@@ -25,12 +25,13 @@ from ctsite.formatting import duration, money
 
 
 def print_checks(checks: list[Any]) -> None:
-    """The failed and skipped doctor checks (each failed one with its fix), then the counts."""
+    """The doctor checks that did not simply pass (failed with their fix, warnings, skipped),
+    then the counts."""
     from ctsite.cli.doctor import check_line
     from ctsite.deploy.doctor import DoctorResult
 
     for check in checks:
-        if not check.ok:
+        if check.status != "ok":
             say(check_line(check))
     say(f"doctor: {esc(DoctorResult(checks).summary())}")
 
@@ -41,20 +42,23 @@ def print_plan(prepared: Any, dry_run: bool = False) -> None:
         say("[yellow]could not check[/] (the plan assumes the step is needed):")
         for line in prepared.observed.unchecked:
             say(f"  - {esc(line)}")
-    if dry_run and prepared.blocking:
-        say(
-            "[yellow]a real release would stop here[/]: failed check(s) "
-            + esc(", ".join(prepared.blocking))
-        )
     say("[bold]release plan[/]")
     for d in prepared.decisions:
         mark = "[bold green]run [/]" if d.run else "[dim]skip[/]"
         price = f" (est. {money(d.cost)})" if d.run and d.cost else ""
         say(f"  {mark} {d.step:<11} {esc(d.why)}{price}")
+        for line in prepared.blocked.get(d.step, []):
+            say(f"       [red]{esc(line)}[/]")
     say(
         f"estimated AWS cost of this release: {money(prepared.cost)} (Transfer Family server "
         "time and data; the other steps create no billable resources)"
     )
+    if dry_run and not prepared.can_run:
+        what = ", ".join(d for d in prepared.blocked)
+        say(
+            f"[yellow]a real release would stop before it starts[/]: {esc(what)} blocked "
+            "(each ✗ above says what to fix)"
+        )
 
 
 def print_summary(results: list[Any], seconds: float, env: Any, failed: str = "") -> None:
@@ -129,10 +133,12 @@ def release_cmd(
     if prepared.nothing_to_do or dry_run:
         if as_json:
             emit({"dry_run": dry_run, "plan": prepared, "steps": [], "environment": None})
-        elif prepared.nothing_to_do:
+        elif prepared.nothing_to_do and prepared.can_run:
             say("[green]nothing to do[/]: everything is up to date")
         else:
             say("dry run: nothing was changed")
+        if dry_run and not prepared.can_run:
+            raise typer.Exit(1)
         return
     confirm_own_names(s, NAMES, yes)
     if not yes and not confirm("run this release?"):

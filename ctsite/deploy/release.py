@@ -29,6 +29,7 @@ from ctsite.deploy.pricing import Rates
 from ctsite.deploy.release_plan import Decision, Observed, StepResult
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
+from ctsite.store.versions import manifest_path
 
 DOCKERFILE = "Dockerfile"
 # The configured names a release writes into: its image's repository and its environment.
@@ -94,6 +95,20 @@ def observe(
             unchecked.append(f"{what}: {exc.message}")
             return fallback
 
+    gaps: list[tuple[str, str]] = []
+
+    def needed(step: str, read: Callable[[], Any], fallback: Any) -> Any:
+        """A read a step needs (a setting, an input): a dry run notes its failure beside the
+        step and goes on planning; a real release stops on it."""
+        try:
+            return read()
+        except CtsiteError as exc:
+            if not offline_ok:
+                raise
+            hint = f" → {exc.hint}" if exc.hint else ""
+            gaps.append((step, f"{exc.message}{hint}"))
+            return fallback
+
     from ctsite.deploy.upload import plan_offline_upload
     from ctsite.sftp import manifest
 
@@ -105,8 +120,11 @@ def observe(
         from ctsite.compile.fingerprint import up_to_date as check
         from ctsite.identity import site_identity
 
-        spec = parse_data_spec(s.data, s.root)
-        up_to_date = check(spec, compiled, site_identity(s)) is not None
+        def current() -> bool:
+            spec = parse_data_spec(s.data, s.root)
+            return check(spec, compiled, site_identity(s)) is not None
+
+        up_to_date = needed("compile", current, False)
     state = release_state.read_state(s.root)
     image = state.get("image") or {}
     deployed = state.get("deploy") or {}
@@ -127,9 +145,12 @@ def observe(
     recorded = False
     if s.data_path.is_dir():
         recorded = bool(manifest.read_local_manifest(s.data_path))
-        upload = plan_offline_upload(s, trust_remote=trust_remote)
-        files, sent, deletions = upload.files, upload.upload_bytes, len(upload.deletions)
-        read_back = upload.read_back_bytes
+        upload = needed(
+            "upload-data", lambda: plan_offline_upload(s, trust_remote=trust_remote), None
+        )
+        if upload is not None:
+            files, sent, deletions = upload.files, upload.upload_bytes, len(upload.deletions)
+            read_back = upload.read_back_bytes
         total = _tree_bytes(s.data_path)
     running = tolerant(
         "the running version",
@@ -139,9 +160,10 @@ def observe(
     label = running.get("VersionLabel")
     return Observed(
         has_data_spec=has_spec,
+        store_present=manifest_path(compiled).is_file(),
         compile_up_to_date=up_to_date,
         figures_present=figures_present(compiled),
-        context_hash=image_inputs_hash(s),
+        context_hash=needed("build-push", lambda: image_inputs_hash(s), ""),
         recorded_context_hash=image.get("context_hash"),
         repository=s.image_repository,
         recorded_repository=image.get("repository"),
@@ -153,11 +175,12 @@ def observe(
         upload_deletions=deletions,
         upload_read_back=read_back,
         data_bytes=total,
-        bundle_sha256=bundle_sha256(s),
+        bundle_sha256=needed("deploy", lambda: bundle_sha256(s), ""),
         recorded_bundle_sha256=deployed.get("bundle_sha256"),
         recorded_label=deployed.get("label"),
         running_label=str(label) if label else None,
         unchecked=tuple(unchecked),
+        gaps=tuple(gaps),
     )
 
 
@@ -198,10 +221,17 @@ class ReleasePlan:
     observed: Observed
     options: ReleaseOptions
     blocking: list[str]  # failed doctor checks that this plan needs
+    # step → what stops it (blocking checks and a dry run's missing settings), shown beside it
+    blocked: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def nothing_to_do(self) -> bool:
         return not any(d.run for d in self.decisions)
+
+    @property
+    def can_run(self) -> bool:
+        """Nothing blocks this plan (a dry run's exit status)."""
+        return not self.blocked
 
     def check(self) -> None:
         """Raise `ReleaseBlocked` when a failed doctor check matters for this plan."""
@@ -242,7 +272,7 @@ def prepare(
     could read (offline, without credentials) and lists the rest (`Observed.unchecked`).
     """
     checks = run_checks(s, client, docker_ping)
-    failed = [c.name for c in checks if not c.ok]
+    failed = [c.name for c in checks if c.status == "failed"]
     everything = [Decision(step, True, "") for step in release_plan.STEPS]
     early = [n for n in release_plan.blocking_checks(failed, everything) if n != "Docker engine"]
     if early and not dry_run:
@@ -250,9 +280,20 @@ def prepare(
     observed = observe(s, client, offline_ok=dry_run, trust_remote=options.trust_remote)
     decisions = release_plan.plan(observed, options.force, Rates.of(s))
     blocking = release_plan.blocking_checks(failed, decisions)
-    return ReleasePlan(
-        checks, decisions, release_plan.total_cost(decisions), observed, options, blocking
-    )
+    by_name = {c.name: c for c in checks}
+    lines = [(name, blocked_by(by_name[name])) for name in blocking]
+    gaps = [
+        (step, f"✗ blocked by a missing setting or input: {why}") for step, why in observed.gaps
+    ]
+    blocked = release_plan.blocked_steps(lines, gaps, decisions)
+    cost = release_plan.total_cost(decisions)
+    return ReleasePlan(checks, decisions, cost, observed, options, blocking, blocked)
+
+
+def blocked_by(check: Check) -> str:
+    """`✗ blocked by <check>: <detail> → <fix>`: a failed check as shown beside a step."""
+    fix = f" → {check.fix}" if check.fix else ""
+    return f"✗ blocked by {check.name}: {check.detail}{fix}"
 
 
 @dataclasses.dataclass

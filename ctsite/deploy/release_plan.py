@@ -27,6 +27,7 @@ class Observed:
 
     # compile / figures
     has_data_spec: bool = True  # ctsite.toml has a [data] section
+    store_present: bool = True  # the compiled store has a manifest (used as is without [data])
     compile_up_to_date: bool = True  # the compile manifest matches inputs + parameters
     figures_present: bool = True  # the store holds precomputed figures
     # build-push
@@ -50,6 +51,8 @@ class Observed:
     running_label: str | None = "v1"  # None: no environment, or it could not be read
     # what could not be read (an offline dry run): one line each, shown with the plan
     unchecked: tuple[str, ...] = ()
+    # (step, problem): a missing setting or unreadable input a dry run found; the step cannot run
+    gaps: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +69,12 @@ class Decision:
 
 def _compile(o: Observed, force: bool) -> Decision:
     if not o.has_data_spec:
+        if not o.store_present:
+            return Decision(
+                "compile",
+                False,
+                "no [data] section in ctsite.toml and no compiled store: nothing to publish",
+            )
         return Decision(
             "compile", False, "no [data] section in ctsite.toml: the store is used as is"
         )
@@ -89,6 +98,8 @@ def _figures(o: Observed, compiling: bool, force: bool) -> Decision:
 def _build(o: Observed, force: bool) -> Decision:
     if force:
         return Decision("build-push", True, "forced (--force build-push)")
+    if not o.context_hash:
+        return Decision("build-push", True, "the image inputs could not be read")
     if o.recorded_context_hash is None or o.recorded_digest is None:
         return Decision("build-push", True, "no image pushed by a release yet")
     if o.recorded_repository != o.repository:
@@ -147,6 +158,8 @@ def _deploy(o: Observed, pushing: bool, force: bool) -> Decision:
         return Decision("deploy", True, "forced (--force deploy)")
     if pushing:
         return Decision("deploy", True, "a new image is pushed")
+    if not o.bundle_sha256:
+        return Decision("deploy", True, "the source bundle could not be built")
     if o.recorded_label is None or o.recorded_bundle_sha256 is None:
         return Decision("deploy", True, "no deployment recorded by a release yet")
     if o.running_label is None:
@@ -258,6 +271,21 @@ def run(
     return done
 
 
+# The steps each doctor check is needed by (where a failed one is shown in the plan).
+_AWS_STEPS = ("build-push", "upload-data", "deploy", "restart")
+NEEDED_BY: dict[str, tuple[str, ...]] = {
+    "AWS credentials": _AWS_STEPS,
+    "region": _AWS_STEPS,
+    "EB application": ("deploy", "restart"),
+    "EB environment": ("deploy", "restart"),
+    "EFS file system": ("upload-data", "deploy"),
+    "IAM role transfer_logging_role": ("upload-data",),
+    "IAM role transfer_user_role": ("upload-data",),
+    "deployment files": ("build-push", "deploy"),
+    "Docker engine": ("build-push",),
+    "compiled data": ("compile",),
+}
+
 # Doctor checks whose failure the plan can make harmless.
 _NEEDED_ONLY_IF = {"compiled data": "compile", "Docker engine": "build-push"}
 _ADVISORY = {"stray Transfer servers"}
@@ -282,3 +310,20 @@ def blocking_checks(failed: Iterable[str], decisions: list[Decision]) -> list[st
             continue
         blocking.append(name)
     return blocking
+
+
+def blocked_steps(
+    blocking: Iterable[tuple[str, str]], gaps: Iterable[tuple[str, str]], decisions: list[Decision]
+) -> dict[str, list[str]]:
+    """step → what stops it, one line each: the blocking doctor checks (name, line) beside the
+    steps that need them (those that run; else the first that needs it), and the dry run's
+    gaps (step, line) beside their step. Steps with nothing in the way are left out."""
+    running = [d.step for d in decisions if d.run]
+    found: dict[str, list[str]] = {}
+    for name, line in blocking:
+        needed = NEEDED_BY.get(name, STEPS[:1])
+        for step in [s for s in needed if s in running] or list(needed[:1]):
+            found.setdefault(step, []).append(line)
+    for step, line in gaps:
+        found.setdefault(step, []).append(line)
+    return {step: found[step] for step in STEPS if step in found}

@@ -284,3 +284,58 @@ def test_confirmation_required_without_a_terminal(released: Path, stubs: Any) ->
     assert isinstance(result.exception, CtsiteError)
     assert result.exception.message == "confirmation needed"
     stubs.assert_done()
+
+
+def blockers(output: str) -> dict[str, list[str]]:
+    """step → the 'blocked by' lines printed under its plan row."""
+    found: dict[str, list[str]] = {}
+    step = ""
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] in {"run", "skip"} and line.startswith("  "):
+            step = words[1]
+            found[step] = []
+        elif step and "blocked by" in line and line.startswith("    "):
+            found[step].append(line.strip())
+    return found
+
+
+def test_dry_run_shows_the_whole_plan_with_every_gap(
+    release_project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No EFS id, no IAM roles, no compiled store, no Docker: the dry run still prints all six
+    steps, each gap beside the step it blocks, and exits non-zero."""
+    monkeypatch.delenv("CTSITE_EFS_FILE_SYSTEM_ID", raising=False)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{release_project}/no-docker.sock")
+    (release_project / "data" / "compiled" / "manifest.json").unlink()
+    queue_doctor_and_observe(stubs)
+    result = invoke(stubs, "--dry-run")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    rows = plan_rows(result.output)
+    assert list(rows) == ["compile", "figures", "build-push", "upload-data", "deploy", "restart"]
+    gaps = blockers(result.output)
+    assert "the store is used as is" not in result.output
+    assert any("compiled data" in g and "not found" in g for g in gaps["compile"])
+    assert any("efs_file_system_id is not configured" in g for g in gaps["deploy"]), gaps
+    assert any(g.startswith("✗ blocked by EFS file system") for g in gaps["upload-data"])
+    assert any("IAM role transfer_user_role" in g for g in gaps["upload-data"])
+    assert any("Docker engine" in g for g in gaps["build-push"])
+    assert "dry run: nothing was changed" in result.output
+    assert "a real release would stop" in result.output
+    stubs.assert_done()
+
+
+def test_dry_run_json_lists_the_blockers(
+    release_project: Path, stubs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CTSITE_EFS_FILE_SYSTEM_ID", raising=False)
+    queue_doctor_and_observe(stubs)
+    result = invoke(stubs, "--dry-run", "--json")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    blocked = doc["plan"]["blocked"]
+    assert any("efs_file_system_id is not configured" in b for b in blocked["deploy"])
+    checks = {c["name"]: c for c in doc["plan"]["checks"]}
+    assert checks["EFS file system"]["status"] == "failed"
+    stubs.assert_done()

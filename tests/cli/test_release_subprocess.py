@@ -75,7 +75,9 @@ def test_dry_run_plans_offline_without_credentials(released: Path, tmp_path: Pat
     done = run_ctsite(
         "-c", str(released / "ctsite.toml"), "release", "--dry-run", cwd=released, env=env
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # the whole plan still comes; the failed credentials block it, so the exit is non-zero
+    assert done.returncode == 1, done.stdout + done.stderr
     assert "could not check" in done.stdout
+    assert "release plan" in done.stdout and "✗ blocked by AWS credentials" in done.stdout
     assert "dry run: nothing was changed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

@@ -15,6 +15,7 @@ from ctsite.deploy.release_plan import (
     Observed,
     ReleaseFailed,
     StepResult,
+    blocked_steps,
     blocking_checks,
     plan,
     run,
@@ -246,3 +247,34 @@ def test_reading_back_is_priced_like_sending() -> None:
     assert rates.upload(3_000_000, 2_000_000) > rates.upload(3_000_000)
     d = by_step(plan(dataclasses.replace(UNCHANGED, upload_files=1, upload_read_back=10**9)))
     assert d["upload-data"].cost == pytest.approx(rates.upload(UNCHANGED.upload_bytes, 10**9))
+
+
+def test_no_data_spec_and_no_store_is_not_used_as_is() -> None:
+    """Without [data] and without a compiled store, compile is not planned as 'the store is used
+    as is' (issue 24: the plan contradicted its own check)."""
+    o = dataclasses.replace(UNCHANGED, has_data_spec=False, store_present=False)
+    why = by_step(plan(o))["compile"].why
+    assert "used as is" not in why and "no compiled store" in why
+
+
+def test_unreadable_inputs_plan_their_step() -> None:
+    d = by_step(plan(dataclasses.replace(UNCHANGED, bundle_sha256="")))
+    assert d["deploy"].run and d["deploy"].why == "the source bundle could not be built"
+    d = by_step(plan(dataclasses.replace(UNCHANGED, context_hash="")))
+    assert d["build-push"].run and d["build-push"].why == "the image inputs could not be read"
+
+
+def test_blocked_steps_puts_each_gap_beside_its_step() -> None:
+    decisions = plan(UNCHANGED, force=["upload-data"])  # upload-data and restart run
+    blocked = blocked_steps(
+        [("EFS file system", "efs"), ("EB environment", "env"), ("new check", "x")],
+        [("deploy", "no efs id")],
+        decisions,
+    )
+    assert blocked == {
+        "compile": ["x"],  # a check the plan does not know: before everything
+        "upload-data": ["efs"],  # needed by upload-data (runs) and deploy (skipped)
+        "deploy": ["no efs id"],
+        "restart": ["env"],  # deploy is skipped: shown beside restart, which runs
+    }
+    assert list(blocked) == ["compile", "upload-data", "deploy", "restart"]
