@@ -140,10 +140,15 @@ def upload_data_cmd(
                     "assumes the remote is empty, so every file is sent and nothing deleted; "
                     "the real run compares with the remote"
                 )
+            source = (
+                "planned from the manifest of the last successful upload"
+                if plan.has_record
+                else "planned offline without a record of a previous upload"
+            )
             say(
                 f"estimated cost: {money(plan.estimated_cost)} (about "
-                f"{plan.estimated_seconds / 60:.0f} min of server time); planned from the "
-                "manifest of the last successful upload, nothing was contacted"
+                f"{plan.estimated_seconds / 60:.0f} min of server time); {source}, "
+                "nothing was contacted"
             )
         upload.check_max_delete(plan, max_delete)
         return

@@ -215,6 +215,9 @@ def test_dry_run_without_a_record_says_what_it_assumes(tmp_path, moto_aws):
     assert run.returncode == 0, run.stderr
     assert "no record of a previous upload" in run.stdout
     assert "assumes the remote is empty" in run.stdout
+    # one story: no claim of a manifest it just said it does not have
+    assert "manifest of the last successful upload" not in run.stdout
+    assert "planned offline without a record of a previous upload" in run.stdout
 
 
 def test_max_delete_refuses_and_says_how_to_allow(tmp_path, transfer_to_sshd, transfer_servers):
