@@ -126,6 +126,8 @@ def check_compiled(settings: Settings) -> Check:
     name = "compiled data"
     manifest = manifest_path(settings.compiled_path)
     fix = "run `ctsite compile` (or set compiled_dir)"
+    if not settings.data:
+        fix = "run `ctsite init` (it writes the [data] section), then `ctsite compile`"
     if not manifest.is_file():
         return Check(name, False, f"{manifest} not found", fix)
     try:

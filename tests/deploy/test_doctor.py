@@ -114,7 +114,7 @@ def test_doctor_with_nothing_there(aws_env: str, eb_project: Path) -> None:
         "create it in IAM (`ctsite provision check` prints how), or set transfer_logging_role "
         "(CTSITE_TRANSFER_LOGGING_ROLE)"
     )
-    assert "has no schema_version → run `ctsite compile`" in checks["compiled data"]
+    assert "has no schema_version → run `ctsite init`" in checks["compiled data"]
     assert checks["stray Transfer servers"] == "✓ stray Transfer servers: none"
 
 
@@ -163,6 +163,10 @@ def test_check_compiled(tmp_path: Path, content: str | None, detail: str) -> Non
     check = check_compiled(load_settings(root=tmp_path, environ={}))
     assert detail in check.detail
     assert check.ok is (content == '{"schema_version": 3}')
+    if not check.ok:  # no [data] section: compile alone cannot help, init comes first
+        assert (
+            check.fix == "run `ctsite init` (it writes the [data] section), then `ctsite compile`"
+        )
 
 
 def test_docker_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
