@@ -58,9 +58,10 @@ def compile_data(
     """Compile the configured dataset (with these overrides) into s.compiled_path."""
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.compile.fingerprint import up_to_date
-    from ctsite.identity import site_identity
+    from ctsite.identity import figure_choices, site_identity
 
     identity = site_identity(s)
+    figures = figure_choices(s)
     spec = parse_data_spec(
         s.data,
         s.root,
@@ -69,7 +70,7 @@ def compile_data(
         conditions=conditions,
         combined=combined,
     )
-    current = None if force else up_to_date(spec, s.compiled_path, identity)
+    current = None if force else up_to_date(spec, s.compiled_path, identity, figures)
     if current is not None:  # answered without importing the scientific stack
         from ctsite.compile.destination import tidy
 
@@ -88,6 +89,7 @@ def compile_data(
             progress=reporter.task,
             advance=reporter.advance,
             identity=identity,
+            figures=figures,
         )
     finally:
         reporter.done()
