@@ -107,3 +107,24 @@ def test_home_counts_the_ligand_receptor_list(store: Store, tmp_path: Path) -> N
     text = re.sub(r"\s+", " ", page)
     # by hand: Aa, Rz, Lx, Ry, Lq are in the list; Lq was never tested (no DEG row)
     assert "5 ligand/receptor genes (4 tested)" in text
+
+
+def test_the_defaults_are_a_checked_file_of_the_version(store: Store) -> None:
+    from ctsite.store import format as fmt
+
+    assert fmt.FIGURE_DEFAULTS in store.manifest[fmt.FILES_KEY]  # the integrity check covers it
+    assert store.figure_defaults is not None
+    assert store.figure_defaults.effects_seeds == ("Lx",)
+
+
+def test_a_figures_change_is_a_new_version_and_no_change_is_up_to_date(tmp_path: Path) -> None:
+    root = other_lab(tmp_path / "mysite")
+    settings = load_settings(root=root, environ={})
+    assert compile_data(settings).status == "built"
+    assert compile_data(settings).status == "up-to-date"
+    toml = (root / "ctsite.toml").read_text() + '[figures]\neffects_seeds = "Aa"\n'
+    (root / "ctsite.toml").write_text(toml)
+    changed = load_settings(root=root, environ={})
+    assert compile_data(changed).status == "built"
+    defaults = Store.open(changed.compiled_path).figure_defaults
+    assert defaults is not None and defaults.effects_seeds == ("Aa",)
