@@ -45,6 +45,17 @@ def _summary(
     )
 
 
+def store_up_to_date(s: Settings) -> bool:
+    """Whether `s.compiled_path` holds a compile of exactly the configured inputs, identity and
+    `[figures]` choices (what `compile` would skip; `release` plans with it)."""
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.compile.fingerprint import up_to_date
+    from ctsite.identity import figure_choices, site_identity
+
+    spec = parse_data_spec(s.data, s.root)
+    return up_to_date(spec, s.compiled_path, site_identity(s), figure_choices(s)) is not None
+
+
 def compile_data(
     s: Settings,
     *,

@@ -128,3 +128,15 @@ def test_a_figures_change_is_a_new_version_and_no_change_is_up_to_date(tmp_path:
     assert compile_data(changed).status == "built"
     defaults = Store.open(changed.compiled_path).figure_defaults
     assert defaults is not None and defaults.effects_seeds == ("Aa",)
+
+
+def test_release_sees_a_figures_change_as_a_compile_to_do(tmp_path: Path) -> None:
+    """`release` plans its compile step with the same check as `compile` ([figures] included)."""
+    from ctsite.compile.workflow import store_up_to_date
+
+    root = other_lab(tmp_path / "mysite")
+    compile_data(load_settings(root=root, environ={}))
+    assert store_up_to_date(load_settings(root=root, environ={}))
+    toml = (root / "ctsite.toml").read_text() + '[figures]\npairwise_cell_type1 = "Fib"\n'
+    (root / "ctsite.toml").write_text(toml)
+    assert not store_up_to_date(load_settings(root=root, environ={}))
