@@ -48,6 +48,7 @@ SECTION_PREFIXES: dict[str, str] = {
     "beanstalk": "eb_",
     "transfer": "transfer_",
     "provision": "provision_",
+    "figures": "figures_",
 }
 
 
@@ -208,6 +209,13 @@ class Settings:
     price_efs_gb_month: float = setting(0.30, "provision", valid=(0, None))
     # the compiled store's size on EFS, for the estimate
     price_data_gb: float = setting(2.0, "provision", valid=(0, None))
+    # --- the figures' default views, compiled into the store; empty: chosen from the data so
+    # that every default view draws something (`ctsite.figures.choose`) ---
+    figures_effects_cell_type: str = setting("", "figures")
+    # seed ligands of the Ligand-effects page, comma-separated ("Ccl2, Apoe")
+    figures_effects_seeds: str = setting("", "figures")
+    figures_pairwise_cell_type1: str = setting("", "figures")
+    figures_pairwise_cell_type2: str = setting("", "figures")
 
     # Not a setting: where the values came from and the dataset description.
     root: Path = dataclasses.field(default=Path("."), compare=False)

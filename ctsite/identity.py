@@ -8,6 +8,7 @@ where they were set.
 from __future__ import annotations
 
 from ctsite.config import Settings
+from ctsite.store.figure_defaults import FigureChoices
 from ctsite.store.identity import Identity, checked_url, normalise_doi, parse_data_links
 
 
@@ -31,4 +32,17 @@ def site_identity(s: Settings) -> Identity:
         method_credit=s.site_method_credit.strip(),
         method_url=checked_url(s.site_method_url, "method_url", where("site_method_url")),
         demo=s.site_demo,
+    )
+
+
+def figure_choices(s: Settings) -> FigureChoices:
+    """The `[figures]` settings of `s` (empty: chosen from the data at compile time)."""
+    seeds = tuple(
+        g.strip() for g in s.figures_effects_seeds.replace(";", ",").split(",") if g.strip()
+    )
+    return FigureChoices(
+        effects_cell_type=s.figures_effects_cell_type.strip(),
+        effects_seeds=seeds,
+        pairwise_cell_type1=s.figures_pairwise_cell_type1.strip(),
+        pairwise_cell_type2=s.figures_pairwise_cell_type2.strip(),
     )

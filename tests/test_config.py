@@ -114,6 +114,13 @@ OLD_SECTIONS: dict[str, dict[str, str]] = {
         "price_efs_gb_month": "price_efs_gb_month",
         "price_data_gb": "price_data_gb",
     },
+    # issue 24: the figures' default views (empty: chosen from the data at compile time)
+    "figures": {
+        "effects_cell_type": "figures_effects_cell_type",
+        "effects_seeds": "figures_effects_seeds",
+        "pairwise_cell_type1": "figures_pairwise_cell_type1",
+        "pairwise_cell_type2": "figures_pairwise_cell_type2",
+    },
 }
 OLD_RANGES: dict[str, tuple[float | None, float | None]] = {
     "compile_jobs": (1, 64),

@@ -27,6 +27,7 @@ from ctsite.compile.fingerprint import compile_key, file_fingerprint, read_manif
 from ctsite.compile.scan import run_workers
 from ctsite.errors import InputError
 from ctsite.store import format as fmt
+from ctsite.store.figure_defaults import FigureChoices
 from ctsite.store.identity import Identity
 from ctsite.store.versions import MIN_KEEP
 
@@ -104,12 +105,15 @@ def compile_store(
     progress: ProgressFn | None = None,
     advance: AdvanceFn | None = None,
     identity: Identity | None = None,
+    figures: FigureChoices | None = None,
 ) -> CompileResult:
     """Compile `spec` into a new version of the store at `dest` (nothing when it is up to date).
 
     `keep_versions`: how many versions stay after the switch (the current and the previous
     always do). `identity`: the study's identity, written into the version (`fmt.IDENTITY`)
     and part of its compile key; None writes none (readers fall back to their settings).
+    `figures`: the `[figures]` settings (part of the compile key); the figures' default views
+    are chosen from the new version's data with them and written into it (`fmt.FIGURE_DEFAULTS`).
     """
     started = time.perf_counter()
     dest = Path(os.path.abspath(dest))
@@ -128,7 +132,7 @@ def compile_store(
                     _ROLES.get(role) or f"DEG file of {role[4:]!r}", path, problem
                 )
         fingerprints = {role: file_fingerprint(path) for role, path in files.items()}
-        key = compile_key(spec, fingerprints, identity)
+        key = compile_key(spec, fingerprints, identity, figures)
         current = read_manifest(dest)
         if not force and current and current.get("compile_key") == key:
             return CompileResult("up-to-date", dest, time.perf_counter() - started, current)
@@ -158,6 +162,7 @@ def compile_store(
             manifest = _build(spec, tmp, lr, degs, expr, jobs, block_rows, progress, advance)
             if identity is not None:  # an object like the tables: the integrity check covers it
                 (tmp / fmt.IDENTITY).write_text(identity.to_json(), encoding="utf-8")
+            _write_figure_defaults(tmp, manifest, figures or FigureChoices())
             manifest.update(
                 version=target.version,
                 compile_key=key,
@@ -174,6 +179,17 @@ def compile_store(
     return CompileResult(
         "built", dest, time.perf_counter() - started, manifest, list(manifest["warnings"])
     )
+
+
+def _write_figure_defaults(tmp: Path, manifest: dict[str, Any], choices: FigureChoices) -> None:
+    """Choose the default views from the version just written (read where it lies, before it
+    is published) and write them beside its tables: an object like them, so the integrity
+    check covers it."""
+    from ctsite.figures.choose import choose_defaults
+    from ctsite.store import Store
+
+    chosen = choose_defaults(Store(tmp, manifest), choices)
+    (tmp / fmt.FIGURE_DEFAULTS).write_text(chosen.to_json(), encoding="utf-8")
 
 
 def _build(

@@ -258,7 +258,7 @@ def ensure_demo_store(directory: Path, jobs: int = 1) -> Path:
     from ctsite.compile.build import compile_store
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.config import load_settings
-    from ctsite.identity import site_identity
+    from ctsite.identity import figure_choices, site_identity
 
     config = directory / "ctsite.toml"
     if not config.is_file() or not (directory / "expression.h5ad").is_file():
@@ -267,5 +267,11 @@ def ensure_demo_store(directory: Path, jobs: int = 1) -> Path:
     spec = parse_data_spec(settings.data, settings.root)
     # always marked synthetic, whatever an older demo folder's ctsite.toml says
     identity = replace(site_identity(settings), demo=True)
-    result = compile_store(spec, settings.compiled_path, jobs=jobs, identity=identity)
+    result = compile_store(
+        spec,
+        settings.compiled_path,
+        jobs=jobs,
+        identity=identity,
+        figures=figure_choices(settings),
+    )
     return result.path

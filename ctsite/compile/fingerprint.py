@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ctsite.compile.dataset import DataSpec
+from ctsite.store.figure_defaults import FigureChoices
 from ctsite.store.format import SCHEMA_VERSION
 from ctsite.store.identity import Identity
 from ctsite.store.versions import current_manifest
@@ -36,7 +37,10 @@ def file_fingerprint(path: Path) -> dict[str, Any]:
 
 
 def compile_key(
-    spec: DataSpec, fingerprints: dict[str, dict[str, Any]], identity: Identity | None = None
+    spec: DataSpec,
+    fingerprints: dict[str, dict[str, Any]],
+    identity: Identity | None = None,
+    figures: FigureChoices | None = None,
 ) -> str:
     """One hash of the store schema, the inputs' fingerprints (not their paths), parameters
     and the study's identity (a new title is a new version: it travels with the data)."""
@@ -50,6 +54,8 @@ def compile_key(
     }
     if identity is not None:
         doc["identity"] = identity.to_json()
+    if figures is not None:  # the [figures] choices: a new seed is a new version
+        doc["figures"] = figures.to_json()
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -59,7 +65,10 @@ def read_manifest(store: Path) -> dict[str, Any] | None:
 
 
 def up_to_date(
-    spec: DataSpec, store: Path, identity: Identity | None = None
+    spec: DataSpec,
+    store: Path,
+    identity: Identity | None = None,
+    figures: FigureChoices | None = None,
 ) -> dict[str, Any] | None:
     """The store's manifest when it was compiled from exactly these inputs, parameters and
     identity."""
@@ -69,5 +78,6 @@ def up_to_date(
     manifest = read_manifest(store)
     if not manifest:
         return None
-    key = compile_key(spec, {role: file_fingerprint(p) for role, p in files.items()}, identity)
+    fingerprints = {role: file_fingerprint(p) for role, p in files.items()}
+    key = compile_key(spec, fingerprints, identity, figures)
     return manifest if manifest.get("compile_key") == key else None

@@ -84,6 +84,7 @@ def render(proposal: Proposal, config_path: Path) -> str:
         '# data_links = "GEO GSE000000=https://www.ncbi.nlm.nih.gov/geo/query/acc.cgi?acc=GSE000000"',
         '# license = "CC-BY-4.0"',
         "",
+        *_figures_section(proposal.cell_types),
         *_aws_section(own),
         "[data]",
         f"interactions = {_q(relative(lr.path, base))}  # {lr.pairs} ligand–receptor pairs",
@@ -127,6 +128,23 @@ def render(proposal: Proposal, config_path: Path) -> str:
             "",
         ]
     return "\n".join(out)
+
+
+def _figures_section(cell_types: list[str]) -> list[str]:
+    """The figures' default views, commented out: `compile` chooses them from the data (views
+    that draw something) unless they are set here."""
+    first = cell_types[0] if cell_types else "…"
+    second = cell_types[1] if len(cell_types) > 1 else first
+    return [
+        "# The figures' default views: `ctsite compile` chooses them from the data (so that each",
+        "# draws something) unless set here, e.g.:",
+        "# [figures]",
+        f"# effects_cell_type = {_q(first)}",
+        '# effects_seeds = "Gene1, Gene2"  # seed ligands of the Ligand-effects page',
+        f"# pairwise_cell_type1 = {_q(first)}",
+        f"# pairwise_cell_type2 = {_q(second)}",
+        "",
+    ]
 
 
 def _aws_section(names: AwsNames) -> list[str]:

@@ -45,6 +45,17 @@ def _summary(
     )
 
 
+def store_up_to_date(s: Settings) -> bool:
+    """Whether `s.compiled_path` holds a compile of exactly the configured inputs, identity and
+    `[figures]` choices (what `compile` would skip; `release` plans with it)."""
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.compile.fingerprint import up_to_date
+    from ctsite.identity import figure_choices, site_identity
+
+    spec = parse_data_spec(s.data, s.root)
+    return up_to_date(spec, s.compiled_path, site_identity(s), figure_choices(s)) is not None
+
+
 def compile_data(
     s: Settings,
     *,
@@ -58,9 +69,10 @@ def compile_data(
     """Compile the configured dataset (with these overrides) into s.compiled_path."""
     from ctsite.compile.dataset import parse_data_spec
     from ctsite.compile.fingerprint import up_to_date
-    from ctsite.identity import site_identity
+    from ctsite.identity import figure_choices, site_identity
 
     identity = site_identity(s)
+    figures = figure_choices(s)
     spec = parse_data_spec(
         s.data,
         s.root,
@@ -69,7 +81,7 @@ def compile_data(
         conditions=conditions,
         combined=combined,
     )
-    current = None if force else up_to_date(spec, s.compiled_path, identity)
+    current = None if force else up_to_date(spec, s.compiled_path, identity, figures)
     if current is not None:  # answered without importing the scientific stack
         from ctsite.compile.destination import tidy
 
@@ -88,6 +100,7 @@ def compile_data(
             progress=reporter.task,
             advance=reporter.advance,
             identity=identity,
+            figures=figures,
         )
     finally:
         reporter.done()

@@ -116,15 +116,9 @@ def observe(
     has_spec = bool(s.data)
     up_to_date = False
     if has_spec:
-        from ctsite.compile.dataset import parse_data_spec
-        from ctsite.compile.fingerprint import up_to_date as check
-        from ctsite.identity import site_identity
+        from ctsite.compile.workflow import store_up_to_date
 
-        def current() -> bool:
-            spec = parse_data_spec(s.data, s.root)
-            return check(spec, compiled, site_identity(s)) is not None
-
-        up_to_date = needed("compile", current, False)
+        up_to_date = needed("compile", lambda: store_up_to_date(s), False)
     state = release_state.read_state(s.root)
     image = state.get("image") or {}
     deployed = state.get("deploy") or {}

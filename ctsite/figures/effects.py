@@ -52,7 +52,9 @@ MARGIN_TOP = 60  # column headers below Plotly's toolbar (which takes the top ~3
 LEGEND_ROOM = 110  # pixels the legend below the plot takes, at most (for label placement)
 NARROW_WIDTH = 340  # label placement assumes a phone-wide plot (wider only adds room)
 LABEL_SHADOW = "1px 1px 2px #fff, -1px -1px 2px #fff, 1px -1px 2px #fff, -1px 1px 2px #fff"
+# The SPEC's defaults for the CIN study: kept whenever the data has them and they draw something.
 DEFAULT_SEEDS = ("Ccl2", "Apoe")
+DEFAULT_CELL_TYPE = "Tumor cells"
 TABLE_COLUMNS = [
     "step",
     "kind",
@@ -70,7 +72,10 @@ TABLE_COLUMNS = [
 
 
 def _default_seeds(store: Store) -> tuple[str, ...]:
+    chosen = store.figure_defaults  # what the compile chose from the data or [figures]
     known = set(store.genes)
+    if chosen and chosen.effects_seeds and all(g in known for g in chosen.effects_seeds):
+        return chosen.effects_seeds
     seeds = tuple(g for g in DEFAULT_SEEDS if g in known)
     if seeds:
         return seeds
@@ -81,7 +86,11 @@ def _default_seeds(store: Store) -> tuple[str, ...]:
 def _defaults(store: Store) -> dict[str, Any]:
     return {
         "condition": store.default_condition(single=True).name,
-        "cell_type": default_cell_type(store, "Tumor cells", 0),
+        "cell_type": default_cell_type(
+            store,
+            store.figure_defaults.effects_cell_type if store.figure_defaults else DEFAULT_CELL_TYPE,
+            0,
+        ),
         "seeds": _default_seeds(store),
         "fdr_i": default_fdr(store, 0.05),
         "min_log2fc": 0.12,

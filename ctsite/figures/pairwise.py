@@ -61,11 +61,20 @@ TABLE_COLUMNS = [
 ]
 
 
+# The SPEC's defaults for the CIN study: kept whenever the data has them and they draw something.
+PREFERRED_CELL_TYPES = ("Tumor cells", "Macrophages/mMDSC")
+
+
 def _defaults(store: Store) -> dict[str, Any]:
+    chosen = store.figure_defaults  # what the compile chose from the data or [figures]
     return {
         "condition": store.default_condition().name,
-        "cell_type1": default_cell_type(store, "Tumor cells", 0),
-        "cell_type2": default_cell_type(store, "Macrophages/mMDSC", 1),
+        "cell_type1": default_cell_type(
+            store, chosen.pairwise_cell_type1 if chosen else PREFERRED_CELL_TYPES[0], 0
+        ),
+        "cell_type2": default_cell_type(
+            store, chosen.pairwise_cell_type2 if chosen else PREFERRED_CELL_TYPES[1], 1
+        ),
         "cell_type3": None,
         "bidirectional": False,
         "fdr_i": default_fdr(store, 0.25),
@@ -86,6 +95,43 @@ def directions(n_columns: int, bidirectional: bool) -> list[tuple[int, int]]:
         if n_columns > 2:
             pairs += [(2, 1), (0, 2), (2, 0)]
     return pairs
+
+
+def _with_fractions(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(
+        expression_ligand=fraction(rows["expression_ligand"].to_numpy(float)),
+        expression_receptor=fraction(rows["expression_receptor"].to_numpy(float)),
+    )
+
+
+def _kept(
+    rows: pd.DataFrame, fdr_l: float, min_numsigi1: int, min_expression: float, min_log2fc: float
+) -> pd.Series:
+    """The spec's filters of a pair row (expression already as fractions)."""
+    return (
+        (rows["numSigI1"] >= min_numsigi1)
+        & (rows["expression_ligand"] >= min_expression)
+        & (rows["expression_receptor"] >= min_expression)
+        & (rows["MAST_fdr_ligand"] < fdr_l)
+        & (rows["MAST_fdr_receptor"] < fdr_l)
+        & (rows["MAST_log2FC_ligand"].abs() > min_log2fc)
+    )
+
+
+def edge_counts(store: Store, params: dict[str, Any]) -> pd.Series:
+    """How many pairs pass `params`' filters, per (ligand cell type, receptor cell type): what
+    the compile ranks the cell-type pairs by when it chooses the default view."""
+    rows = _with_fractions(store.pairwise_table(params["condition"], params["fdr_i"]))
+    kept = rows[
+        _kept(
+            rows,
+            params["fdr_l"],
+            params["min_numsigi1"],
+            params["min_expression"],
+            params["min_log2fc"],
+        )
+    ]
+    return kept.groupby(["cell_type_ligand", "cell_type_receptor"], sort=False).size()
 
 
 def select_edges(
@@ -109,19 +155,8 @@ def select_edges(
     selected = selected.drop_duplicates(
         ["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"], keep="first"
     )
-    selected = selected.assign(
-        expression_ligand=fraction(selected["expression_ligand"].to_numpy(float)),
-        expression_receptor=fraction(selected["expression_receptor"].to_numpy(float)),
-    )
-    keep = (
-        (selected["numSigI1"] >= min_numsigi1)
-        & (selected["expression_ligand"] >= min_expression)
-        & (selected["expression_receptor"] >= min_expression)
-        & (selected["MAST_fdr_ligand"] < fdr_l)
-        & (selected["MAST_fdr_receptor"] < fdr_l)
-        & (selected["MAST_log2FC_ligand"].abs() > min_log2fc)
-    )
-    edges = selected[keep]
+    selected = _with_fractions(selected)
+    edges = selected[_kept(selected, fdr_l, min_numsigi1, min_expression, min_log2fc)]
     return edges.sort_values(
         ["numDEG", "numSigI1", "ligand", "receptor"],
         ascending=[False, False, True, True],

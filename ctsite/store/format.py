@@ -32,6 +32,10 @@ The files of one version (see SPEC-data.md for the columns):
                                    a row keeps only the genes a figure can ever draw (EFFECTS_RULE)
     site.json                      IDENTITY: the study's identity (title, citation, DOI …:
                                    `ctsite.store.identity`); absent in stores compiled before it
+    figure_defaults.json           FIGURE_DEFAULTS: the figures' default choices (effects seeds and
+                                   cell type, pairwise cell types), chosen from the data or the
+                                   [figures] settings (`ctsite.store.figure_defaults`); absent
+                                   in stores compiled before it
     figures/                       FIGURES_DIR: optional precomputed figure JSON
 """
 
@@ -61,6 +65,7 @@ PAIRS = "pairs.feather"
 CONDITION_GENES = "genes.feather"
 FIGURES_DIR = "figures"
 IDENTITY = "site.json"
+FIGURE_DEFAULTS = "figure_defaults.json"
 
 CONDITION_ID = re.compile(r"^c[0-9]{1,4}$")
 

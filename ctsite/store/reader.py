@@ -33,6 +33,7 @@ import pyarrow.feather as feather
 from ctsite.errors import NotFoundError, StoreError
 from ctsite.store import format as fmt
 from ctsite.store import integrity, versions
+from ctsite.store.figure_defaults import FigureDefaults
 from ctsite.store.identity import Identity
 
 T = TypeVar("T")
@@ -245,6 +246,15 @@ class Store:
             return None
         return self._read(fmt.IDENTITY, Identity.from_json)
 
+    @cached_property
+    def figure_defaults(self) -> FigureDefaults | None:
+        """The figures' default choices compiled into this version (None: compiled before they
+        were; the figures then use their built-in choices)."""
+        if self._files.get(fmt.FIGURE_DEFAULTS) is None:
+            if self._files or not (self.path / fmt.FIGURE_DEFAULTS).is_file():
+                return None  # a version being compiled has no file map yet, only its files
+        return self._read(fmt.FIGURE_DEFAULTS, FigureDefaults.from_json)
+
     @property
     def fingerprint(self) -> str:
         return str(self.manifest.get("compile_key", "")) + str(self.manifest.get("created", ""))
@@ -292,6 +302,25 @@ class Store:
     @cached_property
     def genes(self) -> list[str]:
         return list(self._genes["gene"])
+
+    @cached_property
+    def lr_gene_count(self) -> int:
+        """How many genes the ligand–receptor list names (each once, ligand or receptor)."""
+        genes = self._genes
+        return int((genes["is_ligand"].astype(bool) | genes["is_receptor"].astype(bool)).sum())
+
+    @cached_property
+    def tested_lr_gene_count(self) -> int:
+        """How many of the list's genes the data tested (a target row in some condition)."""
+        genes = self._genes
+        listed = set(
+            genes["gene"][genes["is_ligand"].astype(bool) | genes["is_receptor"].astype(bool)]
+        )
+        tested: set[str] = set()
+        for cond in self.conditions:
+            if cond.kind == "single":
+                tested.update(self._table(cond)["target"].astype(str))
+        return len(listed & tested)
 
     @cached_property
     def _gene_lookup(self) -> dict[str, str]:

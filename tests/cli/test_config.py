@@ -35,6 +35,7 @@ def test_config_json_masks_secrets_and_names_sources(tmp_path: Path) -> None:
         "beanstalk",
         "transfer",
         "provision",
+        "figures",
     ]
     site = sections["site"]
     assert site["site_access_code_hash"] == {"value": "(set)", "source": "ctsite.toml"}

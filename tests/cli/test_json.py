@@ -137,6 +137,7 @@ def test_upload_dry_run_and_deploy_dry_run_and_config(released: Path, stubs: Any
         "beanstalk",
         "transfer",
         "provision",
+        "figures",
     }
 
 

@@ -49,6 +49,14 @@ def test_scripted_answers_settle_the_proposal_then_it_is_written(
     assert init.write(proposal, target) is None  # nothing was replaced
     written = config(target)["data"]
     assert [c["file"] for c in written["conditions"]] == ["r/cin.h5ad", "r/sting.h5ad"]
+    # the figures' defaults are proposed commented out: compile chooses them from the data
+    text = target.read_text()
+    assert "# [figures]" in text and "figures" not in config(target)
+    first = proposal.cell_types[0]
+    uncommented = text.replace(f'# effects_cell_type = "{first}"', f'effects_cell_type = "{first}"')
+    uncommented = uncommented.replace("# [figures]", "[figures]")
+    target.write_text(uncommented)
+    assert config(target)["figures"] == {"effects_cell_type": first}
 
 
 def test_what_is_missing_is_said_before_any_question(demo: Path, tmp_path: Path) -> None:
