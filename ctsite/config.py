@@ -193,6 +193,12 @@ class Settings:
     staging_environment: str = setting("Contacttracingsite-staging", "provision")
     # the staging copy's folder on the same EFS
     staging_data_dir: str = setting("staging", "provision")
+    # CloudWatch alarms of each environment, sent to its SNS topic: memory in use (the
+    # CloudWatch agent's mem_used_percent, worst instance), share of 5xx responses, and the
+    # enhanced-health level (Warning, Degraded or Severe) at which it alarms
+    provision_alarm_memory_percent: float = setting(90.0, "provision", valid=(1, 100))
+    provision_alarm_5xx_percent: float = setting(5.0, "provision", valid=(0, 100))
+    provision_alarm_health: str = setting("Degraded", "provision")
     # proxies in front of gunicorn trusted for X-Forwarded-Proto
     site_proxy_hops: int = setting(0, "site", valid=(0, 10))
     # X-Forwarded-For entries trusted for the client's address (the login limit's key): the

@@ -24,6 +24,8 @@ PRODUCTION, STAGING = "production", "staging"
 REGISTRY, REGISTRY_REGION, REGISTRY_TEMPLATE = "registry", "us-east-1", "registry.yaml"
 DOCKER_AL2023 = re.compile(r"^64bit Amazon Linux 2023 v(\d+)\.(\d+)\.(\d+) running Docker$")
 TEMPLATE = "ctsite.yaml"
+# Elastic Beanstalk's EnvironmentHealth values of the levels the health alarm can fire at.
+HEALTH_LEVELS = {"Warning": 15, "Degraded": 20, "Severe": 25}
 # Logical ids of the primary stack's shared resources a secondary stack is given.
 SHARED = {
     "SharedFileSystemId": "FileSystem",
@@ -165,6 +167,12 @@ def stack_parameters(
             f"provision_scaling_metric must be CPUUtilization or RequestCount, "
             f"got {settings.provision_scaling_metric!r}"
         )
+    health = HEALTH_LEVELS.get(settings.provision_alarm_health.strip().capitalize())
+    if health is None:
+        raise ConfigError(
+            f"provision_alarm_health must be one of {', '.join(HEALTH_LEVELS)}, "
+            f"got {settings.provision_alarm_health!r}"
+        )
     low, high = settings.provision_min_instances, settings.provision_max_instances
     if not 1 <= low <= high:
         raise ConfigError(
@@ -197,6 +205,9 @@ def stack_parameters(
         "InstanceRoleName": settings.eb_instance_role,
         "TransferUserRoleName": settings.transfer_user_role,
         "TransferLoggingRoleName": settings.transfer_logging_role,
+        "AlarmMemoryPercent": f"{settings.provision_alarm_memory_percent:g}",
+        "Alarm5xxPercent": f"{settings.provision_alarm_5xx_percent:g}",
+        "AlarmHealthLevel": str(health),
     }
     for key in SHARED:
         params[key] = (shared or {}).get(key, "")
