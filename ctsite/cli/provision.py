@@ -61,6 +61,7 @@ def _render(result: Any) -> None:
 
     if result.unchanged:
         say(f"[green]✓[/] {result.stack_name}: nothing changed")
+        _render_alarms(result.alarms)
         return
     verb = "create" if result.new_stack else "update"
     table = Table(title=f"{verb} stack {result.stack_name}")
@@ -80,6 +81,23 @@ def _render(result: Any) -> None:
         say(f"[bold]≈ ${result.monthly_usd:,.2f}/month[/] for what this adds (price_* settings)")
     else:
         say("no added running cost")
+    _render_alarms(result.alarms)
+
+
+def _render_alarms(tier: Any) -> None:
+    """The stack's alarm metrics against CloudWatch's free tier (the region's others counted)."""
+    from ctsite.deploy.pricing import FREE_ALARM_METRICS
+
+    if tier is None:
+        return
+    count = f"{tier.stack} alarm metric(s) in this stack + {tier.others} other(s) in the region"
+    if tier.within_free_tier:
+        say(f"alarms: {count} = {tier.total} of CloudWatch's free {FREE_ALARM_METRICS}")
+    else:
+        say(
+            f"[yellow]alarms: {count} = {tier.total}, over CloudWatch's free "
+            f"{FREE_ALARM_METRICS}[/]: ≈ ${tier.monthly_usd:,.2f}/month"
+        )
 
 
 @provision_app.command("plan")

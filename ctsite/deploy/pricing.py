@@ -49,3 +49,32 @@ class Rates:
         priced before it runs (its server time assumed)."""
         moved = upload_bytes + read_back
         return self.cost(assumed_seconds(moved), moved)
+
+
+# CloudWatch: the first 10 standard-resolution alarm metrics of an account are free, each one
+# more costs this much a month (us-east-2 list price, 2026).
+FREE_ALARM_METRICS = 10
+ALARM_METRIC_MONTHLY = 0.10
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmTier:
+    """A stack's alarms against CloudWatch's free tier: its alarm metrics plus every other
+    alarm metric of the region (the free 10 are per account; other regions are not counted)."""
+
+    stack: int
+    others: int
+
+    @property
+    def total(self) -> int:
+        return self.stack + self.others
+
+    @property
+    def within_free_tier(self) -> bool:
+        return self.total <= FREE_ALARM_METRICS
+
+    @property
+    def monthly_usd(self) -> float:
+        """What the alarm metrics beyond the free 10 cost a month (all of them, not only this
+        stack's)."""
+        return round(max(0, self.total - FREE_ALARM_METRICS) * ALARM_METRIC_MONTHLY, 2)

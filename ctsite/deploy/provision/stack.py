@@ -13,9 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ctsite.aws import cloudwatch
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import FAILED_STACK, ChangeSet, CloudFormation, StackEvent
 from ctsite.config import RUNBOOK_NAMES, Settings
+from ctsite.deploy.pricing import FREE_ALARM_METRICS, AlarmTier
 from ctsite.deploy.provision.check import resolve
 from ctsite.deploy.provision.environments import Target
 from ctsite.errors import CtsiteError
@@ -57,6 +59,7 @@ class Plan:
     parameter_changes: list[tuple[str, str, str]]  # (key, deployed, new)
     costs: list[CostLine]
     change_set_id: str = ""
+    alarms: AlarmTier | None = None  # the stack's alarm metrics against the free tier
 
     @property
     def monthly_usd(self) -> float:
@@ -73,6 +76,16 @@ class Plan:
             ],
             "cost": [dataclasses.asdict(c) for c in self.costs],
             "monthly_usd": self.monthly_usd,
+            "alarms": None
+            if self.alarms is None
+            else {
+                "stack": self.alarms.stack,
+                "others": self.alarms.others,
+                "total": self.alarms.total,
+                "free": FREE_ALARM_METRICS,
+                "within_free_tier": self.alarms.within_free_tier,
+                "monthly_usd": self.alarms.monthly_usd,
+            },
         }
 
 
@@ -241,6 +254,38 @@ def plan(
     return Plan(stack_name, creating, False, rows, changes, costs, change_set_id)
 
 
+def template_alarms(template: str, params: dict[str, str]) -> dict[str, int]:
+    """The alarms the template creates for `params`: name → alarm metrics it counts as."""
+    from ctsite.aws.cloudformation import load_template
+
+    doc = load_template(template)
+    conditions = doc.get("Conditions") or {}
+    values = _effective(doc, params)
+    found: dict[str, int] = {}
+    for logical, spec in (doc.get("Resources") or {}).items():
+        if spec.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        condition = spec.get("Condition")
+        if condition and not resolve({"Condition": condition}, values, conditions):
+            continue
+        props = resolve(spec.get("Properties") or {}, values, conditions)
+        name = props.get("AlarmName")
+        found[name if isinstance(name, str) else logical] = cloudwatch.metric_count(props)
+    return found
+
+
+def alarm_tier(
+    client: ClientFactory, target: Target, template: str, params: dict[str, str]
+) -> AlarmTier:
+    """The stack's alarm metrics and the region's others (its own alarms, once created, are
+    not counted twice)."""
+    own = template_alarms(template, params)
+    others = [
+        a for a in cloudwatch.alarms(client, region=target.region or None) if a.name not in own
+    ]
+    return AlarmTier(sum(own.values()), sum(a.metrics for a in others))
+
+
 def discard(cfn: CloudFormation, result: Plan) -> None:
     """Drop a plan's change set (and the empty stack a first plan creates)."""
     if not result.change_set_id:
@@ -368,4 +413,7 @@ def plan_environment(
     network = environments.lookup_network(client)
     shared = None if target.production else environments.shared_ids(cfn, client, settings)
     params = environments.stack_parameters(settings, target, stack, network, shared)
-    return plan(cfn, settings, target.stack_name, environments.template_text(), params, report)
+    text = environments.template_text()
+    result = plan(cfn, settings, target.stack_name, text, params, report)
+    result.alarms = alarm_tier(client, target, text, params)
+    return result

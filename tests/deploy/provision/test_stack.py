@@ -103,7 +103,10 @@ def test_staging_shares_the_efs_and_destroy(project: Path, clients) -> None:
     stack.apply(cfn, _plan(clients, s), poll_s=0.05)
     staging = _plan(clients, s, "staging")
     kinds = {r.logical_id for r in staging.rows}
-    assert kinds == {"NotificationTopic", "Environment"}  # nothing shared is created twice
+    # nothing shared is created twice; each environment has its own topic and alarms
+    assert kinds == {
+        "NotificationTopic", "Environment", "MemoryAlarm", "ServerErrorAlarm", "HealthAlarm"
+    }  # fmt: skip
     stack.apply(cfn, staging, poll_s=0.05)
     fs_id = cfn.resources("ctsite-production")["FileSystem"]
     _, params = cfn.deployed("ctsite-staging")
@@ -208,7 +211,9 @@ def test_staging_beside_a_hand_made_production(project: Path, clients) -> None:
         provision_solution_stack="64bit Amazon Linux 2023 v4.6.0 running Docker",
     )
     staging = _plan(clients, s, "staging")
-    assert {r.logical_id for r in staging.rows} == {"NotificationTopic", "Environment"}
+    assert {r.logical_id for r in staging.rows} == {
+        "NotificationTopic", "Environment", "MemoryAlarm", "ServerErrorAlarm", "HealthAlarm"
+    }  # fmt: skip
     cfn = CloudFormation(clients)
     stack.apply(cfn, staging, poll_s=0.05)
     _, params = cfn.deployed("ctsite-staging")
