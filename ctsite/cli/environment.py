@@ -40,7 +40,8 @@ def status_cmd(
     events: Annotated[int, typer.Option("--events", help="How many recent events.")] = 10,
     json_out: JsonFlag = False,
 ) -> None:
-    """Environment health, running version, URL, recent events, rollback targets, servers."""
+    """Environment health, running version, URL, recent events, rollback targets, servers,
+    alarm states."""
     from rich.table import Table
 
     from ctsite.deploy.doctor import describe_server
@@ -87,6 +88,25 @@ def status_cmd(
             )
     else:
         say("no ctsite Transfer servers running")
+    _render_alarms(result.alarms, result.alarms_error)
+
+
+ALARM_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "dim"}
+
+
+def _render_alarms(alarms: Any, error: str | None) -> None:
+    """One line per alarm: state, name, and CloudWatch's reason while it is not OK."""
+    if alarms is None:
+        warn(f"alarms: {error}")
+        return
+    if not alarms:
+        say("no alarms (`ctsite provision apply` creates them)")
+        return
+    say("[bold]alarms[/] (to the environment's topic: ctsite alerts)")
+    for alarm in alarms:
+        style = ALARM_STYLE.get(alarm.state, "white")
+        why = f"  {esc(alarm.reason)}" if alarm.state != "OK" and alarm.reason else ""
+        say(f"   [{style}]{esc(alarm.state)}[/]  {esc(alarm.name)}{why}")
 
 
 def versions_cmd(

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from ctsite.aws import ecr, transfer
+from ctsite.aws import cloudwatch, ecr, transfer
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
 from ctsite.deploy.deploy import EnvironmentState, environment_state, url_of
@@ -40,6 +40,8 @@ class StatusResult:
     servers: list[transfer.StrayServer] | None
     servers_error: str | None
     hourly_cost: float
+    alarms: list[cloudwatch.Alarm] | None = None  # the environment's (provision's) alarms
+    alarms_error: str | None = None
 
 
 def _version(v: dict[str, Any], deployed: set[str]) -> Version:
@@ -53,8 +55,20 @@ def _version(v: dict[str, Any], deployed: set[str]) -> Version:
     )
 
 
+def environment_alarms(client: ClientFactory, environment: str) -> list[cloudwatch.Alarm]:
+    """The alarms `provision` made for `environment`: named <environment>-<what>, where <what>
+    has no hyphen (so production's list leaves out a "<production>-staging-..." environment's)."""
+    prefix = f"{environment}-"
+    return [
+        alarm
+        for alarm in cloudwatch.alarms(client, prefix)
+        if "-" not in alarm.name.removeprefix(prefix)
+    ]
+
+
 def status(s: Settings, client: ClientFactory, events: int = 10) -> StatusResult:
-    """Health, running version, URL, recent events, rollback targets, images, stray servers."""
+    """Health, running version, URL, recent events, rollback targets, images, stray servers,
+    alarm states."""
     eb = beanstalk(s, client)
     current = eb.environment()
     recent = eb.events(limit=events)
@@ -70,6 +84,11 @@ def status(s: Settings, client: ClientFactory, events: int = 10) -> StatusResult
         servers = transfer.find_stray_servers(client, include_live=True)
     except CtsiteError as exc:
         servers_error = exc.message
+    alarms = alarms_error = None
+    try:
+        alarms = environment_alarms(client, s.eb_environment)
+    except CtsiteError as exc:
+        alarms_error = exc.message
     return StatusResult(
         environment_state(s, current),
         recent,
@@ -80,6 +99,8 @@ def status(s: Settings, client: ClientFactory, events: int = 10) -> StatusResult
         servers,
         servers_error,
         s.transfer_hourly_cost,
+        alarms,
+        alarms_error,
     )
 
 
