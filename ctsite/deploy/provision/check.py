@@ -10,6 +10,7 @@ template stays the one definition of the configuration.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ctsite.aws import ec2, efs
@@ -54,6 +55,41 @@ def _live_options(
     return option_values(found[0])
 
 
+def _contains(have: object, want: object) -> bool:
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(
+            key in have and _contains(have[key], value) for key, value in want.items()
+        )
+    return have == want
+
+
+def same_option(live: str, value: str) -> bool:
+    """Whether a live option value is the template's. A JSON document (the enhanced-health
+    ConfigDocument) matches when every entry the template sets is live: Elastic Beanstalk
+    stores it with its own defaults added and its keys in its own order."""
+    if not value.startswith("{"):
+        return live == value
+    try:
+        return _contains(json.loads(live or "{}"), json.loads(value))
+    except ValueError:
+        return False
+
+
+def _option_fix(environment: str, namespace: str, option: str, value: str) -> str:
+    """The update-environment line; JSON syntax for a JSON value (its commas would split the
+    shorthand's fields)."""
+    if value.startswith("{"):
+        setting = json.dumps([{"Namespace": namespace, "OptionName": option, "Value": value}])
+        return (
+            f"aws elasticbeanstalk update-environment --environment-name {environment} "
+            f"--option-settings '{setting}'"
+        )
+    return (
+        f"aws elasticbeanstalk update-environment --environment-name {environment} "
+        f"--option-settings 'Namespace={namespace},OptionName={option},Value={value}'"
+    )
+
+
 def check_options(
     client: ClientFactory,
     application: str,
@@ -64,14 +100,13 @@ def check_options(
     live = _live_options(client, application, environment)
     diffs = []
     for (namespace, option), value in sorted(expected_options(template, params).items()):
-        if live.get((namespace, option), "") != value:
+        if not same_option(live.get((namespace, option), ""), value):
             diffs.append(
                 Difference(
                     f"EB {namespace} {option}",
                     live.get((namespace, option), ""),
                     value,
-                    f"aws elasticbeanstalk update-environment --environment-name {environment} "
-                    f"--option-settings 'Namespace={namespace},OptionName={option},Value={value}'",
+                    _option_fix(environment, namespace, option, value),
                 )
             )
     return diffs

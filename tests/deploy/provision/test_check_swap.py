@@ -268,3 +268,47 @@ def test_check_reports_forwarded_hops_missing(project: Path, clients, monkeypatc
         f"{PROD} --option-settings 'Namespace=aws:elasticbeanstalk:application:environment,"
         "OptionName=CTSITE_SITE_FORWARDED_HOPS,Value=1'"
     ) in out, out
+
+
+CONFIG_DOCUMENT = ("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument")
+
+
+def test_check_judges_the_health_metrics_document_by_its_entries(
+    project: Path, clients, monkeypatch
+) -> None:
+    """The 5xx alarm reads request counts only published when the enhanced-health
+    ConfigDocument asks for them. EB stores that JSON with its own defaults and key order: that
+    is no difference; a hand-made environment without it is one, fixed by a line whose JSON
+    --option-settings carries the document intact."""
+    fs_id = _hand_made(clients, monkeypatch)
+    options = _live_options(project, fs_id)
+    (wanted,) = [o for o in options if (o["Namespace"], o["OptionName"]) == CONFIG_DOCUMENT]
+    doc = json.loads(wanted["Value"])
+    assert doc["CloudWatchMetrics"]["Environment"] == {
+        "ApplicationRequests5xx": 60,
+        "ApplicationRequestsTotal": 60,
+    }
+    stored = {
+        "Rules": {"Environment": {"Application": {"ApplicationRequests4xx": {"Enabled": True}}}},
+        "CloudWatchMetrics": {
+            "Instance": {"CPUIrq": None},
+            "Environment": {"ApplicationRequestsTotal": 60, "ApplicationRequests5xx": 60},
+        },
+        "Version": 1,
+    }
+    wanted["Value"] = json.dumps(stored)
+    out = _check(project, clients, fs_id, options).output
+    assert "ConfigDocument" not in out, out
+
+    bare = [o for o in options if (o["Namespace"], o["OptionName"]) != CONFIG_DOCUMENT]
+    out = _check(project, clients, fs_id, bare).output
+    (fix,) = _fix_lines(out, "EB aws:elasticbeanstalk:healthreporting:system ConfigDocument")
+    words = shlex.split(fix)
+    setting = json.loads(words[words.index("--option-settings") + 1])
+    assert setting == [
+        {
+            "Namespace": CONFIG_DOCUMENT[0],
+            "OptionName": CONFIG_DOCUMENT[1],
+            "Value": json.dumps(doc, separators=(",", ":")),
+        }
+    ]
