@@ -102,7 +102,8 @@ def test_ebextensions_yaml_parses(path: Path) -> None:
 def test_cloudwatch_memory_metric_is_configured() -> None:
     doc = yaml.safe_load((REPO / ".ebextensions/03-cloudwatch-memory.config").read_text())
     (agent_file,) = doc["files"].values()
-    agent = json.loads(agent_file["content"])
+    # EB writes the environment's name where the config has its backquoted Ref
+    agent = json.loads(agent_file["content"].replace('`{"Ref": "AWSEBEnvironmentName"}`', "env"))
     assert agent["metrics"]["metrics_collected"]["mem"]["measurement"] == ["mem_used_percent"]
     (command,) = doc["container_commands"].values()
     assert "amazon-cloudwatch-agent-ctl" in command["command"]
