@@ -92,7 +92,32 @@ def test_status_is_one_typed_result(release_project: Path, stubs: Any) -> None:
     assert (result.images, result.images_error) == ([], None)
     assert [found.server_id for found in result.servers or []] == [server["ServerId"]]
     assert result.hourly_cost == s.transfer_hourly_cost
+    assert (result.alarms, result.alarms_error) == ([], None)  # none provisioned
     stubs.assert_done()
+
+
+def test_status_lists_the_environments_alarms_only(release_project: Path, stubs: Any) -> None:
+    """Its <environment>-<what> alarms: not another environment's whose name extends it."""
+    from ctsite.deploy.environment.status import environment_alarms
+
+    cw = stubs("cloudwatch")
+    for name in (f"{ENV}-memory", f"{ENV}-health", f"{ENV}-staging-memory", "other-memory"):
+        cw.put_metric_alarm(
+            AlarmName=name,
+            Namespace="CWAgent",
+            MetricName="mem_used_percent",
+            Statistic="Maximum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=90.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+    cw.set_alarm_state(AlarmName=f"{ENV}-memory", StateValue="ALARM", StateReason="93 %")
+    found = environment_alarms(stubs, ENV)
+    assert [(a.name, a.state, a.reason) for a in found] == [
+        (f"{ENV}-health", "OK", found[0].reason),
+        (f"{ENV}-memory", "ALARM", "93 %"),
+    ]
 
 
 def queue_versions(stubs: Any) -> None:

@@ -42,3 +42,13 @@ def test_the_dry_run_and_the_release_plan_price_an_upload_alike(tmp_path):
     observed = release_plan.Observed(upload_recorded=False, data_bytes=4000)
     decisions = {d.step: d for d in release_plan.plan(observed, rates=Rates.of(s))}
     assert decisions["upload-data"].cost == pytest.approx(expected)
+
+
+def test_alarms_against_the_free_tier():
+    """CloudWatch's first 10 alarm metrics are free, each one more $0.10 a month."""
+    from ctsite.deploy.pricing import AlarmTier
+
+    within = AlarmTier(stack=4, others=6)
+    assert (within.total, within.within_free_tier, within.monthly_usd) == (10, True, 0.0)
+    over = AlarmTier(stack=4, others=9)
+    assert (over.total, over.within_free_tier, over.monthly_usd) == (13, False, 0.3)
