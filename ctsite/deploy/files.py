@@ -1,4 +1,4 @@
-"""Where each deployment file comes from: the project folder, else the copy shipped in ctsite.
+"""Where each deployment file comes from: the project folder, else the one shipped in ctsite.
 
 A lab publishes from its own folder (only `ctsite.toml` and its data): the Elastic Beanstalk
 files (`Dockerrun.aws.json`, `.ebextensions/`, `.platform/`, `.ebignore`) and what the image build
@@ -6,8 +6,9 @@ needs (`Dockerfile`, `.dockerignore`, the dependency locks, the web-asset build 
 the package, in `ctsite/deploy/files/`. A file of the same relative path in the project wins, file
 by file, so one hook or one option file can be overridden without copying the rest.
 
-The repository's top-level copies (Dockerfile, .ebextensions/, …) are the ones developers edit;
-`tests/deploy/test_files.py` fails whenever a packaged copy differs from its top-level file.
+In the repository each entry of `ctsite/deploy/files/` is a link to the top-level file
+(Dockerfile, .ebextensions/, …), the one developers edit; building the wheel or sdist copies the
+contents, so there is one definition of each file.
 
 `assemble_context` lays out the Docker build context of a project outside the source tree: the
 resolved files plus the `ctsite` package that is running, so the image runs this same version.

@@ -1,11 +1,10 @@
 """Deployment files shipped in the package (ctsite/deploy/files/) and used from any folder: one
-definition each (the packaged copy must equal the repository's top-level file), the project's own
+definition each (the packaged entry is a link to the repository's top-level file), the project's own
 file wins file by file, and a bare lab folder gets a working bundle and image build context."""
 
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -23,17 +22,18 @@ def bare_project(root: Path) -> Path:
     return root
 
 
-def test_packaged_copies_equal_the_top_level_files() -> None:
-    """One definition per file: edit the top-level file, then copy it into the package."""
+def test_each_packaged_file_is_the_top_level_file_itself() -> None:
+    """One definition per file: the package holds links to the repository's top-level files (the
+    wheel and sdist carry their contents), so there is nothing to keep in step by hand."""
     names = files.packaged_names()
     assert {"Dockerfile", ".ebignore", "Dockerrun.aws.json", ".dockerignore"} <= set(names)
     for name in names:
         top, packaged = REPO / name, files.PACKAGED / name
-        assert top.is_file(), f"{name} is packaged but not in the repository"
-        assert top.read_bytes() == packaged.read_bytes(), (
-            f"{packaged} differs from {name}: cp -p {name} ctsite/deploy/files/{name}"
+        assert top.is_file() and not top.is_symlink(), (
+            f"{name} is packaged but not in the repository"
         )
-        assert os.access(top, os.X_OK) == os.access(packaged, os.X_OK), name
+        assert packaged.is_symlink(), f"{packaged} is a copy: ln -sfn the top-level {name} instead"
+        assert packaged.resolve() == top.resolve(), f"{packaged} points at {packaged.resolve()}"
 
 
 def test_every_top_level_deployment_file_is_packaged() -> None:
