@@ -11,6 +11,7 @@
     )
     store.circos(condition="highCIN_vs_lowCIN", fdr_i=0.1)    # a plotly Figure
     store.circos_data(condition="highCIN_vs_lowCIN")          # the rows behind it (DataFrame)
+    store.identity, store.figure_defaults                     # the study's texts, default views
     with store.serve() as site:                               # the website, in the background
         print(site.url)
 
@@ -34,6 +35,7 @@ from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.figures.params import format_value
 from ctsite.store import Store
+from ctsite.store.figure_defaults import FigureDefaults
 from ctsite.store.identity import Identity
 from ctsite.web.serve import BackgroundSite
 
@@ -51,7 +53,9 @@ __all__ = [
     "BackgroundSite",
     "CompiledStore",
     "CtsiteError",
+    "FigureDefaults",
     "FigureView",
+    "Identity",
     "compile_config",
     "compile_results",
     "open_store",
@@ -130,6 +134,14 @@ class CompiledStore:
         """The study's identity compiled with the data ([site] title, citation, DOI …; the
         website shows the same), or None for a store compiled without one."""
         return self.reader.identity
+
+    @property
+    def figure_defaults(self) -> FigureDefaults | None:
+        """The figures' default choices compiled with the data (effects seeds and cell type,
+        pairwise cell types: chosen from the data or the [figures] settings), or None for a
+        store compiled without them. The site opens its pages on these; `parameters(figure)`
+        gives a figure's whole default view."""
+        return self.reader.figure_defaults
 
     def parameters(self, figure: str, **params: Any) -> dict[str, Any]:
         """The validated, canonical parameters of `figure` ('circos', 'pairwise', 'effects').
