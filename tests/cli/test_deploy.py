@@ -9,10 +9,12 @@ Elastic Beanstalk client is a real boto3 client under botocore's Stubber, everyt
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from typer.testing import CliRunner
 
 from ctsite.cli import app
@@ -60,6 +62,12 @@ def queue_new_version(stub: Any, label: str, description: str) -> None:
     stub.add_response(
         "describe_environments", {"Environments": [env_description(version="v-old")]}, ENV_QUERY
     )
+    queue_version(stub, label, description)
+    queue_update(stub, label)
+
+
+def queue_version(stub: Any, label: str, description: str) -> None:
+    """The source bundle's bucket, then the application version `label` made from it."""
     stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
     stub.add_response(
         "create_application_version",
@@ -72,6 +80,10 @@ def queue_new_version(stub: Any, label: str, description: str) -> None:
             "Process": False,
         },
     )
+
+
+def queue_update(stub: Any, label: str) -> None:
+    """update_environment to `label`: the environment (on v-old) starts updating."""
     stub.add_response(
         "update_environment",
         env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
@@ -246,18 +258,7 @@ def queue_publish(stub: Any, label: str, lifecycle: dict[str, Any] | None) -> No
     if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     stub.add_response("describe_environments", {"Environments": [env_description()]}, ENV_QUERY)
-    stub.add_response("create_storage_location", {"S3Bucket": BUCKET}, {})
-    stub.add_response(
-        "create_application_version",
-        {"ApplicationVersion": {"ApplicationName": APP, "VersionLabel": label}},
-        {
-            "ApplicationName": APP,
-            "VersionLabel": label,
-            "Description": f"ctsite deploy {label}",
-            "SourceBundle": {"S3Bucket": BUCKET, "S3Key": f"{APP}/{label}.zip"},
-            "Process": False,
-        },
-    )
+    queue_version(stub, label, f"ctsite deploy {label}")
     app_doc: dict[str, Any] = {"ApplicationName": APP}
     if lifecycle is not None:
         app_doc["ResourceLifecycleConfig"] = lifecycle
@@ -266,8 +267,22 @@ def queue_publish(stub: Any, label: str, lifecycle: dict[str, Any] | None) -> No
     )
 
 
+@pytest.fixture
+def deploy_nohang(eb_stub: Any, client_factory: Any) -> Callable[[str], str]:
+    """`ctsite deploy --label LABEL --nohang` after the calls already queued (`queue_publish`
+    …): the environment starts updating; returns the output of the successful run."""
+
+    def run(label: str) -> str:
+        queue_update(eb_stub, label)
+        result = invoke(client_factory, "deploy", "--label", label, "--nohang")
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        return result.output
+
+    return run
+
+
 def test_deploy_nohang_sets_the_lifecycle_and_exits(
-    eb_stub: Any, client_factory: Any, eb_project: Path
+    eb_stub: Any, deploy_nohang: Callable[[str], str], eb_project: Path
 ) -> None:
     role = boto3.client("iam", region_name=REGION).create_role(
         RoleName="aws-elasticbeanstalk-service-role", AssumeRolePolicyDocument="{}"
@@ -278,38 +293,20 @@ def test_deploy_nohang_sets_the_lifecycle_and_exits(
         {"ApplicationName": APP, "ResourceLifecycleConfig": {**LIFECYCLE, "ServiceRole": role}},
         {"ApplicationName": APP, "ResourceLifecycleConfig": {**LIFECYCLE, "ServiceRole": role}},
     )
-    eb_stub.add_response(
-        "update_environment",
-        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
-        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v7"},
-    )
-    result = invoke(client_factory, "deploy", "--label", "v7", "--nohang")
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "Elastic Beanstalk keeps the newest 10 versions" in result.output
-    assert "started deploying v7 to Contacttracingsite-env (now Updating)" in result.output
-    assert "ctsite events -f" in result.output
+    output = deploy_nohang("v7")
+    assert "Elastic Beanstalk keeps the newest 10 versions" in output
+    assert "started deploying v7 to Contacttracingsite-env (now Updating)" in output
+    assert "ctsite events -f" in output
 
 
 def test_deploy_keeps_a_matching_lifecycle_and_warns_when_it_cannot_set_one(
-    eb_stub: Any, client_factory: Any, eb_project: Path
+    eb_stub: Any, deploy_nohang: Callable[[str], str], eb_project: Path
 ) -> None:
     queue_publish(eb_stub, "v8", lifecycle={**LIFECYCLE, "ServiceRole": "arn:aws:iam::1:role/r"})
-    eb_stub.add_response(
-        "update_environment",
-        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
-        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v8"},
-    )
-    result = invoke(client_factory, "deploy", "--label", "v8", "--nohang")
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "version lifecycle already keeps 10" in result.output
+    output = deploy_nohang("v8")
+    assert "version lifecycle already keeps 10" in output
     # no lifecycle yet and no service role in IAM: a warning, the deployment goes on
     queue_publish(eb_stub, "v9", lifecycle=None)
-    eb_stub.add_response(
-        "update_environment",
-        env_description("Updating", "Grey", "v-old", DateUpdated=when(100)),
-        {"ApplicationName": APP, "EnvironmentName": ENV, "VersionLabel": "v9"},
-    )
-    result = invoke(client_factory, "deploy", "--label", "v9", "--nohang")
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "could not set the application's version lifecycle" in result.output
-    assert "aws-elasticbeanstalk-service-role" in result.output
+    output = deploy_nohang("v9")
+    assert "could not set the application's version lifecycle" in output
+    assert "aws-elasticbeanstalk-service-role" in output

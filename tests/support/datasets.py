@@ -77,6 +77,23 @@ def write_lr(path: Path, pairs: list[tuple[str, str]], header: bool = True) -> P
     return path
 
 
+SMALL_TOML = """
+compiled_dir = "out"
+[data]
+interactions = "lr.tsv"
+expression = "expr.h5ad"
+[[data.conditions]]
+name = "a"
+file = "deg_a.h5ad"
+[[data.conditions]]
+name = "b"
+file = "deg_b.h5ad"
+[[data.combined]]
+of = ["a", "b"]
+"""
+"""The ctsite.toml of `small_dataset` (its store is `out/`)."""
+
+
 def build_small_dataset(root: Path, **overrides: Any) -> Path:
     """Write the hand-built dataset of `small_dataset` into `root`; returns `root`."""
     root.mkdir(parents=True, exist_ok=True)
@@ -129,25 +146,10 @@ def build_small_dataset(root: Path, **overrides: Any) -> Path:
     counts[0, 3] = 5  # R1 in 1 of 4 T cells
     counts[5, 4] = 1  # B in 1 of 5 M cells
     write_expression(root / "expr.h5ad", labels, genes, counts)
-    (root / "ctsite.toml").write_text(
-        overrides.get(
-            "toml",
-            """
-compiled_dir = "out"
-[data]
-interactions = "lr.tsv"
-expression = "expr.h5ad"
-[[data.conditions]]
-name = "a"
-file = "deg_a.h5ad"
-[[data.conditions]]
-name = "b"
-file = "deg_b.h5ad"
-[[data.combined]]
-of = ["a", "b"]
-""",
-        )
-    )
+    toml = overrides.get("toml", SMALL_TOML)
+    if "site" in overrides:
+        toml += f"\n[site]\n{overrides['site'].strip()}\n"
+    (root / "ctsite.toml").write_text(toml)
     return root
 
 
@@ -157,7 +159,8 @@ def small_dataset(tmp_path: Path) -> Callable[..., Path]:
 
     Cell types T (tumour) and M (macrophage); LR pairs L1→R1, L2→R2, B→R1 (B is both ligand and
     receptor: it is listed as a receptor too via B←L2... see pairs below); genes g0..g5.
-    `overrides`: deg_a / deg_b (keyword arguments of `write_deg`), toml (the ctsite.toml text).
+    `overrides`: deg_a / deg_b (keyword arguments of `write_deg`), toml (the ctsite.toml text),
+    site (the lines of a `[site]` table added to that text).
     """
 
     def build(**overrides: Any) -> Path:

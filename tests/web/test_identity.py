@@ -24,10 +24,7 @@ from ctsite.store import format as fmt
 from tests.support.cli import start_ctsite, wait_healthy
 
 CIN_DOI = "10.1038/s41586-023-06464-z"
-LAB_TOML = """
-compiled_dir = "out"
-
-[site]
+LAB_SITE = """
 title = "Wnt signalling in the intestinal crypt"
 short_title = "Crypt Wnt"
 citation = "Doe A., Roe B. Wnt niches of the crypt. Cell Reports (2025)."
@@ -35,18 +32,6 @@ doi = "https://doi.org/10.5555/crypt.2025.01"
 data_links = "GEO GSE000001=https://www.ncbi.nlm.nih.gov/geo/query/acc.cgi?acc=GSE000001"
 license = "CC-BY-4.0"
 contact = "lab@example.org"
-
-[data]
-interactions = "lr.tsv"
-expression = "expr.h5ad"
-[[data.conditions]]
-name = "a"
-file = "deg_a.h5ad"
-[[data.conditions]]
-name = "b"
-file = "deg_b.h5ad"
-[[data.combined]]
-of = ["a", "b"]
 """
 TITLE = "Wnt signalling in the intestinal crypt"
 LAB_DOI = "10.5555/crypt.2025.01"
@@ -58,7 +43,7 @@ def compile_project(root: Path):
 
 @pytest.fixture
 def lab(small_dataset) -> Path:
-    root = small_dataset(toml=LAB_TOML)
+    root = small_dataset(site=LAB_SITE)
     assert compile_project(root).status == "built"
     return root
 
@@ -153,7 +138,7 @@ def test_json_ld_and_citation_files_carry_the_citation(lab: Path, tmp_path: Path
 
 
 def test_json_ld_cannot_be_broken_out_of(small_dataset, tmp_path: Path) -> None:
-    root = small_dataset(toml=LAB_TOML.replace("Wnt niches", "</script><script>alert(1)</script>"))
+    root = small_dataset(site=LAB_SITE.replace("Wnt niches", "</script><script>alert(1)</script>"))
     compile_project(root)
     home = client_for(root / "out", tmp_path).get("/").get_data(as_text=True)
     assert "<script>alert(1)" not in home
@@ -224,8 +209,8 @@ def test_a_bad_identity_value_is_one_line_and_nothing_compiled(
     from tests.support.cli import run_ctsite
 
     key = line.split(" = ")[0]
-    toml = re.sub(rf"^{key} = .*$", "", LAB_TOML, flags=re.M).replace("[site]", f"[site]\n{line}")
-    root = small_dataset(toml=toml)
+    site = re.sub(rf"^{key} = .*$", "", LAB_SITE, flags=re.M)
+    root = small_dataset(site=f"{line}\n{site}")
     done = run_ctsite("compile", cwd=root)
     assert done.returncode != 0
     assert said in done.stderr and "Traceback" not in done.stderr, done.stderr
