@@ -43,11 +43,10 @@ class Environment:
     def description(self) -> dict[str, Any]:
         s = self.state
         now = dt.datetime.now(dt.UTC)
-        return {
+        described: dict[str, Any] = {
             "EnvironmentName": s["environment"],
             "EnvironmentId": "e-journey01",
             "ApplicationName": s["application"],
-            "VersionLabel": s.get("running") or "",
             "SolutionStackName": "64bit Amazon Linux 2023 v4.3.0 running Docker",
             "CNAME": f"{s['environment']}.{s['region']}.elasticbeanstalk.com",
             "DateCreated": now - dt.timedelta(days=1),
@@ -62,6 +61,9 @@ class Environment:
                 f"{s['application']}/{s['environment']}"
             ),
         }
+        if s.get("running"):
+            described["VersionLabel"] = s["running"]
+        return described
 
     def answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         s = self.state
@@ -117,14 +119,17 @@ class Environment:
 
 def attach(client: Any, env: Environment) -> None:
     """Answer every call of this Elastic Beanstalk client from `env` (through a Stubber)."""
+    from botocore import xform_name
     from botocore.stub import Stubber
 
     stubber = Stubber(client)
 
     def queue(params: dict[str, Any], model: Any, **_: Any) -> None:
-        stubber.add_response(model.name, env.answer(model.name, params))
+        stubber.add_response(xform_name(model.name), env.answer(model.name, params))
 
-    client.meta.events.register("before-parameter-build.elastic-beanstalk", queue)
+    # provide-client-params comes before before-parameter-build, where the Stubber checks
+    # each call against its queue
+    client.meta.events.register("provide-client-params.elastic-beanstalk", queue)
     stubber.activate()
 
 
