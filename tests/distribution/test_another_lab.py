@@ -349,10 +349,12 @@ def test_another_lab_publishes_its_study_from_its_own_folder(
     assert f"{LAB}-production" in plan and "AWS::EFS::FileSystem" in plan, plan
     applied = ok("provision", "apply", "--yes", "--poll", "0.05")
     assert "CREATE_COMPLETE" in applied, applied
-    efs = aws(env, "efs")
-    systems = efs.describe_file_systems()["FileSystems"]
-    assert len(systems) == 1, systems
-    efs_id = systems[0]["FileSystemId"]
+    # apply names the file system it made, with the line ctsite.toml needs
+    said = re.search(r'set \[efs\] file_system_id = "(fs-[0-9a-f]+)"', applied)
+    assert said, applied
+    efs_id = said.group(1)
+    systems = aws(env, "efs").describe_file_systems()["FileSystems"]
+    assert [fs["FileSystemId"] for fs in systems] == [efs_id]
     repository = f"{registry.host}/{LAB}-{uuid.uuid4().hex[:6]}"
     set_lines(
         config,
