@@ -181,6 +181,23 @@ def aws(env: dict[str, str], service: str):
     )
 
 
+@pytest.fixture
+def built(docker_engine) -> Iterator[list[str]]:
+    """Image references the test built: removed afterwards with every tag of the same image."""
+    refs: list[str] = []
+    yield refs
+    for ref in refs:
+        try:
+            image = docker_engine.images.get(ref)
+        except Exception:
+            continue
+        for tag in image.tags:
+            try:
+                docker_engine.images.remove(tag, force=True)
+            except Exception:
+                pass
+
+
 def docker_login(env: dict[str, str], registry: Registry) -> None:
     auth = base64.b64encode(f"tester:{registry.users['tester']}".encode()).decode()
     config = Path(env["DOCKER_CONFIG"]) / "config.json"
@@ -276,6 +293,7 @@ def test_another_lab_publishes_its_study_from_its_own_folder(
     lab_aws: dict[str, str],
     sshd: Sshd,
     docker_engine,
+    built: list[str],
     registry: Registry,
     base_image: str,
     tmp_path: Path,
@@ -396,6 +414,7 @@ def test_another_lab_publishes_its_study_from_its_own_folder(
         *("--network", "host"),
         timeout=IMAGE_SECONDS,
     )
+    built.append(f"{repository}:latest")
     assert registry.tags(repository.split("/", 1)[1]), "nothing pushed"
 
     # upload-data (moto's Transfer Family, the real sshd)
