@@ -9,7 +9,7 @@ empty folder holding only results files under that lab's names and cell types:
 `init --yes` → the lab's [site] texts → `compile` → `figures` → `serve` (Chromium: the lab's
 title, citation and DOI on Home; the ContactTracing paper only in the labelled method line; each
 figure page's default view draws) → `provision plan` / `apply` (moto's CloudFormation) →
-`build-push` (a real registry) → `upload-data` (moto's Transfer Family, a real sshd) → the built
+`doctor` → `build-push` (a real registry) → `upload-data` (moto's Transfer Family, a real sshd) → the built
 image run on the folder the upload produced shows the same Home → `deploy` (Elastic Beanstalk
 stubbed, as the deploy tests do, inside the installed ctsite's process) → `release --dry-run`
 says there is nothing to do. README's "Publish your own results" walks the same steps.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -127,7 +128,8 @@ def lab_aws(
 ) -> dict[str, str]:
     """The environment of the lab's commands: moto (fresh state) for AWS, Transfer users
     authorized on the real sshd (the upload lands in its root, which plays the EFS), a
-    DOCKER_CONFIG of its own, no CTSITE_* of the caller."""
+    DOCKER_CONFIG of its own, no CTSITE_* of the caller. Not `transfer_to_sshd`: its `moto_aws`
+    makes the IAM roles and an EFS that `provision apply` must create itself."""
     from moto.transfer.models import TransferBackend
 
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
@@ -142,8 +144,6 @@ def lab_aws(
     monkeypatch.setattr(TransferBackend, "create_user", create_user)
     docker_config = tmp_path / "docker-config"
     docker_config.mkdir()
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTSITE_", "AWS_", "DOCKER_"))}
     env.update(
         AWS_ENDPOINT_URL=moto_endpoint,
