@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import tarfile
 import zipfile
 from email.parser import HeaderParser
@@ -18,7 +19,7 @@ from ctsite import __version__
 from ctsite.deploy import files
 from tests.distribution.conftest import BUILD_SECONDS, BUNDLE, Artefacts, build
 from tests.support.cli import REPO
-from tests.support.components import require_module
+from tests.support.components import require_module, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(BUILD_SECONDS * 2 + 120)]
 
@@ -73,6 +74,17 @@ def test_the_changelog_starts_with_this_version() -> None:
     assert entries and entries[0] == __version__, entries[:3]
     script = (REPO / "scripts" / "release.sh").read_text(encoding="utf-8")
     assert "CHANGELOG.md" in script and "python3 -m build" in script
+
+
+def test_the_release_script_is_shellcheck_clean() -> None:
+    if shutil.which("shellcheck") is None:
+        unavailable("shellcheck not installed (Debian package shellcheck)")
+    script = REPO / "scripts" / "release.sh"
+    result = subprocess.run(
+        ["shellcheck", "--severity=style", str(script)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout
+    assert script.stat().st_mode & 0o111, "scripts/release.sh is not executable"
 
 
 def test_no_release_without_the_bundle(tmp_path: Path) -> None:
