@@ -150,6 +150,10 @@ def apply_cmd(
         raise
     outcome = stack.apply(cfn, result, report=report, poll_s=poll)
     say(f"[green]✓[/] {outcome.stack_name} is {outcome.status}")
+    made = outcome.file_system_id
+    if made and made != s.efs_file_system_id:  # upload-data, deploy and release need it
+        line = f'EFS file system {made}: set [efs] file_system_id = "{made}" in ctsite.toml'
+        say(esc(line))
 
 
 @provision_app.command("destroy")

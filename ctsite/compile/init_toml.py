@@ -168,6 +168,7 @@ def _aws_section(names: AwsNames) -> list[str]:
         "[provision]",
         f"efs_name = {_q(names.efs_name)}  # the EFS file system holding the compiled store",
         f"staging_environment = {_q(names.staging_environment)}",
+        f"stack_prefix = {_q(names.stack_prefix)}  # CloudFormation stacks <prefix>-production, …",
         "",
     ]
 

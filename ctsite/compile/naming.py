@@ -34,6 +34,7 @@ class AwsNames:
     environment: str
     staging_environment: str
     efs_name: str
+    stack_prefix: str  # the CloudFormation stacks: <prefix>-production, <prefix>-staging
     image_name: str
     repository_name: str  # the ECR repository's name; its registry (alias) is the lab's own
 
@@ -72,6 +73,7 @@ def aws_names(site_slug: str) -> AwsNames:
         environment=f"{site_slug}-env",
         staging_environment=f"{site_slug}-staging",
         efs_name=f"{site_slug}-data",
+        stack_prefix=site_slug,
         image_name=site_slug,
         repository_name=site_slug,
     )

@@ -20,7 +20,7 @@ from ctsite.aws.beanstalk import Beanstalk, check_label, check_ready, version_la
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.iam import role_arn
 from ctsite.config import Settings
-from ctsite.deploy import dockerrun
+from ctsite.deploy import dockerrun, release_state
 from ctsite.deploy.bundle import Bundle, Entry, build_bundle
 from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
@@ -269,4 +269,9 @@ def deploy(
     )
     since = (updated.get("DateUpdated") or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=5)
     final = wait_healthy(eb, label, since, minutes, poll, reporter)
+    if bundle is not None and (project is None or project.resolve() == s.root.resolve()):
+        # the project's own bundle is now running and healthy: a release skips deploy until
+        # the bundle or the running version changes
+        digest = dockerrun.pinned_digest(bundle.dockerrun)
+        release_state.record_deploy(s.root, label, bundle.sha256, digest)
     return outcome(final, waited=True)

@@ -20,7 +20,7 @@ from typing import Any
 from ctsite.aws import ecr
 from ctsite.aws.clients import ClientFactory
 from ctsite.config import Settings
-from ctsite.deploy import dockerrun
+from ctsite.deploy import dockerrun, release_state
 from ctsite.deploy.environment import beanstalk
 from ctsite.deploy.files import image_context
 from ctsite.deploy.reporter import NULL, Reporter
@@ -99,6 +99,10 @@ def build_push(
         if not quiet:
             reporter.output(line)
 
+    # A build of the default context and Dockerfile is what a release would build: its push is
+    # recorded, so `release` skips build-push until the image inputs change.
+    recorded = context is None and dockerfile == release_state.DOCKERFILE
+    inputs_hash = ""
     with contextlib.ExitStack() as stack:
         if context is None:
             # The project itself when it has a Dockerfile, else a context assembled from the
@@ -108,6 +112,8 @@ def build_push(
                 reporter.info("building from ctsite's packaged Dockerfile and this ctsite")
                 if dockerfile != "Dockerfile":
                     dockerfile = str((s.root / dockerfile).resolve())
+        if recorded:
+            inputs_hash = release_state.image_inputs_hash(context, s.image_name, s.docker_platform)
         try:
             image_id = engine.build(
                 docker,
@@ -164,6 +170,8 @@ def build_push(
     if len(set(digests)) != 1:
         raise CtsiteError(f"the tags were pushed with different digests: {sorted(set(digests))}")
     digest = digests[0]
+    if recorded:
+        release_state.record_image(s.root, s.image_repository, inputs_hash, digest)
     path = dockerrun.update(s, digest if pin else None)
     name = dockerrun.image_name(s.image_repository, digest if pin else None)
     return dataclasses.replace(

@@ -31,7 +31,7 @@ from ctsite.deploy.reporter import NULL, Reporter
 from ctsite.errors import CtsiteError
 from ctsite.store.versions import manifest_path
 
-DOCKERFILE = "Dockerfile"
+DOCKERFILE = release_state.DOCKERFILE
 # The configured names a release writes into: its image's repository and its environment.
 NAMES: tuple[str, ...] = ("image_repository", *DEPLOY_NAMES)
 
@@ -40,9 +40,8 @@ def image_inputs_hash(s: Settings) -> str:
     """The content hash of what goes into the image (build context and build settings)."""
     from ctsite.deploy.files import image_context
 
-    extra = {"image_name": s.image_name, "platform": s.docker_platform, "dockerfile": DOCKERFILE}
     with image_context(s.root) as (context, _):
-        return release_state.context_hash(context, extra, DOCKERFILE)
+        return release_state.image_inputs_hash(context, s.image_name, s.docker_platform)
 
 
 def _tree_bytes(root: Path) -> int:
@@ -336,14 +335,9 @@ class Steps:
         )
         if not done.digest:
             raise CtsiteError("build-push did not pin the pushed digest in Dockerrun.aws.json")
-        release_state.write_state(
-            self.s.root,
-            "image",
-            {
-                "repository": self.s.image_repository,
-                "context_hash": self.context_hash,
-                "digest": done.digest,
-            },
+        # build_push records its push too; the release's own observed hash is what it planned by
+        release_state.record_image(
+            self.s.root, self.s.image_repository, self.context_hash, done.digest
         )
         return done.digest
 
@@ -393,15 +387,13 @@ class Steps:
             check_bundle=check,
             reporter=self.reporter,
         )
-        release_state.write_state(
-            self.s.root,
-            "deploy",
-            {
-                "label": done.label,
-                "bundle_sha256": done.bundle.sha256 if done.bundle else None,
-                "digest": dockerrun.pinned_digest(bundles[0].dockerrun),
-            },
-        )
+        if done.bundle is not None:  # deploy records it too, once healthy
+            release_state.record_deploy(
+                self.s.root,
+                done.label,
+                done.bundle.sha256,
+                dockerrun.pinned_digest(bundles[0].dockerrun),
+            )
         self.deployed = done.environment
         url = done.environment.url if done.environment else ""
         return f"{done.label} at {url}"

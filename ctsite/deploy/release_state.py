@@ -19,6 +19,7 @@ from typing import Any
 
 from ctsite.errors import CtsiteError
 
+DOCKERFILE = "Dockerfile"  # the only Dockerfile name whose builds are recorded
 STATE_DIR = ".ctsite"
 STATE_FILE = "release-state.json"
 STATE_FORMAT = 1
@@ -102,3 +103,24 @@ def context_hash(context: Path, extra: dict[str, str], dockerfile: str = "Docker
                 file_digest.update(block)
         digest.update(file_digest.digest())
     return digest.hexdigest()
+
+
+def image_inputs_hash(context: Path, image_name: str, platform: str) -> str:
+    """The hash a release compares to decide build-push: the build context `context` (with the
+    default Dockerfile) and the settings that change the image."""
+    extra = {"image_name": image_name, "platform": platform, "dockerfile": DOCKERFILE}
+    return context_hash(context, extra, DOCKERFILE)
+
+
+def record_image(root: Path, repository: str, inputs_hash: str, digest: str) -> None:
+    """Remember a push (from `build-push` or a release): image inputs `inputs_hash` are in
+    `repository` as `digest`, so the next release skips build-push until they change."""
+    write_state(
+        root, "image", {"repository": repository, "context_hash": inputs_hash, "digest": digest}
+    )
+
+
+def record_deploy(root: Path, label: str, bundle_sha256: str, digest: str | None) -> None:
+    """Remember a deployment that became healthy (from `deploy` or a release): version `label`
+    of the source bundle `bundle_sha256`, naming the image `digest` (None: not pinned)."""
+    write_state(root, "deploy", {"label": label, "bundle_sha256": bundle_sha256, "digest": digest})

@@ -346,6 +346,22 @@ def test_init_names_the_aws_resources_after_the_site(demo, tmp_path):
     assert "lung-tumour-atlas-env" in shown.stdout and "lung-tumour-atlas-data" in shown.stdout
 
 
+def test_init_names_the_provision_stacks_after_the_site(demo, tmp_path):
+    """The CloudFormation stacks carry the site's slug too: with the default prefix every site of
+    an account and region shares the stack `ctsite-production`, so a second lab's `provision
+    apply` would update the first lab's stack (its EFS, roles and environment) into its own."""
+    project = tmp_path / "Lung Tumour Atlas"
+    results(demo, project / "results")
+    assert init(project, "results", "--yes").exit_code == 0
+    assert config(project / "ctsite.toml")["provision"]["stack_prefix"] == "lung-tumour-atlas"
+    from ctsite.config import load_settings
+    from ctsite.deploy.provision.environments import resolve_environment
+
+    settings = load_settings(root=project)
+    assert resolve_environment(settings).stack_name == "lung-tumour-atlas-production"
+    assert resolve_environment(settings, "staging").stack_name == "lung-tumour-atlas-staging"
+
+
 def test_compile_without_a_configuration_suggests_init(tmp_path):
     done = cli(tmp_path, "compile")
     assert done.returncode != 0

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from ctsite import __version__
+from ctsite.config import load_settings
 from ctsite.container import engine as ctsite_image
+from ctsite.deploy import release_state
+from ctsite.deploy.release import image_inputs_hash
 from tests.support.fixtures_docker import BASE_IMAGE_SECONDS, PROJECT_RUN_SECONDS, budget
 
 # at most: the base image (test_build_failure_shows_the_failing_step) and four build-pushes
@@ -54,6 +57,14 @@ def test_push_with_docker_credentials_tags_digest_and_pin(image_project, registr
     # credentials are never printed nor written by ctsite
     assert registry.users["tester"] not in result.stdout + result.stderr
     assert not list(image_project.root.glob("**/*.json.tmp"))
+    # what `release` remembers: a later `release --dry-run` skips build-push (issue 24)
+    image = release_state.read_state(image_project.root)["image"]
+    s = load_settings(root=image_project.root)
+    assert image == {
+        "repository": image_project.repository,
+        "context_hash": image_inputs_hash(s),
+        "digest": digest,
+    }
 
 
 def test_dirty_tree_tag_and_unpinned_dockerrun(image_project, registry):

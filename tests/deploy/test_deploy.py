@@ -12,8 +12,10 @@ import boto3
 import pytest
 
 from ctsite.config import Settings, load_settings
+from ctsite.deploy import release_state
 from ctsite.deploy.bundle import Bundle
 from ctsite.deploy.deploy import deploy
+from ctsite.deploy.release import bundle_sha256
 from ctsite.errors import CtsiteError
 from tests.cli.test_deploy import BUCKET, LIFECYCLE, poll, queue_publish
 from tests.support.ebtest import APP, ENV, REGION, env_description, event, when
@@ -78,6 +80,10 @@ def test_deploy_publishes_then_follows_the_events_until_healthy(
     assert [e["Message"] for e in reporter.events] == [start["Message"], done["Message"]]
     body = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"{APP}/v2.zip")
     assert body["Body"].read()[:2] == b"PK"  # the bundle as uploaded
+    # what `release` remembers: a later `release --dry-run` sees this deployment (issue 24)
+    deployed = release_state.read_state(eb_project)["deploy"]
+    assert deployed == {"label": "v2", "bundle_sha256": bundle_sha256(settings(eb_project)),
+                        "digest": None}  # fmt: skip
 
 
 def test_without_waiting_it_returns_once_the_update_started(
@@ -95,3 +101,4 @@ def test_without_waiting_it_returns_once_the_update_started(
     assert result.environment.status == "Updating"
     assert reporter.infos[-1] == f"started deploying v3 to {ENV} ({APP}, {REGION}) (was v-old)"
     assert reporter.events == []
+    assert "deploy" not in release_state.read_state(eb_project)  # not known to be healthy

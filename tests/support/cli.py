@@ -177,3 +177,69 @@ def invoke_until_stopped(args: list[str], obj: dict[str, Any]) -> Any:
             raise SystemExit(stop.exit_code) from None
 
     return CliRunner().invoke(as_main, args, obj=obj)
+
+
+# ---------------------------------------------------------------- an installed ctsite
+
+
+class Installed:
+    """A ctsite installed elsewhere, e.g. a virtualenv made from the wheel (the journey of a lab,
+    tests/distribution/): its commands run WITHOUT this checkout on PYTHONPATH, so what runs is
+    the installed copy. The one deliberate exception to this module's rule; every other test
+    runs the checkout."""
+
+    def __init__(self, venv: Path) -> None:
+        self.venv = venv
+        self.bin = venv / "bin"
+
+    def env(self, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+        """`base` (default: this process's environment) without PYTHONPATH, the virtualenv's
+        bin/ first on PATH, plus `extra`."""
+        env = {k: v for k, v in (os.environ if base is None else base).items()}
+        env.pop("PYTHONPATH", None)
+        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
+        env["VIRTUAL_ENV"] = str(self.venv)
+        env.update(extra)
+        return env
+
+    def run_ctsite(
+        self,
+        *args: str,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 180,
+        **kwargs: Any,
+    ) -> subprocess.CompletedProcess[str]:
+        """The installed `ctsite ARGS` console script, run in `cwd` to the end (text output)."""
+        kwargs.setdefault("capture_output", "stdout" not in kwargs and "stderr" not in kwargs)
+        return subprocess.run(
+            [str(self.bin / "ctsite"), *args],
+            cwd=cwd, env=self.env(env), text=True, timeout=timeout, **kwargs,
+        )  # fmt: skip
+
+    def start_ctsite(
+        self,
+        *args: str,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        stdout: int | IO[Any] | None = subprocess.PIPE,
+        stderr: int | IO[Any] | None = subprocess.PIPE,
+    ) -> subprocess.Popen[str]:
+        """Start the installed `ctsite ARGS` in `cwd` and return at once (text pipes)."""
+        return subprocess.Popen(
+            [str(self.bin / "ctsite"), *args],
+            cwd=cwd, env=self.env(env), stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+
+    def run_python(
+        self,
+        *args: str,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 180,
+    ) -> subprocess.CompletedProcess[str]:
+        """The virtualenv's `python -P ARGS` in `cwd` (output captured as text)."""
+        return subprocess.run(
+            [str(self.bin / "python"), "-P", *args],
+            cwd=cwd, env=self.env(env), text=True, timeout=timeout, capture_output=True,
+        )  # fmt: skip

@@ -304,6 +304,7 @@ class Outcome:
     stack_name: str
     status: str
     events: list[StackEvent]
+    file_system_id: str = ""  # the EFS file system the stack made or shares ("": none known)
 
 
 def _describe(event: StackEvent) -> str:
@@ -346,7 +347,14 @@ def apply(
             f"{result.stack_name} failed: {why}; CloudFormation rolled back ({status})",
             hint=hint,
         )
-    return Outcome(result.stack_name, status, events)
+    return Outcome(result.stack_name, status, events, _file_system_id(cfn, result.stack_name))
+
+
+def _file_system_id(cfn: CloudFormation, stack_name: str) -> str:
+    """The stack's FileSystemId output, else the physical id of its FileSystem resource (the
+    outputs can be missing while a stack settles, and moto computes none for this template)."""
+    found = cfn.outputs(stack_name).get("FileSystemId", "")
+    return found or cfn.resources(stack_name).get("FileSystem", "")
 
 
 def destroy(

@@ -153,6 +153,11 @@ def test_cli_plan_json_apply_and_destroy(project: Path, aws_env: str) -> None:
         result = runner.invoke(app, ["provision", "apply", "--yes", "--poll", "0.05"])
         assert result.exit_code == 0, result.output
         assert "CREATE_COMPLETE" in result.output
+        # the file system it made, and the line ctsite.toml needs (issue 24: a lab cannot
+        # publish until [efs] file_system_id is set, and apply is where it learns the id)
+        efs = boto3.client("efs", region_name="us-east-2").describe_file_systems()
+        made = efs["FileSystems"][0]["FileSystemId"]
+        assert f'set [efs] file_system_id = "{made}" in ctsite.toml' in result.output
         result = runner.invoke(app, ["provision", "apply", "--yes"])
         assert result.exit_code == 0 and "nothing changed" in result.output
 
