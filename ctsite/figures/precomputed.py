@@ -2,7 +2,7 @@
 `ctsite figures` workflow that writes them.
 
 `ctsite figures` (and the release's figures step) writes the default view of every figure for
-every condition into the store's figure cache directory
+every condition (and, for a figure laid out per width class, every class) into the store's figure cache directory
 (`<store>/figures/<figure>-<condition id>-<digest>.json`, Plotly JSON, never a pickle) with its
 static SVG picture beside it; the web app reads those files for default requests
 (`read_view`) until its in-memory cache (`ctsite.web.cache`) holds them.
@@ -190,20 +190,23 @@ def precompute_defaults(
         for condition in store.conditions:
             if single_only and condition.kind != "single":
                 continue
-            started = time.perf_counter()
-            params = parse_params(spec, store, {"condition": condition.name})
-            result = spec.build(store, params)
-            key = canonical_key(params)
-            path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
-            body = encode_json(figure_document(name, store, params, result))
-            picture = picture_svg(result.figure, spec.title).encode("utf-8")
-            _write_atomically(path, body)
-            _write_atomically(picture_path(path), picture)
-            index[path.name] = _digest(body)
-            index[picture_path(path).name] = _digest(picture)
-            written.append(path)
-            if on_done:
-                on_done(name, condition.name, len(body), time.perf_counter() - started)
+            for size in spec.sizes or (None,):  # a view per width class (its key has it)
+                started = time.perf_counter()
+                query = {"condition": condition.name} | ({"size": size} if size else {})
+                params = parse_params(spec, store, query)
+                result = spec.build(store, params)
+                key = canonical_key(params)
+                path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
+                body = encode_json(figure_document(name, store, params, result))
+                picture = picture_svg(result.figure, spec.title).encode("utf-8")
+                _write_atomically(path, body)
+                _write_atomically(picture_path(path), picture)
+                index[path.name] = _digest(body)
+                index[picture_path(path).name] = _digest(picture)
+                written.append(path)
+                if on_done:
+                    label = f"{condition.name} ({size})" if size else condition.name
+                    on_done(name, label, len(body), time.perf_counter() - started)
     for old in iter_precomputed(directory):
         if old not in written:
             old.unlink(missing_ok=True)  # views of an older store or older defaults

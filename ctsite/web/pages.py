@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ctsite.figures import FIGURES, FigureSpec
+from ctsite.figures.circos_labels import PHONE_MEDIA, WIDTH_CLASSES
 from ctsite.web.assets import asset_version, plotly_script
 from ctsite.web.citation import (
     BIBTEX_MIMETYPE,
@@ -127,6 +128,7 @@ def figure_page(name: str) -> str:
     error = None
     height = None
     preview = message = None
+    pictures: list[dict[str, Any]] = []
     try:
         values = control_values(spec, store, parse(spec, store, request.args))
     except ApiError as exc:
@@ -140,7 +142,12 @@ def figure_page(name: str) -> str:
         try:
             entry = figure_entry(name)[0]
             height = entry.layout_height
-            preview, message = entry.preview(spec.title), entry.message
+            if spec.sizes:  # a picture per width class: the browser fetches the one it shows
+                height = None
+                pictures = picture_sources(spec, initial_query(spec, values))
+                preview, message = "", entry.message
+            else:
+                preview, message = entry.preview(spec.title), entry.message
         except ApiError:
             pass  # the figure request shows the message inline
     return render_template(
@@ -153,9 +160,29 @@ def figure_page(name: str) -> str:
         error=error,
         height=height,
         preview=preview,
+        pictures=pictures,
+        phone_media=PHONE_MEDIA if spec.sizes else None,
         message=message,
         initial_query=initial_query(spec, values),
     )
+
+
+def picture_sources(spec: FigureSpec, query: str) -> list[dict[str, Any]]:
+    """The static picture of each width class (the default first, for the <img>; the others
+    for <source> elements with their media query)."""
+    base = url_for("api.api_picture", name=spec.name)
+    out = []
+    for size in spec.sizes:
+        cls = WIDTH_CLASSES[size]
+        out.append(
+            {
+                "url": f"{base}?{query}{'&' if query else ''}size={size}",
+                "media": PHONE_MEDIA if size == "phone" else "",
+                "width": int(cls.width),
+                "height": int(cls.height),
+            }
+        )
+    return out
 
 
 def page_view(name: str) -> Callable[[], str]:

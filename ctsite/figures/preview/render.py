@@ -58,7 +58,14 @@ class Renderer:
             )
 
     def _draw_annotations(self, out: list[str]) -> None:
-        for note in self.layout.get("annotations") or []:
+        notes = self.layout.get("annotations") or []
+        if notes:
+            out.append('<g class="annotations">')
+            self._draw_notes(out, notes)
+            out.append("</g>")
+
+    def _draw_notes(self, out: list[str], notes: list[dict[str, Any]]) -> None:
+        for note in notes:
             text, bold = plain_text(note.get("text", ""))
             font = note.get("font") or {}
             size = float(number(font.get("size")) or self.font_size)

@@ -28,6 +28,24 @@
   let activated = null; // the first interactive draw, once it was asked for
   // a touch screen: drags over the figure scroll the page instead of zooming it
   const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
+  // A figure laid out for width classes (Circos) is asked for in the class of this screen (the
+  // media query its <picture> uses), drawn at its own size and scaled to the card like the
+  // picture: what its layout keeps apart stays apart at any scale.
+  const phone = page.phone_media ? window.matchMedia(page.phone_media) : null;
+  const figureUrl = (query) =>
+    `/api/figure/${name}?${query}${phone ? `&size=${phone.matches ? "phone" : "desktop"}` : ""}`;
+  function fitToCard() {
+    const w = Number(gd.dataset.fixedWidth || 0);
+    const h = Number(gd.dataset.fixedHeight || 0);
+    if (!w || !h) return;
+    const s = gd.parentElement.clientWidth / w;
+    Object.assign(gd.style, {
+      width: `${w}px`, height: `${h}px`, transformOrigin: "0 0", transform: `scale(${s})`,
+      marginRight: `${w * s - w}px`, marginBottom: `${h * s - h}px`,
+    });
+  }
+  window.addEventListener("resize", fitToCard);
+  if (phone) phone.addEventListener("change", () => { if (current) update(gd.dataset.query); });
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
   // `PlotlyReady`; the full bundle (the fallback) defines `Plotly` at once.
@@ -157,7 +175,7 @@
       const reuse = prefetched && prefetched.query === query ? prefetched.response : null;
       prefetched = null;
       const response = await (reuse ||
-        fetch(`/api/figure/${name}?${query}`, { headers: { Accept: "application/json" } }));
+        fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
       const doc = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
       if (id !== requestId) return; // a newer request superseded this one
       if (!response.ok) {
@@ -181,6 +199,11 @@
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
+      const fixed = Boolean(layout.width && layout.meta && layout.meta.size);
+      gd.dataset.fixedWidth = fixed ? String(layout.width) : "";
+      gd.dataset.fixedHeight = fixed ? String(layout.height) : "";
+      if (!fixed) Object.assign(gd.style, { width: "", transform: "", marginRight: "", marginBottom: "" });
+      fitToCard();
       await Plotly.react(gd, fig.data || [], layout, config);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
       gd.dataset.view = "interactive";
@@ -327,7 +350,7 @@
     document.head.appendChild(link);
     prefetched = {
       query: initial,
-      response: fetch(`/api/figure/${name}?${initial}`, { headers: { Accept: "application/json" } }),
+      response: fetch(figureUrl(initial), { headers: { Accept: "application/json" } }),
     };
     prefetched.response.catch(() => { prefetched = null; });
   }
