@@ -12,6 +12,7 @@ colour/width bin.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -182,11 +183,12 @@ def circos_figure(
             )
         ]
         traces += _chord_traces(chords, at_ligand, at_receptor, genes, cls.chord, bars[2])
-    traces.append(_leader_trace(placed))
-    traces += _width_legend(chords)
     hover = [f"{base_hover[i]}{partner_hover[i]}" for i in rows]
+    traces.append(_leader_trace(placed))
+    traces.append(_label_hover_trace(placed, rows, keys, hover))
+    traces += _width_legend(chords)
     annotations = _name_annotations(placed, layout_sectors, palette)
-    annotations += _label_annotations(placed, hover, genes)
+    annotations += _label_annotations(placed, genes)
 
     r_max = cls.sector[1] + 0.01
     cx, cy = placed.centre
@@ -302,11 +304,9 @@ def _name_annotations(
     return out
 
 
-def _label_annotations(
-    placed: circos_labels.CircosLayout, hover: list[str], genes: set[str]
-) -> list[dict[str, Any]]:
+def _label_annotations(placed: circos_labels.CircosLayout, genes: set[str]) -> list[dict[str, Any]]:
     """The gene labels, radial (searched genes bold; when genes are searched the others are
-    grey). Hover a label for its node's details."""
+    grey)."""
     cls = placed.width_class
     dim = bool(genes)
     out = []
@@ -316,10 +316,35 @@ def _label_annotations(
         shown = f"<b>{esc(text)}</b>" if label.placed.bold else esc(text)
         note = _text_annotation(cls, label.placed, shown, "#000000" if lit else "#c8c8c8")
         note["name"] = "gene label"
-        note["hovertext"] = hover[label.index]
-        note["captureevents"] = True
         out.append(note)
     return out
+
+
+def _label_hover_trace(
+    placed: circos_labels.CircosLayout, rows: list[int], keys: list[str], hover: list[str]
+) -> dict[str, Any]:
+    """An invisible point on each gene label carrying its node's key and hover text (the
+    labels themselves are annotations, which Plotly does not hover like points)."""
+    cx, cy = placed.centre
+    r, theta = [], []
+    for label in placed.labels:
+        x, y = label.placed.centre
+        r.append(round(math.hypot(x - cx, y - cy) / placed.radius, 4))
+        theta.append(round(label.phi, 3))
+    return {
+        "type": "scatterpolar",
+        "mode": "markers",
+        "name": "labels",
+        "r": r,
+        "theta": theta,
+        "text": [label.placed.text for label in placed.labels],
+        "marker": {"size": round(placed.label_size * 1.2, 1), "color": "#000000"},
+        "opacity": 0,
+        "hovertext": [hover[label.index] for label in placed.labels],
+        "hoverinfo": "text",
+        "customdata": [keys[rows[label.index]] for label in placed.labels],
+        "showlegend": False,
+    }
 
 
 def _leader_trace(placed: circos_labels.CircosLayout) -> dict[str, Any]:

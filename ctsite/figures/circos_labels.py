@@ -34,7 +34,9 @@ import numpy as np
 from ctsite.figures.geometry import SECTOR_GAP, Sector
 from ctsite.figures.text_metrics import line_height, text_width
 
-LABEL_PAD = 0.3  # px between two neighbouring labels' boxes
+# Chromium rounds a text box's ascent and descent to whole pixels of the drawn scale, so a box
+# can be up to a pixel (at that scale) taller than the font's metrics say: each box reserves it
+LABEL_PAD = 1.2
 NAME_GAP = 4.0  # px between the sector ring and the first line of names
 EDGE = 2.0  # px kept free at the picture's edge
 MAX_NAME_LINES = 3
@@ -204,7 +206,7 @@ def _names(
     """Each sector's name along the circle (moved out a line while it overlaps a neighbour's);
     None when one does not fit the picture."""
     size = cls.name_size
-    h = line_height(size)
+    h = line_height(size) + LABEL_PAD
     placed: list[Placed] = []
     for sector in sectors:
         w = text_width(sector.name, size, bold=True)
@@ -235,7 +237,7 @@ def _names(
 def _fit_names(sectors: Sequence[Sector], cls: WidthClass) -> tuple[float, list[Placed]]:
     """The largest circle whose names all fit the picture, and the names."""
     centre = cls.circle / 2
-    h = line_height(cls.name_size)
+    h = line_height(cls.name_size) + LABEL_PAD
     radius = (centre - EDGE - NAME_GAP - h) / cls.sector[1]
     while radius > 20:
         names = _names(sectors, cls, radius, centre)
@@ -315,7 +317,7 @@ def layout_circos(
             (centre[0] + r * math.sin(a), centre[1] - r * math.cos(a)),
             label_angle(phi),
             w,
-            line_height(own),
+            line_height(own) + LABEL_PAD,
             own,
             c.bold,
         )

@@ -87,8 +87,10 @@ class FigureSpec:
     sizes: tuple[str, ...] = ()
 
     def defaults(self, store: Store) -> dict[str, Any]:
-        """The spec's default parameters, resolved against this store."""
-        return self.default_fn(store)
+        """The spec's default parameters, resolved against this store (with the default width
+        class, for a figure laid out per class)."""
+        defaults = self.default_fn(store)
+        return defaults | {"size": self.sizes[0]} if self.sizes else defaults
 
     def build(self, store: Store, params: dict[str, Any]) -> FigureResult:
         """Build the figure for already-validated parameters (see `parse_params`)."""
@@ -251,7 +253,7 @@ def parse_params(spec: FigureSpec, store: Store, query: Mapping[str, str]) -> di
             continue
         params[control.name] = parse_value(store, control, raw)
     if spec.sizes:
-        size = str(query.get("size") or spec.sizes[0])
+        size = str(query.get("size") or params["size"])
         if size not in spec.sizes:
             raise BadParameter(f"size must be one of {', '.join(spec.sizes)} (got {size[:40]!r})")
         params["size"] = size

@@ -172,11 +172,13 @@ def figure_document(name: str, store: Any, params: dict[str, Any], result: Any) 
 
 
 def precompute_defaults(
-    store: Any, on_done: Callable[[str, str, int, float], None] | None = None
+    store: Any, on_done: Callable[[str, str, int, float, str], None] | None = None
 ) -> list[Path]:
-    """Write the default view of every figure for every condition it accepts.
+    """Write the default view of every figure for every condition it accepts (and every width
+    class it is laid out for).
 
-    `on_done(figure, condition name, bytes, seconds)` is called after each file is written.
+    `on_done(figure, condition name, bytes, seconds, width class or "")` is called after each
+    file is written.
     """
     from ctsite.figures import FIGURES, parse_params
 
@@ -205,8 +207,8 @@ def precompute_defaults(
                 index[picture_path(path).name] = _digest(picture)
                 written.append(path)
                 if on_done:
-                    label = f"{condition.name} ({size})" if size else condition.name
-                    on_done(name, label, len(body), time.perf_counter() - started)
+                    seconds = time.perf_counter() - started
+                    on_done(name, condition.name, len(body), seconds, size or "")
     for old in iter_precomputed(directory):
         if old not in written:
             old.unlink(missing_ok=True)  # views of an older store or older defaults
@@ -230,6 +232,7 @@ class FigureFile:
     condition: str
     bytes: int
     seconds: float
+    size: str = ""  # the width class ("" for a figure laid out at any width)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,9 +248,12 @@ def precompute_figures(store_path: Path, reporter: Reporter = NULL) -> FiguresRe
     store = Store.open(store_path)
     written: list[FigureFile] = []
 
-    def done(figure: str, condition: str, size: int, seconds: float) -> None:
-        written.append(FigureFile(figure, condition, size, seconds))
-        reporter.info(f"{figure} {condition}: {size / 1024:.1f} KiB in {seconds * 1000:.0f} ms")
+    def done(figure: str, condition: str, nbytes: int, seconds: float, size: str) -> None:
+        written.append(FigureFile(figure, condition, nbytes, seconds, size))
+        where = f" ({size})" if size else ""
+        reporter.info(
+            f"{figure} {condition}{where}: {nbytes / 1024:.1f} KiB in {seconds * 1000:.0f} ms"
+        )
 
     precompute_defaults(store, on_done=done)
     return FiguresResult(store.figure_cache_dir(), written)
