@@ -233,13 +233,18 @@ def _figure_4_query(store_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def study_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Study-scale data from bench_compile's generator (its 11 cell types, fewer cells and genes
-    so that it compiles in seconds), compiled."""
-    from benchmarks.bench_compile import generate
+def study_store(tmp_path_factory: pytest.TempPathFactory, real_interactions: Path) -> Path:
+    """Study-scale data from bench_compile's generator (its 11 cell types, the real mouse
+    ligand-receptor list, fewer cells and genes so that it compiles in seconds), compiled."""
+    from benchmarks import bench_compile
 
     folder = tmp_path_factory.mktemp("study")
-    return compile_config(generate(folder, n_types=11, n_targets=250, n_genes=800, n_cells=3000))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench_compile, "SHARED_LR", real_interactions)
+        config = bench_compile.generate(
+            folder, n_types=11, n_targets=250, n_genes=800, n_cells=3000
+        )
+    return compile_config(config)
 
 
 @pytest.fixture(scope="module")

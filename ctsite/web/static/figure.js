@@ -39,12 +39,21 @@
     const h = Number(gd.dataset.fixedHeight || 0);
     if (!w || !h) return;
     const s = gd.parentElement.clientWidth / w;
+    // over the picture while it is still shown (nothing moves), in its place once it is gone
+    const over = Boolean(staticView && staticView.isConnected);
     Object.assign(gd.style, {
       width: `${w}px`, height: `${h}px`, transformOrigin: "0 0", transform: `scale(${s})`,
       marginRight: `${w * s - w}px`, marginBottom: `${h * s - h}px`,
+      position: over ? "absolute" : "", top: over ? "0" : "", left: over ? "0" : "",
     });
   }
   window.addEventListener("resize", fitToCard);
+  // plotly.js's polar figure takes every touch on its circle for a drag, even with dragmode off,
+  // so a swipe over the (circle-filled) Circos would not scroll the page: its touches are kept
+  // from plotly.js (a tap still shows the hover label: the browser then sends mouse events)
+  gd.addEventListener("touchstart", (event) => {
+    if (gd.dataset.fixedWidth) event.stopPropagation();
+  }, { capture: true, passive: true });
   if (phone) phone.addEventListener("change", () => { if (current) update(gd.dataset.query); });
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
@@ -206,6 +215,7 @@
       fitToCard();
       await Plotly.react(gd, fig.data || [], layout, config);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
+      fitToCard();
       gd.dataset.view = "interactive";
       gd.dataset.fetchMs = String(Math.round(t1 - t0)); // for benchmarks and curious people
       gd.dataset.renderMs = String(Math.round(performance.now() - t1));
