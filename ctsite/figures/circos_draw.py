@@ -232,7 +232,7 @@ def circos_figure(
             },
         }
     )
-    return {"data": traces, "layout": layout, "config": {"responsive": False}}
+    return {"data": traces, "layout": layout}
 
 
 def _colorbar_places(cls: circos_labels.WidthClass) -> list[dict[str, Any]]:
@@ -281,7 +281,8 @@ def _text_annotation(
         "xanchor": "center",
         "yanchor": "middle",
         "text": text,
-        "textangle": round(placed.angle, 2),
+        # in Plotly's own form of an angle (−180 to 180), so that go.Figure keeps it as it is
+        "textangle": (round(placed.angle, 2) + 180) % 360 - 180,
         "showarrow": False,
         "borderpad": 0,
         "font": {"family": FONT_STACK, "size": placed.size, "color": color},

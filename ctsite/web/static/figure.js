@@ -209,6 +209,7 @@
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
       const fixed = Boolean(layout.width && layout.meta && layout.meta.size);
+      if (fixed) config.responsive = false; // its size is its layout's (scaled by fitToCard)
       gd.dataset.fixedWidth = fixed ? String(layout.width) : "";
       gd.dataset.fixedHeight = fixed ? String(layout.height) : "";
       if (!fixed) Object.assign(gd.style, { width: "", transform: "", marginRight: "", marginBottom: "" });
