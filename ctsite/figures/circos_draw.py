@@ -248,11 +248,11 @@ def _colorbar_places(cls: circos_labels.WidthClass) -> list[dict[str, Any]]:
         ]
     band = cls.height - cls.circle
     y = (band - 8) / 2 / cls.height
-    return [{**common, "len": band - 24, "x": (4 + 74 * k) / cls.width, "y": y} for k in range(3)]
+    return [{**common, "len": band - 24, "x": (2 + 60 * k) / cls.width, "y": y} for k in range(3)]
 
 
 def _legend_place(cls: circos_labels.WidthClass) -> dict[str, Any]:
-    x = (cls.circle + 4) / cls.width if cls.width > cls.circle else 224 / cls.width
+    x = (cls.circle + 4) / cls.width if cls.width > cls.circle else 202 / cls.width
     return {
         "orientation": "v",
         "x": round(x, 4),

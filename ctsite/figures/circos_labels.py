@@ -60,6 +60,7 @@ class WidthClass:
     dc1: tuple[float, float]
     text: float  # where gene labels start
     band_end: float  # where they must end (the sector ring starts at 1.0)
+    min_label_size: float  # a long name's font shrinks to fit the band, down to this
     sector: tuple[float, float] = (1.0, 1.04)
 
     @property
@@ -71,10 +72,12 @@ class WidthClass:
 
 DESKTOP = WidthClass(
     "desktop", width=960, height=820, circle=820, label_sizes=(10.0, 9.0, 8.0), name_size=12.0,
+    min_label_size=5.0,
     chord=0.55, hist=(0.56, 0.65), da=(0.66, 0.70), dc1=(0.71, 0.75), text=0.80, band_end=0.985,
 )  # fmt: skip
 PHONE = WidthClass(
     "phone", width=340, height=490, circle=340, label_sizes=(9.5,), name_size=10.0,
+    min_label_size=9.5,
     chord=0.40, hist=(0.41, 0.48), da=(0.49, 0.52), dc1=(0.53, 0.56), text=0.60, band_end=0.985,
 )  # fmt: skip
 WIDTH_CLASSES = {c.name: c for c in (DESKTOP, PHONE)}
@@ -255,6 +258,7 @@ def _plan(
     candidates: Sequence[Candidate],
     sectors: Sequence[Sector],
     step: float,
+    eligible: Sequence[int],
 ) -> tuple[list[int], list[float], list[int]]:
     """Which candidates get a label and their angles, and the candidates left out.
 
@@ -266,8 +270,8 @@ def _plan(
     lo, hi = step / 2, 360.0 - step / 2
     capacity = 0 if hi < lo else math.floor((hi - lo) / step + 1e-9) + 1
     by_sector: dict[int, list[int]] = {}
-    for i, c in enumerate(candidates):
-        by_sector.setdefault(c.sector, []).append(i)
+    for i in eligible:
+        by_sector.setdefault(candidates[i].sector, []).append(i)
     kept: list[int] = []
     waiting: list[int] = []
     for s, members in sorted(by_sector.items()):
@@ -293,12 +297,18 @@ def layout_circos(
     centre = (cls.circle / 2, cls.circle / 2)
     start = cls.text * radius
     band = (cls.band_end - cls.text) * radius
+    # a name too long for the band even at the smallest font is left out (searched genes never)
+    eligible = [
+        i
+        for i, c in enumerate(candidates)
+        if c.highlighted or text_width(c.text, cls.min_label_size, c.bold) <= band
+    ]
     plan: tuple[list[int], list[float], list[int]] = ([], [], list(range(len(candidates))))
     size = cls.label_sizes[-1]
     for size in cls.label_sizes:
         h = line_height(size) + LABEL_PAD
         step = math.degrees(2 * math.asin(min(1.0, h / (2 * start))))
-        plan = _plan(candidates, sectors, step)
+        plan = _plan(candidates, sectors, step, eligible)
         if not plan[2]:
             break
     kept, angles, left_out = plan

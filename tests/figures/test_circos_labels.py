@@ -400,3 +400,17 @@ def _busiest(base: str, query: str, n: int) -> list[str]:
         if r["kind"] == "node" and r["has_chord"] == "True":
             counts[r["target"]] = counts.get(r["target"], 0) + 1
     return sorted(counts, key=lambda g: (-counts[g], g))[:n]
+
+
+def test_a_phone_never_shrinks_a_label_below_its_minimum() -> None:
+    """A name too long for the phone's band is left out (shown on hover), not drawn tiny;
+    a searched one is drawn whatever it takes."""
+    layout, candidates = _crowded(40)
+    long = Candidate("A_very_long_complex_receptor_name", candidates[0].theta, 0)
+    searched = Candidate("Another_very_long_complex_name", candidates[1].theta, 0, True)
+    placed = layout_circos(layout, [*candidates, long, searched], PHONE)
+    sizes = {label.placed.text: label.placed.size for label in placed.labels}
+    assert long.text not in sizes and searched.text in sizes
+    assert all(
+        size >= PHONE.min_label_size for text, size in sizes.items() if text != searched.text
+    )
