@@ -18,8 +18,8 @@ sector; a name that would overlap its neighbour's moves out by a line, and when 
 fit the picture the circle shrinks until they do, so a name is always drawn whole.
 
 Every width is measured with one measured font (`ctsite.figures.text_metrics`), the font the
-figure asks for; `WidthClass` fixes the figure's size, so the page picks the class with a media
-query and scales the figure uniformly to its card (what does not collide at one scale does not
+figure asks for; `WidthClass` fixes the figure's size (desktop, tablet, phone), so the page
+picks the class with a media query and scales the figure uniformly to its card (what does not collide at one scale does not
 collide at any).
 """
 
@@ -62,6 +62,7 @@ class WidthClass:
     band_end: float  # where they must end (the sector ring starts at 1.0)
     min_label_size: float  # a long name's font shrinks to fit the band, down to this
     sector: tuple[float, float] = (1.0, 1.04)
+    media: str = ""  # the media query of the screens it is for ("": the default)
 
     @property
     def leader(self) -> tuple[float, float]:
@@ -75,13 +76,19 @@ DESKTOP = WidthClass(
     min_label_size=5.0,
     chord=0.55, hist=(0.56, 0.65), da=(0.66, 0.70), dc1=(0.71, 0.75), text=0.80, band_end=0.985,
 )  # fmt: skip
+TABLET = WidthClass(
+    "tablet", width=680, height=540, circle=540, label_sizes=(9.0, 8.0), name_size=11.0,
+    min_label_size=6.0, media="(max-width: 1279px)",
+    chord=0.52, hist=(0.53, 0.62), da=(0.63, 0.67), dc1=(0.68, 0.72), text=0.77, band_end=0.985,
+)  # fmt: skip
 PHONE = WidthClass(
     "phone", width=340, height=490, circle=340, label_sizes=(9.5,), name_size=10.0,
-    min_label_size=9.5,
+    min_label_size=9.5, media="(max-width: 640px)",
     chord=0.40, hist=(0.41, 0.48), da=(0.49, 0.52), dc1=(0.53, 0.56), text=0.60, band_end=0.985,
 )  # fmt: skip
-WIDTH_CLASSES = {c.name: c for c in (DESKTOP, PHONE)}
-PHONE_MEDIA = "(max-width: 640px)"  # the page's media query for the phone picture and figure
+# the default first; the page's <picture> tries the others' media queries narrowest first (its
+# figure card is about the viewport less 60 px up to 900 px, less 430 px beside the controls)
+WIDTH_CLASSES = {c.name: c for c in (DESKTOP, TABLET, PHONE)}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from urllib.parse import quote_plus
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ctsite.figures import FIGURES, FigureSpec
-from ctsite.figures.circos_labels import PHONE_MEDIA, WIDTH_CLASSES
+from ctsite.figures.circos_labels import WIDTH_CLASSES
 from ctsite.web.assets import asset_version, plotly_script
 from ctsite.web.citation import (
     BIBTEX_MIMETYPE,
@@ -161,23 +161,34 @@ def figure_page(name: str) -> str:
         height=height,
         preview=preview,
         pictures=pictures,
-        phone_media=PHONE_MEDIA if spec.sizes else None,
+        sizes=size_queries(spec),
         message=message,
         initial_query=initial_query(spec, values),
     )
 
 
+def size_queries(spec: FigureSpec) -> list[dict[str, str]] | None:
+    """A figure's width classes with their media queries, narrowest first, the default last
+    (""): the order a <picture> and figure.js try them in."""
+    if not spec.sizes:
+        return None
+    classes = sorted((WIDTH_CLASSES[s] for s in spec.sizes[1:]), key=lambda c: c.width)
+    return [{"name": c.name, "media": c.media} for c in classes] + [
+        {"name": spec.sizes[0], "media": ""}
+    ]
+
+
 def picture_sources(spec: FigureSpec, query: str) -> list[dict[str, Any]]:
-    """The static picture of each width class (the default first, for the <img>; the others
-    for <source> elements with their media query)."""
+    """The static picture of each width class, in `size_queries`' order (a <source> each, the
+    default's the <img>)."""
     base = url_for("api.api_picture", name=spec.name)
     out = []
-    for size in spec.sizes:
-        cls = WIDTH_CLASSES[size]
+    for size in size_queries(spec) or []:
+        cls = WIDTH_CLASSES[size["name"]]
         out.append(
             {
-                "url": f"{base}?{query}{'&' if query else ''}size={size}",
-                "media": PHONE_MEDIA if size == "phone" else "",
+                "url": f"{base}?{query}{'&' if query else ''}size={cls.name}",
+                "media": size["media"],
                 "width": int(cls.width),
                 "height": int(cls.height),
             }

@@ -30,6 +30,8 @@ from ctsite.figures.circos import circos_data
 from ctsite.figures.circos_labels import (
     DESKTOP,
     PHONE,
+    TABLET,
+    WIDTH_CLASSES,
     Candidate,
     label_angle,
     layout_circos,
@@ -44,7 +46,11 @@ from tests.support.components import require_module, unavailable
 FIGURE_4_ENDS = 169  # labelled chord ends in the paper's Figure 4
 SLACK = 0.3  # px: boxes may touch (sub-pixel rounding), never overlap more
 STUDY_CELL_TYPES = ("Macrophages/mMDSC", "cDC", "pDC")
-WIDTHS = {1400: {"width": 1400, "height": 1000}, 390: {"width": 390, "height": 844}}
+WIDTHS = {
+    1400: {"width": 1400, "height": 1000},  # desktop
+    1024: {"width": 1024, "height": 768},  # tablet (the card beside the controls)
+    390: {"width": 390, "height": 844},  # phone
+}
 
 # ---------------------------------------------------------------- the layout in Python
 
@@ -87,7 +93,7 @@ def _crowded(n: int = 260) -> tuple[list, list[Candidate]]:
     return layout, candidates
 
 
-@pytest.mark.parametrize("cls", [DESKTOP, PHONE], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [DESKTOP, TABLET, PHONE], ids=lambda c: c.name)
 def test_the_layout_keeps_its_own_boxes_apart(cls) -> None:
     layout, candidates = _crowded()
     placed = layout_circos(layout, candidates, cls)
@@ -131,7 +137,7 @@ def test_the_width_class_is_part_of_the_view(demo_store) -> None:
 def test_an_unknown_width_class_is_refused(demo_store) -> None:
     from ctsite.figures.params import BadParameter
 
-    with pytest.raises(BadParameter, match="size must be one of desktop, phone"):
+    with pytest.raises(BadParameter, match="size must be one of desktop, tablet, phone"):
         parse_params(FIGURES["circos"], demo_store, {"size": "watch"})
 
 
@@ -144,7 +150,7 @@ def test_precomputed_views_exist_for_every_width_class(tmp_path: Path) -> None:
     written = precompute_defaults(Store.open(store_copy))
     store = Store.open(store_copy)
     circos = [p for p in written if p.name.startswith("circos-")]
-    assert len(circos) == 2 * len(store.conditions)
+    assert len(circos) == len(WIDTH_CLASSES) * len(store.conditions)
     assert all(p.with_suffix(".svg").is_file() for p in circos)
 
 
@@ -343,7 +349,7 @@ def _labels(measured: dict[str, Any], cell_types: set[str]) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("view", ["static", "interactive"])
-@pytest.mark.parametrize("width", [1400, 390])
+@pytest.mark.parametrize("width", [1400, 1024, 390])
 @pytest.mark.parametrize("data", ["demo", "study"])
 def test_labels_never_collide_in_chromium(chromium, sites, data, width, view, tmp_path):
     base, query = sites[data]

@@ -46,8 +46,8 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
     assert result.exit_code == 0, result.output
     store = Store.open(store_copy)
     files = sorted(store.figure_cache_dir().glob("*.json"))
-    # circos × 3 conditions × 2 width classes, pairwise × 3 conditions, effects × 2 single ones
-    assert len(files) == 11
+    # circos × 3 conditions × 3 width classes, pairwise × 3 conditions, effects × 2 single ones
+    assert len(files) == 14
     for path in files:
         doc = json.loads(path.read_bytes())
         assert doc["fingerprint"] == store.fingerprint

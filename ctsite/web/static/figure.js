@@ -31,9 +31,9 @@
   // A figure laid out for width classes (Circos) is asked for in the class of this screen (the
   // media query its <picture> uses), drawn at its own size and scaled to the card like the
   // picture: what its layout keeps apart stays apart at any scale.
-  const phone = page.phone_media ? window.matchMedia(page.phone_media) : null;
-  const figureUrl = (query) =>
-    `/api/figure/${name}?${query}${phone ? `&size=${phone.matches ? "phone" : "desktop"}` : ""}`;
+  const sizes = (page.sizes || []).map((s) => [s.name, s.media ? window.matchMedia(s.media) : null]);
+  const size = () => (sizes.find(([, media]) => !media || media.matches) || [""])[0];
+  const figureUrl = (query) => `/api/figure/${name}?${query}${sizes.length ? `&size=${size()}` : ""}`;
   function fitToCard() {
     const w = Number(gd.dataset.fixedWidth || 0);
     const h = Number(gd.dataset.fixedHeight || 0);
@@ -54,7 +54,9 @@
   gd.addEventListener("touchstart", (event) => {
     if (gd.dataset.fixedWidth) event.stopPropagation();
   }, { capture: true, passive: true });
-  if (phone) phone.addEventListener("change", () => { if (current) update(gd.dataset.query); });
+  for (const [, media] of sizes) {
+    if (media) media.addEventListener("change", () => { if (current) update(gd.dataset.query); });
+  }
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
   // `PlotlyReady`; the full bundle (the fallback) defines `Plotly` at once.
