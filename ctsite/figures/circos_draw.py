@@ -1,10 +1,15 @@
-"""Drawing of the Circos figure: filtered nodes and chords → a Plotly figure dict.
+"""Drawing of the Circos figure: filtered nodes and chords → a Plotly figure dict, laid out in
+pixels for one width class (`circos_labels.WidthClass`: the figure's size is fixed, the page
+scales it to its card).
 
-Cell-type sectors, the gene-label ring, the dc1 and DA heatmap rings, the numSigI1 histogram ring
-and ligand → receptor chords, all as plain Plotly polar traces (barpolar/scatterpolar: SVG, no
-Dash). Every element has hover text; ring cells, labels and chord hover points carry `customdata`
-node keys ("cell type|gene") and chord hover points both end keys, so that the page script
-can fade everything unrelated to the hovered element. Few, large traces: the sectors are one bar
+Cell-type sectors, the dc1 and DA heatmap rings, the numSigI1 histogram ring and ligand →
+receptor chords as plain Plotly polar traces (barpolar/scatterpolar: SVG, no Dash); the gene
+labels (radial, with leader lines to their chord ends) and the sector names as paper annotations
+placed by `circos_labels.layout_circos`, the one computation the static picture draws too (it
+reads the same annotations). The margins never move (`autoexpand` off, colour bars and legend
+inside the figure), so the annotations' pixels are the layout's. Every element has hover text;
+ring cells, the labels' invisible hover points and chord hover points carry `customdata` node keys
+("cell type|gene"), chord hover points both end keys. Few, large traces: the sectors are one bar
 trace, each heatmap ring one bar trace whose bars are runs of neighbouring targets in the same
 colour step (hover from one invisible line through every cell), chords one line trace per
 colour/width bin.
