@@ -17,6 +17,7 @@ from ctsite.figures.circos_data import (
     mark_chord_ends,
 )
 from ctsite.figures.circos_draw import circos_figure, highlighted_chords
+from ctsite.figures.circos_labels import WIDTH_CLASSES
 from ctsite.figures.common import EMPTY_MESSAGE, empty_figure
 from ctsite.figures.params import (
     Control,
@@ -79,7 +80,9 @@ def build(store: Store, params: dict[str, Any]) -> FigureResult:
     tables = {"nodes": table[table["kind"] == "node"], "chords": table[table["kind"] == "chord"]}
     if data.nodes.empty:
         return FigureResult(empty_figure(EMPTY_MESSAGE), table, EMPTY_MESSAGE, tables)
-    figure = circos_figure(data, store.cell_type_colors, genes)
+    figure = circos_figure(
+        data, store.cell_type_colors, genes, WIDTH_CLASSES[params.get("size", "desktop")]
+    )
     message = None
     if data.chords.empty:
         message = "No chords pass these filters — try loosening them"
@@ -173,4 +176,5 @@ SPEC = FigureSpec(
     ),
     default_fn=_defaults,
     build_fn=build,
+    sizes=tuple(WIDTH_CLASSES),
 )

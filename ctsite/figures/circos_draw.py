@@ -1,10 +1,15 @@
-"""Drawing of the Circos figure: filtered nodes and chords → a Plotly figure dict.
+"""Drawing of the Circos figure: filtered nodes and chords → a Plotly figure dict, laid out in
+pixels for one width class (`circos_labels.WidthClass`: the figure's size is fixed, the page
+scales it to its card).
 
-Cell-type sectors, the gene-label ring, the dc1 and DA heatmap rings, the numSigI1 histogram ring
-and ligand → receptor chords, all as plain Plotly polar traces (barpolar/scatterpolar: SVG, no
-Dash). Every element has hover text; ring cells, labels and chord hover points carry `customdata`
-node keys ("cell type|gene") and chord hover points both end keys, so that the page script
-can fade everything unrelated to the hovered element. Few, large traces: the sectors are one bar
+Cell-type sectors, the dc1 and DA heatmap rings, the numSigI1 histogram ring and ligand →
+receptor chords as plain Plotly polar traces (barpolar/scatterpolar: SVG, no Dash); the gene
+labels (radial, with leader lines to their chord ends) and the sector names as paper annotations
+placed by `circos_labels.layout_circos`, the one computation the static picture draws too (it
+reads the same annotations). The margins never move (`autoexpand` off, colour bars and legend
+inside the figure), so the annotations' pixels are the layout's. Every element has hover text;
+ring cells, the labels' invisible hover points and chord hover points carry `customdata` node keys
+("cell type|gene"), chord hover points both end keys. Few, large traces: the sectors are one bar
 trace, each heatmap ring one bar trace whose bars are runs of neighbouring targets in the same
 colour step (hover from one invisible line through every cell), chords one line trace per
 colour/width bin.
@@ -12,12 +17,13 @@ colour/width bin.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ctsite.figures import colors, geometry
+from ctsite.figures import circos_labels, colors, geometry
 from ctsite.figures.circos_data import CircosData
 from ctsite.figures.common import (
     ROLE_LABEL,
@@ -30,24 +36,16 @@ from ctsite.figures.common import (
     polylines,
     role,
 )
+from ctsite.figures.text_metrics import FONT_STACK
 
-# radii (polar units) from the centre outwards
-R_CHORD = 0.60
-R_HIST = (0.61, 0.71)
-R_DA = (0.72, 0.77)
-R_DC1 = (0.78, 0.83)
-R_LABEL = 0.845
-R_SECTOR = (1.00, 1.04)
-R_SECTOR_LABEL = 1.09
-R_MAX = 1.16
 CHORD_WIDTH = (0.6, 6.0)
 RING_BINS = 32  # colour steps of a heatmap ring: neighbours in one step are drawn as one bar
 COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
 CHORD_POINTS = 9  # Bézier samples per chord, smoothed by Plotly's spline
-MAX_LABELS = 400
 PARTNERS_SHOWN = 5
+LEADER_COLOR = "#9a9a9a"
 
 
 def node_key(cell_type: str, gene: str) -> str:
@@ -79,12 +77,64 @@ def _partners(chords: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) -> dict[str, Any]:
-    """The Plotly figure dict for filtered Circos data."""
+def _strengths(chords: pd.DataFrame) -> dict[str, float]:
+    """Each chord end's strength: the summed numSigI1 of its chords (label priority)."""
+    out: dict[str, float] = {}
+    if chords.empty:
+        return out
+    for lig, ctl, rec, ctr, value in zip(
+        chords["ligand"].tolist(),
+        chords["cell_type_ligand"].tolist(),
+        chords["receptor"].tolist(),
+        chords["cell_type_receptor"].tolist(),
+        chords["numSigI1"].astype(float).tolist(),
+        strict=True,
+    ):
+        for key in (node_key(ctl, lig), node_key(ctr, rec)):
+            out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def label_candidates(
+    nodes: pd.DataFrame,
+    thetas: np.ndarray,
+    layout_sectors: list[geometry.Sector],
+    chords: pd.DataFrame,
+    genes: set[str],
+) -> tuple[list[int], list[circos_labels.Candidate]]:
+    """The chord ends (node rows) that want a label, with their priorities."""
+    strengths = _strengths(chords)
+    sector_of = {s.name: i for i, s in enumerate(layout_sectors)}
+    rows = np.flatnonzero(nodes["has_chord"].to_numpy()).tolist()
+    targets, cell_types = nodes["target"].tolist(), nodes["cell_type"].tolist()
+    out = [
+        circos_labels.Candidate(
+            text=str(targets[i]),
+            theta=float(thetas[i]),
+            sector=sector_of[cell_types[i]],
+            highlighted=targets[i] in genes,
+            strength=strengths.get(node_key(cell_types[i], targets[i]), 0.0),
+            bold=bool(genes) and targets[i] in genes,
+        )
+        for i in rows
+    ]
+    return rows, out
+
+
+def circos_figure(
+    data: CircosData,
+    palette: dict[str, str],
+    genes: set[str],
+    width_class: circos_labels.WidthClass = circos_labels.DESKTOP,
+) -> dict[str, Any]:
+    """The Plotly figure dict for filtered Circos data, drawn for `width_class`."""
     nodes, chords = data.nodes, data.chords
+    cls = width_class
     counts = list(nodes.groupby("cell_type", sort=False).size().items())
     layout_sectors = geometry.sectors(counts)
     thetas, widths = geometry.slot_angles(layout_sectors)
+    rows, candidates = label_candidates(nodes, thetas, layout_sectors, chords, genes)
+    placed = circos_labels.layout_circos(layout_sectors, candidates, cls)
     keys = _node_keys(nodes["cell_type"], nodes["target"])
     partners = _partners(chords)
     roles = [
@@ -101,11 +151,12 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
         f"<br>Partners: {partners_text(partners[k], PARTNERS_SHOWN)}" if k in partners else ""
         for k in keys
     ]
+    bars = _colorbar_places(cls)
     traces: list[dict[str, Any]] = []
-    traces += _sector_traces(layout_sectors, palette, chords)
+    traces.append(_sector_trace(layout_sectors, palette, chords, cls))
     for name, radii, scale, value_range, colorbar in (
-        ("cell_type_dc1", R_DC1, colors.CIVIDIS, colors.DC1_RANGE, ("dc1", 0.86)),
-        ("DA_score", R_DA, colors.RED_BLUE, colors.DA_RANGE, ("DA score", 0.52)),
+        ("cell_type_dc1", cls.dc1, colors.CIVIDIS, colors.DC1_RANGE, ("dc1", bars[0])),
+        ("DA_score", cls.da, colors.RED_BLUE, colors.DA_RANGE, ("DA score", bars[1])),
     ):
         values = nodes[name].to_numpy(dtype=float)
         traces += _ring(
@@ -121,9 +172,9 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
                 for h, v, p in zip(base_hover, fmt_many(values), partner_hover, strict=True)
             ],
             keys,
-            {"title": {"text": colorbar[0], "side": "right"}, "x": 1.0, "y": colorbar[1]},
+            {"title": {"text": colorbar[0], "side": "right"}, **colorbar[1]},
         )
-    traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords))
+    traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords, cls))
     if not chords.empty:
         index = pd.MultiIndex.from_arrays([nodes["cell_type"], nodes["target"]])
         at_ligand = thetas[
@@ -136,18 +187,33 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
                 pd.MultiIndex.from_arrays([chords["cell_type_receptor"], chords["receptor"]])
             )
         ]
-        traces += _chord_traces(chords, at_ligand, at_receptor, genes)
-    traces.append(_label_trace(nodes, thetas, keys, base_hover, partner_hover, chords, genes))
+        traces += _chord_traces(chords, at_ligand, at_receptor, genes, cls.chord, bars[2])
+    hover = [f"{base_hover[i]}{partner_hover[i]}" for i in rows]
+    traces.append(_leader_trace(placed))
+    traces.append(_label_hover_trace(placed, rows, keys, hover))
     traces += _width_legend(chords)
+    annotations = _name_annotations(placed, layout_sectors, palette)
+    annotations += _label_annotations(placed, genes)
 
-    layout = base_layout(height=820)
+    r_max = cls.sector[1] + 0.01
+    cx, cy = placed.centre
+    half = placed.radius * r_max
+    layout = base_layout(height=int(cls.height))
     layout.update(
         {
+            "width": int(cls.width),
+            "autosize": False,
             "polar": {
-                "domain": {"x": [0.0, 0.9], "y": [0.0, 1.0]},
+                "domain": {
+                    "x": [round((cx - half) / cls.width, 6), round((cx + half) / cls.width, 6)],
+                    "y": [
+                        round(1 - (cy + half) / cls.height, 6),
+                        round(1 - (cy - half) / cls.height, 6),
+                    ],
+                },
                 "bgcolor": "#ffffff",
                 "hole": 0,
-                "radialaxis": {"visible": False, "range": [0, R_MAX], "showgrid": False},
+                "radialaxis": {"visible": False, "range": [0, r_max], "showgrid": False},
                 "angularaxis": {
                     "visible": False,
                     "direction": "clockwise",
@@ -157,62 +223,187 @@ def circos_figure(data: CircosData, palette: dict[str, str], genes: set[str]) ->
                 },
                 "barmode": "overlay",
             },
+            "annotations": annotations,
             "showlegend": True,
-            "legend": {
-                "orientation": "h",
-                "x": 0.0,
-                "y": -0.02,
-                "yanchor": "top",
-                "font": {"size": 11},
-                "itemclick": "toggle",
+            "legend": _legend_place(cls),
+            # the labels are placed in px of this exact frame: nothing may push the margins
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0, "pad": 0, "autoexpand": False},
+            "meta": {
+                "figure": "circos",
+                "highlight": sorted(genes),
+                "size": cls.name,
+                "labelled": len(placed.labels),
+                "chord_ends": len(candidates),
             },
-            "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
-            "meta": {"figure": "circos", "highlight": sorted(genes)},
         }
     )
     return {"data": traces, "layout": layout}
 
 
-def _sector_traces(
-    layout_sectors: list[geometry.Sector], palette: dict[str, str], chords: pd.DataFrame
+def _colorbar_places(cls: circos_labels.WidthClass) -> list[dict[str, Any]]:
+    """Where the three colour bars go: a column right of the circle on a desktop, a row below
+    it on a phone (inside the picture: they never push its margins)."""
+    common = {"thickness": 12, "lenmode": "pixels", "outlinewidth": 0, "xanchor": "left"}
+    if cls.width > cls.circle:  # a column on the right
+        x = (cls.circle + 6) / cls.width
+        length = (cls.height - 200) / 3 - 16
+        return [
+            {**common, "len": length, "x": x, "y": 1 - (8 + (length + 16) * (k + 0.5)) / cls.height}
+            for k in range(3)
+        ]
+    band = cls.height - cls.circle
+    y = (band - 8) / 2 / cls.height
+    return [{**common, "len": band - 24, "x": (2 + 60 * k) / cls.width, "y": y} for k in range(3)]
+
+
+def _legend_place(cls: circos_labels.WidthClass) -> dict[str, Any]:
+    x = (cls.circle + 4) / cls.width if cls.width > cls.circle else 202 / cls.width
+    return {
+        "orientation": "v",
+        "x": round(x, 4),
+        "xanchor": "left",
+        "y": 0.0,
+        "yanchor": "bottom",
+        "font": {"size": 11 if cls.width > cls.circle else 10},
+        "itemclick": "toggle",
+        "bgcolor": "rgba(255,255,255,0)",
+    }
+
+
+def _paper(cls: circos_labels.WidthClass, point: tuple[float, float]) -> tuple[float, float]:
+    return round(point[0] / cls.width, 5), round(1 - point[1] / cls.height, 5)
+
+
+def _text_annotation(
+    cls: circos_labels.WidthClass, placed: circos_labels.Placed, text: str, color: str
+) -> dict[str, Any]:
+    x, y = _paper(cls, placed.centre)
+    return {
+        "x": x,
+        "y": y,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "center",
+        "yanchor": "middle",
+        "text": text,
+        # in Plotly's own form of an angle (−180 to 180), so that go.Figure keeps it as it is
+        "textangle": (round(placed.angle, 2) + 180) % 360 - 180,
+        "showarrow": False,
+        "borderpad": 0,
+        "font": {"family": FONT_STACK, "size": placed.size, "color": color},
+    }
+
+
+def _name_annotations(
+    placed: circos_labels.CircosLayout,
+    layout_sectors: list[geometry.Sector],
+    palette: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Every cell-type sector in one bar trace, their names in one text trace (per-point
-    colours: two traces whatever the number of cell types)."""
+    cls = placed.width_class
+    out = []
+    for sector, name in zip(layout_sectors, placed.names, strict=True):
+        note = _text_annotation(
+            cls, name, f"<b>{esc(sector.name)}</b>", palette.get(sector.name, "#888888")
+        )
+        note["name"] = "sector name"
+        out.append(note)
+    return out
+
+
+def _label_annotations(placed: circos_labels.CircosLayout, genes: set[str]) -> list[dict[str, Any]]:
+    """The gene labels, radial (searched genes bold; when genes are searched the others are
+    grey)."""
+    cls = placed.width_class
+    dim = bool(genes)
+    out = []
+    for label in placed.labels:
+        text = label.placed.text
+        lit = not dim or text in genes
+        shown = f"<b>{esc(text)}</b>" if label.placed.bold else esc(text)
+        note = _text_annotation(cls, label.placed, shown, "#000000" if lit else "#c8c8c8")
+        note["name"] = "gene label"
+        out.append(note)
+    return out
+
+
+def _label_hover_trace(
+    placed: circos_labels.CircosLayout, rows: list[int], keys: list[str], hover: list[str]
+) -> dict[str, Any]:
+    """An invisible point on each gene label carrying its node's key and hover text (the
+    labels themselves are annotations, which Plotly does not hover like points)."""
+    cx, cy = placed.centre
+    r, theta = [], []
+    for label in placed.labels:
+        x, y = label.placed.centre
+        r.append(round(math.hypot(x - cx, y - cy) / placed.radius, 4))
+        theta.append(round(label.phi, 3))
+    return {
+        "type": "scatterpolar",
+        "mode": "markers",
+        "name": "labels",
+        "r": r,
+        "theta": theta,
+        "text": [label.placed.text for label in placed.labels],
+        "marker": {"size": round(placed.label_size * 1.2, 1), "color": "#000000"},
+        "opacity": 0,
+        "hovertext": [hover[label.index] for label in placed.labels],
+        "hoverinfo": "text",
+        "customdata": [keys[rows[label.index]] for label in placed.labels],
+        "showlegend": False,
+    }
+
+
+def _leader_trace(placed: circos_labels.CircosLayout) -> dict[str, Any]:
+    """One line per label from its chord end (just outside the dc1 ring) out to a knee, then
+    to where its text starts."""
+    cls = placed.width_class
+    start, knee = cls.leader
+    end = cls.text - 2.0 / placed.radius
+    r: list[float | None] = []
+    theta: list[float | None] = []
+    for label in placed.labels:
+        r += [start, knee, end, None]
+        theta += [round(label.theta, 3), round(label.theta, 3), round(label.phi, 3), None]
+    return {
+        "type": "scatterpolar",
+        "mode": "lines",
+        "name": "leaders",
+        "r": [None if v is None else round(v, 4) for v in r],
+        "theta": theta,
+        "line": {"width": 0.6, "color": LEADER_COLOR},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+
+
+def _sector_trace(
+    layout_sectors: list[geometry.Sector],
+    palette: dict[str, str],
+    chords: pd.DataFrame,
+    cls: circos_labels.WidthClass,
+) -> dict[str, Any]:
+    """Every cell-type sector in one bar trace (their names are annotations)."""
     sent = chords.groupby("cell_type_ligand").size().to_dict() if len(chords) else {}
     received = chords.groupby("cell_type_receptor").size().to_dict() if len(chords) else {}
     colors_ = [palette.get(s.name, "#888888") for s in layout_sectors]
     middles = [num(s.middle) for s in layout_sectors]
-    return [
-        {
-            "type": "barpolar",
-            "name": "sectors",
-            "r": [R_SECTOR[1] - R_SECTOR[0]] * len(layout_sectors),
-            "base": R_SECTOR[0],
-            "theta": middles,
-            "width": [num(s.end - s.start) for s in layout_sectors],
-            "marker": {"color": colors_, "line": {"width": 0}},
-            "hovertext": [
-                f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
-                f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
-                for s in layout_sectors
-            ],
-            "hoverinfo": "text",
-            "customdata": [s.name for s in layout_sectors],
-            "showlegend": False,
-        },
-        {
-            "type": "scatterpolar",
-            "mode": "text",
-            "name": "sector labels",
-            "r": [R_SECTOR_LABEL] * len(layout_sectors),
-            "theta": middles,
-            "text": [f"<b>{esc(s.name)}</b>" for s in layout_sectors],
-            "textposition": [geometry.text_position(s.middle) for s in layout_sectors],
-            "textfont": {"size": 12, "color": colors_},
-            "hoverinfo": "skip",
-            "showlegend": False,
-        },
-    ]
+    return {
+        "type": "barpolar",
+        "name": "sectors",
+        "r": [round(cls.sector[1] - cls.sector[0], 4)] * len(layout_sectors),
+        "base": cls.sector[0],
+        "theta": middles,
+        "width": [num(s.end - s.start) for s in layout_sectors],
+        "marker": {"color": colors_, "line": {"width": 0}},
+        "hovertext": [
+            f"<b>{esc(s.name)}</b><br>{s.count} targets<br>"
+            f"chords sent: {sent.get(s.name, 0)}, received: {received.get(s.name, 0)}"
+            for s in layout_sectors
+        ],
+        "hoverinfo": "text",
+        "customdata": [s.name for s in layout_sectors],
+        "showlegend": False,
+    }
 
 
 def merge_runs(
@@ -267,13 +458,7 @@ def _ring(
             "cmax": hi,
             "line": {"width": 0},
             "showscale": True,
-            "colorbar": {
-                "thickness": 12,
-                "len": 0.27,
-                "xanchor": "left",
-                "outlinewidth": 0,
-                **colorbar,
-            },
+            "colorbar": colorbar,
         },
         "hoverinfo": "skip",
         "showlegend": False,
@@ -301,6 +486,7 @@ def _histogram(
     base_hover: list[str],
     partner_hover: list[str],
     chords: pd.DataFrame,
+    cls: circos_labels.WidthClass,
 ) -> dict[str, Any]:
     """numSigI1 bars of the receptors, heights relative to min/max over the chords shown."""
     idx = np.flatnonzero(nodes["is_receptor"].to_numpy())
@@ -309,7 +495,7 @@ def _histogram(
         lo, hi = float(chords["numSigI1"].min()), float(chords["numSigI1"].max())
     else:
         lo, hi = float(np.min(values, initial=0)), float(np.max(values, initial=1))
-    full = R_HIST[1] - R_HIST[0]
+    full = cls.hist[1] - cls.hist[0]
     span = hi - lo if hi > lo else 1.0
     heights = np.where(
         values > 0, 0.08 * full + (full - 0.08 * full) * np.clip((values - lo) / span, 0, 1), 0.0
@@ -318,7 +504,7 @@ def _histogram(
         "type": "barpolar",
         "name": "numSigI1",
         "r": nums(heights),
-        "base": R_HIST[0],
+        "base": cls.hist[0],
         "theta": nums(thetas[idx], 3),
         "width": nums(widths[idx], 4),
         "marker": {"color": "#555555", "line": {"width": 0}},
@@ -340,7 +526,12 @@ def _chord_opacity(n: int) -> float:
 
 
 def _chord_traces(
-    chords: pd.DataFrame, at_ligand: np.ndarray, at_receptor: np.ndarray, genes: set[str]
+    chords: pd.DataFrame,
+    at_ligand: np.ndarray,
+    at_receptor: np.ndarray,
+    genes: set[str],
+    radius: float,
+    colorbar: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Chord curves (dimmed first, highlighted on top) plus one hover/colourbar point per chord."""
     n = len(chords)
@@ -350,7 +541,7 @@ def _chord_traces(
     rec_keys = _node_keys(chords["cell_type_receptor"], chords["receptor"])
     log2fc = chords["MAST_log2FC_ligand"].to_numpy(dtype=float)
     numsig = chords["numSigI1"].to_numpy(dtype=float)
-    r, t = geometry.chord_curves(at_ligand, at_receptor, R_CHORD, CHORD_POINTS)
+    r, t = geometry.chord_curves(at_ligand, at_receptor, radius, CHORD_POINTS)
     lo_c, hi_c = colors.LIGAND_LOG2FC_RANGE
     lo_w, hi_w = CHORD_WIDTH
     dim = bool(genes)
@@ -418,15 +609,7 @@ def _chord_traces(
                 "opacity": np.where(highlighted | (not dim), 0.4, 0.08).tolist(),
                 "line": {"width": 0},
                 "showscale": True,
-                "colorbar": {
-                    "title": {"text": "ligand log2FC", "side": "right"},
-                    "thickness": 12,
-                    "len": 0.27,
-                    "x": 1.0,
-                    "xanchor": "left",
-                    "y": 0.18,
-                    "outlinewidth": 0,
-                },
+                "colorbar": {"title": {"text": "ligand log2FC", "side": "right"}, **colorbar},
             },
             "hovertext": hover,
             "hoverinfo": "text",
@@ -435,54 +618,6 @@ def _chord_traces(
         }
     )
     return traces
-
-
-def _label_trace(
-    nodes: pd.DataFrame,
-    thetas: np.ndarray,
-    keys: list[str],
-    base_hover: list[str],
-    partner_hover: list[str],
-    chords: pd.DataFrame,
-    genes: set[str],
-) -> dict[str, Any]:
-    """Gene names of the targets with chords (the most connected `MAX_LABELS` and any searched
-    gene); when genes are searched, the other labels are dimmed."""
-    targets = nodes["target"].to_numpy()
-    idx = np.flatnonzero(nodes["has_chord"].to_numpy())
-    if len(idx) > MAX_LABELS:
-        degree = pd.concat(
-            [
-                pd.Series(_node_keys(chords["cell_type_ligand"], chords["ligand"])),
-                pd.Series(_node_keys(chords["cell_type_receptor"], chords["receptor"])),
-            ]
-        ).value_counts()
-        score = np.array([degree.get(keys[i], 0) for i in idx], dtype=float)
-        score += np.array([1e9 if targets[i] in genes else 0.0 for i in idx])
-        idx = np.sort(idx[np.argsort(-score, kind="stable")[:MAX_LABELS]])
-    dim = bool(genes)
-    label_thetas = thetas[idx]
-    size = 9 if len(idx) <= 120 else 8 if len(idx) <= 250 else 7
-    return {
-        "type": "scatterpolar",
-        "mode": "text",
-        "name": "labels",
-        "r": [R_LABEL] * len(idx),
-        "theta": nums(label_thetas, 2),
-        "text": [
-            f"<b>{esc(targets[i])}</b>" if dim and targets[i] in genes else esc(targets[i])
-            for i in idx
-        ],
-        "textposition": [geometry.text_position(a) for a in label_thetas],
-        "textfont": {
-            "size": size,
-            "color": ["#000000" if (not dim or targets[i] in genes) else "#c8c8c8" for i in idx],
-        },
-        "hovertext": [f"{base_hover[i]}{partner_hover[i]}" for i in idx],
-        "hoverinfo": "text",
-        "customdata": [keys[i] for i in idx],
-        "showlegend": False,
-    }
 
 
 def _width_legend(chords: pd.DataFrame) -> list[dict[str, Any]]:

@@ -82,10 +82,15 @@ class FigureSpec:
     controls: tuple[Control, ...]
     default_fn: Callable[[Store], dict[str, Any]] = field(repr=False, compare=False)
     build_fn: Callable[[Store, dict[str, Any]], FigureResult] = field(repr=False, compare=False)
+    # the width classes the figure is laid out for (the first is the default): its parameters
+    # then carry "size", so each class is a view (and a cache entry) of its own
+    sizes: tuple[str, ...] = ()
 
     def defaults(self, store: Store) -> dict[str, Any]:
-        """The spec's default parameters, resolved against this store."""
-        return self.default_fn(store)
+        """The spec's default parameters, resolved against this store (with the default width
+        class, for a figure laid out per class)."""
+        defaults = self.default_fn(store)
+        return defaults | {"size": self.sizes[0]} if self.sizes else defaults
 
     def build(self, store: Store, params: dict[str, Any]) -> FigureResult:
         """Build the figure for already-validated parameters (see `parse_params`)."""
@@ -247,6 +252,11 @@ def parse_params(spec: FigureSpec, store: Store, query: Mapping[str, str]) -> di
         if str(raw).strip() == "" and control.kind == "genes" and not control.optional:
             continue
         params[control.name] = parse_value(store, control, raw)
+    if spec.sizes:
+        size = str(query.get("size") or params["size"])
+        if size not in spec.sizes:
+            raise BadParameter(f"size must be one of {', '.join(spec.sizes)} (got {size[:40]!r})")
+        params["size"] = size
     return params
 
 

@@ -2,7 +2,7 @@
 `ctsite figures` workflow that writes them.
 
 `ctsite figures` (and the release's figures step) writes the default view of every figure for
-every condition into the store's figure cache directory
+every condition (and, for a figure laid out per width class, every class) into the store's figure cache directory
 (`<store>/figures/<figure>-<condition id>-<digest>.json`, Plotly JSON, never a pickle) with its
 static SVG picture beside it; the web app reads those files for default requests
 (`read_view`) until its in-memory cache (`ctsite.web.cache`) holds them.
@@ -172,11 +172,13 @@ def figure_document(name: str, store: Any, params: dict[str, Any], result: Any) 
 
 
 def precompute_defaults(
-    store: Any, on_done: Callable[[str, str, int, float], None] | None = None
+    store: Any, on_done: Callable[[str, str, int, float, str], None] | None = None
 ) -> list[Path]:
-    """Write the default view of every figure for every condition it accepts.
+    """Write the default view of every figure for every condition it accepts (and every width
+    class it is laid out for).
 
-    `on_done(figure, condition name, bytes, seconds)` is called after each file is written.
+    `on_done(figure, condition name, bytes, seconds, width class or "")` is called after each
+    file is written.
     """
     from ctsite.figures import FIGURES, parse_params
 
@@ -190,20 +192,23 @@ def precompute_defaults(
         for condition in store.conditions:
             if single_only and condition.kind != "single":
                 continue
-            started = time.perf_counter()
-            params = parse_params(spec, store, {"condition": condition.name})
-            result = spec.build(store, params)
-            key = canonical_key(params)
-            path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
-            body = encode_json(figure_document(name, store, params, result))
-            picture = picture_svg(result.figure, spec.title).encode("utf-8")
-            _write_atomically(path, body)
-            _write_atomically(picture_path(path), picture)
-            index[path.name] = _digest(body)
-            index[picture_path(path).name] = _digest(picture)
-            written.append(path)
-            if on_done:
-                on_done(name, condition.name, len(body), time.perf_counter() - started)
+            for size in spec.sizes or (None,):  # a view per width class (its key has it)
+                started = time.perf_counter()
+                query = {"condition": condition.name} | ({"size": size} if size else {})
+                params = parse_params(spec, store, query)
+                result = spec.build(store, params)
+                key = canonical_key(params)
+                path = precomputed_path(directory, name, condition.id, store.fingerprint, key)
+                body = encode_json(figure_document(name, store, params, result))
+                picture = picture_svg(result.figure, spec.title).encode("utf-8")
+                _write_atomically(path, body)
+                _write_atomically(picture_path(path), picture)
+                index[path.name] = _digest(body)
+                index[picture_path(path).name] = _digest(picture)
+                written.append(path)
+                if on_done:
+                    seconds = time.perf_counter() - started
+                    on_done(name, condition.name, len(body), seconds, size or "")
     for old in iter_precomputed(directory):
         if old not in written:
             old.unlink(missing_ok=True)  # views of an older store or older defaults
@@ -227,6 +232,7 @@ class FigureFile:
     condition: str
     bytes: int
     seconds: float
+    size: str = ""  # the width class ("" for a figure laid out at any width)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,9 +248,12 @@ def precompute_figures(store_path: Path, reporter: Reporter = NULL) -> FiguresRe
     store = Store.open(store_path)
     written: list[FigureFile] = []
 
-    def done(figure: str, condition: str, size: int, seconds: float) -> None:
-        written.append(FigureFile(figure, condition, size, seconds))
-        reporter.info(f"{figure} {condition}: {size / 1024:.1f} KiB in {seconds * 1000:.0f} ms")
+    def done(figure: str, condition: str, nbytes: int, seconds: float, size: str) -> None:
+        written.append(FigureFile(figure, condition, nbytes, seconds, size))
+        where = f" ({size})" if size else ""
+        reporter.info(
+            f"{figure} {condition}{where}: {nbytes / 1024:.1f} KiB in {seconds * 1000:.0f} ms"
+        )
 
     precompute_defaults(store, on_done=done)
     return FiguresResult(store.figure_cache_dir(), written)

@@ -19,6 +19,7 @@ from ctsite.web.entries import (
     ApiError,
     cache_control,
     figure_entry,
+    figure_spec,
     json_response,
     log_store_problems,
     open_store,
@@ -135,6 +136,16 @@ def api_figure(name: str) -> Response:
     response.set_etag(entry.etag + ("-gz" if gz else ""))
     response.headers["Cache-Control"] = cache_control()
     return response
+
+
+@api.get("/api/picture/<name>.svg")
+def api_picture(name: str) -> Response:
+    """The static picture of a view (a figure page's <picture> names one per width class)."""
+    entry = figure_entry(name)[0]
+    response = Response(entry.preview(figure_spec(name).title), mimetype="image/svg+xml")
+    response.set_etag(entry.etag + "-svg")
+    response.headers["Cache-Control"] = cache_control()
+    return response.make_conditional(request)
 
 
 @api.get("/api/data/<name>.csv")

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ctsite.figures import FIGURES, FigureSpec
+from ctsite.figures.circos_labels import WIDTH_CLASSES
 from ctsite.web.assets import asset_version, plotly_script
 from ctsite.web.citation import (
     BIBTEX_MIMETYPE,
@@ -127,6 +128,7 @@ def figure_page(name: str) -> str:
     error = None
     height = None
     preview = message = None
+    pictures: list[dict[str, Any]] = []
     try:
         values = control_values(spec, store, parse(spec, store, request.args))
     except ApiError as exc:
@@ -140,7 +142,12 @@ def figure_page(name: str) -> str:
         try:
             entry = figure_entry(name)[0]
             height = entry.layout_height
-            preview, message = entry.preview(spec.title), entry.message
+            if spec.sizes:  # a picture per width class: the browser fetches the one it shows
+                height = None
+                pictures = picture_sources(spec, initial_query(spec, values))
+                preview, message = "", entry.message
+            else:
+                preview, message = entry.preview(spec.title), entry.message
         except ApiError:
             pass  # the figure request shows the message inline
     return render_template(
@@ -153,9 +160,40 @@ def figure_page(name: str) -> str:
         error=error,
         height=height,
         preview=preview,
+        pictures=pictures,
+        sizes=size_queries(spec),
         message=message,
         initial_query=initial_query(spec, values),
     )
+
+
+def size_queries(spec: FigureSpec) -> list[dict[str, str]] | None:
+    """A figure's width classes with their media queries, narrowest first, the default last
+    (""): the order a <picture> and figure.js try them in."""
+    if not spec.sizes:
+        return None
+    classes = sorted((WIDTH_CLASSES[s] for s in spec.sizes[1:]), key=lambda c: c.width)
+    return [{"name": c.name, "media": c.media} for c in classes] + [
+        {"name": spec.sizes[0], "media": ""}
+    ]
+
+
+def picture_sources(spec: FigureSpec, query: str) -> list[dict[str, Any]]:
+    """The static picture of each width class, in `size_queries`' order (a <source> each, the
+    default's the <img>)."""
+    base = url_for("api.api_picture", name=spec.name)
+    out = []
+    for size in size_queries(spec) or []:
+        cls = WIDTH_CLASSES[size["name"]]
+        out.append(
+            {
+                "url": f"{base}?{query}{'&' if query else ''}size={cls.name}",
+                "media": size["media"],
+                "width": int(cls.width),
+                "height": int(cls.height),
+            }
+        )
+    return out
 
 
 def page_view(name: str) -> Callable[[], str]:

@@ -20,6 +20,7 @@ def test_defaults_reproduce_the_spec(demo_store):
         "min_numdeg": 0,
         "min_log2fc": 0.12,
         "genes": (),
+        "size": "desktop",  # the width class it is laid out for
     }
     assert FIGURES["pairwise"].defaults(demo_store) == {
         "condition": COMBINED,

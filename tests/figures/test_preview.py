@@ -47,7 +47,8 @@ def test_every_default_figure_has_a_picture(demo_store, name):
     svg = figure_svg(result.figure, f"{name} picture")
     root = parse(svg)
     height = result.figure["layout"]["height"]
-    assert root.get("viewBox") == f"0 0 {NOMINAL_WIDTH} {height}"
+    width = result.figure["layout"].get("width", NOMINAL_WIDTH)  # (Circos: its class's width)
+    assert root.get("viewBox") == f"0 0 {width} {height}"
     assert root.get("role") == "img" and root.get("aria-label") == f"{name} picture"
     # every text Plotly draws (gene labels, sector names) is in the picture
     assert set(drawn_texts(result.figure)) <= set(texts(root))
@@ -69,6 +70,7 @@ def test_circos_picture_geometry(demo_store):
     chords = [t for t in figure["data"] if t["type"] == "scatterpolar" and t["mode"] == "lines"]
     chords = [t for t in chords if (t.get("line") or {}).get("width")]
     chords = [t for t in chords if t.get("r") != [None]]  # the legend's width samples
+    chords = [t for t in chords if t.get("name") != "leaders"]  # the labels' leader lines
     n_chords = sum(1 + t["r"].count(None) for t in chords)
     quadratic = sum(
         (el.get("d") or "").count("Q") for el in root.iter(f"{SVG}path") if el.get("fill") == "none"
@@ -84,7 +86,9 @@ def test_circos_picture_geometry(demo_store):
         for el in root.iter(f"{SVG}path")
         for v in re.findall(r"-?\d+(?:\.\d+)?", el.get("d") or "")
     ]
-    assert all(-1 <= v <= max(NOMINAL_WIDTH, figure["layout"]["height"]) + 1 for v in numbers)
+    assert all(
+        -1 <= v <= max(figure["layout"]["width"], figure["layout"]["height"]) + 1 for v in numbers
+    )
 
 
 def test_picture_follows_the_parameters(demo_store):

@@ -46,7 +46,8 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
     assert result.exit_code == 0, result.output
     store = Store.open(store_copy)
     files = sorted(store.figure_cache_dir().glob("*.json"))
-    assert len(files) == 8  # circos + pairwise × 3 conditions, effects × 2 single conditions
+    # circos × 3 conditions × 3 width classes, pairwise × 3 conditions, effects × 2 single ones
+    assert len(files) == 14
     for path in files:
         doc = json.loads(path.read_bytes())
         assert doc["fingerprint"] == store.fingerprint
@@ -69,8 +70,10 @@ def test_figures_command_and_serving_precomputed(store_copy, tmp_path, make_sett
     lines = [ln for ln in sums.read_text().splitlines() if not ln.endswith("  " + stored.name)]
     lines.append(f"{hashlib.sha256(marked).hexdigest()}  {stored.name}")
     sums.write_text("\n".join(lines) + "\n")
-    page = create_app(make_settings(tmp_path), store_path=store_copy).test_client().get("/circos")
-    assert 'data-stored="yes"' in page.get_data(as_text=True)
+    served = create_app(make_settings(tmp_path), store_path=store_copy).test_client()
+    assert "/api/picture/circos.svg?" in served.get("/circos").get_data(as_text=True)
+    picture = served.get("/api/picture/circos.svg?size=desktop")  # what the page's <img> gets
+    assert 'data-stored="yes"' in picture.get_data(as_text=True)
     # and computes the same document itself
     fresh = create_app(make_settings(tmp_path), store_path=store_copy)
     for path in files:

@@ -63,6 +63,7 @@ def sample_urls(app: Flask) -> Iterator[tuple[str, str, frozenset[str]]]:
         ("pages.vendor", "filename"): [script],
         ("api.api_figure", "name"): list(FIGURES),
         ("api.api_data", "name"): list(FIGURES),
+        ("api.api_picture", "name"): list(FIGURES),
     }
     for rule in app.url_map.iter_rules():
         methods = frozenset(rule.methods or ())

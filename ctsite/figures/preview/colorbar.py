@@ -46,7 +46,9 @@ class ColorBars:
     def _draw(self, out: list[str], frame: Frame, marker: dict[str, Any]) -> None:
         bar = marker.get("colorbar") or {}
         thickness = float(bar.get("thickness", 30))
-        length = float(bar.get("len", 1)) * frame.plot_height
+        length = float(bar.get("len", 1))
+        if bar.get("lenmode") != "pixels":
+            length *= frame.plot_height
         x_left, _ = frame.paper(float(bar.get("x", 1.02)), 0)
         if bar.get("xanchor", "left") != "left":
             x_left -= thickness / 2 if bar.get("xanchor") == "center" else thickness

@@ -74,8 +74,10 @@ class Legend:
         if not self.columns:
             return
         size = self.font_size
-        x0, _ = frame.paper(float(self.options.get("x", 0)), 0)
-        y0 = frame.bottom + 0.02 * frame.plot_height + 6 + size / 2 + 4
+        x0, top = frame.paper(float(self.options.get("x", 0)), float(self.options.get("y", -0.02)))
+        if self.options.get("yanchor") == "bottom":
+            top -= self.height()
+        y0 = top + 6 + size / 2 + 4
         out.append('<g class="legend">')
         for x, y, cells in self.columns:
             for i, (kind, item) in enumerate(cells):

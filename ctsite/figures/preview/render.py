@@ -38,8 +38,9 @@ class Renderer:
         self.frame = Frame(self.layout, width, self.height)
         self.legend = Legend(self.data, self.layout, width, self.frame, self.ink)
         self.colorbars = ColorBars(self.data, self.font_size, self.ink)
-        self.legend.push_margin(self.frame)
-        self.colorbars.push_margin(self.frame, width)
+        if (self.layout.get("margin") or {}).get("autoexpand", True) is not False:
+            self.legend.push_margin(self.frame)  # Plotly's automargin (unless turned off)
+            self.colorbars.push_margin(self.frame, width)
 
     def _draw_shapes(self, out: list[str]) -> None:
         for shape in self.layout.get("shapes") or []:
@@ -57,7 +58,14 @@ class Renderer:
             )
 
     def _draw_annotations(self, out: list[str]) -> None:
-        for note in self.layout.get("annotations") or []:
+        notes = self.layout.get("annotations") or []
+        if notes:
+            out.append('<g class="annotations">')
+            self._draw_notes(out, notes)
+            out.append("</g>")
+
+    def _draw_notes(self, out: list[str], notes: list[dict[str, Any]]) -> None:
+        for note in notes:
             text, bold = plain_text(note.get("text", ""))
             font = note.get("font") or {}
             size = float(number(font.get("size")) or self.font_size)
@@ -67,18 +75,30 @@ class Renderer:
                 px, py = self.frame.paper(x, y)
             else:
                 px, py = self.frame.xy(x, y)
-            pad = float(number(note.get("borderpad")) or 1)
+            pad = float(number(note.get("borderpad")) if "borderpad" in note else 1)
             w = text_width(text, size, bold) + 2 * pad
             h = size * 1.3 + 2 * pad
             yanchor = note.get("yanchor", "middle")
             top = py - h if yanchor == "bottom" else py if yanchor == "top" else py - h / 2
+            xanchor = note.get("xanchor", "center")
+            left = px if xanchor == "left" else px - w if xanchor == "right" else px - w / 2
+            extra = []
+            angle = number(note.get("textangle"))
+            if angle:  # Plotly turns the text about its middle (degrees clockwise)
+                extra.append(f'transform="rotate({num(angle)} {num(left + w / 2)} '
+                             f'{num(top + h / 2)})"')  # fmt: skip
+            if font.get("family"):
+                extra.append(f'font-family="{attr(font["family"])}"')
             if note.get("bgcolor"):
                 out.append(
-                    f'<rect x="{num(px - w / 2)}" y="{num(top)}" '
+                    f'<rect x="{num(left)}" y="{num(top)}" '
                     f'width="{num(w)}" height="{num(h)}" '
                     f'fill="{checked_color(note.get("bgcolor"), "none")}"/>'
                 )
-            out.append(text_element(px, top + h / 2, text, size, color, anchor="middle", bold=bold))
+            out.append(
+                text_element(left + w / 2, top + h / 2, text, size, color, anchor="middle",
+                             bold=bold, extra=" ".join(extra))
+            )  # fmt: skip
 
     def _draw_axes(self, out: list[str]) -> None:
         axis = self.layout.get("xaxis") or {}
@@ -120,6 +140,10 @@ class Renderer:
         )
 
 
-def figure_svg(figure: dict[str, Any], title: str, width: float = NOMINAL_WIDTH) -> str:
-    """The static SVG of a Plotly figure dict (`title` is its accessible name)."""
+def figure_svg(figure: dict[str, Any], title: str, width: float | None = None) -> str:
+    """The static SVG of a Plotly figure dict (`title` is its accessible name), laid out at
+    `width`, else at the figure's own width (a figure laid out in px has one), else at
+    `NOMINAL_WIDTH`."""
+    if width is None:
+        width = number((figure.get("layout") or {}).get("width")) or NOMINAL_WIDTH
     return Renderer(figure, width).render(title)

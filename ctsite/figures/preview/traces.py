@@ -28,7 +28,7 @@ def draw_trace(
     part: list[str] = []
     if "lines" in mode:
         draw_lines(part, trace, points)
-    if "markers" in mode:
+    if "markers" in mode and opacity != 0:  # (invisible markers only carry hover text)
         draw_markers(part, trace, points)
     if "text" in mode:
         draw_text(part, trace, points, font_size, ink)

@@ -28,6 +28,35 @@
   let activated = null; // the first interactive draw, once it was asked for
   // a touch screen: drags over the figure scroll the page instead of zooming it
   const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
+  // A figure laid out for width classes (Circos) is asked for in the class of this screen (the
+  // media query its <picture> uses), drawn at its own size and scaled to the card like the
+  // picture: what its layout keeps apart stays apart at any scale.
+  const sizes = (page.sizes || []).map((s) => [s.name, s.media ? window.matchMedia(s.media) : null]);
+  const size = () => (sizes.find(([, media]) => !media || media.matches) || [""])[0];
+  const figureUrl = (query) => `/api/figure/${name}?${query}${sizes.length ? `&size=${size()}` : ""}`;
+  function fitToCard() {
+    const w = Number(gd.dataset.fixedWidth || 0);
+    const h = Number(gd.dataset.fixedHeight || 0);
+    if (!w || !h) return;
+    const s = gd.parentElement.clientWidth / w;
+    // over the picture while it is still shown (nothing moves), in its place once it is gone
+    const over = Boolean(staticView && staticView.isConnected);
+    Object.assign(gd.style, {
+      width: `${w}px`, height: `${h}px`, transformOrigin: "0 0", transform: `scale(${s})`,
+      marginRight: `${w * s - w}px`, marginBottom: `${h * s - h}px`,
+      position: over ? "absolute" : "", top: over ? "0" : "", left: over ? "0" : "",
+    });
+  }
+  window.addEventListener("resize", fitToCard);
+  // plotly.js's polar figure takes every touch on its circle for a drag, even with dragmode off,
+  // so a swipe over the (circle-filled) Circos would not scroll the page: its touches are kept
+  // from plotly.js (a tap still shows the hover label: the browser then sends mouse events)
+  gd.addEventListener("touchstart", (event) => {
+    if (gd.dataset.fixedWidth) event.stopPropagation();
+  }, { capture: true, passive: true });
+  for (const [, media] of sizes) {
+    if (media) media.addEventListener("change", () => { if (current) update(gd.dataset.query); });
+  }
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
   // `PlotlyReady`; the full bundle (the fallback) defines `Plotly` at once.
@@ -157,7 +186,7 @@
       const reuse = prefetched && prefetched.query === query ? prefetched.response : null;
       prefetched = null;
       const response = await (reuse ||
-        fetch(`/api/figure/${name}?${query}`, { headers: { Accept: "application/json" } }));
+        fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
       const doc = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
       if (id !== requestId) return; // a newer request superseded this one
       if (!response.ok) {
@@ -181,8 +210,15 @@
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
+      const fixed = Boolean(layout.width && layout.meta && layout.meta.size);
+      if (fixed) config.responsive = false; // its size is its layout's (scaled by fitToCard)
+      gd.dataset.fixedWidth = fixed ? String(layout.width) : "";
+      gd.dataset.fixedHeight = fixed ? String(layout.height) : "";
+      if (!fixed) Object.assign(gd.style, { width: "", transform: "", marginRight: "", marginBottom: "" });
+      fitToCard();
       await Plotly.react(gd, fig.data || [], layout, config);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
+      fitToCard();
       gd.dataset.view = "interactive";
       gd.dataset.fetchMs = String(Math.round(t1 - t0)); // for benchmarks and curious people
       gd.dataset.renderMs = String(Math.round(performance.now() - t1));
@@ -327,7 +363,7 @@
     document.head.appendChild(link);
     prefetched = {
       query: initial,
-      response: fetch(`/api/figure/${name}?${initial}`, { headers: { Accept: "application/json" } }),
+      response: fetch(figureUrl(initial), { headers: { Accept: "application/json" } }),
     };
     prefetched.response.catch(() => { prefetched = null; });
   }
