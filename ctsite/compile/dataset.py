@@ -240,7 +240,7 @@ def parse_data_spec(
         if not sep or not name.strip() or not file.strip():
             raise ConfigError(
                 f"--condition {option!r}: expected NAME=FILE",
-                hint="e.g. --condition highCIN_vs_lowCIN=results/deg_highCIN_vs_lowCIN.h5ad",
+                hint="e.g. --condition treated=results/deg_treated_vs_control.h5ad",
             )
         name = name.strip()
         previous = conds.get(name) or ConditionSpec(name=name, file=Path(), label=name)
