@@ -490,7 +490,8 @@ def load_settings(
         raise ConfigError(_not_a_config_file(path))
     if path.is_file():
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte order mark (Windows editors write one) is not TOML's concern
+            doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:

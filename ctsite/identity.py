@@ -1,13 +1,14 @@
 """The study's identity from the `[site]` settings: what a compile writes into the store.
 
 The web app also uses it, for stores compiled before the identity travelled with the data.
-Bad values (a DOI that is none, a link that is not http(s)) are one `ConfigError` line naming
-where they were set.
+Bad values (a blank title, a DOI that is none, a link that is not http(s)) are one `ConfigError`
+line naming where they were set.
 """
 
 from __future__ import annotations
 
 from ctsite.config import Settings
+from ctsite.errors import ConfigError
 from ctsite.store.figure_defaults import FigureChoices
 from ctsite.store.identity import Identity, checked_url, normalise_doi, parse_data_links
 
@@ -18,8 +19,14 @@ def site_identity(s: Settings) -> Identity:
     def where(key: str) -> str:
         return s.sources.get(key, "default")
 
+    title = s.site_title.strip()
+    if not title:  # the heading, the tab title, the Dataset's name, CITATION.cff's title
+        raise ConfigError(
+            f"{where('site_title')}: [site] title is empty",
+            hint='set title = "…" in [site]: what the site calls the study',
+        )
     return Identity(
-        title=s.site_title.strip(),
+        title=title,
         short_title=s.site_short_title.strip(),
         subtitle=s.site_subtitle.strip(),
         about=s.site_about.strip(),

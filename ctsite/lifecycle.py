@@ -1,7 +1,8 @@
 """Process lifetime: child workers die with their parent, and SIGTERM is handled like Ctrl-C.
 
-`die_with_parent()` runs first in every worker process (compile scans, upload workers). On Linux it
-asks the kernel for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon
+`die_with_parent()` runs first in every worker process (compile scans, upload workers), right after
+the worker resets the stop signals' handlers (a forked worker inherits the CLI's raising one). On
+Linux it asks the kernel for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon
 thread polls the parent's pid. `reuse_freed_memory()` keeps a short-lived worker's freed blocks
 for its next ones.
 

@@ -243,3 +243,11 @@ def test_an_unknown_key_gets_a_did_you_mean_and_a_hint_that_works(tmp_path: Path
     (tmp_path / "ctsite.toml").write_text('[aws]\nregoin = "eu-west-1"\n')
     with pytest.raises(ConfigError, match="did you mean region"):
         load_settings(root=tmp_path, environ={})
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Editors on Windows (Notepad) save UTF-8 with a byte order mark: the file was refused as
+    "not valid TOML: Invalid statement (at line 1, column 1)", a character no one can see."""
+    (tmp_path / "ctsite.toml").write_bytes(b'\xef\xbb\xbf[site]\ntitle = "Gut atlas \xc3\x98"\n')
+    s = load_settings(root=tmp_path, environ={})
+    assert s.site_title == "Gut atlas Ø"

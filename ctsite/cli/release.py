@@ -19,6 +19,7 @@ from ctsite.cli.render import (
     confirm_own_names,
     emit,
     esc,
+    note_own_names,
     say,
 )
 from ctsite.formatting import duration, money
@@ -128,6 +129,8 @@ def release_cmd(
         raise
     if not as_json:
         print_plan(prepared, dry_run)
+        if dry_run:
+            note_own_names(s, NAMES)
     if not dry_run:
         prepared.check()
     if prepared.nothing_to_do or dry_run:

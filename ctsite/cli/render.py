@@ -170,16 +170,31 @@ def confirm(question: str) -> bool:
     return bool(typer.confirm(question, default=False))
 
 
+def inherited_text(s: Settings, keys: tuple[str, ...]) -> str:
+    """`key = value, …` of the runbook names among `keys` that `s` inherits ("" when none)."""
+    from ctsite.config import inherited_names
+
+    return ", ".join(f"{key} = {getattr(s, key)}" for key in inherited_names(s, keys))
+
+
+def note_own_names(s: Settings, keys: tuple[str, ...]) -> None:
+    """A dry run's line for `confirm_own_names`: it never asks, but says that the real command
+    would (and, without a terminal or --yes, refuse)."""
+    names = inherited_text(s, keys)
+    if names:
+        warn(
+            f"these are the runbook's AWS names, not set for this site: {names}; a real release "
+            "asks first (set your own in ctsite.toml, `ctsite init` writes them; or pass --yes)"
+        )
+
+
 def confirm_own_names(s: Settings, keys: tuple[str, ...], yes: bool) -> None:
     """Before a command creates, pushes or deploys into AWS names the configuration inherits
     from the runbook (`ctsite.config.inherited_names`): one warning, then ask; `yes` goes on;
     without a terminal, refuse (a script must not publish into another lab's names by default)."""
-    from ctsite.config import inherited_names
-
-    inherited = inherited_names(s, keys)
-    if not inherited:
+    names = inherited_text(s, keys)
+    if not names:
         return
-    names = ", ".join(f"{key} = {getattr(s, key)}" for key in inherited)
     warn(
         f"these are the runbook's AWS names, not set for this site: {names} "
         "(set your own in ctsite.toml; `ctsite init` writes them)"

@@ -15,10 +15,15 @@ from ctsite.formatting import megabytes, money
 
 def print_plan(plan: Any) -> None:
     scope = plan.delete_scope
-    where = "everywhere" if "" in scope else (", ".join(f"{p}/" for p in scope) or "nowhere")
+    # where deletions may happen (not a folder being deleted)
+    where = (
+        "deletions anywhere in the remote folder"
+        if "" in scope
+        else ("deletions only under " + ", ".join(f"{p}/" for p in scope) if scope else "none")
+    )
     say(
         f"plan: [bold]{plan.files}[/] file(s) to send ({megabytes(plan.upload_bytes)}), "
-        f"[bold]{len(plan.deletions)}[/] remote file(s) to delete (deleting {esc(where)}), "
+        f"[bold]{len(plan.deletions)}[/] remote file(s) to delete ({esc(where)}), "
         f"{plan.unchanged} unchanged"
     )
     if plan.version is not None:

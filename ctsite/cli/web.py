@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ctsite.cli.console import console, err_console
+from ctsite.cli.console import console, err_console, warn
 from ctsite.cli.context import settings
 from ctsite.cli.render import esc
 from ctsite.config import Settings
@@ -24,6 +24,8 @@ def store_path(s: Settings, data: Path | None) -> Path:
         return data
     try:
         Store.open(s.compiled_path)
+        if s.data:
+            say_if_stale(s)
         return s.compiled_path
     except StoreError as error:
         if error.reason != "store-missing":
@@ -39,6 +41,25 @@ def store_path(s: Settings, data: Path | None) -> Path:
     err_console.print(f"No data configured: serving the demo dataset from {esc(str(demo))}")
     with err_console.status("Preparing the demo dataset (first run only)…"):
         return ensure_demo_store(demo)
+
+
+def say_if_stale(s: Settings) -> None:
+    """Warn when the store is not a compile of ctsite.toml as it is now (its inputs, [site] or
+    [figures] changed): the site shows what the store carries, and `ctsite compile` applies the
+    change, to this server too, without a restart. A configuration compile would refuse is
+    left to `compile` to explain."""
+    from ctsite.compile.workflow import store_up_to_date
+    from ctsite.errors import CtsiteError
+
+    try:
+        current = store_up_to_date(s)
+    except CtsiteError:
+        return
+    if not current:
+        warn(
+            "the store was not compiled from ctsite.toml as it is now (its inputs, [site] or "
+            "[figures] changed): run `ctsite compile` to apply the change (no restart needed)"
+        )
 
 
 def serve_cmd(

@@ -184,12 +184,14 @@ def compile_store(
 def _write_figure_defaults(tmp: Path, manifest: dict[str, Any], choices: FigureChoices) -> None:
     """Choose the default views from the version just written (read where it lies, before it
     is published) and write them beside its tables: an object like them, so the integrity
-    check covers it."""
-    from ctsite.figures.choose import choose_defaults
+    check covers it. A `[figures]` setting whose view draws nothing is one of its warnings."""
+    from ctsite.figures.choose import choose_defaults, quiet_settings
     from ctsite.store import Store
 
-    chosen = choose_defaults(Store(tmp, manifest), choices)
+    store = Store(tmp, manifest)
+    chosen = choose_defaults(store, choices)
     (tmp / fmt.FIGURE_DEFAULTS).write_text(chosen.to_json(), encoding="utf-8")
+    manifest["warnings"] += quiet_settings(store, chosen, choices)
 
 
 def _build(

@@ -23,6 +23,7 @@ options. Condition names are data: any number of conditions with any names.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -170,10 +171,14 @@ def _check_distinct(of: Sequence[str], where: str) -> None:
 
 
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """Refuse keys the table does not take, naming the closest allowed key (as the settings'
+    tables do) when one is close."""
     unknown = sorted(set(table) - allowed)
     if unknown:
+        close = [m for name in unknown for m in difflib.get_close_matches(name, allowed, 1, 0.6)]
+        mean = f"; did you mean {', '.join(close)}?" if close else ""
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}",
+            f"{where}: unknown key(s) {', '.join(unknown)}{mean}",
             hint=f"allowed: {', '.join(sorted(allowed))}",
         )
 
@@ -235,7 +240,7 @@ def parse_data_spec(
         if not sep or not name.strip() or not file.strip():
             raise ConfigError(
                 f"--condition {option!r}: expected NAME=FILE",
-                hint="e.g. --condition highCIN_vs_lowCIN=results/deg_highCIN_vs_lowCIN.h5ad",
+                hint="e.g. --condition treated=results/deg_treated_vs_control.h5ad",
             )
         name = name.strip()
         previous = conds.get(name) or ConditionSpec(name=name, file=Path(), label=name)

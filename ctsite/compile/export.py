@@ -39,8 +39,7 @@ def export_table(
         cond = store.condition(condition) if condition else store.default_condition(single=True)
         if len(cell_types) != 1 or not target:
             raise CtsiteError(
-                "ligand-effects needs one --cell-type and a --target",
-                hint="e.g. --cell-type 'Tumor cells' --target Ccl2",
+                "ligand-effects needs one --cell-type and a --target", hint=_example(store)
             )
         if all_genes:
             return full_ligand_effects(store, cond.name, cell_types[0], store.gene(target))
@@ -51,6 +50,19 @@ def export_table(
     if table == "interactions":
         return store.pairwise_table(cond.name, fdr, list(cell_types) or None)
     raise CtsiteError(f"unknown table {table!r}", hint="circos, interactions or ligand-effects")
+
+
+def _example(store: Store) -> str:
+    """`e.g. --cell-type X --target G` with this store's own names: its Ligand-effects default
+    view (a cell type and a seed of this data), else its first cell type and gene."""
+    import shlex
+
+    chosen = store.figure_defaults
+    if chosen is not None and chosen.effects_seeds:
+        cell_type, gene = chosen.effects_cell_type, chosen.effects_seeds[0]
+    else:
+        cell_type, gene = store.cell_types[0], store.genes[0]
+    return f"e.g. --cell-type {shlex.quote(cell_type)} --target {shlex.quote(gene)}"
 
 
 def full_ligand_effects(store: Store, condition: str, cell_type: str, target: str) -> pd.DataFrame:

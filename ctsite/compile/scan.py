@@ -184,10 +184,12 @@ _worker_queue: Any = None  # set in each worker process by `_init_worker`
 def _init_worker(parent: int, queue: Any) -> None:
     """First thing in a worker: die with the compile, and keep the progress queue."""
     global _worker_queue
-    die_with_parent(parent)
-    reuse_freed_memory()
+    # The handlers first: a pool finished before this worker started terminates it, and the
+    # CLI's inherited SIGTERM handler would print a traceback under the compile's result.
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the compile to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker: not the CLI's handler
+    die_with_parent(parent)
+    reuse_freed_memory()
     _worker_queue = queue
 
 

@@ -145,9 +145,16 @@ DEFAULT_TITLE = Settings().site_title
 def check_site_identity(settings: Settings) -> Check:
     """Warn (never fail) while `[site]` still says what ctsite says out of the box: the built-in
     title, `init`'s placeholder about text, no citation or DOI — a site that does not yet speak
-    for its own study."""
+    for its own study. Fail on a value `compile` refuses (a DOI that is none, a link that is not
+    http(s)): the release would stop at its compile."""
     from ctsite.compile.init_toml import ABOUT_PLACEHOLDER
+    from ctsite.identity import site_identity
 
+    name = "site identity"
+    try:
+        site_identity(settings)
+    except CtsiteError as exc:
+        return Check(name, False, exc.message, exc.hint or "fix it in ctsite.toml")
     gaps = []
     if settings.site_title.strip() == DEFAULT_TITLE:
         gaps.append(f"title is the built-in {DEFAULT_TITLE!r}")
@@ -155,7 +162,6 @@ def check_site_identity(settings: Settings) -> Check:
         gaps.append("about is the init placeholder")
     if not settings.site_citation.strip() and not settings.site_doi.strip():
         gaps.append("no citation or doi set")
-    name = "site identity"
     if gaps:
         fix = "set [site] title, about, citation and doi in ctsite.toml (the next compile applies them)"
         return warning(name, "; ".join(gaps), fix)

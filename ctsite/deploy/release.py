@@ -275,18 +275,25 @@ def prepare(
     blocking = release_plan.blocking_checks(failed, decisions)
     by_name = {c.name: c for c in checks}
     lines = [(name, blocked_by(by_name[name])) for name in blocking]
+    said = {because(by_name[name]) for name in blocking}  # a bad [site] value: doctor's too
     gaps = [
-        (step, f"✗ blocked by a missing setting or input: {why}") for step, why in observed.gaps
+        (step, f"✗ blocked by a missing setting or input: {why}")
+        for step, why in observed.gaps
+        if why not in said
     ]
     blocked = release_plan.blocked_steps(lines, gaps, decisions)
     cost = release_plan.total_cost(decisions)
     return ReleasePlan(checks, decisions, cost, observed, options, blocking, blocked)
 
 
+def because(check: Check) -> str:
+    """`<detail> → <fix>`: what a failed check says (as a dry run's gap says it)."""
+    return f"{check.detail} → {check.fix}" if check.fix else check.detail
+
+
 def blocked_by(check: Check) -> str:
     """`✗ blocked by <check>: <detail> → <fix>`: a failed check as shown beside a step."""
-    fix = f" → {check.fix}" if check.fix else ""
-    return f"✗ blocked by {check.name}: {check.detail}{fix}"
+    return f"✗ blocked by {check.name}: {because(check)}"
 
 
 @dataclasses.dataclass

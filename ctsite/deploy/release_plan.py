@@ -284,6 +284,7 @@ NEEDED_BY: dict[str, tuple[str, ...]] = {
     "deployment files": ("build-push", "deploy"),
     "Docker engine": ("build-push",),
     "compiled data": ("compile",),
+    "site identity": ("compile",),  # a [site] value compile refuses
 }
 
 # Doctor checks whose failure the plan can make harmless.

@@ -36,6 +36,33 @@ def choose_defaults(store: Store, choices: FigureChoices) -> FigureDefaults:
     return FigureDefaults(cell_type, seeds, first, second)
 
 
+def quiet_settings(store: Store, chosen: FigureDefaults, choices: FigureChoices) -> list[str]:
+    """A warning line for each figure whose `[figures]` settings the lab set but whose default
+    view, so chosen, draws nothing with the default filters (a seed that is only a receptor,
+    two cell types with no interaction): the lab's choice stays, the compile says so."""
+    said = []
+    if choices.effects_seeds or choices.effects_cell_type:
+        base = parse_params(effects.SPEC, store, {})
+        view = {**base, "cell_type": chosen.effects_cell_type, "seeds": chosen.effects_seeds}
+        if not effects.run(store, view).edges:
+            seeds = ", ".join(chosen.effects_seeds)
+            said.append(
+                f"[figures] effects_seeds = {seeds!r} in {chosen.effects_cell_type!r}: the "
+                "Ligand effects page's default view draws nothing (name ligands with effects "
+                "in that cell type, or leave [figures] unset to choose from the data)"
+            )
+    if choices.pairwise_cell_type1 or choices.pairwise_cell_type2:
+        pair = (chosen.pairwise_cell_type1, chosen.pairwise_cell_type2)
+        counts = pairwise.edge_counts(store, parse_params(pairwise.SPEC, store, {}))
+        if counts.get(pair, 0) == 0:
+            said.append(
+                f"[figures] pairwise_cell_type1 = {pair[0]!r}, pairwise_cell_type2 = "
+                f"{pair[1]!r}: the Pairwise page's default view draws nothing (choose two cell "
+                "types that interact, or leave them unset to choose from the data)"
+            )
+    return said
+
+
 def _cell_type(store: Store, key: str, value: str) -> str:
     if value and value not in store.cell_types:
         names = ", ".join(repr(c) for c in store.cell_types)

@@ -376,9 +376,9 @@ class _Run:
     def _child(self, conn: Any, parent: int) -> None:
         """A worker process: upload or re-read the files handed out, report progress and each
         result."""
-        die_with_parent(parent)  # even a SIGKILLed parent takes its workers with it
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # first: not the CLI's (raising) handler
+        die_with_parent(parent)  # even a SIGKILLed parent takes its workers with it
 
         def tell(msg: dict[str, Any]) -> None:
             conn.send_bytes(json.dumps(msg).encode())

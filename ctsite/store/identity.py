@@ -89,11 +89,11 @@ class Identity:
 
 
 def normalise_doi(value: str, where: str) -> str:
-    """A DOI as `10.…/…` whether written bare, as `doi:…` or as a doi.org link."""
+    """A DOI as `10.…/…` whether written bare, as `doi:…` / `DOI: …` or as a doi.org link."""
     text = value.strip()
     for prefix in _DOI_PREFIXES:
         if text.lower().startswith(prefix):
-            text = text[len(prefix) :]
+            text = text[len(prefix) :].lstrip()  # "DOI: 10.…", as journals print it
             break
     if text and not DOI.match(text):
         raise ConfigError(

@@ -5,7 +5,8 @@ brings its texts with the pointer switch); with no readable store, or one compil
 identities travelled with the data, it is the `[site]` settings'. From it come the home page's
 schema.org `Dataset` JSON-LD and the `CITATION.cff` / BibTeX downloads (offered only when the
 lab set a citation or a DOI). Every text is escaped by a serializer (JSON with `<`, `>`, `&`
-escaped for a script element; YAML double-quoted scalars; BibTeX braces), never pasted in.
+escaped for a script element; YAML double-quoted scalars; BibTeX braces, and LaTeX's special
+characters as the commands that print them), never pasted in.
 """
 
 from __future__ import annotations
@@ -99,18 +100,37 @@ def citation_cff(identity: Identity) -> str:
     return "\n".join(lines) + "\n"
 
 
+# LaTeX's special characters as the commands that print them (braces and backslashes are
+# dropped before: they could unbalance the entry's brace group).
+_LATEX = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
 def _bibtex_text(text: str) -> str:
-    """Text inside a BibTeX brace group: braces and backslashes cannot unbalance it."""
+    """Text inside a BibTeX brace group that LaTeX typesets as written: braces and backslashes
+    cannot unbalance it, `&`, `%`, `$`, `#`, `_`, `~`, `^` are printed, not read as markup."""
+    return re.sub(r"[&%$#_~^]", lambda m: _LATEX[m.group(0)], _bibtex_verbatim(text))
+
+
+def _bibtex_verbatim(text: str) -> str:
+    """A verbatim field (the DOI, which biblatex prints as is): only what unbalances braces."""
     return re.sub(r"[{}\\]", "", text)
 
 
 def bibtex(identity: Identity) -> str:
     """A BibTeX `@misc` entry of the site's dataset (its note holds the citation text)."""
     key = re.sub(r"[^A-Za-z0-9]+", "", identity.name)[:40] or "dataset"
-    fields = [("title", identity.title)]
+    fields = [("title", _bibtex_text(identity.title))]
     if identity.citation:
-        fields.append(("note", identity.citation))
+        fields.append(("note", _bibtex_text(identity.citation)))
     if identity.doi:
-        fields.append(("doi", identity.doi))
-    body = ",\n".join(f"  {name} = {{{_bibtex_text(value)}}}" for name, value in fields)
+        fields.append(("doi", _bibtex_verbatim(identity.doi)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{key},\n{body}\n}}\n"

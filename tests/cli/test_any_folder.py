@@ -85,3 +85,20 @@ def test_doctor_names_the_source_of_each_deployment_file(tmp_path: Path) -> None
     assert "project: Dockerrun.aws.json" in files["detail"]
     assert "packaged: " in files["detail"] and "Dockerfile" in files["detail"]
     assert ".platform/hooks/predeploy/mount-efs.sh" in files["detail"]
+
+
+def test_release_dry_run_names_a_bad_site_value_once_beside_compile(
+    small_dataset, tmp_path: Path
+) -> None:
+    """A [site] DOI that is none: the doctor fails its identity check (it passed it, though
+    the release's compile refuses the value) and the plan says so once, beside compile."""
+    root = small_dataset(site='title = "Gut atlas"\ndoi = "see the paper"\n')
+    done = run_ctsite("release", "--dry-run", cwd=root, env=offline(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("✗ site identity") and "is not a DOI" in line for line in lines)
+    plan = lines[lines.index("release plan") :]
+    said = [line.strip() for line in plan if "is not a DOI" in line]
+    assert len(said) == 1 and said[0].startswith("✗ blocked by"), plan
+    beside = plan[plan.index(next(line for line in plan if "is not a DOI" in line)) - 1]
+    assert beside.split()[:2] == ["run", "compile"], plan

@@ -274,6 +274,22 @@ def test_dataset_spec_from_options_and_file(tmp_path):
         parse_data_spec(table, tmp_path, conditions=["no-equals-sign"])
 
 
+def test_a_misspelt_data_key_gets_a_did_you_mean(tmp_path):
+    """Like every other ctsite.toml key: `log2fc_colum` in [[data.conditions]] names the key
+    it almost is (the settings' tables did; [data]'s said only which keys are allowed)."""
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.errors import ConfigError
+
+    condition = {"name": "a", "file": "a.h5ad", "log2fc_colum": "MAST_log2FC_x"}
+    for table, said in [
+        ({"conditions": [condition]}, "unknown key(s) log2fc_colum; did you mean log2fc_column?"),
+        ({"expresion": "e.h5ad"}, "unknown key(s) expresion; did you mean expression?"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            parse_data_spec(table, tmp_path)
+        assert said in info.value.message
+
+
 @pytest.fixture
 def fresh_demo(tmp_path) -> Path:
     """The demo inputs alone (not compiled), plus a file of the user's own."""

@@ -37,6 +37,28 @@ def test_dry_runs_never_ask(tmp_path: Path) -> None:
     assert "runbook" not in done.stderr
 
 
+def test_the_release_dry_run_says_a_real_release_would_ask(tmp_path: Path) -> None:
+    """The plan that shows everything: a real release (without a terminal, without --yes)
+    refuses the runbook's names, so its dry run names them, once, without asking."""
+    from tests.cli.test_any_folder import offline
+
+    done = run_ctsite("release", "--dry-run", cwd=tmp_path, env=offline(tmp_path))
+    said = [ln for ln in (done.stdout + done.stderr).splitlines() if "runbook's AWS names" in ln]
+    assert len(said) == 1, done.stdout + done.stderr
+    assert "image_repository = public.ecr.aws/d6q7u0s0/ct-site" in said[0]
+    assert "eb_environment = Contacttracingsite-env" in said[0]
+    assert "a real release asks first" in said[0] and "--yes" in said[0]
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "ctsite.toml").write_text(
+        '[image]\nrepository = "localhost:5000/x"\n'
+        '[beanstalk]\napplication = "a"\nenvironment = "a-env"\n'
+        '[provision]\nstaging_environment = "a-staging"\nefs_name = "a-data"\n'
+    )
+    done = run_ctsite("release", "--dry-run", cwd=own, env=offline(tmp_path))
+    assert "runbook" not in done.stdout + done.stderr
+
+
 def test_a_name_set_anywhere_is_the_sites_own(tmp_path: Path) -> None:
     s = load_settings(root=tmp_path, environ={})
     assert inherited_names(s) == list(RUNBOOK_NAMES)

@@ -218,6 +218,9 @@ def test_dry_run_without_a_record_says_what_it_assumes(tmp_path, moto_aws):
     # one story: no claim of a manifest it just said it does not have
     assert "manifest of the last successful upload" not in run.stdout
     assert "planned offline without a record of a previous upload" in run.stdout
+    # where deletions may happen, not an announcement that a folder is deleted
+    assert "(deleting compiled/)" not in run.stdout
+    assert "0 remote file(s) to delete (deletions only under compiled/)" in run.stdout
 
 
 def test_max_delete_refuses_and_says_how_to_allow(tmp_path, transfer_to_sshd, transfer_servers):

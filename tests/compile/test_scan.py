@@ -61,3 +61,29 @@ def test_a_worker_error_that_cannot_be_pickled_still_reaches_the_compile():
     calls = {"c1/0": (_compares_text_with_a_number, ())}
     with pytest.raises(scan.WorkerError, match=r"c1/0.*UFuncTypeError.*'greater'"):
         scan._run_pool(calls, 2, lambda key, n: None)
+
+
+def _worker_stopped_while_starting() -> None:
+    """A worker that `Pool.terminate` stops during its start-up (`die_with_parent` looks up libc
+    by running ldconfig: the slow part): it inherited the CLI's handler, which raises."""
+    import os
+    import signal
+
+    from ctsite import lifecycle
+
+    with lifecycle.stop_signals_interrupt():  # the compile's own handler, inherited by fork
+        scan.die_with_parent = lambda parent: os.kill(os.getpid(), signal.SIGTERM)
+        scan._init_worker(os.getppid(), None)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers")
+def test_a_worker_stopped_during_its_start_up_ends_quietly():
+    """A compile that finished before its second worker had started printed that worker's
+    traceback (`ctsite.lifecycle.Terminated: SIGTERM`) under its result: the worker's SIGTERM
+    handler is reset first, so the pool's terminate just ends it."""
+    import signal
+
+    child = mp.get_context("fork").Process(target=_worker_stopped_while_starting)
+    child.start()
+    child.join(30)
+    assert child.exitcode == -signal.SIGTERM  # killed by the signal, no traceback (exit 1)

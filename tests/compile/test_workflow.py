@@ -46,5 +46,6 @@ def test_options_override_the_configuration(small_dataset: Callable[..., Path]) 
     compile_data(s)
     changed = compile_data(s, conditions=[f"b={project / 'deg_a.h5ad'}"])
     assert changed.status == "built"  # other inputs: not up to date
-    with pytest.raises(ConfigError, match="expected NAME=FILE"):
+    with pytest.raises(ConfigError, match="expected NAME=FILE") as info:
         compile_data(s, conditions=["no-equals-sign"])
+    assert "CIN" not in (info.value.hint or "")  # an example of its own, not the CIN study's

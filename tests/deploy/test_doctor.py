@@ -224,9 +224,30 @@ def test_placeholder_identity_warns_without_failing(tmp_path: Path) -> None:
     check = check_site_identity(about)
     assert check.status == "warn" and "about is the init placeholder" in check.detail
     assert "title" not in check.detail
-    own = {"site_title": "Gut atlas", "site_about": "Our study.", "site_doi": "10.1/x"}
+    own = {"site_title": "Gut atlas", "site_about": "Our study.", "site_doi": "10.1234/x"}
     check = check_site_identity(load_settings(root=tmp_path, overrides=own))
     assert check.status == "ok" and check.ok and check.detail == "Gut atlas"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("site_doi", "see the paper", "doi = 'see the paper' is not a DOI"),
+        ("site_paper_url", "javascript:alert(1)", "is not an http(s) URL"),
+        ("site_data_links", "GEO GSE1", "is not label=URL"),
+    ],
+)
+def test_a_site_value_compile_refuses_fails_the_identity_check(
+    tmp_path: Path, key: str, value: str, said: str
+) -> None:
+    """Doctor, the preflight, passed a [site] value that `compile` (and so `release`) refuses:
+    a DOI that is none, a link that is not http(s). It fails the check, with compile's words."""
+    from ctsite.deploy.doctor import check_site_identity
+
+    own = {"site_title": "Gut atlas", "site_about": "Our study.", "site_citation": "Us (2026)."}
+    check = check_site_identity(load_settings(root=tmp_path, overrides={**own, key: value}))
+    assert check.status == "failed" and not check.ok
+    assert said in check.detail and check.fix and "\n" not in check.detail + check.fix
 
 
 def test_doctor_json_tells_skipped_from_failed(eb_project: Path, tmp_path: Path) -> None:

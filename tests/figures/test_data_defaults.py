@@ -140,3 +140,21 @@ def test_release_sees_a_figures_change_as_a_compile_to_do(tmp_path: Path) -> Non
     toml = (root / "ctsite.toml").read_text() + '[figures]\npairwise_cell_type1 = "Fib"\n'
     (root / "ctsite.toml").write_text(toml)
     assert not store_up_to_date(load_settings(root=root, environ={}))
+
+
+def test_a_figures_setting_whose_view_draws_nothing_is_a_compile_warning(tmp_path: Path) -> None:
+    """A lab's own choice wins, but a seed that is a receptor (or cell types with no
+    interaction) opened its page on "No effects pass these filters" without a word: the
+    compile says which setting's default view draws nothing."""
+    toml = (
+        '[figures]\neffects_seeds = "Ry"\n'
+        'pairwise_cell_type1 = "Imm"\npairwise_cell_type2 = "Epi"\n'
+    )
+    root = other_lab(tmp_path / "mysite", toml)
+    result = compile_data(load_settings(root=root, environ={}))
+    said = [w for w in result.warnings if w.startswith("[figures]")]
+    assert len(said) == 2, result.warnings
+    effects, pairwise = sorted(said)
+    assert "effects_seeds = 'Ry'" in effects and "draws nothing" in effects
+    assert "pairwise_cell_type1 = 'Imm'" in pairwise and "draws nothing" in pairwise
+    assert all("\n" not in w for w in said)

@@ -15,7 +15,7 @@ from ctsite.figures import FIGURES
 from ctsite.store import Store
 from ctsite.web.app import create_app
 from ctsite.web.security import verify_code
-from tests.support.cli import cli_env, run_ctsite, start_python, wait_healthy
+from tests.support.cli import cli_env, run_ctsite, start_ctsite, start_python, wait_healthy
 
 runner = CliRunner()
 
@@ -147,3 +147,30 @@ def test_serve_with_data_configured_but_not_compiled(tmp_path):
     assert "ctsite compile" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "demo").exists()  # no demo when data is configured
+
+
+def test_serve_says_when_ctsite_toml_changed_since_the_compile(small_dataset, tmp_path):
+    """[site] texts edited but not compiled: the site shows the store's (the texts travel with
+    the data), so `serve` prints the one command that applies the edit, before it listens."""
+    import socket
+
+    from ctsite.compile.workflow import compile_data
+    from ctsite.config import load_settings
+
+    root = small_dataset(site='title = "Gut atlas"\n')
+    compile_data(load_settings(root=root, environ={}))
+    toml = root / "ctsite.toml"
+    toml.write_text(toml.read_text().replace("Gut atlas", "Gut atlas, second release"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = cli_env(without=("CTSITE_",))
+    proc = start_ctsite("serve", "--port", str(port), cwd=root, env=env)
+    try:
+        assert wait_healthy(proc, port) is not None
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    said = [line for line in stderr.splitlines() if "ctsite compile" in line]
+    assert len(said) == 1 and said[0].startswith("warning:"), stderr
+    assert "Traceback" not in stderr
