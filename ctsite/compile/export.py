@@ -55,6 +55,7 @@ def circos_download(store: Store, condition: str, fdr: float) -> pd.DataFrame:
     from ctsite.figures import FIGURES, BadParameter, parse_params
 
     spec = FIGURES["circos"]
+    store.fdr(fdr)  # an unknown threshold: the store's own message, in --fdr's terms
     try:
         params = parse_params(spec, store, {"condition": condition, "fdr_i": repr(fdr)})
     except BadParameter as error:
