@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.figures import colors, common, geometry
+from ctsite.figures import colors, common, fit, geometry
 from ctsite.figures.common import (
     EMPTY_MESSAGE,
     PAIR_COLUMNS,
@@ -46,6 +46,10 @@ SYMBOLS = {"ligand": "circle", "receptor": "square", "both": "diamond", "gene": 
 COLUMN_GAP = 1.0  # x distance between columns
 ROW_GAP = 1.0
 NODE_PAD = 0.09  # edge ends stop this far (x units) from the node centres
+LABEL_FONT = 12
+HEADER_FONT = 13
+NODE_SIZE = 16
+LEGEND_HEIGHT = 90  # px below the plot for the node-type legend (wrapped on a phone)
 TABLE_COLUMNS = [
     *PAIR_COLUMNS,
     "MAST_log2FC_ligand",
@@ -257,29 +261,40 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
                 "xref": "x",
                 "yref": "y",
                 "yanchor": "bottom",
-                "text": f"<b>{esc(name)}</b>",
+                # two lines for a long name, so it fits a phone-wide column
+                "text": "<br>".join(f"<b>{esc(part)}</b>" for part in fit.wrap_name(name)),
                 "showarrow": False,
-                "font": {"size": 14, "color": "#ffffff"},
+                # black or white, whichever contrasts with the cell type's colour (WCAG AA)
+                "font": {"size": HEADER_FONT, "color": fit.readable_ink(color)},
                 "bgcolor": color,
                 "borderpad": 4,
             }
         )
-    layout = base_layout(height=max(420, min(2400, 120 + 34 * n_rows)))
+    # the outer columns' labels live in pixel margins (Plotly keeps those at any width)
+    left = [gene for col, gene in nodes if col == 0]
+    right = [gene for col, gene in nodes if col == len(columns) - 1]
+    layout = base_layout(height=max(420, min(2400, 160 + 34 * n_rows)) + LEGEND_HEIGHT)
     layout.update(
         {
             "xaxis": {
                 **hidden_axis(),
-                "range": [-0.6 * COLUMN_GAP, (len(columns) - 0.4) * COLUMN_GAP],
+                "range": [-0.36 * COLUMN_GAP, (len(columns) - 0.64) * COLUMN_GAP],
                 "fixedrange": False,
             },
-            "yaxis": {**hidden_axis(), "range": [-half - 0.3, half + 1.0]},
+            "yaxis": {**hidden_axis(), "range": [-half - 0.3, half + 1.2]},
+            "margin": {
+                "l": fit.label_margin(left, LABEL_FONT, NODE_SIZE),
+                "r": fit.label_margin(right, LABEL_FONT, NODE_SIZE),
+                "t": 30,
+                "b": 20,
+            },
             "shapes": shapes,
             "annotations": annotations,
             "showlegend": True,
-            "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
             "meta": {"figure": "pairwise", "columns": columns},
         }
     )
+    fit.scales_below(traces, layout, LEGEND_HEIGHT)
     return {"data": traces, "layout": layout}
 
 
@@ -362,10 +377,11 @@ def _node_trace(
         "y": [num(pos[k][1]) for k in keys],
         "text": [esc(gene) for _, gene in keys],
         "textposition": positions,
-        "textfont": {"size": 12},
+        "textfont": {"size": LABEL_FONT},
+        "cliponaxis": False,  # the outer labels are drawn in the margins reserved for them
         "marker": {
             "symbol": [SYMBOLS[r] for r in roles],
-            "size": 16,
+            "size": NODE_SIZE,
             "color": [num(nodes[k]["expression"]) for k in keys],
             "colorscale": colors.colorscale(colors.GREYS),
             "cmin": 0.0,

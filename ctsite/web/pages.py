@@ -129,7 +129,7 @@ def figure_page(name: str) -> tuple[str, int]:
     defaults = control_values(spec, store, parse(spec, store, {}))
     error = None
     height = None
-    preview = message = None
+    preview = phone = message = None
     try:
         values = control_values(spec, store, parse(spec, store, request.args))
     except ApiError as exc:
@@ -144,6 +144,7 @@ def figure_page(name: str) -> tuple[str, int]:
             entry = figure_entry(name)[0]
             height = entry.layout_height
             preview, message = entry.preview(spec.title), entry.message
+            phone = entry.phone_preview(spec.title)
         except ApiError:
             pass  # the figure request shows the message inline
     page = render_template(
@@ -156,6 +157,7 @@ def figure_page(name: str) -> tuple[str, int]:
         error=error,
         height=height,
         preview=preview,
+        phone=phone,
         message=message,
         initial_query=initial_query(spec, values),
         provenance=base_provenance(current_identity().name, store),

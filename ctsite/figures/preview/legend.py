@@ -66,9 +66,10 @@ class Legend:
         return max((y + len(cells) * row_height for _, y, cells in self.columns), default=0) + 10
 
     def push_margin(self, frame: Frame) -> None:
-        """Plotly's automargin: the legend takes its height from the bottom of the plot area."""
+        """Plotly's automargin: the legend takes from the plot area the height that the bottom
+        margin the figure set does not already hold."""
         if self.columns:
-            frame.bottom -= self.height() + 4
+            frame.bottom -= max(0.0, self.height() + 4 - (frame.height - frame.bottom))
 
     def draw(self, out: list[str], frame: Frame) -> None:
         if not self.columns:

@@ -4,6 +4,7 @@ that order, and wraps them in the <svg> element."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ctsite.figures.preview.colorbar import ColorBars
@@ -21,6 +22,8 @@ from ctsite.figures.preview.svg import (
 )
 from ctsite.figures.preview.traces import draw_trace
 from ctsite.figures.preview.values import number
+
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 class Renderer:
@@ -58,7 +61,9 @@ class Renderer:
 
     def _draw_annotations(self, out: list[str]) -> None:
         for note in self.layout.get("annotations") or []:
-            text, bold = plain_text(note.get("text", ""))
+            # one text per <br>-separated line, centred in the box as Plotly draws them
+            lines = [plain_text(part) for part in _LINE_BREAK.split(str(note.get("text", "")))]
+            bold = any(b for _, b in lines)
             font = note.get("font") or {}
             size = float(number(font.get("size")) or self.font_size)
             color = checked_color(font.get("color"), self.ink)
@@ -68,8 +73,8 @@ class Renderer:
             else:
                 px, py = self.frame.xy(x, y)
             pad = float(number(note.get("borderpad")) or 1)
-            w = text_width(text, size, bold) + 2 * pad
-            h = size * 1.3 + 2 * pad
+            w = max(text_width(text, size, bold) for text, _ in lines) + 2 * pad
+            h = size * 1.3 * len(lines) + 2 * pad
             yanchor = note.get("yanchor", "middle")
             top = py - h if yanchor == "bottom" else py if yanchor == "top" else py - h / 2
             if note.get("bgcolor"):
@@ -78,7 +83,9 @@ class Renderer:
                     f'width="{num(w)}" height="{num(h)}" '
                     f'fill="{checked_color(note.get("bgcolor"), "none")}"/>'
                 )
-            out.append(text_element(px, top + h / 2, text, size, color, anchor="middle", bold=bold))
+            for i, (text, _) in enumerate(lines):
+                middle = top + pad + size * 1.3 * (i + 0.5)
+                out.append(text_element(px, middle, text, size, color, anchor="middle", bold=bold))
 
     def _draw_axes(self, out: list[str]) -> None:
         axis = self.layout.get("xaxis") or {}

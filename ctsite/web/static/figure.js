@@ -182,6 +182,7 @@
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
+      gd.parentElement.classList.remove("has-picture"); // (the picture's shape, no longer)
       await Plotly.react(gd, fig.data || [], layout, config);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
       gd.dataset.view = "interactive";

@@ -1,0 +1,89 @@
+"""Fitting the Pairwise and Effects figures to any screen, from a phone to a desktop.
+
+The server does not know the screen, and Plotly keeps margins in pixels while it stretches the
+plot area to the width it gets. So what must never be cut is reserved in pixels: the margins
+beside the outer columns are as wide as their measured labels (`label_margin`), and the colour
+bars sit below the plot, under the legend (`scales_below`), instead of beside it where a narrow
+plot has no room. Header text on a coloured fill takes black or white, whichever contrasts more
+(`readable_ink`, WCAG 2.1 relative luminance: the pair reaches 4.5:1 on any fill).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ctsite.figures.preview.svg import text_width
+
+INK_DARK = "#111111"
+INK_LIGHT = "#ffffff"
+SCALE_HEIGHT = 120  # px: one vertical colour bar below the plot (bar, ticks, title)
+SCALE_GAP = 14  # px between the legend and the colour bars
+SCALE_STEP = 0.5  # the second colour bar starts half the plot width further right
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a `#rrggbb` colour."""
+    text = color.lstrip("#")
+    if len(text) == 3:
+        text = "".join(ch * 2 for ch in text)
+    r, g, b = (int(text[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable_ink(fill: str) -> str:
+    """Black or white text, whichever reads better on `fill` (at least 4.5:1 for any fill)."""
+    return INK_DARK if contrast(INK_DARK, fill) >= contrast(INK_LIGHT, fill) else INK_LIGHT
+
+
+def label_margin(texts: Iterable[str], size: float, marker: float, bold: bool = False) -> int:
+    """Pixels beside a column for its widest label (text beside a marker, plus padding)."""
+    widest = max((text_width(t, size, bold) for t in texts), default=0.0)
+    return round(widest * 1.1 + marker / 2 + 12)
+
+
+def wrap_name(name: str, limit: int = 12) -> list[str]:
+    """A long cell-type name as two lines (after a space or a slash near the middle), so a
+    column header fits a phone-wide column; short names stay one line."""
+    breaks = [i + 1 for i, ch in enumerate(name) if ch in " /"]
+    if len(name) <= limit or not breaks:
+        return [name]
+    cut = min(breaks, key=lambda i: abs(i - len(name) / 2))
+    return [name[:cut].rstrip(), name[cut:].lstrip()]
+
+
+def scales_below(data: list[dict[str, Any]], layout: dict[str, Any], legend_height: int) -> None:
+    """Move every colour bar below the plot, under a legend `legend_height` px tall (already at
+    y = 0, anchored at its top), side by side from the left; the bottom margin takes them."""
+    bars = [
+        t["marker"]["colorbar"]
+        for t in data
+        if (t.get("marker") or {}).get("showscale") and "colorbar" in t["marker"]
+    ]
+    margin = layout.setdefault("margin", {})
+    bottom = legend_height + (SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
+    margin["b"] = max(int(margin.get("b", 0)), bottom)
+    plot_height = float(layout["height"]) - float(margin.get("t", 0)) - margin["b"]
+    for i, bar in enumerate(bars):
+        bar.update(
+            {
+                "x": round(i * SCALE_STEP, 3),
+                "xanchor": "left",
+                "y": round(-(legend_height + SCALE_GAP) / plot_height, 4),
+                "yanchor": "top",
+                "len": round(SCALE_HEIGHT / plot_height, 4),
+                "thickness": 10,
+            }
+        )
+    layout["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top"}
