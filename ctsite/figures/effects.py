@@ -30,7 +30,7 @@ from ctsite.figures.params import (
     default_fdr,
     fdr_control,
 )
-from ctsite.figures.preview.svg import plain_text
+from ctsite.figures.preview.svg import plain_text, text_width
 
 if TYPE_CHECKING:
     from ctsite.store import Store
@@ -266,9 +266,14 @@ def effects_figure(
         if r in roles.values()
     ]
     traces.append(legend_marker("Seed ligand", "circle-dot", "#ffffff", "roles", "Gene"))
-    # the colour bar goes below the legend (a phone has no room beside the plot): the figure
-    # grows by what that takes, so the plot area keeps its height
-    layout = base_layout(height=height + fit.SCALE_GAP + fit.SCALE_HEIGHT + 10)
+    # the legend and the colour bar right of it, below the plot (a phone has no room beside
+    # it): the colour bar starts clear of the widest cell-type entry on a phone-wide plot
+    role_count = sum(1 for r in ("receptor", "ligand", "both", "gene") if r in roles.values()) + 1
+    legend_height = (max(len(present), role_count) + 1) * 20 + 10
+    widest = max((text_width(c, LABEL_FONT + 1) for c in present), default=0.0) + 60
+    beside = min(0.85, widest / max(120, NARROW_WIDTH - margin_left - margin_right))
+    bottom = max(legend_height, fit.SCALE_GAP + fit.SCALE_HEIGHT) + 10  # (what scales_below sets)
+    layout = base_layout(height=height - LEGEND_ROOM + bottom)  # the plot area: as labelled
     layout.update(
         {
             "xaxis": {
@@ -287,7 +292,7 @@ def effects_figure(
             "meta": {"figure": "effects", "seed_cell_type": seed_cell_type, "seeds": sorted(seeds)},
         }
     )
-    fit.scales_below(traces, layout, LEGEND_ROOM)
+    fit.scales_below(traces, layout, legend_height, beside=beside)
     return {"data": traces, "layout": layout}
 
 

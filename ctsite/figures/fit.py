@@ -63,24 +63,36 @@ def wrap_name(name: str, limit: int = 12) -> list[str]:
     return [name[:cut].rstrip(), name[cut:].lstrip()]
 
 
-def scales_below(data: list[dict[str, Any]], layout: dict[str, Any], legend_height: int) -> None:
-    """Move every colour bar below the plot, under a legend `legend_height` px tall (already at
-    y = 0, anchored at its top), side by side from the left; the bottom margin takes them."""
+def scales_below(
+    data: list[dict[str, Any]],
+    layout: dict[str, Any],
+    legend_height: int,
+    beside: float | None = None,
+) -> None:
+    """Move every colour bar below the plot: under the legend (`legend_height` px tall, put at
+    y = 0 and anchored at its top), side by side from the left; or, with `beside` (a fraction
+    of the plot width clear of the legend), right of the legend. The bottom margin takes them
+    (on a phone a wrapped legend takes more, which Plotly's automargin gives it)."""
     bars = [
         t["marker"]["colorbar"]
         for t in data
         if (t.get("marker") or {}).get("showscale") and "colorbar" in t["marker"]
     ]
     margin = layout.setdefault("margin", {})
-    bottom = legend_height + (SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
+    if beside is not None:
+        below, x0 = SCALE_GAP, beside
+        bottom = max(legend_height, SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
+    else:
+        below, x0 = legend_height + SCALE_GAP, 0.0
+        bottom = legend_height + (SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
     margin["b"] = max(int(margin.get("b", 0)), bottom)
     plot_height = float(layout["height"]) - float(margin.get("t", 0)) - margin["b"]
     for i, bar in enumerate(bars):
         bar.update(
             {
-                "x": round(i * SCALE_STEP, 3),
+                "x": round(x0 + i * SCALE_STEP, 3),
                 "xanchor": "left",
-                "y": round(-(legend_height + SCALE_GAP) / plot_height, 4),
+                "y": round(-below / plot_height, 4),
                 "yanchor": "top",
                 "len": round(SCALE_HEIGHT / plot_height, 4),
                 "thickness": 10,
