@@ -285,7 +285,7 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
             "margin": {
                 "l": fit.label_margin(left, LABEL_FONT, NODE_SIZE),
                 "r": fit.label_margin(right, LABEL_FONT, NODE_SIZE),
-                "t": 30,
+                "t": 26,  # (Plotly's toolbar, over the figure's top right)
                 "b": 20,
             },
             "shapes": shapes,

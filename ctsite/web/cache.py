@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 GZIP_LEVEL = 6
 FAST_GZIP_BYTES = 512 * 1024
 MAX_CACHE_BYTES = 256 * 1024 * 1024  # per process; a circos view of real data is ~3 MB
-PHONE_WIDTH = 340  # px: the phone picture is laid out this wide (a 390 px screen's card)
+PHONE_WIDTH = 360  # px: the phone picture is laid out this wide (a 390 px screen's card)
 
 
 @dataclass

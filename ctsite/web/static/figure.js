@@ -380,6 +380,13 @@
     }
   }
 
+  // Printing: the interactive figure (drawn at its pixel size) is zoomed to fit one page
+  // (a portrait A4 or Letter page less its margins: about 700 × 900 CSS pixels, less the title).
+  window.addEventListener("beforeprint", () => {
+    const width = gd.offsetWidth || 1, height = gd.offsetHeight || 1;
+    gd.style.setProperty("--print-zoom", String(Math.min(1, 690 / width, 760 / height)));
+  });
+
   // The static picture until the first interaction, then the interactive figure of the same view.
   function activate() {
     if (!activated) {
