@@ -192,6 +192,12 @@ LABELS_INSIDE = """() => {
     if (!name || r.width === 0) continue;
     if (r.left < svg.left - 0.5 || r.right > svg.right + 0.5 || r.top < svg.top - 0.5
         || r.bottom > svg.bottom + 0.5) bad.push(`${name}: outside the figure`);
+    // text clipped to the plot area (Plotly's cliponaxis) must lie inside it
+    const plot = document.querySelector('#figure .nsewdrag');
+    if (plot && t.closest('[clip-path]')) {
+      const p = plot.getBoundingClientRect();
+      if (r.left < p.left - 0.5 || r.right > p.right + 0.5) bad.push(`${name}: cut by the plot area`);
+    }
     for (const b of bars) {
       if (r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom)
         bad.push(`${name}: under a colour bar`);
@@ -240,10 +246,22 @@ def test_figure_fills_its_card_and_reads(browser, site, name, size):  # noqa: F8
         check_fit(w.page, f"{tag} static", sizes)
         activate(w, size)
         check_fit(w.page, f"{tag} interactive", sizes)
-        if name != "circos":  # (Circos labels: their own layout and tests)
-            assert not w.page.evaluate(LABELS_INSIDE), w.page.evaluate(LABELS_INSIDE)
         shot(w.page, tag)
         w.check_clean()
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", ["pairwise", "effects"])
+def test_labels_are_never_cut(browser, site, name, size):  # noqa: F811
+    """Before, at 390 px after a tap: "Tumor cells" cut to "Tumor", "Serpine2" to "erpine2",
+    "a9b1_complex" under the colour bar. (Circos labels: their own layout and tests.)"""
+    w = open_page(browser, site, size)
+    try:
+        w.page.goto(f"{site}/{name}")
+        activate(w, size)
+        assert w.page.evaluate(LABELS_INSIDE) == []
     finally:
         w.close()
 
