@@ -151,7 +151,7 @@ class Watched:
         figure that replaces it (what a visitor's first pointer movement over it does)."""
         if url is not None:
             self.page.goto(url)
-        assert self.page.locator("#figure-static svg").count() == 1, "no static picture"
+        assert self.page.locator("#figure-static svg:visible").count() == 1, "no static picture"
         self.page.hover(".figure-wrap")
         count = self.wait_figure()
         assert self.page.locator("#figure-static").count() == 0, "the picture was not replaced"
@@ -218,7 +218,7 @@ def test_each_page_renders_its_figure(watched, server, name, minimum):
     page = watched.page
     page.goto(f"{server}/{name}")
     # the page opens with a static picture of the figure for its parameters; no plotly.js runs
-    picture = page.locator("#figure-static svg")
+    picture = page.locator("#figure-static svg:visible")
     assert picture.is_visible()
     assert page.get_attribute("#figure", "data-view") == "static"
     page.wait_for_function("() => location.search.length > 1")  # the whole view in the URL (idle)
@@ -264,7 +264,7 @@ def test_static_picture_without_javascript(browser, server):
         page = context.new_page()
         for name in ("circos", "pairwise", "effects"):
             page.goto(f"{server}/{name}")
-            box = page.locator("#figure-static svg").bounding_box()
+            box = page.locator("#figure-static svg:visible").bounding_box()
             assert box and box["width"] > 500 and box["height"] > 400, (name, box)
             assert page.locator("#figure-static svg path").count() >= 3
     finally:
@@ -334,9 +334,11 @@ def test_csv_download(watched, server, tmp_path):
     download = info.value
     target = tmp_path / download.suggested_filename
     download.save_as(target)
-    assert download.suggested_filename.startswith("circos-")
+    assert download.suggested_filename.startswith("circos_")  # figure, condition, thresholds
+    assert "min_numsigi1-5" in download.suggested_filename
     text = target.read_text()
-    assert text.splitlines()[0].count(",") >= 3
+    rows = [line for line in text.splitlines() if not line.startswith("#")]  # (provenance)
+    assert rows[0].count(",") >= 3
     with urllib.request.urlopen(f"{server}/api/data/circos.csv?min_numsigi1=5") as r:
         assert r.read().decode() == text
     watched.check_clean()
@@ -406,7 +408,7 @@ def test_phone_layout(browser, server):
     )
     try:
         w.page.goto(f"{server}/circos")
-        assert w.page.locator("#figure-static svg").is_visible()
+        assert w.page.locator("#figure-static svg:visible").is_visible()
         # a swipe over the picture scrolls the page and draws nothing
         assert swipe_up(w.page, "#figure-static") > 50
         assert w.page.get_attribute("#figure", "data-view") == "static"
