@@ -386,3 +386,45 @@ def test_printing_a_figure_page_takes_one_page(browser, server, name):  # noqa: 
         assert pdf_pages(w.page.pdf(format="A4")) == 1, "the interactive figure"
     finally:
         w.close()
+
+
+# ---------------------------------------------------------------- smaller things that were cut
+
+
+def test_home_sketches_fit_their_captions(browser, server):  # noqa: F811
+    """Before: the Ligand effects sketch's caption ended "…step by st"."""
+    w = open_page(browser, server, "desktop")
+    try:
+        for name in FIGURES:
+            w.page.goto(f"{server}/static/thumb-{name}.svg")
+            overflow = w.page.evaluate(
+                """() => { const svg = document.documentElement, vb = svg.viewBox.baseVal;
+                  return Array.from(svg.querySelectorAll('text')).map((t) => t.getBBox())
+                    .filter((b) => b.x < 0 || b.x + b.width > vb.width).length; }"""
+            )
+            assert overflow == 0, name
+    finally:
+        w.close()
+
+
+SELECTS_FIT = """() => Array.from(document.querySelectorAll('#controls select')).flatMap((s) => {
+  // the chosen option's text as the select draws it, against the room left of its arrow
+  const style = getComputedStyle(s);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return Array.from(s.options).filter((o) => ctx.measureText(o.text).width > room)
+    .map((o) => `${s.name}: ${o.text}`);
+})"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_choice_reads_whole(browser, server, size):  # noqa: F811
+    """Before: the Condition dropdown showed "CIN & STING-dependent interac…"."""
+    w = open_page(browser, server, size)
+    try:
+        for name in FIGURES:
+            w.page.goto(f"{server}/{name}")
+            assert w.page.evaluate(SELECTS_FIT) == [], name
+    finally:
+        w.close()
