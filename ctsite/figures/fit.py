@@ -10,6 +10,7 @@ plot has no room. Header text on a coloured fill takes black or white, whichever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ INK_LIGHT = "#ffffff"
 SCALE_HEIGHT = 120  # px: one vertical colour bar below the plot (bar, ticks, title)
 SCALE_GAP = 14  # px between the legend and the colour bars
 SCALE_STEP = 0.5  # the second colour bar starts half the plot width further right
+PHONE_FIGURE_WIDTH = 360  # px: the narrowest figure a page draws (its phone picture's width)
 
 
 def _channel(value: int) -> float:
@@ -53,14 +55,21 @@ def label_margin(texts: Iterable[str], size: float, marker: float, bold: bool = 
     return round(widest * 1.1 + marker / 2 + 12)
 
 
-def wrap_name(name: str, limit: int = 12) -> list[str]:
-    """A long cell-type name as two lines (after a space or a slash near the middle), so a
-    column header fits a phone-wide column; short names stay one line."""
-    breaks = [i + 1 for i, ch in enumerate(name) if ch in " /"]
-    if len(name) <= limit or not breaks:
-        return [name]
-    cut = min(breaks, key=lambda i: abs(i - len(name) / 2))
-    return [name[:cut].rstrip(), name[cut:].lstrip()]
+def wrap_name(name: str, width: float, size: float, bold: bool = True) -> list[str]:
+    """`name` in lines of at most `width` px where it can break (after a space, a slash or a
+    hyphen), so a column header fits a phone-wide column; a word wider than that stays whole."""
+    words = re.findall(r"[^ /-]+(?:[/-]|$| )?|[ /-]", name)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and text_width((line + word).strip(), size, bold) > width:
+            lines.append(line.strip())
+            line = word.lstrip()
+        else:
+            line += word
+    if line.strip():
+        lines.append(line.strip())
+    return lines or [name]
 
 
 def scales_below(

@@ -235,6 +235,17 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
         for r in ("ligand", "receptor", "both")
     ]
 
+    # the outer columns' labels live in pixel margins (Plotly keeps those at any width); the
+    # headers wrap to the column spacing of a phone-wide figure
+    left = [gene for col, gene in nodes if col == 0]
+    right = [gene for col, gene in nodes if col == len(columns) - 1]
+    margin_left = fit.label_margin(left, LABEL_FONT, NODE_SIZE)
+    margin_right = fit.label_margin(right, LABEL_FONT, NODE_SIZE)
+    x_range = [-0.36 * COLUMN_GAP, (len(columns) - 0.64) * COLUMN_GAP]
+    phone_plot = max(100, fit.PHONE_FIGURE_WIDTH - margin_left - margin_right)
+    header_width = phone_plot / (x_range[1] - x_range[0]) * COLUMN_GAP - 12
+    headers = [fit.wrap_name(name, header_width, HEADER_FONT) for name in columns]
+    extra_top = max(0, max(len(h) for h in headers) - 2) * round(HEADER_FONT * 1.3)
     shapes = []
     annotations = []
     for col, name in enumerate(columns):
@@ -262,7 +273,7 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
                 "yref": "y",
                 "yanchor": "bottom",
                 # two lines for a long name, so it fits a phone-wide column
-                "text": "<br>".join(f"<b>{esc(part)}</b>" for part in fit.wrap_name(name)),
+                "text": "<br>".join(f"<b>{esc(part)}</b>" for part in headers[col]),
                 "showarrow": False,
                 # black or white, whichever contrasts with the cell type's colour (WCAG AA)
                 "font": {"size": HEADER_FONT, "color": fit.readable_ink(color)},
@@ -270,22 +281,19 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
                 "borderpad": 4,
             }
         )
-    # the outer columns' labels live in pixel margins (Plotly keeps those at any width)
-    left = [gene for col, gene in nodes if col == 0]
-    right = [gene for col, gene in nodes if col == len(columns) - 1]
-    layout = base_layout(height=max(420, min(2400, 160 + 34 * n_rows)) + LEGEND_HEIGHT)
+    layout = base_layout(height=max(420, min(2400, 160 + 34 * n_rows)) + LEGEND_HEIGHT + extra_top)
     layout.update(
         {
             "xaxis": {
                 **hidden_axis(),
-                "range": [-0.36 * COLUMN_GAP, (len(columns) - 0.64) * COLUMN_GAP],
+                "range": x_range,
                 "fixedrange": False,
             },
             "yaxis": {**hidden_axis(), "range": [-half - 0.3, half + 1.2]},
             "margin": {
-                "l": fit.label_margin(left, LABEL_FONT, NODE_SIZE),
-                "r": fit.label_margin(right, LABEL_FONT, NODE_SIZE),
-                "t": 26,  # (Plotly's toolbar, over the figure's top right)
+                "l": margin_left,
+                "r": margin_right,
+                "t": 26 + extra_top,  # Plotly's toolbar; a third header line
                 "b": 20,
             },
             "shapes": shapes,

@@ -187,6 +187,11 @@ LABELS_INSIDE = """() => {
   const bars = Array.from(document.querySelectorAll('#figure .colorbar'))
     .map((b) => b.getBoundingClientRect());
   const bad = [];
+  // column headers clear of each other
+  const heads = Array.from(document.querySelectorAll('#figure .annotation')).map((a) => a.getBoundingClientRect());
+  heads.forEach((a, i) => heads.slice(i + 1).forEach((b) => {
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push(`headers ${i} overlap`);
+  }));
   for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text')) {
     const r = t.getBoundingClientRect(), name = t.textContent.trim();
     if (!name || r.width === 0) continue;
@@ -231,7 +236,7 @@ def shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_fills_its_card_and_reads(browser, site, name, size):  # noqa: F811
+def test_figure_fills_its_card_and_reads(request, browser, site, name, size):  # noqa: F811
     """Before: at 390 px each picture was a ~330 px stamp in an 820 px box (bands of 300 px,
     labels ~5 px high); after a tap, Pairwise cut "Tumor cells", "Serpine2", and hid
     "a9b1_complex" under its colour bar."""
@@ -239,7 +244,7 @@ def test_figure_fills_its_card_and_reads(browser, site, name, size):  # noqa: F8
     try:
         w.page.goto(f"{site}/{name}")
         w.page.wait_for_load_state("load")
-        tag = f"{name}-{size}-{'lab' if 'lab' in str(site) else urlport(site)}"
+        tag = f"{name}-{size}-{request.node.callspec.params['site']}"
         # Circos gene labels (8 px) are sized by the Circos label layout (issue 25 point 1,
         # with its own tests); every other text of every figure is checked here
         sizes = name != "circos"
@@ -264,10 +269,6 @@ def test_labels_are_never_cut(browser, site, name, size):  # noqa: F811
         assert w.page.evaluate(LABELS_INSIDE) == []
     finally:
         w.close()
-
-
-def urlport(url: str) -> str:
-    return url.rsplit(":", 1)[-1]
 
 
 # ---------------------------------------------------------------- axe-core
