@@ -266,13 +266,14 @@ def effects_figure(
         if r in roles.values()
     ]
     traces.append(legend_marker("Seed ligand", "circle-dot", "#ffffff", "roles", "Gene"))
-    # the legend and the colour bar right of it, below the plot (a phone has no room beside
-    # it): the colour bar starts clear of the widest cell-type entry on a phone-wide plot
+    # below the plot (a phone has no room beside it): the legend, its groups stacked in one
+    # column (the same at every width), and the colour bar right of its widest entry
     role_count = sum(1 for r in ("receptor", "ligand", "both", "gene") if r in roles.values()) + 1
-    legend_height = (max(len(present), role_count) + 1) * 20 + 10
-    widest = max((text_width(c, LABEL_FONT + 1) for c in present), default=0.0) + 60
-    beside = min(0.85, widest / max(120, NARROW_WIDTH - margin_left - margin_right))
-    bottom = max(legend_height, fit.SCALE_GAP + fit.SCALE_HEIGHT) + 10  # (what scales_below sets)
+    legend_height = (len(present) + role_count + 2) * 20 + 16
+    entries = [*present, *ROLE_NAMES.values(), "Seed ligand"]
+    widest = max(text_width(c, LABEL_FONT + 1) for c in entries) + 56
+    beside = round(widest / max(120, NARROW_WIDTH - margin_left - margin_right), 3)
+    bottom = fit.bottom_margin(legend_height, True, beside)
     layout = base_layout(height=height - LEGEND_ROOM + bottom)  # the plot area: as labelled
     layout.update(
         {
@@ -292,7 +293,7 @@ def effects_figure(
             "meta": {"figure": "effects", "seed_cell_type": seed_cell_type, "seeds": sorted(seeds)},
         }
     )
-    fit.scales_below(traces, layout, legend_height, beside=beside)
+    fit.scales_below(traces, layout, legend_height, beside=beside, orientation="v")
     return {"data": traces, "layout": layout}
 
 

@@ -72,11 +72,20 @@ def wrap_name(name: str, width: float, size: float, bold: bool = True) -> list[s
     return lines or [name]
 
 
+def bottom_margin(legend_height: int, bars: bool, beside: float | None) -> int:
+    """The bottom margin `scales_below` gives: the legend, and the colour bars beside or under it."""
+    scales = SCALE_GAP + SCALE_HEIGHT if bars else 0
+    if beside is not None:
+        return max(legend_height, scales) + 10
+    return legend_height + scales + 10
+
+
 def scales_below(
     data: list[dict[str, Any]],
     layout: dict[str, Any],
     legend_height: int,
     beside: float | None = None,
+    orientation: str = "h",
 ) -> None:
     """Move every colour bar below the plot: under the legend (`legend_height` px tall, put at
     y = 0 and anchored at its top), side by side from the left; or, with `beside` (a fraction
@@ -88,13 +97,8 @@ def scales_below(
         if (t.get("marker") or {}).get("showscale") and "colorbar" in t["marker"]
     ]
     margin = layout.setdefault("margin", {})
-    if beside is not None:
-        below, x0 = SCALE_GAP, beside
-        bottom = max(legend_height, SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
-    else:
-        below, x0 = legend_height + SCALE_GAP, 0.0
-        bottom = legend_height + (SCALE_GAP + SCALE_HEIGHT if bars else 0) + 10
-    margin["b"] = max(int(margin.get("b", 0)), bottom)
+    below, x0 = (SCALE_GAP, beside) if beside is not None else (legend_height + SCALE_GAP, 0.0)
+    margin["b"] = max(int(margin.get("b", 0)), bottom_margin(legend_height, bool(bars), beside))
     plot_height = float(layout["height"]) - float(margin.get("t", 0)) - margin["b"]
     for i, bar in enumerate(bars):
         bar.update(
@@ -107,4 +111,11 @@ def scales_below(
                 "thickness": 10,
             }
         )
-    layout["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top"}
+    layout["legend"] = {
+        "orientation": orientation,
+        "x": 0,
+        "xanchor": "left",
+        "y": 0,
+        "yanchor": "top",
+        "tracegroupgap": 6,
+    }

@@ -187,19 +187,22 @@ LABELS_INSIDE = """() => {
   const bars = Array.from(document.querySelectorAll('#figure .colorbar'))
     .map((b) => b.getBoundingClientRect());
   const bad = [];
+  bars.forEach((b, i) => {
+    if (b.left < svg.left - 0.5 || b.right > svg.right + 0.5) bad.push(`colour bar ${i}: outside`);
+  });
   // column headers clear of each other
   const heads = Array.from(document.querySelectorAll('#figure .annotation')).map((a) => a.getBoundingClientRect());
   heads.forEach((a, i) => heads.slice(i + 1).forEach((b) => {
     if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push(`headers ${i} overlap`);
   }));
-  for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text')) {
+  for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text, #figure .legendtext')) {
     const r = t.getBoundingClientRect(), name = t.textContent.trim();
     if (!name || r.width === 0) continue;
     if (r.left < svg.left - 0.5 || r.right > svg.right + 0.5 || r.top < svg.top - 0.5
         || r.bottom > svg.bottom + 0.5) bad.push(`${name}: outside the figure`);
     // text clipped to the plot area (Plotly's cliponaxis) must lie inside it
     const plot = document.querySelector('#figure .nsewdrag');
-    if (plot && t.closest('[clip-path]')) {
+    if (plot && t.closest('.textpoint') && t.closest('[clip-path]')) {
       const p = plot.getBoundingClientRect();
       if (r.left < p.left - 0.5 || r.right > p.right + 0.5) bad.push(`${name}: cut by the plot area`);
     }

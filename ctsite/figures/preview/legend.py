@@ -24,7 +24,8 @@ class Column(NamedTuple):
 
 class Legend:
     """Plotly's horizontal legend with groups: one column per group (its title, then its
-    entries), the columns side by side and wrapped to the width."""
+    entries), the columns side by side and wrapped to the width; a vertical legend
+    (orientation "v") stacks the groups."""
 
     def __init__(
         self,
@@ -54,7 +55,7 @@ class Legend:
             widths = [text_width(title, size, True) + 10] if title else []
             widths += [40 + text_width(plain_text(t.get("name", ""))[0], size) + 10 for t in traces]
             width = max(widths, default=0)
-            if columns and x + width > limit:
+            if columns and (x + width > limit or self.options.get("orientation") == "v"):
                 x, y, tallest = 0.0, y + tallest, 0.0
             columns.append(Column(x, y, cells))
             x += width
