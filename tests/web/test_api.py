@@ -304,7 +304,8 @@ def test_unknown_page_and_wrong_method_use_the_site_error_page(client):
 def test_figure_page_reserves_the_figure_height(client):
     doc = client.get("/api/figure/effects").json
     html = client.get("/effects").get_data(as_text=True)
-    assert f'style="height: {doc["figure"]["layout"]["height"]}px"' in html
+    height = doc["figure"]["layout"]["height"]
+    assert f'style="height: {height}px; --h: {height}"' in html  # (--h: the picture's shape)
 
 
 def test_routes_live_in_blueprints(app):
