@@ -333,7 +333,7 @@ def bench_browser(store_path: Path) -> dict[str, float]:
                 for _ in range(3):  # the first in a fresh browser, then warm (cached scripts)
                     t0 = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}/{name}", wait_until="commit")
-                    page.wait_for_selector("#figure-static svg", state="visible", timeout=30000)
+                    page.wait_for_selector("#figure-static svg:visible", timeout=30000)
                     page.wait_for_function(shown_js, timeout=30000)
                     shown.append(page.evaluate(shown_js))  # (page open = navigation start)
                     page.hover(".figure-wrap")
