@@ -432,3 +432,21 @@ def test_every_choice_reads_whole(browser, server, size):  # noqa: F811
             assert w.page.evaluate(SELECTS_FIT) == [], name
     finally:
         w.close()
+
+
+def test_full_screen_view_on_a_phone(browser, server):  # noqa: F811
+    """A phone can give the figure the whole screen (and pinch-zoom the page: the viewport
+    does not forbid it)."""
+    w = open_page(browser, server, "phone")
+    try:
+        w.page.goto(f"{server}/pairwise")
+        viewport = w.page.get_attribute("meta[name=viewport]", "content")
+        assert "user-scalable=no" not in viewport and "maximum-scale=1" not in viewport
+        w.page.tap("#fullscreen")
+        w.page.wait_for_function(
+            "() => document.fullscreenElement === document.querySelector('.figure-wrap')"
+        )
+        assert w.page.get_attribute("#figure", "data-view") == "interactive"
+        w.check_clean()
+    finally:
+        w.close()

@@ -365,6 +365,20 @@
   }
   document.getElementById("export-svg").addEventListener("click", () => exportImage("svg"));
   document.getElementById("export-png").addEventListener("click", () => exportImage("png"));
+  // Full screen (a phone turned sideways gives the figure the whole screen); the interactive
+  // figure is drawn first, so it can be zoomed and panned there. Shown where the API exists.
+  const wrap = document.querySelector(".figure-wrap");
+  const fullscreen = document.getElementById("fullscreen");
+  if (wrap.requestFullscreen) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", async () => {
+      await activate();
+      await wrap.requestFullscreen().catch(() => {});
+    });
+    document.addEventListener("fullscreenchange", () => {
+      if (window.Plotly && gd.dataset.view === "interactive") window.Plotly.Plots.resize(gd);
+    });
+  }
   const dialog = document.getElementById("help-dialog");
   document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
 
