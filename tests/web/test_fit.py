@@ -450,3 +450,14 @@ def test_full_screen_view_on_a_phone(browser, server):  # noqa: F811
         w.check_clean()
     finally:
         w.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/circos", "/pairwise", "/effects"])
+def test_no_page_scrolls_sideways_on_a_phone(browser, site, path):  # noqa: F811
+    """Before: Home was 513 px wide at 390 (the combined condition's name in the table)."""
+    w = open_page(browser, site, "phone")
+    try:
+        w.page.goto(site + path)
+        assert w.page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        w.close()
