@@ -42,6 +42,7 @@ from ctsite.figures.geometry import sectors
 from ctsite.figures.precomputed import canonical_key
 from tests.figures.conftest import compile_config
 from tests.support.components import require_module, unavailable
+from tests.support.pictures import INLINE_PICTURE
 
 FIGURE_4_ENDS = 169  # labelled chord ends in the paper's Figure 4
 SLACK = 0.3  # px: boxes may touch (sub-pixel rounding), never overlap more
@@ -175,21 +176,6 @@ MEASURE = """([textSelector, frameSelector]) => {
   return {frame: [frame.left, frame.top, frame.right, frame.bottom], boxes};
 }"""
 
-# the picture the page's <picture> chose, inlined at the size it is shown (so that its texts can
-# be measured where the reader sees them)
-INLINE_PICTURE = """async () => {
-  const img = document.querySelector("#figure-static img");
-  if (!img) return null;  // (a picture inlined in the page)
-  await img.decode();
-  const rect = img.getBoundingClientRect();
-  const text = await (await fetch(img.currentSrc)).text();
-  const holder = document.createElement("div");
-  holder.style.width = rect.width + "px";
-  holder.style.height = rect.height + "px";
-  holder.innerHTML = text;
-  img.closest("picture").replaceWith(holder);
-  return img.currentSrc;
-}"""
 # the texts placed on the circle: annotations, and any text drawn at trace points
 STATIC_TEXTS = "#figure-static svg g.annotations text, #figure-static svg text > tspan"
 PLOTLY_TEXTS = "#figure .annotation text, #figure .textpoint text"
