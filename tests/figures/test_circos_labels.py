@@ -193,10 +193,16 @@ def _serve(store_path: Path, root: Path) -> tuple[str, Any]:
     return f"http://127.0.0.1:{httpd.server_port}", httpd
 
 
+def _rows(text: str) -> list[dict[str, str]]:
+    """The rows of a downloaded CSV, after its `# key: value` provenance lines."""
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(io.StringIO("\n".join(body))))
+
+
 def _chord_ends(base: str, query: str) -> dict[str, Any]:
     """The chord ends of a view, from its CSV: (gene, cell type) rows and the highlighted."""
     with urllib.request.urlopen(f"{base}/api/data/circos.csv?{query}") as response:
-        rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        rows = _rows(response.read().decode())
     ends = [r for r in rows if r["kind"] == "node" and r["has_chord"] == "True"]
     return {
         "count": len(ends),
@@ -386,7 +392,7 @@ def test_searched_genes_are_always_labelled(chromium, sites, width):
 
 def _busiest(base: str, query: str, n: int) -> list[str]:
     with urllib.request.urlopen(f"{base}/api/data/circos.csv?{query}") as response:
-        rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        rows = _rows(response.read().decode())
     counts: dict[str, int] = {}
     for r in rows:
         if r["kind"] == "node" and r["has_chord"] == "True":

@@ -220,7 +220,8 @@ def test_home_page(watched, server):
 TEXTS_DRAWN = """() => (document.getElementById('figure').data || [])
     .filter((t) => String(t.mode || '').includes('text'))
     .flatMap((t) => [].concat(t.text || []))
-    .concat((document.getElementById('figure').layout.annotations || []).map((a) => a.text))
+    .concat((document.getElementById('figure').layout.annotations || [])
+      .flatMap((a) => String(a.text).split(/<br\\s*\\/?>/i)))  // (a line of text each)
     .map((s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim())
     .filter(Boolean)"""
 
