@@ -334,7 +334,7 @@ def bench_browser(store_path: Path) -> dict[str, float]:
                     t0 = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}/{name}", wait_until="commit")
                     page.wait_for_selector(
-                        "#figure-static > svg, #figure-static img", state="visible", timeout=30000
+                        "#figure-static svg:visible, #figure-static img:visible", timeout=30000
                     )
                     page.wait_for_function(shown_js, timeout=30000)
                     shown.append(page.evaluate(shown_js))  # (page open = navigation start)

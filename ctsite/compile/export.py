@@ -1,6 +1,8 @@
 """The tables of `ctsite export`, with the real column names of SPEC-data.md.
 
-`ligand-effects` exports the rows the store keeps (the genes a figure can ever draw); with
+`circos` exports what the site's "Download CSV" gives for the same condition and threshold
+(`fdr_i`) at the figure's default filters: the same rows and the same columns (nodes and the
+chords drawn), less the site's `#` provenance lines. `ligand-effects` exports the rows the store keeps (the genes a figure can ever draw); with
 `all_genes` it reads the full row of every downstream gene from the condition's input file.
 """
 
@@ -15,11 +17,6 @@ import pandas as pd
 from ctsite.errors import CtsiteError
 from ctsite.store import Store
 from ctsite.store.format import EFFECT_LAYERS
-
-CIRCOS_COLUMNS = [
-    "cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score",
-    "numSigI1", "numDEG", "MAST_log2FC", "MAST_fdr",
-]  # fmt: skip
 
 
 def export_table(
@@ -46,7 +43,7 @@ def export_table(
         return store.ligand_effects(cond.name, cell_types[0], store.gene(target))
     cond = store.condition(condition) if condition else store.default_condition()
     if table == "circos":
-        return store.circos_table(cond.name, fdr)[CIRCOS_COLUMNS]
+        return circos_download(store, cond.name, fdr)
     if table == "interactions":
         return store.pairwise_table(cond.name, fdr, list(cell_types) or None)
     raise CtsiteError(f"unknown table {table!r}", hint="circos, interactions or ligand-effects")
@@ -63,6 +60,19 @@ def _example(store: Store) -> str:
     else:
         cell_type, gene = store.cell_types[0], store.genes[0]
     return f"e.g. --cell-type {shlex.quote(cell_type)} --target {shlex.quote(gene)}"
+
+
+def circos_download(store: Store, condition: str, fdr: float) -> pd.DataFrame:
+    """The Circos figure's table (the web CSV's rows) at the default filters."""
+    from ctsite.figures import FIGURES, BadParameter, parse_params
+
+    spec = FIGURES["circos"]
+    store.fdr(fdr)  # an unknown threshold: the store's own message, in --fdr's terms
+    try:
+        params = parse_params(spec, store, {"condition": condition, "fdr_i": repr(fdr)})
+    except BadParameter as error:
+        raise CtsiteError(error.message, hint="--fdr takes one of the store's thresholds") from None
+    return spec.build(store, params).table
 
 
 def full_ligand_effects(store: Store, condition: str, cell_type: str, target: str) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ctsite.figures import colors, common, geometry, labels
+from ctsite.figures import colors, common, fit, geometry, labels
 from ctsite.figures.common import (
     base_layout,
     empty_figure,
@@ -30,6 +30,7 @@ from ctsite.figures.params import (
     default_fdr,
     fdr_control,
 )
+from ctsite.figures.preview.svg import plain_text, text_width
 
 if TYPE_CHECKING:
     from ctsite.store import Store
@@ -200,14 +201,23 @@ def effects_figure(
     half = max(rows - 1, 1) / 2 + 0.6
     height = max(420, min(2400, 170 + 34 * rows))
     y_range = (-half, half + 0.4)
-    # room for the seeds' labels on the left and the last column's on the right (clear of the
-    # colour bar beside the plot)
-    x_range = (-0.7, n_steps - 0.5 + LABEL_ROOM_RIGHT)
+    # the seeds' labels on the left and the last column's on the right: in pixel margins as
+    # wide as those labels (Plotly keeps them at any width) plus a little room in the plot
+    x_range = (-0.35, n_steps - 0.75 + LABEL_ROOM_RIGHT / 2)
+    plain = [plain_text(t)[0] for t in texts]
+    margin_left = fit.label_margin(
+        [p for p, n in zip(plain, nodes, strict=True) if graph.steps[n] == 0], LABEL_FONT, 22, True
+    )
+    margin_right = fit.label_margin(
+        [p for p, n in zip(plain, nodes, strict=True) if graph.steps[n] == n_steps - 1],
+        LABEL_FONT,
+        NODE_SIZE[1],
+    )
     frame = labels.Frame(
         x_range=x_range,
         y_range=y_range,
-        width=NARROW_WIDTH,
-        height=height - MARGIN_TOP - 20 - LEGEND_ROOM,
+        width=max(120, NARROW_WIDTH - margin_left - margin_right),
+        height=height - MARGIN_TOP - LEGEND_ROOM,  # (the plot area: see the layout below)
     )
     positions = labels.place_labels(
         [pos[n] for n in nodes], sizes, texts, _preferred_sides(graph, nodes), frame, LABEL_FONT
@@ -221,6 +231,7 @@ def effects_figure(
             "y": [num(pos[n][1]) for n in nodes],
             "text": texts,
             "textposition": positions,
+            "cliponaxis": False,  # outer labels are drawn in the margins reserved for them
             # a white halo keeps a label readable where an edge passes under it
             "textfont": {"size": LABEL_FONT, "shadow": LABEL_SHADOW},
             "marker": {
@@ -255,7 +266,15 @@ def effects_figure(
         if r in roles.values()
     ]
     traces.append(legend_marker("Seed ligand", "circle-dot", "#ffffff", "roles", "Gene"))
-    layout = base_layout(height=height)
+    # below the plot (a phone has no room beside it): the legend, its groups stacked in one
+    # column (the same at every width), and the colour bar right of its widest entry
+    role_count = sum(1 for r in ("receptor", "ligand", "both", "gene") if r in roles.values()) + 1
+    legend_height = (len(present) + role_count + 2) * 20 + 16
+    entries = [*present, *ROLE_NAMES.values(), "Seed ligand"]
+    widest = max(text_width(c, LABEL_FONT + 1) for c in entries) + 56
+    beside = round(widest / max(120, NARROW_WIDTH - margin_left - margin_right), 3)
+    bottom = fit.bottom_margin(legend_height, True, beside)
+    layout = base_layout(height=height - LEGEND_ROOM + bottom)  # the plot area: as labelled
     layout.update(
         {
             "xaxis": {
@@ -269,12 +288,12 @@ def effects_figure(
                 "side": "top",
             },
             "yaxis": {**hidden_axis(), "range": list(y_range)},
-            "margin": {**layout["margin"], "t": MARGIN_TOP},
+            "margin": {"l": margin_left, "r": margin_right, "t": MARGIN_TOP, "b": 20},
             "showlegend": True,
-            "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
             "meta": {"figure": "effects", "seed_cell_type": seed_cell_type, "seeds": sorted(seeds)},
         }
     )
+    fit.scales_below(traces, layout, legend_height, beside=beside, orientation="v")
     return {"data": traces, "layout": layout}
 
 

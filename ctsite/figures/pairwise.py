@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ctsite.figures import colors, common, geometry
+from ctsite.figures import colors, common, fit, geometry
 from ctsite.figures.common import (
     EMPTY_MESSAGE,
     PAIR_COLUMNS,
@@ -46,6 +46,10 @@ SYMBOLS = {"ligand": "circle", "receptor": "square", "both": "diamond", "gene": 
 COLUMN_GAP = 1.0  # x distance between columns
 ROW_GAP = 1.0
 NODE_PAD = 0.09  # edge ends stop this far (x units) from the node centres
+LABEL_FONT = 12
+HEADER_FONT = 13
+NODE_SIZE = 16
+LEGEND_HEIGHT = 90  # px below the plot for the node-type legend (wrapped on a phone)
 TABLE_COLUMNS = [
     *PAIR_COLUMNS,
     "MAST_log2FC_ligand",
@@ -231,6 +235,17 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
         for r in ("ligand", "receptor", "both")
     ]
 
+    # the outer columns' labels live in pixel margins (Plotly keeps those at any width); the
+    # headers wrap to the column spacing of a phone-wide figure
+    left = [gene for col, gene in nodes if col == 0]
+    right = [gene for col, gene in nodes if col == len(columns) - 1]
+    margin_left = fit.label_margin(left, LABEL_FONT, NODE_SIZE)
+    margin_right = fit.label_margin(right, LABEL_FONT, NODE_SIZE)
+    x_range = [-0.36 * COLUMN_GAP, (len(columns) - 0.64) * COLUMN_GAP]
+    phone_plot = max(100, fit.PHONE_FIGURE_WIDTH - margin_left - margin_right)
+    header_width = phone_plot / (x_range[1] - x_range[0]) * COLUMN_GAP - 12
+    headers = [fit.wrap_name(name, header_width, HEADER_FONT) for name in columns]
+    extra_top = max(0, max(len(h) for h in headers) - 2) * round(HEADER_FONT * 1.3)
     shapes = []
     annotations = []
     for col, name in enumerate(columns):
@@ -257,29 +272,37 @@ def pairwise_figure(edges: pd.DataFrame, columns: list[str], store: Store) -> di
                 "xref": "x",
                 "yref": "y",
                 "yanchor": "bottom",
-                "text": f"<b>{esc(name)}</b>",
+                # two lines for a long name, so it fits a phone-wide column
+                "text": "<br>".join(f"<b>{esc(part)}</b>" for part in headers[col]),
                 "showarrow": False,
-                "font": {"size": 14, "color": "#ffffff"},
+                # black or white, whichever contrasts with the cell type's colour (WCAG AA)
+                "font": {"size": HEADER_FONT, "color": fit.readable_ink(color)},
                 "bgcolor": color,
                 "borderpad": 4,
             }
         )
-    layout = base_layout(height=max(420, min(2400, 120 + 34 * n_rows)))
+    layout = base_layout(height=max(420, min(2400, 160 + 34 * n_rows)) + LEGEND_HEIGHT + extra_top)
     layout.update(
         {
             "xaxis": {
                 **hidden_axis(),
-                "range": [-0.6 * COLUMN_GAP, (len(columns) - 0.4) * COLUMN_GAP],
+                "range": x_range,
                 "fixedrange": False,
             },
-            "yaxis": {**hidden_axis(), "range": [-half - 0.3, half + 1.0]},
+            "yaxis": {**hidden_axis(), "range": [-half - 0.3, half + 1.2]},
+            "margin": {
+                "l": margin_left,
+                "r": margin_right,
+                "t": 26 + extra_top,  # Plotly's toolbar; a third header line
+                "b": 20,
+            },
             "shapes": shapes,
             "annotations": annotations,
             "showlegend": True,
-            "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
             "meta": {"figure": "pairwise", "columns": columns},
         }
     )
+    fit.scales_below(traces, layout, LEGEND_HEIGHT)
     return {"data": traces, "layout": layout}
 
 
@@ -362,10 +385,11 @@ def _node_trace(
         "y": [num(pos[k][1]) for k in keys],
         "text": [esc(gene) for _, gene in keys],
         "textposition": positions,
-        "textfont": {"size": 12},
+        "textfont": {"size": LABEL_FONT},
+        "cliponaxis": False,  # the outer labels are drawn in the margins reserved for them
         "marker": {
             "symbol": [SYMBOLS[r] for r in roles],
-            "size": 16,
+            "size": NODE_SIZE,
             "color": [num(nodes[k]["expression"]) for k in keys],
             "colorscale": colors.colorscale(colors.GREYS),
             "cmin": 0.0,

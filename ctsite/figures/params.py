@@ -8,6 +8,7 @@ symbols, ...) and raises nothing but `BadParameter` whatever strings it is given
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -130,23 +131,29 @@ def _describe_range(control: Control) -> str:
     return f"{control.minimum:g} to {control.maximum:g}"
 
 
+def _named(control: Control) -> str:
+    """How an error names a control: the label the reader sees on the page, then the query
+    key a script or the Python API uses (e.g. "Interaction-effect FDR cutoff (fdr_i)")."""
+    return f"{control.label} ({control.name})"
+
+
 def _parse_number(control: Control, text: str, integer: bool) -> float | int:
     what = "an integer" if integer else "a number"
     try:
         value = float(text)
     except (ValueError, OverflowError):
         raise BadParameter(
-            f"{control.name} must be {what} from {_describe_range(control)}, got {text[:40]!r}"
+            f"{_named(control)} must be {what} from {_describe_range(control)}, got {text[:40]!r}"
         ) from None
     if not math.isfinite(value) or (integer and value != int(value)):
         raise BadParameter(
-            f"{control.name} must be {what} from {_describe_range(control)}, got {text[:40]!r}"
+            f"{_named(control)} must be {what} from {_describe_range(control)}, got {text[:40]!r}"
         )
     lo = -math.inf if control.minimum is None else control.minimum
     hi = math.inf if control.maximum is None else control.maximum
     if not lo <= value <= hi:
         raise BadParameter(
-            f"{control.name} must be from {_describe_range(control)}, got {text[:40]!r}"
+            f"{_named(control)} must be from {_describe_range(control)}, got {text[:40]!r}"
         )
     return int(value) if integer else value
 
@@ -154,14 +161,18 @@ def _parse_number(control: Control, text: str, integer: bool) -> float | int:
 def _parse_fdr(store: Store, control: Control, text: str) -> float:
     thresholds = list(store.thresholds)
     allowed = f"one of {thresholds[0]:g}, {thresholds[1]:g}, …, {thresholds[-1]:g}"
+    steps = [b - a for a, b in itertools.pairwise(thresholds)]
+    if len(steps) > 1 and max(steps) - min(steps) < 1e-9:  # evenly spaced: say the range
+        step = steps[0]
+        allowed = f"from {thresholds[0]:g} to {thresholds[-1]:g} in steps of {step:g}"
     try:
         value = float(text)
     except (ValueError, OverflowError):
-        raise BadParameter(f"{control.name} must be {allowed}, got {text[:40]!r}") from None
+        raise BadParameter(f"{_named(control)} must be {allowed}, got {text[:40]!r}") from None
     for t in thresholds:
         if math.isfinite(value) and abs(t - value) < 1e-9:
             return float(t)
-    raise BadParameter(f"{control.name} must be {allowed}, got {text[:40]!r}")
+    raise BadParameter(f"{_named(control)} must be {allowed}, got {text[:40]!r}")
 
 
 def _parse_condition(store: Store, control: Control, text: str) -> str:
@@ -174,7 +185,7 @@ def _parse_condition(store: Store, control: Control, text: str) -> str:
     names = ", ".join(repr(c.name) for c in options)
     extra = " (this figure needs a single condition)" if control.single_condition_only else ""
     raise BadParameter(
-        f"{control.name}: unknown condition {text[:80]!r}{extra}; use one of {names}"
+        f"{_named(control)}: unknown condition {text[:80]!r}{extra}; use one of {names}"
     )
 
 
@@ -184,13 +195,13 @@ def _parse_cell_type(store: Store, control: Control, text: str) -> str | None:
     if text in store.cell_types:
         return text
     names = ", ".join(repr(c) for c in store.cell_types)
-    raise BadParameter(f"{control.name}: unknown cell type {text[:80]!r}; use one of {names}")
+    raise BadParameter(f"{_named(control)}: unknown cell type {text[:80]!r}; use one of {names}")
 
 
 def _parse_genes(store: Store, control: Control, text: str) -> tuple[str, ...]:
     words = [w for w in _GENE_SPLIT.split(text) if w]
     if len(words) > MAX_GENES:
-        raise BadParameter(f"{control.name}: at most {MAX_GENES} genes, got {len(words)}")
+        raise BadParameter(f"{_named(control)}: at most {MAX_GENES} genes, got {len(words)}")
     genes: list[str] = []
     unknown: list[str] = []
     for word in words:
@@ -203,11 +214,11 @@ def _parse_genes(store: Store, control: Control, text: str) -> tuple[str, ...]:
             genes.append(gene)
     if unknown:
         raise BadParameter(
-            f"{control.name}: unknown gene(s): {', '.join(unknown)}",
+            f"{_named(control)}: unknown gene(s): {', '.join(unknown)}",
             hint="gene symbols must appear in the ligand–receptor list of the compiled data",
         )
     if not genes and not control.optional:
-        raise BadParameter(f"{control.name}: give at least one gene symbol")
+        raise BadParameter(f"{_named(control)}: give at least one gene symbol")
     return tuple(genes)
 
 
@@ -217,7 +228,7 @@ def _parse_bool(control: Control, text: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise BadParameter(f"{control.name} must be 1/0 or true/false, got {text[:40]!r}")
+    raise BadParameter(f"{_named(control)} must be 1/0 or true/false, got {text[:40]!r}")
 
 
 def parse_value(store: Store, control: Control, text: str) -> Any:

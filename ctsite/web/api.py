@@ -9,10 +9,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
 from ctsite import __version__
 from ctsite.figures import FIGURES
+from ctsite.web.citation import current_identity
+from ctsite.web.downloads import csv_header, download_stem, provenance
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import (
     STORE_UNAVAILABLE,
@@ -150,10 +152,16 @@ def api_picture(name: str) -> Response:
 
 @api.get("/api/data/<name>.csv")
 def api_data(name: str) -> Response:
+    """The rows behind a figure, after `#` lines of provenance (`ctsite.web.downloads`), named
+    after the figure, condition and main thresholds."""
     entry, params, store = figure_entry(name, need_table=True)
+    spec = FIGURES[name]
     condition = store.condition(str(params["condition"]))
-    response = Response(entry.csv(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{condition.id}.csv"'
+    page_url = url_for(f"pages.{name}", _external=True)
+    fields = provenance(current_identity().name, store, spec, params, page_url)
+    response = Response(csv_header(fields) + entry.csv(), mimetype="text/csv")
+    stem = download_stem(spec, condition.label, params)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     response.set_etag(entry.etag + "-csv")
     response.headers["Cache-Control"] = cache_control()
     return response

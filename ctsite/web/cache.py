@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from ctsite.figures.precomputed import picture_svg
+from ctsite.figures.precomputed import picture_svg, preview_title
+from ctsite.figures.preview import figure_svg
 
 try:  # optional speed-up, not required by the slim image
     import orjson
@@ -28,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 GZIP_LEVEL = 6
 FAST_GZIP_BYTES = 512 * 1024
 MAX_CACHE_BYTES = 256 * 1024 * 1024  # per process; a circos view of real data is ~3 MB
+PHONE_WIDTH = 360  # px: the phone picture is laid out this wide (a 390 px screen's card)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Entry:
     _height: int | None = field(default=None, repr=False)
     _message: str | None = field(default=None, repr=False)
     picture: str | None = field(default=None, repr=False)  # the static SVG, once drawn or read
+    phone_picture: str | None = field(default=None, repr=False)  # the same, laid out for a phone
 
     def __post_init__(self) -> None:
         if not self.etag:
@@ -50,7 +53,8 @@ class Entry:
         table_bytes = 0 if self.table is None else int(self.table.memory_usage(deep=True).sum())
         # the body, its gzip (about a tenth), the page's static picture once drawn (less than half
         # the body for a large Circos, the figure that matters for memory) and the table
-        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) // 2 + table_bytes
+        # (twice: the desktop and the phone picture)
+        self.nbytes = len(self.body) + len(self.body) // 8 + len(self.body) + table_bytes
 
     @property
     def gzipped(self) -> bytes:
@@ -91,6 +95,16 @@ class Entry:
         if self.picture is None:
             self.picture = picture_svg(self._read_document().get("figure"), title)
         return self.picture
+
+    def phone_preview(self, title: str) -> str:
+        """The picture laid out PHONE_WIDTH px wide (Plotly keeps fonts and margins in pixels,
+        so a phone's figure is not the desktop one shrunk), drawn once per entry; its ids are
+        its own (both pictures are in one page)."""
+        if self.phone_picture is None:
+            figure = self._read_document().get("figure") or {"data": [], "layout": {}}
+            svg = figure_svg(figure, preview_title(title), PHONE_WIDTH)
+            self.phone_picture = svg.replace(' id="', ' id="phone-').replace("url(#", "url(#phone-")
+        return self.phone_picture
 
     def csv(self) -> bytes:
         if self._csv is None:

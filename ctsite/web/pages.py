@@ -28,6 +28,7 @@ from ctsite.web.citation import (
     current_identity,
     json_ld,
 )
+from ctsite.web.downloads import base_provenance, download_stem
 from ctsite.web.encoding import accepts_gzip
 from ctsite.web.entries import ApiError, figure_entry, figure_spec, open_store, parse, settings
 
@@ -121,13 +122,15 @@ def citation_bibtex() -> Response:
     return citation_download(bibtex(identity), BIBTEX_MIMETYPE, "citation.bib")
 
 
-def figure_page(name: str) -> str:
+def figure_page(name: str) -> tuple[str, int]:
+    """The page (200), or the page with the parameter error shown inline (400: a link with a
+    wrong value is an error for a crawler or a link checker too, not a page that worked)."""
     store = open_store()
     spec = figure_spec(name)
     defaults = control_values(spec, store, parse(spec, store, {}))
     error = None
     height = None
-    preview = message = None
+    preview = phone = message = None
     pictures: list[dict[str, Any]] = []
     try:
         values = control_values(spec, store, parse(spec, store, request.args))
@@ -148,9 +151,10 @@ def figure_page(name: str) -> str:
                 preview, message = "", entry.message
             else:
                 preview, message = entry.preview(spec.title), entry.message
+                phone = entry.phone_preview(spec.title)
         except ApiError:
             pass  # the figure request shows the message inline
-    return render_template(
+    page = render_template(
         "figure.html",
         name=name,
         spec=spec,
@@ -162,9 +166,15 @@ def figure_page(name: str) -> str:
         preview=preview,
         pictures=pictures,
         sizes=size_queries(spec),
+        phone=phone,
         message=message,
         initial_query=initial_query(spec, values),
+        provenance=base_provenance(current_identity().name, store),
+        download_stem=download_stem(spec, store.condition(values["condition"]).label, values)
+        if error is None
+        else name,
     )
+    return page, 400 if error else 200
 
 
 def size_queries(spec: FigureSpec) -> list[dict[str, str]] | None:
@@ -196,11 +206,11 @@ def picture_sources(spec: FigureSpec, query: str) -> list[dict[str, Any]]:
     return out
 
 
-def page_view(name: str) -> Callable[[], str]:
+def page_view(name: str) -> Callable[[], tuple[str, int]]:
     """The view of one figure's page: a real function with its own name (extensions that
     inspect views, such as rate limiters, expect `__name__`; a functools.partial has none)."""
 
-    def view() -> str:
+    def view() -> tuple[str, int]:
         return figure_page(name)
 
     view.__name__ = view.__qualname__ = f"{name}_page"

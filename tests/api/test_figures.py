@@ -72,8 +72,10 @@ def test_rows_equal_the_web_csv(api_store, client, name, params):
     assert isinstance(table, pd.DataFrame)
     response = client.get(f"/api/data/{name}.csv", query_string=web_query(params))
     assert response.status_code == 200
-    assert table.to_csv(index=False, lineterminator="\n") == response.get_data(as_text=True)
-    assert len(pd.read_csv(io.StringIO(response.get_data(as_text=True)))) == len(table)
+    text = response.get_data(as_text=True)  # the rows after the `#` provenance lines
+    rows = "".join(line for line in text.splitlines(True) if not line.startswith("# "))
+    assert table.to_csv(index=False, lineterminator="\n") == rows
+    assert len(pd.read_csv(io.StringIO(response.get_data(as_text=True)), comment="#")) == len(table)
 
 
 def test_circos_rows_count_what_the_inputs_hold(api_store, demo_dir):
@@ -105,10 +107,16 @@ def test_defaults_and_names(api_store):
     ("call", "message"),
     [
         (lambda s: s.circos(fdr=0.1), "unknown parameter(s) fdr"),
-        (lambda s: s.circos(fdr_i=0.3), "fdr_i must be one of 0.01"),
+        (
+            lambda s: s.circos(fdr_i=0.3),
+            "Interaction-effect FDR cutoff (fdr_i) must be from 0.01 to 0.25",
+        ),
         (lambda s: s.circos(condition="nope"), "unknown condition 'nope'"),
         (lambda s: s.pairwise(cell_type1="Neurons"), "unknown cell type 'Neurons'"),
-        (lambda s: s.pairwise(min_expression=2), "min_expression must be from 0 to 1"),
+        (
+            lambda s: s.pairwise(min_expression=2),
+            "Minimum expression fraction (min_expression) must be from 0 to 1",
+        ),
         (
             lambda s: s.ligand_effects(condition="highCIN_vs_lowCIN AND highCIN_vs_noSTING"),
             "needs a single condition",

@@ -49,7 +49,7 @@ def expected(project: Path) -> bytes:
     """The CSV export, as written to standard output."""
     result = ctsite(project, "export", "circos")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("cell_type,target,")
+    assert result.stdout.startswith("kind,cell_type,target,")  # (the web CSV's columns)
     return result.stdout.encode()
 
 

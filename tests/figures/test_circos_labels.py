@@ -42,6 +42,7 @@ from ctsite.figures.geometry import sectors
 from ctsite.figures.precomputed import canonical_key
 from tests.figures.conftest import compile_config
 from tests.support.components import require_module, unavailable
+from tests.support.pictures import INLINE_PICTURE
 
 FIGURE_4_ENDS = 169  # labelled chord ends in the paper's Figure 4
 SLACK = 0.3  # px: boxes may touch (sub-pixel rounding), never overlap more
@@ -175,21 +176,6 @@ MEASURE = """([textSelector, frameSelector]) => {
   return {frame: [frame.left, frame.top, frame.right, frame.bottom], boxes};
 }"""
 
-# the picture the page's <picture> chose, inlined at the size it is shown (so that its texts can
-# be measured where the reader sees them)
-INLINE_PICTURE = """async () => {
-  const img = document.querySelector("#figure-static img");
-  if (!img) return null;  // (a picture inlined in the page)
-  await img.decode();
-  const rect = img.getBoundingClientRect();
-  const text = await (await fetch(img.currentSrc)).text();
-  const holder = document.createElement("div");
-  holder.style.width = rect.width + "px";
-  holder.style.height = rect.height + "px";
-  holder.innerHTML = text;
-  img.closest("picture").replaceWith(holder);
-  return img.currentSrc;
-}"""
 # the texts placed on the circle: annotations, and any text drawn at trace points
 STATIC_TEXTS = "#figure-static svg g.annotations text, #figure-static svg text > tspan"
 PLOTLY_TEXTS = "#figure .annotation text, #figure .textpoint text"
@@ -207,10 +193,16 @@ def _serve(store_path: Path, root: Path) -> tuple[str, Any]:
     return f"http://127.0.0.1:{httpd.server_port}", httpd
 
 
+def _rows(text: str) -> list[dict[str, str]]:
+    """The rows of a downloaded CSV, after its `# key: value` provenance lines."""
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(io.StringIO("\n".join(body))))
+
+
 def _chord_ends(base: str, query: str) -> dict[str, Any]:
     """The chord ends of a view, from its CSV: (gene, cell type) rows and the highlighted."""
     with urllib.request.urlopen(f"{base}/api/data/circos.csv?{query}") as response:
-        rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        rows = _rows(response.read().decode())
     ends = [r for r in rows if r["kind"] == "node" and r["has_chord"] == "True"]
     return {
         "count": len(ends),
@@ -400,7 +392,7 @@ def test_searched_genes_are_always_labelled(chromium, sites, width):
 
 def _busiest(base: str, query: str, n: int) -> list[str]:
     with urllib.request.urlopen(f"{base}/api/data/circos.csv?{query}") as response:
-        rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        rows = _rows(response.read().decode())
     counts: dict[str, int] = {}
     for r in rows:
         if r["kind"] == "node" and r["has_chord"] == "True":

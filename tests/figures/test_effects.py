@@ -224,8 +224,7 @@ def test_demo_planted_cascade(demo_store):
 
 # ------------------------------------------------------------------ label geometry
 
-PHONE_PLOT_WIDTH = 340  # the narrowest plot the page draws (a phone); wider only adds room
-LEGEND_PX = 110  # at most what the legend below the plot takes from the figure's height
+PHONE_FIGURE_WIDTH = 340  # the narrowest figure the page draws (a phone); wider only adds room
 MODEBAR_PX = 32  # Plotly's toolbar at the top right of the figure
 
 
@@ -236,7 +235,9 @@ def label_boxes(figure):
     genes = next(t for t in figure["data"] if t.get("name") == "genes")
     (x0, x1), (y0, y1) = layout["xaxis"]["range"], layout["yaxis"]["range"]
     margin = layout["margin"]
-    height = layout["height"] - margin["t"] - margin["b"] - LEGEND_PX
+    # the legend and the colour bar are in the bottom margin; the labels' margins beside
+    width = PHONE_FIGURE_WIDTH - margin["l"] - margin["r"]
+    height = layout["height"] - margin["t"] - margin["b"]
     font = genes["textfont"]["size"]
     out = []
     for x, y, text, size, position in zip(
@@ -247,7 +248,7 @@ def label_boxes(figure):
         genes["textposition"],
         strict=True,
     ):
-        cx = (x - x0) / (x1 - x0) * PHONE_PLOT_WIDTH
+        cx = (x - x0) / (x1 - x0) * width
         cy = (y1 - y) / (y1 - y0) * height
         r = size / 2
         w = len(text.replace("<b>", "").replace("</b>", "")) * 0.6 * font
@@ -280,8 +281,9 @@ def test_labels_overlap_nothing(demo_store, query):
     boxes = label_boxes(r.figure)
     assert len(boxes) >= 3
     margin = r.figure["layout"]["margin"]
-    for label, _ in boxes:  # inside the figure, clear of the colour bar right of the plot
-        assert -margin["l"] <= label[0] and label[2] <= PHONE_PLOT_WIDTH, (query, label)
+    right = PHONE_FIGURE_WIDTH - margin["l"]  # the figure's right edge, from the plot's left
+    for label, _ in boxes:  # inside the figure (the colour bar is below the plot)
+        assert -margin["l"] <= label[0] and label[2] <= right, (query, label)
     for i, (label, _) in enumerate(boxes):
         for j, (other_label, other_marker) in enumerate(boxes):
             if i != j:

@@ -137,7 +137,7 @@ def test_unknown_genes_are_named(demo_store):
         parse_params(FIGURES["effects"], demo_store, {"seeds": "Ccl2, NotAGene,Bogus1"})
     assert "NotAGene" in info.value.message and "Bogus1" in info.value.message
     assert "Ccl2" not in info.value.message.split(":", 2)[-1]
-    with pytest.raises(BadParameter, match="genes: unknown gene"):
+    with pytest.raises(BadParameter, match=r"\(genes\): unknown gene"):
         parse_params(FIGURES["circos"], demo_store, {"genes": "xyz"})
 
 

@@ -86,8 +86,8 @@ def test_figure_page_reflects_query(client):
     assert 'name="min_numsigi1"' in html
     assert 'value="7"' in html
     bad = client.get("/circos?min_numsigi1=-3")
-    assert bad.status_code == 200  # the page shows the error inline with default controls
-    assert "min_numsigi1" in bad.get_data(as_text=True)
+    assert bad.status_code == 400  # the page shows the error inline with default controls
+    assert "Minimum interaction effect (numSigI1)" in bad.get_data(as_text=True)
 
 
 def test_meta(client, store):
@@ -135,8 +135,10 @@ def test_csv_is_the_figure_table(client, store):
         assert r.status_code == 200
         assert r.mimetype == "text/csv"
         assert "attachment" in r.headers["Content-Disposition"]
-        assert r.data == expected.to_csv(index=False, lineterminator="\n").encode()
-        got = pd.read_csv(io.BytesIO(r.data)) if r.data.strip() else pd.DataFrame()
+        # the rows after the provenance lines (tests/web/test_downloads.py checks those)
+        body = b"".join(line for line in r.data.splitlines(True) if not line.startswith(b"# "))
+        assert body == expected.to_csv(index=False, lineterminator="\n").encode()
+        got = pd.read_csv(io.BytesIO(r.data), comment="#") if r.data.strip() else pd.DataFrame()
         assert len(got) == len(expected)
 
 
@@ -148,7 +150,7 @@ def test_circos_csv_counts_come_from_the_inputs(client, demo_store):
     expected = num_sig_i1(demo_store.parent, condition, 0.1)
     r = client.get("/api/data/circos.csv", query_string={"condition": condition, "fdr_i": 0.1})
     assert r.status_code == 200
-    nodes = pd.read_csv(io.BytesIO(r.data)).query("kind == 'node'")
+    nodes = pd.read_csv(io.BytesIO(r.data), comment="#").query("kind == 'node'")
     got = dict(zip(zip(nodes["cell_type"], nodes["target"], strict=True), nodes["numSigI1"]))
     assert got and any(got.values())
     assert got == {key: expected[key] for key in got}
@@ -302,7 +304,8 @@ def test_unknown_page_and_wrong_method_use_the_site_error_page(client):
 def test_figure_page_reserves_the_figure_height(client):
     doc = client.get("/api/figure/effects").json
     html = client.get("/effects").get_data(as_text=True)
-    assert f'style="height: {doc["figure"]["layout"]["height"]}px"' in html
+    height = doc["figure"]["layout"]["height"]
+    assert f'style="height: {height}px; --h: {height}"' in html  # (--h: the picture's shape)
 
 
 def test_routes_live_in_blueprints(app):

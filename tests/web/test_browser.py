@@ -184,7 +184,7 @@ def watched(browser, server):
 
 
 # the static picture: inline SVG, or (a figure laid out per width class) the <img> of a <picture>
-PICTURE = "#figure-static > svg, #figure-static img"
+PICTURE = "#figure-static svg:visible, #figure-static img:visible"
 # the texts of the static picture (an <img>'s SVG fetched and read)
 STATIC_TEXTS = """async () => {
   const img = document.querySelector('#figure-static img');
@@ -220,7 +220,8 @@ def test_home_page(watched, server):
 TEXTS_DRAWN = """() => (document.getElementById('figure').data || [])
     .filter((t) => String(t.mode || '').includes('text'))
     .flatMap((t) => [].concat(t.text || []))
-    .concat((document.getElementById('figure').layout.annotations || []).map((a) => a.text))
+    .concat((document.getElementById('figure').layout.annotations || [])
+      .flatMap((a) => String(a.text).split(/<br\\s*\\/?>/i)))  // (a line of text each)
     .map((s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim())
     .filter(Boolean)"""
 
@@ -349,9 +350,11 @@ def test_csv_download(watched, server, tmp_path):
     download = info.value
     target = tmp_path / download.suggested_filename
     download.save_as(target)
-    assert download.suggested_filename.startswith("circos-")
+    assert download.suggested_filename.startswith("circos_")  # figure, condition, thresholds
+    assert "min_numsigi1-5" in download.suggested_filename
     text = target.read_text()
-    assert text.splitlines()[0].count(",") >= 3
+    rows = [line for line in text.splitlines() if not line.startswith("#")]  # (provenance)
+    assert rows[0].count(",") >= 3
     with urllib.request.urlopen(f"{server}/api/data/circos.csv?min_numsigi1=5") as r:
         assert r.read().decode() == text
     watched.check_clean()

@@ -74,4 +74,7 @@ def test_gene_search_never_fails(client, q):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(["circos", "pairwise", "effects"]), query=queries)
 def test_pages_never_fail(client, name, query):
-    assert client.get(f"/{name}", query_string=query).status_code == 200
+    """A page always renders: 200, or 400 with the controls and the error shown inline."""
+    r = client.get(f"/{name}", query_string=query)
+    assert r.status_code in (200, 400)
+    assert 'id="controls"' in r.get_data(as_text=True)

@@ -24,7 +24,8 @@ class Column(NamedTuple):
 
 class Legend:
     """Plotly's horizontal legend with groups: one column per group (its title, then its
-    entries), the columns side by side and wrapped to the width."""
+    entries), the columns side by side and wrapped to the width; a vertical legend
+    (orientation "v") stacks the groups."""
 
     def __init__(
         self,
@@ -54,7 +55,7 @@ class Legend:
             widths = [text_width(title, size, True) + 10] if title else []
             widths += [40 + text_width(plain_text(t.get("name", ""))[0], size) + 10 for t in traces]
             width = max(widths, default=0)
-            if columns and x + width > limit:
+            if columns and (x + width > limit or self.options.get("orientation") == "v"):
                 x, y, tallest = 0.0, y + tallest, 0.0
             columns.append(Column(x, y, cells))
             x += width
@@ -66,9 +67,10 @@ class Legend:
         return max((y + len(cells) * row_height for _, y, cells in self.columns), default=0) + 10
 
     def push_margin(self, frame: Frame) -> None:
-        """Plotly's automargin: the legend takes its height from the bottom of the plot area."""
+        """Plotly's automargin: the legend takes from the plot area the height that the bottom
+        margin the figure set does not already hold."""
         if self.columns:
-            frame.bottom -= self.height() + 4
+            frame.bottom -= max(0.0, self.height() + 4 - (frame.height - frame.bottom))
 
     def draw(self, out: list[str], frame: Frame) -> None:
         if not self.columns:

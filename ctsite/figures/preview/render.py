@@ -4,6 +4,7 @@ that order, and wraps them in the <svg> element."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ctsite.figures.preview.colorbar import ColorBars
@@ -21,6 +22,8 @@ from ctsite.figures.preview.svg import (
 )
 from ctsite.figures.preview.traces import draw_trace
 from ctsite.figures.preview.values import number
+
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 class Renderer:
@@ -66,7 +69,9 @@ class Renderer:
 
     def _draw_notes(self, out: list[str], notes: list[dict[str, Any]]) -> None:
         for note in notes:
-            text, bold = plain_text(note.get("text", ""))
+            # one text per <br>-separated line, centred in the box as Plotly draws them
+            lines = [plain_text(part) for part in _LINE_BREAK.split(str(note.get("text", "")))]
+            bold = any(b for _, b in lines)
             font = note.get("font") or {}
             size = float(number(font.get("size")) or self.font_size)
             color = checked_color(font.get("color"), self.ink)
@@ -76,8 +81,8 @@ class Renderer:
             else:
                 px, py = self.frame.xy(x, y)
             pad = float(number(note.get("borderpad")) if "borderpad" in note else 1)
-            w = text_width(text, size, bold) + 2 * pad
-            h = size * 1.3 + 2 * pad
+            w = max(text_width(text, size, bold) for text, _ in lines) + 2 * pad
+            h = size * 1.3 * len(lines) + 2 * pad
             yanchor = note.get("yanchor", "middle")
             top = py - h if yanchor == "bottom" else py if yanchor == "top" else py - h / 2
             xanchor = note.get("xanchor", "center")
@@ -95,10 +100,12 @@ class Renderer:
                     f'width="{num(w)}" height="{num(h)}" '
                     f'fill="{checked_color(note.get("bgcolor"), "none")}"/>'
                 )
-            out.append(
-                text_element(left + w / 2, top + h / 2, text, size, color, anchor="middle",
-                             bold=bold, extra=" ".join(extra))
-            )  # fmt: skip
+            for i, (text, _) in enumerate(lines):
+                middle = top + pad + size * 1.3 * (i + 0.5)
+                out.append(
+                    text_element(left + w / 2, middle, text, size, color, anchor="middle",
+                                 bold=bold, extra=" ".join(extra))
+                )  # fmt: skip
 
     def _draw_axes(self, out: list[str]) -> None:
         axis = self.layout.get("xaxis") or {}

@@ -199,7 +199,8 @@
       const config = Object.assign(
         { responsive: true, displaylogo: false, scrollZoom: false },
         fig.config || {},
-        { toImageButtonOptions: { format: "svg", filename: fileName() } },
+        // the SVG and PNG buttons save pictures with their provenance; the modebar camera would not
+        { modeBarButtonsToRemove: ["toImage"] },
       );
       const Plotly = await plotly;
       await nextTask(); // parsing the figure and drawing it: two tasks, not one long one
@@ -210,6 +211,7 @@
       // A figure with its own height (e.g. a long timeline) gets it; others fill the card.
       // The page reserved this height for the first view, so drawing shifts nothing.
       gd.style.height = layout.height ? `${layout.height}px` : "";
+      gd.parentElement.classList.remove("has-picture"); // (the picture's shape, no longer)
       const fixed = Boolean(layout.width && layout.meta && layout.meta.size);
       if (fixed) config.responsive = false; // its size is its layout's (scaled by fitToCard)
       gd.dataset.fixedWidth = fixed ? String(layout.width) : "";
@@ -239,12 +241,26 @@
     }
   }
 
+  // The name of a downloaded file: figure, condition, main thresholds (the same rule as
+  // ctsite/web/downloads.py `download_stem`, which names the CSV).
+  const slug = (text) => text.replace(/[^A-Za-z0-9.-]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 60) || "x";
   function fileName() {
+    const parts = [name];
     const cond = form.querySelector("[name=condition]");
-    const label = cond ? cond.value.replace(/[^A-Za-z0-9_-]+/g, "_") : "";
-    return `${name}${label ? "-" + label : ""}`;
+    if (cond && cond.selectedOptions && cond.selectedOptions[0]) parts.push(slug(cond.selectedOptions[0].text.trim()));
+    form.querySelectorAll("input[data-kind=fdr], input[data-kind=int]").forEach((input) => {
+      const value = input.value.trim() === "" ? page.defaults[input.name] : input.value.trim();
+      if (value !== undefined && value !== null && value !== "") parts.push(`${input.name}-${Number(value)}`);
+    });
+    return parts.join("_");
   }
 
+  // Provenance of a saved picture: the page's fields plus this view's parameters and address.
+  function provenance() {
+    const query = gd.dataset.query || serialize();
+    return Object.assign({ figure: document.getElementById("figure-title").textContent.trim() },
+      page.provenance, { parameters: query, url: `${location.origin}${location.pathname}?${query}` });
+  }
   function validateAll() {
     let ok = true;
     form.querySelectorAll("input[type=number]").forEach((box) => { ok = checkNumber(box) && ok; });
@@ -305,13 +321,100 @@
   async function exportImage(format) {
     if (!current) await activate();
     if (!current || !window.Plotly) return;
-    window.Plotly.downloadImage(gd, {
-      format, filename: fileName(),
+    const data = await window.Plotly.toImage(gd, {
+      format, imageDataOnly: true,
       width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
     });
+    const fields = provenance();
+    const blob = format === "svg"
+      ? new Blob([svgWithMetadata(data, fields)], { type: "image/svg+xml" })
+      : new Blob([pngWithText(data, fields)], { type: "image/png" });
+    save(blob, `${fileName()}.${format}`);
+  }
+
+  // A link to the file, clicked; its object URL is kept until the download has surely begun
+  // (revoking it at once, as Plotly.downloadImage does, can cancel the download).
+  function save(blob, filename) {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = filename;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  }
+
+  const xmlEscape = (text) => String(text).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  function svgWithMetadata(svg, fields) {
+    const lines = Object.entries(fields).map(([key, value]) =>
+      `<ctsite:field name="${xmlEscape(key)}">${xmlEscape(value)}</ctsite:field>`).join("");
+    const metadata = `<metadata><ctsite:provenance xmlns:ctsite="https://ctsite.invalid/provenance">${lines}</ctsite:provenance></metadata>`;
+    const end = svg.indexOf(">", svg.indexOf("<svg")) + 1;
+    return svg.slice(0, end) + metadata + svg.slice(end);
+  }
+
+  // PNG text chunks (tEXt, Latin-1; iTXt, UTF-8, for other characters) right after IHDR.
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  function crc32(bytes) {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  }
+  function chunk(type, body) {
+    const out = new Uint8Array(12 + body.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, body.length);
+    const typed = new TextEncoder().encode(type);
+    out.set(typed, 4);
+    out.set(body, 8);
+    view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+    return out;
+  }
+  function textChunk(key, value) {
+    const text = String(value);
+    if (/^[\x20-\x7e\xa0-\xff]*$/.test(text)) {
+      return chunk("tEXt", Uint8Array.from(`${key}\0${text}`, (c) => c.charCodeAt(0)));
+    }
+    const head = Uint8Array.from(`${key}\0\0\0\0\0`, (c) => c.charCodeAt(0));
+    const body = new TextEncoder().encode(text);
+    const both = new Uint8Array(head.length + body.length);
+    both.set(head);
+    both.set(body, head.length);
+    return chunk("iTXt", both);
+  }
+  function pngWithText(base64, fields) {
+    const png = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const ihdrEnd = 8 + 12 + new DataView(png.buffer).getUint32(8); // signature, IHDR
+    const chunks = Object.entries(fields).map(([key, value]) => textChunk(key, value));
+    const size = png.length + chunks.reduce((n, c) => n + c.length, 0);
+    const out = new Uint8Array(size);
+    out.set(png.subarray(0, ihdrEnd));
+    let at = ihdrEnd;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    out.set(png.subarray(ihdrEnd), at);
+    return out;
   }
   document.getElementById("export-svg").addEventListener("click", () => exportImage("svg"));
   document.getElementById("export-png").addEventListener("click", () => exportImage("png"));
+  // Full screen (a phone turned sideways gives the figure the whole screen); the interactive
+  // figure is drawn first, so it can be zoomed and panned there. Shown where the API exists.
+  const wrap = document.querySelector(".figure-wrap");
+  const fullscreen = document.getElementById("fullscreen");
+  if (wrap.requestFullscreen) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", async () => {
+      await activate();
+      await wrap.requestFullscreen().catch(() => {});
+    });
+    document.addEventListener("fullscreenchange", () => {
+      if (window.Plotly && gd.dataset.view === "interactive") window.Plotly.Plots.resize(gd);
+    });
+  }
   const dialog = document.getElementById("help-dialog");
   document.getElementById("help-button").addEventListener("click", () => dialog.showModal());
 
@@ -326,6 +429,13 @@
       history.replaceState({ query: initial }, "", `${window.location.pathname}?${initial}`);
     }
   }
+
+  // Printing: the interactive figure (drawn at its pixel size) is zoomed to fit one page
+  // (a portrait A4 or Letter page less its margins: about 700 × 900 CSS pixels, less the title).
+  window.addEventListener("beforeprint", () => {
+    const width = gd.offsetWidth || 1, height = gd.offsetHeight || 1;
+    gd.style.setProperty("--print-zoom", String(Math.min(1, 690 / width, 760 / height)));
+  });
 
   // The static picture until the first interaction, then the interactive figure of the same view.
   function activate() {

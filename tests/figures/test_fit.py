@@ -1,0 +1,36 @@
+"""Text a reader can read on a coloured fill, and labels that fit a phone (issue 25)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctsite.figures import FIGURES, parse_params
+from ctsite.figures.fit import contrast, readable_ink, wrap_name
+from ctsite.figures.preview.svg import text_width
+
+
+@pytest.mark.parametrize(
+    "fill", ["#a3d106", "#0047cf", "#ffff00", "#000000", "#ffffff", "#808080", "#f47d06"]
+)
+def test_ink_reaches_wcag_aa_on_any_fill(fill):
+    assert contrast(readable_ink(fill), fill) >= 4.5
+
+
+def test_pairwise_headers_read_on_their_cell_type_colour(demo_store):
+    """Before: white on the lime "Tumor cells" header (1.9:1)."""
+    spec = FIGURES["pairwise"]
+    for first in demo_store.cell_types:
+        params = parse_params(spec, demo_store, {"cell_type1": first})
+        figure = spec.build(demo_store, params).figure
+        for note in figure["layout"].get("annotations", []):
+            if note.get("bgcolor"):
+                ratio = contrast(note["font"]["color"], note["bgcolor"])
+                assert ratio >= 4.5, (first, note["text"], ratio)
+
+
+def test_long_names_wrap_to_the_width_where_they_can():
+    assert wrap_name("Tumor cells", 95, 13) == ["Tumor cells"]
+    assert wrap_name("Macrophages/mMDSC", 95, 13) == ["Macrophages/", "mMDSC"]
+    lines = wrap_name("Cancer-associated fibroblasts", 95, 13)
+    assert "".join(lines).replace(" ", "") == "Cancer-associatedfibroblasts".replace(" ", "")
+    assert all(text_width(line, 13, True) <= 95 for line in lines)
