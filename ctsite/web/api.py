@@ -147,7 +147,8 @@ def api_picture(name: str) -> Response:
     response = Response(entry.preview(figure_spec(name).title), mimetype="image/svg+xml")
     response.set_etag(entry.etag + "-svg")
     response.headers["Cache-Control"] = cache_control()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # (a 304 when the browser has it)
+    return response
 
 
 @api.get("/api/data/<name>.csv")

@@ -80,7 +80,7 @@ class Renderer:
                 px, py = self.frame.paper(x, y)
             else:
                 px, py = self.frame.xy(x, y)
-            pad = float(number(note.get("borderpad")) if "borderpad" in note else 1)
+            pad = float((number(note.get("borderpad")) or 0) if "borderpad" in note else 1)
             w = max(text_width(text, size, bold) for text, _ in lines) + 2 * pad
             h = size * 1.3 * len(lines) + 2 * pad
             yanchor = note.get("yanchor", "middle")
