@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctsite.figures import circos_labels, colors, geometry
+from ctsite.figures import circos_labels, colors, fit, geometry
 from ctsite.figures.circos_data import CircosData
 from ctsite.figures.common import (
     ROLE_LABEL,
@@ -43,6 +43,7 @@ RING_BINS = 32  # colour steps of a heatmap ring: neighbours in one step are dra
 COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
+DIMMED = "#767676"  # gene labels while others are searched: the lightest grey at 4.5:1 on white
 CHORD_POINTS = 9  # Bézier samples per chord, smoothed by Plotly's spline
 PARTNERS_SHOWN = 5
 LEADER_COLOR = "#9a9a9a"
@@ -302,9 +303,8 @@ def _name_annotations(
     cls = placed.width_class
     out = []
     for sector, name in zip(layout_sectors, placed.names, strict=True):
-        note = _text_annotation(
-            cls, name, f"<b>{esc(sector.name)}</b>", palette.get(sector.name, "#888888")
-        )
+        ink = fit.ink_on_white(palette.get(sector.name, "#888888"))  # (light colours darkened)
+        note = _text_annotation(cls, name, f"<b>{esc(sector.name)}</b>", ink)
         note["name"] = "sector name"
         out.append(note)
     return out
@@ -320,7 +320,7 @@ def _label_annotations(placed: circos_labels.CircosLayout, genes: set[str]) -> l
         text = label.placed.text
         lit = not dim or text in genes
         shown = f"<b>{esc(text)}</b>" if label.placed.bold else esc(text)
-        note = _text_annotation(cls, label.placed, shown, "#000000" if lit else "#c8c8c8")
+        note = _text_annotation(cls, label.placed, shown, "#000000" if lit else DIMMED)
         note["name"] = "gene label"
         out.append(note)
     return out

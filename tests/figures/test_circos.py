@@ -10,6 +10,7 @@ import plotly.utils
 import pytest
 
 from ctsite.figures import FIGURES, parse_params
+from ctsite.figures.circos_draw import DIMMED
 
 SPEC = FIGURES["circos"]
 
@@ -234,7 +235,7 @@ def test_highlighted_genes_are_drawn_on_top_and_others_dimmed(demo_store):
     assert all(o < 0.1 for o in opacities[:first_bright])
     labels = [a for a in r.figure["layout"]["annotations"] if a["name"] == "gene label"]
     assert any(a["text"] == "<b>Ccl2</b>" and a["font"]["color"] == "#000000" for a in labels)
-    assert any(a["font"]["color"] == "#c8c8c8" for a in labels)
+    assert any(a["font"]["color"] == DIMMED for a in labels)
     assert r.figure["layout"]["meta"]["highlight"] == ["Ccl2"]
 
 
