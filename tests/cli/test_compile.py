@@ -53,10 +53,13 @@ def _interrupt_compile(demo_dir: Path, sig: int) -> subprocess.CompletedProcess[
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_compile_leaves_the_old_store_intact(demo, sig):
     store_dir = demo / "compiled"
-    before_pointer = (store_dir / "CURRENT").read_bytes()
-    before_manifest = versions.manifest_path(store_dir).read_bytes()
-    before = Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05)
-    result = _interrupt_compile(demo, sig)
+    for _ in range(3):  # a machine busy elsewhere can let the compile end before the signal lands
+        before_pointer = (store_dir / "CURRENT").read_bytes()
+        before_manifest = versions.manifest_path(store_dir).read_bytes()
+        before = Store.open(store_dir).circos_table("highCIN_vs_lowCIN", 0.05)
+        result = _interrupt_compile(demo, sig)
+        if not (result.returncode == 0 and "compiled" in result.stdout):
+            break
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert (store_dir / "CURRENT").read_bytes() == before_pointer

@@ -139,7 +139,7 @@ def test_export_into_head_through_a_shell(demo: Path) -> None:
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0
-    assert done.stdout.startswith("cell_type,target,")
+    assert done.stdout.startswith("kind,cell_type,target,")  # (the web CSV's columns)
     assert done.stderr == ""
     assert versions.read_pointer(demo / "compiled") is not None
 

@@ -44,4 +44,4 @@ def test_force_rewrites_a_same_size_damaged_object(small_dataset) -> None:
         assert _sha256(path) == path.name.split(".")[0], f"{path.name} still damaged"
     exported = ctsite(root, "export", "circos")
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout.startswith("cell_type,target,")
+    assert exported.stdout.startswith("kind,cell_type,target,")  # (the web CSV's columns)
