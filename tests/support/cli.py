@@ -152,6 +152,16 @@ def wait_while_running(
     pytest.fail(f"{what} within {timeout:g} s")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """End a server the test started: SIGTERM (its graceful stop), SIGKILL if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def invoke_until_stopped(args: list[str], obj: dict[str, Any]) -> Any:
     """`CliRunner().invoke(app, args, obj=obj)` for a command a stop signal ends: the
     `Stopped` it raises (which `ctsite.cli.main` turns into one line and exit 130/143) is

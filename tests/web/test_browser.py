@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ctsite.store import versions
-from tests.support.cli import cli_env, start_ctsite, wait_healthy
+from tests.support.cli import cli_env, start_ctsite, stop_process, wait_healthy
 from tests.support.components import require_module, unavailable
 
 NPM_SECONDS = 600  # each of `npm ci` and the bundle build, when the bundle is missing
@@ -87,11 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -> It
         assert versions.manifest_path(workdir / "data" / "demo" / "compiled").is_file()
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

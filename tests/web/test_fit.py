@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support.cli import cli_env, start_ctsite, wait_healthy
+from tests.support.cli import cli_env, start_ctsite, stop_process, wait_healthy
 from tests.support.components import unavailable
 from tests.support.datasets import write_deg, write_expression, write_lr
 from tests.support.pictures import INLINE_PICTURE
@@ -104,11 +104,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, partial_bundle: Path) -
             pytest.fail("ctsite serve did not become healthy: " + (root / "serve.log").read_text())
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 
