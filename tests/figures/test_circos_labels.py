@@ -107,6 +107,10 @@ def test_the_layout_keeps_its_own_boxes_apart(cls) -> None:
         for j in range(i + 1, len(boxes))
         if overlap(boxes[i], boxes[j])
     ] == []
+    # and by the test's own separating-axis check (the layout's `overlap` is what is tested)
+    assert _bad_overlaps([{"text": str(i), "corners": c} for i, c in enumerate(boxes)]) == []
+    # a check over a handful of forced labels would prove little: most are placed
+    assert len(placed.labels) >= 20 and len(placed.names) == len(layout)
     for corners in boxes:
         assert all(0 <= x <= cls.circle and 0 <= y <= cls.circle for x, y in corners)
     kept = {label.index for label in placed.labels}
