@@ -56,6 +56,7 @@ def test_the_release_dry_run_says_a_real_release_would_ask(tmp_path: Path) -> No
         '[provision]\nstaging_environment = "a-staging"\nefs_name = "a-data"\n'
     )
     done = run_ctsite("release", "--dry-run", cwd=own, env=offline(tmp_path))
+    assert "release plan" in done.stdout.splitlines(), done.stdout + done.stderr  # (it planned)
     assert "runbook" not in done.stdout + done.stderr
 
 

@@ -107,6 +107,10 @@ def test_the_layout_keeps_its_own_boxes_apart(cls) -> None:
         for j in range(i + 1, len(boxes))
         if overlap(boxes[i], boxes[j])
     ] == []
+    # and by the test's own separating-axis check (the layout's `overlap` is what is tested)
+    assert _bad_overlaps([{"text": str(i), "corners": c} for i, c in enumerate(boxes)]) == []
+    # a check over a handful of forced labels would prove little: most are placed
+    assert len(placed.labels) >= 20 and len(placed.names) == len(layout)
     for corners in boxes:
         assert all(0 <= x <= cls.circle and 0 <= y <= cls.circle for x, y in corners)
     kept = {label.index for label in placed.labels}
@@ -353,6 +357,7 @@ def test_labels_never_collide_in_chromium(chromium, sites, data, width, view, tm
         context.close()
     with urllib.request.urlopen(f"{base}/api/meta") as response:
         cell_types = {c["name"] for c in json.loads(response.read())["cell_types"]}
+    assert len(cell_types) >= 3  # (no sector would be every sector shown)
     shown = {b["text"] for b in measured["boxes"]} & cell_types
     assert shown == cell_types, f"sector names missing: {cell_types - shown}"
     assert _bad_overlaps(measured["boxes"]) == []
@@ -409,6 +414,7 @@ def test_a_phone_never_shrinks_a_label_below_its_minimum() -> None:
     placed = layout_circos(layout, [*candidates, long, searched], PHONE)
     sizes = {label.placed.text: label.placed.size for label in placed.labels}
     assert long.text not in sizes and searched.text in sizes
+    assert len(sizes) >= 20  # the others are drawn (the size check below is over them)
     assert all(
         size >= PHONE.min_label_size for text, size in sizes.items() if text != searched.text
     )

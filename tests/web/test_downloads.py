@@ -92,6 +92,6 @@ def test_export_circos_has_the_web_csv_columns_and_rows(client, store):
     r = client.get("/api/data/circos.csv", query_string={"condition": condition, "fdr_i": "0.1"})
     web = pd.read_csv(io.StringIO(r.get_data(as_text=True)), comment="#")
     assert list(exported.columns) == list(web.columns)
-    assert len(exported) == len(web)
+    assert len(exported) == len(web) > 0  # (two empty tables would compare equal)
     back = pd.read_csv(io.StringIO(exported.to_csv(index=False)))
     pd.testing.assert_frame_equal(back, web)

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import urllib.request
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,13 +170,15 @@ MEASURE = """() => {
   // text sizes as drawn (font size times the picture's scale)
   const small = [];
   const texts = root ? (interactive ? document.querySelectorAll('#figure text') : root.querySelectorAll('text')) : [];
+  let measured = 0;
   for (const t of texts) {
     if (!t.textContent.trim() || !t.getClientRects().length) continue;
+    measured += 1;
     const m = t.getScreenCTM();
     const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
     if (px < 9) small.push(`${t.textContent.trim().slice(0, 24)}: ${px.toFixed(1)}px`);
   }
-  return {card: c.width, drawn, band, small, interactive};
+  return {card: c.width, drawn, band, small, measured, interactive};
 }"""
 
 LABELS_INSIDE = """() => {
@@ -192,9 +195,11 @@ LABELS_INSIDE = """() => {
   heads.forEach((a, i) => heads.slice(i + 1).forEach((b) => {
     if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push(`headers ${i} overlap`);
   }));
+  const checked = [];
   for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text, #figure .legendtext')) {
     const r = t.getBoundingClientRect(), name = t.textContent.trim();
     if (!name || r.width === 0) continue;
+    checked.push(name);
     if (r.left < svg.left - 0.5 || r.right > svg.right + 0.5 || r.top < svg.top - 0.5
         || r.bottom > svg.bottom + 0.5) bad.push(`${name}: outside the figure`);
     // text clipped to the plot area (Plotly's cliponaxis) must lie inside it
@@ -208,7 +213,16 @@ LABELS_INSIDE = """() => {
         bad.push(`${name}: under a colour bar`);
     }
   }
-  return bad;
+  // what the figure's data and layout say it draws: point labels and annotation texts
+  const gd = document.getElementById('figure');
+  const plain = (s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim();
+  const points = (gd.data || []).filter((t) => String(t.mode || '').includes('text'))
+    .flatMap((t) => [].concat(t.text || [])).map(plain).filter(Boolean);
+  const notes = ((gd.layout || {}).annotations || []).map((a) => plain(String(a.text || '').replace(/<br\\s*\\/?>/gi, '')))
+    .filter(Boolean);
+  const scales = (gd.data || []).filter((t) => t.showscale || (t.marker || {}).showscale).length;
+  return {bad, checked, points, notes, bars: bars.length, scales,
+          headers: heads.length};
 }"""
 
 
@@ -218,6 +232,8 @@ def check_fit(page, where: str, text_sizes: bool = True) -> None:
     assert m["drawn"] >= 0.9 * m["card"], (where, m)
     assert m["band"] <= 80, (where, m)
     if text_sizes:
+        # (texts measured: none would make the size check pass on a picture without text)
+        assert m["measured"] >= 5, (where, m)
         assert not m["small"], (where, m["small"][:10])
 
 
@@ -267,7 +283,15 @@ def test_labels_are_never_cut(browser, site, name, size):  # noqa: F811
     try:
         w.page.goto(f"{site}/{name}")
         activate(w, size)
-        assert w.page.evaluate(LABELS_INSIDE) == []
+        found = w.page.evaluate(LABELS_INSIDE)
+        assert found["bad"] == [], found["bad"]
+        # every label the figure draws was measured, and the colour bars were found: the
+        # checks above cannot pass by measuring nothing
+        assert found["points"], found
+        missing = Counter(found["points"] + found["notes"]) - Counter(found["checked"])
+        assert not missing, (missing, found["checked"])
+        assert found["bars"] == found["scales"] >= 1, found
+        assert found["headers"] == len(found["notes"]), found
     finally:
         w.close()
 
@@ -399,17 +423,20 @@ def test_home_sketches_fit_their_captions(browser, server):  # noqa: F811
     try:
         for name in FIGURES:
             w.page.goto(f"{server}/static/thumb-{name}.svg")
-            overflow = w.page.evaluate(
+            texts, overflow = w.page.evaluate(
                 """() => { const svg = document.documentElement, vb = svg.viewBox.baseVal;
-                  return Array.from(svg.querySelectorAll('text')).map((t) => t.getBBox())
-                    .filter((b) => b.x < 0 || b.x + b.width > vb.width).length; }"""
+                  const boxes = Array.from(svg.querySelectorAll('text')).map((t) => t.getBBox());
+                  return [boxes.length,
+                          boxes.filter((b) => b.x < 0 || b.x + b.width > vb.width).length]; }"""
             )
+            assert texts >= 1, name  # (no caption found would be no overflow)
             assert overflow == 0, name
     finally:
         w.close()
 
 
-SELECTS_FIT = """() => Array.from(document.querySelectorAll('#controls select')).flatMap((s) => {
+SELECTS_FIT = """() => [document.querySelectorAll('#controls select').length,
+  Array.from(document.querySelectorAll('#controls select')).flatMap((s) => {
   // the chosen option's text as the select draws it, against the room left of its arrow
   const style = getComputedStyle(s);
   const ctx = document.createElement('canvas').getContext('2d');
@@ -417,7 +444,7 @@ SELECTS_FIT = """() => Array.from(document.querySelectorAll('#controls select'))
   const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
   return Array.from(s.options).filter((o) => ctx.measureText(o.text).width > room)
     .map((o) => `${s.name}: ${o.text}`);
-})"""
+})]"""
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -427,7 +454,9 @@ def test_every_choice_reads_whole(browser, server, size):  # noqa: F811
     try:
         for name in FIGURES:
             w.page.goto(f"{server}/{name}")
-            assert w.page.evaluate(SELECTS_FIT) == [], name
+            selects, cut = w.page.evaluate(SELECTS_FIT)
+            assert selects >= 1, name  # (no select found would be nothing cut)
+            assert cut == [], name
     finally:
         w.close()
 

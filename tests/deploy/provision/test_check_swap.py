@@ -297,8 +297,14 @@ def test_check_judges_the_health_metrics_document_by_its_entries(
         "Version": 1,
     }
     wanted["Value"] = json.dumps(stored)
-    out = _check(project, clients, fs_id, options).output
+    result = _check(project, clients, fs_id, options)
+    out = result.output
     assert "ConfigDocument" not in out, out
+    # the check ran through: it lists the hand-made environment's other differences, as many
+    # as with the template's own document (a check that stopped at the document would not
+    # name it either)
+    assert "differs from the template in 13 place(s)" in str(result.exception), out
+    assert "EB aws:ec2:instances InstanceTypes: is t2.micro, template says t3.small" in out
 
     bare = [o for o in options if (o["Namespace"], o["OptionName"]) != CONFIG_DOCUMENT]
     out = _check(project, clients, fs_id, bare).output
