@@ -95,11 +95,12 @@ class Stopped(BaseException):
     and exit 130 / 143. A BaseException, like the KeyboardInterrupt it stands for."""
 
     def __init__(self, stop: BaseException):
-        from ctsite.lifecycle import exit_code, stop_message
+        from ctsite.lifecycle import exit_code, signal_of, stop_message
 
         super().__init__(stop_message(stop))
         self.message = stop_message(stop)
         self.exit_code = exit_code(stop)
+        self.signum = signal_of(stop)
 
 
 EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE  # 141: what a shell reports for a tool SIGPIPE ended
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> None:
             app(args=argv, prog_name="ctsite")
         except Stopped as stop:  # a command stopped by a signal: what it left, in one line
             signals.held = True  # further stop signals only wait; the line is printed below
+            # The program ends because of that signal, even when a command's own guard took it
+            # (the upload's server guard): so past the guard further ones are ignored.
+            signals.received = signals.received or stop.signum
             stopped = stop
         except CtsiteError as error:
             print_error(error)
