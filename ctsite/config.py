@@ -282,6 +282,13 @@ SECTIONS: dict[str, dict[str, str]] = derive_sections(SPECS)
 RANGES: dict[str, Range] = {key: spec.valid for key, spec in SPECS.items() if spec.valid}
 SECRETS: frozenset[str] = frozenset(key for key, spec in SPECS.items() if spec.secret)
 _KINDS: dict[str, type[Scalar]] = {"str": str, "int": int, "float": float, "bool": bool}
+# How a message names each type: the TOML words a user writes, not Python's.
+_KIND_WORDS: dict[type[Scalar], str] = {
+    str: "text (in quotes)",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
 # Each setting's type, from its annotation (a string: `from __future__ import annotations`).
 TYPES: dict[str, type[Scalar]] = {
     f.name: _KINDS[str(f.type)] for f in dataclasses.fields(Settings) if f.name in SPECS
@@ -340,26 +347,29 @@ def range_text(key: str) -> str:
     return f"{low:g}..{high:g}"
 
 
-def check_range(key: str, value: Scalar, source: str) -> Scalar:
-    """`value` if it lies in the valid range of `key`; else a ConfigError naming all four."""
+def check_range(key: str, value: Scalar, source: str, written: str | None = None) -> Scalar:
+    """`value` if it lies in the valid range of `key`; else a ConfigError naming all four
+    (the setting as the user wrote it, `written`, e.g. `[serve] port`)."""
     if key not in RANGES or isinstance(value, bool | str):
         return value
+    name = written or key
     low, high = RANGES[key]
     if (low is not None and value < low) or (high is not None and value > high):
         wanted = f"≥ {low:g}" if high is None else f"from {low:g} to {high:g}"
         raise ConfigError(
-            f"{source}: {key} = {value!r} is out of range (valid: {range_text(key)})",
-            hint=f"set {key} to a value {wanted}, or remove it to use the default",
+            f"{source}: {name} = {value!r} is out of range (valid: {range_text(key)})",
+            hint=f"set {name} to a value {wanted}, or remove it to use the default",
         )
     return value
 
 
-def _coerce(key: str, value: object, source: str) -> Scalar:
-    """Check/convert one value to its setting's type and range; env/CLI strings are parsed."""
-    return check_range(key, _typed(key, value, source), source)
+def _coerce(key: str, value: object, source: str, written: str | None = None) -> Scalar:
+    """Check/convert one value to its setting's type and range; env/CLI strings are parsed.
+    Errors name the setting as `written` in the file (`[site] title`), else by its key."""
+    return check_range(key, _typed(key, value, source, written or key), source, written)
 
 
-def _typed(key: str, value: object, source: str) -> Scalar:
+def _typed(key: str, value: object, source: str, name: str) -> Scalar:
     """Check/convert one value to its setting's type; strings from env/CLI are parsed."""
     kind = TYPES[key]
     if isinstance(value, str) and kind is not str:
@@ -374,23 +384,27 @@ def _typed(key: str, value: object, source: str) -> Scalar:
             return kind(text)
         except ValueError:
             raise ConfigError(
-                f"{source}: {key} must be {kind.__name__}, got {value!r}",
-                hint=f"fix {key} or remove it to use the default",
+                f"{source}: {name} must be {_KIND_WORDS[kind]}, got {value!r}",
+                hint=f"fix {name} or remove it to use the default",
             ) from None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(
-            f"{source}: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}",
-            hint=f"fix {key} or remove it to use the default",
+            f"{source}: {name} must be {_KIND_WORDS[kind]}, got {type(value).__name__} {value!r}",
+            hint=f"fix {name} or remove it to use the default",
         )
     return value
 
 
-def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], dict[str, Any]]:
-    """Split a parsed ctsite.toml into flat scalar settings and the [data] table."""
+def _flatten_file(
+    doc: dict[str, Any], path: Path
+) -> tuple[dict[str, object], dict[str, Any], dict[str, str]]:
+    """Split a parsed ctsite.toml into flat scalar settings, the [data] table, and each
+    setting's key as the file wrote it (`[site] title`), for messages."""
     keys = set(setting_keys())
     flat: dict[str, object] = {}
+    written: dict[str, str] = {}
     data: dict[str, Any] = {}
     unknown: list[tuple[str, str]] = []  # (table or "", name) as written
     for name, value in doc.items():
@@ -402,6 +416,7 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], d
             for sub, subvalue in value.items():
                 key = resolve_key(name, sub)
                 flat[key] = subvalue
+                written[key] = _written(name, sub)
                 if key not in keys:
                     unknown.append((name, sub))
         else:
@@ -415,7 +430,7 @@ def _flatten_file(doc: dict[str, Any], path: Path) -> tuple[dict[str, object], d
             + _did_you_mean(table, name),
             hint=_known_keys_hint(table),
         )
-    return flat, data
+    return flat, data, written
 
 
 def _written(table: str, name: str) -> str:
@@ -496,9 +511,9 @@ def load_settings(
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-        flat, data = _flatten_file(doc, path)
+        flat, data, written = _flatten_file(doc, path)
         for key, value in flat.items():
-            values[key] = _coerce(key, value, str(path))
+            values[key] = _coerce(key, value, str(path), written.get(key))
             sources[key] = str(path.name)
     keys = setting_keys()
     warnings: list[str] = []

@@ -97,7 +97,7 @@ def test_unknown_key_in_the_file_stays_an_error(tmp_path: Path) -> None:
             "[compile]\nblock_rows = -1\n",
             {},
             ["config"],
-            "compile_block_rows = -1 is out of range (valid: ≥ 0)",
+            "[compile] block_rows = -1 is out of range (valid: ≥ 0)",  # as the file wrote it
         ),
         ("", {"CTSITE_COMPILE_JOBS": "500"}, ["config"], "compile_jobs = 500 is out of range"),
         ("", {}, ["serve", "--port", "99999"], "serve_port = 99999 is out of range"),

@@ -214,8 +214,12 @@ def test_version_and_config_sources(tmp_path):
     ("toml", "env", "needle"),
     [
         ("nope = 1\n", {}, "unknown setting(s): nope"),
-        ("sftp_port = 'abc'\n", {}, "sftp_port must be int"),
-        ("", {"CTSITE_EB_TIMEOUT_MINUTES": "soon"}, "eb_timeout_minutes must be int"),
+        ("sftp_port = 'abc'\n", {}, "sftp_port must be a whole number, got 'abc'"),
+        ("", {"CTSITE_EB_TIMEOUT_MINUTES": "soon"}, "eb_timeout_minutes must be a whole number"),
+        # a setting in its section is named as the file wrote it, in the words of TOML
+        ("[site]\ntitle = 3\n", {}, "[site] title must be text (in quotes), got int 3"),
+        ("[serve]\nport = 0\n", {}, "[serve] port = 0 is out of range (valid: 1..65535)"),
+        ("[upload]\njobs = true\n", {}, "[upload] jobs must be a whole number, got bool True"),
         ("aws_region = [\n", {}, "not valid TOML"),
     ],
 )
