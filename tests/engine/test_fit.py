@@ -36,6 +36,10 @@ def test_colours():
     compare("fit", "contrast", fit.contrast, pairs)
     ratios = examples(st.tuples(hex_colors, st.floats(1.0, 22.0)), N)
     compare("fit", "inkOnWhite", fit.ink_on_white, ratios)
+    odd = examples(
+        st.tuples(st.one_of(st.text(max_size=7), st.from_regex(r"\A#?[0-9a-fA-F_x+ ]{0,7}\Z"))), N
+    )
+    compare("fit", "luminance", fit.luminance, odd)
 
 
 def test_label_margin_and_wrapping():

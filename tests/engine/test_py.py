@@ -61,6 +61,12 @@ def test_float_of_text_matches_python_float():
     compare("py", "pyFloat", _float_or_error, inputs)
 
 
+def test_hex_int_matches_python_int():
+    hexes = st.from_regex(r"\A[ +\-0xX_0-9a-fA-FgG]{0,6}\Z")
+    inputs = examples(st.tuples(st.one_of(hexes, texts())), N)
+    compare("py", "pyIntHex", lambda t: int(t, 16), inputs)
+
+
 def test_strip_split_len_match_python():
     inputs = examples(st.tuples(texts()), N)
     compare("py", "pyStrip", str.strip, inputs)

@@ -2,7 +2,7 @@
 // onto them (Plotly colourscale lists, so one definition drives the computed colours and the
 // colour bars). Same names in camelCase, same results.
 
-import { formatG, pyMax, pyMin, pyRound } from "./py.js";
+import { formatG, pyIntHex, pyMax, pyMin, pyRound } from "./py.js";
 
 // Cividis, as in matplotlib/Plotly (10 stops).
 export const CIVIDIS = [
@@ -51,8 +51,8 @@ export function colorscale(colors) {
 }
 
 function rgb(color) {
-  const c = color.replace(/^#+/, "");
-  return [parseInt(c.slice(0, 2), 16), parseInt(c.slice(2, 4), 16), parseInt(c.slice(4, 6), 16)];
+  const c = [...color.replace(/^#+/, "")]; // Python slices code points
+  return [0, 2, 4].map((i) => pyIntHex(c.slice(i, i + 2).join("")));
 }
 
 function hex2(value) {

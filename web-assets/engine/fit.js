@@ -2,7 +2,7 @@
 // margins as wide as their measured labels, colour bars below the plot, header ink that reads on
 // its fill). Same names in camelCase, same results.
 
-import { pyLstrip, pyMax, pyRound, pyStrip, pyTruthy } from "./py.js";
+import { pyIntHex, pyLstrip, pyMax, pyRound, pyStrip, pyTruthy } from "./py.js";
 import { textWidth } from "./svg_text.js";
 
 export const INK_DARK = "#111111";
@@ -18,9 +18,9 @@ function channel(value) {
 }
 
 function rgbOf(color) {
-  let text = color.replace(/^#+/, "");
-  if ([...text].length === 3) text = [...text].map((ch) => ch + ch).join("");
-  return [0, 2, 4].map((i) => parseInt(text.slice(i, i + 2), 16));
+  let text = [...color.replace(/^#+/, "")]; // Python slices code points
+  if (text.length === 3) text = text.flatMap((ch) => [ch, ch]);
+  return [0, 2, 4].map((i) => pyIntHex(text.slice(i, i + 2).join("")));
 }
 
 /** WCAG relative luminance of a `#rrggbb` colour. */

@@ -423,3 +423,15 @@ export function pyFloat(value) {
   if (lower === "inf" || lower === "infinity") return negative ? -Infinity : Infinity;
   return Number(text.replaceAll("_", ""));
 }
+
+const HEX_TEXT = /^[+-]?(?:0[xX]_?)?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
+
+/** Python's int(text, 16) (throws where Python raises ValueError). */
+export function pyIntHex(text) {
+  const t = pyStrip(text);
+  if (!HEX_TEXT.test(t)) throw new RangeError(`invalid literal for int() with base 16: '${text}'`);
+  const negative = t[0] === "-";
+  const digits = t.replace(/^[+-]/, "").replace(/^0[xX]/, "").replaceAll("_", "");
+  const value = parseInt(digits, 16);
+  return negative ? -value : value;
+}
