@@ -27,7 +27,9 @@ def test_round_matches_python_round_with_digits():
 
 
 def test_round_to_int_matches_python():
-    inputs = examples(st.tuples(edge_floats().filter(lambda v: abs(v) < 2**60)), N)
+    # (an int past 2**53 prints differently from the float that holds it: the engine's ints are
+    # floats, so only the ints a figure can hold are compared)
+    inputs = examples(st.tuples(edge_floats().filter(lambda v: abs(v) < 2**53)), N)
     compare("py", "pyRound", round, inputs)
 
 

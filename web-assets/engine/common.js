@@ -34,8 +34,11 @@ export function num(value, digits = 4) {
   return pyRound(v, digits);
 }
 
-/** Expression fractions as compared by the filters: rounded to 6 decimals (numpy's np.round,
- * in float32 for a Float32Array as numpy does for a float32 array). */
+/** Expression fractions as compared by the filters: rounded to 6 decimals (numpy's np.round).
+ * A Float32Array is rounded in float32, as numpy rounds a float32 array; the Python figures
+ * convert their columns to float64 first (`.to_numpy(float)`), so a port passes
+ * `Float64Array.from(column)` where the Python code does that.
+ * @param {number | number[] | Float32Array | Float64Array} values */
 export function fraction(values) {
   if (values instanceof Float32Array) return values.map((v) => npRound32(v, 6));
   if (values instanceof Float64Array) return values.map((v) => npRound(v, 6));

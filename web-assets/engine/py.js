@@ -57,7 +57,8 @@ function isNegative(x) {
   return x < 0 || Object.is(x, -0);
 }
 
-/** Python's round(x) (an int, ties to even) or round(x, ndigits) (a float). */
+/** Python's round(x) (an int, ties to even) or round(x, ndigits) (a float).
+ * @param {number} x @param {number} [ndigits] @returns {number} */
 export function pyRound(x, ndigits) {
   if (ndigits === undefined || ndigits === null) {
     if (!Number.isFinite(x)) throw new Error("cannot convert float NaN or infinity to integer");
@@ -88,7 +89,9 @@ function powerOfTen(n) {
   return Number(`1e${n}`);
 }
 
-/** numpy's np.round(x, decimals) for a float64 value. */
+/** numpy's np.round(x, decimals) for a float64 value (scale, round half-even, scale back: not
+ * Python's round, e.g. np.round(2.675, 2) is 2.68).
+ * @param {number} x @param {number} [decimals] @returns {number} */
 export function npRound(x, decimals = 0) {
   if (decimals >= 0) {
     const f = powerOfTen(decimals);
@@ -193,7 +196,8 @@ function exponent(e) {
   return `e${e < 0 ? "-" : "+"}${text}`;
 }
 
-/** Python's format(x, f".{precision}f"). */
+/** Python's format(x, f".{precision}f").
+ * @param {number} x @param {number} [precision] @returns {string} */
 export function formatF(x, precision = 6) {
   if (!Number.isFinite(x)) return nonFinite(x);
   const sign = isNegative(x) ? "-" : "";
@@ -204,7 +208,8 @@ export function formatF(x, precision = 6) {
   return `${sign}${digits.slice(0, cut)}.${digits.slice(cut)}`;
 }
 
-/** Python's format(x, f".{precision}e"). */
+/** Python's format(x, f".{precision}e").
+ * @param {number} x @param {number} [precision] @returns {string} */
 export function formatE(x, precision = 6) {
   if (!Number.isFinite(x)) return nonFinite(x);
   const sign = isNegative(x) ? "-" : "";
@@ -213,7 +218,8 @@ export function formatE(x, precision = 6) {
   return sign + mant + exponent(x === 0 ? 0 : top);
 }
 
-/** Python's format(x, f".{precision}g") (`:g` is precision 6). */
+/** Python's format(x, f".{precision}g") (`:g` is precision 6).
+ * @param {number} x @param {number} [precision] @returns {string} */
 export function formatG(x, precision = 6) {
   if (!Number.isFinite(x)) return nonFinite(x);
   const p = precision === 0 ? 1 : precision;
@@ -235,7 +241,8 @@ function placeDigits(digits, point) {
   return `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
-/** Python's repr(x) / str(x) of a float: the shortest round-trip digits, Python's layout. */
+/** Python's repr(x) / str(x) of a float: the shortest round-trip digits, Python's layout.
+ * @param {number} x @returns {string} */
 export function pyFloatRepr(x) {
   if (!Number.isFinite(x)) return nonFinite(x);
   const sign = isNegative(x) ? "-" : "";
