@@ -1,7 +1,7 @@
 // The engine in Node for the conformance tests: reads {index, prepare_all, calls} as JSON on
 // stdin (index: a path to a data index, or null for the text helpers alone), prints the results
-// of tests/engine/calls.mjs as JSON on stdout. Files are read from disk through a fetch-like
-// function, the way a page reads them over HTTP.
+// of tests/engine/calls.mjs as JSON on stdout ({open_error} when the index cannot be opened).
+// Files are read from disk through a fetch-like function, the way a page reads them over HTTP.
 
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
@@ -32,7 +32,13 @@ for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 let store = null;
 if (request.index) {
-  store = await openStore(pathToFileURL(request.index).href, { fetch: fileFetch });
+  try {
+    store = await openStore(pathToFileURL(request.index).href, { fetch: fileFetch });
+  } catch (error) {
+    const { name, message, hint, reason } = error;
+    process.stdout.write(JSON.stringify({ open_error: { type: name, message, hint, reason } }));
+    process.exit(0);
+  }
   if (request.prepare_all) await store.prepareAll();
 }
 process.stdout.write(JSON.stringify(await runCalls(store, request.calls)));

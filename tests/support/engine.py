@@ -81,6 +81,14 @@ def decode(value: Any) -> Any:
     return value
 
 
+class EngineOpenError(AssertionError):
+    """The engine could not open the data index (`.error`: its type, message, hint, reason)."""
+
+    def __init__(self, error: dict[str, Any]):
+        super().__init__(f"the engine could not open the data index: {error}")
+        self.error = error
+
+
 def run_engine(index: Path | None, calls: list[Call], *, prepare_all: bool = True) -> list[Any]:
     """The engine's results for `calls` against the data index `index` (None: no store)."""
     request = {"index": str(index) if index else None, "prepare_all": prepare_all, "calls": calls}
@@ -94,7 +102,10 @@ def run_engine(index: Path | None, calls: list[Call], *, prepare_all: bool = Tru
     )
     if done.returncode != 0:
         raise AssertionError(f"the engine runner failed:\n{done.stderr.decode(errors='replace')}")
-    return json.loads(done.stdout.decode("utf-8"))
+    answer = json.loads(done.stdout.decode("utf-8"))
+    if isinstance(answer, dict):
+        raise EngineOpenError(answer["open_error"])
+    return list(answer)
 
 
 def _error(exc: Exception) -> dict[str, Any]:
@@ -186,5 +197,9 @@ def assert_same(calls: list[Call], expected: list[Any], actual: list[Any]) -> No
     for call, e, a in zip(calls, expected, actual, strict=True):
         found = differences(decode(e), decode(a))
         if found:
-            problems.append(f"{json.dumps(call, ensure_ascii=False)[:300]}:\n  " + "\n  ".join(found[:8]))
-    assert not problems, f"{len(problems)} of {len(calls)} calls differ:\n" + "\n".join(problems[:15])
+            problems.append(
+                f"{json.dumps(call, ensure_ascii=False)[:300]}:\n  " + "\n  ".join(found[:8])
+            )
+    assert not problems, f"{len(problems)} of {len(calls)} calls differ:\n" + "\n".join(
+        problems[:15]
+    )

@@ -171,7 +171,17 @@ export async function openStore(indexUrl, options = {}) {
       "manifest-unreadable",
     );
   }
-  const store = new Store(index, url, fetcher);
+  let store;
+  try {
+    store = new Store(index, url, fetcher);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(
+      `${url}: malformed data index (${error.message})`,
+      REPAIR_HINT,
+      "manifest-malformed",
+    );
+  }
   await store.prepare();
   return store;
 }
@@ -232,7 +242,11 @@ export class Store {
   fileUrl(rel) {
     const name = this.index.files[rel];
     if (name === undefined) {
-      throw new StoreError(`${this.indexUrl}: the data index lists no file ${pyRepr(rel)}`);
+      throw new StoreError(
+        `${this.indexUrl}: the data index lists no file ${pyRepr(rel)}`,
+        REPAIR_HINT,
+        "object-missing",
+      );
     }
     return new URL(name, this.indexUrl).href;
   }
