@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ctsite.figures import FIGURES
+from ctsite.figures import FIGURES, effects, pairwise
 from ctsite.figures.params import MAX_GENES
+from ctsite.store import format as fmt
 
 SPEC_VERSION = 1  # bumped when the JSON's shape changes (the engine checks it)
 
@@ -21,6 +22,13 @@ def figure_spec() -> dict[str, Any]:
     return {
         "spec_version": SPEC_VERSION,
         "limits": {"max_genes": MAX_GENES},
+        "store": store_spec(),
+        # the study's names a figure opens on when the compile chose none (older stores)
+        "default_fallbacks": {
+            "effects_seeds": list(effects.DEFAULT_SEEDS),
+            "effects_cell_type": effects.DEFAULT_CELL_TYPE,
+            "pairwise_cell_types": list(pairwise.PREFERRED_CELL_TYPES),
+        },
         "figures": {
             name: {
                 "title": spec.title,
@@ -29,4 +37,25 @@ def figure_spec() -> dict[str, Any]:
             }
             for name, spec in FIGURES.items()
         },
+    }
+
+
+def store_spec() -> dict[str, Any]:
+    """The store's file names and per-threshold column prefixes (`ctsite.store.format`), so
+    the engine's store reader (web-assets/engine/store.js) spells no store path itself."""
+    return {
+        "genes": fmt.GENES,
+        "expression": fmt.EXPRESSION,
+        "interactions": fmt.INTERACTIONS,
+        "conditions_dir": fmt.CONDITIONS_DIR,
+        "circos": fmt.CIRCOS,
+        "pairs": fmt.PAIRS,
+        "condition_genes": fmt.CONDITION_GENES,
+        "effect_layers": [{"column": e.column, "file": e.file} for e in fmt.EFFECT_LAYERS],
+        "effect_offsets": fmt.EFFECT_OFFSETS,
+        "effect_genes": fmt.EFFECT_GENES,
+        "effects_key": fmt.EFFECTS_KEY,
+        "sig_count": fmt.SIG_COUNT,
+        "deg_count": fmt.DEG_COUNT,
+        "sig_min_count": fmt.SIG_MIN_COUNT,
     }

@@ -1,0 +1,105 @@
+"""The same engine code in Chromium: the store reader and the parameters, bundled by esbuild,
+read the static-site data folder served by `python -m http.server` through the browser's
+fetch (and its Web Crypto hash check), and answer as the Python code does."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import Site
+from tests.engine.test_params import HAND_PICKED, parse_call
+from tests.engine.test_store import effects_calls, name_calls, table_calls
+from tests.support.cli import start_python, stop_process
+from tests.support.components import require_module, unavailable
+from tests.support.engine import REPO, WEB_ASSETS, assert_same, node, run_python
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+PAGE = '<!doctype html><meta charset="utf-8"><title>engine</title><script type="module" src="engine-test.js"></script>\n'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _bundle(out: Path) -> None:
+    """esbuild (web-assets' devDependency) bundles the engine and the test calls for the page."""
+    node()  # skips (fails under CI) without node or the npm packages
+    esbuild = WEB_ASSETS / "node_modules" / ".bin" / "esbuild"
+    done = subprocess.run(
+        [str(esbuild), str(REPO / "tests" / "engine" / "browser_entry.mjs"), "--bundle",
+         "--format=esm", f"--outfile={out}", "--log-level=warning"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def served(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo's data folder, the bundle and a page, on a plain static file server."""
+    root = tmp_path_factory.mktemp("engine-page")
+    shutil.copytree(demo_site.index.parent, root / "data")
+    _bundle(root / "engine-test.js")
+    (root / "index.html").write_text(PAGE, encoding="utf-8")
+    port = _free_port()
+    proc = start_python(
+        "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root),
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{origin}/index.html", timeout=2):
+                    break
+            except OSError:
+                assert proc.poll() is None, "the static file server ended"
+                assert time.monotonic() < deadline, "the static file server did not answer"
+                time.sleep(0.1)
+        yield origin
+    finally:
+        stop_process(proc)
+
+
+def test_the_engine_in_chromium_answers_as_python(served: str, demo_site: Site) -> None:
+    if not Path(CHROMIUM).exists():
+        unavailable("chromium is not installed (apt-get install chromium)")
+    sync_api = require_module("playwright.sync_api", "pip install playwright")
+    store = demo_site.store
+    calls = name_calls(store) + table_calls(store) + effects_calls(store, random.Random(5))
+    calls += [parse_call(figure, q) for figure, batch in HAND_PICKED.items() for q in batch]
+    expected = run_python(store, calls)
+    index = f"data/{demo_site.index.name}"  # relative to the page, as a page names it
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            requested: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{served}/index.html")
+            page.wait_for_function("() => typeof window.runEngine === 'function'")
+            actual = page.evaluate("([url, calls]) => window.runEngine(url, calls)", [index, calls])
+            crypto = page.evaluate("() => Boolean(globalThis.crypto && crypto.subtle)")
+        finally:
+            browser.close()
+    assert not errors
+    assert_same(calls, expected, actual)
+    assert crypto, "the page had no Web Crypto: the files' hashes were not checked"
+    assert requested and all(url.startswith(served + "/") for url in requested), requested
+    assert any(url.endswith(".arrow") for url in requested)
+    assert any(url.endswith(".npy") for url in requested)

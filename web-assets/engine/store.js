@@ -1,0 +1,811 @@
+// The static site's store reader: the browser's ctsite/store/reader.py.
+//
+// It opens the exported site's data index (data/store.<hash>.json: the store version's manifest,
+// a map from each store file's own relative path to its content-named file in data/, the study's
+// identity, the figure defaults and the figures' spec) through an injected fetch-like function,
+// reads the uncompressed Arrow IPC tables (apache-arrow) and .npy arrays (npy.js) it names, and
+// offers the figure-facing methods of the Python `Store`, under the same names (snake_case, so
+// the figure modules ported from Python read the same), with the same results:
+//
+//   tables are `Frame`s (frame.js) with the DataFrame's columns, dtypes and row order;
+//   lists are arrays; a condition is {id, name, label, kind, of};
+//   errors are StoreError / NotFoundError with Python's message and hint texts.
+//
+// Loading is asynchronous, the methods synchronous:
+//
+//   const store = await openStore(indexUrl, {fetch});  // the index, genes and the L–R list
+//   await store.prepare("highCIN_vs_lowCIN");           // that condition's files (or some of
+//                                                       //   them: prepare(c, ["circos"]))
+//   store.circos_table("highCIN_vs_lowCIN", 0.05);      // then synchronous, like Python
+//
+// A method that needs a file not yet prepared throws a StoreError saying which `prepare` call
+// is missing (a bug of the caller, not of the data). Each file is fetched once; its SHA-256 is
+// checked against its content name where the browser offers Web Crypto (`crypto.subtle`: every
+// https page, and http://localhost), so a file damaged on the host or on the way is an error
+// naming it, never a wrong figure. The store's file names and column prefixes come from the
+// index's spec (`store`: ctsite/figures/browser_spec.py), not from this file.
+
+import { tableFromIPC, Type } from "apache-arrow";
+
+import { Frame, takeValues } from "./frame.js";
+import { readNpy } from "./npy.js";
+import { formatFixed, pyCompare, pyFloat, pyFloatRepr, pyRepr, pySorted } from "./pyformat.js";
+
+export const INDEX_VERSION = 1;
+const CONDITION_ID = /^c[0-9]{1,4}$/;
+const CONTENT_NAME = /^([0-9a-f]{64})(\.[a-z]{1,8})?$/;
+const REPAIR_HINT = "export the site again (ctsite export-site) and upload all of its files";
+
+/** What a figure needs of a condition: `prepare(condition, NEEDS[figure])`. */
+export const NEEDS = {
+  circos: ["circos"],
+  pairwise: ["circos", "pairs"],
+  effects: ["circos", "effects"],
+};
+const ALL_NEEDS = ["circos", "pairs", "effects"];
+
+/** ctsite.errors.StoreError: the data is missing, damaged or lacks what was asked for. */
+export class StoreError extends Error {
+  constructor(message, hint = null, reason = "store-unavailable") {
+    super(message);
+    this.name = "StoreError";
+    this.message = message;
+    this.hint = hint;
+    this.reason = reason;
+  }
+}
+
+/** ctsite.errors.NotFoundError: a name (condition, cell type, gene) the store does not know. */
+export class NotFoundError extends StoreError {
+  constructor(message, hint = null) {
+    super(message, hint, "not-found");
+    this.name = "NotFoundError";
+  }
+}
+
+/** reader._choices: the first `limit` names, repr'd, and how many more. */
+export function choices(values, limit = 12) {
+  const shown = values.slice(0, limit).map(pyRepr).join(", ");
+  return shown + (values.length > limit ? `, … (${values.length - limit} more)` : "");
+}
+
+/** Python's round() of a float to an integer (ties to even). */
+function pyRound(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** format.count_column: ("numDEG", 0.05) → "numDEG_t05". */
+export function countColumn(prefix, t) {
+  return `${prefix}_t${String(pyRound(t * 100)).padStart(2, "0")}`;
+}
+
+function sameFloat(a, b) {
+  return Math.abs(a - b) < 1e-9;
+}
+
+/** An index URL made absolute (a page gives it relative to itself). */
+function absoluteUrl(url) {
+  const base = globalThis.location ? globalThis.location.href : undefined;
+  return new URL(url, base).href;
+}
+
+async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return null;
+  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ------------------------------------------------------------------ Arrow → Frame
+
+const NUMPY_INT = { 8: "int8", 16: "int16", 32: "int32", 64: "int64" };
+
+function vectorColumn(vector) {
+  const type = vector.type;
+  const id = type.typeId;
+  const n = vector.length;
+  if (id === Type.Float) {
+    const dtype = type.precision === 2 ? "float64" : type.precision === 1 ? "float32" : "float16";
+    const out = Float64Array.from(vector.toArray());
+    if (vector.nullCount > 0) for (let i = 0; i < n; i += 1) if (!vector.isValid(i)) out[i] = NaN;
+    return [dtype === "float16" ? "float32" : dtype, out];
+  }
+  if (id === Type.Int) {
+    const raw = vector.toArray();
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i += 1) out[i] = Number(raw[i]);
+    if (vector.nullCount > 0) {
+      // pandas reads an integer column with nulls as float64 with NaN
+      for (let i = 0; i < n; i += 1) if (!vector.isValid(i)) out[i] = NaN;
+      return ["float64", out];
+    }
+    const bits = type.bitWidth;
+    return [type.isSigned ? NUMPY_INT[bits] : `u${NUMPY_INT[bits]}`, out];
+  }
+  if (id === Type.Bool) {
+    const out = new Array(n);
+    for (let i = 0; i < n; i += 1) out[i] = vector.get(i);
+    return [vector.nullCount > 0 ? "object" : "bool", out];
+  }
+  const out = new Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const v = vector.get(i);
+    out[i] = v === null || v === undefined ? null : String(v);
+  }
+  return ["object", out];
+}
+
+/** An Arrow IPC file (or stream) as a Frame, columns in the file's order. */
+export function frameFromIPC(bytes) {
+  const table = tableFromIPC(bytes);
+  const specs = table.schema.fields.map((field, i) => {
+    const [dtype, values] = vectorColumn(table.getChildAt(i));
+    return [field.name, dtype, values];
+  });
+  const frame = Frame.of(specs);
+  frame.length = table.numRows;
+  return frame;
+}
+
+// ------------------------------------------------------------------ the store
+
+/**
+ * Open the exported site's data index at `indexUrl` (relative to the page, or absolute) and
+ * load what every figure needs (genes, the ligand–receptor list).
+ * @param {string} indexUrl
+ * @param {{fetch?: typeof fetch}} options
+ */
+export async function openStore(indexUrl, options = {}) {
+  const fetcher = options.fetch || globalThis.fetch.bind(globalThis);
+  const url = absoluteUrl(indexUrl);
+  let index;
+  try {
+    const response = await fetcher(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    index = JSON.parse(await response.text());
+  } catch (error) {
+    throw new StoreError(
+      `${url}: the site's data index cannot be read (${error.message})`,
+      REPAIR_HINT,
+      "manifest-unreadable",
+    );
+  }
+  let store;
+  try {
+    store = new Store(index, url, fetcher);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(
+      `${url}: malformed data index (${error.message})`,
+      REPAIR_HINT,
+      "manifest-malformed",
+    );
+  }
+  await store.prepare();
+  return store;
+}
+
+export class Store {
+  /**
+   * @param {object} index the data index (see the module comment)
+   * @param {string} indexUrl where it was read: its files are relative to its folder
+   * @param {(url: string) => Promise<Response>} fetcher
+   */
+  constructor(index, indexUrl, fetcher) {
+    if (!index || index.index_version !== INDEX_VERSION) {
+      throw new StoreError(
+        `${indexUrl}: data index version ${index && index.index_version}, this engine reads ` +
+          `${INDEX_VERSION}`,
+        REPAIR_HINT,
+        "schema-unsupported",
+      );
+    }
+    this.index = index;
+    this.indexUrl = indexUrl;
+    this.fetcher = fetcher;
+    const manifest = index.manifest;
+    this.manifest = manifest;
+    this.spec = index.spec;
+    this.names = index.spec.store;
+    this.thresholds = manifest.thresholds.map(Number);
+    this.cell_types = [...manifest.cell_types];
+    this.cell_type_colors = { ...manifest.cell_type_colors };
+    this.conditions = manifest.conditions.map((c) => {
+      if (!CONDITION_ID.test(String(c.id))) {
+        throw new StoreError(`${indexUrl}: invalid condition id ${pyRepr(String(c.id))} in the manifest`);
+      }
+      return Object.freeze({
+        id: c.id,
+        name: c.name,
+        label: c.label,
+        kind: c.kind,
+        of: Object.freeze([...(c.of || [])]),
+      });
+    });
+    this._byName = new Map();
+    for (const c of this.conditions) this._byName.set(c.name, c);
+    for (const c of this.conditions) this._byName.set(c.id, c);
+    this._cellTypeSet = new Set(this.cell_types);
+    this._bytes = new Map(); // rel → Promise<Uint8Array>
+    this._frames = new Map(); // rel → Frame
+    this._arrays = new Map(); // rel → npy values
+    this._pairs = new Map();
+    this._rows = new Map();
+    this._effects = new Map();
+    this._cached = {};
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** The content-named file in data/ of a store file (its path relative to the version). */
+  fileUrl(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) {
+      throw new StoreError(
+        `${this.indexUrl}: the data index lists no file ${pyRepr(rel)}`,
+        REPAIR_HINT,
+        "object-missing",
+      );
+    }
+    return new URL(name, this.indexUrl).href;
+  }
+
+  _fetch(rel) {
+    if (!this._bytes.has(rel)) {
+      const promise = (async () => {
+        const url = this.fileUrl(rel);
+        let bytes;
+        try {
+          const response = await this.fetcher(url);
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          bytes = new Uint8Array(await response.arrayBuffer());
+        } catch (error) {
+          throw new StoreError(`${url}: ${rel}: absent (${error.message})`, REPAIR_HINT, "object-missing");
+        }
+        const expected = CONTENT_NAME.exec(this.index.files[rel]);
+        if (expected) {
+          const actual = await sha256Hex(bytes);
+          if (actual !== null && actual !== expected[1]) {
+            throw new StoreError(
+              `${url}: ${rel}: holds other bytes than its name says (SHA-256 ${actual})`,
+              REPAIR_HINT,
+              "object-changed",
+            );
+          }
+        }
+        return bytes;
+      })();
+      promise.catch(() => this._bytes.delete(rel)); // a later call tries again
+      this._bytes.set(rel, promise);
+    }
+    return this._bytes.get(rel);
+  }
+
+  _unreadable(rel, error) {
+    return new StoreError(
+      `${this.fileUrl(rel)}: ${rel}: cannot be parsed (${error.name}: ${String(error.message).slice(0, 160)})`,
+      REPAIR_HINT,
+      "object-unreadable",
+    );
+  }
+
+  async _loadFrame(rel) {
+    if (this._frames.has(rel)) return;
+    const bytes = await this._fetch(rel);
+    if (this._frames.has(rel)) return;
+    try {
+      this._frames.set(rel, frameFromIPC(bytes));
+    } catch (error) {
+      throw this._unreadable(rel, error);
+    }
+  }
+
+  async _loadArray(rel) {
+    if (this._arrays.has(rel)) return;
+    const bytes = await this._fetch(rel);
+    if (this._arrays.has(rel)) return;
+    try {
+      this._arrays.set(rel, readNpy(bytes).values);
+    } catch (error) {
+      throw this._unreadable(rel, error);
+    }
+  }
+
+  _conditionFile(cond, name) {
+    return `${this.names.conditions_dir}/${cond.id}/${name}`;
+  }
+
+  /** The store files a condition's `needs` ("circos", "pairs", "effects") read. */
+  conditionFiles(cond, needs = ALL_NEEDS) {
+    const n = this.names;
+    const frames = [];
+    const arrays = [];
+    if (needs.includes("circos") || needs.includes("pairs") || needs.includes("effects")) {
+      frames.push(this._conditionFile(cond, n.circos));
+    }
+    if (needs.includes("pairs")) frames.push(this._conditionFile(cond, n.pairs), n.expression);
+    if (needs.includes("effects") && cond.kind === "single") {
+      frames.push(this._conditionFile(cond, n.condition_genes), n.expression);
+      for (const layer of n.effect_layers) arrays.push(this._conditionFile(cond, layer.file));
+      arrays.push(this._conditionFile(cond, n.effect_offsets), this._conditionFile(cond, n.effect_genes));
+    }
+    return { frames, arrays };
+  }
+
+  /**
+   * Fetch what the synchronous methods need: with no condition, the tables every figure reads
+   * (genes, the ligand–receptor list); with one, also that condition's files for `needs`
+   * (default: all; `NEEDS[figure]` for one figure). Fetched once, in parallel.
+   */
+  async prepare(condition = null, needs = ALL_NEEDS) {
+    const frames = [this.names.genes, this.names.interactions];
+    const arrays = [];
+    if (condition !== null && condition !== undefined) {
+      const files = this.conditionFiles(this.condition(condition), needs);
+      frames.push(...files.frames);
+      arrays.push(...files.arrays);
+    }
+    await Promise.all([
+      ...frames.map((rel) => this._loadFrame(rel)),
+      ...arrays.map((rel) => this._loadArray(rel)),
+    ]);
+  }
+
+  /** `prepare` for every condition (what `tested_lr_gene_count` reads). */
+  async prepareAll(needs = ALL_NEEDS) {
+    await Promise.all(this.conditions.map((c) => this.prepare(c.id, needs)));
+  }
+
+  _frame(rel) {
+    const frame = this._frames.get(rel);
+    if (frame === undefined) {
+      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
+    }
+    return frame;
+  }
+
+  _array(rel) {
+    const values = this._arrays.get(rel);
+    if (values === undefined) {
+      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
+    }
+    return values;
+  }
+
+  _memo(key, make) {
+    if (!(key in this._cached)) this._cached[key] = make();
+    return this._cached[key];
+  }
+
+  // ---------------------------------------------------------------- names
+
+  /** The store version id the site was exported from. */
+  get version() {
+    return this.index.version ?? null;
+  }
+
+  /** The study's identity (site.json) or null. */
+  get identity() {
+    return this.index.identity ?? null;
+  }
+
+  /** The figures' default choices (figure_defaults.json) or null. */
+  get figure_defaults() {
+    return this.index.figure_defaults ?? null;
+  }
+
+  get fingerprint() {
+    return String(this.manifest.compile_key ?? "") + String(this.manifest.created ?? "");
+  }
+
+  condition(nameOrId) {
+    const found = this._byName.get(String(nameOrId));
+    if (found === undefined) {
+      throw new NotFoundError(
+        `unknown condition ${pyRepr(String(nameOrId))}`,
+        `choose one of ${choices(this.conditions.map((c) => c.name))}`,
+      );
+    }
+    return found;
+  }
+
+  default_condition(single = false) {
+    if (!single) {
+      const combined = this.conditions.find((c) => c.kind === "combined");
+      if (combined) return combined;
+    }
+    const first = this.conditions.find((c) => c.kind === "single");
+    if (!first) throw new StoreError("the store has no single condition");
+    return first;
+  }
+
+  fdr(value) {
+    let number;
+    if (typeof value === "number") number = value;
+    else {
+      const parsed = pyFloat(String(value));
+      number = parsed === null ? NaN : parsed;
+    }
+    for (const t of this.thresholds) if (sameFloat(number, t)) return t;
+    const shown = typeof value === "number" ? pyFloatRepr(value) : pyRepr(String(value));
+    const ts = this.thresholds;
+    throw new NotFoundError(
+      `FDR threshold ${shown} is not available`,
+      `choose ${formatFixed(ts[0], 2)} … ${formatFixed(ts[ts.length - 1], 2)} in steps of 0.01`,
+    );
+  }
+
+  cell_type(name) {
+    if (!this._cellTypeSet.has(name)) {
+      throw new NotFoundError(
+        `unknown cell type ${pyRepr(String(name))}`,
+        `choose one of ${choices(this.cell_types)}`,
+      );
+    }
+    return name;
+  }
+
+  get genes() {
+    return this._memo("genes", () => [...this._frame(this.names.genes).column("gene")]);
+  }
+
+  _listed() {
+    const g = this._frame(this.names.genes);
+    const lig = g.column("is_ligand");
+    const rec = g.column("is_receptor");
+    return g.column("gene").filter((_, i) => Boolean(lig[i]) || Boolean(rec[i]));
+  }
+
+  /** How many genes the ligand–receptor list names (each once, ligand or receptor). */
+  get lr_gene_count() {
+    return this._memo("lr_gene_count", () => this._listed().length);
+  }
+
+  /** How many of the list's genes the data tested (needs `prepareAll(["circos"])`). */
+  get tested_lr_gene_count() {
+    return this._memo("tested_lr_gene_count", () => {
+      const tested = new Set();
+      for (const cond of this.conditions) {
+        if (cond.kind === "single") for (const t of this._table(cond).column("target")) tested.add(String(t));
+      }
+      return new Set(this._listed().filter((g) => tested.has(g))).size;
+    });
+  }
+
+  _geneLookup() {
+    return this._memo("gene_lookup", () => {
+      const lookup = new Map();
+      for (const g of this.genes) {
+        const lower = g.toLowerCase();
+        if (!lookup.has(lower)) lookup.set(lower, g);
+      }
+      for (const g of this.genes) lookup.set(g, g);
+      return lookup;
+    });
+  }
+
+  gene(name) {
+    const lookup = this._geneLookup();
+    const found = lookup.get(name) || lookup.get(String(name).toLowerCase());
+    if (!found) {
+      throw new NotFoundError(`unknown gene ${pyRepr(String(name))}`, "check the gene symbol's spelling");
+    }
+    return found;
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  _table(cond) {
+    return this._frame(this._conditionFile(cond, this.names.circos));
+  }
+
+  _counts(t, thr) {
+    const n = this.names;
+    const sigCol = countColumn(n.sig_count, thr);
+    const raw = t.column(sigCol);
+    const lig = t.column("ligand");
+    const rec = t.column("receptor");
+    const sig = new Float64Array(t.length);
+    for (let i = 0; i < t.length; i += 1) sig[i] = lig[i] && !rec[i] ? 0 : raw[i];
+    const minCol = countColumn(n.sig_min_count, thr);
+    return {
+      sig,
+      deg: t.column(countColumn(n.deg_count, thr)),
+      all: t.column(t.has(minCol) ? minCol : sigCol),
+    };
+  }
+
+  /** One row per (cell type, target) at threshold `fdr` (see SPEC-data.md). */
+  circos_table(condition, fdr) {
+    const cond = this.condition(condition);
+    const thr = this.fdr(fdr);
+    const t = this._table(cond);
+    const counts = this._counts(t, thr);
+    const kept = (name) => [name, t.dtypes[name], t.column(name)];
+    return Frame.of([
+      ...["cell_type", "target", "ligand", "receptor", "cell_type_dc1", "DA_score"].map(kept),
+      ["numSigI1", "int64", counts.sig],
+      ["numDEG", "int64", counts.deg],
+      ...["MAST_log2FC", "MAST_fdr", "MAST_fdr_all"].map(kept),
+      ["MAST_same_sign", "bool", t.column("MAST_same_sign").map(Boolean)],
+      ["numSigI1_all", "int64", counts.all],
+    ]);
+  }
+
+  /** The threshold-independent columns of the pairwise table (built once per condition). */
+  _pairsBase(cond) {
+    if (!this._pairs.has(cond.id)) {
+      const pairs = this._frame(this._conditionFile(cond, this.names.pairs));
+      const t = this._table(cond);
+      const lig = pairs.column("lig_idx");
+      const rec = pairs.column("rec_idx");
+      const specs = ["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"].map((name) => [
+        name,
+        pairs.dtypes[name],
+        pairs.column(name),
+      ]);
+      for (const [side, idx] of [
+        ["ligand", lig],
+        ["receptor", rec],
+      ]) {
+        specs.push([`MAST_log2FC_${side}`, "float64", takeFloat(t.column("MAST_log2FC"), idx)]);
+        specs.push([`MAST_fdr_${side}`, "float64", takeFloat(t.column("MAST_fdr"), idx)]);
+        specs.push([
+          `expression_${side}`,
+          "float64",
+          this._expressionOf(pairs.column(`cell_type_${side}`), pairs.column(side)),
+        ]);
+        specs.push([`DA_${side}`, "float64", takeFloat(t.column("DA_score"), idx)]);
+        specs.push([`cell_type_${side}_dc1`, "float64", takeFloat(t.column("cell_type_dc1"), idx)]);
+      }
+      specs.push(["MAST_fdr_all_ligand", "float64", takeFloat(t.column("MAST_fdr_all"), lig)]);
+      specs.push([
+        "MAST_same_sign_ligand",
+        "bool",
+        takeValues(t.column("MAST_same_sign"), lig).map(Boolean),
+      ]);
+      specs.push(["rec_idx", pairs.dtypes.rec_idx, rec]);
+      this._pairs.set(cond.id, Frame.of(specs));
+    }
+    return this._pairs.get(cond.id);
+  }
+
+  /** Ligand (cell type A) → receptor (cell type B) rows for every listed pair. */
+  pairwise_table(condition, fdr, cellTypes = null) {
+    const cond = this.condition(condition);
+    const thr = this.fdr(fdr);
+    let base = this._pairsBase(cond);
+    if (cellTypes !== null && cellTypes !== undefined) {
+      const wanted = new Set(cellTypes.map((c) => this.cell_type(c)));
+      const a = base.column("cell_type_ligand");
+      const b = base.column("cell_type_receptor");
+      base = base.filter(Array.from({ length: base.length }, (_, i) => wanted.has(a[i]) && wanted.has(b[i])));
+    }
+    const t = this._table(cond);
+    const counts = this._counts(t, thr);
+    const rec = base.column("rec_idx");
+    const columns = { ...base.columns };
+    const dtypes = { ...base.dtypes };
+    columns.numSigI1 = takeFloat(counts.sig, rec);
+    columns.numDEG = takeFloat(counts.deg, rec);
+    columns.numSigI1_all_receptor = takeFloat(counts.all, rec);
+    dtypes.numSigI1 = dtypes.numDEG = dtypes.numSigI1_all_receptor = "int64";
+    return new Frame([...PAIR_COLUMNS], pick(columns, PAIR_COLUMNS), pick(dtypes, PAIR_COLUMNS), base.length);
+  }
+
+  // ---------------------------------------------------------------- expression
+
+  /** gene → (cell type → expressing fraction): the long table pivoted (reader._expression). */
+  _expression() {
+    return this._memo("expression", () => {
+      const long = this._frame(this.names.expression);
+      const genes = long.column("gene");
+      const types = long.column("cell_type");
+      const values = long.column("expression");
+      const wide = new Map();
+      const cellTypes = new Set();
+      for (let i = 0; i < long.length; i += 1) {
+        if (!wide.has(genes[i])) wide.set(genes[i], new Map());
+        wide.get(genes[i]).set(types[i], values[i]);
+        cellTypes.add(types[i]);
+      }
+      return { wide, cellTypes };
+    });
+  }
+
+  /** One gene's fraction in one cell type: 0 for a gene or cell type the table lacks, NaN for
+   * a pair it lacks (the pivot's hole), as in Python. */
+  _expressionValue(cellType, gene) {
+    const { wide, cellTypes } = this._expression();
+    const row = wide.get(gene);
+    if (row === undefined || !cellTypes.has(cellType)) return 0;
+    const value = row.get(cellType);
+    return value === undefined ? NaN : value;
+  }
+
+  _expressionOf(cellTypes, genes) {
+    const out = new Float64Array(genes.length);
+    for (let i = 0; i < genes.length; i += 1) out[i] = this._expressionValue(cellTypes[i], genes[i]);
+    return out;
+  }
+
+  expression(cellType, gene) {
+    return this._expressionValue(cellType, gene);
+  }
+
+  // ---------------------------------------------------------------- ligand–receptor list
+
+  _lr() {
+    return this._frame(this.names.interactions);
+  }
+
+  _grouped(key, value) {
+    return this._memo(`lr:${key}`, () => {
+      const lr = this._lr();
+      const keys = lr.column(key);
+      const values = lr.column(value);
+      const groups = new Map();
+      for (let i = 0; i < lr.length; i += 1) {
+        if (keys[i] === null) continue; // groupby drops missing keys
+        if (!groups.has(keys[i])) groups.set(keys[i], []);
+        groups.get(keys[i]).push(values[i]);
+      }
+      for (const list of groups.values()) list.sort(pyCompare);
+      return groups;
+    });
+  }
+
+  lr_pairs() {
+    const lr = this._lr();
+    return lr.take(Array.from({ length: lr.length }, (_, i) => i));
+  }
+
+  receptors_of(ligand) {
+    return [...(this._grouped("ligand", "receptor").get(ligand) || [])];
+  }
+
+  ligands_of(receptor) {
+    return [...(this._grouped("receptor", "ligand").get(receptor) || [])];
+  }
+
+  // ---------------------------------------------------------------- ligand effects
+
+  _rowIndex(cond) {
+    if (!this._rows.has(cond.id)) {
+      const t = this._table(cond);
+      const cts = t.column("cell_type");
+      const targets = t.column("target");
+      const rows = t.column("row");
+      const index = new Map();
+      for (let i = 0; i < t.length; i += 1) index.set(`${cts[i]}\u0000${targets[i]}`, rows[i]);
+      this._rows.set(cond.id, index);
+    }
+    return this._rows.get(cond.id);
+  }
+
+  has_row(condition, cellType, target) {
+    const cond = this.condition(condition);
+    return this._rowIndex(cond).has(`${cellType}\u0000${target}`) && cond.kind === "single";
+  }
+
+  targets(condition, cellType) {
+    const t = this._table(this.condition(condition));
+    const cts = t.column("cell_type");
+    return pySorted(t.column("target").filter((_, i) => cts[i] === cellType));
+  }
+
+  _effectMatrices(cond) {
+    if (!this._effects.has(cond.id)) {
+      const n = this.names;
+      const genes = [...this._frame(this._conditionFile(cond, n.condition_genes)).column("gene")];
+      const info = new Map();
+      const g = this._frame(n.genes);
+      const [names, lig, rec, maxLig] = ["gene", "is_ligand", "is_receptor", "max_ligand_expression"].map(
+        (c) => g.column(c),
+      );
+      for (let i = 0; i < g.length; i += 1) info.set(names[i], i);
+      const m = {
+        offsets: this._array(this._conditionFile(cond, n.effect_offsets)),
+        gene_index: this._array(this._conditionFile(cond, n.effect_genes)),
+        genes,
+        is_ligand: genes.map((x) => (info.has(x) ? Boolean(lig[info.get(x)]) : false)),
+        is_receptor: genes.map((x) => (info.has(x) ? Boolean(rec[info.get(x)]) : false)),
+        max_ligand: Float64Array.from(genes, (x) => {
+          const v = info.has(x) ? maxLig[info.get(x)] : NaN;
+          return Number.isNaN(v) ? 0 : v; // fillna(0.0)
+        }),
+        layers: {},
+      };
+      for (const layer of n.effect_layers) {
+        m.layers[layer.column] = this._array(this._conditionFile(cond, layer.file));
+      }
+      this._effects.set(cond.id, m);
+    }
+    return this._effects.get(cond.id);
+  }
+
+  /** The widest threshold the stored ligand-effect rows serve. */
+  get effects_t_max() {
+    return Number(this.manifest[this.names.effects_key].t_max);
+  }
+
+  /** [the single condition, the input row] of one (cell type, target) ligand-effects row. */
+  effects_row(condition, cellType, target) {
+    const cond = this.condition(condition);
+    if (cond.kind !== "single") {
+      const singles = this.conditions.filter((c) => c.kind === "single").map((c) => c.name);
+      throw new StoreError(
+        `ligand effects need a single condition, not the combined ${pyRepr(cond.name)}`,
+        `choose one of ${choices(singles)}`,
+      );
+    }
+    this.cell_type(cellType);
+    const row = this._rowIndex(cond).get(`${cellType}\u0000${target}`);
+    if (row === undefined) {
+      throw new NotFoundError(`${pyRepr(String(target))} was not tested in ${pyRepr(cellType)} (${cond.name})`);
+    }
+    return [cond, row];
+  }
+
+  /** The downstream genes of a single condition, in the order of its input layers. */
+  condition_genes(condition) {
+    return this._effectMatrices(this.condition(condition)).genes;
+  }
+
+  /** The ligand-effects table of genes `geneIndex` (positions in `condition_genes`);
+   * `values` maps each effect column (log2FC, fdr, i1.fdr) to one value per listed gene. */
+  effects_frame(condition, cellType, geneIndex, values) {
+    const m = this._effectMatrices(this.condition(condition));
+    const idx = Array.from(geneIndex, Number);
+    const { wide, cellTypes } = this._expression();
+    if (!cellTypes.has(cellType)) {
+      throw new StoreError(`no expression column for the cell type ${pyRepr(String(cellType))}`);
+    }
+    const expression = Float64Array.from(idx, (i) => {
+      const row = wide.get(m.genes[i]);
+      if (row === undefined) return 0;
+      const v = row.get(cellType);
+      return v === undefined ? NaN : v;
+    });
+    return Frame.of([
+      ["gene", "object", idx.map((i) => m.genes[i])],
+      ...this.names.effect_layers.map((e) => [e.column, "float64", Float64Array.from(values[e.column])]),
+      ["gene_is_ligand", "bool", idx.map((i) => m.is_ligand[i])],
+      ["gene_is_receptor", "bool", idx.map((i) => m.is_receptor[i])],
+      ["gene_expression", "float64", expression],
+      ["gene_max_ligand_expression", "float64", Float64Array.from(idx, (i) => m.max_ligand[i])],
+    ]);
+  }
+
+  /** The stored downstream genes of one (cell type, target) row of a single condition. */
+  ligand_effects(condition, cellType, target) {
+    const [cond, row] = this.effects_row(condition, cellType, target);
+    const m = this._effectMatrices(cond);
+    const start = m.offsets[row];
+    const stop = m.offsets[row + 1];
+    const values = {};
+    for (const e of this.names.effect_layers) values[e.column] = m.layers[e.column].subarray(start, stop);
+    return this.effects_frame(cond.name, cellType, m.gene_index.subarray(start, stop), values);
+  }
+}
+
+const PAIR_COLUMNS = [
+  "ligand", "cell_type_ligand", "receptor", "cell_type_receptor", "numSigI1", "numDEG",
+  "MAST_log2FC_ligand", "MAST_fdr_ligand", "MAST_fdr_all_ligand", "MAST_same_sign_ligand",
+  "expression_ligand", "DA_ligand", "cell_type_ligand_dc1", "MAST_log2FC_receptor",
+  "MAST_fdr_receptor", "expression_receptor", "DA_receptor", "cell_type_receptor_dc1",
+  "numSigI1_all_receptor",
+];
+
+function takeFloat(values, indices) {
+  const out = new Float64Array(indices.length);
+  for (let i = 0; i < indices.length; i += 1) out[i] = values[indices[i]];
+  return out;
+}
+
+function pick(object, names) {
+  const out = {};
+  for (const name of names) out[name] = object[name];
+  return out;
+}
