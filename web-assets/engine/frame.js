@@ -13,6 +13,8 @@
 //
 // Frames are immutable by convention: `take`, `filter` and `select` return new frames.
 
+import { pyCompare } from "./pyformat.js";
+
 export class Frame {
   /**
    * @param {string[]} names
@@ -78,12 +80,96 @@ export class Frame {
     return new Frame([...names], columns, dtypes, this.length);
   }
 
+  /** The first `n` rows (`df.head(n)`). */
+  head(n) {
+    return n >= this.length ? this : this.take([...Array(n).keys()]);
+  }
+
+  /** The rows where `keep(i)` is true. */
+  where(keep) {
+    const indices = [];
+    for (let i = 0; i < this.length; i += 1) if (keep(i)) indices.push(i);
+    return this.take(indices);
+  }
+
+  /** Only the listed columns this frame has, in that order (`df[[c for c in names if c in df]]`). */
+  only(names) {
+    return this.select(names.filter((name) => this.has(name)));
+  }
+
+  /** More columns (`df.assign`): `more` maps a name to [dtype, values or (i) => value]. */
+  assign(more) {
+    const names = [...this.names];
+    const columns = { ...this.columns };
+    const dtypes = { ...this.dtypes };
+    for (const [name, [dtype, values]] of Object.entries(more)) {
+      if (!names.includes(name)) names.push(name);
+      columns[name] =
+        typeof values === "function" ? Array.from({ length: this.length }, (_, i) => values(i)) : values;
+      dtypes[name] = dtype;
+    }
+    return new Frame(names, columns, dtypes, this.length);
+  }
+
+  /** A stable sort by `keys` (`sort_values(kind="mergesort")`), each ascending or not. */
+  sortBy(keys, ascending) {
+    const index = [...Array(this.length).keys()];
+    const cols = keys.map((k) => this.column(k));
+    index.sort((i, j) => {
+      for (let k = 0; k < keys.length; k += 1) {
+        const c = compareValues(cols[k][i], cols[k][j]);
+        if (c !== 0) return ascending[k] ? c : -c;
+      }
+      return i - j;
+    });
+    return this.take(index);
+  }
+
+  /** Rows whose `keys` no earlier row had (`drop_duplicates(keys, keep="first")`). */
+  dropDuplicates(keys) {
+    const seen = new Set();
+    const cols = keys.map((k) => this.column(k));
+    return this.where((i) => {
+      const key = JSON.stringify(cols.map((c) => c[i]));
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  /** `x` as this column's own type compares it: numpy compares a float32 column with a Python
+   * float in float32 (NEP 50), so `fdr < 0.05` means `fdr < float32(0.05)` there. */
+  asColumnType(name, x) {
+    return this.dtypes[name] === "float32" ? Math.fround(x) : x;
+  }
+
+  /** Frames one under the other with the same columns (`pd.concat(ignore_index=True)`). */
+  static concat(frames, like) {
+    const columns = {};
+    const length = frames.reduce((n, f) => n + f.length, 0);
+    for (const name of like.names) {
+      const parts = frames.map((f) => f.column(name));
+      const first = like.columns[name];
+      const out = ArrayBuffer.isView(first) ? new first.constructor(length) : new Array(length);
+      let at = 0;
+      for (const part of parts) for (let i = 0; i < part.length; i += 1) out[at++] = part[i];
+      columns[name] = out;
+    }
+    return new Frame([...like.names], columns, { ...like.dtypes }, length);
+  }
+
   /** Row `i` as a plain object. */
   row(i) {
     const out = {};
     for (const name of this.names) out[name] = this.columns[name][i];
     return out;
   }
+}
+
+/** Python's order of two column values: numbers numerically, text by code point. */
+export function compareValues(a, b) {
+  if (typeof a === "string" && typeof b === "string") return pyCompare(a, b);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** values[indices] for a typed array or a plain array. */
