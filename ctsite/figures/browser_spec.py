@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ctsite.figures import FIGURES, effects, pairwise
-from ctsite.figures.params import MAX_GENES
+from ctsite.figures.params import GENE_QUERY_MAX, GENE_RESULTS, MAX_GENES
 from ctsite.store import format as fmt
 
 SPEC_VERSION = 1  # bumped when the JSON's shape changes (the engine checks it)
@@ -21,7 +21,11 @@ def figure_spec() -> dict[str, Any]:
     """Every figure's controls and width classes, and the shared limits, as plain JSON."""
     return {
         "spec_version": SPEC_VERSION,
-        "limits": {"max_genes": MAX_GENES},
+        "limits": {
+            "max_genes": MAX_GENES,
+            "gene_results": GENE_RESULTS,
+            "gene_query_max": GENE_QUERY_MAX,
+        },
         "store": store_spec(),
         # the study's names a figure opens on when the compile chose none (older stores)
         "default_fallbacks": {

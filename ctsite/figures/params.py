@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from ctsite.store import Store
 
 MAX_GENES = 50  # more highlighted/seed genes than this is not a sensible request
+GENE_RESULTS = 20  # the gene search's suggestions, at most
+GENE_QUERY_MAX = 60  # characters of a gene search
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _NONE = {"", "none", "[none]"}

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from ctsite import __version__
 from ctsite.figures import FIGURES
+from ctsite.figures.params import GENE_QUERY_MAX, GENE_RESULTS
 from ctsite.web.citation import current_identity
 from ctsite.web.downloads import csv_header, download_stem, provenance
 from ctsite.web.encoding import accepts_gzip
@@ -27,9 +28,6 @@ from ctsite.web.entries import (
     open_store,
     settings,
 )
-
-GENE_QUERY_MAX = 60
-GENE_RESULTS = 20
 
 api = Blueprint("api", __name__)
 

@@ -1,5 +1,5 @@
 // The engine's figures in Node for the conformance suite: reads {index, cases: [{figure, query}]}
-// as JSON on stdin, prints for each case what a static page would get — {status, document, csv}
+// as JSON on stdin ({genes: q}: the gene search), prints for each case what a static page would get — {status, document, csv}
 // (csv: the table as pandas writes it, without the provenance lines) or {status, error, hint}.
 // Files are read from disk through a fetch-like function, the way a page reads them over HTTP.
 
@@ -28,7 +28,11 @@ for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const site = await openSite(pathToFileURL(request.index).href, { fetch: fileFetch });
 const out = [];
-for (const { figure, query } of request.cases) {
+for (const { figure, query, genes } of request.cases) {
+  if (genes !== undefined) {
+    out.push({ genes: site.genes(genes) });
+    continue;
+  }
   try {
     const answer = await site.figure(figure, new URLSearchParams(query));
     if (answer.status !== 200) out.push({ status: answer.status, error: answer.error, hint: answer.hint });

@@ -122,6 +122,33 @@ def assert_conform(site: Any, cases: list[tuple[str, str]]) -> None:
     assert len(drawn) >= len(cases) // 3, f"only {len(drawn)} of {len(cases)} views draw anything"
 
 
+def test_the_gene_search_suggests_what_the_server_suggests(site: Any) -> None:
+    from ctsite.web.api import search_genes
+
+    genes = list(site.store.genes)
+    queries = [
+        "",
+        "a",
+        "A",
+        " cc ",
+        "l2",
+        "zzz",
+        "x" * 61,
+        genes[0],
+        genes[-1].upper(),
+        genes[3][1:3],
+    ]
+    request = {"index": str(site.index), "cases": [{"genes": q} for q in queries]}
+    done = subprocess.run(
+        [node(), str(RUNNER)], input=json.dumps(request).encode(), capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    got = [answer["genes"] for answer in json.loads(done.stdout)]
+    expected = [search_genes(site.store, q) if len(q) <= 60 else [] for q in queries]
+    assert got == expected
+    assert any(got)
+
+
 @pytest.mark.parametrize("figure", ["pairwise", "effects"])
 def test_the_engine_draws_what_the_server_draws(site: Any, figure: str) -> None:
     assert_conform(site, cases_for(site.store, figure, 40, seed=len(figure)))

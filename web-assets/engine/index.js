@@ -19,6 +19,7 @@ import * as effects from "./effects.js";
 import * as pairwise from "./pairwise.js";
 import { BadParameter, parseParams } from "./params.js";
 import { pyFloatRepr } from "./py.js";
+import { pyStrip } from "./pyformat.js";
 import { NEEDS, openStore } from "./store.js";
 
 const BUILDERS = { circos: circos.build, pairwise: pairwise.build, effects: effects.build };
@@ -92,7 +93,36 @@ export class Site {
       message: result.message,
       figure: result.figure,
     };
-    return { status: 200, document, params, table: result.table };
+    const parameters = this.parameters(name, params);
+    return {
+      status: 200,
+      document,
+      params,
+      table: result.table,
+      // what the page's script reads (the server's /api/figure document, and the rest of a view)
+      figure: result.figure,
+      message: result.message,
+      parameters,
+      csv: toCsv(result.table),
+    };
+  }
+
+  /** The view's parameters as the server's CSV names them (`urlencode` of the canonical values). */
+  parameters(name, params) {
+    return provenance("", {}, this.controls(name), params, "").parameters;
+  }
+
+  /** The gene search (/api/genes?q=): genes starting with the query (case-insensitive), then
+   * genes containing it, at most the spec's `gene_results`. */
+  genes(query) {
+    const limits = this.spec.limits;
+    if (String(query).length > limits.gene_query_max) return [];
+    const q = pyStrip(String(query)).toLowerCase();
+    const index = this.store.genes.map((gene) => [gene.toLowerCase(), gene]);
+    const starts = index.filter(([low]) => low.startsWith(q)).map(([, gene]) => gene);
+    if (starts.length >= limits.gene_results) return starts.slice(0, limits.gene_results);
+    const contains = index.filter(([low]) => low.includes(q) && !low.startsWith(q)).map(([, g]) => g);
+    return [...starts, ...contains].slice(0, limits.gene_results);
   }
 
   /** The CSV of a view: its provenance lines, then the table as pandas writes it. */
