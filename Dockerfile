@@ -26,7 +26,7 @@ WORKDIR /web-assets
 COPY web-assets/package.json web-assets/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY web-assets/entry.js web-assets/build.mjs ./
-RUN node build.mjs /out/plotly-partial.min.js
+RUN node build.mjs --plotly-only /out/plotly-partial.min.js
 
 FROM ${BASE_IMAGE} AS builder
 # ctsite build-push passes the image name: `--prune` then finds this stage's cache too.

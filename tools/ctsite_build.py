@@ -1,10 +1,12 @@
-"""ctsite's build backend: setuptools', refusing to build a release without the plotly.js bundle.
+"""ctsite's build backend: setuptools', refusing to build a release without the browser bundles.
 
 The pages load a partial plotly.js bundle (`ctsite/web/static/vendor/plotly-partial.min.js`)
-built from the npm registry by `web-assets/` and never committed. A wheel or sdist built
-without it would install a site that silently falls back to the plotly package's full bundle,
-so `build_wheel` and `build_sdist` stop with one line saying how to build it first. Editable
-installs (`pip install -e .`, before any npm step) are not checked.
+and the static site computes its figures with the engine bundle (`ctsite-engine.js` beside it),
+both built from the npm registry by `web-assets/` and never committed. A wheel or sdist built
+without them would install a site that silently falls back to the plotly package's full bundle
+and an `export-site` whose figures cannot change, so `build_wheel` and `build_sdist` stop with
+one line saying how to build them first. Editable installs (`pip install -e .`, before any npm
+step) are not checked.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from pathlib import Path
 from setuptools import build_meta as _setuptools
 from setuptools.build_meta import *  # noqa: F403 (every other hook is setuptools' own)
 
-BUNDLE = Path(__file__).resolve().parents[1] / "ctsite/web/static/vendor/plotly-partial.min.js"
+VENDOR = Path(__file__).resolve().parents[1] / "ctsite/web/static/vendor"
+BUNDLES = (VENDOR / "plotly-partial.min.js", VENDOR / "ctsite-engine.js")
 BUILD_IT = "npm ci --prefix web-assets && npm run --prefix web-assets build"
 
 
 def _require_bundle() -> None:
-    if not BUNDLE.is_file() or BUNDLE.stat().st_size == 0:
-        raise SystemExit(
-            f"ctsite release build: {BUNDLE.name} is missing from ctsite/web/static/vendor/; "
-            f"build it first ({BUILD_IT}), or run scripts/release.sh"
-        )
+    for bundle in BUNDLES:
+        if not bundle.is_file() or bundle.stat().st_size == 0:
+            raise SystemExit(
+                f"ctsite release build: {bundle.name} is missing from ctsite/web/static/vendor/; "
+                f"build it first ({BUILD_IT}), or run scripts/release.sh"
+            )
 
 
 def build_wheel(
