@@ -1,0 +1,251 @@
+"""Journey: `ctsite export-site` of the demo → a plain static file server (`python -m
+http.server`) with the site under a path prefix → every page in Chromium.
+
+Each page renders with its title, its links lead to the other pages under the prefix, the
+default view's picture loads, the CSV link downloads the default view's CSV equal to the
+server's `/api/data` CSV (but its `url` line, which names the page on the static site), and no
+request goes anywhere but that server. A second copy, exported without the browser engine,
+keeps its default views and says plainly that the controls need the engine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from ctsite.figures import FIGURES
+from tests.deploy.static_site.conftest import plain_settings, without_url_line
+from tests.support.cli import cli_env, run_ctsite, start_python, stop_process, wait_while_running
+from tests.support.components import require_module, unavailable
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+PREFIX = "some/prefix"  # where the CLI's export is served: /some/prefix/
+BARE = "bare"  # where the engine-less export is served: /bare/
+PAGES = {"index.html": None, **{f"{name}/index.html": name for name in FIGURES}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Path:
+    """The static server's folder: the CLI's export at PREFIX, one without engine at BARE."""
+    from ctsite.deploy.static_site.export import export_site
+    from ctsite.web.snapshot import AppSnapshot
+
+    root = tmp_path_factory.mktemp("host")
+    result = run_ctsite(
+        "export-site", str(root / PREFIX), "--data", str(demo_store),
+        cwd=root, env=cli_env(without=("CTSITE_",), COLUMNS="200"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    no_engine = partial(AppSnapshot, plain_settings(root), engine=root / "no-such-engine.js")
+    export_site(root / BARE, demo_store, no_engine)
+    return root
+
+
+@pytest.fixture(scope="module")
+def host(host_root: Path) -> Iterator[str]:
+    """`python -m http.server` over the host's folder; its base URL."""
+    port = free_port()
+    proc = start_python(
+        "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(host_root),
+        cwd=host_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(base, timeout=2):
+                return True
+        except OSError:
+            return False
+
+    try:
+        wait_while_running(proc, answers, "the static server answers", timeout=30)
+        yield base
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        unavailable("chromium is not installed (apt-get install chromium)")
+    sync_api = require_module("playwright.sync_api", "pip install playwright")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser page that records every request, every failed answer and console error; any
+    request to another host or port than the static server is recorded and refused."""
+
+    def __init__(self, browser, host: str) -> None:
+        self.context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1400, "height": 950}
+        )
+        self.page = self.context.new_page()
+        self.origin = urlparse(host).netloc
+        self.requests: list[str] = []
+        self.off_site: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on(
+            "response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}")
+        )
+
+        def route(r) -> None:
+            url = r.request.url
+            self.requests.append(url)
+            if url.startswith(("data:", "blob:")) or urlparse(url).netloc == self.origin:
+                r.continue_()
+            else:
+                self.off_site.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+
+    def check_clean(self, under: str) -> None:
+        assert not self.off_site, f"requests left the static server: {self.off_site}"
+        outside = [u for u in self.requests if u.startswith("http") and not u.startswith(under)]
+        assert not outside, f"requests outside the site's folder: {outside}"
+        assert not self.failed, f"failed requests: {self.failed}"
+        assert not self.errors, f"console errors: {self.errors}"
+
+
+@pytest.fixture
+def visit(browser, host):
+    v = Visit(browser, host)
+    yield v
+    v.context.close()
+
+
+def site_name(server_client) -> str:
+    page = server_client.get("/").get_data(as_text=True)
+    return page.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_every_page_and_link_under_a_path_prefix(visit, host, server_client):
+    base = urljoin(host, PREFIX + "/")
+    name = site_name(server_client)
+    page = visit.page
+    for rel, figure in PAGES.items():
+        response = page.goto(base + rel)
+        assert response is not None and response.status == 200
+        title = name if figure is None else f"{FIGURES[figure].title} · {name}"
+        assert page.title() == title
+        # the style sheet and icon came from the export (the page is styled)
+        styled = "Array.from(document.styleSheets).some((s) => s.href && s.cssRules.length > 0)"
+        assert page.evaluate(styled)
+        links = page.eval_on_selector_all("header a", "els => els.map((e) => e.href)")
+        assert links and all(link.startswith(base) for link in links), links
+    # the navigation, clicked: every page from every page, under the prefix
+    page.goto(base + "index.html")
+    for rel, figure in PAGES.items():
+        label = "Home" if figure is None else FIGURES[figure].title
+        page.locator("header nav a", has_text=label).first.click()
+        page.wait_for_load_state("load")
+        assert page.url == base + rel
+        assert page.locator("nav a[aria-current=page]").inner_text() == label
+    # the home page's cards and the brand lead to the pages too
+    page.goto(base + "circos/index.html")
+    page.locator("header a.brand").click()
+    page.wait_for_load_state("load")
+    assert page.url == base + "index.html"
+    assert page.locator("img.thumb").count() == 3
+    page.wait_for_function(
+        "() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0)"
+    )
+    for figure in FIGURES:
+        page.goto(base + "index.html")
+        page.locator(f"a.button[href='{figure}/index.html']").click()
+        page.wait_for_load_state("load")
+        assert page.url == base + f"{figure}/index.html"
+    visit.check_clean(base)
+
+
+def test_the_404_page(visit, host, server_client):
+    base = urljoin(host, PREFIX + "/")
+    page = visit.page
+    page.goto(base + "404.html")
+    assert page.title() == f"Not Found · {site_name(server_client)}"
+    page.locator("main a", has_text="Back to the home page").click()
+    page.wait_for_load_state("load")
+    assert page.url == base + "index.html"
+    visit.check_clean(base)
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_default_picture_and_csv_equal_the_servers(visit, host, server_client, figure):
+    base = urljoin(host, PREFIX + "/")
+    page = visit.page
+    page.goto(base + f"{figure}/index.html")
+    static = page.locator("#figure-static")
+    assert static.count() == 1
+    picture = page.locator("#figure-static img, #figure-static svg").first
+    assert picture.is_visible()
+    if page.locator("#figure-static img").count():  # a picture file per width class
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#figure-static img');"
+            " return i.complete && i.naturalWidth > 0; }"
+        )
+        assert page.evaluate("document.querySelector('#figure-static img').currentSrc").startswith(
+            base + "pictures/"
+        )
+    query = static.get_attribute("data-query")
+    expected = server_client.get(f"/api/data/{figure}.csv?{query}")
+    assert expected.status_code == 200
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    got = Path(download.path()).read_bytes()
+    assert download.suggested_filename == expected.headers["Content-Disposition"].split('"')[1]
+    got_lines, got_url = without_url_line(got)
+    want_lines, want_url = without_url_line(expected.get_data())
+    assert got_lines == want_lines
+    assert want_url.endswith(f"/{figure}?{query}".encode())
+    assert got_url == f"{figure}/index.html?{query}".encode()
+    visit.check_clean(base)
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_without_the_engine_the_default_view_stays_and_says_why(visit, host, figure):
+    base = urljoin(host, BARE + "/")
+    page = visit.page
+    page.goto(base + f"{figure}/index.html")
+    assert page.locator("#status").inner_text().startswith("This is the default view")
+    assert "figure engine" in page.locator("#status").inner_text()
+    assert page.locator("#submit").is_disabled()
+    assert page.locator("#export-svg").is_disabled()
+    page.hover(".figure-wrap")  # what would draw the interactive figure on the server's site
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#figure-static").count() == 1
+    assert page.get_attribute("#figure", "data-view") == "static"
+    assert page.evaluate("typeof window.Plotly") == "undefined"
+    # the CSV link is the exported default view's file
+    href = page.evaluate("document.getElementById('download-csv').href")
+    assert href.startswith(base + "downloads/") and href.endswith(".csv")
+    # an address of another view says that it needs the engine (the default is shown)
+    page.goto(base + f"{figure}/index.html?condition=nope")
+    assert "needs the figure engine" in page.locator("#figure-error").inner_text()
+    visit.check_clean(base)
