@@ -91,3 +91,19 @@ def test_a_bad_archive_path(tmp_path, demo_store):
     result = run(tmp_path, "export-site", "site", "--data", str(demo_store), "--archive", "a.tar")
     one_error(result, "must end in .zip")
     assert not (tmp_path / "site").exists()
+
+
+def test_a_citable_study_exports_its_citation_files(small_dataset):
+    root = small_dataset(site='citation = "Doe J et al. (2026) A study."\ndoi = "10.1234/abc"')
+    compiled = run(root, "compile", "-q", "-j", "1")
+    assert compiled.returncode == 0, compiled.stderr
+    result = run(root, "export-site", "site", "--archive", "site.zip")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    cff = (site / "CITATION.cff").read_text()
+    assert 'doi: "10.1234/abc"' in cff and "Doe J et al." in cff
+    assert "10.1234/abc" in (site / "citation.bib").read_text()
+    home = (site / "index.html").read_text()
+    assert 'href="CITATION.cff"' in home and 'href="citation.bib"' in home
+    with zipfile.ZipFile(root / "site.zip") as zf:
+        assert zf.read("site/CITATION.cff").decode() == cff

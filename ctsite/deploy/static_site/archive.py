@@ -33,15 +33,15 @@ def check_archive_path(archive: Path, site: Path) -> None:
         raise CtsiteError(f"cannot write {archive}: {exc.strerror}") from None
     if mode is not None and not stat.S_ISREG(mode):
         raise CtsiteError(f"cannot write {archive}: it is not a file", hint="give a file name")
-    if not archive.parent.is_dir():
-        raise CtsiteError(
-            f"cannot write {archive}: the folder {archive.parent} does not exist",
-            hint="create it first, or choose another path",
-        )
     resolved, root = archive.resolve(), site.resolve()
     if resolved == root or root in resolved.parents:
         raise CtsiteError(
             f"{archive} is inside the site folder {site}", hint="write the archive elsewhere"
+        )
+    if not archive.parent.is_dir():
+        raise CtsiteError(
+            f"cannot write {archive}: the folder {archive.parent} does not exist",
+            hint="create it first, or choose another path",
         )
 
 

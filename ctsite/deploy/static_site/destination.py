@@ -4,7 +4,9 @@ A previous export is recognised by its marker file (`.ctsite-export.json`, listi
 export wrote); a folder holding any other file is the user's and is refused, never written into
 or deleted. The site is written to a temporary folder beside the destination and only renamed
 into place once complete, so a failed or stopped export leaves the old site as it was (and no
-half a site); the old one, which only ever held our own files, is then removed.
+half a site); the old one, which only ever held our own files, is then removed. What a killed
+export left beside the folder (`.<DIR>.tmp-<pid>`, `.<DIR>.old-<pid>`) is removed by the next
+export once that process is gone (the rule of `ctsite.compile.leftovers`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from ctsite.compile.leftovers import process_alive
 from ctsite.errors import CtsiteError
 
 MARKER = ".ctsite-export.json"
@@ -75,10 +78,25 @@ def check_destination(folder: Path) -> bool:
     return True
 
 
+def leftovers(folder: Path) -> list[Path]:
+    """The temporary folders killed exports of `folder` left beside it (their process gone)."""
+    found = []
+    for kind in ("tmp", "old"):
+        prefix = f".{folder.name}.{kind}-"
+        for path in folder.parent.glob(f"{prefix}*"):
+            pid = path.name[len(prefix) :]
+            if pid.isdigit() and not process_alive(int(pid)) and path.is_dir():
+                found.append(path)
+    return found
+
+
 def temporary_folder(folder: Path) -> Path:
-    """A new, empty folder beside `folder` to write the site into."""
+    """A new, empty folder beside `folder` to write the site into (what killed exports left
+    there is removed first)."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
+        for path in leftovers(folder):
+            shutil.rmtree(path)
         temp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
         if temp.exists():
             shutil.rmtree(temp)  # our own name and process id: left by this very process

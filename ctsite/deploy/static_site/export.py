@@ -10,6 +10,7 @@ the store's manifest (`archive`).
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ def export_site(
     `ctsite.web.snapshot.AppSnapshot`). Bad input raises one `CtsiteError` before anything is
     written; a failure later leaves `directory` as it was.
     """
-    directory = Path(directory)
+    directory = Path(os.path.abspath(directory))  # (`.` has a name and a parent to write in)
     if archive is not None:
         zipped.check_archive_path(Path(archive), directory)
     check_destination(directory)

@@ -147,8 +147,10 @@ def test_pictures_and_csvs_equal_the_servers(exported, server_client):
         server = server_client.get(f"/api/data/{figure}.csv?{query}")
         assert csv.name == server.headers["Content-Disposition"].split('"')[1]
         lines, url = without_url_line(csv.read_bytes())
-        assert lines == without_url_line(server.get_data())[0]
-        assert url == f"{figure}/index.html?{query}".encode()
+        server_lines, server_url = without_url_line(server.get_data())
+        assert lines == server_lines
+        # the page on the static site, with the view's parameters as the server names them
+        assert url == f"{figure}/index.html?".encode() + server_url.split(b"?", 1)[1]
 
 
 def test_no_precomputed_figures_and_no_citation_without_one(exported):
@@ -294,3 +296,18 @@ def test_a_store_without_engine_still_exports(tmp_path, demo_store):
     assert not result.engine
     assert not list((tmp_path / "site").rglob("ctsite-engine*"))
     assert (tmp_path / "site" / "404.html").read_bytes().startswith(b"<!doctype html>")
+
+
+def test_what_a_killed_export_left_is_removed(tmp_path, demo_store):
+    from tests.support.cli import run_python
+
+    dead = run_python("-c", "import os; print(os.getpid())", cwd=tmp_path)
+    pid = int(dead.stdout)  # a process that has ended
+    left = [tmp_path / f".site.tmp-{pid}", tmp_path / f".site.old-{pid}"]
+    alive = tmp_path / ".site.tmp-1"  # (pid 1 is alive: never touched)
+    for path in [*left, alive]:
+        path.mkdir()
+        (path / "index.html").write_text("half")
+    export_site(tmp_path / "site", demo_store, source_for(tmp_path))
+    assert not any(path.exists() for path in left)
+    assert alive.exists()

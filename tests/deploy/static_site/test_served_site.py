@@ -223,8 +223,9 @@ def test_default_picture_and_csv_equal_the_servers(visit, host, server_client, f
     got_lines, got_url = without_url_line(got)
     want_lines, want_url = without_url_line(expected.get_data())
     assert got_lines == want_lines
-    assert want_url.endswith(f"/{figure}?{query}".encode())
-    assert got_url == f"{figure}/index.html?{query}".encode()
+    path, _, parameters = want_url.partition(b"?")
+    assert path.endswith(f"/{figure}".encode())
+    assert got_url == f"{figure}/index.html?".encode() + parameters
     visit.check_clean(base)
 
 
