@@ -37,7 +37,7 @@ def export_site_cmd(
     """Write the whole website as static files any web server can serve, under any path."""
     from functools import partial
 
-    from ctsite.deploy.static_site.export import export_site
+    from ctsite.deploy.static_site.export_site import export_site
     from ctsite.web.snapshot import AppSnapshot
 
     s, as_json = begin(ctx, json_out)

@@ -45,7 +45,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Path:
     """The static server's folder: the CLI's export at PREFIX, one without engine at BARE."""
-    from ctsite.deploy.static_site.export import export_site
+    from ctsite.deploy.static_site.export_site import export_site
     from ctsite.web.snapshot import AppSnapshot
 
     root = tmp_path_factory.mktemp("host")

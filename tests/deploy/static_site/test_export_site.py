@@ -18,7 +18,7 @@ import pyarrow.feather as feather
 import pytest
 
 from ctsite.deploy.static_site.destination import MARKER
-from ctsite.deploy.static_site.export import ExportResult, export_site
+from ctsite.deploy.static_site.export_site import ExportResult, export_site
 from ctsite.deploy.static_site.rewrite import PAGE_DATA, absolute_urls
 from ctsite.errors import CtsiteError, StoreError
 from ctsite.figures import FIGURES
