@@ -116,7 +116,7 @@
     const ok = result.status === 200;
     const doc = ok
       ? { figure: result.figure, message: result.message || "", csv: result.csv,
-        fingerprint: page.provenance.store_fingerprint }
+        parameters: result.parameters, fingerprint: page.provenance.store_fingerprint }
       : { error: result.error || result.message || `The figure could not be computed.` };
     return { ok, status: result.status, json: async () => doc };
   }
@@ -125,14 +125,16 @@
     : fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
 
   // The static site's CSV: the engine's rows after the provenance lines of the server's CSV
-  // (ctsite/web/downloads.py), saved from an object URL under the same file name.
+  // (ctsite/web/downloads.py: the view's parameters as the engine names them, canonical like
+  // the server's, else as the form sends them), saved from an object URL under the same name.
   let csvObject = null;
   function staticCsv(doc, query) {
+    const parameters = typeof doc.parameters === "string" ? doc.parameters : query;
     const fields = Object.assign({ figure: document.getElementById("figure-title").textContent.trim(),
       site: page.provenance.site, store_version: page.provenance.store_version,
       store_fingerprint: page.provenance.store_fingerprint,
       ctsite_version: page.provenance.ctsite_version },
-    { parameters: query, url: `${location.origin}${location.pathname}?${query}` });
+    { parameters, url: `${location.origin}${location.pathname}?${parameters}` });
     const head = Object.entries(fields)
       .map(([key, value]) => `# ${key}: ${String(value).split(/\s+/).filter(Boolean).join(" ")}\n`).join("");
     if (csvObject) URL.revokeObjectURL(csvObject);

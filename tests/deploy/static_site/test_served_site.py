@@ -5,11 +5,16 @@ Each page renders with its title, its links lead to the other pages under the pr
 default view's picture loads, the CSV link downloads the default view's CSV equal to the
 server's `/api/data` CSV (but its `url` line, which names the page on the static site), and no
 request goes anywhere but that server. A second copy, exported without the browser engine,
-keeps its default views and says plainly that the controls need the engine.
+keeps its default views and says plainly that the controls need the engine. A third carries a
+stand-in engine (the interface of design-26: `ctsiteEngine.openSite(index, {fetch})` →
+`figure(name, query)`, `genes(prefix)`) answering a few views with the server's own answers,
+so figure.js's static mode is checked on its own: the figure drawn from the engine, the CSV
+saved with the server's provenance lines, a view opened from the address, gene suggestions.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -33,6 +38,11 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PREFIX = "some/prefix"  # where the CLI's export is served: /some/prefix/
 BARE = "bare"  # where the engine-less export is served: /bare/
+STAND_IN = "stand-in"  # where the export with a stand-in engine is served
+OTHER_VIEW = (
+    "condition=highCIN_vs_lowCIN&fdr_i=0.1&fdr_l=0.05&min_numsigi1=3&min_numdeg=0&min_log2fc=0.12"
+)
+GENE_PREFIX = "Ccl"
 PAGES = {"index.html": None, **{f"{name}/index.html": name for name in FIGURES}}
 
 
@@ -42,9 +52,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+STAND_IN_ENGINE = """window.ctsiteEngine = (() => {
+  const answers = ANSWERS;
+  const genes = GENES;
+  async function openSite(indexUrl, { fetch }) {
+    const index = await (await fetch(indexUrl)).json();
+    if (index.index_version !== 1) throw new Error("not a ctsite data index");
+    return {
+      store: index,
+      figure: async (name, query) =>
+        answers[`${name}?${query}`] || { status: 400, error: `stand-in: no view ${name}?${query}` },
+      genes: async (prefix) => genes[prefix] || [],
+    };
+  }
+  return { openSite };
+})();
+"""
+
+
+def csv_parts(csv: bytes) -> tuple[str, str]:
+    """A server CSV's `parameters` provenance value and its rows (after the `#` lines)."""
+    text = csv.decode()
+    head = [line for line in text.splitlines() if line.startswith("# ")]
+    parameters = next(line for line in head if line.startswith("# parameters: "))
+    return parameters[len("# parameters: ") :], text.split("\n", len(head))[-1]
+
+
+def stand_in_engine(path: Path, server_client, figure_queries: dict[str, list[str]]) -> None:
+    """A stand-in engine answering `figure_queries` (name → queries) as the server does."""
+    answers = {}
+    for name, queries in figure_queries.items():
+        for query in queries:
+            sized = f"{query}&size=desktop" if FIGURES[name].sizes else query
+            doc = server_client.get(f"/api/figure/{name}?{sized}").get_json()
+            parameters, rows = csv_parts(server_client.get(f"/api/data/{name}.csv?{query}").data)
+            answers[f"{name}?{sized}"] = {
+                "status": 200, "figure": doc["figure"], "message": doc["message"] or "",
+                "csv": rows, "parameters": parameters,
+            }  # fmt: skip
+    genes = {GENE_PREFIX: server_client.get(f"/api/genes?q={GENE_PREFIX}").get_json()["genes"]}
+    path.write_text(
+        STAND_IN_ENGINE.replace("ANSWERS", json.dumps(answers)).replace("GENES", json.dumps(genes))
+    )
+
+
+def default_query(server_client, name: str) -> str:
+    page = server_client.get(f"/{name}").get_data(as_text=True)
+    return page.split('data-query="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
 @pytest.fixture(scope="module")
-def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Path:
-    """The static server's folder: the CLI's export at PREFIX, one without engine at BARE."""
+def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path, server_client) -> Path:
+    """The static server's folder: the CLI's export at PREFIX, one without engine at BARE, one
+    with the stand-in engine at STAND_IN."""
     from ctsite.deploy.static_site.export_site import export_site
     from ctsite.web.snapshot import AppSnapshot
 
@@ -56,6 +116,13 @@ def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Pat
     assert result.returncode == 0, result.stdout + result.stderr
     no_engine = partial(AppSnapshot, plain_settings(root), engine=root / "no-such-engine.js")
     export_site(root / BARE, demo_store, no_engine)
+    engine = root / "stand-in-engine.js"
+    views = {name: [default_query(server_client, name)] for name in FIGURES}
+    views["circos"].append(OTHER_VIEW)
+    stand_in_engine(engine, server_client, views)
+    export_site(
+        root / STAND_IN, demo_store, partial(AppSnapshot, plain_settings(root), engine=engine)
+    )
     return root
 
 
@@ -249,4 +316,75 @@ def test_without_the_engine_the_default_view_stays_and_says_why(visit, host, fig
     # an address of another view says that it needs the engine (the default is shown)
     page.goto(base + f"{figure}/index.html?condition=nope")
     assert "needs the figure engine" in page.locator("#figure-error").inner_text()
+    visit.check_clean(base)
+
+
+def wait_drawn(page) -> None:
+    page.wait_for_function(
+        "() => { const g = document.getElementById('figure');"
+        " return g.dataset.ready && !document.querySelector('.figure-card').classList.contains('loading'); }",
+        timeout=15000,
+    )
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_with_an_engine_the_figure_and_csv_come_from_it(visit, host, server_client, figure):
+    base = urljoin(host, STAND_IN + "/")
+    page = visit.page
+    page.goto(base + f"{figure}/index.html")
+    assert page.get_attribute("#figure", "data-view") == "static"
+    page.hover(".figure-wrap")  # the first interaction: the engine computes the figure
+    wait_drawn(page)
+    assert page.get_attribute("#figure", "data-view") == "interactive"
+    assert page.locator("#figure .main-svg").count() >= 1
+    assert page.locator("#figure-static").count() == 0
+    assert page.locator("#figure-error").is_hidden()
+    # the CSV: the engine's rows under the server's provenance lines, the server's file name
+    query = default_query(server_client, figure)
+    expected = server_client.get(f"/api/data/{figure}.csv?{query}")
+    assert page.evaluate("document.getElementById('download-csv').href").startswith("blob:")
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    got = Path(info.value.path()).read_bytes()
+    assert info.value.suggested_filename == expected.headers["Content-Disposition"].split('"')[1]
+    got_lines, got_url = without_url_line(got)
+    want_lines, want_url = without_url_line(expected.get_data())
+    assert got_lines == want_lines
+    assert got_url == f"{base}{figure}/index.html?".encode() + want_url.split(b"?", 1)[1]
+    requested = [urlparse(u).path for u in visit.requests]
+    assert not any("/api/" in path for path in requested), requested
+    assert any(path.endswith(".json") and "/data/store." in path for path in requested)
+    visit.check_clean(base)
+
+
+def test_with_an_engine_an_address_opens_its_view(visit, host):
+    base = urljoin(host, STAND_IN + "/")
+    page = visit.page
+    page.goto(base + f"circos/index.html?{OTHER_VIEW}")
+    wait_drawn(page)  # at once: the page's picture is of the default view, not this one
+    assert page.get_attribute("#figure", "data-view") == "interactive"
+    assert page.input_value("#c-fdr_i") == "0.1"
+    assert page.input_value("#c-condition") == "highCIN_vs_lowCIN"
+    assert page.locator("#figure-error").is_hidden()
+    # a view the engine refuses: its message inline, as the server's 400
+    page.fill("#c-min_numsigi1", "4")
+    page.click("#submit")
+    page.wait_for_function("() => !document.getElementById('figure-error').hidden")
+    assert "stand-in: no view circos?" in page.locator("#figure-error").inner_text()
+    assert "min_numsigi1=4" in page.url
+    visit.check_clean(base)
+
+
+def test_with_an_engine_genes_are_suggested(visit, host, server_client):
+    base = urljoin(host, STAND_IN + "/")
+    page = visit.page
+    page.goto(base + "circos/index.html")
+    page.fill("#c-genes", GENE_PREFIX)
+    expected = server_client.get(f"/api/genes?q={GENE_PREFIX}").get_json()["genes"]
+    assert expected
+    page.wait_for_function(
+        "n => document.querySelectorAll('#dl-genes option').length === n", arg=len(expected)
+    )
+    options = page.eval_on_selector_all("#dl-genes option", "els => els.map((e) => e.value)")
+    assert options == expected
     visit.check_clean(base)
