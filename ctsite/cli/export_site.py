@@ -41,6 +41,10 @@ def export_site_cmd(
     from ctsite.web.snapshot import AppSnapshot
 
     s, as_json = begin(ctx, json_out)
+    if data is None and s.data:
+        from ctsite.cli.web import say_if_stale
+
+        say_if_stale(s)  # the site shows what the store carries, as `ctsite serve` says
     if s.site_access_code_hash:
         warn(
             "the access code (site_access_code_hash) does not protect a static site: "

@@ -372,6 +372,13 @@ def test_with_an_engine_an_address_opens_its_view(visit, host):
     page.wait_for_function("() => !document.getElementById('figure-error').hidden")
     assert "stand-in: no view circos?" in page.locator("#figure-error").inner_text()
     assert "min_numsigi1=4" in page.url
+    # the server's address of a view (/circos?…) under the prefix: the host's folder redirect
+    # (/circos → /circos/, query kept) serves the page, which opens that view
+    page.goto(base + f"circos?{OTHER_VIEW}")
+    wait_drawn(page)
+    assert page.url == base + f"circos/?{OTHER_VIEW}"
+    assert page.input_value("#c-fdr_i") == "0.1"
+    assert page.locator("#figure-error").is_hidden()
     visit.check_clean(base)
 
 
