@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import textwrap
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -47,19 +48,25 @@ def check_archive_path(archive: Path, site: Path) -> None:
 
 def readme(title: str, version: str | None, folder: str, engine: bool) -> str:
     """README.txt: what the archive is and how to open it."""
+    about = (
+        f"This is the website of {title!r} as plain files, exported by ctsite {__version__} "
+        f"from the compiled store version {version or '(unversioned)'}. "
+    )
+    if engine:
+        about += (
+            "Its pages compute every figure in the web browser from the files in data/; "
+            "they fetch nothing from any other site."
+        )
+    else:
+        about += (
+            "This export has no figure engine (static/vendor/ctsite-engine.*.js): its pages "
+            "show each figure's default view as a picture, without interactive controls."
+        )
     lines = [
         f"{title}: the website as static files",
         "",
-        f"This is the website of {title!r} as plain files, exported by ctsite {__version__} "
-        f"from the compiled store version {version or '(unversioned)'}.",
-        "Its pages compute every figure in the web browser from the files in data/; they "
-        "fetch nothing from any other site.",
+        *textwrap.wrap(about, 92, break_on_hyphens=False, break_long_words=False),
     ]
-    if not engine:
-        lines.append(
-            "This export has no figure engine (static/vendor/ctsite-engine.*.js): its pages show "
-            "each figure's default view, without interactive controls."
-        )
     lines += [
         "",
         "How to open it",
