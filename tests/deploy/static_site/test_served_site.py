@@ -15,8 +15,6 @@ saved with the server's provenance lines, a view opened from the address, gene s
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -29,13 +27,11 @@ import pytest
 from ctsite.figures import FIGURES
 from tests.deploy.static_site.conftest import plain_settings, without_url_line
 from tests.support.cli import cli_env, run_ctsite, start_python, stop_process, wait_while_running
-from tests.support.components import require_module, unavailable
+from tests.web.test_browser import browser, free_port  # Chromium as the site's tests run it
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+__all__ = ["browser"]  # (a fixture of this module's tests)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PREFIX = "some/prefix"  # where the CLI's export is served: /some/prefix/
 BARE = "bare"  # where the engine-less export is served: /bare/
 STAND_IN = "stand-in"  # where the export with a stand-in engine is served
@@ -44,12 +40,6 @@ OTHER_VIEW = (
 )
 GENE_PREFIX = "Ccl"
 PAGES = {"index.html": None, **{f"{name}/index.html": name for name in FIGURES}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 STAND_IN_ENGINE = """window.ctsiteEngine = (() => {
@@ -148,17 +138,6 @@ def host(host_root: Path) -> Iterator[str]:
         yield base
     finally:
         stop_process(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        unavailable("chromium is not installed (apt-get install chromium)")
-    sync_api = require_module("playwright.sync_api", "pip install playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:
