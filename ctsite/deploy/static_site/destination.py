@@ -130,5 +130,7 @@ def publish(temp: Path, folder: Path) -> bool:
     except OSError:
         os.rename(old, folder)
         raise
-    shutil.rmtree(old)  # the previous export: only files it wrote itself (checked above)
+    # the previous export: only files it wrote itself (checked above); what a failure leaves
+    # here, the next export removes (`leftovers`)
+    shutil.rmtree(old, ignore_errors=True)
     return True

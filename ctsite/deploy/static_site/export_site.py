@@ -28,6 +28,7 @@ from ctsite.deploy.static_site.destination import (
 )
 from ctsite.deploy.static_site.pages import SiteWriter
 from ctsite.deploy.static_site.source import SiteSource
+from ctsite.errors import CtsiteError
 from ctsite.store import Store
 
 
@@ -78,6 +79,11 @@ def export_site(
         files = sum(1 for p in temp.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in temp.rglob("*") if p.is_file())
         replaced = publish(temp, directory)
+    except OSError as exc:  # a full disk, a folder that cannot be renamed (a mount point), ...
+        raise CtsiteError(
+            f"cannot write the site to {directory}: {exc.strerror or exc}",
+            hint="nothing was changed there; free space or choose another folder",
+        ) from None
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     result = ExportResult(
