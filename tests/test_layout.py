@@ -2,7 +2,8 @@
 
 - Every `ctsite/cli/X.py` (but the app, its context, and the rendering and console helpers) has a
   workflow module or package named X: in `ctsite/deploy/`, `ctsite/deploy/provision/`,
-  `ctsite/compile/`, `ctsite/figures/`, `ctsite/web/`, or at the top of `ctsite/`.
+  `ctsite/deploy/static_site/`, `ctsite/compile/`, `ctsite/figures/`, `ctsite/web/`, or at the
+  top of `ctsite/`.
 - Each has a test module `tests/**/test_X.py` or a test package `tests/**/X/`.
 - Each workflow module of `ctsite/deploy/` has its own `tests/deploy/test_X.py` (or
   `tests/deploy/X/`), testing the workflow directly rather than only through the CLI.
@@ -26,6 +27,7 @@ PENDING: dict[str, str] = {}
 WORKFLOW_ROOMS = (
     PACKAGE / "deploy",
     PACKAGE / "deploy" / "provision",
+    PACKAGE / "deploy" / "static_site",
     PACKAGE / "compile",
     PACKAGE / "figures",
     PACKAGE / "web",

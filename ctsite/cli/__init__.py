@@ -26,6 +26,7 @@ from ctsite.cli import (
     deploy,
     doctor,
     environment,
+    export_site,
     figures,
     image,
     init,
@@ -224,6 +225,7 @@ COMMAND_MODULES = (
     doctor,  # doctor                                      ↔ ctsite/deploy/doctor.py
     release,  # release                                    ↔ ctsite/deploy/release.py
     provision,  # provision plan|apply|destroy|check, swap ↔ ctsite/deploy/provision/
+    export_site,  # export-site                            ↔ ctsite/deploy/static_site/
 )
 for module in COMMAND_MODULES:
     module.register(app)

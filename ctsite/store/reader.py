@@ -207,6 +207,11 @@ class Store:
                 raise self._opened.unreadable(path, detail) from None
             raise integrity.Problem("object-unreadable", rel, detail).error(self.path) from None
 
+    def file_bytes(self, rel: str) -> bytes:
+        """The bytes of the version's file `rel` as verified at open (the static site's export
+        copies them; a file changed or damaged since is a `StoreError`, as for every read)."""
+        return self._read(rel, bytes)
+
     def _feather(self, rel: str) -> pd.DataFrame:
         return self._read(rel, lambda data: feather.read_feather(pa.BufferReader(data)))
 

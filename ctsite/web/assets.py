@@ -21,6 +21,8 @@ from ctsite import __version__
 
 STATIC = Path(__file__).resolve().parent / "static"
 PARTIAL_BUNDLE = STATIC / "vendor" / "plotly-partial.min.js"
+# the static site's browser engine (web-assets/engine/), built like the partial bundle
+ENGINE_BUNDLE = STATIC / "vendor" / "ctsite-engine.js"
 FULL_NAME = "plotly.min.js"
 
 

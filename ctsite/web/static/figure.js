@@ -9,7 +9,13 @@
    swipe that scrolls the page) or focus in the figure card or the controls, a submitted change, an
    export — runs plotly.js and draws the interactive figure in the picture's place. On a touch
    screen the interactive figure does not take drags for zooming (dragmode off), so a swipe over it
-   still scrolls the page; a tap shows the hover labels. */
+   still scrolls the page; a tap shows the hover labels.
+
+   On the static site (`ctsite export-site`: the page names its data in <meta name="ctsite-data">)
+   there is no /api: the figure, the gene search and the CSV come from the browser engine
+   (`window.ctsiteEngine`, the bundle <meta name="ctsite-engine"> names), computed from the
+   exported store data. Without the engine the page keeps its default view's picture and CSV
+   file and says that the controls need it. */
 "use strict";
 
 (function () {
@@ -26,6 +32,14 @@
   let current = null; // the last figure document drawn
   let prefetched = null; // {query, response promise}: the picture's figure, fetched in idle time
   let activated = null; // the first interactive draw, once it was asked for
+  // The static site: the data index and the engine bundle (null: served by ctsite, /api)
+  const metaContent = (key) => {
+    const meta = document.querySelector(`meta[name="${key}"]`);
+    return meta ? new URL(meta.getAttribute("content"), window.location.href).href : null;
+  };
+  const staticData = metaContent("ctsite-data");
+  const engineUrl = staticData ? metaContent("ctsite-engine") : null;
+  const noEngine = Boolean(staticData) && !engineUrl;
   // a touch screen: drags over the figure scroll the page instead of zooming it
   const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
   // A figure laid out for width classes (Circos) is asked for in the class of this screen (the
@@ -33,7 +47,8 @@
   // picture: what its layout keeps apart stays apart at any scale.
   const sizes = (page.sizes || []).map((s) => [s.name, s.media ? window.matchMedia(s.media) : null]);
   const size = () => (sizes.find(([, media]) => !media || media.matches) || [""])[0];
-  const figureUrl = (query) => `/api/figure/${name}?${query}${sizes.length ? `&size=${size()}` : ""}`;
+  const sized = (query) => `${query}${sizes.length ? `&size=${size()}` : ""}`;
+  const figureUrl = (query) => `/api/figure/${name}?${sized(query)}`;
   function fitToCard() {
     const w = Number(gd.dataset.fixedWidth || 0);
     const h = Number(gd.dataset.fixedHeight || 0);
@@ -76,6 +91,56 @@
       });
     }
     return plotlyPromise;
+  }
+
+  // The static site's engine: its bundle loaded on demand, the exported store opened once.
+  let enginePromise = null;
+  function openEngine() {
+    if (!enginePromise) {
+      enginePromise = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = engineUrl;
+        script.async = true;
+        script.onload = () => resolve(window.ctsiteEngine);
+        script.onerror = () => reject(new Error("the figure engine could not be loaded"));
+        document.head.appendChild(script);
+      }).then((engine) => engine.openSite(staticData, { fetch: window.fetch.bind(window) }));
+      enginePromise.catch(() => { enginePromise = null; });
+    }
+    return enginePromise;
+  }
+  // The engine's answer in the shape of a fetch Response of /api/figure (status, json()).
+  async function engineFigure(query) {
+    const site = await openEngine();
+    const result = await site.figure(name, sized(query));
+    const ok = result.status === 200;
+    const doc = ok
+      ? { figure: result.figure, message: result.message || "", csv: result.csv,
+        parameters: result.parameters, fingerprint: page.provenance.store_fingerprint }
+      : { error: result.error || result.message || `The figure could not be computed.` };
+    return { ok, status: result.status, json: async () => doc };
+  }
+  const askFigure = (query) => (staticData
+    ? engineFigure(query)
+    : fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
+
+  // The static site's CSV: the engine's rows after the provenance lines of the server's CSV
+  // (ctsite/web/downloads.py: the view's parameters as the engine names them, canonical like
+  // the server's, else as the form sends them), saved from an object URL under the same name.
+  let csvObject = null;
+  function staticCsv(doc, query) {
+    const parameters = typeof doc.parameters === "string" ? doc.parameters : query;
+    const fields = Object.assign({ figure: document.getElementById("figure-title").textContent.trim(),
+      site: page.provenance.site, store_version: page.provenance.store_version,
+      store_fingerprint: page.provenance.store_fingerprint,
+      ctsite_version: page.provenance.ctsite_version },
+    { parameters, url: `${location.origin}${location.pathname}?${parameters}` });
+    const head = Object.entries(fields)
+      .map(([key, value]) => `# ${key}: ${String(value).split(/\s+/).filter(Boolean).join(" ")}\n`).join("");
+    if (csvObject) URL.revokeObjectURL(csvObject);
+    csvObject = URL.createObjectURL(new Blob([head + (doc.csv || "")], { type: "text/csv" }));
+    csvLink.href = csvObject;
+    csvLink.download = `${fileName()}.csv`;
   }
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
@@ -178,15 +243,14 @@
     const id = ++requestId;
     setLoading(true);
     showError("");
-    csvLink.href = `/api/data/${name}.csv?${query}`;
+    if (!staticData) csvLink.href = `/api/data/${name}.csv?${query}`;
     const t0 = performance.now();
     try {
       const plotly = loadPlotly(); // downloads while the figure is fetched
       plotly.catch(() => {}); // (awaited below, after the figure's own errors)
       const reuse = prefetched && prefetched.query === query ? prefetched.response : null;
       prefetched = null;
-      const response = await (reuse ||
-        fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
+      const response = await (reuse || askFigure(query));
       const doc = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
       if (id !== requestId) return; // a newer request superseded this one
       if (!response.ok) {
@@ -195,6 +259,7 @@
         return;
       }
       current = doc;
+      if (staticData) staticCsv(doc, query);
       const fig = doc.figure || { data: [], layout: {} };
       const config = Object.assign(
         { responsive: true, displaylogo: false, scrollZoom: false },
@@ -230,7 +295,10 @@
       card.classList.toggle("empty", Boolean(doc.message));
     } catch (error) {
       if (id === requestId) {
-        showError("The figure could not be loaded: " + error.message);
+        const fromDisk = staticData && window.location.protocol === "file:"
+          ? " Opened from the disk (file://), the figures cannot read their data: serve the folder (python3 -m http.server in it) and open it over http://."
+          : "";
+        showError("The figure could not be loaded: " + error.message + fromDisk);
         status.textContent = "";
       }
     } finally {
@@ -304,10 +372,15 @@
         if (!last) { list.replaceChildren(); return; }
         const head = parts.map((p) => p.trim()).filter(Boolean);
         try {
-          const response = await fetch(`/api/genes?q=${encodeURIComponent(last)}`);
-          if (!response.ok) return;
-          const doc = await response.json();
-          list.replaceChildren(...doc.genes.map((gene) => {
+          let genes;
+          if (staticData) {
+            genes = await (await openEngine()).genes(last);
+          } else {
+            const response = await fetch(`/api/genes?q=${encodeURIComponent(last)}`);
+            if (!response.ok) return;
+            genes = (await response.json()).genes;
+          }
+          list.replaceChildren(...genes.map((gene) => {
             const option = document.createElement("option");
             option.value = head.concat([gene]).join(", ");
             return option;
@@ -420,6 +493,10 @@
 
   // The URL shows the whole view from the first one on (history.replaceState is slow the first
   // time in a page, ~10 ms: done in idle time, or before the first change of view at the latest).
+  // A static page is the default view's file: the view of its address is the form's to show.
+  if (staticData && !noEngine && window.location.search.length > 1) {
+    setValues(valuesFromQuery(window.location.search.replace(/^\?/, "")));
+  }
   const initial = serialize();
   let remembered = false;
   function rememberInitial() {
@@ -439,6 +516,7 @@
 
   // The static picture until the first interaction, then the interactive figure of the same view.
   function activate() {
+    if (noEngine) return Promise.resolve(); // nothing to compute with: the picture stays
     if (!activated) {
       rememberInitial();
       activated = update(initial);
@@ -471,6 +549,12 @@
     link.as = "script";
     link.href = page.plotly;
     document.head.appendChild(link);
+    if (staticData) { // the engine's script only: the figure is computed when it is asked for
+      const engine = link.cloneNode();
+      engine.href = engineUrl;
+      document.head.appendChild(engine);
+      return;
+    }
     prefetched = {
       query: initial,
       response: fetch(figureUrl(initial), { headers: { Accept: "application/json" } }),
@@ -478,7 +562,17 @@
     prefetched.response.catch(() => { prefetched = null; });
   }
 
-  if (staticView && staticView.dataset.query === initial) {
+  if (noEngine) {
+    // The static site without its engine: the default view's picture and CSV file, no controls.
+    gd.dataset.view = "static";
+    for (const element of form.elements) element.disabled = true;
+    for (const id of ["export-svg", "export-png"]) document.getElementById(id).disabled = true;
+    status.textContent = "This is the default view, as a picture: changing the figure needs " +
+      "the figure engine (static/vendor/ctsite-engine.js), which this copy of the site does not include.";
+    if (window.location.search.length > 1 && staticView && staticView.dataset.query !== window.location.search.slice(1)) {
+      showError("This address asks for another view than the default, which needs the figure engine; the default view is shown.");
+    }
+  } else if (staticView && staticView.dataset.query === initial) {
     gd.dataset.view = "static";
     for (const [target, events] of triggers) {
       for (const type of events) target.addEventListener(type, onIntent, { passive: true });
