@@ -21,7 +21,7 @@ import * as fit from "./fit.js";
 import * as frame from "./frame.js";
 import * as geometry from "./geometry.js";
 import * as labels from "./labels.js";
-import { formatFixed, pyRound } from "./py.js";
+import { formatF, pyRound } from "./py.js";
 import { plainText, textWidth } from "./svg_text.js";
 
 export const NO_EFFECTS = "No effects pass these filters — try loosening them";
@@ -195,7 +195,7 @@ export function effectsFigure(store, graph, seeds, seedCellType) {
       (n, i) =>
         `<b>${esc(n.gene)}</b>${isSeed[i] ? " (seed)" : ""}<br>Cell type: ${esc(n.cell_type)}` +
         `<br>Type: ${ROLE_NAMES[roles.get(n.key)]}<br>Step: ${stepOf(n)}` +
-        `<br>Expression: ${formatFixed(store.expression(n.cell_type, n.gene) * 100, 1)}%` +
+        `<br>Expression: ${formatF(store.expression(n.cell_type, n.gene) * 100, 1)}%` +
         `<br>Weight (Σ|log2FC| in): ${fmt(weight.get(n.key))}`,
     ),
     hoverinfo: "text",

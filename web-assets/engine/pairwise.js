@@ -26,7 +26,7 @@ import {
 import * as fit from "./fit.js";
 import * as frame from "./frame.js";
 import * as geometry from "./geometry.js";
-import { formatFixed, pyRound } from "./py.js";
+import { formatF, pyRound } from "./py.js";
 
 export const EDGE_WIDTH = [2.0, 6.0];
 export const MAX_EDGES = 300;
@@ -331,7 +331,7 @@ function nodeTrace(nodes, pos, keyOf, store, nColumns) {
       (n, i) =>
         `Name: <b>${esc(n.gene)}</b><br>Cell type: ${esc(n.cell_type)}` +
         `<br>Type: ${ROLE_LABEL[roles[i]]}` +
-        `<br>Expression: ${formatFixed(n.expression * 100, 1)}%` +
+        `<br>Expression: ${formatF(n.expression * 100, 1)}%` +
         `<br>logFC: ${fmt(n.log2fc)}` +
         ` (FDR ${fmt(n.fdr)})`,
     ),
