@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 from ctsite.figures import common
@@ -50,6 +51,7 @@ def test_fraction_float64_and_float32():
     compare("common", "fraction", common.fraction, [(x,) for x in (0.3, 0.1234565, 2.5e-7)])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_nums():
     values = st.lists(st.one_of(edge_floats(), st.none()), max_size=10)
     inputs = [*examples(st.tuples(values, st.integers(-3, 8)), N), ([], 4), ([1e305], 4)]

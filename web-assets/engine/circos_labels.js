@@ -261,7 +261,10 @@ function compareTuples(a, b) {
   return 0;
 }
 
-function plan(candidates, sectors, step, eligible) {
+/** Which candidates get a label and their angles, and the candidates left out (Python's
+ * `_plan`): each sector keeps what its own arc holds, highest priority first; the room left
+ * goes to the crowded sectors' next labels; the kept ones are spread over the whole circle. */
+export function plan(candidates, sectors, step, eligible) {
   const gap = sectors.length > 1 ? SECTOR_GAP : 0.0;
   const lo = step / 2;
   const hi = 360.0 - step / 2;
