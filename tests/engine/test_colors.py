@@ -19,6 +19,9 @@ RANGES = [
     colors.EXPRESSION_RANGE,
     (0.0, 0.0),
     (1.0, -1.0),
+    (float("nan"), 1.0),
+    (-1.0, float("nan")),
+    (0.0, float("inf")),
 ]
 NAMES = ["CIVIDIS", "RED_BLUE", "BLUE_WHITE_RED", "GREYS", "DC1_RANGE", "DA_RANGE"]
 NAMES += ["LIGAND_LOG2FC_RANGE", "INDUCED_LOG2FC_RANGE", "EXPRESSION_RANGE"]

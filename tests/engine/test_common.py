@@ -4,6 +4,7 @@ infinities, huge and tiny values, empty inputs, unicode and HTML-special text)."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,9 @@ def test_fmt():
         st.sampled_from(["1.5", " 2 ", "nan", "-inf", "1_000", "١٢", "1e400"]),
     )
     inputs = examples(st.tuples(values, st.integers(0, 8)), N * 2)
+    # at 10 ** -digits itself (JavaScript's 10 ** -4 is not the double nearest 1e-4)
+    inputs += [(s * 10.0**-d, d) for d in range(0, 9) for s in (1.0, -1.0)]
+    inputs += [(math.nextafter(10.0**-d, 1.0), d) for d in range(0, 9)]
     compare("common", "fmt", common.fmt, inputs, js_args=lambda a: (_as_engine(a[0]), a[1]))
 
 
