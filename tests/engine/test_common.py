@@ -81,7 +81,7 @@ def test_fmt():
     inputs = examples(st.tuples(values, st.integers(0, 8)), N * 2)
     # at 10 ** -digits itself (JavaScript's 10 ** -4 is not the double nearest 1e-4)
     inputs += [(s * 10.0**-d, d) for d in range(0, 9) for s in (1.0, -1.0)]
-    inputs += [(math.nextafter(10.0**-d, 1.0), d) for d in range(0, 9)]
+    inputs += [(math.nextafter(10.0**-d, t), d) for d in range(0, 9) for t in (0.0, 1.0)]
     compare("common", "fmt", common.fmt, inputs, js_args=lambda a: (_as_engine(a[0]), a[1]))
 
 
