@@ -117,9 +117,9 @@ def test_layout_helpers_and_empty_figure():
 
 def test_legend_entries():
     words = st.text(max_size=8)
-    inputs = examples(st.tuples(words, words, words, words, words), 50)
+    inputs = examples(st.tuples(words, words, words, words, words), N)
     compare("common", "legendMarker", common.legend_marker, inputs)
-    inputs = examples(st.tuples(words, edge_floats(), words, words), 50)
+    inputs = examples(st.tuples(words, edge_floats(), words, words), N)
     compare("common", "legendLine", common.legend_line, inputs)
 
 
@@ -166,7 +166,7 @@ def test_edge_midpoints_trace():
             edge_floats(), texts(), edge_floats(), edge_floats(), st.just("#333"),
             st.sampled_from([None, 0.4]),
         ),
-        100,
+        N,
     )  # fmt: skip
     compare(
         "common",
