@@ -139,9 +139,9 @@ def _circle(draw: Any) -> tuple[list[geometry.Sector], list[Candidate]]:
 
 
 def test_layout_on_generated_circles():
-    circles = examples(st.composite(_circle)(), 120)
-    inputs = [(s, c, cls) for (s, c), cls in zip(circles, CLASSES * 40, strict=False)]
-    assert compare("circos_labels", "layoutCircos", _layout, inputs, js_args=_js) == 120
+    circles = examples(st.composite(_circle)(), 210)
+    inputs = [(s, c, cls) for (s, c), cls in zip(circles, CLASSES * 70, strict=False)]
+    assert compare("circos_labels", "layoutCircos", _layout, inputs, js_args=_js) == 210
 
 
 def _plan(candidates: list[Candidate], sectors: list[Any], step: float, eligible: list[int]) -> Any:

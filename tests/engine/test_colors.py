@@ -58,7 +58,7 @@ def test_fraction_sample_and_bins():
 
 def test_bin_colors_and_alpha():
     inputs = examples(
-        st.tuples(st.sampled_from(SCALES), st.sampled_from(RANGES), st.integers(1, 40)), 100
+        st.tuples(st.sampled_from(SCALES), st.sampled_from(RANGES), st.integers(1, 40)), N
     )
     compare("colors", "binColors", colors.bin_colors, [(s, lo, hi, n) for s, (lo, hi), n in inputs])
     alphas = examples(st.tuples(st.sampled_from(["#a3d106", "#000000"]), edge_floats()), N)

@@ -242,22 +242,26 @@ function fitNames(sectors, cls) {
   throw new Error("the cell-type names do not fit the picture at any circle size");
 }
 
-/** Python's comparison of the priority tuples (not highlighted, -strength, theta). */
+/** Python's order of the priority tuples (not highlighted, -strength, theta): the first pair
+ * of elements that are not equal decides, by `<` (an unordered pair, NaN, decides nothing). */
 function byPriority(candidates) {
-  const key = (i) => {
-    const c = candidates[i];
-    return [!c.highlighted, -c.strength, c.theta];
+  return (i, j) => {
+    const a = candidates[i];
+    const b = candidates[j];
+    const ha = !a.highlighted;
+    const hb = !b.highlighted;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    const c = compareFloats(-a.strength, -b.strength);
+    if (c !== null) return c;
+    return compareFloats(a.theta, b.theta) ?? 0;
   };
-  return (i, j) => compareTuples(key(i), key(j));
 }
 
-function compareTuples(a, b) {
-  for (let k = 0; k < a.length; k += 1) {
-    if (a[k] === b[k]) continue;
-    if (a[k] < b[k]) return -1;
-    if (b[k] < a[k]) return 1;
-    return 0; // unordered (NaN): Python's sort keeps them where they are
-  }
+/** -1, 1, or 0 for an unordered pair; null when the two are equal (the next element decides). */
+function compareFloats(a, b) {
+  if (a === b) return null;
+  if (a < b) return -1;
+  if (b < a) return 1;
   return 0;
 }
 
@@ -289,7 +293,7 @@ export function plan(candidates, sectors, step, eligible) {
   waiting.sort(priority);
   kept.push(...pySlice(waiting, 0, Math.max(0, capacity - kept.length)));
   if (kept.length > capacity) kept = pySlice([...kept].sort(priority), 0, capacity);
-  kept.sort((i, j) => compareTuples([candidates[i].theta], [candidates[j].theta]));
+  kept.sort((i, j) => compareFloats(candidates[i].theta, candidates[j].theta) ?? 0);
   const keptSet = new Set(kept);
   const leftOut = [];
   for (let i = 0; i < candidates.length; i += 1) if (!keptSet.has(i)) leftOut.push(i);
