@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +24,7 @@ import pandas as pd
 import pytest
 
 from ctsite.figures import circos_draw, circos_labels, geometry
-from ctsite.figures.circos import _defaults, circos_data, limit_chords
+from ctsite.figures.circos import MAX_CHORDS, _defaults, circos_data, limit_chords
 from ctsite.figures.circos_data import CircosData
 from ctsite.store import Store
 from tests.support.canonical import differences, plain
@@ -245,11 +246,6 @@ def demo_cases(store: Store) -> list[Case]:
     return cases
 
 
-@pytest.fixture(scope="module")
-def demo_palette(demo_store: Store) -> dict[str, str]:
-    return dict(demo_store.cell_type_colors)
-
-
 def test_constants_are_pythons():
     for name in (
         "CHORD_WIDTH",
@@ -429,6 +425,56 @@ def test_no_nodes_is_refused_by_both(demo_store):
     with pytest.raises(IndexError):  # the builders never draw it: build() shows a message
         circos_draw.circos_figure(empty, {}, set(), CLASSES[0])
     assert outcome.error is not None and "IndexError" in outcome.error
+
+
+@pytest.fixture(scope="module")
+def study_store(tmp_path_factory: pytest.TempPathFactory, real_interactions: Path) -> Store:
+    """Study-scale data from bench_compile's generator (11 cell types, the real mouse
+    ligand-receptor list; fewer cells and genes so that it compiles in seconds), compiled."""
+    from benchmarks import bench_compile
+    from ctsite.compile.build import compile_store
+    from ctsite.compile.dataset import parse_data_spec
+    from ctsite.config import load_settings
+
+    folder = tmp_path_factory.mktemp("study")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bench_compile, "SHARED_LR", real_interactions)
+        config = bench_compile.generate(
+            folder, n_types=11, n_targets=250, n_genes=800, n_cells=3000
+        )
+    settings = load_settings(config_file=config, environ={})
+    spec = parse_data_spec(settings.data, settings.root)
+    return Store.open(compile_store(spec, settings.compiled_path, jobs=1).path)
+
+
+LOOSE = {"fdr_i": 0.25, "fdr_l": 0.25, "min_numsigi1": 0, "min_numdeg": 0, "min_log2fc": 0.0}
+
+
+def test_study_scale_and_max_chords(study_store):
+    """Study-scale circles (1,400+ targets in 11 sectors, crowded labels), and views with more
+    chords than MAX_CHORDS, drawn as the page draws them (the strongest MAX_CHORDS, searched
+    genes' first)."""
+    palette = dict(study_store.cell_type_colors)
+    cases: list[Case] = []
+    for i, condition in enumerate(study_store.conditions):
+        for k, filters in enumerate(({}, LOOSE)):
+            params = {**_defaults(study_store), "condition": condition.name, **filters}
+            data = circos_data(study_store, params)
+            for j, genes in enumerate(gene_choices(data)[:3]):
+                cls = CLASSES[(i + j + k) % len(CLASSES)]
+                limited = limit_chords(data, set(genes))
+                cases.append(
+                    Case(
+                        f"study {condition.id}/{k} genes={sorted(genes)} {cls.name}",
+                        limited,
+                        palette,
+                        genes,
+                        cls,
+                        bigint=bool(j % 2),
+                    )
+                )
+    assert any(len(c.data.chords) == MAX_CHORDS for c in cases)
+    assert check(cases) == len(cases)
 
 
 def test_enough_parameter_sets(demo_store):
