@@ -22,13 +22,15 @@ from unittest.mock import patch
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 from ctsite.figures import circos_draw, circos_labels, geometry
 from ctsite.figures.circos import MAX_CHORDS, _defaults, circos_data, limit_chords
 from ctsite.figures.circos_data import CircosData
 from ctsite.store import Store
 from tests.support.canonical import differences, plain
-from tests.support.node_engine import Call, New, PyInt, constant, run_calls
+from tests.support.engine_inputs import examples
+from tests.support.node_engine import Call, New, PyInt, compare, constant, run_calls
 
 CLASSES = list(circos_labels.WIDTH_CLASSES.values())
 
@@ -261,9 +263,37 @@ def test_constants_are_pythons():
         assert constant("circos_draw", name) == plain(getattr(circos_draw, name)), name
 
 
+def test_merge_runs():
+    """Runs of touching cells in one colour bin (gaps between sectors and bin −1 cut them)."""
+
+    def cells(spec: list[tuple[float, int, bool]]) -> tuple[np.ndarray, ...]:
+        thetas, widths, bins, at = [], [], [], 0.0
+        for width, b, gap in spec:
+            at += 2.0 if gap else 0.0
+            thetas.append(at + width / 2)
+            widths.append(width)
+            bins.append(b)
+            at += width
+        return np.array(thetas), np.array(widths), np.array(bins, dtype=int)
+
+    spec = st.lists(
+        st.tuples(st.sampled_from([0.5, 0.1, 1 / 3, 2.0]), st.integers(-1, 3), st.booleans()),
+        min_size=1,
+        max_size=25,
+    )
+    inputs = [cells(s) for (s,) in examples(st.tuples(spec), 200)]
+    compare(
+        "circos_draw",
+        "mergeRuns",
+        circos_draw.merge_runs,
+        inputs,
+        js_args=lambda a: ({"$f64": a[0].tolist()}, {"$f64": a[1].tolist()}, a[2].tolist()),
+    )
+
+
 def test_figures_on_the_demo_store(demo_store):
     cases = demo_cases(demo_store)
-    assert len(cases) >= 45
+    assert len(cases) >= 60
     assert any(len(c.data.chords) == 0 for c in cases)
     assert check(cases) == len(cases)
 
@@ -475,8 +505,3 @@ def test_study_scale_and_max_chords(study_store):
                 )
     assert any(len(c.data.chords) == MAX_CHORDS for c in cases)
     assert check(cases) == len(cases)
-
-
-def test_enough_parameter_sets(demo_store):
-    total = len(demo_cases(demo_store)) + 3 * 4 + 4 * 4 + len(altered_cases(demo_store))
-    assert total >= 60, total

@@ -40,6 +40,12 @@ export const CHORD_POINTS = 9; // Bézier samples per chord, smoothed by Plotly'
 export const PARTNERS_SHOWN = 5;
 export const LEADER_COLOR = "#9a9a9a";
 
+/** @typedef {import("./frame.js").Table} Table */
+/** @typedef {{nodes: Table, chords: Table}} CircosData */
+/** @typedef {import("./circos_labels.js").WidthClass} WidthClass */
+/** @typedef {import("./circos_labels.js").CircosLayout} CircosLayout */
+/** @typedef {Record<string, any>} Trace */
+
 // ---- column helpers ---------------------------------------------------------------------
 
 /** A column as float64 values (numpy's `to_numpy(dtype=float)`: None → NaN, ints exactly). */
@@ -112,7 +118,8 @@ export function nodeKey(cellType, gene) {
   return `${text(cellType)}|${text(gene)}`;
 }
 
-/** Which chords have a searched gene at either end (booleans, one per chord). */
+/** Which chords have a searched gene at either end (booleans, one per chord).
+ * @param {Table} chords @param {Iterable<string>} genes @returns {boolean[]} */
 export function highlightedChords(chords, genes) {
   const wanted = asGeneSet(genes);
   const out = new Array(chords.length).fill(false);
@@ -163,7 +170,10 @@ function strengths(chords) {
   return out;
 }
 
-/** The chord ends (node rows) that want a label, with their priorities: [rows, candidates]. */
+/** The chord ends (node rows) that want a label, with their priorities: [rows, candidates].
+ * @param {Table} nodes @param {Float64Array} thetas
+ * @param {import("./geometry.js").Sector[]} layoutSectors @param {Table} chords
+ * @param {Iterable<string>} genes @returns {[number[], object[]]} */
 export function labelCandidates(nodes, thetas, layoutSectors, chords, genes) {
   const wanted = asGeneSet(genes);
   const strength = strengths(chords);
@@ -194,7 +204,12 @@ function sectorCounts(cellTypes) {
 }
 
 /** The Plotly figure dict for filtered Circos data (`{nodes, chords}`), drawn for
- * `widthClass` (circos_labels.js's WIDTH_CLASSES). */
+ * `widthClass` (circos_labels.js's WIDTH_CLASSES).
+ * @param {CircosData} data
+ * @param {Record<string, string> | Map<string, string>} palette  cell type → colour
+ * @param {Iterable<string>} genes  the searched genes
+ * @param {WidthClass} widthClass
+ * @returns {{data: Trace[], layout: Record<string, any>}} */
 export function circosFigure(data, palette, genes, widthClass) {
   const { nodes, chords } = data;
   const wanted = asGeneSet(genes);
@@ -474,7 +489,9 @@ export function sectorTrace(layoutSectors, palette, chords, cls) {
 }
 
 /** Adjacent cells (touching in angle) of the same colour bin as one cell: [middles, widths,
- * bins] per run. Bin −1 (no value) cells are left out. */
+ * bins] per run. Bin −1 (no value) cells are left out.
+ * @param {Float64Array} thetas @param {Float64Array} widths @param {number[]} bins
+ * @returns {[Float64Array, Float64Array, number[]]} */
 export function mergeRuns(thetas, widths, bins) {
   const n = thetas.length;
   const starts = Float64Array.from(thetas, (t, i) => t - widths[i] / 2);
