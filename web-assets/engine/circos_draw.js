@@ -11,7 +11,7 @@
 // comes from a numpy group key) and `np.round` (`nums`, `polylines`) scale and round half-even
 // (npRound); `round()` of a Python float is correctly rounded (pyRound).
 
-import { layoutCircos, candidate } from "./circos_labels.js";
+import { DESKTOP, candidate, layoutCircos } from "./circos_labels.js";
 import * as colors from "./colors.js";
 import {
   ROLE_LABEL,
@@ -210,7 +210,7 @@ function sectorCounts(cellTypes) {
  * @param {Iterable<string>} genes  the searched genes
  * @param {WidthClass} widthClass
  * @returns {{data: Trace[], layout: Record<string, any>}} */
-export function circosFigure(data, palette, genes, widthClass) {
+export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
   const { nodes, chords } = data;
   const wanted = asGeneSet(genes);
   const cls = widthClass;
