@@ -51,7 +51,15 @@ export const PHONE = new WidthClass({
 }); // prettier-ignore
 export const WIDTH_CLASSES = { desktop: DESKTOP, tablet: TABLET, phone: PHONE };
 
-/** A chord end that wants a label: its text, slot angle, sector (index) and priority. */
+/**
+ * @typedef {{text: string, theta: number, sector: number, highlighted: boolean,
+ *   strength: number, bold: boolean}} Candidate
+ * @typedef {{name: string, start: number, end: number, count: number}} SectorLike
+ */
+
+/** A chord end that wants a label: its text, slot angle, sector (index) and priority.
+ * @param {Partial<Candidate> & {text: string, theta: number, sector: number}} fields
+ * @returns {Candidate} */
 export function candidate({ text, theta, sector, highlighted = false, strength = 0.0, bold = false }) {
   return Object.freeze({ text, theta, sector, highlighted, strength, bold });
 }
@@ -122,7 +130,8 @@ function minOf(values) {
   return m;
 }
 
-/** Whether two convex polygons overlap (separating axis test; touching is not overlap). */
+/** Whether two convex polygons overlap (separating axis test; touching is not overlap).
+ * @param {number[][]} a @param {number[][]} b @returns {boolean} */
 export function overlap(a, b) {
   for (const poly of [a, b]) {
     for (let i = 0; i < poly.length; i += 1) {
@@ -138,7 +147,8 @@ export function overlap(a, b) {
   return true;
 }
 
-/** The non-decreasing sequence nearest `values` (least squares; pool adjacent violators). */
+/** The non-decreasing sequence nearest `values` (least squares; pool adjacent violators).
+ * @param {Iterable<number>} values @returns {number[]} */
 export function isotonic(values) {
   const sums = [];
   const counts = [];
@@ -171,7 +181,9 @@ function clip(x, lo, hi) {
   return v < hi ? v : hi;
 }
 
-/** Angles as near `thetas` (sorted) as possible, at least `step` apart, in [lo, hi]. */
+/** Angles as near `thetas` (sorted) as possible, at least `step` apart, in [lo, hi].
+ * @param {ArrayLike<number>} thetas @param {number} step @param {number} lo @param {number} hi
+ * @returns {number[]} */
 export function spread(thetas, step, lo, hi) {
   const n = thetas.length;
   if (n === 0) return Array.from(thetas);
@@ -306,7 +318,9 @@ function pySlice(seq, start, stop) {
   return seq.slice(start, stop);
 }
 
-/** Place the sector names and the gene labels for width class `cls`. */
+/** Place the sector names and the gene labels for width class `cls`.
+ * @param {SectorLike[]} sectors @param {Candidate[]} candidates @param {WidthClass} cls
+ * @returns {CircosLayout} */
 export function layoutCircos(sectors, candidates, cls) {
   const [radius, placedNames] = fitNames(sectors, cls);
   const centre = [cls.circle / 2, cls.circle / 2];
