@@ -149,6 +149,6 @@ def test_the_gene_search_suggests_what_the_server_suggests(site: Any) -> None:
     assert any(got)
 
 
-@pytest.mark.parametrize("figure", ["pairwise", "effects"])
+@pytest.mark.parametrize("figure", ["circos", "pairwise", "effects"])
 def test_the_engine_draws_what_the_server_draws(site: Any, figure: str) -> None:
     assert_conform(site, cases_for(site.store, figure, 40, seed=len(figure)))

@@ -25,7 +25,7 @@ import {
   role,
 } from "./common.js";
 import * as fit from "./fit.js";
-import { compare } from "./frame.js";
+import { compareValues as compare } from "./frame.js";
 import * as geometry from "./geometry.js";
 import { npRound, pyFloatRepr, pyMod, pyRound, pyTruthy } from "./py.js";
 import { FONT_STACK } from "./text_metrics.js";
@@ -62,10 +62,19 @@ function isFloatColumn(values) {
   return values instanceof Float64Array || values instanceof Float32Array;
 }
 
-/** Python's str() of one element of a column (`tolist()`): a float as repr, an int as an int. */
-function cellText(values, v) {
+/** "float" or "int": a column's numpy kind — from a Frame's dtypes (frame.js, which widens
+ * integers into a Float64Array), else from the column's array type. */
+function kindOf(table, name) {
+  const dtype = table.dtypes ? table.dtypes[name] : null;
+  if (dtype) return dtype.startsWith("float") ? "float" : "int";
+  return isFloatColumn(table.columns[name]) ? "float" : "int";
+}
+
+/** Python's str() of one element of a column (`tolist()`) of numpy `kind` ("float"/"int"):
+ * a float as repr, an int as an int. */
+function cellText(kind, v) {
   if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number" && !isFloatColumn(values) && Number.isInteger(v)) {
+  if (typeof v === "number" && kind !== "float" && Number.isInteger(v)) {
     return BigInt(v).toString();
   }
   if (typeof v === "number") return pyFloatRepr(v);
@@ -80,7 +89,7 @@ function truthy(v) {
 
 /** Python's `str(x)` of a value used as text (gene and cell-type names). */
 function text(v) {
-  return typeof v === "string" ? v : cellText([], v);
+  return typeof v === "string" ? v : cellText("int", v);
 }
 
 /** Python's int(x) of a float, as text (exact for any size). */
@@ -695,8 +704,8 @@ export function chordTraces(chords, atLigand, atReceptor, genes, radius, colorba
     (_, i) =>
       `<b>${esc(c.ligand[i])}</b> (${esc(c.cell_type_ligand[i])}) → ` +
       `<b>${esc(c.receptor[i])}</b> (${esc(c.cell_type_receptor[i])})` +
-      `<br>numSigI1: ${cellText(c.numSigI1, c.numSigI1[i])}` +
-      `<br>numDEG: ${cellText(c.numDEG, c.numDEG[i])}` +
+      `<br>numSigI1: ${cellText(kindOf(chords, "numSigI1"), c.numSigI1[i])}` +
+      `<br>numDEG: ${cellText(kindOf(chords, "numDEG"), c.numDEG[i])}` +
       `<br>ligand log2FC: ${lfcText[i]} (FDR ${fdrText[i]})`,
   );
   // one hover point per chord, a quarter of the way from the ligand (where chords are apart)
