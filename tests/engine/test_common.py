@@ -37,6 +37,7 @@ def test_num():
     compare("common", "num", common.num, inputs, js_args=lambda a: (_as_engine(a[0]), a[1]))
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_fraction_float64_and_float32():
     lists = st.lists(edge_floats(), max_size=12)
     inputs = examples(st.tuples(lists), N)
@@ -59,6 +60,7 @@ def test_nums():
     compare("common", "nums", common.nums, inputs)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_polylines():
     shapes = st.tuples(st.integers(0, 4), st.integers(0, 5))
     pool = st.lists(edge_floats(), min_size=1, max_size=20)

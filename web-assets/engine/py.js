@@ -72,7 +72,9 @@ export function pyRound(x, ndigits) {
   if (ndigits >= 0 && ndigits <= 99 && a < 1e21) {
     // toFixed is exact but breaks ties upwards: only a tie (n + 1 digits ending in 5) needs more
     const longer = a.toFixed(ndigits + 1);
-    if (longer[longer.length - 1] !== "5") return Number(sign + a.toFixed(ndigits));
+    if (longer[longer.length - 1] !== "5" || Number(longer) !== a) {
+      return Number(sign + a.toFixed(ndigits));
+    }
   }
   const { int, exp } = exactDecimal(x);
   const q = roundPlaces(int, exp, ndigits);
@@ -162,8 +164,9 @@ function significant(x, n) {
   if (n <= 100) {
     const longer = a.toExponential(n);
     const mant = longer.slice(0, longer.indexOf("e"));
-    // a tie needs exactly n + 1 significant digits ending in 5: only then can JS (ties up) differ
-    if (mant[mant.length - 1] !== "5") {
+    // a tie needs exactly n + 1 significant digits ending in 5 (the value itself, so it reads
+    // back as the same double): only then can JS (ties up) differ from Python (ties to even)
+    if (mant[mant.length - 1] !== "5" || Number(longer) !== a) {
       const s = a.toExponential(n - 1);
       const at = s.indexOf("e");
       return [s.slice(0, at).replace(".", ""), Number(s.slice(at + 1))];
@@ -187,7 +190,9 @@ function fixedDigits(x, places) {
   const a = Math.abs(x);
   if (a < 1e21 && places <= 99) {
     const longer = a.toFixed(places + 1);
-    if (longer[longer.length - 1] !== "5") return a.toFixed(places).replace(".", "");
+    if (longer[longer.length - 1] !== "5" || Number(longer) !== a) {
+      return a.toFixed(places).replace(".", "");
+    }
   }
   const { int, exp } = exactDecimal(a);
   return roundPlaces(int, exp, places).toString();
