@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ def test_hand_picked_queries_parse_as_in_python(demo_site: Site, figure: str) ->
 
 
 @pytest.mark.parametrize("figure", list(FIGURES))
-@pytest.mark.parametrize("name", ["demo", "tiny"])
+@pytest.mark.parametrize("name", ["demo", "tiny", "study"])
 def test_generated_queries_parse_as_in_python(
     request: pytest.FixtureRequest, name: str, figure: str
 ) -> None:
@@ -204,6 +205,45 @@ def test_generated_queries_parse_as_in_python(
 
     check()
     assert seen["ok"] > 10 and seen["error"] > 10, seen
+
+
+BYTES_ESCAPED = st.binary(min_size=1, max_size=6).map(
+    lambda b: "".join(f"%{x:02{'x' if x % 2 else 'X'}}" for x in b)
+)  # invalid UTF-8 too: the server keeps such bytes percent-encoded
+RAW_PIECES = st.one_of(
+    st.text(alphabet="%+&=;?#abcdefABCDEF0123456789_ -.", max_size=12),
+    BYTES_ESCAPED,
+    st.sampled_from(["&&", "fdr_i", "=x", "genes=%zz", "genes=%4", "size=phone&size=x"]),
+)
+
+
+def query_strings(store: Store, figure: str) -> st.SearchStrategy[str]:
+    """URL query strings as a browser sends them: encoded mappings (either quoting), repeated
+    keys, raw pieces and percent-encoded bytes that are not UTF-8."""
+    quoting = st.sampled_from([urllib.parse.quote, urllib.parse.quote_plus])
+    encoded = st.builds(
+        lambda q, how: urllib.parse.urlencode(q, quote_via=how), queries(store, figure), quoting
+    )
+    keys = st.sampled_from([c.name for c in FIGURES[figure].controls] + ["size"])
+    raw = st.builds(lambda k, v: f"{k}={v}", keys, RAW_PIECES)
+    parts = st.lists(st.one_of(encoded, raw, RAW_PIECES), min_size=1, max_size=4)
+    return parts.map("&".join)
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_generated_query_strings_read_as_the_server_reads_them(
+    demo_site: Site, figure: str
+) -> None:
+    """A URL of the server site opens the same view: its query string is split and decoded as
+    werkzeug does (request.args), so the parameters, or the error texts, are the server's."""
+
+    @SETTINGS
+    @given(st.lists(query_strings(demo_site.store, figure), min_size=30, max_size=30))
+    def check(batch: list[str]) -> None:
+        calls = [{"fn": "parseParams", "figure": figure, "query": q} for q in batch]
+        assert_same(calls, run_python(demo_site.store, calls), run_engine(demo_site.index, calls))
+
+    check()
 
 
 def test_every_bad_parameter_of_python_is_a_bad_parameter_of_the_engine(demo_site: Site) -> None:
