@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.store import Store
 from ctsite.store.figure_defaults import FigureDefaults
+from tests.engine.cases import HAND_PICKED, parse_call
 from tests.engine.conftest import Site
 from tests.support.engine import Call, assert_same, encode, run_engine, run_python
 
@@ -40,10 +41,6 @@ SETTINGS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def parse_call(figure: str, query: dict[str, str]) -> Call:
-    return {"fn": "parseParams", "figure": figure, "query": query}
 
 
 def number_texts(lo: float, hi: float, step: float) -> st.SearchStrategy[str]:
@@ -155,31 +152,6 @@ def test_the_defaults_follow_the_compiled_choices_and_their_fallbacks(
         changed = _with_defaults(site, other, tmp_path / str(n))
         calls = [parse_call(name, {}) for name in FIGURES]
         assert_same(calls, run_python(changed.store, calls), run_engine(changed.index, calls))
-
-
-HAND_PICKED: dict[str, list[dict[str, str]]] = {
-    "circos": [
-        {"fdr_i": "0.10", "fdr_l": " 0.2 ", "min_numsigi1": "0", "min_numdeg": "100"},
-        {"min_log2fc": "2", "genes": "ccl2, CCR2;Ccl2  apoe"},
-        {"fdr_i": "0.3"}, {"fdr_i": "abc"}, {"fdr_i": "0.0500000001"}, {"fdr_i": "nan"},
-        {"min_numsigi1": "5.5"}, {"min_numsigi1": "101"}, {"min_numsigi1": "1e1"},
-        {"min_numsigi1": "-0"}, {"min_log2fc": "-0"}, {"min_log2fc": "inf"},
-        {"min_log2fc": "2.0000001"}, {"genes": "nope, it's"}, {"genes": ",".join(["x"] * 51)},
-        {"genes": ""}, {"genes": " ; "}, {"condition": "c1"}, {"condition": "C1"},
-        {"condition": "x" * 100}, {"size": "phone"}, {"size": "wide"}, {"size": ""},
-        {"fdr_i": "'\"\\"}, {"fdr_l": "x" * 60}, {"min_numdeg": ""},
-    ],
-    "pairwise": [
-        {"cell_type3": "none"}, {"cell_type3": "[None]"}, {"cell_type3": ""},
-        {"cell_type1": ""}, {"cell_type1": "Nope"}, {"bidirectional": "yes"},
-        {"bidirectional": "2"}, {"bidirectional": ""}, {"min_expression": "1.01"},
-        {"min_expression": "0.5", "min_log2fc": "1"},
-    ],
-    "effects": [
-        {"seeds": ""}, {"seeds": "nope"}, {"seeds": "ccl2"}, {"condition": "c3"},
-        {"steps": "0"}, {"steps": "5"}, {"steps": "2.0"}, {"cell_type": "none"},
-    ],
-}  # fmt: skip
 
 
 @pytest.mark.parametrize("figure", list(FIGURES))
