@@ -117,6 +117,15 @@ def test_the_defaults_of_every_figure_are_pythons(site: Site) -> None:
     assert_same(calls, run_python(site.store, calls), run_engine(site.index, calls))
 
 
+def test_parsing_reads_only_what_opening_the_store_loaded(demo_site: Site) -> None:
+    """A page parses its URL before it fetches any condition's tables: `openStore` loads the
+    genes and the ligand–receptor list, which is all the parameters and defaults read."""
+    calls = [parse_call(name, {}) for name in FIGURES]
+    calls += [parse_call(name, q) for name, batch in HAND_PICKED.items() for q in batch]
+    expected = run_python(demo_site.store, calls)
+    assert_same(calls, expected, run_engine(demo_site.index, calls, prepare_all=False))
+
+
 def _with_defaults(site: Site, chosen: FigureDefaults | None, folder: Path) -> Site:
     """The same store with other compiled figure defaults (None: a store compiled before them),
     on both sides."""
