@@ -148,3 +148,33 @@ def test_an_array_the_engine_cannot_read_exactly_is_refused(
     for result in results:
         assert result["error"]["reason"] == "object-unreadable", result
         assert "effects_" in result["error"]["message"] and ".npy" in result["error"]["message"]
+
+
+def test_arrow_tables_read_as_pandas_reads_them() -> None:
+    """Text that is not ASCII (a leading BOM, combining marks, emoji), nulls in every kind of
+    column, several record batches, int64 and float32: the engine's columns are pandas'."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    batch = {
+        "text": ["Ccl2", "\ufeffBOM", "é", None, "😀x", "", "Tumor cells", "a\u0301"],
+        "ascii": ["a", "bb", None, "", "ccc", "d", "e", "f"],
+        "flag": [True, False, True, False, True, True, False, False],
+        "maybe": [True, None, False, True, None, False, True, True],
+        "count": pa.array([1, 2, 3, 4, 5, 6, 7, 2**53 - 1], pa.int64()),
+        "holes": pa.array([1, None, 3, 4, 5, None, 7, 8], pa.int32()),
+        "small": pa.array([0.1, float("nan"), None, -0.0, 1e-45, 3.4e38, 2.5, 1 / 3], pa.float32()),
+        "value": pa.array([0.1, float("nan"), None, float("inf"), -1e308, 5e-324, 0.0, 1.0]),
+    }
+    table = pa.Table.from_batches(
+        [pa.RecordBatch.from_pydict(batch), pa.RecordBatch.from_pydict(batch).slice(2, 5)]
+    )
+    sink = pa.BufferOutputStream()
+    feather.write_feather(table, sink, compression="uncompressed")
+    data = base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+    calls = [{"fn": "frameFromIPC", "args": [data]}]
+    expected = run_python(None, calls)
+    assert expected[0]["ok"]["$frame"]["length"] == 13
+    assert_same(calls, expected, run_engine(None, calls))
