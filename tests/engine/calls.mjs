@@ -5,6 +5,7 @@
 //   {fn: "store", method, args?}          a Store method (or property when args is absent)
 //   {fn: "prepare", args: [condition, needs?]}
 //   {fn: "parseParams", figure, query} / {fn: "toQuery", figure, params}
+//   {fn: "frameFromIPC", args: [base64 of an Arrow IPC file]}
 //   {fn: "formatG" | "formatFixed" | "pyRepr" | "pyFloatRepr" | "pyFloat" | "pyStrip", args}
 // and its result {ok: value} or {error: {type, message, hint, reason}}. Non-finite floats travel as
 // {"$float": "nan" | "inf" | "-inf"} both ways; a Frame as {"$frame": {names, dtypes, columns}}.
@@ -12,6 +13,7 @@
 import * as pyformat from "../../web-assets/engine/pyformat.js";
 import { Frame } from "../../web-assets/engine/frame.js";
 import { parseParams, toQuery } from "../../web-assets/engine/params.js";
+import { frameFromIPC } from "../../web-assets/engine/store.js";
 
 function decode(value) {
   if (Array.isArray(value)) return value.map(decode);
@@ -56,6 +58,8 @@ async function one(store, call) {
       return parseParams(call.figure, store, decode(call.query));
     case "toQuery":
       return toQuery(call.figure, store, decode(call.params));
+    case "frameFromIPC": // args: [the file's bytes in base64]
+      return frameFromIPC(Uint8Array.from(atob(args[0]), (c) => c.charCodeAt(0)));
     default: {
       const fn = pyformat[call.fn];
       if (typeof fn !== "function") throw new Error(`unknown call ${call.fn}`);

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.cases import HAND_PICKED, effects_calls, name_calls, parse_call, table_calls
 from tests.engine.conftest import Site
-from tests.engine.test_params import HAND_PICKED, parse_call
-from tests.engine.test_store import effects_calls, name_calls, table_calls
 from tests.support.cli import start_python, stop_process
 from tests.support.components import require_module, unavailable
 from tests.support.engine import REPO, WEB_ASSETS, assert_same, node, run_python

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from ctsite.figures import FIGURES, BadParameter, parse_params
 from ctsite.store import Store
 from ctsite.store.figure_defaults import FigureDefaults
+from tests.engine.cases import HAND_PICKED, parse_call
 from tests.engine.conftest import Site
 from tests.support.engine import Call, assert_same, encode, run_engine, run_python
 
@@ -39,10 +41,6 @@ SETTINGS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def parse_call(figure: str, query: dict[str, str]) -> Call:
-    return {"fn": "parseParams", "figure": figure, "query": query}
 
 
 def number_texts(lo: float, hi: float, step: float) -> st.SearchStrategy[str]:
@@ -119,6 +117,15 @@ def test_the_defaults_of_every_figure_are_pythons(site: Site) -> None:
     assert_same(calls, run_python(site.store, calls), run_engine(site.index, calls))
 
 
+def test_parsing_reads_only_what_opening_the_store_loaded(demo_site: Site) -> None:
+    """A page parses its URL before it fetches any condition's tables: `openStore` loads the
+    genes and the ligand–receptor list, which is all the parameters and defaults read."""
+    calls = [parse_call(name, {}) for name in FIGURES]
+    calls += [parse_call(name, q) for name, batch in HAND_PICKED.items() for q in batch]
+    expected = run_python(demo_site.store, calls)
+    assert_same(calls, expected, run_engine(demo_site.index, calls, prepare_all=False))
+
+
 def _with_defaults(site: Site, chosen: FigureDefaults | None, folder: Path) -> Site:
     """The same store with other compiled figure defaults (None: a store compiled before them),
     on both sides."""
@@ -127,7 +134,7 @@ def _with_defaults(site: Site, chosen: FigureDefaults | None, folder: Path) -> S
     index = json.loads(site.index.read_text(encoding="utf-8"))
     index["figure_defaults"] = None if chosen is None else json.loads(chosen.to_json())
     folder.mkdir(parents=True, exist_ok=True)
-    for name in set(index["files"].values()):  # conditions may share a file
+    for name in set(index["files"].values()):  # files of equal content share one name
         (folder / name).symlink_to(site.index.parent / name)
     target = folder / "store.test.json"
     target.write_text(json.dumps(index), encoding="utf-8")
@@ -156,31 +163,6 @@ def test_the_defaults_follow_the_compiled_choices_and_their_fallbacks(
         assert_same(calls, run_python(changed.store, calls), run_engine(changed.index, calls))
 
 
-HAND_PICKED: dict[str, list[dict[str, str]]] = {
-    "circos": [
-        {"fdr_i": "0.10", "fdr_l": " 0.2 ", "min_numsigi1": "0", "min_numdeg": "100"},
-        {"min_log2fc": "2", "genes": "ccl2, CCR2;Ccl2  apoe"},
-        {"fdr_i": "0.3"}, {"fdr_i": "abc"}, {"fdr_i": "0.0500000001"}, {"fdr_i": "nan"},
-        {"min_numsigi1": "5.5"}, {"min_numsigi1": "101"}, {"min_numsigi1": "1e1"},
-        {"min_numsigi1": "-0"}, {"min_log2fc": "-0"}, {"min_log2fc": "inf"},
-        {"min_log2fc": "2.0000001"}, {"genes": "nope, it's"}, {"genes": ",".join(["x"] * 51)},
-        {"genes": ""}, {"genes": " ; "}, {"condition": "c1"}, {"condition": "C1"},
-        {"condition": "x" * 100}, {"size": "phone"}, {"size": "wide"}, {"size": ""},
-        {"fdr_i": "'\"\\"}, {"fdr_l": "x" * 60}, {"min_numdeg": ""},
-    ],
-    "pairwise": [
-        {"cell_type3": "none"}, {"cell_type3": "[None]"}, {"cell_type3": ""},
-        {"cell_type1": ""}, {"cell_type1": "Nope"}, {"bidirectional": "yes"},
-        {"bidirectional": "2"}, {"bidirectional": ""}, {"min_expression": "1.01"},
-        {"min_expression": "0.5", "min_log2fc": "1"},
-    ],
-    "effects": [
-        {"seeds": ""}, {"seeds": "nope"}, {"seeds": "ccl2"}, {"condition": "c3"},
-        {"steps": "0"}, {"steps": "5"}, {"steps": "2.0"}, {"cell_type": "none"},
-    ],
-}  # fmt: skip
-
-
 @pytest.mark.parametrize("figure", list(FIGURES))
 def test_hand_picked_queries_parse_as_in_python(demo_site: Site, figure: str) -> None:
     results = compare_parses(demo_site, figure, HAND_PICKED[figure])
@@ -188,7 +170,7 @@ def test_hand_picked_queries_parse_as_in_python(demo_site: Site, figure: str) ->
 
 
 @pytest.mark.parametrize("figure", list(FIGURES))
-@pytest.mark.parametrize("name", ["demo", "tiny"])
+@pytest.mark.parametrize("name", ["demo", "tiny", "study"])
 def test_generated_queries_parse_as_in_python(
     request: pytest.FixtureRequest, name: str, figure: str
 ) -> None:
@@ -204,6 +186,45 @@ def test_generated_queries_parse_as_in_python(
 
     check()
     assert seen["ok"] > 10 and seen["error"] > 10, seen
+
+
+BYTES_ESCAPED = st.binary(min_size=1, max_size=6).map(
+    lambda b: "".join(f"%{x:02{'x' if x % 2 else 'X'}}" for x in b)
+)  # invalid UTF-8 too: the server keeps such bytes percent-encoded
+RAW_PIECES = st.one_of(
+    st.text(alphabet="%+&=;?#abcdefABCDEF0123456789_ -.", max_size=12),
+    BYTES_ESCAPED,
+    st.sampled_from(["&&", "fdr_i", "=x", "genes=%zz", "genes=%4", "size=phone&size=x"]),
+)
+
+
+def query_strings(store: Store, figure: str) -> st.SearchStrategy[str]:
+    """URL query strings as a browser sends them: encoded mappings (either quoting), repeated
+    keys, raw pieces and percent-encoded bytes that are not UTF-8."""
+    quoting = st.sampled_from([urllib.parse.quote, urllib.parse.quote_plus])
+    encoded = st.builds(
+        lambda q, how: urllib.parse.urlencode(q, quote_via=how), queries(store, figure), quoting
+    )
+    keys = st.sampled_from([c.name for c in FIGURES[figure].controls] + ["size"])
+    raw = st.builds(lambda k, v: f"{k}={v}", keys, RAW_PIECES)
+    parts = st.lists(st.one_of(encoded, raw, RAW_PIECES), min_size=1, max_size=4)
+    return parts.map("&".join)
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_generated_query_strings_read_as_the_server_reads_them(
+    demo_site: Site, figure: str
+) -> None:
+    """A URL of the server site opens the same view: its query string is split and decoded as
+    werkzeug does (request.args), so the parameters, or the error texts, are the server's."""
+
+    @SETTINGS
+    @given(st.lists(query_strings(demo_site.store, figure), min_size=30, max_size=30))
+    def check(batch: list[str]) -> None:
+        calls = [{"fn": "parseParams", "figure": figure, "query": q} for q in batch]
+        assert_same(calls, run_python(demo_site.store, calls), run_engine(demo_site.index, calls))
+
+    check()
 
 
 def test_every_bad_parameter_of_python_is_a_bad_parameter_of_the_engine(demo_site: Site) -> None:

@@ -18,95 +18,9 @@ from typing import Any
 
 import pytest
 
-from ctsite.store import Store
+from tests.engine.cases import call, effects_calls, name_calls, table_calls
 from tests.engine.conftest import Site
-from tests.support.engine import Call, EngineOpenError, assert_same, run_engine, run_python
-
-PROPERTIES = (
-    "thresholds", "cell_types", "cell_type_colors", "conditions", "version", "fingerprint",
-    "identity", "figure_defaults", "genes", "lr_gene_count", "tested_lr_gene_count",
-    "effects_t_max",
-)  # fmt: skip
-BIG = 1000  # rows in a circos table above which only a sample of thresholds and rows is asked
-
-
-def call(method: str, *args: Any) -> Call:
-    return {"fn": "store", "method": method, "args": list(args)}
-
-
-def name_calls(store: Store) -> list[Call]:
-    """Properties and the name lookups (conditions, thresholds, cell types, genes)."""
-    calls: list[Call] = [{"fn": "store", "method": m} for m in PROPERTIES]
-    calls += [call("default_condition", False), call("default_condition", True)]
-    conditions = [c.name for c in store.conditions] + [c.id for c in store.conditions]
-    for name in [*conditions, "nope", "C1", " c1", "", 'it\'s "quoted" \\ é']:
-        calls.append(call("condition", name))
-    calls += [call("fdr", t) for t in store.thresholds] + [call("fdr", 0.3), call("fdr", 0.051)]
-    for text in ["0.05", "0.0500000000001", " 0.1 ", "1e-2", "0.26", "abc", "nan", "", "0,05"]:
-        calls.append(call("fdr", text))
-    calls += [call("cell_type", c) for c in [*store.cell_types, "Nope", "tumor cells", ""]]
-    genes = store.genes[:40] + store.genes[40::17]
-    for gene in genes:
-        calls += [call("gene", gene), call("gene", gene.lower()), call("gene", gene.upper())]
-    calls += [call("gene", g) for g in ["", "nope", "CCL2 ", "Ccl2,Apoe", "ÄÖ'\"\\"]]
-    return calls
-
-
-def table_calls(store: Store) -> list[Call]:
-    """The circos and pairwise tables, expression and the ligand–receptor list."""
-    big = len(store.circos_table(store.conditions[0].name, store.thresholds[0])) > BIG
-    thresholds = [store.thresholds[i] for i in (0, 4, -1)] if big else store.thresholds
-    types = store.cell_types
-    subsets: list[list[str] | None] = [None, types[:2], types[:1], [types[-1], *types[:2]]]
-    calls: list[Call] = []
-    for cond in store.conditions:
-        calls += [call("circos_table", cond.name, t) for t in thresholds]
-        calls.append(call("circos_table", cond.id, "0.05"))
-        for t in thresholds[:: 6 if not big else 1]:
-            calls += [call("pairwise_table", cond.name, t, s) for s in subsets]
-        calls.append(call("pairwise_table", cond.name, store.thresholds[0], ["Nope"]))
-    calls.append(call("circos_table", "nope", 0.05))
-    calls.append(call("circos_table", store.conditions[0].name, 0.5))
-    genes = [*store.genes[:: max(1, len(store.genes) // 60)], "nope"]
-    calls += [call("expression", c, g) for c in [*types, "Nope"] for g in genes]
-    calls.append(call("lr_pairs"))
-    for gene in [*store.genes, "nope"]:
-        calls += [call("receptors_of", gene), call("ligands_of", gene)]
-    return calls
-
-
-def effects_calls(store: Store, rng: random.Random) -> list[Call]:
-    """Rows, targets and ligand effects (all rows of a small store, a sample of a big one)."""
-    calls: list[Call] = []
-    for cond in store.conditions:
-        table = store.circos_table(cond.name, store.thresholds[0])
-        keys = list(zip(table["cell_type"], table["target"], strict=True))
-        sample = keys if len(keys) <= BIG else rng.sample(keys, 300)
-        calls += [call("targets", cond.name, c) for c in [*store.cell_types, "Nope"]]
-        for ct, target in sample[:50]:
-            calls += [
-                call("has_row", cond.name, ct, target),
-                call("effects_row", cond.id, ct, target),
-            ]
-        calls += [
-            call("has_row", cond.name, "Nope", "x"),
-            call("effects_row", cond.name, "Nope", "x"),
-        ]
-        calls.append(call("effects_row", cond.name, store.cell_types[0], "no-such-target"))
-        if cond.kind != "single":
-            continue
-        calls += [call("ligand_effects", cond.name, ct, target) for ct, target in sample]
-        genes = store.condition_genes(cond.name)
-        calls.append(call("condition_genes", cond.id))
-        index = [0, len(genes) - 1, len(genes) // 2, 0]
-        values = {
-            "log2FC": [0.5, -1.25, 0.0, 2.0],
-            "fdr": [0.01, 0.2, 1.0, 0.0],
-            "i1.fdr": [0.1] * 4,
-        }
-        for ct in store.cell_types[:3]:
-            calls.append(call("effects_frame", cond.name, ct, index, values))
-    return calls
+from tests.support.engine import EngineOpenError, assert_same, run_engine, run_python
 
 
 def test_every_figure_facing_method_answers_as_python(site: Site) -> None:
@@ -196,3 +110,71 @@ def test_an_index_the_engine_cannot_read_is_one_store_error(
     assert caught.value.error["type"] == "StoreError"
     assert caught.value.error["reason"] == reason
     assert str(index.name) in caught.value.error["message"] or reason == "object-missing"
+
+
+def test_an_array_the_engine_cannot_read_exactly_is_refused(
+    demo_site: Site, tmp_path: Path
+) -> None:
+    """.npy files of another dtype, byte order or layout than the store writes, or cut short,
+    are StoreErrors naming the file (a wrong value would be a wrong figure)."""
+    import io
+
+    import numpy as np
+
+    index, files = _damaged_copy(demo_site, tmp_path)
+    text = index.read_text(encoding="utf-8")
+    odd = {
+        "conditions/c1/effects_fdr.npy": np.arange(6, dtype=">f4"),  # big-endian
+        "conditions/c1/effects_log2FC.npy": np.arange(6, dtype=np.float16),
+        "conditions/c2/effects_fdr.npy": np.asfortranarray(np.ones((3, 2), dtype="<f8")),
+    }
+    for rel, array in odd.items():
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        content = buffer.getvalue()
+        if rel.startswith("conditions/c2"):  # and one cut short
+            odd_name = hashlib.sha256(content[:-3]).hexdigest() + ".npy"
+            content = content[:-3]
+        else:
+            odd_name = hashlib.sha256(content).hexdigest() + ".npy"
+        (index.parent / odd_name).write_bytes(content)
+        text = text.replace(files[rel].name, odd_name)
+    index.write_text(text, encoding="utf-8")
+    calls = [
+        {"fn": "prepare", "args": ["c1", ["effects"]]},
+        {"fn": "prepare", "args": ["c2", ["effects"]]},
+    ]
+    results = run_engine(index, calls, prepare_all=False)
+    for result in results:
+        assert result["error"]["reason"] == "object-unreadable", result
+        assert "effects_" in result["error"]["message"] and ".npy" in result["error"]["message"]
+
+
+def test_arrow_tables_read_as_pandas_reads_them() -> None:
+    """Text that is not ASCII (a leading BOM, combining marks, emoji), nulls in every kind of
+    column, several record batches, int64 and float32: the engine's columns are pandas'."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    batch = {
+        "text": ["Ccl2", "\ufeffBOM", "é", None, "😀x", "", "Tumor cells", "a\u0301"],
+        "ascii": ["a", "bb", None, "", "ccc", "d", "e", "f"],
+        "flag": [True, False, True, False, True, True, False, False],
+        "maybe": [True, None, False, True, None, False, True, True],
+        "count": pa.array([1, 2, 3, 4, 5, 6, 7, 2**53 - 1], pa.int64()),
+        "holes": pa.array([1, None, 3, 4, 5, None, 7, 8], pa.int32()),
+        "small": pa.array([0.1, float("nan"), None, -0.0, 1e-45, 3.4e38, 2.5, 1 / 3], pa.float32()),
+        "value": pa.array([0.1, float("nan"), None, float("inf"), -1e308, 5e-324, 0.0, 1.0]),
+    }
+    table = pa.Table.from_batches(
+        [pa.RecordBatch.from_pydict(batch), pa.RecordBatch.from_pydict(batch).slice(2, 5)]
+    )
+    sink = pa.BufferOutputStream()
+    feather.write_feather(table, sink, compression="uncompressed")
+    data = base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+    calls = [{"fn": "frameFromIPC", "args": [data]}]
+    expected = run_python(None, calls)
+    assert expected[0]["ok"]["$frame"]["length"] == 13
+    assert_same(calls, expected, run_engine(None, calls))

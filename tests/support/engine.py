@@ -9,6 +9,8 @@ is the canonical comparison of the conformance suite: JSON values equal exactly,
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import shutil
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from werkzeug.wrappers import Request
 
 from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, parse_params, to_query
@@ -141,7 +144,12 @@ def _python_one(store: Any, call: Call) -> Any:
     if fn == "prepare":
         return None
     if fn == "parseParams":
-        return parse_params(FIGURES[call["figure"]], store, decode(call["query"]))
+        query = decode(call["query"])
+        if isinstance(query, str):  # a URL's query string, read as the server reads it
+            query = Request.from_values(query_string=query).args
+        return parse_params(FIGURES[call["figure"]], store, query)
+    if fn == "frameFromIPC":
+        return pd.read_feather(io.BytesIO(base64.b64decode(args[0])))
     if fn == "toQuery":
         return to_query(FIGURES[call["figure"]], decode(call["params"]))
     return TEXT_HELPERS[fn](*args)

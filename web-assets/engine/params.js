@@ -8,8 +8,9 @@
 //
 // The controls (key, label, kind, range, optional, single-condition-only), the width classes and
 // the gene limit are read from the index's spec (ctsite/figures/browser_spec.py), never restated.
-// `query` is a query string ("?a=1&b=2"), a URLSearchParams (the first value of a repeated key
-// counts, like Flask's request.args), a Map or a plain object.
+// `query` is a query string ("?a=1&b=2", read as the server reads it: `parseQueryString`), a
+// URLSearchParams, a Map or a plain object; the first value of a repeated key counts, as in
+// Flask's request.args.
 //
 // Canonical values: a condition's *name*, a precomputed threshold, numbers (an "int" control's
 // value is an integer), a cell type or null, an array of canonical gene symbols, a boolean.
@@ -159,12 +160,105 @@ export function parseValue(store, control, raw) {
   }
 }
 
-/** A query in any of the accepted forms → get(name): its text, or null when absent. */
+const HEX = /^[0-9A-Fa-f]{2}$/;
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM is text here, not a mark
+
+/** The length of the valid UTF-8 sequence at bytes[i], or 0 (Python's decoder's rules). */
+function utf8Length(bytes, i) {
+  const b = bytes[i];
+  if (b < 0x80) return 1;
+  let need;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  for (let k = 1; k <= need; k += 1) {
+    const c = bytes[i + k];
+    if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return 0;
+  }
+  return need + 1;
+}
+
+/** Bytes as UTF-8 text, each invalid byte kept as "%XX" (werkzeug's errors="url_quote"). */
+function decodeKeepingInvalid(bytes) {
+  let out = "";
+  let i = 0;
+  while (i < bytes.length) {
+    const n = utf8Length(bytes, i);
+    if (n === 0) {
+      out += "%" + bytes[i].toString(16).toUpperCase().padStart(2, "0");
+      i += 1;
+    } else {
+      out += UTF8.decode(bytes.subarray(i, i + n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+/** urllib.parse.unquote(text, errors="werkzeug.url_quote"): %XX escapes in ASCII runs decoded
+ * as UTF-8, invalid bytes left percent-encoded, other characters as they are. */
+function unquote(text) {
+  if (!text.includes("%")) return text;
+  let out = "";
+  let bytes = [];
+  const flush = () => {
+    out += decodeKeepingInvalid(Uint8Array.from(bytes));
+    bytes = [];
+  };
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i);
+    if (cp >= 0x80) {
+      flush();
+      const ch = String.fromCodePoint(cp);
+      out += ch;
+      i += ch.length;
+    } else if (text[i] === "%" && HEX.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else {
+      bytes.push(cp);
+      i += 1;
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * A URL's query string read as the Python site reads it (werkzeug's request.args:
+ * `parse_qsl(keep_blank_values=True, errors="werkzeug.url_quote")`): pairs split on "&", a key
+ * without "=" has the value "", "+" is a space, invalid UTF-8 stays percent-encoded (where
+ * URLSearchParams would put U+FFFD, the server's error text shows "%FF"). A leading "?" (as in
+ * `location.search`) is skipped. Returns [key, value] pairs in order.
+ */
+export function parseQueryString(query) {
+  const text = query.startsWith("?") ? query.slice(1) : query;
+  const pairs = [];
+  for (const piece of text.split("&")) {
+    if (!piece) continue;
+    const at = piece.indexOf("=");
+    const [name, value] = at < 0 ? [piece, ""] : [piece.slice(0, at), piece.slice(at + 1)];
+    pairs.push([unquote(name.replaceAll("+", " ")), unquote(value.replaceAll("+", " "))]);
+  }
+  return pairs;
+}
+
+/** A query in any of the accepted forms → get(name): its (first) text, or null when absent. */
 function getter(query) {
   if (query === null || query === undefined) return () => null;
   if (typeof query === "string") {
-    const params = new URLSearchParams(query);
-    return (name) => params.get(name);
+    const first = new Map();
+    for (const [key, value] of parseQueryString(query)) if (!first.has(key)) first.set(key, value);
+    return (name) => (first.has(name) ? first.get(name) : null);
   }
   if (typeof query.get === "function") {
     return (name) => {

@@ -101,6 +101,62 @@ async function sha256Hex(bytes) {
 
 const NUMPY_INT = { 8: "int8", 16: "int16", 32: "int32", 64: "int64" };
 
+const TEXT = new TextDecoder("utf-8", { ignoreBOM: true }); // a leading BOM is text, not a mark
+
+/** Whether row `i` of one chunk is valid (not null). */
+function validIn(data, i) {
+  const bitmap = data.nullBitmap;
+  if (!data.nullCount || !bitmap || bitmap.length === 0) return true;
+  const at = data.offset + i;
+  return (bitmap[at >> 3] & (1 << (at & 7))) !== 0;
+}
+
+/** A Utf8/LargeUtf8 vector's strings, read from its buffers: one decode per chunk when the
+ * chunk is ASCII (gene and cell-type names almost always are), else one per string. */
+function textColumn(vector) {
+  const out = new Array(vector.length);
+  let k = 0;
+  for (const data of vector.data) {
+    const offsets = data.valueOffsets;
+    const values = data.values;
+    const n = data.length;
+    const lo = Number(offsets[0]);
+    const hi = Number(offsets[n]);
+    let ascii = true;
+    for (let j = lo; j < hi; j += 1) {
+      if (values[j] > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    const whole = ascii ? TEXT.decode(values.subarray(lo, hi)) : null;
+    for (let i = 0; i < n; i += 1, k += 1) {
+      if (!validIn(data, i)) {
+        out[k] = null;
+        continue;
+      }
+      const a = Number(offsets[i]);
+      const b = Number(offsets[i + 1]);
+      out[k] = ascii ? whole.slice(a - lo, b - lo) : TEXT.decode(values.subarray(a, b));
+    }
+  }
+  return out;
+}
+
+/** A Bool vector's values, read from its bit-packed buffer (null → null). */
+function boolColumn(vector) {
+  const out = new Array(vector.length);
+  let k = 0;
+  for (const data of vector.data) {
+    const values = data.values;
+    for (let i = 0; i < data.length; i += 1, k += 1) {
+      const at = data.offset + i;
+      out[k] = validIn(data, i) ? (values[at >> 3] & (1 << (at & 7))) !== 0 : null;
+    }
+  }
+  return out;
+}
+
 function vectorColumn(vector) {
   const type = vector.type;
   const id = type.typeId;
@@ -123,11 +179,8 @@ function vectorColumn(vector) {
     const bits = type.bitWidth;
     return [type.isSigned ? NUMPY_INT[bits] : `u${NUMPY_INT[bits]}`, out];
   }
-  if (id === Type.Bool) {
-    const out = new Array(n);
-    for (let i = 0; i < n; i += 1) out[i] = vector.get(i);
-    return [vector.nullCount > 0 ? "object" : "bool", out];
-  }
+  if (id === Type.Bool) return [vector.nullCount > 0 ? "object" : "bool", boolColumn(vector)];
+  if (id === Type.Utf8 || id === Type.LargeUtf8) return ["object", textColumn(vector)];
   const out = new Array(n);
   for (let i = 0; i < n; i += 1) {
     const v = vector.get(i);
@@ -580,7 +633,9 @@ export class Store {
       const wanted = new Set(cellTypes.map((c) => this.cell_type(c)));
       const a = base.column("cell_type_ligand");
       const b = base.column("cell_type_receptor");
-      base = base.filter(Array.from({ length: base.length }, (_, i) => wanted.has(a[i]) && wanted.has(b[i])));
+      const rows = [];
+      for (let i = 0; i < base.length; i += 1) if (wanted.has(a[i]) && wanted.has(b[i])) rows.push(i);
+      base = base.take(rows);
     }
     const t = this._table(cond);
     const counts = this._counts(t, thr);
