@@ -6,6 +6,7 @@ candidates the Python builder makes for the demo store."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -133,13 +134,64 @@ def _circle(draw: Any) -> tuple[list[geometry.Sector], list[Candidate]]:
                 bold=highlighted,
             )
         )
-    return sectors, candidates
+    # the builder lists candidates by angle; another order checks the ties' tiebreak
+    return sectors, draw(st.permutations(candidates)) if draw(st.booleans()) else candidates
 
 
 def test_layout_on_generated_circles():
-    circles = examples(st.composite(_circle)(), 120)
-    inputs = [(s, c, cls) for (s, c), cls in zip(circles, CLASSES * 40, strict=False)]
-    assert compare("circos_labels", "layoutCircos", _layout, inputs, js_args=_js) == 120
+    circles = examples(st.composite(_circle)(), 210)
+    inputs = [(s, c, cls) for (s, c), cls in zip(circles, CLASSES * 70, strict=False)]
+    assert compare("circos_labels", "layoutCircos", _layout, inputs, js_args=_js) == 210
+
+
+def _plan(candidates: list[Candidate], sectors: list[Any], step: float, eligible: list[int]) -> Any:
+    return circos_labels._plan(candidates, sectors, step, eligible)
+
+
+def _room_edges() -> list[tuple[float, int]]:
+    """(step, k): a circle of 360 / step labels (few: the capacity binds) and arcs of k steps
+    (less the gap) whose room, computed, falls just short of k."""
+    out = []
+    for m in range(3, 60):
+        step = 360 / m
+        for k in range(1, m // 2):
+            arc = k * step - geometry.SECTOR_GAP
+            if arc > 0 and math.floor((arc + geometry.SECTOR_GAP) / step) < k:
+                out.append((step, k))
+    return out
+
+
+def test_plan_at_the_room_and_capacity_edges():
+    """Each sector's room and the circle's capacity are counted with a 1e-9 allowance, so an arc
+    that holds k labels up to rounding (0.3 / 0.1 is 2.9999999999999996) holds k."""
+    edges = _room_edges()
+    assert len(edges) > 20
+    cases = []
+    steps = [(step, k) for step, k in edges] + [(360 / k, k) for k in range(1, 60)]
+    for step, k in steps:
+        arc = max(k * step - geometry.SECTOR_GAP, 0.0)
+        sectors = [geometry.Sector("A", 0.0, arc, 1), geometry.Sector("B", 180.0, 180.0 + arc, 1)]
+        capacity = round(360 / step)
+        for n in (k, k + 1, 2 * k + 3, capacity + 3, 2 * capacity + 1):
+            mixed = [
+                Candidate(f"G{i}", (i * 7.3) % 360.0, i % 2, i % 5 == 0, float(i % 3), False)
+                for i in range(n)
+            ]
+            # sector B's labels all outrank A's: only A's own room keeps A's labels
+            ranked = [
+                Candidate(f"G{i}", (i * 7.3) % 360.0, i % 2, False, 10.0 * (i % 2), False)
+                for i in range(n)
+            ]
+            for candidates in (mixed, ranked):
+                cases.append((candidates, sectors, step, list(range(n))))
+                cases.append((candidates, sectors[:1], step, list(range(0, n, 2))))
+    compare(
+        "circos_labels",
+        "plan",
+        _plan,
+        cases,
+        js_args=lambda a: ([plain(c) for c in a[0]], [plain(s) for s in a[1]], a[2], a[3]),
+    )
 
 
 @pytest.mark.slow

@@ -19,6 +19,9 @@ RANGES = [
     colors.EXPRESSION_RANGE,
     (0.0, 0.0),
     (1.0, -1.0),
+    (float("nan"), 1.0),
+    (-1.0, float("nan")),
+    (0.0, float("inf")),
 ]
 NAMES = ["CIVIDIS", "RED_BLUE", "BLUE_WHITE_RED", "GREYS", "DC1_RANGE", "DA_RANGE"]
 NAMES += ["LIGAND_LOG2FC_RANGE", "INDUCED_LOG2FC_RANGE", "EXPRESSION_RANGE"]
@@ -55,7 +58,7 @@ def test_fraction_sample_and_bins():
 
 def test_bin_colors_and_alpha():
     inputs = examples(
-        st.tuples(st.sampled_from(SCALES), st.sampled_from(RANGES), st.integers(1, 40)), 100
+        st.tuples(st.sampled_from(SCALES), st.sampled_from(RANGES), st.integers(1, 40)), N
     )
     compare("colors", "binColors", colors.bin_colors, [(s, lo, hi, n) for s, (lo, hi), n in inputs])
     alphas = examples(st.tuples(st.sampled_from(["#a3d106", "#000000"]), edge_floats()), N)

@@ -4,9 +4,11 @@ infinities, huge and tiny values, empty inputs, unicode and HTML-special text)."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 from ctsite.figures import common
@@ -50,6 +52,7 @@ def test_fraction_float64_and_float32():
     compare("common", "fraction", common.fraction, [(x,) for x in (0.3, 0.1234565, 2.5e-7)])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_nums():
     values = st.lists(st.one_of(edge_floats(), st.none()), max_size=10)
     inputs = [*examples(st.tuples(values, st.integers(-3, 8)), N), ([], 4), ([1e305], 4)]
@@ -76,6 +79,9 @@ def test_fmt():
         st.sampled_from(["1.5", " 2 ", "nan", "-inf", "1_000", "١٢", "1e400"]),
     )
     inputs = examples(st.tuples(values, st.integers(0, 8)), N * 2)
+    # at 10 ** -digits itself (JavaScript's 10 ** -4 is not the double nearest 1e-4)
+    inputs += [(s * 10.0**-d, d) for d in range(0, 9) for s in (1.0, -1.0)]
+    inputs += [(math.nextafter(10.0**-d, t), d) for d in range(0, 9) for t in (0.0, 1.0)]
     compare("common", "fmt", common.fmt, inputs, js_args=lambda a: (_as_engine(a[0]), a[1]))
 
 
@@ -111,9 +117,9 @@ def test_layout_helpers_and_empty_figure():
 
 def test_legend_entries():
     words = st.text(max_size=8)
-    inputs = examples(st.tuples(words, words, words, words, words), 50)
+    inputs = examples(st.tuples(words, words, words, words, words), N)
     compare("common", "legendMarker", common.legend_marker, inputs)
-    inputs = examples(st.tuples(words, edge_floats(), words, words), 50)
+    inputs = examples(st.tuples(words, edge_floats(), words, words), N)
     compare("common", "legendLine", common.legend_line, inputs)
 
 
@@ -160,7 +166,7 @@ def test_edge_midpoints_trace():
             edge_floats(), texts(), edge_floats(), edge_floats(), st.just("#333"),
             st.sampled_from([None, 0.4]),
         ),
-        100,
+        N,
     )  # fmt: skip
     compare(
         "common",
@@ -181,3 +187,43 @@ def test_edge_midpoints_trace():
             },
         ),
     )
+
+
+CAPTURED = ("num", "nums", "fmt", "fmt_many", "polylines", "esc", "fraction", "partners_text")
+ENGINE_NAMES = {"fmt_many": "fmtMany", "partners_text": "partnersText"}
+
+
+@pytest.mark.slow
+def test_on_the_values_the_demo_figures_format(demo_store, monkeypatch):
+    """Every call the three Python figure builders make to these helpers while drawing the demo
+    store (default and loosened filters, searched genes, every size) gives the same result in
+    the engine."""
+    from ctsite.figures import FIGURES, circos_draw, effects, pairwise, parse_params
+
+    calls: dict[str, list[tuple[Any, ...]]] = {name: [] for name in CAPTURED}
+    for module in (circos_draw, pairwise, effects):
+        for name in CAPTURED:
+            if hasattr(module, name):
+                real = getattr(common, name)
+
+                def record(*args: Any, _name: str = name, _real: Any = real) -> Any:
+                    if len(calls[_name]) < 3000:
+                        calls[_name].append(args)
+                    return _real(*args)
+
+                monkeypatch.setattr(module, name, record)
+    queries = [{}, {"min_numsigi1": "0", "fdr_i": "0.25", "fdr_l": "0.25", "min_log2fc": "0"}]
+    for figure in ("circos", "pairwise", "effects"):
+        spec = FIGURES[figure]
+        for query in queries:
+            for size in ("desktop", "phone"):
+                spec.build(demo_store, parse_params(spec, demo_store, {**query, "size": size}))
+    assert all(calls[n] for n in ("num", "nums", "fmt", "fmt_many", "polylines", "esc"))
+    for name, inputs in calls.items():
+        compare(
+            "common",
+            ENGINE_NAMES.get(name, name),
+            getattr(common, name),
+            inputs,
+            js_args=(lambda a: (_as_engine(a[0]), *a[1:])) if name in ("fmt", "esc") else None,
+        )

@@ -53,6 +53,9 @@ def test_label_margin_and_wrapping():
         N,
     )
     compare("fit", "labelMargin", fit.label_margin, inputs)
+    # x.5 pixels round to even (12.5 → 12, 13.5 → 14), as Python's round does
+    ties = [([], 10.0, float(m), False) for m in range(0, 9)] + [(["i"], 10.0, 1.0, False)]
+    compare("fit", "labelMargin", fit.label_margin, ties)
     names = st.one_of(
         texts(),
         st.lists(st.sampled_from(["CD4+ T", "cells", "/", "-", " ", "B", "Monocyte-derived",

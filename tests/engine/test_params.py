@@ -127,7 +127,7 @@ def _with_defaults(site: Site, chosen: FigureDefaults | None, folder: Path) -> S
     index = json.loads(site.index.read_text(encoding="utf-8"))
     index["figure_defaults"] = None if chosen is None else json.loads(chosen.to_json())
     folder.mkdir(parents=True, exist_ok=True)
-    for name in index["files"].values():
+    for name in set(index["files"].values()):  # conditions may share a file
         (folder / name).symlink_to(site.index.parent / name)
     target = folder / "store.test.json"
     target.write_text(json.dumps(index), encoding="utf-8")

@@ -66,6 +66,8 @@ def encode(value: Any) -> Any:
         return {"$new": value.cls, "args": [encode(v) for v in value.args]}
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
+    if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):  # a pandas column
+        return encode(value.to_numpy())
     if isinstance(value, np.ndarray):
         if value.dtype == np.float32 and value.ndim == 1:
             return {"$f32": [encode(float(v)) for v in value.tolist()]}

@@ -51,7 +51,15 @@ export const PHONE = new WidthClass({
 }); // prettier-ignore
 export const WIDTH_CLASSES = { desktop: DESKTOP, tablet: TABLET, phone: PHONE };
 
-/** A chord end that wants a label: its text, slot angle, sector (index) and priority. */
+/**
+ * @typedef {{text: string, theta: number, sector: number, highlighted: boolean,
+ *   strength: number, bold: boolean}} Candidate
+ * @typedef {{name: string, start: number, end: number, count: number}} SectorLike
+ */
+
+/** A chord end that wants a label: its text, slot angle, sector (index) and priority.
+ * @param {Partial<Candidate> & {text: string, theta: number, sector: number}} fields
+ * @returns {Candidate} */
 export function candidate({ text, theta, sector, highlighted = false, strength = 0.0, bold = false }) {
   return Object.freeze({ text, theta, sector, highlighted, strength, bold });
 }
@@ -122,7 +130,8 @@ function minOf(values) {
   return m;
 }
 
-/** Whether two convex polygons overlap (separating axis test; touching is not overlap). */
+/** Whether two convex polygons overlap (separating axis test; touching is not overlap).
+ * @param {number[][]} a @param {number[][]} b @returns {boolean} */
 export function overlap(a, b) {
   for (const poly of [a, b]) {
     for (let i = 0; i < poly.length; i += 1) {
@@ -138,7 +147,8 @@ export function overlap(a, b) {
   return true;
 }
 
-/** The non-decreasing sequence nearest `values` (least squares; pool adjacent violators). */
+/** The non-decreasing sequence nearest `values` (least squares; pool adjacent violators).
+ * @param {Iterable<number>} values @returns {number[]} */
 export function isotonic(values) {
   const sums = [];
   const counts = [];
@@ -171,7 +181,9 @@ function clip(x, lo, hi) {
   return v < hi ? v : hi;
 }
 
-/** Angles as near `thetas` (sorted) as possible, at least `step` apart, in [lo, hi]. */
+/** Angles as near `thetas` (sorted) as possible, at least `step` apart, in [lo, hi].
+ * @param {ArrayLike<number>} thetas @param {number} step @param {number} lo @param {number} hi
+ * @returns {number[]} */
 export function spread(thetas, step, lo, hi) {
   const n = thetas.length;
   if (n === 0) return Array.from(thetas);
@@ -242,26 +254,33 @@ function fitNames(sectors, cls) {
   throw new Error("the cell-type names do not fit the picture at any circle size");
 }
 
-/** Python's comparison of the priority tuples (not highlighted, -strength, theta). */
+/** Python's order of the priority tuples (not highlighted, -strength, theta): the first pair
+ * of elements that are not equal decides, by `<` (an unordered pair, NaN, decides nothing). */
 function byPriority(candidates) {
-  const key = (i) => {
-    const c = candidates[i];
-    return [!c.highlighted, -c.strength, c.theta];
+  return (i, j) => {
+    const a = candidates[i];
+    const b = candidates[j];
+    const ha = !a.highlighted;
+    const hb = !b.highlighted;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    const c = compareFloats(-a.strength, -b.strength);
+    if (c !== null) return c;
+    return compareFloats(a.theta, b.theta) ?? 0;
   };
-  return (i, j) => compareTuples(key(i), key(j));
 }
 
-function compareTuples(a, b) {
-  for (let k = 0; k < a.length; k += 1) {
-    if (a[k] === b[k]) continue;
-    if (a[k] < b[k]) return -1;
-    if (b[k] < a[k]) return 1;
-    return 0; // unordered (NaN): Python's sort keeps them where they are
-  }
+/** -1, 1, or 0 for an unordered pair; null when the two are equal (the next element decides). */
+function compareFloats(a, b) {
+  if (a === b) return null;
+  if (a < b) return -1;
+  if (b < a) return 1;
   return 0;
 }
 
-function plan(candidates, sectors, step, eligible) {
+/** Which candidates get a label and their angles, and the candidates left out (Python's
+ * `_plan`): each sector keeps what its own arc holds, highest priority first; the room left
+ * goes to the crowded sectors' next labels; the kept ones are spread over the whole circle. */
+export function plan(candidates, sectors, step, eligible) {
   const gap = sectors.length > 1 ? SECTOR_GAP : 0.0;
   const lo = step / 2;
   const hi = 360.0 - step / 2;
@@ -286,7 +305,7 @@ function plan(candidates, sectors, step, eligible) {
   waiting.sort(priority);
   kept.push(...pySlice(waiting, 0, Math.max(0, capacity - kept.length)));
   if (kept.length > capacity) kept = pySlice([...kept].sort(priority), 0, capacity);
-  kept.sort((i, j) => compareTuples([candidates[i].theta], [candidates[j].theta]));
+  kept.sort((i, j) => compareFloats(candidates[i].theta, candidates[j].theta) ?? 0);
   const keptSet = new Set(kept);
   const leftOut = [];
   for (let i = 0; i < candidates.length; i += 1) if (!keptSet.has(i)) leftOut.push(i);
@@ -299,7 +318,9 @@ function pySlice(seq, start, stop) {
   return seq.slice(start, stop);
 }
 
-/** Place the sector names and the gene labels for width class `cls`. */
+/** Place the sector names and the gene labels for width class `cls`.
+ * @param {SectorLike[]} sectors @param {Candidate[]} candidates @param {WidthClass} cls
+ * @returns {CircosLayout} */
 export function layoutCircos(sectors, candidates, cls) {
   const [radius, placedNames] = fitNames(sectors, cls);
   const centre = [cls.circle / 2, cls.circle / 2];

@@ -26,7 +26,9 @@ export const PAIR_COLUMNS = [
 ];
 export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
 
-/** A JSON-safe rounded float (null for NaN/null/inf). */
+/** A JSON-safe rounded float (null for NaN/null/inf).
+ * @param {number | bigint | boolean | string | null | undefined} value @param {number} [digits]
+ * @returns {number | null} */
 export function num(value, digits = 4) {
   if (value === null || value === undefined) return null;
   const v = pyFloat(value);
@@ -51,7 +53,8 @@ function asFloat(value) {
   return value === null || value === undefined ? NaN : pyFloat(value);
 }
 
-/** JSON-safe rounded floats (NaN/inf → null), vectorized. */
+/** JSON-safe rounded floats (NaN/inf → null), vectorized.
+ * @param {Iterable<number | null>} values @param {number} [digits] @returns {Array<number | null>} */
 export function nums(values, digits = 4) {
   const arr = Array.from(values, asFloat);
   let out = arr.map((v) => npRound(v, digits));
@@ -79,7 +82,8 @@ export function polylines(rows, digits = 3) {
   return flat;
 }
 
-/** A value for hover text: numbers compactly, NaN as 'n/a' (a bigint is a Python int). */
+/** A value for hover text: numbers compactly, NaN as 'n/a' (a bigint is a Python int).
+ * @param {unknown} value @param {number} [digits] @returns {string} */
 export function fmt(value, digits = 3) {
   if (value === null || value === undefined) return "n/a";
   if (typeof value === "boolean") return value ? "yes" : "no";
@@ -95,12 +99,15 @@ export function fmt(value, digits = 3) {
   return Math.abs(v) >= 1000 ? formatG(v, digits) : formatG(pyRound(v, digits), 6);
 }
 
-/** HTML-escape a name for Plotly hover/label text (gene and cell-type names are data). */
+/** HTML-escape a name for Plotly hover/label text (gene and cell-type names are data). A number
+ * is printed as Python prints a float (3.0 → "3.0"); pass a bigint for a Python int.
+ * @param {unknown} value @returns {string} */
 export function esc(value) {
   return htmlEscape(pyStr(value), false);
 }
 
-/** `fmt` for a whole float array at once (3 significant digits, NaN → 'n/a'). */
+/** `fmt` for a whole float array at once (3 significant digits, NaN → 'n/a').
+ * @param {Iterable<number | null>} values @returns {string[]} */
 export function fmtMany(values) {
   return Array.from(values, (value) => {
     const v = asFloat(value);

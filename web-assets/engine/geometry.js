@@ -44,8 +44,8 @@ export class Sector {
   }
 }
 
-/** Lay out sectors around the circle, in order, each sized by its number of targets
- * (`counts`: [name, n] pairs). */
+/** Lay out sectors around the circle, in order, each sized by its number of targets.
+ * @param {Array<[string, number]>} counts @param {number} [gap] @returns {Sector[]} */
 export function sectors(counts, gap = SECTOR_GAP) {
   const kept = counts.filter(([, n]) => n > 0);
   const total = kept.reduce((s, [, n]) => s + n, 0);
@@ -130,7 +130,9 @@ export function chordCurve(thetaFrom, thetaTo, radius, points = 16, pull = 0.15)
   return [r, theta];
 }
 
-/** `chordCurve` for many chords at once: [r, theta], each n rows of `points` values. */
+/** `chordCurve` for many chords at once: [r, theta], each n rows of `points` values.
+ * @param {ArrayLike<number>} thetaFrom @param {ArrayLike<number>} thetaTo @param {number} radius
+ * @param {number} [points] @param {number} [pull] @returns {[Float64Array[], Float64Array[]]} */
 export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15) {
   const n = thetaFrom.length;
   if (thetaTo.length !== n) throw new Error("chordCurves: shapes differ");
@@ -173,7 +175,9 @@ function pyHypot(x, y) {
   return Math.hypot(x, y);
 }
 
-/** Centre angle and angular width of every target slot, sector after sector. */
+/** Centre angle and angular width of every target slot, sector after sector.
+ * @param {Array<{start: number, end: number, count: number}>} layout
+ * @returns {[Float64Array, Float64Array]} */
 export function slotAngles(layout) {
   const total = layout.reduce((s, sector) => s + sector.count, 0);
   const thetas = new Float64Array(total);

@@ -67,9 +67,16 @@ export function pyRound(x, ndigits) {
   if (!Number.isFinite(x)) return x;
   if (ndigits > 323) return x;
   if (ndigits < -308) return 0 * x;
+  const sign = isNegative(x) ? "-" : "";
+  const a = Math.abs(x);
+  if (ndigits >= 0 && ndigits <= 99 && a < 1e21) {
+    // toFixed is exact but breaks ties upwards: only a tie (n + 1 digits ending in 5) needs more
+    const longer = a.toFixed(ndigits + 1);
+    if (longer[longer.length - 1] !== "5") return Number(sign + a.toFixed(ndigits));
+  }
   const { int, exp } = exactDecimal(x);
   const q = roundPlaces(int, exp, ndigits);
-  return Number(`${isNegative(x) ? "-" : ""}${q}e${-ndigits}`);
+  return Number(`${sign}${q}e${-ndigits}`);
 }
 
 /** C's rint: the nearest integer, ties to even, keeping the sign of zero. */

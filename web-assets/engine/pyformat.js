@@ -234,8 +234,10 @@ export function pyFloat(text) {
   let ascii = "";
   for (const ch of String(text)) {
     const cp = ch.codePointAt(0);
-    if (SPACE_SET.has(ch)) ascii += " ";
-    else if (cp < 0x80) ascii += ch;
+    // CPython maps non-ASCII spaces and digits to ASCII; an ASCII character stays as it is
+    // (so "\x1c1", a separator Python's isspace() accepts, is not a number)
+    if (cp < 0x80) ascii += ch;
+    else if (SPACE_SET.has(ch)) ascii += " ";
     else if (ND.test(ch)) ascii += String(digitValue(ch));
     else return null;
   }
