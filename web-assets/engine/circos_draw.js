@@ -25,7 +25,7 @@ import {
   role,
 } from "./common.js";
 import * as fit from "./fit.js";
-import { compare } from "./frame.js";
+import { compareValues as compare } from "./frame.js"; // (Python's order of text: by code point)
 import * as geometry from "./geometry.js";
 import { npRound, pyFloatRepr, pyMod, pyRound, pyTruthy } from "./py.js";
 import { FONT_STACK } from "./text_metrics.js";
