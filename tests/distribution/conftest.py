@@ -15,6 +15,7 @@ from tests.support.components import require_module, unavailable
 
 BUILD_SECONDS = 600  # `python -m build`: an isolated build environment, the sdist, the wheel
 BUNDLE = REPO / "ctsite" / "web" / "static" / "vendor" / "plotly-partial.min.js"
+ENGINE = BUNDLE.with_name("ctsite-engine.js")  # the static site's browser engine (issue 26)
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,12 @@ def build(source: Path, out: Path, *args: str) -> tuple[int, str]:
 @pytest.fixture(scope="session")
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Artefacts:
     require_module("build", "pip install build (the test extra has it)")
-    if not BUNDLE.is_file():
-        unavailable(
-            "the partial plotly.js bundle is not built "
-            "(npm ci --prefix web-assets && npm run --prefix web-assets build)"
-        )
+    for bundle in (BUNDLE, ENGINE):
+        if not bundle.is_file():
+            unavailable(
+                f"{bundle.name} is not built "
+                "(npm ci --prefix web-assets && npm run --prefix web-assets build)"
+            )
     out = tmp_path_factory.mktemp("dist")
     status, output = build(REPO, out)
     assert status == 0, output[-3000:]

@@ -37,13 +37,19 @@ export function quotePlus(text) {
     .replaceAll("%20", "+");
 }
 
-/** Every provenance field of one view (`page_url`: the figure page's address, no query). */
+// base_provenance's fields, in its order (a page's copy of them may come with its keys sorted)
+const BASE_FIELDS = ["site", "store_version", "store_fingerprint", "ctsite_version"];
+
+/** Every provenance field of one view (`base`: the page's base_provenance; `pageUrl`: the
+ * figure page's address, no query), in the order of the server's CSV. */
 export function provenance(title, base, controls, params, pageUrl) {
   const query = controls
     .filter((c) => params[c.name] !== null && params[c.name] !== undefined)
     .map((c) => `${quotePlus(c.name)}=${quotePlus(formatValue(params[c.name], c.kind))}`)
     .join("&");
-  return { figure: title, ...base, parameters: query, url: `${pageUrl}?${query}` };
+  const fields = { figure: title };
+  for (const key of BASE_FIELDS) fields[key] = base[key] ?? "";
+  return { ...fields, parameters: query, url: `${pageUrl}?${query}` };
 }
 
 /** The leading comment lines of a CSV (one `# key: value` per field, no line breaks). */

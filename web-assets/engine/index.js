@@ -5,7 +5,8 @@
 //   await site.figure(name, query)  → {status: 200, document, table} — the document is the JSON
 //                                     the server's /api/figure/<name> answers — or
 //                                     {status: 400, error, hint} for a bad parameter
-//   site.csv(name, params, table, pageUrl) → the text of the server's /api/data/<name>.csv
+//   site.csv(name, params, table, pageUrl, base) → the text of the server's /api/data/<name>.csv
+//                                     (`base`: the page's base_provenance fields)
 //   site.fileStem(name, params)            → the download's file name without its extension
 //   site.genes(prefix)                     → what /api/genes?q= answers
 //

@@ -115,8 +115,9 @@
     const result = await site.figure(name, sized(query));
     const ok = result.status === 200;
     const doc = ok
-      ? { figure: result.figure, message: result.message || "", csv: result.csv,
-        parameters: result.parameters, fingerprint: page.provenance.store_fingerprint }
+      ? { figure: result.figure, message: result.message || "", params: result.params,
+        table: result.table, parameters: result.parameters,
+        fingerprint: page.provenance.store_fingerprint }
       : { error: result.error || result.message || `The figure could not be computed.` };
     return { ok, status: result.status, json: async () => doc };
   }
@@ -124,23 +125,18 @@
     ? engineFigure(query)
     : fetch(figureUrl(query), { headers: { Accept: "application/json" } }));
 
-  // The static site's CSV: the engine's rows after the provenance lines of the server's CSV
-  // (ctsite/web/downloads.py: the view's parameters as the engine names them, canonical like
-  // the server's, else as the form sends them), saved from an object URL under the same name.
+  // The static site's CSV: the whole text from the engine (engine/downloads.js, the port of
+  // ctsite/web/downloads.py: the server's provenance lines with this page's address, then the
+  // rows), saved from an object URL under the server's file name.
   let csvObject = null;
-  function staticCsv(doc, query) {
-    const parameters = typeof doc.parameters === "string" ? doc.parameters : query;
-    const fields = Object.assign({ figure: document.getElementById("figure-title").textContent.trim(),
-      site: page.provenance.site, store_version: page.provenance.store_version,
-      store_fingerprint: page.provenance.store_fingerprint,
-      ctsite_version: page.provenance.ctsite_version },
-    { parameters, url: `${location.origin}${location.pathname}?${parameters}` });
-    const head = Object.entries(fields)
-      .map(([key, value]) => `# ${key}: ${String(value).split(/\s+/).filter(Boolean).join(" ")}\n`).join("");
+  async function staticCsv(doc) {
+    const site = await openEngine();
+    const pageUrl = `${location.origin}${location.pathname}`;
+    const text = site.csv(name, doc.params, doc.table, pageUrl, page.provenance);
     if (csvObject) URL.revokeObjectURL(csvObject);
-    csvObject = URL.createObjectURL(new Blob([head + (doc.csv || "")], { type: "text/csv" }));
+    csvObject = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     csvLink.href = csvObject;
-    csvLink.download = `${fileName()}.csv`;
+    csvLink.download = `${site.fileStem(name, doc.params)}.csv`;
   }
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
@@ -259,7 +255,7 @@
         return;
       }
       current = doc;
-      if (staticData) staticCsv(doc, query);
+      if (staticData) await staticCsv(doc);
       const fig = doc.figure || { data: [], layout: {} };
       const config = Object.assign(
         { responsive: true, displaylogo: false, scrollZoom: false },

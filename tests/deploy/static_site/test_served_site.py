@@ -1,31 +1,33 @@
 """Journey: `ctsite export-site` of the demo → a plain static file server (`python -m
-http.server`) with the site under a path prefix → every page in Chromium.
+http.server`) with the site under a path prefix → every page in Chromium, on the real browser
+engine (the bundle web-assets/build.mjs writes, which the export copies).
 
 Each page renders with its title, its links lead to the other pages under the prefix, the
-default view's picture loads, the CSV link downloads the default view's CSV equal to the
-server's `/api/data` CSV (but its `url` line, which names the page on the static site), and no
-request goes anywhere but that server. A second copy, exported without the browser engine,
-keeps its default views and says plainly that the controls need the engine. A third carries a
-stand-in engine (the interface of design-26: `ctsiteEngine.openSite(index, {fetch})` →
-`figure(name, query)`, `genes(prefix)`) answering a few views with the server's own answers,
-so figure.js's static mode is checked on its own: the figure drawn from the engine, the CSV
-saved with the server's provenance lines, a view opened from the address, gene suggestions.
+default view's picture loads, and no request goes anywhere but that server. Every control of
+every figure, changed in the form as a user would and submitted, draws the figure the server's
+/api/figure answers for the same query (canonical comparison, tests/support/canonical.py);
+hovering shows a label; the gene search suggests genes; the CSV (the engine's whole text, with
+the server's provenance lines but the `url`, which names the static page), SVG and PNG download
+under the server's file names; an address with a query, the server's or the static page's,
+opens that view. A second copy, exported without the browser engine, keeps its default views
+and says plainly that the controls need the engine.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import urllib.request
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import pytest
 
 from ctsite.figures import FIGURES
 from tests.deploy.static_site.conftest import plain_settings, without_url_line
+from tests.support.canonical import differences
 from tests.support.cli import cli_env, run_ctsite, start_python, stop_process, wait_while_running
 from tests.web.test_browser import browser, free_port  # Chromium as the site's tests run it
 
@@ -34,56 +36,11 @@ __all__ = ["browser"]  # (a fixture of this module's tests)
 
 PREFIX = "some/prefix"  # where the CLI's export is served: /some/prefix/
 BARE = "bare"  # where the engine-less export is served: /bare/
-STAND_IN = "stand-in"  # where the export with a stand-in engine is served
 OTHER_VIEW = (
     "condition=highCIN_vs_lowCIN&fdr_i=0.1&fdr_l=0.05&min_numsigi1=3&min_numdeg=0&min_log2fc=0.12"
 )
 GENE_PREFIX = "Ccl"
 PAGES = {"index.html": None, **{f"{name}/index.html": name for name in FIGURES}}
-
-
-STAND_IN_ENGINE = """window.ctsiteEngine = (() => {
-  const answers = ANSWERS;
-  const genes = GENES;
-  async function openSite(indexUrl, { fetch }) {
-    const index = await (await fetch(indexUrl)).json();
-    if (index.index_version !== 1) throw new Error("not a ctsite data index");
-    return {
-      store: index,
-      figure: async (name, query) =>
-        answers[`${name}?${query}`] || { status: 400, error: `stand-in: no view ${name}?${query}` },
-      genes: async (prefix) => genes[prefix] || [],
-    };
-  }
-  return { openSite };
-})();
-"""
-
-
-def csv_parts(csv: bytes) -> tuple[str, str]:
-    """A server CSV's `parameters` provenance value and its rows (after the `#` lines)."""
-    text = csv.decode()
-    head = [line for line in text.splitlines() if line.startswith("# ")]
-    parameters = next(line for line in head if line.startswith("# parameters: "))
-    return parameters[len("# parameters: ") :], text.split("\n", len(head))[-1]
-
-
-def stand_in_engine(path: Path, server_client, figure_queries: dict[str, list[str]]) -> None:
-    """A stand-in engine answering `figure_queries` (name → queries) as the server does."""
-    answers = {}
-    for name, queries in figure_queries.items():
-        for query in queries:
-            sized = f"{query}&size=desktop" if FIGURES[name].sizes else query
-            doc = server_client.get(f"/api/figure/{name}?{sized}").get_json()
-            parameters, rows = csv_parts(server_client.get(f"/api/data/{name}.csv?{query}").data)
-            answers[f"{name}?{sized}"] = {
-                "status": 200, "figure": doc["figure"], "message": doc["message"] or "",
-                "csv": rows, "parameters": parameters,
-            }  # fmt: skip
-    genes = {GENE_PREFIX: server_client.get(f"/api/genes?q={GENE_PREFIX}").get_json()["genes"]}
-    path.write_text(
-        STAND_IN_ENGINE.replace("ANSWERS", json.dumps(answers)).replace("GENES", json.dumps(genes))
-    )
 
 
 def default_query(server_client, name: str) -> str:
@@ -92,9 +49,9 @@ def default_query(server_client, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path, server_client) -> Path:
-    """The static server's folder: the CLI's export at PREFIX, one without engine at BARE, one
-    with the stand-in engine at STAND_IN."""
+def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Path:
+    """The static server's folder: the CLI's export (with the built engine) at PREFIX, one
+    without the engine at BARE."""
     from ctsite.deploy.static_site.export_site import export_site
     from ctsite.web.snapshot import AppSnapshot
 
@@ -104,15 +61,10 @@ def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path, server
         cwd=root, env=cli_env(without=("CTSITE_",), COLUMNS="200"),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    engine = list((root / PREFIX / "static/vendor").glob("ctsite-engine.*.js"))
+    assert engine, "no engine in the export: build web-assets first (node web-assets/build.mjs)"
     no_engine = partial(AppSnapshot, plain_settings(root), engine=root / "no-such-engine.js")
     export_site(root / BARE, demo_store, no_engine)
-    engine = root / "stand-in-engine.js"
-    views = {name: [default_query(server_client, name)] for name in FIGURES}
-    views["circos"].append(OTHER_VIEW)
-    stand_in_engine(engine, server_client, views)
-    export_site(
-        root / STAND_IN, demo_store, partial(AppSnapshot, plain_settings(root), engine=engine)
-    )
     return root
 
 
@@ -298,79 +250,254 @@ def test_without_the_engine_the_default_view_stays_and_says_why(visit, host, fig
     visit.check_clean(base)
 
 
-def wait_drawn(page) -> None:
+# ---- the real engine: every control, hover, gene search, downloads, addresses ----------------
+
+# Each figure's controls, changed one after the other as a user would (name → value); every
+# step is a new view drawn by the engine and compared with the server's answer.
+CONTROL_CHANGES: dict[str, list[tuple[str, str | bool]]] = {
+    "circos": [
+        ("condition", "highCIN_vs_noSTING"),
+        ("fdr_i", "0.1"),
+        ("fdr_l", "0.1"),
+        ("min_numsigi1", "3"),
+        ("min_numdeg", "1"),
+        ("min_log2fc", "0.2"),
+        ("genes", "Ccl"),  # typed; the first suggestion picked
+    ],
+    "pairwise": [
+        ("condition", "highCIN_vs_lowCIN"),
+        ("cell_type1", "T cells"),
+        ("cell_type2", "Tumor cells"),
+        ("cell_type3", "Macrophages/mMDSC"),
+        ("bidirectional", True),
+        ("fdr_i", "0.2"),
+        ("fdr_l", "0.1"),
+        ("min_numsigi1", "5"),
+        ("min_expression", "0.05"),
+        ("min_log2fc", "0.05"),
+    ],
+    "effects": [
+        ("condition", "highCIN_vs_noSTING"),
+        ("cell_type", "Macrophages/mMDSC"),
+        ("seeds", "Ccl"),  # typed; the first suggestion picked
+        ("fdr_i", "0.1"),
+        ("min_log2fc", "0.05"),
+        ("min_expression", "0.05"),
+        ("fdr_l", "0.1"),
+        ("steps", "3"),
+    ],
+}
+SIZE_NAME = """() => {
+  const sizes = JSON.parse(document.getElementById('page-data').textContent).sizes || [];
+  const hit = sizes.find((s) => !s.media || window.matchMedia(s.media).matches);
+  return hit ? hit.name : null;
+}"""  # the width class figure.js asks for (the media query its <picture> uses)
+DRAWN = """() => { const g = document.getElementById('figure');
+  return JSON.parse(JSON.stringify({data: g.data, layout: g.layout})); }"""
+
+
+def test_every_control_is_in_the_walk():
+    """CONTROL_CHANGES names every control of every figure (the one definition's list)."""
+    from ctsite.figures.browser_spec import figure_spec
+
+    spec = figure_spec()["figures"]
+    for name in FIGURES:
+        assert [c for c, _ in CONTROL_CHANGES[name]] == [c["name"] for c in spec[name]["controls"]]
+
+
+def wait_drawn(page, after: str | None = None) -> str:
+    """Wait until the page drew a figure (another than the draw `after`); its draw id."""
     page.wait_for_function(
-        "() => { const g = document.getElementById('figure');"
-        " return g.dataset.ready && !document.querySelector('.figure-card').classList.contains('loading'); }",
-        timeout=15000,
+        """(after) => { const g = document.getElementById('figure');
+        return g.dataset.ready && g.dataset.ready !== after
+          && !document.querySelector('.figure-card').classList.contains('loading'); }""",
+        arg=after,
+        timeout=30000,
     )
+    return page.get_attribute("#figure", "data-ready") or ""
+
+
+def drawn_part(expected: Any, actual: Any) -> Any:
+    """The part of what Plotly holds (gd.data, gd.layout) that the document set: Plotly adds
+    defaults (an axis's computed range, trace uids), it does not change what it was given."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return {k: drawn_part(v, actual[k]) for k, v in expected.items() if k in actual}
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [drawn_part(e, a) for e, a in zip(expected, actual, strict=True)]
+    return actual
+
+
+def server_query(page, query: str) -> str:
+    size = page.evaluate(SIZE_NAME)
+    return f"{query}&size={size}" if size else query
+
+
+def assert_drawn_as_server(page, server_client, figure: str) -> str:
+    """The figure on the page is the server's /api/figure document for the page's query; the
+    query."""
+    query = page.get_attribute("#figure", "data-query") or ""
+    answer = server_client.get(f"/api/figure/{figure}?{server_query(page, query)}")
+    assert answer.status_code == 200, (query, answer.get_json())
+    expected = answer.get_json()
+    drawn = page.evaluate(DRAWN)
+    want = {"data": expected["figure"]["data"], "layout": expected["figure"]["layout"]}
+    diff = differences(want, drawn_part(want, drawn))
+    assert not diff, f"{figure}?{query}: {str(diff)[:3000]}"
+    assert page.locator("#status").inner_text().strip() == (expected["message"] or "")
+    assert page.locator("#figure-error").is_hidden()
+    return query
+
+
+def change(page, control: str, value: str | bool) -> None:
+    """Change one control like a user: choose, tick, type (a gene: type, pick a suggestion)."""
+    box = page.locator(f"#c-{control}")
+    kind = box.get_attribute("data-kind")
+    if kind in ("condition", "cell_type"):
+        box.select_option(value=str(value))
+    elif kind == "bool":
+        box.set_checked(bool(value))
+    elif kind == "genes":
+        box.fill("")
+        box.press_sequentially(str(value))
+        options = f"#{box.get_attribute('list')} option"
+        page.wait_for_function(f"() => document.querySelectorAll('{options}').length > 0")
+        box.fill(page.locator(options).first.get_attribute("value") or "")
+    else:
+        box.fill(str(value))
+
+
+def hover_label(page) -> str:
+    """Point at the figure's marks until Plotly shows a hover label; its text."""
+    marks = page.locator("#figure .scatterlayer .point, #figure .barlayer .point")
+    for i in range(min(marks.count(), 60)):
+        box = marks.nth(i).bounding_box()
+        if not box or box["width"] == 0:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        label = page.locator("#figure .hoverlayer .hovertext")
+        if label.count():
+            return label.first.text_content() or ""
+    return ""
+
+
+def download(page, selector: str) -> tuple[str, bytes]:
+    with page.expect_download() as info:
+        page.click(selector)
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
 
 
 @pytest.mark.parametrize("figure", list(FIGURES))
-def test_with_an_engine_the_figure_and_csv_come_from_it(visit, host, server_client, figure):
-    base = urljoin(host, STAND_IN + "/")
+def test_every_control_draws_the_servers_figure(visit, host, server_client, figure):
+    base = urljoin(host, PREFIX + "/")
     page = visit.page
     page.goto(base + f"{figure}/index.html")
     assert page.get_attribute("#figure", "data-view") == "static"
-    page.hover(".figure-wrap")  # the first interaction: the engine computes the figure
-    wait_drawn(page)
+    page.hover(".figure-wrap")  # the first interaction: the engine computes the default view
+    drawn = wait_drawn(page)
     assert page.get_attribute("#figure", "data-view") == "interactive"
-    assert page.locator("#figure .main-svg").count() >= 1
     assert page.locator("#figure-static").count() == 0
-    assert page.locator("#figure-error").is_hidden()
-    # the CSV: the engine's rows under the server's provenance lines, the server's file name
-    query = default_query(server_client, figure)
+    assert assert_drawn_as_server(page, server_client, figure) == default_query(
+        server_client, figure
+    )
+    assert hover_label(page), "no hover label over the default view"
+    for control, value in CONTROL_CHANGES[figure]:
+        change(page, control, value)
+        page.click("#submit")
+        drawn = wait_drawn(page, drawn)
+        query = assert_drawn_as_server(page, server_client, figure)
+        sent = parse_qs(query).get(control, [""])[0]
+        typed = page.input_value(f"#c-{control}") if value is not True else "1"
+        assert sent == typed and sent not in ("", "0"), (control, query)
+        assert urlparse(page.url).query == query  # the view is in the address
+    assert hover_label(page), "no hover label over the last view"
+    # the downloads of the last view: the server's file names; the CSV the server's but its url
     expected = server_client.get(f"/api/data/{figure}.csv?{query}")
-    assert page.evaluate("document.getElementById('download-csv').href").startswith("blob:")
-    with page.expect_download() as info:
-        page.click("#download-csv")
-    got = Path(info.value.path()).read_bytes()
-    assert info.value.suggested_filename == expected.headers["Content-Disposition"].split('"')[1]
-    got_lines, got_url = without_url_line(got)
+    stem = expected.headers["Content-Disposition"].split('"')[1].removesuffix(".csv")
+    name, csv = download(page, "#download-csv")
+    assert name == f"{stem}.csv"
+    got_lines, got_url = without_url_line(csv)
     want_lines, want_url = without_url_line(expected.get_data())
     assert got_lines == want_lines
     assert got_url == f"{base}{figure}/index.html?".encode() + want_url.split(b"?", 1)[1]
+    name, svg = download(page, "#export-svg")
+    assert name == f"{stem}.svg" and svg.lstrip().startswith(b"<svg")
+    assert b"<ctsite:provenance" in svg and b"store_fingerprint" in svg
+    name, png = download(page, "#export-png")
+    assert name == f"{stem}.png" and png[:8] == b"\x89PNG\r\n\x1a\n" and b"tEXt" in png
     requested = [urlparse(u).path for u in visit.requests]
     assert not any("/api/" in path for path in requested), requested
     assert any(path.endswith(".json") and "/data/store." in path for path in requested)
     visit.check_clean(base)
 
 
-def test_with_an_engine_an_address_opens_its_view(visit, host):
-    base = urljoin(host, STAND_IN + "/")
+@pytest.mark.parametrize(
+    ("control", "typed", "head"), [("genes", GENE_PREFIX, ""), ("seeds", "Ccl2, Ap", "Ccl2, ")]
+)
+def test_the_gene_search_suggests_the_servers_genes(
+    visit, host, server_client, control, typed, head
+):
+    figure = "circos" if control == "genes" else "effects"
+    base = urljoin(host, PREFIX + "/")
     page = visit.page
-    page.goto(base + f"circos/index.html?{OTHER_VIEW}")
-    wait_drawn(page)  # at once: the page's picture is of the default view, not this one
-    assert page.get_attribute("#figure", "data-view") == "interactive"
-    assert page.input_value("#c-fdr_i") == "0.1"
-    assert page.input_value("#c-condition") == "highCIN_vs_lowCIN"
-    assert page.locator("#figure-error").is_hidden()
-    # a view the engine refuses: its message inline, as the server's 400
-    page.fill("#c-min_numsigi1", "4")
-    page.click("#submit")
-    page.wait_for_function("() => !document.getElementById('figure-error').hidden")
-    assert "stand-in: no view circos?" in page.locator("#figure-error").inner_text()
-    assert "min_numsigi1=4" in page.url
-    # the server's address of a view (/circos?…) under the prefix: the host's folder redirect
-    # (/circos → /circos/, query kept) serves the page, which opens that view
-    page.goto(base + f"circos?{OTHER_VIEW}")
-    wait_drawn(page)
-    assert page.url == base + f"circos/?{OTHER_VIEW}"
-    assert page.input_value("#c-fdr_i") == "0.1"
-    assert page.locator("#figure-error").is_hidden()
+    page.goto(base + f"{figure}/index.html")
+    box = page.locator(f"#c-{control}")
+    box.fill("")
+    box.press_sequentially(typed)
+    last = typed.split(",")[-1].strip()
+    expected = server_client.get(f"/api/genes?q={last}").get_json()["genes"]
+    assert expected
+    options = f"#{box.get_attribute('list')} option"
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length === n", arg=[options, len(expected)]
+    )
+    got = page.eval_on_selector_all(options, "els => els.map((e) => e.value)")
+    assert got == [head + gene for gene in expected]
     visit.check_clean(base)
 
 
-def test_with_an_engine_genes_are_suggested(visit, host, server_client):
-    base = urljoin(host, STAND_IN + "/")
+# a view other than the default of each figure, as the server's address writes it
+ADDRESSES = {
+    "circos": OTHER_VIEW,
+    "pairwise": "condition=highCIN_vs_lowCIN&cell_type1=T+cells&cell_type2=Tumor+cells"
+    "&bidirectional=1&fdr_i=0.2&fdr_l=0.05&min_numsigi1=5&min_expression=0&min_log2fc=0.12",
+    "effects": "condition=highCIN_vs_noSTING&cell_type=Macrophages%2FmMDSC&seeds=Ccl2%2C+Apoe"
+    "&fdr_i=0.1&min_log2fc=0.12&min_expression=0&fdr_l=0.05&steps=3",
+}
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_an_address_opens_its_view(visit, host, server_client, figure):
+    base = urljoin(host, PREFIX + "/")
     page = visit.page
-    page.goto(base + "circos/index.html")
-    page.fill("#c-genes", GENE_PREFIX)
-    expected = server_client.get(f"/api/genes?q={GENE_PREFIX}").get_json()["genes"]
-    assert expected
-    page.wait_for_function(
-        "n => document.querySelectorAll('#dl-genes option').length === n", arg=len(expected)
-    )
-    options = page.eval_on_selector_all("#dl-genes option", "els => els.map((e) => e.value)")
-    assert options == expected
+    query = ADDRESSES[figure]
+    for address in (f"{figure}/index.html?{query}", f"{figure}?{query}"):
+        # the static page's address, then the server's (/circos?…) under the prefix: the
+        # host's folder redirect (/circos → /circos/, query kept) serves the page
+        page.goto(base + address)
+        wait_drawn(page)  # at once: the page's picture is of the default view, not this one
+        assert page.get_attribute("#figure", "data-view") == "interactive"
+        for key, values in parse_qs(query).items():
+            box = page.locator(f"#c-{key}")
+            checkbox = box.get_attribute("type") == "checkbox"
+            shown = ("1" if box.is_checked() else "0") if checkbox else box.input_value()
+            assert shown == values[0], key
+        assert assert_drawn_as_server(page, server_client, figure) == query
+    assert page.url == base + f"{figure}/?{query}"
+    visit.check_clean(base)
+
+
+def test_a_refused_view_says_why(visit, host, server_client):
+    """A view the engine refuses (a gene the store does not have): the server's 400 message,
+    inline, as on the server's site."""
+    base = urljoin(host, PREFIX + "/")
+    page = visit.page
+    page.goto(base + "effects/index.html")
+    page.fill("#c-seeds", "Nosuchgene")
+    page.click("#submit")
+    page.wait_for_function("() => !document.getElementById('figure-error').hidden")
+    query = urlparse(page.url).query
+    assert "seeds=Nosuchgene" in query
+    refused = server_client.get(f"/api/figure/effects?{query}")
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] in page.locator("#figure-error").inner_text()
     visit.check_clean(base)
