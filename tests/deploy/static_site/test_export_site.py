@@ -78,7 +78,15 @@ def test_data_files_are_content_named_and_read_directly(index, demo_store):
             assert data == original  # verbatim
             continue
         table = pa.ipc.open_file(pa.BufferReader(data)).read_all()  # Arrow IPC file format
-        assert table.equals(feather.read_table(pa.BufferReader(original)))
+        # the same table, its text columns dictionary-encoded (read back as the same text)
+        source = feather.read_table(pa.BufferReader(original))
+        assert table.column_names == source.column_names
+        for name in table.column_names:
+            column, expected = table[name], source[name]
+            if pa.types.is_string(expected.type):
+                assert pa.types.is_dictionary(column.type), (rel, name)
+                column = column.cast(expected.type)
+            assert column.equals(expected), (rel, name)
         # uncompressed: every numeric column's values are in the file as they are in memory
         for column in table.columns:
             if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
