@@ -10,7 +10,10 @@
 // and its result {ok: value} or {error: {type, message, hint, reason}}. Non-finite floats travel as
 // {"$float": "nan" | "inf" | "-inf"} both ways; a Frame as {"$frame": {names, dtypes, columns}}.
 
-import * as pyformat from "../../web-assets/engine/pyformat.js";
+import * as py from "../../web-assets/engine/py.js";
+
+// Python's text rules under the names the calls use (floatOrNull: float() or null)
+const pyformat = { ...py, formatFixed: py.formatF, pyFloat: py.floatOrNull, isPySpace: py.isSpace };
 import { Frame } from "../../web-assets/engine/frame.js";
 import { parseParams, toQuery } from "../../web-assets/engine/params.js";
 import { frameFromIPC } from "../../web-assets/engine/store.js";

@@ -1,4 +1,4 @@
-"""The browser engine's parameters (web-assets/engine/params.js, defaults.js, pyformat.js)
+"""The browser engine's parameters (web-assets/engine/params.js, defaults.js and the text rules of py.js)
 against ctsite/figures/params.py and the figures' defaults.
 
 Defaults on every store (and on stores whose compiled figure defaults are absent or name what

@@ -69,6 +69,10 @@ def differences(expected: Any, actual: Any, path: str = "$", limit: int = 20) ->
 def _walk(expected: Any, actual: Any, path: str, out: list[str], limit: int) -> None:
     if len(out) >= limit:
         return
+    if isinstance(expected, bool) or isinstance(actual, bool):  # True is no 1 here
+        if type(expected) is not type(actual) or expected != actual:
+            out.append(f"{path}: expected {expected!r}, got {actual!r}")
+        return
     if _is_number(expected) and _is_number(actual):
         if isinstance(expected, int) and isinstance(actual, int):
             if expected != actual:

@@ -2,7 +2,7 @@
 
 `run_engine(index, calls)` sends a list of calls (tests/engine/calls.mjs says their shape) to
 tests/engine/run.mjs and returns its results; `run_python(store, calls)` answers the same calls
-with the Python Store, parse_params, to_query and Python's own formatting; `differences(a, b)`
+with the Python Store, parse_params, to_query and Python's own formatting; tests/support/canonical.py's `differences`
 is the canonical comparison of the conformance suite: JSON values equal exactly, except floats
 (relative tolerance 1e-9, absolute 1e-12 near zero; NaN equals NaN) and dict key order.
 """
@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request
 
 from ctsite.errors import CtsiteError
 from ctsite.figures import FIGURES, parse_params, to_query
+from tests.support.canonical import differences
 from tests.support.components import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,44 +167,12 @@ def run_python(store: Any, calls: list[Call]) -> list[Any]:
     return json.loads(json.dumps(results, allow_nan=False))
 
 
-def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= max(1e-12, 1e-9 * max(abs(a), abs(b)))
-
-
-def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
-    """Where `actual` differs from `expected` under the canonical comparison (empty: equal)."""
-    out: list[str] = []
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        if type(expected) is not type(actual) or expected != actual:
-            out.append(f"{path}: {expected!r} != {actual!r}")
-    elif isinstance(expected, int | float) and isinstance(actual, int | float):
-        if not _close(float(expected), float(actual)):
-            out.append(f"{path}: {expected!r} != {actual!r}")
-    elif isinstance(expected, dict) and isinstance(actual, dict):
-        if set(expected) != set(actual):
-            out.append(f"{path}: keys {sorted(expected)} != {sorted(actual)}")
-        for key in expected.keys() & actual.keys():
-            out += differences(expected[key], actual[key], f"{path}.{key}")
-    elif isinstance(expected, list) and isinstance(actual, list):
-        if len(expected) != len(actual):
-            out.append(f"{path}: {len(expected)} items != {len(actual)}")
-        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
-            out += differences(e, a, f"{path}[{i}]")
-    elif expected != actual:
-        out.append(f"{path}: {expected!r} != {actual!r}")
-    return out[:20]
-
-
 def assert_same(calls: list[Call], expected: list[Any], actual: list[Any]) -> None:
     """Every call's engine result equals Python's (the first differences named per call)."""
     assert len(expected) == len(actual)
     problems = []
     for call, e, a in zip(calls, expected, actual, strict=True):
-        found = differences(decode(e), decode(a))
+        found = differences(decode(e), decode(a), path="")
         if found:
             problems.append(
                 f"{json.dumps(call, ensure_ascii=False)[:300]}:\n  " + "\n  ".join(found[:8])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from tests.support.canonical import differences, plain
-from tests.support.components import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "engine" / "run_functions.mjs"
@@ -108,12 +106,9 @@ def decode(value: Any) -> Any:
 
 
 def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        unavailable("node is not installed (the browser engine's conformance tests run it)")
-    if not (WEB_ASSETS / "node_modules").is_dir():
-        unavailable("web-assets/node_modules is missing: run `npm ci --prefix web-assets`")
-    return node
+    from tests.support.engine import node
+
+    return node()
 
 
 def run_calls(calls: Sequence[Call]) -> list[Outcome]:

@@ -13,7 +13,7 @@
 //
 // Frames are immutable by convention: `take`, `filter` and `select` return new frames.
 
-import { pyCompare } from "./pyformat.js";
+import { pyCompare } from "./py.js";
 
 export class Frame {
   /**

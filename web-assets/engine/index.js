@@ -19,8 +19,7 @@ import { csvHeader, downloadStem, provenance } from "./downloads.js";
 import * as effects from "./effects.js";
 import * as pairwise from "./pairwise.js";
 import { BadParameter, parseParams } from "./params.js";
-import { pyFloatRepr } from "./py.js";
-import { pyStrip } from "./pyformat.js";
+import { pyFloatRepr, pyStrip } from "./py.js";
 import { NEEDS, openStore } from "./store.js";
 
 const BUILDERS = { circos: circos.build, pairwise: pairwise.build, effects: effects.build };

@@ -16,7 +16,15 @@
 // value is an integer), a cell type or null, an array of canonical gene symbols, a boolean.
 
 import { figureDefaults } from "./defaults.js";
-import { formatG, pyFloat, pyFloatRepr, pyRepr, pySlice, pyStrip, splitGeneWords } from "./pyformat.js";
+import {
+  floatOrNull as pyFloat,
+  formatG,
+  pyFloatRepr,
+  pyRepr,
+  pySlice,
+  pyStrip,
+  splitGeneWords,
+} from "./py.js";
 import { NotFoundError } from "./store.js";
 
 const TRUE = new Set(["1", "true", "yes", "on"]);

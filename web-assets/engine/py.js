@@ -428,11 +428,14 @@ export function pyFloat(value) {
   }
   let text = "";
   for (const ch of value) {
-    if (SPACES.has(ch)) text += " ";
-    else if (ch > "\x7f" && DECIMAL.test(ch)) text += digitValue(ch);
+    // CPython maps non-ASCII spaces and digits to ASCII and keeps an ASCII character as it is,
+    // so "\x1c1" (a separator str.isspace() accepts) is no number
+    if (ch <= "\x7f") text += ch;
+    else if (SPACES.has(ch)) text += " ";
+    else if (DECIMAL.test(ch)) text += digitValue(ch);
     else text += ch;
   }
-  text = text.replace(/^ +| +$/g, "");
+  text = text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
   if (!FLOAT_TEXT.test(text)) {
     throw new RangeError(`could not convert string to float: ${value}`);
   }
@@ -441,6 +444,15 @@ export function pyFloat(value) {
   if (lower === "nan") return NaN;
   if (lower === "inf" || lower === "infinity") return negative ? -Infinity : Infinity;
   return Number(text.replaceAll("_", ""));
+}
+
+/** Python's `float(text)` of a str: the number, or null where Python raises ValueError. */
+export function floatOrNull(text) {
+  try {
+    return pyFloat(String(text));
+  } catch {
+    return null;
+  }
 }
 
 const HEX_TEXT = /^[+-]?(?:0[xX]_?)?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
@@ -453,4 +465,81 @@ export function pyIntHex(text) {
   const digits = t.replace(/^[+-]/, "").replace(/^0[xX]/, "").replaceAll("_", "");
   const value = parseInt(digits, 16);
   return negative ? -value : value;
+}
+
+// ------------------------------------------------------------------ text (the engine's params and store)
+
+/** Python's `re.split(r"[,;\s]+", text)` pieces without the empty ones. */
+export function splitGeneWords(text) {
+  const words = [];
+  let word = "";
+  for (const ch of text) {
+    if (ch === "," || ch === ";" || SPACES.has(ch)) {
+      if (word) words.push(word);
+      word = "";
+    } else {
+      word += ch;
+    }
+  }
+  if (word) words.push(word);
+  return words;
+}
+
+/** Python's `text[:n]`: the first `n` code points (not UTF-16 units). */
+export function pySlice(text, n) {
+  let out = "";
+  let count = 0;
+  for (const ch of text) {
+    if (count >= n) break;
+    out += ch;
+    count += 1;
+  }
+  return out;
+}
+
+/** Python's string order (`sorted`, `<`): by code point, not by UTF-16 unit. */
+export function pyCompare(a, b) {
+  if (a === b) return 0;
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done) return y.done ? 0 : -1;
+    if (y.done) return 1;
+    const cx = x.value.codePointAt(0);
+    const cy = y.value.codePointAt(0);
+    if (cx !== cy) return cx < cy ? -1 : 1;
+  }
+}
+
+/** `sorted(strings)` */
+export function pySorted(strings) {
+  return [...strings].sort(pyCompare);
+}
+
+const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+
+function hex(cp, width) {
+  return cp.toString(16).padStart(width, "0");
+}
+
+/** Python's `repr(text)` of a str: its quote choice and escapes (`str.isprintable` rules). */
+export function pyRepr(text) {
+  const s = String(text);
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0);
+    if (ch === quote || ch === "\\") out += "\\" + ch;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + hex(cp, 2);
+    else if (cp < 0x7f || !NOT_PRINTABLE.test(ch)) out += ch;
+    else if (cp <= 0xff) out += "\\x" + hex(cp, 2);
+    else if (cp <= 0xffff) out += "\\u" + hex(cp, 4);
+    else out += "\\U" + hex(cp, 8);
+  }
+  return out + quote;
 }

@@ -29,7 +29,14 @@ import { tableFromIPC, Type } from "apache-arrow";
 
 import { Frame, takeValues } from "./frame.js";
 import { readNpy } from "./npy.js";
-import { formatFixed, pyCompare, pyFloat, pyFloatRepr, pyRepr, pySorted } from "./pyformat.js";
+import {
+  floatOrNull as pyFloat,
+  formatF as formatFixed,
+  pyCompare,
+  pyFloatRepr,
+  pyRepr,
+  pySorted,
+} from "./py.js";
 
 export const INDEX_VERSION = 1;
 const CONDITION_ID = /^c[0-9]{1,4}$/;
