@@ -12,7 +12,6 @@ same URL but its `url` line) — and no request goes to anything but the static 
 from __future__ import annotations
 
 import subprocess
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,9 @@ from tests.deploy.static_site.test_served_site import (
 )
 from tests.distribution.conftest import BUILD_SECONDS as WHEEL_SECONDS
 from tests.distribution.test_another_lab import installed  # the wheel in a fresh virtualenv
-from tests.support.cli import (
-    Installed,
-    start_python,
-    stop_process,
-    wait_healthy,
-    wait_while_running,
-)
-from tests.web.test_browser import browser, free_port  # Chromium as the site's tests run it
+from tests.support.cli import Installed, stop_process, wait_healthy
+from tests.support.static_host import free_port, static_host
+from tests.web.test_browser import browser  # Chromium as the site's tests run it
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(WHEEL_SECONDS + 300)]
 __all__ = ["browser", "installed"]  # (fixtures of this module's tests)
@@ -110,37 +104,25 @@ def test_the_static_site_from_the_installed_wheel(installed: Installed, lab, bro
     assert "not built" not in exported.stdout + exported.stderr  # the wheel carries the engine
     assert list((root / PREFIX / "static/vendor").glob("ctsite-engine.*.js"))
 
-    static_port, server_port = free_port(), free_port()
-    host = start_python(
-        "-m", "http.server", str(static_port), "--bind", "127.0.0.1", "--directory", str(root),
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server_port = free_port()
     log = (tmp_path / "serve.log").open("w")
     serve = installed.start_ctsite(
         "serve", "--port", str(server_port), cwd=demo, stdout=log, stderr=subprocess.STDOUT
     )
-    base = f"http://127.0.0.1:{static_port}/{PREFIX}/"
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(base, timeout=2):
-                return True
-        except OSError:
-            return False
-
-    visit = Visit(browser, f"http://127.0.0.1:{static_port}/")
     try:
-        wait_while_running(host, answers, "the static server answers", timeout=30)
-        assert wait_healthy(serve, server_port, timeout=120) is not None, (
-            tmp_path / "serve.log"
-        ).read_text()
-        server = Server(f"http://127.0.0.1:{server_port}")
-        check_pages(visit, base, server)
+        with static_host(root) as origin:
+            visit = Visit(browser, origin)
+            try:
+                assert wait_healthy(serve, server_port, timeout=120) is not None, (
+                    tmp_path / "serve.log"
+                ).read_text()
+                server = Server(f"http://127.0.0.1:{server_port}")
+                check_pages(visit, f"{origin}{PREFIX}/", server)
+            finally:
+                visit.context.close()
     finally:
-        visit.context.close()
         stop_process(serve)
         log.close()
-        stop_process(host)
 
 
 def check_pages(visit: Visit, base: str, server: Server) -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,20 +14,14 @@ import pytest
 
 from tests.engine.cases import HAND_PICKED, effects_calls, name_calls, parse_call, table_calls
 from tests.engine.conftest import Site
-from tests.support.cli import start_python, stop_process
 from tests.support.components import require_module, unavailable
 from tests.support.engine import REPO, WEB_ASSETS, assert_same, node, run_python
+from tests.support.static_host import static_host
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PAGE = '<!doctype html><meta charset="utf-8"><title>engine</title><script type="module" src="engine-test.js"></script>\n'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _bundle(out: Path) -> None:
@@ -52,25 +43,8 @@ def served(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     shutil.copytree(demo_site.index.parent, root / "data")
     _bundle(root / "engine-test.js")
     (root / "index.html").write_text(PAGE, encoding="utf-8")
-    port = _free_port()
-    proc = start_python(
-        "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root),
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{origin}/index.html", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None, "the static file server ended"
-                assert time.monotonic() < deadline, "the static file server did not answer"
-                time.sleep(0.1)
-        yield origin
-    finally:
-        stop_process(proc)
+    with static_host(root) as base:
+        yield base.rstrip("/")
 
 
 def test_the_engine_in_chromium_answers_as_python(served: str, demo_site: Site) -> None:

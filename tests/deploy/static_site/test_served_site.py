@@ -15,8 +15,6 @@ and says plainly that the controls need the engine.
 
 from __future__ import annotations
 
-import subprocess
-import urllib.request
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -28,8 +26,9 @@ import pytest
 from ctsite.figures import FIGURES
 from tests.deploy.static_site.conftest import plain_settings, without_url_line
 from tests.support.canonical import differences
-from tests.support.cli import cli_env, run_ctsite, start_python, stop_process, wait_while_running
-from tests.web.test_browser import browser, free_port  # Chromium as the site's tests run it
+from tests.support.cli import cli_env, run_ctsite
+from tests.support.static_host import static_host
+from tests.web.test_browser import browser  # Chromium as the site's tests run it
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 __all__ = ["browser"]  # (a fixture of this module's tests)
@@ -71,25 +70,8 @@ def host_root(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Pat
 @pytest.fixture(scope="module")
 def host(host_root: Path) -> Iterator[str]:
     """`python -m http.server` over the host's folder; its base URL."""
-    port = free_port()
-    proc = start_python(
-        "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(host_root),
-        cwd=host_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/"
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(base, timeout=2):
-                return True
-        except OSError:
-            return False
-
-    try:
-        wait_while_running(proc, answers, "the static server answers", timeout=30)
+    with static_host(host_root) as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 class Visit:
