@@ -55,7 +55,7 @@ def study_store(out: Path, types: int, targets: int, genes: int, cells: int) -> 
     config = bench_compile.generate(directory, types, targets, genes, cells)
     settings = load_settings(config_file=config, environ={})
     spec = parse_data_spec(settings.data, settings.root)
-    return compile_store(spec, settings.compiled_path, jobs=2).path.parents[1]
+    return compile_store(spec, settings.compiled_path, jobs=2).path
 
 
 def env_without_ctsite() -> dict[str, str]:
@@ -242,7 +242,9 @@ def main() -> None:
         f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
         f"on {os.cpu_count()} CPUs"
     )
-    store = args.store or study_store(args.out, args.types, args.targets, args.genes, args.cells)
+    store = (
+        args.store or study_store(args.out, args.types, args.targets, args.genes, args.cells)
+    ).resolve()
     print(f"store: {store}")
     with tempfile.TemporaryDirectory(prefix="bench-static-") as temp:
         site = Path(temp) / "site"
