@@ -96,20 +96,28 @@ def static_server(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def compressed(paths: list[Path]) -> tuple[int, int, int | None]:
-    """Bytes as served, gzipped (level 6) and brotli'd (quality 11; None without `brotli`)."""
+@functools.cache
+def file_sizes(path: Path) -> tuple[int, int, int | None]:
+    """One file's bytes as served, gzipped (level 6) and brotli'd (quality 11; None without
+    the `brotli` module). Cached: a file is named by its content."""
     try:
         import brotli
     except ImportError:
         brotli = None
-    raw = gz = br = 0
-    for path in paths:
-        body = path.read_bytes()
-        raw += len(body)
-        gz += len(gzip.compress(body, compresslevel=6))
-        if brotli is not None:
-            br += len(brotli.compress(body, quality=11))
-    return raw, gz, br if brotli is not None else None
+    body = path.read_bytes()
+    br = len(brotli.compress(body, quality=11)) if brotli is not None else None
+    return len(body), len(gzip.compress(body, compresslevel=6)), br
+
+
+def compressed(paths: list[Path]) -> tuple[int, int, int | None]:
+    """The files' bytes as served, gzipped and brotli'd (see `file_sizes`)."""
+    sizes = [file_sizes(path) for path in paths]
+    brs = [br for _, _, br in sizes]
+    return (
+        sum(raw for raw, _, _ in sizes),
+        sum(gz for _, gz, _ in sizes),
+        None if None in brs else sum(br for br in brs if br is not None),
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -175,7 +183,12 @@ def browser_part(
             for name in pages:
                 results[name] = {}
                 for rate in (1, 4):
+                    started = time.perf_counter()
                     results[name][rate] = one_page(browser, base, site, name, n_changes, rate)
+                    print(
+                        f"  {name} at {rate}× CPU: {time.perf_counter() - started:.0f} s",
+                        flush=True,
+                    )
         finally:
             browser.close()
     return results
