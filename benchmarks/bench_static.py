@@ -172,11 +172,11 @@ async ([name, value]) => {
 
 def browser_part(
     base: str, site: Path, pages: list[str], n_changes: int
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[int, dict[str, Any]]]:
     """Per page: the data fetched (default view, then the changes) and the change timings."""
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, dict[int, dict[str, Any]]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
