@@ -2,6 +2,7 @@
 
     python benchmarks/bench_lighthouse.py [--mode auto|docker|gunicorn] [--image IMAGE]
                                           [--store DIR] [--runs N] [--pages home,circos,...]
+    python benchmarks/bench_lighthouse.py --static SITE_DIR [--static-server python|nginx]
 
 Serves the demo store (`ctsite demo`) the way the image does: `ctsite docker-run` of the
 production image when a Docker engine answers and the image exists (`--mode docker`, build it
@@ -11,6 +12,11 @@ benchmarks/out/lighthouse) and drives Debian's Chromium headless with its defaul
 settings (simulated slow 4G, 4× CPU slowdown). Each page runs `--runs` times; the run with the
 median performance score is reported. Targets (issue 15): performance ≥ 0.95, accessibility 1.0,
 best practices 1.0, total blocking time < 200 ms, cumulative layout shift < 0.05.
+
+`--static SITE_DIR` measures a static site instead (`ctsite export-site SITE_DIR`, issue 26):
+the folder is served by a plain static file server, Python's `http.server` (what the archive's
+README tells a reader to run; no compression) or, with `--static-server nginx`, nginx with gzip
+on (as GitHub Pages or a CDN serve it); the pages are `/`, `/circos/`, `/pairwise/`, `/effects/`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,24 @@ ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE_VERSION = "12"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {"home": "/", "circos": "/circos", "pairwise": "/pairwise", "effects": "/effects"}
+STATIC_PAGES = {name: path if name == "home" else f"{path}/" for name, path in PAGES.items()}
+NGINX_STATIC = """
+daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
+events {{}}
+http {{
+ include /etc/nginx/mime.types; access_log off;
+ client_body_temp_path {work}/nginx-body; proxy_temp_path {work}/nginx-proxy;
+ fastcgi_temp_path {work}/nginx-fcgi; uwsgi_temp_path {work}/nginx-uwsgi;
+ scgi_temp_path {work}/nginx-scgi;
+ types {{ application/vnd.apache.arrow.file arrow; application/octet-stream npy; }}
+ server {{
+  listen 127.0.0.1:{port}; root {site};
+  gzip on; gzip_comp_level 4;
+  gzip_types text/css application/javascript application/json image/svg+xml
+             application/vnd.apache.arrow.file application/octet-stream;
+ }}
+}}
+"""
 TARGETS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0}
 TBT_MS, CLS = 200.0, 0.05
 
@@ -143,6 +167,32 @@ def start_gunicorn(data: Path, port: int) -> subprocess.Popen:
     return proc
 
 
+def start_static(site: Path, port: int, server: str, workdir: Path) -> subprocess.Popen:
+    """A plain static file server on the exported folder (see the module docstring)."""
+    if server == "nginx":
+        conf = workdir / "nginx-static.conf"
+        conf.write_text(NGINX_STATIC.format(work=workdir, port=port, site=site))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        return subprocess.Popen([nginx, "-c", str(conf), "-e", str(workdir / "nginx-error.log")])
+    return subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(site)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_serving(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} was not served within {timeout:.0f} s")
+
+
 def run_lighthouse(binary: Path, url: str, out: Path, attempts: int = 2) -> dict:
     """One Lighthouse run (retried once: Chromium sometimes loses the trace, NO_NAVSTART)."""
     for attempt in range(attempts):
@@ -196,30 +246,45 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out" / "lighthouse")
+    parser.add_argument("--static", type=Path, help="an exported static site (export-site)")
+    parser.add_argument("--static-server", choices=["python", "nginx"], default="python")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     binary = lighthouse_bin(args.workdir)
-    data = args.store.resolve() if args.store else demo_data(args.workdir)
     mode = args.mode
-    if mode == "auto":
+    if args.static:
+        mode = f"static ({args.static_server})"
+    elif mode == "auto":
         mode = "docker" if docker_ready(args.image) else "gunicorn"
+    pages = STATIC_PAGES if args.static else PAGES
     port = free_port()
     print(f"uptime: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min load, 2 cores)")
-    if mode == "docker":
+    if args.static:
+        site = args.static.resolve()
+        if not (site / "index.html").is_file():
+            raise SystemExit(f"{site} is not an exported site (no index.html): ctsite export-site")
+        print(f"serving the static site {site} with {args.static_server}")
+        proc = start_static(site, port, args.static_server, args.workdir)
+    elif mode == "docker":
+        data = args.store.resolve() if args.store else demo_data(args.workdir)
         print(f"serving {data} with `ctsite docker-run --image {args.image}`")
         proc = start_docker(args.image, data, port, args.workdir / "docker-run.log")
     else:
+        data = args.store.resolve() if args.store else demo_data(args.workdir)
         print(f"serving {data} with gunicorn (no Docker image {args.image} in use)")
         proc = start_gunicorn(data, port)
     base = f"http://127.0.0.1:{port}"
     rows: dict[str, dict] = {}
     try:
-        wait_healthy(base)
+        if args.static:
+            wait_serving(base + "/")
+        else:
+            wait_healthy(base)
         for name in args.pages.split(","):
-            urllib.request.urlopen(base + PAGES[name]).read()  # warm the figure cache
+            urllib.request.urlopen(base + pages[name]).read()  # warm the figure cache
             runs = [
                 summary(
-                    run_lighthouse(binary, base + PAGES[name], args.workdir / f"{name}-{i}.json")
+                    run_lighthouse(binary, base + pages[name], args.workdir / f"{name}-{i}.json")
                 )
                 for i in range(args.runs)
             ]
@@ -228,7 +293,7 @@ def main() -> None:
             perf = ", ".join(f"{r['performance']:.2f}" for r in runs)
             print(f"  {name}: performance of each run {perf}")
     finally:
-        proc.send_signal(signal.SIGINT if mode == "docker" else signal.SIGTERM)
+        proc.send_signal(signal.SIGINT if mode == "docker" else signal.SIGTERM)  # (its own)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:

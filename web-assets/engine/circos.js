@@ -74,9 +74,17 @@ export function circosTable(data, genes) {
     highlighted: ["bool", (i) => Boolean(hl[i])],
   });
   const parts = [nodes, chords].filter((t) => t.length > 0);
+  const total = parts.reduce((n, t) => n + t.length, 0);
   const specs = names.map((name) => {
     const having = parts.filter((t) => t.has(name));
-    const values = parts.flatMap((t) => (t.has(name) ? Array.from(t.columns[name]) : Array(t.length).fill(null)));
+    // (one array filled in place: flatMap over copies took ~10 ms of a study-scale view)
+    const values = new Array(total);
+    let at = 0;
+    for (const t of parts) {
+      const column = t.has(name) ? t.columns[name] : null;
+      for (let i = 0; i < t.length; i += 1) values[at + i] = column === null ? null : column[i];
+      at += t.length;
+    }
     const dtypes = new Set(having.map((t) => t.dtypes[name]));
     const gaps = having.length < parts.length;
     let dtype = dtypes.size === 1 ? [...dtypes][0] : "float64";
