@@ -93,23 +93,16 @@ export class Site {
       message: result.message,
       figure: result.figure,
     };
-    const parameters = this.parameters(name, params);
+    // what the page's script reads: the figure and its message, and the rows `csv()` writes
+    // only when a CSV is asked for (not on every control change)
     return {
       status: 200,
       document,
       params,
       table: result.table,
-      // what the page's script reads (the server's /api/figure document, and the rest of a view)
       figure: result.figure,
       message: result.message,
-      parameters,
-      csv: toCsv(result.table),
     };
-  }
-
-  /** The view's parameters as the server's CSV names them (`urlencode` of the canonical values). */
-  parameters(name, params) {
-    return provenance("", {}, this.controls(name), params, "").parameters;
   }
 
   /** The gene search (/api/genes?q=): genes starting with the query (case-insensitive), then

@@ -116,7 +116,7 @@
     const ok = result.status === 200;
     const doc = ok
       ? { figure: result.figure, message: result.message || "", params: result.params,
-        table: result.table, parameters: result.parameters,
+        table: result.table,
         fingerprint: page.provenance.store_fingerprint }
       : { error: result.error || result.message || `The figure could not be computed.` };
     return { ok, status: result.status, json: async () => doc };
