@@ -11,7 +11,7 @@
 //   frame.dtypes[name]     the numpy dtype name pandas reports for that column
 //   frame.length           the number of rows
 //
-// Frames are immutable by convention: `take`, `filter` and `select` return new frames.
+// Frames are immutable by convention: `take`, `where`, `select` and the others return new frames.
 
 import { pyCompare } from "./py.js";
 
@@ -62,13 +62,6 @@ export class Frame {
     return new Frame([...this.names], columns, { ...this.dtypes }, indices.length);
   }
 
-  /** The rows where `mask` is true (`df[mask]`, index reset). */
-  filter(mask) {
-    const indices = [];
-    for (let i = 0; i < this.length; i += 1) if (mask[i]) indices.push(i);
-    return this.take(indices);
-  }
-
   /** The named columns, in the given order (`df[names]`). */
   select(names) {
     const columns = {};
@@ -85,7 +78,7 @@ export class Frame {
     return n >= this.length ? this : this.take([...Array(n).keys()]);
   }
 
-  /** The rows where `keep(i)` is true. */
+  /** The rows where `keep(i)` is true (`df[mask]`, index reset). */
   where(keep) {
     const indices = [];
     for (let i = 0; i < this.length; i += 1) if (keep(i)) indices.push(i);
