@@ -25,7 +25,7 @@ import {
   role,
 } from "./common.js";
 import * as fit from "./fit.js";
-import { compareValues as compare } from "./frame.js";
+import { compareValues as compare, minMax } from "./frame.js";
 import * as geometry from "./geometry.js";
 import { npRound, pyFloatRepr, pyMod, pyRound, pyTruthy } from "./py.js";
 import { FONT_STACK } from "./text_metrics.js";
@@ -96,18 +96,6 @@ function text(v) {
 function intText(v) {
   if (!Number.isFinite(v)) throw new Error("cannot convert float NaN or infinity to integer");
   return BigInt(Math.trunc(v)).toString();
-}
-
-/** min/max of a numeric column (pandas `.min()`/`.max()`), as float64 values. */
-function minMax(values) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i += 1) {
-    const v = Number(values[i]);
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
 }
 
 function clip01(x) {

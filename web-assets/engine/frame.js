@@ -165,6 +165,18 @@ export function compareValues(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** min/max of a numeric column (pandas `.min()`/`.max()`), as float64 values. */
+export function minMax(values) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i += 1) {
+    const v = Number(values[i]);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /** values[indices] for a typed array or a plain array. */
 export function takeValues(values, indices) {
   const n = indices.length;

@@ -24,7 +24,7 @@ import {
   role,
 } from "./common.js";
 import * as fit from "./fit.js";
-import { Frame, compareValues } from "./frame.js";
+import { Frame, compareValues, minMax } from "./frame.js";
 import * as geometry from "./geometry.js";
 import { formatF, pyRound } from "./py.js";
 
@@ -232,20 +232,9 @@ export function pairwiseFigure(edges, columns, store) {
   return { data: traces, layout };
 }
 
-/** Smallest and largest of a column. */
-function extent(values) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 /** One trace per edge (a line with an arrowhead) plus a hover point in each edge's middle. */
 function edgeTraces(edges, pos, keyOf) {
-  const [loN, hiN] = extent(edges.columns.numSigI1);
+  const [loN, hiN] = minMax(edges.columns.numSigI1);
   const [loC, hiC] = colors.LIGAND_LOG2FC_RANGE;
   const traces = [];
   const midX = [];
