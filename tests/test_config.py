@@ -124,6 +124,11 @@ OLD_SECTIONS: dict[str, dict[str, str]] = {
         "pairwise_cell_type1": "figures_pairwise_cell_type1",
         "pairwise_cell_type2": "figures_pairwise_cell_type2",
     },
+    # issue 27: the static site's bucket and CloudFront distribution (`ctsite publish-site`)
+    "static": {
+        "bucket": "static_bucket",
+        "distribution_id": "static_distribution_id",
+    },
 }
 OLD_RANGES: dict[str, tuple[float | None, float | None]] = {
     "compile_jobs": (1, 64),
