@@ -227,3 +227,23 @@ def test_bad_input_is_one_clear_line(moto_clients, hosting, demo_export, tmp_pat
     with pytest.raises(CtsiteError, match="distribution E0NOSUCH does not exist"):
         publish_site(bucket, "E0NOSUCH", moto_clients, site=demo_export)
     assert moto_clients("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_without_a_folder_the_current_version_is_exported_first(
+    moto_clients, hosting, demo_store, demo_export, tmp_path
+):
+    from functools import partial
+
+    from ctsite.web.snapshot import AppSnapshot
+    from tests.deploy.static_site.conftest import plain_settings
+
+    bucket, distribution = hosting
+    result = publish_site(
+        bucket, distribution, moto_clients, store_path=demo_store,
+        source_for=partial(AppSnapshot, plain_settings(tmp_path)),
+    )  # fmt: skip
+    assert result.exported is not None and result.exported.version == result.plan.version
+    assert not result.exported.directory.exists()  # (a temporary folder, removed)
+    assert set(bucket_objects(moto_clients("s3"), bucket)) == site_keys(demo_export) | {RECORD}
+    # the same version exported again by `export-site`: nothing to send
+    assert publish(moto_clients, hosting, demo_export).plan.empty
