@@ -5,11 +5,11 @@ defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment va
 `Settings.sources` remembers where every value came from (shown by `ctsite config`).
 
 Scalar settings are flat keys (`aws_region`, `sftp_port`, …), grouped in sections (site, compile,
-image, aws, beanstalk, transfer, provision: `SECTIONS`). In `ctsite.toml` a key may be written at
-the top level, in a table named after its prefix (`[aws] region = ...` is `aws_region`, `[eb]
-application` is `eb_application`), or in its section under its short name (`[beanstalk]
-application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and `CTSITE_<SECTION>_<NAME>` variables
-both work. The `[data]` table is different: it describes the dataset to compile
+image, aws, beanstalk, transfer, provision, figures, static: `SECTIONS`). In `ctsite.toml` a key
+may be written at the top level, in a table named after its prefix (`[aws] region = ...` is
+`aws_region`, `[eb] application` is `eb_application`), or in its section under its short name
+(`[beanstalk] application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and
+`CTSITE_<SECTION>_<NAME>` variables both work. The `[data]` table is different: it describes the dataset to compile
 (see `ctsite.compile.dataset`).
 
 Each setting is declared once, as a field of `Settings` made by `setting()`: its type, default,
@@ -250,6 +250,10 @@ class Settings:
     price_cloudfront_https_per_10000: float = setting(0.01, "static", valid=(0, None))
     # CloudFront Functions invocations, per million
     price_cloudfront_function_per_million: float = setting(0.10, "static", valid=(0, None))
+    # --- the static site's hosting (`ctsite publish-site`): the S3 bucket it is published to
+    # and the CloudFront distribution in front of it ("": publish to the bucket alone) ---
+    static_bucket: str = setting("", "static")
+    static_distribution_id: str = setting("", "static")
 
     # Not a setting: where the values came from and the dataset description.
     root: Path = dataclasses.field(default=Path("."), compare=False)

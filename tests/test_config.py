@@ -138,6 +138,8 @@ OLD_SECTIONS: dict[str, dict[str, str]] = {
         "price_cloudfront_gb": "price_cloudfront_gb",
         "price_cloudfront_https_per_10000": "price_cloudfront_https_per_10000",
         "price_cloudfront_function_per_million": "price_cloudfront_function_per_million",
+        "bucket": "static_bucket",
+        "distribution_id": "static_distribution_id",
     },
 }
 OLD_RANGES: dict[str, tuple[float | None, float | None]] = {

@@ -31,6 +31,7 @@ from ctsite.cli import (
     image,
     init,
     provision,
+    publish_site,
     release,
     upload,
     web,
@@ -226,6 +227,7 @@ COMMAND_MODULES = (
     release,  # release                                    ↔ ctsite/deploy/release.py
     provision,  # provision plan|apply|destroy|check, swap ↔ ctsite/deploy/provision/
     export_site,  # export-site                            ↔ ctsite/deploy/static_site/
+    publish_site,  # publish-site                          ↔ ctsite/deploy/static_site/
 )
 for module in COMMAND_MODULES:
     module.register(app)
