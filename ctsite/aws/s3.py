@@ -4,6 +4,10 @@ The static site's calls (`publish-site`): a bucket check that says in one line w
 cannot be used, a listing (key, size), a HEAD that reads back what a PUT stored (size, ETag,
 headers, the SHA-256 kept in user metadata), a PUT with every header a host replays, and batch
 deletes. S3 applies a PUT atomically: a reader sees the old object or the new one, never half.
+
+And what `provision check --env static` reads of that bucket (its public access block, default
+encryption, versioning and policy): reads only; an unset configuration is an empty value, never
+an error.
 """
 
 from __future__ import annotations
@@ -152,3 +156,53 @@ def delete_keys(client: ClientFactory, bucket: str, keys: list[str]) -> list[str
             )
             failed += [str(e.get("Key", "")) for e in answer.get("Errors", [])]
     return failed
+
+
+def public_access_block(client: ClientFactory, bucket: str) -> dict[str, bool]:
+    """The bucket's public access block flags ({} when it has none)."""
+    import botocore.exceptions
+
+    with aws_errors(f"read the public access block of s3://{bucket}"):
+        try:
+            found = client("s3").get_public_access_block(Bucket=bucket)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
+                return {}
+            raise
+    config = found.get("PublicAccessBlockConfiguration") or {}
+    return {str(k): bool(v) for k, v in config.items()}
+
+
+def encryption(client: ClientFactory, bucket: str) -> str:
+    """The bucket's default encryption algorithm ("" when it has none)."""
+    import botocore.exceptions
+
+    with aws_errors(f"read the encryption of s3://{bucket}"):
+        try:
+            found = client("s3").get_bucket_encryption(Bucket=bucket)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
+                return ""
+            raise
+    rules = (found.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+    default = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}) if rules else {}
+    return str(default.get("SSEAlgorithm", ""))
+
+
+def versioning(client: ClientFactory, bucket: str) -> str:
+    """The bucket's versioning status: "" (never enabled), Enabled or Suspended."""
+    with aws_errors(f"read the versioning of s3://{bucket}"):
+        return str(client("s3").get_bucket_versioning(Bucket=bucket).get("Status", ""))
+
+
+def policy(client: ClientFactory, bucket: str) -> str:
+    """The bucket policy's JSON text ("" when it has none)."""
+    import botocore.exceptions
+
+    with aws_errors(f"read the policy of s3://{bucket}"):
+        try:
+            return str(client("s3").get_bucket_policy(Bucket=bucket).get("Policy", ""))
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "NoSuchBucketPolicy":
+                return ""
+            raise

@@ -1,6 +1,6 @@
 """`provision check --env static`: the static site's bucket against the template.
 
-Reads (through `ctsite.aws.bucket`) the bucket's public access block, default encryption,
+Reads (through `ctsite.aws.s3`) the bucket's public access block, default encryption,
 versioning and policy, and returns one `Difference` per mismatch with the command that fixes
 it; then the stack's drift (a drift detection that fails is one line too: the check could
 not confirm that part). The expected values are the template's own (`static.yaml`), so the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ctsite.aws import bucket as s3
+from ctsite.aws import s3
 from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import CloudFormation, load_template
 from ctsite.deploy.provision import environments
