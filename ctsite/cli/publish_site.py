@@ -73,6 +73,7 @@ def publish_site_cmd(
     invalidate the pages on CloudFront."""
     from functools import partial
 
+    from ctsite.deploy.static_site.hosting import static_hosting
     from ctsite.deploy.static_site.publish_site import publish_site
     from ctsite.web.snapshot import AppSnapshot
 
@@ -84,10 +85,12 @@ def publish_site_cmd(
             "the access code (site_access_code_hash) does not protect a static site: "
             "whoever can reach its files sees everything"
         )
+    client = clients(ctx, s)
+    hosting = static_hosting(s, client)
     result = publish_site(
-        s.static_bucket,
-        s.static_distribution_id,
-        clients(ctx, s),
+        hosting.bucket,
+        hosting.distribution_id,
+        client,
         site=source,
         store_path=data or s.compiled_path,
         source_for=partial(AppSnapshot, s),

@@ -95,3 +95,23 @@ def test_dry_run_then_publish_with_the_bucket_from_the_configuration(
     again = run(tmp_path, "--from", str(site))
     assert again.returncode == 0, again.stderr
     assert "nothing sent" in again.stdout
+
+
+def test_publishes_into_the_bucket_provision_made(aws_env, moto_clients, tmp_path):
+    """Without `[static] bucket`, publish-site takes the bucket of the stack `provision apply
+    --env static` made (it used to stop at "[static] bucket is not set", though ctsite had made
+    the bucket itself)."""
+    site = fake_export(tmp_path / "site")
+    applied = run_ctsite(
+        "provision", "apply", "--env", "static", "--yes", "--poll", "0.05", cwd=tmp_path,
+        env=cli_env(without=("CTSITE_",), COLUMNS="200"), stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    made = moto_clients("cloudformation").describe_stack_resource(
+        StackName="ctsite-static", LogicalResourceId="Bucket"
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    done = run(tmp_path, "--from", str(site), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["plan"]["bucket"] == made
+    keys = [o["Key"] for o in moto_clients("s3").list_objects_v2(Bucket=made)["Contents"]]
+    assert CSS in keys and "index.html" in keys
