@@ -33,6 +33,7 @@ from ctsite.cli import (
     provision,
     publish_site,
     release,
+    retire,
     upload,
     web,
 )
@@ -228,6 +229,7 @@ COMMAND_MODULES = (
     provision,  # provision plan|apply|destroy|check, swap ↔ ctsite/deploy/provision/
     export_site,  # export-site                            ↔ ctsite/deploy/static_site/
     publish_site,  # publish-site                          ↔ ctsite/deploy/static_site/
+    retire,  # retire                                      ↔ ctsite/deploy/retire.py
 )
 for module in COMMAND_MODULES:
     module.register(app)

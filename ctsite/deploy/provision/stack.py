@@ -420,9 +420,9 @@ def cloudformation(client: ClientFactory, target: Target) -> CloudFormation:
     return CloudFormation(client, target.region or None)
 
 
-def eb_estimate(settings: Settings) -> float | None:
-    """What the production Elastic Beanstalk environment costs a month (`estimate_costs` of a
-    new one), to compare the static site with; None when the `provision_*` settings are bad."""
+def eb_costs(settings: Settings) -> list[CostLine] | None:
+    """What the production Elastic Beanstalk environment costs a month, line by line
+    (`estimate_costs` of a new one); None when the `provision_*` settings are bad."""
     from ctsite.deploy.provision import environments
 
     try:
@@ -435,7 +435,14 @@ def eb_estimate(settings: Settings) -> float | None:
     except ConfigError:
         return None
     added = [Row("add", "Environment", "AWS::ElasticBeanstalk::Environment")]
-    return round(sum(c.monthly_usd for c in estimate_costs(settings, added, params)), 2)
+    return estimate_costs(settings, added, params)
+
+
+def eb_estimate(settings: Settings) -> float | None:
+    """The production Elastic Beanstalk environment's monthly total, to compare the static
+    site with; None when the `provision_*` settings are bad."""
+    lines = eb_costs(settings)
+    return None if lines is None else round(sum(c.monthly_usd for c in lines), 2)
 
 
 def plan_environment(
