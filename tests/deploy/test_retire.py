@@ -200,3 +200,43 @@ def test_staging_sharing_the_file_system_blocks_the_deletion(
     one_error(result, "the staging stack ctsite-staging shares the EFS file system")
     assert stack_alive(moto_clients, "ctsite-production")
     assert published_version(moto_clients) is not None  # published; the EB site kept
+
+
+def test_the_live_address_is_the_environments_own(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """Without --live-url, the site is read at the production environment's CNAME (moto's
+    Elastic Beanstalk leaves CNAME empty, so the one call is answered by botocore's Stubber in
+    the shape the real API gives); an environment without one is one clear error (on moto)."""
+    from botocore.stub import Stubber
+
+    from ctsite.config import load_settings
+    from ctsite.deploy.retire import plan_retire
+
+    settings = load_settings(root=lab, environ={})
+    query = {
+        "ApplicationName": settings.eb_application,
+        "EnvironmentNames": [ENV_NAME],
+        "IncludeDeleted": False,
+    }
+    described = {
+        "EnvironmentName": ENV_NAME,
+        "ApplicationName": settings.eb_application,
+        "CNAME": live_site.removeprefix("http://"),
+        "EndpointURL": "203.0.113.7",
+        "Status": "Ready",
+        "Health": "Green",
+    }
+    eb = moto_clients("elasticbeanstalk")
+    with Stubber(eb) as stub:
+        stub.add_response("describe_environments", {"Environments": [described]}, query)
+        plan = plan_retire(settings, moto_clients)
+        stub.assert_no_pending_responses()
+    assert plan.live.url == live_site
+    assert plan.live.store_version == live_version(live_site)
+
+    eb.create_application(ApplicationName=settings.eb_application)
+    eb.create_environment(
+        ApplicationName=settings.eb_application, EnvironmentName=ENV_NAME, SolutionStackName="x"
+    )
+    one_error(ctsite(lab, "retire"), f"the Elastic Beanstalk environment {ENV_NAME} has no address")
