@@ -1,8 +1,8 @@
 """The published site as a reader gets it: `publish_site` of the demo's export into moto's S3,
 every object read back from the bucket and served by a tiny HTTP server that replays the stored
 Content-Type, Content-Encoding (the gzipped data files) and Cache-Control, as CloudFront in front
-of the bucket does — then Chromium opens every page, and one control of each figure draws the
-server's figure (the checks of tests/deploy/static_site/test_served_site.py)."""
+of the bucket does — then Chromium opens every page, and every control of each figure, changed
+in turn, draws the server's figure (the checks of tests/deploy/static_site/test_served_site.py)."""
 
 from __future__ import annotations
 
@@ -61,12 +61,12 @@ def test_the_published_site_works_in_chromium(
                 page.hover(".figure-wrap")  # the engine computes the default view
                 drawn = wait_drawn(page)
                 assert_drawn_as_server(page, server_client, figure)
-                control, value = CONTROL_CHANGES[figure][0]
-                change(page, control, value)
-                page.click("#submit")
-                wait_drawn(page, drawn)
-                query = assert_drawn_as_server(page, server_client, figure)
-                assert f"{control}=" in query
+                for control, value in CONTROL_CHANGES[figure]:  # every control, in turn
+                    change(page, control, value)
+                    page.click("#submit")
+                    drawn = wait_drawn(page, drawn)
+                    query = assert_drawn_as_server(page, server_client, figure)
+                    assert f"{control}=" in query
             # the browser read the gzipped data files through their stored Content-Encoding
             gzipped = [u for u, e in encodings.items() if e == "gzip"]
             assert any(u.endswith(".arrow") for u in gzipped), encodings
