@@ -5,11 +5,11 @@ defaults (the lab's runbook) ← `ctsite.toml` ← `CTSITE_<KEY>` environment va
 `Settings.sources` remembers where every value came from (shown by `ctsite config`).
 
 Scalar settings are flat keys (`aws_region`, `sftp_port`, …), grouped in sections (site, compile,
-image, aws, beanstalk, transfer, provision: `SECTIONS`). In `ctsite.toml` a key may be written at
-the top level, in a table named after its prefix (`[aws] region = ...` is `aws_region`, `[eb]
-application` is `eb_application`), or in its section under its short name (`[beanstalk]
-application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and `CTSITE_<SECTION>_<NAME>` variables
-both work. The `[data]` table is different: it describes the dataset to compile
+image, aws, beanstalk, transfer, provision, figures, static: `SECTIONS`). In `ctsite.toml` a key
+may be written at the top level, in a table named after its prefix (`[aws] region = ...` is
+`aws_region`, `[eb] application` is `eb_application`), or in its section under its short name
+(`[beanstalk] application`, `[transfer] sftp_port`); `CTSITE_<KEY>` and
+`CTSITE_<SECTION>_<NAME>` variables both work. The `[data]` table is different: it describes the dataset to compile
 (see `ctsite.compile.dataset`).
 
 Each setting is declared once, as a field of `Settings` made by `setting()`: its type, default,
@@ -49,6 +49,7 @@ SECTION_PREFIXES: dict[str, str] = {
     "transfer": "transfer_",
     "provision": "provision_",
     "figures": "figures_",
+    "static": "static_",
 }
 
 
@@ -222,6 +223,37 @@ class Settings:
     figures_effects_seeds: str = setting("", "figures")
     figures_pairwise_cell_type1: str = setting("", "figures")
     figures_pairwise_cell_type2: str = setting("", "figures")
+    # --- the static site on S3 + CloudFront (`ctsite provision plan|apply --env static`) ---
+    # the site's own address (an alias of the distribution); needs static_certificate_arn
+    static_domain: str = setting("", "static")
+    # an ACM certificate for static_domain, in us-east-1 (CloudFront reads it only there)
+    static_certificate_arn: str = setting("", "static")
+    # PriceClass_100 (North America, Europe, Israel), PriceClass_200 or PriceClass_All
+    static_price_class: str = setting("PriceClass_100", "static")
+    # the traffic `provision plan --env static` prices: page views a month
+    static_monthly_views: int = setting(10_000, "static", valid=(0, None))
+    # without an export folder (`--export DIR`): what one view fetches, an estimate — the first
+    # view of a figure page makes about ten requests and fetches about 2 MB (compressed)
+    static_requests_per_view: float = setting(10.0, "static", valid=(0, None))
+    static_bytes_per_view: int = setting(2_000_000, "static", valid=(0, None))
+    # the bucket's size without an export folder: the study-scale store (~15 MB) + pages (~5 MB)
+    static_site_gb: float = setting(0.02, "static", valid=(0, None))
+    # List prices of the static hosting (USD, 2026-12: aws.amazon.com/s3/pricing (us-east-2,
+    # S3 Standard) and aws.amazon.com/cloudfront/pricing (United States, Mexico and Canada);
+    # a GB is 2^30 bytes, as AWS bills). Data from S3 to CloudFront is free.
+    price_s3_gb_month: float = setting(0.023, "static", valid=(0, None))
+    # S3 GET requests, per 1,000
+    price_s3_get_per_1000: float = setting(0.0004, "static", valid=(0, None))
+    # CloudFront data transfer out to the internet, per GB (the first 10 TB of a month)
+    price_cloudfront_gb: float = setting(0.085, "static", valid=(0, None))
+    # CloudFront HTTPS requests, per 10,000
+    price_cloudfront_https_per_10000: float = setting(0.01, "static", valid=(0, None))
+    # CloudFront Functions invocations, per million
+    price_cloudfront_function_per_million: float = setting(0.10, "static", valid=(0, None))
+    # --- the static site's hosting (`ctsite publish-site`): the S3 bucket it is published to
+    # and the CloudFront distribution in front of it ("": publish to the bucket alone) ---
+    static_bucket: str = setting("", "static")
+    static_distribution_id: str = setting("", "static")
 
     # Not a setting: where the values came from and the dataset description.
     root: Path = dataclasses.field(default=Path("."), compare=False)

@@ -124,6 +124,23 @@ OLD_SECTIONS: dict[str, dict[str, str]] = {
         "pairwise_cell_type1": "figures_pairwise_cell_type1",
         "pairwise_cell_type2": "figures_pairwise_cell_type2",
     },
+    # issue 27: the static site on S3 + CloudFront, and its list prices
+    "static": {
+        "domain": "static_domain",
+        "certificate_arn": "static_certificate_arn",
+        "price_class": "static_price_class",
+        "monthly_views": "static_monthly_views",
+        "requests_per_view": "static_requests_per_view",
+        "bytes_per_view": "static_bytes_per_view",
+        "site_gb": "static_site_gb",
+        "price_s3_gb_month": "price_s3_gb_month",
+        "price_s3_get_per_1000": "price_s3_get_per_1000",
+        "price_cloudfront_gb": "price_cloudfront_gb",
+        "price_cloudfront_https_per_10000": "price_cloudfront_https_per_10000",
+        "price_cloudfront_function_per_million": "price_cloudfront_function_per_million",
+        "bucket": "static_bucket",
+        "distribution_id": "static_distribution_id",
+    },
 }
 OLD_RANGES: dict[str, tuple[float | None, float | None]] = {
     "compile_jobs": (1, 64),
@@ -151,6 +168,15 @@ OLD_RANGES: dict[str, tuple[float | None, float | None]] = {
     "price_public_ipv4_hourly": (0, None),
     "price_efs_gb_month": (0, None),
     "price_data_gb": (0, None),
+    "static_monthly_views": (0, None),
+    "static_requests_per_view": (0, None),
+    "static_bytes_per_view": (0, None),
+    "static_site_gb": (0, None),
+    "price_s3_gb_month": (0, None),
+    "price_s3_get_per_1000": (0, None),
+    "price_cloudfront_gb": (0, None),
+    "price_cloudfront_https_per_10000": (0, None),
+    "price_cloudfront_function_per_million": (0, None),
 }
 
 

@@ -1,6 +1,7 @@
 """EFS: the file system the site's data lives on, as `doctor`, the upload preflight and
 `provision check` read it: its state, lifecycle and backup policies, mount targets and their
-security groups. Nothing here changes it."""
+security groups; and its deletion, which only `ctsite retire` asks for (after the stack that
+made it is gone)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,23 @@ def mount_target_security_groups(client: ClientFactory, mount_target_id: str) ->
     with aws_errors(f"read the security groups of the mount target {mount_target_id}"):
         found = client("efs").describe_mount_target_security_groups(MountTargetId=mount_target_id)
     return [str(g) for g in found.get("SecurityGroups", [])]
+
+
+def delete_file_system(
+    client: ClientFactory, file_system_id: str, timeout_s: float = 600, poll_s: float = 5.0
+) -> None:
+    """Delete a file system once its mount targets are gone (EFS refuses while any exists; a
+    deleted stack's mount targets take a minute or two to go)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while mount_targets(client, file_system_id):
+        if time.monotonic() > deadline:
+            raise CtsiteError(
+                f"{file_system_id} still has mount targets after {timeout_s:.0f} s",
+                hint=f"delete them, then `aws efs delete-file-system --file-system-id "
+                f"{file_system_id}`",
+            )
+        time.sleep(poll_s)
+    with aws_errors(f"delete the EFS file system {file_system_id}"):
+        client("efs").delete_file_system(FileSystemId=file_system_id)

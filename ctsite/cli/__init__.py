@@ -31,7 +31,9 @@ from ctsite.cli import (
     image,
     init,
     provision,
+    publish_site,
     release,
+    retire,
     upload,
     web,
 )
@@ -226,6 +228,8 @@ COMMAND_MODULES = (
     release,  # release                                    ↔ ctsite/deploy/release.py
     provision,  # provision plan|apply|destroy|check, swap ↔ ctsite/deploy/provision/
     export_site,  # export-site                            ↔ ctsite/deploy/static_site/
+    publish_site,  # publish-site                          ↔ ctsite/deploy/static_site/
+    retire,  # retire                                      ↔ ctsite/deploy/retire.py
 )
 for module in COMMAND_MODULES:
     module.register(app)

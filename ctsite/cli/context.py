@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ctsite.config import Settings, load_settings
+from ctsite.errors import CtsiteError
 
 if TYPE_CHECKING:
     from ctsite.aws.clients import ClientFactory
@@ -96,6 +97,7 @@ def settings(ctx: CommandContext, **overrides: Any) -> Settings:
     """The resolved configuration: this command's options over the root options (--profile,
     --region) over the environment and ctsite.toml."""
     current = state(ctx)
+    _refuse_stack_names(overrides.get("eb_environment"))
     if overrides.get("aws_region") is None and current.region:
         overrides["aws_region"] = current.region
     if overrides.get("aws_profile") is None and current.profile:
@@ -108,6 +110,29 @@ def settings(ctx: CommandContext, **overrides: Any) -> Settings:
         for message in resolved.warnings:
             warn(message)
     return resolved
+
+
+def _refuse_stack_names(env: object) -> None:
+    """`--env static` / `--env registry` on an Elastic Beanstalk command: those names are the
+    static site's and the image registry's stacks (`provision --env …`), never an environment
+    this command could act on."""
+    from ctsite.deploy.provision.environments import REGISTRY, STATIC
+
+    name = str(env or "").strip()
+    if name == STATIC:
+        raise CtsiteError(
+            "--env static names the static site (S3 + CloudFront), not an Elastic Beanstalk "
+            "environment: publish it with `ctsite publish-site`",
+            hint="its hosting is `ctsite provision plan|apply|check|destroy --env static`",
+            exit_code=2,
+        )
+    if name == REGISTRY:
+        raise CtsiteError(
+            "--env registry names the image registry's stack (`ctsite provision apply --env "
+            "registry`), not an Elastic Beanstalk environment",
+            hint="name production, staging or an EB environment",
+            exit_code=2,
+        )
 
 
 def clients(ctx: CommandContext, s: Settings) -> ClientFactory:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,8 +23,8 @@ EnvOption = Annotated[
     str | None,
     typer.Option(
         "--env",
-        help="production (default), staging, an EB environment name, or registry "
-        "(the ECR Public repository, us-east-1).",
+        help="production (default), staging, an EB environment name, registry "
+        "(the ECR Public repository, us-east-1) or static (the static site on S3 + CloudFront).",
     ),
 ]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: aws_region).")]
@@ -62,6 +63,8 @@ def _render(result: Any) -> None:
     if result.unchanged:
         say(f"[green]✓[/] {result.stack_name}: nothing changed")
         _render_alarms(result.alarms)
+        if result.hosting is not None:
+            _render_hosting(result.hosting)
         return
     verb = "create" if result.new_stack else "update"
     table = Table(title=f"{verb} stack {result.stack_name}")
@@ -75,13 +78,40 @@ def _render(result: Any) -> None:
     console.print(table)
     for key, old, new in result.parameter_changes:
         say(f"parameter [bold]{key}[/]: {escape(old or '(unset)')} → {escape(new or '(unset)')}")
-    if result.costs:
+    if result.hosting is not None:
+        _render_hosting(result.hosting)
+    elif result.costs:
         for line in result.costs:
             say(f"  + ${line.monthly_usd:,.2f}/month  {escape(line.item)}")
         say(f"[bold]≈ ${result.monthly_usd:,.2f}/month[/] for what this adds (price_* settings)")
     else:
         say("no added running cost")
     _render_alarms(result.alarms)
+
+
+def _render_hosting(cost: Any) -> None:
+    """The static site's monthly cost: with CloudFront's always-free tier and at list prices,
+    line by line, beside the Elastic Beanstalk site's estimate."""
+    from ctsite.deploy.provision.static_cost import FREE_TIER
+
+    traffic = cost.traffic
+    say(
+        f"traffic: {traffic.views:,} page views a month × {traffic.requests_per_view:g} "
+        f"requests and {traffic.bytes_per_view / 1e6:,.2f} MB each "
+        f"({esc(traffic.source)}; static_monthly_views sets the views)"
+    )
+    say(f"  {'list price':>11}  {'free tier':>11}")
+    for line in cost.lines:
+        say(f"  ${line.list_usd:>10,.4f}  ${line.monthly_usd:>10,.4f}  {esc(line.item)}")
+    say(
+        f"[bold]static site ≈ ${cost.monthly_usd:,.2f}/month[/] with {esc(FREE_TIER)}; "
+        f"[bold]${cost.list_usd:,.2f}/month[/] at list prices without any free tier"
+    )
+    if cost.eb_monthly_usd is not None:
+        say(
+            f"Elastic Beanstalk site (one environment, price_* settings) ≈ "
+            f"${cost.eb_monthly_usd:,.2f}/month"
+        )
 
 
 def _render_alarms(tier: Any) -> None:
@@ -105,13 +135,31 @@ def plan_cmd(
     ctx: typer.Context,
     env: EnvOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="--env static: price the views of this `export-site` folder "
+            "(default: the static_* estimate).",
+        ),
+    ] = None,
     region: Region = None,
 ) -> None:
     """Show what apply would change (a CloudFormation change set) and what it adds per month."""
     from ctsite.deploy.provision import stack
 
     s, target, client = _setup(ctx, env, region)
-    result = stack.plan_environment(s, target, client, report=_quiet if as_json else report)
+    traffic = None
+    if export is not None:
+        from ctsite.deploy.provision.environments import STATIC
+        from ctsite.deploy.provision.static import export_traffic
+
+        if target.name != STATIC:
+            raise CtsiteError("--export prices the static site: add --env static", exit_code=2)
+        traffic = export_traffic(s, export)
+    result = stack.plan_environment(
+        s, target, client, report=_quiet if as_json else report, traffic=traffic
+    )
     stack.discard(stack.cloudformation(client, target), result)
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
@@ -133,11 +181,13 @@ def apply_cmd(
 ) -> None:
     """Plan, confirm, then execute the change set, streaming the stack events."""
     from ctsite.deploy.provision import stack
+    from ctsite.deploy.provision.environments import STATIC_TEMPLATE
 
     if poll <= 0:
         raise CtsiteError("--poll must be positive", exit_code=2)
     s, target, client = _setup(ctx, env, region)
-    confirm_own_names(s, stack.NAMES, yes)  # before the plan's change set is made
+    if target.template != STATIC_TEMPLATE:  # the static stack writes into none of them
+        confirm_own_names(s, stack.NAMES, yes)  # before the plan's change set is made
     cfn = stack.cloudformation(client, target)
     result = stack.plan_environment(s, target, client, report=report)
     _render(result)
@@ -150,6 +200,9 @@ def apply_cmd(
         raise
     outcome = stack.apply(cfn, result, report=report, poll_s=poll)
     say(f"[green]✓[/] {outcome.stack_name} is {outcome.status}")
+    if result.hosting is not None:
+        for key, value in stack.site_outputs(cfn, outcome.stack_name).items():
+            say(f"  {esc(key)}: {esc(value)}")
     made = outcome.file_system_id
     if made and made != s.efs_file_system_id:  # upload-data, deploy and release need it
         line = f'EFS file system {made}: set [efs] file_system_id = "{made}" in ctsite.toml'
@@ -170,18 +223,29 @@ def destroy_cmd(
     poll: Annotated[float, typer.Option("--poll", help="Seconds between event polls.")] = 5.0,
     region: Region = None,
 ) -> None:
-    """Delete an environment's stack (EFS, EB application and ECR repository are kept)."""
+    """Delete an environment's stack (EFS, EB application, ECR repository and the static
+    site's bucket are kept)."""
     from ctsite.deploy.provision import stack
+    from ctsite.deploy.provision.environments import STATIC_TEMPLATE
 
     _, target, client = _setup(ctx, env, region)
     if target.production and confirm is None and sys.stdin.isatty():
         confirm = typer.prompt(f"type {target.eb_environment} to destroy production")
     elif not target.production:
-        _confirm(f"delete the stack {target.stack_name} ({target.eb_environment})?", yes)
-    outcome = stack.destroy(
-        stack.cloudformation(client, target), target, confirm, report=report, poll_s=poll
-    )
+        _confirm(
+            f"delete the stack {target.stack_name} ({target.eb_environment or target.name})?", yes
+        )
+    cfn = stack.cloudformation(client, target)
+    kept = ""
+    if target.template == STATIC_TEMPLATE and cfn.stack(target.stack_name) is not None:
+        kept = stack.site_outputs(cfn, target.stack_name).get("BucketName", "")
+    outcome = stack.destroy(cfn, target, confirm, report=report, poll_s=poll)
     say(f"[green]✓[/] {outcome.stack_name}: {outcome.status}")
+    if kept and outcome.status == "DELETE_COMPLETE":
+        say(
+            f"  the bucket {esc(kept)} is kept (it holds the published site): "
+            f"`aws s3 rb s3://{esc(kept)} --force` deletes it once nothing needs it"
+        )
 
 
 @provision_app.command("check")
@@ -190,19 +254,29 @@ def check_cmd(ctx: typer.Context, env: EnvOption = None, region: Region = None) 
     from rich.markup import escape
 
     from ctsite.deploy.provision.check import check_environment
+    from ctsite.deploy.provision.environments import STATIC_TEMPLATE
 
     s, target, client = _setup(ctx, env, region)
-    if not target.eb_environment:
+    if target.template == STATIC_TEMPLATE:
+        from ctsite.aws.iam import identity
+        from ctsite.deploy.provision.static_check import check_static
+
+        account = str(identity(client)["Account"])
+        diffs = check_static(client, target, account, s.aws_region)
+        name = target.stack_name
+    elif not target.eb_environment:
         raise CtsiteError(f"{target.name} is not an environment: nothing to check", exit_code=2)
-    diffs = check_environment(s, target, client)
+    else:
+        diffs = check_environment(s, target, client)
+        name = target.eb_environment
     for diff in diffs:
         say(f"[yellow]≠[/] {escape(diff.line())}")
     if diffs:
         raise CtsiteError(
-            f"{target.eb_environment} differs from the template in {len(diffs)} place(s)",
+            f"{name} differs from the template in {len(diffs)} place(s)",
             hint="run the fixes above, or provision the environment",
         )
-    say(f"[green]✓[/] {target.eb_environment} matches the template")
+    say(f"[green]✓[/] {name} matches the template")
 
 
 def swap_cmd(

@@ -36,6 +36,7 @@ def test_config_json_masks_secrets_and_names_sources(tmp_path: Path) -> None:
         "transfer",
         "provision",
         "figures",
+        "static",
     ]
     site = sections["site"]
     assert site["site_access_code_hash"] == {"value": "(set)", "source": "ctsite.toml"}

@@ -310,3 +310,19 @@ def test_deploy_keeps_a_matching_lifecycle_and_warns_when_it_cannot_set_one(
     output = deploy_nohang("v9")
     assert "could not set the application's version lifecycle" in output
     assert "aws-elasticbeanstalk-service-role" in output
+
+
+@pytest.mark.parametrize("command", [["deploy", "--dry-run"], ["status"], ["logs"]])
+@pytest.mark.parametrize("name", ["static", "registry"])
+def test_env_static_or_registry_is_not_an_eb_environment(
+    tmp_path: Path, command: list[str], name: str
+) -> None:
+    """`--env static` on an Elastic Beanstalk command named a stack, not an environment: it used
+    to go on as an EB environment called "static" (deploy --dry-run planned a deployment into
+    it). One line says which command handles that name, exit 2, before anything is read."""
+    result = run_ctsite(*command, "--env", name, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    text = " ".join((result.stdout + result.stderr).split())
+    assert "Traceback" not in text
+    assert f"--env {name} names the" in text
+    assert ("ctsite publish-site" if name == "static" else "provision") in text

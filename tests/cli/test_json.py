@@ -138,6 +138,7 @@ def test_upload_dry_run_and_deploy_dry_run_and_config(released: Path, stubs: Any
         "transfer",
         "provision",
         "figures",
+        "static",
     }
 
 

@@ -22,6 +22,8 @@ from ctsite.errors import ConfigError, CtsiteError
 PRODUCTION, STAGING = "production", "staging"
 # ECR Public exists only in us-east-1: the image repository is a stack of its own there.
 REGISTRY, REGISTRY_REGION, REGISTRY_TEMPLATE = "registry", "us-east-1", "registry.yaml"
+# The static site (`ctsite export-site`) on S3 + CloudFront: a stack of its own.
+STATIC, STATIC_TEMPLATE = "static", "static.yaml"
 DOCKER_AL2023 = re.compile(r"^64bit Amazon Linux 2023 v(\d+)\.(\d+)\.(\d+) running Docker$")
 TEMPLATE = "ctsite.yaml"
 # Elastic Beanstalk's EnvironmentHealth values of the levels the health alarm can fire at.
@@ -58,7 +60,11 @@ class Target:
 
 
 def resolve_stack(settings: Settings, name: str | None = None) -> Target:
-    """`registry` (the ECR Public repository's stack in us-east-1) or an environment."""
+    """`registry` (the ECR Public repository's stack in us-east-1), `static` (the static site's
+    bucket and distribution, in aws_region) or an environment."""
+    if (name or "").strip() == STATIC:
+        prefix = settings.provision_stack_prefix
+        return Target(STATIC, "", "", f"{prefix}-{STATIC}", False, STATIC_TEMPLATE)
     if (name or "").strip() == REGISTRY:
         return Target(
             REGISTRY,
@@ -94,7 +100,8 @@ def resolve_environment(settings: Settings, name: str | None = None) -> Target:
         )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]", name):
         raise ConfigError(
-            f"{name!r} is not an environment: use production, staging or an EB environment name",
+            f"{name!r} is not an environment: use production, staging, static, registry or an "
+            "EB environment name",
             hint="EB environment names are 4-40 letters, digits and hyphens",
         )
     slug = name.lower()

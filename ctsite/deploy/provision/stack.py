@@ -20,7 +20,8 @@ from ctsite.config import RUNBOOK_NAMES, Settings
 from ctsite.deploy.pricing import FREE_ALARM_METRICS, AlarmTier
 from ctsite.deploy.provision.check import resolve
 from ctsite.deploy.provision.environments import Target
-from ctsite.errors import CtsiteError
+from ctsite.deploy.provision.static_cost import StaticCost, Traffic
+from ctsite.errors import ConfigError, CtsiteError
 
 # The configured names a stack creates: every runbook name (see `inherited_names`).
 NAMES: tuple[str, ...] = RUNBOOK_NAMES
@@ -60,9 +61,12 @@ class Plan:
     costs: list[CostLine]
     change_set_id: str = ""
     alarms: AlarmTier | None = None  # the stack's alarm metrics against the free tier
+    hosting: StaticCost | None = None  # the static site's running cost (--env static)
 
     @property
     def monthly_usd(self) -> float:
+        if self.hosting is not None:
+            return self.hosting.monthly_usd
         return round(sum(c.monthly_usd for c in self.costs), 2)
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class Plan:
                 "within_free_tier": self.alarms.within_free_tier,
                 "monthly_usd": self.alarms.monthly_usd,
             },
+            "hosting": None if self.hosting is None else self.hosting.to_json(),
         }
 
 
@@ -350,6 +355,16 @@ def apply(
     return Outcome(result.stack_name, status, events, _file_system_id(cfn, result.stack_name))
 
 
+def site_outputs(cfn: CloudFormation, stack_name: str) -> dict[str, str]:
+    """The static site's stack outputs (bucket, distribution id and domain, URL); the bucket
+    from the stack's resources while its outputs are missing (moto computes none here)."""
+    found = cfn.outputs(stack_name)
+    if not found.get("BucketName"):
+        bucket = cfn.resources(stack_name).get("Bucket", "")
+        found = {"BucketName": bucket, **found} if bucket else found
+    return found
+
+
 def _file_system_id(cfn: CloudFormation, stack_name: str) -> str:
     """The stack's FileSystemId output, else the physical id of its FileSystem resource (the
     outputs can be missing while a stack settles, and moto computes none for this template)."""
@@ -405,13 +420,55 @@ def cloudformation(client: ClientFactory, target: Target) -> CloudFormation:
     return CloudFormation(client, target.region or None)
 
 
-def plan_environment(
-    settings: Settings, target: Target, client: ClientFactory, report: Report = _quiet
-) -> Plan:
-    """Look up the platform and network, fill in the parameters and plan `target`'s stack."""
+def eb_costs(settings: Settings) -> list[CostLine] | None:
+    """What the production Elastic Beanstalk environment costs a month, line by line
+    (`estimate_costs` of a new one); None when the `provision_*` settings are bad."""
     from ctsite.deploy.provision import environments
 
+    try:
+        params = environments.stack_parameters(
+            settings,
+            environments.resolve_environment(settings, environments.PRODUCTION),
+            "",
+            environments.Network("", []),
+        )
+    except ConfigError:
+        return None
+    added = [Row("add", "Environment", "AWS::ElasticBeanstalk::Environment")]
+    return estimate_costs(settings, added, params)
+
+
+def eb_estimate(settings: Settings) -> float | None:
+    """The production Elastic Beanstalk environment's monthly total, to compare the static
+    site with; None when the `provision_*` settings are bad."""
+    lines = eb_costs(settings)
+    return None if lines is None else round(sum(c.monthly_usd for c in lines), 2)
+
+
+def plan_environment(
+    settings: Settings,
+    target: Target,
+    client: ClientFactory,
+    report: Report = _quiet,
+    traffic: Traffic | None = None,
+) -> Plan:
+    """Look up the platform and network, fill in the parameters and plan `target`'s stack.
+
+    The static site's plan carries its running cost (`hosting`) for `traffic` (default: the
+    `static_*` estimate), beside the Elastic Beanstalk site's.
+    """
+    from ctsite.deploy.provision import environments, static
+    from ctsite.deploy.provision.static_cost import static_cost
+
     cfn = cloudformation(client, target)
+    if target.template == environments.STATIC_TEMPLATE:
+        params = static.stack_parameters(settings)
+        text = environments.template_text(target.template)
+        result = plan(cfn, settings, target.stack_name, text, params, report)
+        result.hosting = static_cost(
+            settings, traffic or Traffic.estimate(settings), eb_estimate(settings)
+        )
+        return result
     if target.template == environments.REGISTRY_TEMPLATE:
         params = {"RepositoryName": environments.repository_name(settings)}
         text = environments.template_text(target.template)

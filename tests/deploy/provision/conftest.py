@@ -58,3 +58,20 @@ def clients(aws_env: str) -> Iterator[Clients]:
     for stubber in made.stubbers:
         stubber.assert_no_pending_responses()
         stubber.deactivate()
+
+
+@pytest.fixture(scope="session")
+def export_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`ctsite export-site` of the demo store (the static site's plan prices its views)."""
+    from functools import partial
+
+    from ctsite.compile.demo import ensure_demo_store
+    from ctsite.config import load_settings
+    from ctsite.deploy.static_site.export_site import export_site
+    from ctsite.web.snapshot import AppSnapshot
+
+    root = tmp_path_factory.mktemp("export")
+    store = ensure_demo_store(root / "demo")
+    source = partial(AppSnapshot, load_settings(root=root, environ={}, overrides={}))
+    export_site(root / "site", store, source)
+    return root / "site"

@@ -1,0 +1,242 @@
+"""`ctsite retire` as the lab's operator runs it (the installed command in a subprocess; AWS on
+moto's server; the live site a real HTTP server over the demo store): the production stack made
+by `provision apply` (moto creates its EFS file system and mount targets; it skips the EB
+environment), the static hosting a bucket with a CloudFront distribution (moto's CloudFront API).
+
+Journey: `retire --dry-run` sends nothing → `retire` (no terminal, no --confirm) publishes the
+live version, prints the new address, both sites' costs, the saving, the warning about the
+elasticbeanstalk.com address, and deletes nothing → `retire --confirm NAME` deletes the stack and
+the EFS file system the stack made, leaving the static site live. And each refusal as one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.static_site.conftest import create_distribution
+from tests.support.cli import cli_env, run_ctsite
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+ENV_NAME = "Lab-site-env"
+BUCKET = "lab-static-site"
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ctsite.compile.demo import ensure_demo_store
+
+    return ensure_demo_store(tmp_path_factory.mktemp("retire-demo"))
+
+
+@pytest.fixture(scope="module")
+def live_site(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The running EB site's stand-in: the ctsite app over the demo store on a real server."""
+    from werkzeug.serving import make_server
+
+    from ctsite.config import load_settings
+    from ctsite.web.app import create_app
+
+    root = tmp_path_factory.mktemp("live")
+    app = create_app(load_settings(root=root, environ={}), store_path=demo_store)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def lab(aws_env: str, moto_clients: Any, demo_store: Path, tmp_path: Path) -> Path:
+    """The lab's folder: its ctsite.toml, its production stack applied, its static hosting."""
+    project = tmp_path / "lab"
+    project.mkdir()
+    (project / "ctsite.toml").write_text(
+        f'[beanstalk]\nenvironment = "{ENV_NAME}"\n'
+        '[provision]\nnotification_email = "lab@example.org"\nsolution_stack = ""\n'
+        f'[aws]\nregion = "us-east-2"\n[compile]\ncompiled_dir = "{demo_store}"\n'
+    )
+    applied = ctsite(project, "provision", "apply", "--yes", "--poll", "0.05")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    moto_clients("s3").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-east-2"}
+    )
+    distribution = create_distribution(moto_clients("cloudfront"), BUCKET)
+    with (project / "ctsite.toml").open("a") as fh:
+        fh.write(f'[static]\nbucket = "{BUCKET}"\ndistribution_id = "{distribution}"\n')
+    return project
+
+
+def ctsite(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_ctsite(
+        *args, cwd=cwd, env=cli_env(without=("CTSITE_",), COLUMNS="200"), stdin=subprocess.DEVNULL
+    )
+
+
+def words(result: subprocess.CompletedProcess[str]) -> str:
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def one_error(result: subprocess.CompletedProcess[str], text: str) -> None:
+    assert result.returncode != 0, result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and text in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def stack_alive(moto_clients: Any, name: str) -> bool:
+    stacks = moto_clients("cloudformation").list_stacks()["StackSummaries"]
+    return any(s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+
+
+def published_version(moto_clients: Any) -> str | None:
+    from tests.support.static_bucket import bucket_objects, decoded
+
+    objects = bucket_objects(moto_clients("s3"), BUCKET)
+    indexes = [k for k in objects if k.startswith("data/store.") and k.endswith(".json")]
+    if not indexes:
+        return None
+    assert len(indexes) == 1
+    return str(json.loads(decoded(objects[indexes[0]]))["version"])
+
+
+def live_version(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/healthz", timeout=10) as answer:
+        return str(json.loads(answer.read())["store_version"])
+
+
+def test_retire_journey(lab: Path, live_site: str, moto_clients: Any) -> None:
+    efs = moto_clients("efs")
+    (made,) = [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]]
+
+    dry = ctsite(lab, "retire", "--live-url", live_site, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    text = words(dry)
+    assert "dry run: nothing was sent, deleted or invalidated" in text
+    assert f"`ctsite retire --confirm {ENV_NAME}` would delete" in text
+    assert published_version(moto_clients) is None
+
+    kept = ctsite(lab, "retire", "--live-url", live_site)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    text = words(kept)
+    version = live_version(live_site)
+    assert f"runs store version {version}" in text
+    assert f"the static site holds store version {version}" in text
+    assert "the static site: https://" in text and ".cloudfront.net/" in text
+    # both sites' costs and the saving, from provision plan's own formulas
+    assert "the Elastic Beanstalk site ≈ $19.43" in text
+    assert "the static site ≈ $0.04" in text and "$1.72 at list prices" in text
+    assert "saves ≈ $19.39/month" in text
+    assert "under a domain your lab owns" in text
+    assert f"nothing deleted; `ctsite retire --confirm {ENV_NAME}` deletes" in text
+    assert f"the EFS file system {made}" in text
+    assert published_version(moto_clients) == version
+    assert stack_alive(moto_clients, "ctsite-production")
+
+    wrong = ctsite(lab, "retire", "--live-url", live_site, "--confirm", "production")
+    one_error(wrong, "'production' is not the production environment's name: nothing deleted")
+    assert stack_alive(moto_clients, "ctsite-production")
+
+    done = ctsite(
+        lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME, "--poll", "0.05", "--json"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["deleted"]["stack_name"] == "ctsite-production"
+    assert answer["deleted"]["file_system_id"] == made
+    assert answer["publish"]["plan"]["version"] == version
+    assert not stack_alive(moto_clients, "ctsite-production")
+    assert efs.describe_file_systems()["FileSystems"] == []
+    assert published_version(moto_clients) == version  # the static site stays
+
+
+def test_an_elasticbeanstalk_address_is_warned_about(lab: Path, live_site: str) -> None:
+    """The address a paper may print: gone once deleted, and its name claimable."""
+    from ctsite.deploy.retire import LiveSite
+
+    assert LiveSite("http://lab-site.us-east-2.elasticbeanstalk.com", "v", "f").eb_address
+    assert not LiveSite(live_site, "v", "f").eb_address
+
+
+def test_a_version_the_local_store_lacks(lab: Path, live_site: str, tmp_path: Path) -> None:
+    from ctsite.compile.demo import ensure_demo_store
+
+    other = ensure_demo_store(tmp_path / "other")  # same data, another version id
+    result = ctsite(lab, "retire", "--live-url", live_site, "--data", str(other))
+    if result.returncode == 0:  # the demo is deterministic: the same id would be the same data
+        pytest.skip("the demo store compiled twice has the same version id")
+    one_error(result, "which the local store")
+
+
+def test_no_live_site(lab: Path) -> None:
+    one_error(
+        ctsite(lab, "retire", "--live-url", "http://127.0.0.1:9"), "cannot reach the live site"
+    )
+
+
+def test_a_gated_site_is_not_made_public(lab: Path, live_site: str, moto_clients: Any) -> None:
+    with (lab / "ctsite.toml").open("a") as fh:
+        fh.write('[site]\naccess_code_hash = "scrypt:32768:8:1$abc$def"\n')
+    one_error(ctsite(lab, "retire", "--live-url", live_site), "behind an access code")
+    assert published_version(moto_clients) is None
+
+
+def test_staging_sharing_the_file_system_blocks_the_deletion(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    staged = ctsite(lab, "provision", "apply", "--env", "staging", "--yes", "--poll", "0.05")
+    assert staged.returncode == 0, staged.stdout + staged.stderr
+    result = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME)
+    one_error(result, "the staging stack ctsite-staging shares the EFS file system")
+    assert stack_alive(moto_clients, "ctsite-production")
+    assert published_version(moto_clients) is not None  # published; the EB site kept
+
+
+def test_the_live_address_is_the_environments_own(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """Without --live-url, the site is read at the production environment's CNAME (moto's
+    Elastic Beanstalk leaves CNAME empty, so the one call is answered by botocore's Stubber in
+    the shape the real API gives); an environment without one is one clear error (on moto)."""
+    from botocore.stub import Stubber
+
+    from ctsite.config import load_settings
+    from ctsite.deploy.retire import plan_retire
+
+    settings = load_settings(root=lab, environ={})
+    query = {
+        "ApplicationName": settings.eb_application,
+        "EnvironmentNames": [ENV_NAME],
+        "IncludeDeleted": False,
+    }
+    described = {
+        "EnvironmentName": ENV_NAME,
+        "ApplicationName": settings.eb_application,
+        "CNAME": live_site.removeprefix("http://"),
+        "EndpointURL": "203.0.113.7",
+        "Status": "Ready",
+        "Health": "Green",
+    }
+    eb = moto_clients("elasticbeanstalk")
+    with Stubber(eb) as stub:
+        stub.add_response("describe_environments", {"Environments": [described]}, query)
+        plan = plan_retire(settings, moto_clients)
+        stub.assert_no_pending_responses()
+    assert plan.live.url == live_site
+    assert plan.live.store_version == live_version(live_site)
+
+    eb.create_application(ApplicationName=settings.eb_application)
+    eb.create_environment(
+        ApplicationName=settings.eb_application, EnvironmentName=ENV_NAME, SolutionStackName="x"
+    )
+    one_error(ctsite(lab, "retire"), f"the Elastic Beanstalk environment {ENV_NAME} has no address")
