@@ -22,7 +22,7 @@ from ctsite.config import Settings
 from ctsite.deploy.provision import environments
 from ctsite.deploy.provision.environments import Target
 from ctsite.deploy.provision.roles import check_roles
-from ctsite.deploy.provision.template import UNKNOWN, Difference, resolve
+from ctsite.deploy.provision.template import UNKNOWN, Difference, drift_difference, resolve
 from ctsite.errors import CtsiteError
 
 __all__ = ["UNKNOWN", "Difference", "check", "check_environment", "expected_options", "resolve"]
@@ -276,14 +276,5 @@ def check_environment(
     )
     cfn = CloudFormation(client)
     if cfn.stack(target.stack_name) is not None:
-        for drift in cfn.drift(target.stack_name):
-            diffs.append(
-                Difference(
-                    f"stack resource {drift.logical_id} ({drift.resource_type})",
-                    drift.status.lower()
-                    + (": " + "; ".join(drift.differences) if drift.differences else ""),
-                    "as in the template",
-                    f"undo the manual change, or run `ctsite provision apply --env {target.name}`",
-                )
-            )
+        diffs += [drift_difference(d, target.name) for d in cfn.drift(target.stack_name)]
     return diffs

@@ -17,7 +17,7 @@ from ctsite.aws.clients import ClientFactory
 from ctsite.aws.cloudformation import CloudFormation, load_template
 from ctsite.deploy.provision import environments
 from ctsite.deploy.provision.environments import Target
-from ctsite.deploy.provision.template import Difference
+from ctsite.deploy.provision.template import Difference, drift_difference
 from ctsite.errors import CtsiteError
 
 SERVICE = "cloudfront.amazonaws.com"
@@ -136,14 +136,4 @@ def check_static(
                 "CloudFormation console",
             ),
         ]
-    for drift in drifts:
-        diffs.append(
-            Difference(
-                f"stack resource {drift.logical_id} ({drift.resource_type})",
-                drift.status.lower()
-                + (": " + "; ".join(drift.differences) if drift.differences else ""),
-                "as in the template",
-                "undo the manual change, or run `ctsite provision apply --env static`",
-            )
-        )
-    return diffs
+    return diffs + [drift_difference(d, environments.STATIC) for d in drifts]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ctsite.aws.cloudformation import Drift
+
 UNKNOWN = object()  # a value only known once the stack exists (a resource's id or attribute)
 
 
@@ -27,6 +29,16 @@ class Difference:
         return (
             f"{self.what}: is {self.live or '(unset)'}, template says {self.expected} → {self.fix}"
         )
+
+
+def drift_difference(drift: Drift, env: str) -> Difference:
+    """One stack resource changed by hand (CloudFormation's drift detection), with its fix."""
+    return Difference(
+        f"stack resource {drift.logical_id} ({drift.resource_type})",
+        drift.status.lower() + (": " + "; ".join(drift.differences) if drift.differences else ""),
+        "as in the template",
+        f"undo the manual change, or run `ctsite provision apply --env {env}`",
+    )
 
 
 def _condition(name: str, conditions: dict[str, Any], params: dict[str, str]) -> bool:
