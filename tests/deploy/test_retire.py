@@ -168,14 +168,38 @@ def test_an_elasticbeanstalk_address_is_warned_about(lab: Path, live_site: str) 
     assert not LiveSite(live_site, "v", "f").eb_address
 
 
-def test_a_version_the_local_store_lacks(lab: Path, live_site: str, tmp_path: Path) -> None:
-    from ctsite.compile.demo import ensure_demo_store
+def other_store(demo_store: Path, folder: Path, *, version: str | None = None) -> Path:
+    """A copy of the demo store whose live version is renamed to `version`, or (without one)
+    whose live version holds other data (another compile time in its manifest)."""
+    import shutil
 
-    other = ensure_demo_store(tmp_path / "other")  # same data, another version id
+    copy = shutil.copytree(demo_store, folder)
+    (live,) = (copy / "versions").iterdir()
+    if version is not None:
+        live.rename(live.with_name(version))
+        return copy
+    manifest = json.loads((live / "manifest.json").read_text())
+    manifest["created"] = "2001-01-01T00:00:00+00:00"
+    (live / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_a_version_the_local_store_lacks(
+    lab: Path, live_site: str, demo_store: Path, moto_clients: Any, tmp_path: Path
+) -> None:
+    other = other_store(demo_store, tmp_path / "other", version="v20000101T000000Z-other")
     result = ctsite(lab, "retire", "--live-url", live_site, "--data", str(other))
-    if result.returncode == 0:  # the demo is deterministic: the same id would be the same data
-        pytest.skip("the demo store compiled twice has the same version id")
     one_error(result, "which the local store")
+    assert published_version(moto_clients) is None
+
+
+def test_a_local_version_with_other_data(
+    lab: Path, live_site: str, demo_store: Path, moto_clients: Any, tmp_path: Path
+) -> None:
+    other = other_store(demo_store, tmp_path / "other")
+    result = ctsite(lab, "retire", "--live-url", live_site, "--data", str(other))
+    one_error(result, "differs from the live site's")
+    assert published_version(moto_clients) is None
 
 
 def test_no_live_site(lab: Path) -> None:
@@ -240,3 +264,26 @@ def test_the_live_address_is_the_environments_own(
         ApplicationName=settings.eb_application, EnvironmentName=ENV_NAME, SolutionStackName="x"
     )
     one_error(ctsite(lab, "retire"), f"the Elastic Beanstalk environment {ENV_NAME} has no address")
+
+
+def test_a_hand_made_environment_is_kept(lab: Path, live_site: str, moto_clients: Any) -> None:
+    """An environment with no stack of ctsite's: published, never deleted by ctsite."""
+    from ctsite.config import load_settings
+
+    application = load_settings(root=lab, environ={}).eb_application
+    destroyed = ctsite(
+        lab, "provision", "destroy", "--env", "production", "--confirm", ENV_NAME, "--poll", "0.05"
+    )
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    eb = moto_clients("elasticbeanstalk")
+    eb.create_application(ApplicationName=application)
+    eb.create_environment(
+        ApplicationName=application, EnvironmentName=ENV_NAME, SolutionStackName="x"
+    )
+    kept = ctsite(lab, "retire", "--live-url", live_site)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert f"{ENV_NAME} was not made by `ctsite provision apply`" in words(kept)
+    refused = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME)
+    one_error(refused, "the Elastic Beanstalk site is kept")
+    assert published_version(moto_clients) is not None
+    assert eb.describe_environments(EnvironmentNames=[ENV_NAME])["Environments"]
