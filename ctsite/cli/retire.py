@@ -80,9 +80,12 @@ def retire_cmd(
     environment, its Elastic IP and EFS only after --confirm NAME. The way back: `ctsite
     provision apply` + `ctsite release`."""
     from ctsite.deploy.retire import delete_eb_site, plan_retire, publish_live
+    from ctsite.errors import CtsiteError
     from ctsite.web.snapshot import AppSnapshot
 
     s, as_json = begin(ctx, json_out)
+    if poll <= 0:  # before anything is sent: a deletion must not stop half-way on it
+        raise CtsiteError("--poll must be positive", hint="e.g. --poll 5", exit_code=2)
     client = clients(ctx, s)
     reporter = reporter_for(ctx, show_output=not as_json)
     plan = plan_retire(s, client, live_url=live_url, store_path=data)

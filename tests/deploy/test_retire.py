@@ -287,3 +287,16 @@ def test_a_hand_made_environment_is_kept(lab: Path, live_site: str, moto_clients
     one_error(refused, "the Elastic Beanstalk site is kept")
     assert published_version(moto_clients) is not None
     assert eb.describe_environments(EnvironmentNames=[ENV_NAME])["Environments"]
+
+
+@pytest.mark.parametrize("poll", ["0", "-1"])
+def test_a_poll_interval_that_is_not_positive_is_refused(
+    lab: Path, live_site: str, moto_clients: Any, poll: str
+) -> None:
+    """(-1 would stop the deletion half-way with Python's sleep error; 0 would poll AWS
+    without a pause.)"""
+    result = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME, "--poll", poll)
+    one_error(result, "--poll must be positive")
+    assert result.returncode == 2
+    assert stack_alive(moto_clients, "ctsite-production")
+    assert published_version(moto_clients) is None
