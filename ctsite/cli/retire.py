@@ -79,7 +79,12 @@ def retire_cmd(
     version it runs, print the new address and the monthly saving, then delete the EB
     environment, its Elastic IP and EFS only after --confirm NAME. The way back: `ctsite
     provision apply` + `ctsite release`."""
-    from ctsite.deploy.retire import delete_eb_site, plan_retire, publish_live
+    from ctsite.deploy.retire import (
+        check_confirmation,
+        delete_eb_site,
+        plan_retire,
+        publish_live,
+    )
     from ctsite.errors import CtsiteError
     from ctsite.web.snapshot import AppSnapshot
 
@@ -89,6 +94,8 @@ def retire_cmd(
     client = clients(ctx, s)
     reporter = reporter_for(ctx, show_output=not as_json)
     plan = plan_retire(s, client, live_url=live_url, store_path=data)
+    if confirm is not None:  # a mistyped name is said now, not after the publish
+        check_confirmation(plan, confirm)
     if not as_json:
         say(
             f"live site: {esc(plan.live.url)} ({esc(plan.environment)}) runs store version "

@@ -254,6 +254,16 @@ def publish_live(
     return published
 
 
+def check_confirmation(plan: RetirePlan, confirm: str) -> None:
+    """Refuse a `confirm` that is not the production environment's name — called before the
+    publish too, so a typo is said at once rather than after minutes of export and upload."""
+    if confirm != plan.environment:
+        raise CtsiteError(
+            f"{confirm!r} is not the production environment's name: nothing deleted",
+            hint=f"type its name to delete it: --confirm {plan.environment}",
+        )
+
+
 def delete_eb_site(
     plan: RetirePlan,
     client: ClientFactory,
@@ -264,11 +274,7 @@ def delete_eb_site(
 ) -> Deletion:
     """Delete the production stack and the EFS file system it made; only when `confirm` is the
     production environment's name and nothing blocks it (call after `publish_live`)."""
-    if confirm != plan.environment:
-        raise CtsiteError(
-            f"{confirm!r} is not the production environment's name: nothing deleted",
-            hint=f"type its name to delete it: --confirm {plan.environment}",
-        )
+    check_confirmation(plan, confirm)
     if plan.blockers:
         raise CtsiteError(
             f"the Elastic Beanstalk site is kept: {plan.blockers[0]}",

@@ -300,3 +300,16 @@ def test_a_poll_interval_that_is_not_positive_is_refused(
     assert result.returncode == 2
     assert stack_alive(moto_clients, "ctsite-production")
     assert published_version(moto_clients) is None
+
+
+def test_a_mistyped_confirmation_is_refused_before_anything_is_sent(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """The operator meant to delete: a typo is said at once, before the export and upload."""
+    for typed in ("Lab-site-en", ""):
+        result = ctsite(lab, "retire", "--live-url", live_site, "--confirm", typed)
+        one_error(result, f"{typed!r} is not the production environment's name: nothing deleted")
+        answer = ctsite(lab, "retire", "--live-url", live_site, "--confirm", typed, "--json")
+        assert answer.returncode == 1 and "nothing deleted" in json.loads(answer.stdout)["error"]
+    assert published_version(moto_clients) is None
+    assert stack_alive(moto_clients, "ctsite-production")
