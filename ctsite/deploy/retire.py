@@ -4,7 +4,8 @@
    user gives), the store version it runs and that store's fingerprint (its `/healthz`, which
    the access gate leaves open), that version's folder in the local store (its fingerprint
    must be the live one's), the static hosting (`static_site.hosting`), the production stack
-   and the EFS file system the stack made, and the monthly costs of both sites.
+   and the EFS file system the stack made, and the monthly costs of both sites. With neither
+   the stack nor the environment there is nothing to retire (a second run): one line.
 2. **Publish** that version to the static hosting (`publish_site`: hashed files first, pages
    last, read back) and check the bucket now serves the live version.
 3. **Delete**, only when `confirm` is the production environment's name (as `provision destroy`
@@ -180,12 +181,14 @@ def plan_retire(
             "whoever reaches its files sees everything",
             hint="remove site_access_code_hash once the data may be public, then retire",
         )
+    cfn = stack.cloudformation(client, target)
+    exists = cfn.stack(target.stack_name) is not None
+    if not exists:
+        _environment_left(settings, client, target)
     url = live_url or _environment_url(settings, client, target.eb_environment)
     live = read_live(url)
     folder = _local_version(store_path or settings.compiled_path, live)
     hosting = static_hosting(settings, client)
-    cfn = stack.cloudformation(client, target)
-    exists = cfn.stack(target.stack_name) is not None
     made = cfn.resources(target.stack_name).get("FileSystem", "") if exists else ""
     kept = settings.efs_file_system_id if settings.efs_file_system_id != made else ""
     blockers: list[str] = []
@@ -213,6 +216,41 @@ def plan_retire(
         eb_costs=costs,
         static=static_cost(settings, traffic or Traffic.estimate(settings), None),
     )
+
+
+def _environment_left(settings: Settings, client: ClientFactory, target: Target) -> None:
+    """Without its stack, the environment must still exist (a hand-made one, which retire
+    publishes and keeps); with neither, the site is retired already (a second run) — one line
+    saying so, naming the configured EFS file system if it is still there (a retire stopped
+    after the stack's deletion leaves it; ctsite cannot prove it made it any more)."""
+    name = target.eb_environment
+    if Beanstalk(client, settings.eb_application, name).environments([name]):
+        return
+    hint = (
+        "nothing of the Elastic Beanstalk site is left to delete; `ctsite publish-site` updates "
+        "the static site (if the environment lives elsewhere: check eb_application, "
+        "eb_environment and aws_region)"
+    )
+    left = settings.efs_file_system_id
+    if left and _file_system_exists(client, left, settings.aws_region):
+        hint = (
+            f"the EFS file system {left} ([efs] file_system_id) is still there: `aws efs "
+            f"delete-file-system --file-system-id {left}` deletes it once nothing needs it; "
+            "`ctsite publish-site` updates the static site"
+        )
+    raise CtsiteError(
+        f"nothing to retire: neither the Elastic Beanstalk environment {name} nor its stack "
+        f"{target.stack_name} exists (retired already?)",
+        hint=hint,
+    )
+
+
+def _file_system_exists(client: ClientFactory, file_system_id: str, region: str) -> bool:
+    try:
+        efs.file_system(client, file_system_id, region)
+    except CtsiteError:
+        return False
+    return True
 
 
 def _environment_url(settings: Settings, client: ClientFactory, environment: str) -> str:

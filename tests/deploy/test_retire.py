@@ -313,3 +313,36 @@ def test_a_mistyped_confirmation_is_refused_before_anything_is_sent(
         assert answer.returncode == 1 and "nothing deleted" in json.loads(answer.stdout)["error"]
     assert published_version(moto_clients) is None
     assert stack_alive(moto_clients, "ctsite-production")
+
+
+def test_retire_after_retire_says_there_is_nothing_left(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    done = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME, "--poll", "0.05")
+    assert done.returncode == 0, done.stdout + done.stderr
+    gone = f"nothing to retire: neither the Elastic Beanstalk environment {ENV_NAME} nor its stack"
+    for args in (("--live-url", live_site, "--confirm", ENV_NAME), ("--live-url", live_site), ()):
+        again = ctsite(lab, "retire", *args)
+        one_error(again, gone)
+        assert "not made by" not in again.stderr
+    answer = ctsite(lab, "retire", "--confirm", ENV_NAME, "--json")
+    assert answer.returncode == 1 and gone in json.loads(answer.stdout)["error"]
+
+
+def test_a_retire_stopped_after_the_stack_names_the_file_system_left(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """The stack deleted (as a retire stopped before its EFS step leaves it), the file system
+    kept: a second retire deletes nothing it cannot prove it made, and says how to delete it."""
+    efs = moto_clients("efs")
+    (made,) = [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]]
+    with (lab / "ctsite.toml").open("a") as fh:
+        fh.write(f'[efs]\nfile_system_id = "{made}"\n')
+    destroyed = ctsite(
+        lab, "provision", "destroy", "--env", "production", "--confirm", ENV_NAME, "--poll", "0.05"
+    )
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    again = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME)
+    one_error(again, "nothing to retire")
+    assert f"aws efs delete-file-system --file-system-id {made}" in " ".join(again.stderr.split())
+    assert [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]] == [made]
