@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ctsite.cli.console import warn
 from ctsite.cli.context import begin, clients, reporter_for
 from ctsite.cli.publish_site import print_plan
 from ctsite.cli.render import JsonFlag, emit, esc, say
@@ -30,23 +31,6 @@ def _costs(plan: Any) -> None:
         f"deleting the Elastic Beanstalk environment, its Elastic IP and the EFS file system "
         f"saves ≈ [bold]${plan.saving_usd:,.2f}/month[/]"
     )
-
-
-def _warn_address(plan: Any, domain: str) -> None:
-    from ctsite.cli.console import warn
-
-    if plan.live.eb_address:
-        warn(
-            f"{plan.live.url} stops answering once the environment is deleted, and anyone may "
-            "later create an environment under that name: a paper that prints it would point "
-            "to someone else's site"
-        )
-    if not domain:
-        warn(
-            "publish the static site under a domain your lab owns ([static] domain and "
-            "certificate_arn, then `ctsite provision apply --env static`) before a paper "
-            "prints its address; the CloudFront address changes if the distribution is remade"
-        )
 
 
 def retire_cmd(
@@ -106,7 +90,7 @@ def retire_cmd(
         plan, client, partial(AppSnapshot, s), dry_run=dry_run, reporter=reporter
     )
     if not as_json:  # the address, the saving and the warnings come before any deletion
-        _report(plan, published, dry_run, s.static_domain)
+        _report(plan, published, dry_run)
     if confirm is None and not (dry_run or as_json or plan.blockers) and sys.stdin.isatty():
         typed = typer.prompt(
             f"type {plan.environment} to delete the Elastic Beanstalk site (Enter keeps it)",
@@ -123,7 +107,7 @@ def retire_cmd(
     _closing(plan, deletion, dry_run)
 
 
-def _report(plan: Any, published: Any, dry_run: bool, domain: str) -> None:
+def _report(plan: Any, published: Any, dry_run: bool) -> None:
     print_plan(published.plan, dry_run)
     if dry_run:
         say("dry run: nothing was sent, deleted or invalidated")
@@ -135,7 +119,8 @@ def _report(plan: Any, published: Any, dry_run: bool, domain: str) -> None:
     if published.url:
         say(f"the static site: [bold]{esc(published.url)}[/]")
     _costs(plan)
-    _warn_address(plan, domain)
+    for line in plan.warnings:
+        warn(line)
 
 
 def _closing(plan: Any, deletion: Any, dry_run: bool) -> None:

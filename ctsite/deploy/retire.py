@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ctsite.aws import efs
@@ -76,6 +76,7 @@ class RetirePlan:
     blockers: tuple[str, ...]  # why the EB site cannot be deleted by ctsite (empty: it can)
     eb_costs: list[CostLine]
     static: StaticCost
+    warnings: tuple[str, ...] = ()  # about the addresses, said before anything is deleted
 
     @property
     def environment(self) -> str:
@@ -94,6 +95,18 @@ class RetirePlan:
     def saving_usd(self) -> float:
         return round(self.eb_monthly_usd - self.static.monthly_usd, 2)
 
+    def to_json(self) -> dict[str, object]:
+        """The fields, and what the text says beside them: the names --confirm deletes, both
+        sites' monthly totals and the saving (a script reads the same facts as a person)."""
+        doc: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc.update(
+            environment=self.environment,
+            stack_name=self.stack_name,
+            eb_monthly_usd=self.eb_monthly_usd,
+            saving_usd=self.saving_usd,
+        )
+        return doc
+
 
 @dataclass(frozen=True)
 class Deletion:
@@ -102,6 +115,26 @@ class Deletion:
     stack_name: str
     file_system_id: str  # "" : none deleted
     notes: list[str] = field(default_factory=list)
+
+
+def address_warnings(live: LiveSite, domain: str) -> tuple[str, ...]:
+    """What to know about the addresses before the EB site is deleted: an
+    `*.elasticbeanstalk.com` address stops answering and its name can be claimed; without a
+    lab-owned domain ([static] domain) the static site's address is CloudFront's own."""
+    found = []
+    if live.eb_address:
+        found.append(
+            f"{live.url} stops answering once the environment is deleted, and anyone may "
+            "later create an environment under that name: a paper that prints it would point "
+            "to someone else's site"
+        )
+    if not domain:
+        found.append(
+            "publish the static site under a domain your lab owns ([static] domain and "
+            "certificate_arn, then `ctsite provision apply --env static`) before a paper "
+            "prints its address; the CloudFront address changes if the distribution is remade"
+        )
+    return tuple(found)
 
 
 def read_live(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> LiveSite:
@@ -215,6 +248,7 @@ def plan_retire(
         blockers=tuple(blockers),
         eb_costs=costs,
         static=static_cost(settings, traffic or Traffic.estimate(settings), None),
+        warnings=address_warnings(live, settings.static_domain),
     )
 
 

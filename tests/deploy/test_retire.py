@@ -160,12 +160,20 @@ def test_retire_journey(lab: Path, live_site: str, moto_clients: Any) -> None:
     assert published_version(moto_clients) == version  # the static site stays
 
 
-def test_an_elasticbeanstalk_address_is_warned_about(lab: Path, live_site: str) -> None:
-    """The address a paper may print: gone once deleted, and its name claimable."""
-    from ctsite.deploy.retire import LiveSite
+def test_the_warnings_about_the_addresses() -> None:
+    """An elasticbeanstalk.com address (the one a paper may print) is gone once deleted and its
+    name claimable; without a lab-owned domain the CloudFront address is no lasting one."""
+    from ctsite.deploy.retire import LiveSite, address_warnings
 
-    assert LiveSite("http://lab-site.us-east-2.elasticbeanstalk.com", "v", "f").eb_address
-    assert not LiveSite(live_site, "v", "f").eb_address
+    eb = LiveSite("http://lab-site.us-east-2.elasticbeanstalk.com", "v", "f")
+    assert eb.eb_address and not LiveSite("http://127.0.0.1:8000", "v", "f").eb_address
+    found = address_warnings(eb, "")
+    assert len(found) == 2
+    assert "lab-site.us-east-2.elasticbeanstalk.com stops answering" in found[0]
+    assert "anyone may later create an environment under that name" in found[0]
+    assert "under a domain your lab owns" in found[1]
+    assert address_warnings(eb, "atlas.example.org") == found[:1]
+    assert address_warnings(LiveSite("https://atlas.example.org", "v", "f"), "x.org") == ()
 
 
 def other_store(demo_store: Path, folder: Path, *, version: str | None = None) -> Path:
@@ -346,3 +354,18 @@ def test_a_retire_stopped_after_the_stack_names_the_file_system_left(
     one_error(again, "nothing to retire")
     assert f"aws efs delete-file-system --file-system-id {made}" in " ".join(again.stderr.split())
     assert [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]] == [made]
+
+
+def test_json_carries_the_saving_and_the_warnings(lab: Path, live_site: str) -> None:
+    """A script reading --json gets what the text says: both sites' totals, the saving, the
+    warnings (the address) and what --confirm would delete."""
+    result = ctsite(lab, "retire", "--live-url", live_site, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads(result.stdout)["plan"]
+    assert (plan["eb_monthly_usd"], plan["static"]["monthly_usd"], plan["saving_usd"]) == (
+        19.43, 0.04, 19.39,
+    )  # fmt: skip
+    assert plan["environment"] == ENV_NAME and plan["stack_name"] == "ctsite-production"
+    assert [w for w in plan["warnings"] if "under a domain your lab owns" in w]
+    assert plan["file_system_id"].startswith("fs-") and plan["blockers"] == []
+    assert json.loads(result.stdout)["deleted"] is None
