@@ -115,3 +115,18 @@ def test_publishes_into_the_bucket_provision_made(aws_env, moto_clients, tmp_pat
     assert json.loads(done.stdout)["plan"]["bucket"] == made
     keys = [o["Key"] for o in moto_clients("s3").list_objects_v2(Bucket=made)["Contents"]]
     assert CSS in keys and "index.html" in keys
+
+
+def test_a_page_of_someone_elses_is_one_line_and_kept(bucket, moto_clients, tmp_path):
+    """The bucket holds an index.html ctsite did not put there: one line, in JSON too."""
+    site = fake_export(tmp_path / "site")
+    s3 = moto_clients("s3")
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<p>ours</p>")
+    result = run(tmp_path, "--from", str(site), "--bucket", bucket)
+    one_error(result, "1 object(s) ctsite did not put there")
+    assert "its own" in result.stderr  # the hint: a bucket of its own
+    answer = run(tmp_path, "--from", str(site), "--bucket", bucket, "--json")
+    assert answer.returncode == 1 and "did not put there" in json.loads(answer.stdout)["error"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["index.html"]
+    assert s3.get_object(Bucket=bucket, Key="index.html")["Body"].read() == b"<p>ours</p>"

@@ -146,6 +146,20 @@ def put_record(client: ClientFactory, bucket: str, record: records.Record) -> No
     )  # fmt: skip
 
 
+def refuse_overwrites(plan: PublishPlan) -> None:
+    """Never replace an object ctsite did not put there (what it held would be lost: the
+    bucket keeps no versions): one line naming them, before anything is sent."""
+    if not plan.overwrites:
+        return
+    shown = ", ".join(plan.overwrites[:3]) + (", …" if len(plan.overwrites) > 3 else "")
+    raise CtsiteError(
+        f"s3://{plan.bucket} holds {len(plan.overwrites)} object(s) ctsite did not put there "
+        f"under names the site uses ({shown}): publishing would overwrite them",
+        hint="publish to a bucket of its own (`ctsite provision apply --env static` makes "
+        "one), or move those objects out of this bucket first",
+    )
+
+
 def confirm_present(client: ClientFactory, bucket: str, keys: set[str]) -> None:
     """Every file the new pages will name is in the bucket (one LIST per 1,000 objects)."""
     missing = sorted(keys - set(s3.list_sizes(client, bucket)))
@@ -235,6 +249,7 @@ def publish_site(
             site, version = exported.directory, exported.version
         files = site_files(site)
         plan = plan_publish(client, bucket, distribution_id, files, version)
+        refuse_overwrites(plan)
         reporter.info(
             f"{len(plan.uploads)} file(s) to send, {plan.unchanged} unchanged, "
             f"{len(plan.deletions)} old file(s) to delete"
