@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ctsite import lifecycle
 from ctsite.aws import efs
 from ctsite.aws.beanstalk import Beanstalk
 from ctsite.aws.clients import ClientFactory
@@ -353,14 +354,43 @@ def delete_eb_site(
             hint="then run retire again",
         )
     cfn = stack.cloudformation(client, plan.target)
-    stack.destroy(cfn, plan.target, confirm, report=reporter.info, poll_s=poll_s)
+    try:
+        stack.destroy(cfn, plan.target, confirm, report=reporter.info, poll_s=poll_s)
+    except KeyboardInterrupt as stop:
+        raise lifecycle.with_outcome(stop, _stopped_in_stack(plan)) from None
     notes: list[str] = []
     if plan.file_system_id:
-        reporter.info(f"deleting the EFS file system {plan.file_system_id}")
-        efs.delete_file_system(client, plan.file_system_id, poll_s=poll_s)
+        try:
+            reporter.info(f"deleting the EFS file system {plan.file_system_id}")
+            efs.delete_file_system(client, plan.file_system_id, poll_s=poll_s)
+        except KeyboardInterrupt as stop:
+            raise lifecycle.with_outcome(stop, _stopped_in_file_system(plan)) from None
     if plan.kept_file_system:
         notes.append(
             f"the EFS file system {plan.kept_file_system} was not made by ctsite: kept "
             f"(`aws efs delete-file-system --file-system-id {plan.kept_file_system}` deletes it)"
         )
     return Deletion(plan.stack_name, plan.file_system_id, notes)
+
+
+def _stopped_in_stack(plan: RetirePlan) -> str:
+    """What a stop while the stack is being deleted leaves: its deletion goes on in AWS (and a
+    re-run may no longer reach the live site, so the line gives the commands themselves)."""
+    said = (
+        f"the stack {plan.stack_name} may be being deleted (AWS goes on; `ctsite provision "
+        f"destroy --env production --confirm {plan.environment}` finishes and follows it)"
+    )
+    if plan.file_system_id:
+        said += (
+            f"; the EFS file system {plan.file_system_id} it made is not deleted: once the "
+            f"stack is gone, `aws efs delete-file-system --file-system-id {plan.file_system_id}`"
+        )
+    return said
+
+
+def _stopped_in_file_system(plan: RetirePlan) -> str:
+    fs = plan.file_system_id
+    return (
+        f"the stack {plan.stack_name} is deleted, the EFS file system {fs} is not: `aws efs "
+        f"delete-file-system --file-system-id {fs}` deletes it once its mount targets are gone"
+    )

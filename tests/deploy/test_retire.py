@@ -369,3 +369,37 @@ def test_json_carries_the_saving_and_the_warnings(lab: Path, live_site: str) -> 
     assert [w for w in plan["warnings"] if "under a domain your lab owns" in w]
     assert plan["file_system_id"].startswith("fs-") and plan["blockers"] == []
     assert json.loads(result.stdout)["deleted"] is None
+
+
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [
+        ("ctsite-production: deleting", "the stack ctsite-production may be being deleted"),
+        ("deleting the EFS file system", "the stack ctsite-production is deleted, the EFS"),
+    ],
+    ids=["stack", "file-system"],
+)
+def test_ctrl_c_during_the_deletion_says_what_is_left(
+    lab: Path, live_site: str, moto_clients: Any, at: str, said: str
+) -> None:
+    """Stopped while the stack or the file system is being deleted: not "cleaned up", but
+    what is left and the command that finishes it (once the stack is gone, nothing proves any
+    more that ctsite made the file system, so a re-run would only name it)."""
+    from ctsite.config import load_settings
+    from ctsite.deploy.reporter import NullReporter
+    from ctsite.deploy.retire import delete_eb_site, plan_retire
+
+    class StopAt(NullReporter):
+        def info(self, message: str) -> None:
+            if at in message:
+                raise KeyboardInterrupt
+
+    plan = plan_retire(load_settings(root=lab, environ={}), moto_clients, live_url=live_site)
+    made = plan.file_system_id
+    with pytest.raises(KeyboardInterrupt) as stop:
+        delete_eb_site(plan, moto_clients, ENV_NAME, poll_s=0.05, reporter=StopAt())
+    outcome = " ".join(str(getattr(stop.value, "outcome", "")).split())
+    assert said in outcome, outcome
+    assert f"aws efs delete-file-system --file-system-id {made}" in outcome
+    efs = moto_clients("efs").describe_file_systems()["FileSystems"]
+    assert [f["FileSystemId"] for f in efs] == [made]
