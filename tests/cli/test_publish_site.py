@@ -86,6 +86,9 @@ def test_dry_run_then_publish_with_the_bucket_from_the_configuration(
     assert f"s3://{bucket}: would send 2 file(s)" in dry.stdout
     assert f"send {CSS}" in dry.stdout and "send index.html" in dry.stdout
     assert "nothing was sent" in dry.stdout
+    # no distribution: the pages' paths are not "invalidated on" anything
+    assert "invalidate on" not in dry.stdout
+    assert "no CloudFront distribution configured: nothing to invalidate" in dry.stdout
     assert moto_clients("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     done = run(tmp_path, "--from", str(site), "--json")
     assert done.returncode == 0, done.stderr
