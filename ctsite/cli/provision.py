@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from ctsite.cli.console import console
-from ctsite.cli.context import clients, settings
+from ctsite.cli.context import clients, settings, state
 from ctsite.cli.render import Yes, confirm_own_names, esc, say
 from ctsite.errors import CtsiteError
 
@@ -148,6 +148,7 @@ def plan_cmd(
     """Show what apply would change (a CloudFormation change set) and what it adds per month."""
     from ctsite.deploy.provision import stack
 
+    state(ctx).json = as_json  # a refusal is a JSON error document too
     s, target, client = _setup(ctx, env, region)
     traffic = None
     if export is not None:

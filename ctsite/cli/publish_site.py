@@ -32,9 +32,12 @@ def print_plan(plan: Any, dry_run: bool) -> None:
             say(f"  [green]send[/] {esc(upload.key)} ({upload.bytes:,} bytes{esc(how)})")
         for key in plan.deletions:
             say(f"  [red]delete[/] {esc(key)}")
-    if plan.invalidations:
-        target = plan.distribution_id or "(no distribution configured: none)"
-        say(f"invalidate on {esc(target)}: {esc(' '.join(plan.invalidations))}")
+    if plan.invalidations and plan.distribution_id:
+        verb = "would invalidate" if dry_run else "invalidate"
+        paths = " ".join(plan.invalidations)
+        say(f"{verb} on {esc(plan.distribution_id)}: {esc(paths)}")
+    elif plan.invalidations:
+        say("no CloudFront distribution configured: nothing to invalidate")
     if plan.foreign:
         say(f"{plan.foreign} object(s) in the bucket that ctsite did not put there: left alone")
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ctsite.cli.console import warn
 from ctsite.cli.context import begin, clients, reporter_for
 from ctsite.cli.publish_site import print_plan
 from ctsite.cli.render import JsonFlag, emit, esc, say
@@ -30,23 +31,6 @@ def _costs(plan: Any) -> None:
         f"deleting the Elastic Beanstalk environment, its Elastic IP and the EFS file system "
         f"saves ≈ [bold]${plan.saving_usd:,.2f}/month[/]"
     )
-
-
-def _warn_address(plan: Any, domain: str) -> None:
-    from ctsite.cli.console import warn
-
-    if plan.live.eb_address:
-        warn(
-            f"{plan.live.url} stops answering once the environment is deleted, and anyone may "
-            "later create an environment under that name: a paper that prints it would point "
-            "to someone else's site"
-        )
-    if not domain:
-        warn(
-            "publish the static site under a domain your lab owns ([static] domain and "
-            "certificate_arn, then `ctsite provision apply --env static`) before a paper "
-            "prints its address; the CloudFront address changes if the distribution is remade"
-        )
 
 
 def retire_cmd(
@@ -79,13 +63,23 @@ def retire_cmd(
     version it runs, print the new address and the monthly saving, then delete the EB
     environment, its Elastic IP and EFS only after --confirm NAME. The way back: `ctsite
     provision apply` + `ctsite release`."""
-    from ctsite.deploy.retire import delete_eb_site, plan_retire, publish_live
+    from ctsite.deploy.retire import (
+        check_confirmation,
+        delete_eb_site,
+        plan_retire,
+        publish_live,
+    )
+    from ctsite.errors import CtsiteError
     from ctsite.web.snapshot import AppSnapshot
 
     s, as_json = begin(ctx, json_out)
+    if poll <= 0:  # before anything is sent: a deletion must not stop half-way on it
+        raise CtsiteError("--poll must be positive", hint="e.g. --poll 5", exit_code=2)
     client = clients(ctx, s)
     reporter = reporter_for(ctx, show_output=not as_json)
     plan = plan_retire(s, client, live_url=live_url, store_path=data)
+    if confirm is not None:  # a mistyped name is said now, not after the publish
+        check_confirmation(plan, confirm)
     if not as_json:
         say(
             f"live site: {esc(plan.live.url)} ({esc(plan.environment)}) runs store version "
@@ -96,7 +90,7 @@ def retire_cmd(
         plan, client, partial(AppSnapshot, s), dry_run=dry_run, reporter=reporter
     )
     if not as_json:  # the address, the saving and the warnings come before any deletion
-        _report(plan, published, dry_run, s.static_domain)
+        _report(plan, published, dry_run)
     if confirm is None and not (dry_run or as_json or plan.blockers) and sys.stdin.isatty():
         typed = typer.prompt(
             f"type {plan.environment} to delete the Elastic Beanstalk site (Enter keeps it)",
@@ -113,7 +107,7 @@ def retire_cmd(
     _closing(plan, deletion, dry_run)
 
 
-def _report(plan: Any, published: Any, dry_run: bool, domain: str) -> None:
+def _report(plan: Any, published: Any, dry_run: bool) -> None:
     print_plan(published.plan, dry_run)
     if dry_run:
         say("dry run: nothing was sent, deleted or invalidated")
@@ -125,7 +119,8 @@ def _report(plan: Any, published: Any, dry_run: bool, domain: str) -> None:
     if published.url:
         say(f"the static site: [bold]{esc(published.url)}[/]")
     _costs(plan)
-    _warn_address(plan, domain)
+    for line in plan.warnings:
+        warn(line)
 
 
 def _closing(plan: Any, deletion: Any, dry_run: bool) -> None:

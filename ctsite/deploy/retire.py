@@ -4,7 +4,8 @@
    user gives), the store version it runs and that store's fingerprint (its `/healthz`, which
    the access gate leaves open), that version's folder in the local store (its fingerprint
    must be the live one's), the static hosting (`static_site.hosting`), the production stack
-   and the EFS file system the stack made, and the monthly costs of both sites.
+   and the EFS file system the stack made, and the monthly costs of both sites. With neither
+   the stack nor the environment there is nothing to retire (a second run): one line.
 2. **Publish** that version to the static hosting (`publish_site`: hashed files first, pages
    last, read back) and check the bucket now serves the live version.
 3. **Delete**, only when `confirm` is the production environment's name (as `provision destroy`
@@ -25,9 +26,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ctsite import lifecycle
 from ctsite.aws import efs
 from ctsite.aws.beanstalk import Beanstalk
 from ctsite.aws.clients import ClientFactory
@@ -75,6 +77,7 @@ class RetirePlan:
     blockers: tuple[str, ...]  # why the EB site cannot be deleted by ctsite (empty: it can)
     eb_costs: list[CostLine]
     static: StaticCost
+    warnings: tuple[str, ...] = ()  # about the addresses, said before anything is deleted
 
     @property
     def environment(self) -> str:
@@ -93,6 +96,18 @@ class RetirePlan:
     def saving_usd(self) -> float:
         return round(self.eb_monthly_usd - self.static.monthly_usd, 2)
 
+    def to_json(self) -> dict[str, object]:
+        """The fields, and what the text says beside them: the names --confirm deletes, both
+        sites' monthly totals and the saving (a script reads the same facts as a person)."""
+        doc: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc.update(
+            environment=self.environment,
+            stack_name=self.stack_name,
+            eb_monthly_usd=self.eb_monthly_usd,
+            saving_usd=self.saving_usd,
+        )
+        return doc
+
 
 @dataclass(frozen=True)
 class Deletion:
@@ -101,6 +116,26 @@ class Deletion:
     stack_name: str
     file_system_id: str  # "" : none deleted
     notes: list[str] = field(default_factory=list)
+
+
+def address_warnings(live: LiveSite, domain: str) -> tuple[str, ...]:
+    """What to know about the addresses before the EB site is deleted: an
+    `*.elasticbeanstalk.com` address stops answering and its name can be claimed; without a
+    lab-owned domain ([static] domain) the static site's address is CloudFront's own."""
+    found = []
+    if live.eb_address:
+        found.append(
+            f"{live.url} stops answering once the environment is deleted, and anyone may "
+            "later create an environment under that name: a paper that prints it would point "
+            "to someone else's site"
+        )
+    if not domain:
+        found.append(
+            "publish the static site under a domain your lab owns ([static] domain and "
+            "certificate_arn, then `ctsite provision apply --env static`) before a paper "
+            "prints its address; the CloudFront address changes if the distribution is remade"
+        )
+    return tuple(found)
 
 
 def read_live(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> LiveSite:
@@ -180,12 +215,14 @@ def plan_retire(
             "whoever reaches its files sees everything",
             hint="remove site_access_code_hash once the data may be public, then retire",
         )
+    cfn = stack.cloudformation(client, target)
+    exists = cfn.stack(target.stack_name) is not None
+    if not exists:
+        _environment_left(settings, client, target)
     url = live_url or _environment_url(settings, client, target.eb_environment)
     live = read_live(url)
     folder = _local_version(store_path or settings.compiled_path, live)
     hosting = static_hosting(settings, client)
-    cfn = stack.cloudformation(client, target)
-    exists = cfn.stack(target.stack_name) is not None
     made = cfn.resources(target.stack_name).get("FileSystem", "") if exists else ""
     kept = settings.efs_file_system_id if settings.efs_file_system_id != made else ""
     blockers: list[str] = []
@@ -212,7 +249,43 @@ def plan_retire(
         blockers=tuple(blockers),
         eb_costs=costs,
         static=static_cost(settings, traffic or Traffic.estimate(settings), None),
+        warnings=address_warnings(live, settings.static_domain),
     )
+
+
+def _environment_left(settings: Settings, client: ClientFactory, target: Target) -> None:
+    """Without its stack, the environment must still exist (a hand-made one, which retire
+    publishes and keeps); with neither, the site is retired already (a second run) — one line
+    saying so, naming the configured EFS file system if it is still there (a retire stopped
+    after the stack's deletion leaves it; ctsite cannot prove it made it any more)."""
+    name = target.eb_environment
+    if Beanstalk(client, settings.eb_application, name).environments([name]):
+        return
+    hint = (
+        "nothing of the Elastic Beanstalk site is left to delete; `ctsite publish-site` updates "
+        "the static site (if the environment lives elsewhere: check eb_application, "
+        "eb_environment and aws_region)"
+    )
+    left = settings.efs_file_system_id
+    if left and _file_system_exists(client, left, settings.aws_region):
+        hint = (
+            f"the EFS file system {left} ([efs] file_system_id) is still there: `aws efs "
+            f"delete-file-system --file-system-id {left}` deletes it once nothing needs it; "
+            "`ctsite publish-site` updates the static site"
+        )
+    raise CtsiteError(
+        f"nothing to retire: neither the Elastic Beanstalk environment {name} nor its stack "
+        f"{target.stack_name} exists (retired already?)",
+        hint=hint,
+    )
+
+
+def _file_system_exists(client: ClientFactory, file_system_id: str, region: str) -> bool:
+    try:
+        efs.file_system(client, file_system_id, region)
+    except CtsiteError:
+        return False
+    return True
 
 
 def _environment_url(settings: Settings, client: ClientFactory, environment: str) -> str:
@@ -254,6 +327,16 @@ def publish_live(
     return published
 
 
+def check_confirmation(plan: RetirePlan, confirm: str) -> None:
+    """Refuse a `confirm` that is not the production environment's name — called before the
+    publish too, so a typo is said at once rather than after minutes of export and upload."""
+    if confirm != plan.environment:
+        raise CtsiteError(
+            f"{confirm!r} is not the production environment's name: nothing deleted",
+            hint=f"type its name to delete it: --confirm {plan.environment}",
+        )
+
+
 def delete_eb_site(
     plan: RetirePlan,
     client: ClientFactory,
@@ -264,25 +347,50 @@ def delete_eb_site(
 ) -> Deletion:
     """Delete the production stack and the EFS file system it made; only when `confirm` is the
     production environment's name and nothing blocks it (call after `publish_live`)."""
-    if confirm != plan.environment:
-        raise CtsiteError(
-            f"{confirm!r} is not the production environment's name: nothing deleted",
-            hint=f"type its name to delete it: --confirm {plan.environment}",
-        )
+    check_confirmation(plan, confirm)
     if plan.blockers:
         raise CtsiteError(
             f"the Elastic Beanstalk site is kept: {plan.blockers[0]}",
             hint="then run retire again",
         )
     cfn = stack.cloudformation(client, plan.target)
-    stack.destroy(cfn, plan.target, confirm, report=reporter.info, poll_s=poll_s)
+    try:
+        stack.destroy(cfn, plan.target, confirm, report=reporter.info, poll_s=poll_s)
+    except KeyboardInterrupt as stop:
+        raise lifecycle.with_outcome(stop, _stopped_in_stack(plan)) from None
     notes: list[str] = []
     if plan.file_system_id:
-        reporter.info(f"deleting the EFS file system {plan.file_system_id}")
-        efs.delete_file_system(client, plan.file_system_id, poll_s=poll_s)
+        try:
+            reporter.info(f"deleting the EFS file system {plan.file_system_id}")
+            efs.delete_file_system(client, plan.file_system_id, poll_s=poll_s)
+        except KeyboardInterrupt as stop:
+            raise lifecycle.with_outcome(stop, _stopped_in_file_system(plan)) from None
     if plan.kept_file_system:
         notes.append(
             f"the EFS file system {plan.kept_file_system} was not made by ctsite: kept "
             f"(`aws efs delete-file-system --file-system-id {plan.kept_file_system}` deletes it)"
         )
     return Deletion(plan.stack_name, plan.file_system_id, notes)
+
+
+def _stopped_in_stack(plan: RetirePlan) -> str:
+    """What a stop while the stack is being deleted leaves: its deletion goes on in AWS (and a
+    re-run may no longer reach the live site, so the line gives the commands themselves)."""
+    said = (
+        f"the stack {plan.stack_name} may be being deleted (AWS goes on; `ctsite provision "
+        f"destroy --env production --confirm {plan.environment}` finishes and follows it)"
+    )
+    if plan.file_system_id:
+        said += (
+            f"; the EFS file system {plan.file_system_id} it made is not deleted: once the "
+            f"stack is gone, `aws efs delete-file-system --file-system-id {plan.file_system_id}`"
+        )
+    return said
+
+
+def _stopped_in_file_system(plan: RetirePlan) -> str:
+    fs = plan.file_system_id
+    return (
+        f"the stack {plan.stack_name} is deleted, the EFS file system {fs} is not: `aws efs "
+        f"delete-file-system --file-system-id {fs}` deletes it once its mount targets are gone"
+    )

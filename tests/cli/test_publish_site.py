@@ -86,6 +86,9 @@ def test_dry_run_then_publish_with_the_bucket_from_the_configuration(
     assert f"s3://{bucket}: would send 2 file(s)" in dry.stdout
     assert f"send {CSS}" in dry.stdout and "send index.html" in dry.stdout
     assert "nothing was sent" in dry.stdout
+    # no distribution: the pages' paths are not "invalidated on" anything
+    assert "invalidate on" not in dry.stdout
+    assert "no CloudFront distribution configured: nothing to invalidate" in dry.stdout
     assert moto_clients("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     done = run(tmp_path, "--from", str(site), "--json")
     assert done.returncode == 0, done.stderr
@@ -115,3 +118,18 @@ def test_publishes_into_the_bucket_provision_made(aws_env, moto_clients, tmp_pat
     assert json.loads(done.stdout)["plan"]["bucket"] == made
     keys = [o["Key"] for o in moto_clients("s3").list_objects_v2(Bucket=made)["Contents"]]
     assert CSS in keys and "index.html" in keys
+
+
+def test_a_page_of_someone_elses_is_one_line_and_kept(bucket, moto_clients, tmp_path):
+    """The bucket holds an index.html ctsite did not put there: one line, in JSON too."""
+    site = fake_export(tmp_path / "site")
+    s3 = moto_clients("s3")
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<p>ours</p>")
+    result = run(tmp_path, "--from", str(site), "--bucket", bucket)
+    one_error(result, "1 object(s) ctsite did not put there")
+    assert "its own" in result.stderr  # the hint: a bucket of its own
+    answer = run(tmp_path, "--from", str(site), "--bucket", bucket, "--json")
+    assert answer.returncode == 1 and "did not put there" in json.loads(answer.stdout)["error"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["index.html"]
+    assert s3.get_object(Bucket=bucket, Key="index.html")["Body"].read() == b"<p>ours</p>"

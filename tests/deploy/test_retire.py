@@ -160,22 +160,54 @@ def test_retire_journey(lab: Path, live_site: str, moto_clients: Any) -> None:
     assert published_version(moto_clients) == version  # the static site stays
 
 
-def test_an_elasticbeanstalk_address_is_warned_about(lab: Path, live_site: str) -> None:
-    """The address a paper may print: gone once deleted, and its name claimable."""
-    from ctsite.deploy.retire import LiveSite
+def test_the_warnings_about_the_addresses() -> None:
+    """An elasticbeanstalk.com address (the one a paper may print) is gone once deleted and its
+    name claimable; without a lab-owned domain the CloudFront address is no lasting one."""
+    from ctsite.deploy.retire import LiveSite, address_warnings
 
-    assert LiveSite("http://lab-site.us-east-2.elasticbeanstalk.com", "v", "f").eb_address
-    assert not LiveSite(live_site, "v", "f").eb_address
+    eb = LiveSite("http://lab-site.us-east-2.elasticbeanstalk.com", "v", "f")
+    assert eb.eb_address and not LiveSite("http://127.0.0.1:8000", "v", "f").eb_address
+    found = address_warnings(eb, "")
+    assert len(found) == 2
+    assert "lab-site.us-east-2.elasticbeanstalk.com stops answering" in found[0]
+    assert "anyone may later create an environment under that name" in found[0]
+    assert "under a domain your lab owns" in found[1]
+    assert address_warnings(eb, "atlas.example.org") == found[:1]
+    assert address_warnings(LiveSite("https://atlas.example.org", "v", "f"), "x.org") == ()
 
 
-def test_a_version_the_local_store_lacks(lab: Path, live_site: str, tmp_path: Path) -> None:
-    from ctsite.compile.demo import ensure_demo_store
+def other_store(demo_store: Path, folder: Path, *, version: str | None = None) -> Path:
+    """A copy of the demo store whose live version is renamed to `version`, or (without one)
+    whose live version holds other data (another compile time in its manifest)."""
+    import shutil
 
-    other = ensure_demo_store(tmp_path / "other")  # same data, another version id
+    copy = shutil.copytree(demo_store, folder)
+    (live,) = (copy / "versions").iterdir()
+    if version is not None:
+        live.rename(live.with_name(version))
+        return copy
+    manifest = json.loads((live / "manifest.json").read_text())
+    manifest["created"] = "2001-01-01T00:00:00+00:00"
+    (live / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_a_version_the_local_store_lacks(
+    lab: Path, live_site: str, demo_store: Path, moto_clients: Any, tmp_path: Path
+) -> None:
+    other = other_store(demo_store, tmp_path / "other", version="v20000101T000000Z-other")
     result = ctsite(lab, "retire", "--live-url", live_site, "--data", str(other))
-    if result.returncode == 0:  # the demo is deterministic: the same id would be the same data
-        pytest.skip("the demo store compiled twice has the same version id")
     one_error(result, "which the local store")
+    assert published_version(moto_clients) is None
+
+
+def test_a_local_version_with_other_data(
+    lab: Path, live_site: str, demo_store: Path, moto_clients: Any, tmp_path: Path
+) -> None:
+    other = other_store(demo_store, tmp_path / "other")
+    result = ctsite(lab, "retire", "--live-url", live_site, "--data", str(other))
+    one_error(result, "differs from the live site's")
+    assert published_version(moto_clients) is None
 
 
 def test_no_live_site(lab: Path) -> None:
@@ -240,3 +272,134 @@ def test_the_live_address_is_the_environments_own(
         ApplicationName=settings.eb_application, EnvironmentName=ENV_NAME, SolutionStackName="x"
     )
     one_error(ctsite(lab, "retire"), f"the Elastic Beanstalk environment {ENV_NAME} has no address")
+
+
+def test_a_hand_made_environment_is_kept(lab: Path, live_site: str, moto_clients: Any) -> None:
+    """An environment with no stack of ctsite's: published, never deleted by ctsite."""
+    from ctsite.config import load_settings
+
+    application = load_settings(root=lab, environ={}).eb_application
+    destroyed = ctsite(
+        lab, "provision", "destroy", "--env", "production", "--confirm", ENV_NAME, "--poll", "0.05"
+    )
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    eb = moto_clients("elasticbeanstalk")
+    eb.create_application(ApplicationName=application)
+    eb.create_environment(
+        ApplicationName=application, EnvironmentName=ENV_NAME, SolutionStackName="x"
+    )
+    kept = ctsite(lab, "retire", "--live-url", live_site)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert f"{ENV_NAME} was not made by `ctsite provision apply`" in words(kept)
+    refused = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME)
+    one_error(refused, "the Elastic Beanstalk site is kept")
+    assert published_version(moto_clients) is not None
+    assert eb.describe_environments(EnvironmentNames=[ENV_NAME])["Environments"]
+
+
+@pytest.mark.parametrize("poll", ["0", "-1"])
+def test_a_poll_interval_that_is_not_positive_is_refused(
+    lab: Path, live_site: str, moto_clients: Any, poll: str
+) -> None:
+    """(-1 would stop the deletion half-way with Python's sleep error; 0 would poll AWS
+    without a pause.)"""
+    result = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME, "--poll", poll)
+    one_error(result, "--poll must be positive")
+    assert result.returncode == 2
+    assert stack_alive(moto_clients, "ctsite-production")
+    assert published_version(moto_clients) is None
+
+
+def test_a_mistyped_confirmation_is_refused_before_anything_is_sent(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """The operator meant to delete: a typo is said at once, before the export and upload."""
+    for typed in ("Lab-site-en", ""):
+        result = ctsite(lab, "retire", "--live-url", live_site, "--confirm", typed)
+        one_error(result, f"{typed!r} is not the production environment's name: nothing deleted")
+        answer = ctsite(lab, "retire", "--live-url", live_site, "--confirm", typed, "--json")
+        assert answer.returncode == 1 and "nothing deleted" in json.loads(answer.stdout)["error"]
+    assert published_version(moto_clients) is None
+    assert stack_alive(moto_clients, "ctsite-production")
+
+
+def test_retire_after_retire_says_there_is_nothing_left(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    done = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME, "--poll", "0.05")
+    assert done.returncode == 0, done.stdout + done.stderr
+    gone = f"nothing to retire: neither the Elastic Beanstalk environment {ENV_NAME} nor its stack"
+    for args in (("--live-url", live_site, "--confirm", ENV_NAME), ("--live-url", live_site), ()):
+        again = ctsite(lab, "retire", *args)
+        one_error(again, gone)
+        assert "not made by" not in again.stderr
+    answer = ctsite(lab, "retire", "--confirm", ENV_NAME, "--json")
+    assert answer.returncode == 1 and gone in json.loads(answer.stdout)["error"]
+
+
+def test_a_retire_stopped_after_the_stack_names_the_file_system_left(
+    lab: Path, live_site: str, moto_clients: Any
+) -> None:
+    """The stack deleted (as a retire stopped before its EFS step leaves it), the file system
+    kept: a second retire deletes nothing it cannot prove it made, and says how to delete it."""
+    efs = moto_clients("efs")
+    (made,) = [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]]
+    with (lab / "ctsite.toml").open("a") as fh:
+        fh.write(f'[efs]\nfile_system_id = "{made}"\n')
+    destroyed = ctsite(
+        lab, "provision", "destroy", "--env", "production", "--confirm", ENV_NAME, "--poll", "0.05"
+    )
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    again = ctsite(lab, "retire", "--live-url", live_site, "--confirm", ENV_NAME)
+    one_error(again, "nothing to retire")
+    assert f"aws efs delete-file-system --file-system-id {made}" in " ".join(again.stderr.split())
+    assert [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]] == [made]
+
+
+def test_json_carries_the_saving_and_the_warnings(lab: Path, live_site: str) -> None:
+    """A script reading --json gets what the text says: both sites' totals, the saving, the
+    warnings (the address) and what --confirm would delete."""
+    result = ctsite(lab, "retire", "--live-url", live_site, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads(result.stdout)["plan"]
+    assert (plan["eb_monthly_usd"], plan["static"]["monthly_usd"], plan["saving_usd"]) == (
+        19.43, 0.04, 19.39,
+    )  # fmt: skip
+    assert plan["environment"] == ENV_NAME and plan["stack_name"] == "ctsite-production"
+    assert [w for w in plan["warnings"] if "under a domain your lab owns" in w]
+    assert plan["file_system_id"].startswith("fs-") and plan["blockers"] == []
+    assert json.loads(result.stdout)["deleted"] is None
+
+
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [
+        ("ctsite-production: deleting", "the stack ctsite-production may be being deleted"),
+        ("deleting the EFS file system", "the stack ctsite-production is deleted, the EFS"),
+    ],
+    ids=["stack", "file-system"],
+)
+def test_ctrl_c_during_the_deletion_says_what_is_left(
+    lab: Path, live_site: str, moto_clients: Any, at: str, said: str
+) -> None:
+    """Stopped while the stack or the file system is being deleted: not "cleaned up", but
+    what is left and the command that finishes it (once the stack is gone, nothing proves any
+    more that ctsite made the file system, so a re-run would only name it)."""
+    from ctsite.config import load_settings
+    from ctsite.deploy.reporter import NullReporter
+    from ctsite.deploy.retire import delete_eb_site, plan_retire
+
+    class StopAt(NullReporter):
+        def info(self, message: str) -> None:
+            if at in message:
+                raise KeyboardInterrupt
+
+    plan = plan_retire(load_settings(root=lab, environ={}), moto_clients, live_url=live_site)
+    made = plan.file_system_id
+    with pytest.raises(KeyboardInterrupt) as stop:
+        delete_eb_site(plan, moto_clients, ENV_NAME, poll_s=0.05, reporter=StopAt())
+    outcome = " ".join(str(getattr(stop.value, "outcome", "")).split())
+    assert said in outcome, outcome
+    assert f"aws efs delete-file-system --file-system-id {made}" in outcome
+    efs = moto_clients("efs").describe_file_systems()["FileSystems"]
+    assert [f["FileSystemId"] for f in efs] == [made]

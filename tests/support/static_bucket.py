@@ -141,13 +141,16 @@ class KillingProxy:
     """An HTTP proxy in front of moto (AWS_ENDPOINT_URL points here) that counts the writes
     (PUT, POST, DELETE) and SIGKILLs `process` at the `kill_at`-th one — before forwarding it
     (`after=False`: the write never happens) or after (`after=True`: it happened, the answer is
-    lost). `kill_at=0` never kills: a run that only counts."""
+    lost). `kill_at=0` never kills: a run that only counts. Armed without a process, the
+    connection is dropped all the same: the network lost at that write. Armed with another
+    `signum` (SIGINT: Ctrl-C), the process gets that signal and the write goes on as usual."""
 
     def __init__(self, target: str) -> None:
         self.target = urlsplit(target)
         self.writes = 0
         self.kill_at = 0
         self.after = False
+        self.signum = signal.SIGKILL
         self.process: subprocess.Popen[str] | None = None
         self.killed = threading.Event()
         self.lock = threading.Lock()
@@ -163,6 +166,9 @@ class KillingProxy:
                     with proxy.lock:
                         proxy.writes += 1
                         kill = proxy.kill_at > 0 and proxy.writes == proxy.kill_at
+                if kill and proxy.signum != signal.SIGKILL:
+                    proxy.kill()  # (a stop signal the process handles: the write goes on)
+                    kill = False
                 if kill and not proxy.after:
                     proxy.kill()
                     self.close_connection = True
@@ -229,12 +235,19 @@ class KillingProxy:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+            os.kill(self.process.pid, self.signum)
         self.killed.set()
 
-    def arm(self, process: subprocess.Popen[str] | None, kill_at: int, after: bool) -> None:
+    def arm(
+        self,
+        process: subprocess.Popen[str] | None,
+        kill_at: int,
+        after: bool,
+        signum: int = signal.SIGKILL,
+    ) -> None:
         with self.lock:
             self.writes, self.kill_at, self.after, self.process = 0, kill_at, after, process
+            self.signum = signum
             self.killed.clear()
 
     def __enter__(self) -> KillingProxy:

@@ -4,7 +4,9 @@ under --dry-run and then carries out.
 The bucket is compared with the export by content, cheaply: a content-hashed key already in
 the bucket's listing is the same file (no request beyond the LIST); a page or another file
 with a fixed name is read back with one HEAD and compared by the SHA-256 kept in its metadata
-(and its headers). Nothing here writes.
+(and its headers). An object of someone else's under a name the export uses (not in the
+publish record, no SHA-256 of ctsite's) is listed in `overwrites`: the publish refuses it.
+Nothing here writes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from ctsite.aws import s3
 from ctsite.aws.clients import ClientFactory
+from ctsite.aws.s3 import ObjectHead
 from ctsite.deploy.static_site import record as records
 from ctsite.deploy.static_site.objects import SHA256_META, SiteFile, kind_of, page_paths
 from ctsite.deploy.static_site.record import Record
@@ -44,6 +47,7 @@ class PublishPlan:
     deletions: tuple[str, ...]  # pages first
     invalidations: tuple[str, ...]  # viewer paths of the pages (never a hashed file)
     foreign: int  # objects in the bucket ctsite did not put there: left alone
+    overwrites: tuple[str, ...]  # keys of such objects a send would replace (it must not)
     record_before: Record
     record_after: Record
 
@@ -70,16 +74,26 @@ class PublishPlan:
             "deletions": self.deletions,
             "invalidations": self.invalidations,
             "foreign": self.foreign,
+            "overwrites": self.overwrites,
         }
 
 
-def unchanged(file: SiteFile, remote: dict[str, int], client: ClientFactory, bucket: str) -> bool:
+def held_by_bucket(
+    file: SiteFile, remote: dict[str, int], client: ClientFactory, bucket: str
+) -> ObjectHead | None:
+    """What the bucket holds at a page's or fixed-name file's key (one HEAD); None for a key
+    not there, or a content-hashed one (its name is its content: nothing to read)."""
+    if file.key not in remote or file.kind in ("hashed", "index"):
+        return None
+    return s3.head(client, bucket, file.key)
+
+
+def unchanged(file: SiteFile, remote: dict[str, int], held: ObjectHead | None) -> bool:
     """Whether the bucket already holds `file` as a publish would store it."""
     if file.key not in remote:
         return False
     if file.kind in ("hashed", "index"):
         return True  # the name is the content
-    held = s3.head(client, bucket, file.key)
     body, encoding = file.stored
     return (
         held is not None
@@ -89,6 +103,12 @@ def unchanged(file: SiteFile, remote: dict[str, int], client: ClientFactory, buc
         and held.cache_control == file.cache_control
         and held.content_encoding == encoding
     )
+
+
+def foreign_object(key: str, held: ObjectHead | None, ours: frozenset[str]) -> bool:
+    """An object ctsite did not put there: neither in the publish record nor carrying the
+    SHA-256 every object ctsite sends keeps in its metadata (so a lost record is no reason)."""
+    return held is not None and key not in ours and SHA256_META not in held.metadata
 
 
 def deletion_order(key: str) -> tuple[int, str]:
@@ -108,12 +128,17 @@ def plan_publish(
     remote = s3.list_sizes(client, bucket)
     before = records.parse(s3.get_object(client, bucket, records.KEY), bucket)
     new = frozenset(f.key for f in files)
+    ours = before.ours()
     sends: list[Upload] = []
+    overwrites: list[str] = []
     same = 0
     for file in sorted(files, key=lambda f: (SEND_ORDER.index(f.kind), f.key)):
-        if unchanged(file, remote, client, bucket):
+        held = held_by_bucket(file, remote, client, bucket)
+        if unchanged(file, remote, held):
             same += 1
             continue
+        if foreign_object(file.key, held, ours):
+            overwrites.append(file.key)
         body, encoding = file.stored
         reason = "changed" if file.key in remote else "new"
         sends.append(Upload(file.key, file.kind, len(body), file.content_type, encoding, reason))
@@ -126,7 +151,7 @@ def plan_publish(
         # a publish stopped after its pages switched: they were never invalidated
         switched_pages = sorted(f.key for f in files if f.kind == "page")
     paths = [p for key in switched_pages for p in page_paths(key)]
-    foreign = set(remote) - before.ours() - new - {records.KEY}
+    foreign = set(remote) - ours - new - {records.KEY}
     return PublishPlan(
         bucket=bucket,
         distribution_id=distribution_id,
@@ -136,6 +161,7 @@ def plan_publish(
         deletions=tuple(sorted(after.retired & set(remote), key=deletion_order)),
         invalidations=tuple(dict.fromkeys(paths)),
         foreign=len(foreign),
+        overwrites=tuple(overwrites),
         record_before=before,
         record_after=after,
     )

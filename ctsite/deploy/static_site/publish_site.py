@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctsite import lifecycle
 from ctsite.aws import cloudfront, s3
 from ctsite.aws.clients import ClientFactory
 from ctsite.deploy.reporter import NULL, Reporter
@@ -117,7 +118,6 @@ class Sender:
         if wrong:
             raise CtsiteError(
                 f"s3://{self.bucket}/{file.key} did not read back as sent: {wrong}",
-                hint="the live pages still name only files that are there; publish again",
             )
         with self.lock:
             self.sent += 1
@@ -146,6 +146,20 @@ def put_record(client: ClientFactory, bucket: str, record: records.Record) -> No
     )  # fmt: skip
 
 
+def refuse_overwrites(plan: PublishPlan) -> None:
+    """Never replace an object ctsite did not put there (what it held would be lost: the
+    bucket keeps no versions): one line naming them, before anything is sent."""
+    if not plan.overwrites:
+        return
+    shown = ", ".join(plan.overwrites[:3]) + (", …" if len(plan.overwrites) > 3 else "")
+    raise CtsiteError(
+        f"s3://{plan.bucket} holds {len(plan.overwrites)} object(s) ctsite did not put there "
+        f"under names the site uses ({shown}): publishing would overwrite them",
+        hint="publish to a bucket of its own (`ctsite provision apply --env static` makes "
+        "one), or move those objects out of this bucket first",
+    )
+
+
 def confirm_present(client: ClientFactory, bucket: str, keys: set[str]) -> None:
     """Every file the new pages will name is in the bucket (one LIST per 1,000 objects)."""
     missing = sorted(keys - set(s3.list_sizes(client, bucket)))
@@ -157,6 +171,18 @@ def confirm_present(client: ClientFactory, bucket: str, keys: set[str]) -> None:
         )
 
 
+# What a publish stopped at each stage (Ctrl-C, a lost network, a failed read-back) leaves:
+# the one line the CLI prints says it, so the operator knows the readers' site is whole.
+LEFT = {
+    "sending": "no page was switched: the site shows what it showed before; run publish-site "
+    "again (the files sent so far are kept, not sent twice)",
+    "switching": "the pages were being switched, each naming only files the bucket holds; run "
+    "publish-site again to finish",
+    "switched": "the new pages are live; run publish-site again to finish (CloudFront's copies "
+    "of the pages, the old files)",
+}
+
+
 def carry_out(
     client: ClientFactory,
     plan: PublishPlan,
@@ -164,7 +190,26 @@ def carry_out(
     jobs: int,
     reporter: Reporter,
 ) -> tuple[Sender, int, str | None]:
-    """Steps 1–6 of the module docstring; (the sender, files deleted, invalidation id)."""
+    """Steps 1–6 of the module docstring; (the sender, files deleted, invalidation id). A stop
+    or an error on the way says what the site shows (`LEFT`)."""
+    stage = ["sending"]
+    try:
+        return _carry_out(client, plan, files, jobs, reporter, stage)
+    except KeyboardInterrupt as stop:
+        raise lifecycle.with_outcome(stop, LEFT[stage[0]]) from None
+    except CtsiteError as exc:
+        exc.hint = LEFT[stage[0]] + (f"; {exc.hint}" if exc.hint else "")
+        raise
+
+
+def _carry_out(
+    client: ClientFactory,
+    plan: PublishPlan,
+    files: list[SiteFile],
+    jobs: int,
+    reporter: Reporter,
+    stage: list[str],
+) -> tuple[Sender, int, str | None]:
     bucket = plan.bucket
     by_key = {f.key: f for f in files}
     new = frozenset(by_key)
@@ -178,8 +223,10 @@ def carry_out(
     sender.send_all(plan.of_kind("mutable"), jobs)
     if plan.uploads:
         confirm_present(client, bucket, {f.key for f in files if f.kind != "page"})
+    stage[0] = "switching"
     for upload in plan.of_kind("page"):
         sender.send(upload)
+    stage[0] = "switched"
     reporter.done()
     if plan.record_after != plan.record_before:
         put_record(client, bucket, plan.record_after)
@@ -235,6 +282,7 @@ def publish_site(
             site, version = exported.directory, exported.version
         files = site_files(site)
         plan = plan_publish(client, bucket, distribution_id, files, version)
+        refuse_overwrites(plan)
         reporter.info(
             f"{len(plan.uploads)} file(s) to send, {plan.unchanged} unchanged, "
             f"{len(plan.deletions)} old file(s) to delete"

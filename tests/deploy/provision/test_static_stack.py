@@ -268,3 +268,20 @@ def test_plan_prices_an_export_folder(project: Path, clients: Any, export_folder
     s = load_settings(root=project)
     assert traffic == dataclasses.asdict(static.export_traffic(s, export_folder))
     assert traffic["source"] == str(export_folder) and traffic["requests_per_view"] > 1
+
+
+def test_a_bad_plan_with_json_is_one_json_error(project: Path, aws_env: str) -> None:
+    """`provision plan --json` answers in one JSON document on a refusal too (a script parses
+    stdout): it printed the error as text and left stdout empty."""
+    from tests.support.cli import cli_env, run_ctsite
+
+    (project / "ctsite.toml").write_text(
+        (project / "ctsite.toml").read_text() + '[static]\ndomain = "atlas..example.org"\n'
+    )
+    done = run_ctsite(
+        "provision", "plan", "--env", "static", "--json", cwd=project, env=cli_env(COLUMNS="200")
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["error"] == "static_domain 'atlas..example.org' is not a domain name"
+    assert "[static] domain" in answer["hint"]

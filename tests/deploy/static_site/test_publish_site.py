@@ -214,6 +214,40 @@ def test_objects_ctsite_did_not_put_there_are_left_alone(moto_clients, hosting, 
     assert "data/theirs.0123456789abcdef.txt" in bucket_objects(moto_clients("s3"), bucket)
 
 
+def test_an_object_ctsite_did_not_put_there_is_never_replaced(moto_clients, hosting, demo_export):
+    """A bucket that already holds a page of someone else's (a hand-made site, another tool's
+    upload) under a name the export uses: the publish refuses, and overwrites nothing."""
+    bucket, _ = hosting
+    s3 = moto_clients("s3")
+    theirs = b"<p>the lab's old hand-made page</p>"
+    s3.put_object(Bucket=bucket, Key="index.html", Body=theirs, ContentType="text/html")
+    for dry_run in (True, False):
+        with pytest.raises(CtsiteError, match=r"1 object\(s\) ctsite did not put there") as err:
+            publish(moto_clients, hosting, demo_export, dry_run=dry_run)
+        assert "(index.html)" in err.value.message and "would overwrite" in err.value.message
+    stored = bucket_objects(s3, bucket)
+    assert set(stored) == {"index.html"} and stored["index.html"].body == theirs
+
+
+def test_its_own_objects_are_replaced_without_the_record(
+    moto_clients, hosting, demo_export, tmp_path
+):
+    """ctsite's objects carry their SHA-256 (metadata): a bucket whose record was lost is
+    published to again, not refused."""
+    bucket, _ = hosting
+    publish(moto_clients, hosting, demo_export)
+    moto_clients("s3").delete_object(Bucket=bucket, Key=RECORD)
+    site = tmp_path / "site"
+    shutil.copytree(demo_export, site)
+    page = site / "circos" / "index.html"
+    page.write_text(page.read_text() + "<!-- changed -->\n")
+    result = publish(moto_clients, hosting, site)
+    assert [(u.key, u.reason) for u in result.plan.uploads] == [("circos/index.html", "changed")]
+    assert decoded(bucket_objects(moto_clients("s3"), bucket)["circos/index.html"]).endswith(
+        b"<!-- changed -->\n"
+    )
+
+
 def test_bad_input_is_one_clear_line(moto_clients, hosting, demo_export, tmp_path):
     bucket, distribution = hosting
     with pytest.raises(CtsiteError, match=r"\[static\] bucket is not set"):
