@@ -39,3 +39,20 @@ def without_url_line(csv: bytes) -> tuple[list[bytes], bytes]:
     url = [line for line in lines if line.startswith(b"# url: ")]
     assert len(url) == 1, csv[:400]
     return [line for line in lines if not line.startswith(b"# url: ")], url[0][len(b"# url: ") :]
+
+
+@pytest.fixture(scope="session")
+def study_store(tmp_path_factory: pytest.TempPathFactory, real_interactions: Path) -> Path:
+    """A study-scale synthetic store (`benchmarks/bench_compile.py`'s generator with the real
+    mouse ligand–receptor list; fewer cells and genes than the study, so it compiles in
+    seconds): its conditions' ligand effects span dozens of row blocks."""
+    from benchmarks import bench_compile
+    from tests.figures.conftest import compile_config
+
+    folder = tmp_path_factory.mktemp("study")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench_compile, "SHARED_LR", real_interactions)
+        config = bench_compile.generate(
+            folder, n_types=11, n_targets=250, n_genes=800, n_cells=3000
+        )
+    return compile_config(config)
