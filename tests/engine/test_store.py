@@ -85,15 +85,12 @@ def test_a_view_of_ligand_effects_fetches_its_rows_on_demand(study_site: Site) -
 
 
 def _damaged_copy(site: Site, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
-    """A copy of the site's data folder, and where each store file's copy is (a table written
-    in column parts: its first part)."""
+    """A copy of the site's data folder, and where each store file's copy is."""
     data = tmp_path / "data"
     shutil.copytree(site.index.parent, data)
     index = data / site.index.name
-    doc = json.loads(index.read_text(encoding="utf-8"))
-    files = {rel: data / name for rel, name in doc["files"].items()}
-    files |= {rel: data / table["parts"][0]["file"] for rel, table in doc["tables"].items()}
-    return index, files
+    files = json.loads(index.read_text(encoding="utf-8"))["files"]
+    return index, {rel: data / name for rel, name in files.items()}
 
 
 def test_a_damaged_or_missing_data_file_is_an_error_naming_it(

@@ -1,9 +1,9 @@
 // The static site's store reader: the browser's ctsite/store/reader.py.
 //
 // It opens the exported site's data index (data/store.<hash>.json: the store version's manifest,
-// where each store file (by its own relative path) is in data/ — whole, in column parts, or for
-// the ligand-effects arrays in blocks of rows (ctsite/deploy/static_site/data.py says the
-// layout) —, the study's identity, the figure defaults and the figures' spec) through an
+// where each store file (by its own relative path) is in data/ — whole, with smaller projections
+// of some of its columns, or for the ligand-effects arrays in blocks of rows
+// (ctsite/deploy/static_site/data.py says the layout) —, the study's identity, the figure defaults and the figures' spec) through an
 // injected fetch-like function, reads the uncompressed Arrow IPC tables (apache-arrow) and .npy
 // arrays (npy.js) it names, and
 // offers the figure-facing methods of the Python `Store`, under the same names (snake_case, so
@@ -292,16 +292,15 @@ export class Store {
     this.manifest = manifest;
     this.spec = index.spec;
     this.names = index.spec.store;
-    for (const key of ["files", "tables", "effects_rows"]) {
+    for (const key of ["files", "projections", "effects_rows"]) {
       const value = index[key];
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new StoreError(`${indexUrl}: malformed data index (no ${key} object)`, REPAIR_HINT, "manifest-malformed");
       }
     }
-    for (const [rel, entry] of Object.entries(index.tables)) {
-      const parts = entry && Array.isArray(entry.columns) && Array.isArray(entry.parts) ? entry.parts : [];
-      if (!parts.length || !parts.every((p) => p && Array.isArray(p.columns) && typeof p.file === "string")) {
-        throw new StoreError(`${indexUrl}: malformed data index (table ${pyRepr(rel)})`, REPAIR_HINT, "manifest-malformed");
+    for (const [rel, list] of Object.entries(index.projections)) {
+      if (!Array.isArray(list) || !list.every((p) => p && Array.isArray(p.columns) && typeof p.file === "string")) {
+        throw new StoreError(`${indexUrl}: malformed data index (projections of ${pyRepr(rel)})`, REPAIR_HINT, "manifest-malformed");
       }
     }
     this.thresholds = manifest.thresholds.map(Number);
@@ -415,55 +414,44 @@ export class Store {
     return value;
   }
 
-  /** The data files of the store table `rel` that hold `columns` (all of them when null): its
-   * one file when the index lists it whole, else the column parts holding them. */
-  _parts(rel, columns = null) {
-    const whole = this.index.files[rel];
-    if (whole !== undefined) return [{ file: whole, what: rel, columns: null }];
-    const entry = this.index.tables[rel];
-    if (entry === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
-    const all = entry.parts.map((part, i) => ({
-      file: part.file,
-      what: `${rel} (part ${i + 1} of ${entry.parts.length})`,
-      columns: part.columns,
-    }));
-    if (columns === null) return all;
-    for (const name of columns) {
-      if (!all.some((part) => part.columns.includes(name))) {
-        throw this._unlisted(`column ${pyRepr(name)} of ${pyRepr(rel)}`);
-      }
-    }
-    return all.filter((part) => part.columns.some((name) => columns.includes(name)));
+  /** The data file of the store table `rel` (its whole file). */
+  _wholeName(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
+    return name;
   }
 
-  /** Fetch the store table `rel`, or only the parts holding `columns`. */
+  /** A projection of the table `rel` holding every one of `columns` (a smaller file), or null. */
+  _projection(rel, columns) {
+    if (columns === null) return null;
+    const found = (this.index.projections[rel] ?? []).find((p) => columns.every((c) => p.columns.includes(c)));
+    return found ?? null;
+  }
+
+  /** Fetch the store table `rel`, or a projection holding `columns` (unless the whole file is
+   * already here). */
   async _loadTable(rel, columns = null) {
-    await Promise.all(this._parts(rel, columns).map((p) => this._load(p.file, p.what, frameFromIPC)));
+    const whole = this._wholeName(rel);
+    const projection = this._projection(rel, columns);
+    if (projection && !this._parsed.has(whole)) {
+      await this._load(projection.file, `${rel} (its columns ${projection.columns.join(", ")})`, frameFromIPC);
+    } else {
+      await this._load(whole, rel, frameFromIPC);
+    }
   }
 
-  /** The store table `rel` (a Frame with the table's columns, or only `columns`, in that order). */
+  /** The store table `rel` (a Frame), or its `columns` only (from its whole file or a
+   * projection holding them, whichever is here). */
   _frame(rel, columns = null) {
-    const parts = this._parts(rel, columns);
-    if (parts[0].columns === null) {
-      const frame = this._loaded(parts[0].file, rel);
-      return columns === null ? frame : frame.select(columns);
+    let frame = this._parsed.get(this._wholeName(rel));
+    if (frame === undefined) {
+      const projection = this._projection(rel, columns);
+      if (projection) frame = this._parsed.get(projection.file);
     }
-    const names = columns ?? this.index.tables[rel].columns;
-    const values = {};
-    const dtypes = {};
-    let length = null;
-    for (const part of parts) {
-      const frame = this._loaded(part.file, rel);
-      if (length !== null && frame.length !== length) {
-        throw this._unreadable(part.file, part.what, new Error(`${frame.length} rows, the other parts ${length}`));
-      }
-      length = frame.length;
-      for (const name of part.columns) {
-        values[name] = frame.column(name);
-        dtypes[name] = frame.dtypes[name];
-      }
+    if (frame === undefined) {
+      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
     }
-    return new Frame([...names], pick(values, names), pick(dtypes, names), length);
+    return columns === null ? frame : frame.select(columns);
   }
 
   async _loadArray(rel) {

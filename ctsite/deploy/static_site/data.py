@@ -3,27 +3,28 @@
 Every file of the store version the figures read is written under the SHA-256 of the bytes
 written (`data/<sha256>.<ext>`): feather tables as uncompressed Arrow IPC files (`.arrow`: the
 browser reads them with no decompressor, and the host's gzip or brotli compresses them better
-than LZ4/ZSTD would), `.npy` arrays verbatim — except where a page reads only a part of a file:
+than LZ4/ZSTD would), `.npy` arrays verbatim — and where a page reads only a part of a file:
 
-- each condition's circos table is written in column parts: the columns the Ligand-effects figure
-  reads (`format.EFFECTS_CIRCOS_COLUMNS`) and the others (the Circos and Pairwise figures read
-  both), so the Effects page does not fetch the per-threshold counts;
+- each condition's circos table is also written as a projection, a table of the columns the
+  Ligand-effects figure reads (`format.EFFECTS_CIRCOS_COLUMNS`), so the Effects page does not
+  fetch the per-threshold counts (the Circos and Pairwise pages fetch the whole table, as one
+  file: a host's brotli compresses it better whole than in parts);
 - each single condition's per-entry ligand-effects arrays are written in blocks of whole rows
-  (`effects_blocks`), which the Effects page fetches as its propagation reaches them.
+  (`effects_blocks`) instead, which the Effects page fetches as its propagation reaches them.
 
 `data/store.<first 16 hex of its SHA-256>.json` is the index the pages name:
 
     {"index_version": 2, "version": <store version id>,
      "manifest": <the version's manifest without "files">,
-     "files": {<store-relative path>: <name in data/>, ...},         files written whole
-     "tables": {<store-relative path>: {"columns": [<every column, in order>],
-                "parts": [{"columns": [...], "file": <name in data/>}, ...]}, ...},
+     "files": {<store-relative path>: <name in data/>, ...},
+     "projections": {<store-relative path of a file in "files">:
+                     [{"columns": [<some of its columns, in its order>], "file": <name>}], ...},
      "effects_rows": {<single condition id>: <name in data/ of its block list>, ...},
      "identity": <site.json or null>, "figure_defaults": <figure_defaults.json or null>,
      "spec": <ctsite.figures.browser_spec.figure_spec()>}
 
-Every store file the reader reads is in "files", in "tables" or (the per-entry effects arrays)
-in a block list. The paths are the store's own (`ctsite.store.format`), so the engine's store
+Every store file the reader reads is in "files" or (the per-entry effects arrays) in a block
+list. The paths are the store's own (`ctsite.store.format`), so the engine's store
 reader mirrors `ctsite.store.reader`. Names are content hashes: a host may cache them for ever,
 and an export of a new version shares every unchanged file's name. Precomputed figures are not
 exported (the browser computes every view).
@@ -47,7 +48,7 @@ from ctsite.figures.browser_spec import figure_spec
 from ctsite.store import Store
 from ctsite.store import format as fmt
 
-INDEX_VERSION = 2  # 2: circos tables in column parts, effects arrays in row blocks
+INDEX_VERSION = 2  # 2: effects arrays in row blocks, projections of the circos tables
 DATA_DIR = "data"
 SUFFIXES = {".feather": ".arrow", ".npy": ".npy"}  # store file → exported file
 
@@ -91,12 +92,10 @@ def browser_bytes(rel: str, data: bytes) -> tuple[bytes, str]:
     raise ValueError(f"no browser form for the store file {rel!r}")
 
 
-def column_groups(columns: list[str]) -> list[list[str]]:
-    """A circos table's column parts: the columns the Ligand-effects figure reads, then the
-    others (each group in the table's order; an empty group is left out)."""
+def effects_projection(table: pa.Table) -> pa.Table:
+    """The columns of a circos table the Ligand-effects figure reads, in the table's order."""
     wanted = set(fmt.EFFECTS_CIRCOS_COLUMNS)
-    groups = [[c for c in columns if c in wanted], [c for c in columns if c not in wanted]]
-    return [group for group in groups if group]
+    return table.select([c for c in table.column_names if c in wanted])
 
 
 def optional_json(store: Store, rel: str, present: bool) -> Any:
@@ -124,10 +123,10 @@ class ContentWriter:
 
 @dataclass
 class DataLayout:
-    """Where the index says each store file went (its "files", "tables" and "effects_rows")."""
+    """Where the index says each store file went ("files", "projections", "effects_rows")."""
 
     files: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    projections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     effects_rows: dict[str, str] = field(default_factory=dict)
 
 
@@ -139,16 +138,12 @@ def write_files(store: Store, writer: ContentWriter) -> DataLayout:
     for rel in store.expected_files():
         if rel in blocked:
             continue
-        if rel in circos:
-            table = feather.read_table(pa.BufferReader(store.file_bytes(rel)))
-            parts = [
-                {"columns": group, "file": writer.put(arrow_bytes(table.select(group)), ".arrow")}
-                for group in column_groups(table.column_names)
-            ]
-            layout.tables[rel] = {"columns": table.column_names, "parts": parts}
-            continue
         body, suffix = browser_bytes(rel, store.file_bytes(rel))
         layout.files[rel] = writer.put(body, suffix)
+        if rel in circos:
+            projection = effects_projection(feather.read_table(pa.BufferReader(body)))
+            name = writer.put(arrow_bytes(projection), ".arrow")
+            layout.projections[rel] = [{"columns": projection.column_names, "file": name}]
     for cond in store.conditions:
         if cond.kind == "single":
             layout.effects_rows[cond.id] = effects_blocks.write_blocks(store, cond, writer.put)
@@ -162,7 +157,7 @@ def index_document(store: Store, layout: DataLayout) -> dict[str, Any]:
         "version": store.version,
         "manifest": manifest,
         "files": layout.files,
-        "tables": layout.tables,
+        "projections": layout.projections,
         "effects_rows": layout.effects_rows,
         "identity": optional_json(store, fmt.IDENTITY, store.identity is not None),
         "figure_defaults": optional_json(

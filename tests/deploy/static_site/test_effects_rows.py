@@ -1,11 +1,11 @@
 """The ligand-effects rows of the static site in blocks, and what the Effects page fetches.
 
 The export cuts each single condition's per-entry effects arrays into blocks of whole rows
-(ctsite/deploy/static_site/effects_blocks.py) and the circos tables into column parts; the
-browser engine, run in Node through a fetch-like function that counts what it is asked for
-(run_fetches.mjs), fetches only the blocks a view's propagation reads and never the circos
-counts — on a study-scale generated store, whose conditions span dozens of blocks. A damaged
-block is an error naming its rows, like any damaged file.
+(ctsite/deploy/static_site/effects_blocks.py) and writes the circos tables' effects columns
+apart (a projection); the browser engine, run in Node through a fetch-like function that counts
+what it is asked for (run_fetches.mjs), fetches only the blocks a view's propagation reads and
+never the whole circos tables — on a study-scale generated store, whose conditions span dozens
+of blocks. A damaged block is an error naming its rows, like any damaged file.
 """
 
 from __future__ import annotations
@@ -107,15 +107,15 @@ def test_block_starts_keep_rows_whole():
 
 def test_the_effects_view_fetches_only_the_rows_it_reads(study_data):
     """The default view, a view of more steps and a change of condition: each fetches the few
-    blocks its propagation reaches (of dozens), the circos table's effects columns and not its
-    counts, and nothing twice; the figures are drawn (the conformance suite checks their
+    blocks its propagation reaches (of dozens), the circos table's effects columns and not the
+    whole table, and nothing twice; the figures are drawn (the conformance suite checks their
     values)."""
     store, index, doc = study_data
     c1, c2 = (c.id for c in store.conditions if c.kind == "single")
     blocks = {c: set(listing(index, doc, c)["files"]) for c in (c1, c2)}
-    counts = {t["parts"][1]["file"] for t in doc["tables"].values()}  # the per-threshold part
+    circos = {doc["files"][rel] for rel in doc["projections"]}  # with every threshold's counts
     effects_part = {
-        c: doc["tables"][f"conditions/{c}/{fmt.CIRCOS}"]["parts"][0]["file"] for c in (c1, c2)
+        c: doc["projections"][f"conditions/{c}/{fmt.CIRCOS}"][0]["file"] for c in (c1, c2)
     }
     other = next(c.name for c in store.conditions if c.id == c2)
     opening, default, more, again, condition = fetches(
@@ -134,7 +134,7 @@ def test_the_effects_view_fetches_only_the_rows_it_reads(study_data):
         name for a in (opening, default, more, again, condition) for name in a["fetched"]
     ]
     assert len(seen) == len(set(seen))  # each file once
-    assert not counts & set(seen)
+    assert not circos & set(seen)
     assert effects_part[c1] in default["fetched"] and effects_part[c2] in condition["fetched"]
     for answer, cond in ((default, c1), (more, c1), (condition, c2)):
         got = blocks[cond] & set(answer["fetched"])

@@ -59,57 +59,35 @@ def test_data_index_is_the_contract(index, demo_store):
     assert doc["index_version"] == 2
     assert doc["version"] == store.version
     assert doc["manifest"] == {k: v for k, v in store.manifest.items() if k != fmt.FILES_KEY}
-    # every store file the figures read: whole, in column parts (the circos tables), or in
-    # blocks of rows (the per-entry ligand-effects arrays of each single condition)
+    # every store file the figures read: whole, or in blocks of rows (the per-entry
+    # ligand-effects arrays of each single condition); the circos tables also in projections
     singles = [c.id for c in store.conditions if c.kind == "single"]
-    circos = {f"conditions/{c.id}/{fmt.CIRCOS}" for c in store.conditions}
     blocked = {
         f"conditions/{c}/{name}"
         for c in singles
         for name in [fmt.EFFECT_GENES, *(e.file for e in fmt.EFFECT_LAYERS)]
     }
-    assert set(doc["tables"]) == circos
     assert set(doc["effects_rows"]) == set(singles)
-    assert set(doc["files"]) == set(store.expected_files()) - circos - blocked
+    assert set(doc["files"]) == set(store.expected_files()) - blocked
+    assert set(doc["projections"]) == {f"conditions/{c.id}/{fmt.CIRCOS}" for c in store.conditions}
     assert doc["identity"] == json.loads(store.file_bytes(fmt.IDENTITY))
     assert doc["figure_defaults"] == json.loads(store.file_bytes(fmt.FIGURE_DEFAULTS))
     assert doc["spec"] == figure_spec()
 
 
-def _column_parts(folder: Path, entry: dict) -> list[tuple[str, bytes]]:
-    """A table written in column parts, as (name, bytes) of each part: checked to hold each of
-    the table's columns once, and read back in the table's column order."""
-    parts = [(part["file"], (folder / part["file"]).read_bytes()) for part in entry["parts"]]
-    listed = [c for part in entry["parts"] for c in part["columns"]]
-    assert sorted(listed) == sorted(entry["columns"]) and len(set(listed)) == len(listed)
-    for part, (_, data) in zip(entry["parts"], parts, strict=True):
-        assert pa.ipc.open_file(pa.BufferReader(data)).schema.names == part["columns"]
-    return parts
-
-
 def test_data_files_are_content_named_and_read_directly(index, demo_store):
     path, doc = index
     store = Store.open(demo_store)
-    whole = [
-        (rel, [(name, (path.parent / name).read_bytes())]) for rel, name in doc["files"].items()
-    ]
-    parted = [(rel, _column_parts(path.parent, entry)) for rel, entry in doc["tables"].items()]
-    for rel, files in whole + parted:
-        # (names are relative to the index's folder)
-        for name, data in files:
-            assert name == hashlib.sha256(data).hexdigest() + (
-                ".arrow" if rel.endswith(".feather") else ".npy"
-            )
+    for rel, name in doc["files"].items():
+        data = (path.parent / name).read_bytes()  # (names are relative to the index's folder)
+        assert name == hashlib.sha256(data).hexdigest() + (
+            ".arrow" if rel.endswith(".feather") else ".npy"
+        )
         original = store.file_bytes(rel)
         if rel.endswith(".npy"):
-            assert [data for _, data in files] == [original]  # verbatim
+            assert data == original  # verbatim
             continue
-        # Arrow IPC file format; a table in parts is the parts' columns side by side
-        tables = [pa.ipc.open_file(pa.BufferReader(data)).read_all() for _, data in files]
-        table = pa.table({c: t[c] for t in tables for c in t.column_names}).select(
-            doc["tables"][rel]["columns"] if rel in doc["tables"] else tables[0].column_names
-        )
-        data = b"".join(data for _, data in files)
+        table = pa.ipc.open_file(pa.BufferReader(data)).read_all()  # Arrow IPC file format
         # the same table, its text columns dictionary-encoded (read back as the same text)
         source = feather.read_table(pa.BufferReader(original))
         assert table.column_names == source.column_names
@@ -125,6 +103,20 @@ def test_data_files_are_content_named_and_read_directly(index, demo_store):
                 values = np.asarray(column.to_numpy(zero_copy_only=False)).tobytes()
                 if len(values) >= 64:
                     assert values in data, (rel, column)
+
+
+def test_projections_are_the_effects_columns_of_the_circos_tables(index):
+    """What the Effects page reads of a circos table, as a file of its own: the same columns
+    (dictionaries and all) as the whole table's, content-named."""
+    path, doc = index
+    for rel, [projection] in doc["projections"].items():
+        data = (path.parent / projection["file"]).read_bytes()
+        assert projection["file"] == hashlib.sha256(data).hexdigest() + ".arrow"
+        table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
+        whole = pa.ipc.open_file(pa.BufferReader((path.parent / doc["files"][rel]).read_bytes()))
+        assert projection["columns"] == table.column_names
+        assert sorted(table.column_names) == sorted(fmt.EFFECTS_CIRCOS_COLUMNS)
+        assert table.equals(whole.read_all().select(projection["columns"]))
 
 
 def test_pages_are_the_servers_with_relative_urls(exported, server_client, index):
