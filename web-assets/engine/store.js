@@ -325,6 +325,7 @@ export class Store {
     this._bytes = new Map(); // name in data/ → Promise<Uint8Array>
     this._parsed = new Map(); // name in data/ → its Frame, npy values or block list
     this._blocks = new Map(); // "<condition id>/<block>" → that block's ligand-effects arrays
+    this._rowMaps = new Map(); // condition id → where each row's effects are (_rowMap)
     this._pairs = new Map();
     this._rows = new Map();
     this._effects = new Map();
@@ -490,44 +491,67 @@ export class Store {
     return this._loaded(name, this._blocksWhat(cond));
   }
 
+  /** Which store data block `k` holds, for errors: its condition's arrays and its rows. */
   _blockWhat(cond, list, k) {
-    const dir = `${this.names.conditions_dir}/${cond.id}`;
-    return `${dir}/effects_*.npy rows ${list.starts[k]}–${list.starts[k + 1] - 1}`;
+    const spans = list.blocks[k].rows;
+    const shown = spans.slice(0, 3).map(([a, b]) => (b - a === 1 ? `${a}` : `${a}–${b - 1}`));
+    const more = spans.length > 3 ? ", …" : "";
+    return `${this.names.conditions_dir}/${cond.id}/effects_*.npy block ${k} (rows ${shown.join(", ")}${more})`;
+  }
+
+  /** Where each row's effects are: its block and its first entry there (`rowBlock`,
+   * `rowStart`), and each block's number of entries; checked once per condition (every row in
+   * exactly one block). Needs the offsets and the block list. */
+  _rowMap(cond) {
+    if (!this._rowMaps.has(cond.id)) {
+      const offsets = this._array(this._conditionFile(cond, this.names.effect_offsets));
+      const list = this._blockList(cond);
+      const n = Math.max(offsets.length - 1, 0);
+      const rowBlock = new Int32Array(n).fill(-1);
+      const rowStart = new Float64Array(n);
+      const entries = new Float64Array(list.blocks.length);
+      const bad = (why) =>
+        new StoreError(`${this._blocksWhat(cond)}: ${why}`, REPAIR_HINT, "object-unreadable");
+      list.blocks.forEach((block, k) => {
+        let at = 0;
+        for (const [a, b] of block.rows) {
+          if (b > n) throw bad(`block ${k} names row ${b - 1}, the offsets hold ${n} rows`);
+          for (let row = a; row < b; row += 1) {
+            if (rowBlock[row] !== -1) throw bad(`row ${row} is in blocks ${rowBlock[row]} and ${k}`);
+            rowBlock[row] = k;
+            rowStart[row] = at;
+            at += offsets[row + 1] - offsets[row];
+          }
+        }
+        entries[k] = at;
+      });
+      const missing = rowBlock.indexOf(-1);
+      if (missing !== -1) throw bad(`row ${missing} is in no block`);
+      this._rowMaps.set(cond.id, { rowBlock, rowStart, entries });
+    }
+    return this._rowMaps.get(cond.id);
   }
 
   /** Fetch blocks `ks` of a single condition's ligand-effects rows (its offsets and block list
-   * first), each checked: the arrays it must hold, as many entries as the offsets say. */
+   * first), each checked: the arrays it must hold, as many entries as its rows. */
   async _loadBlocks(cond, ks) {
     await Promise.all([this._loadBlockList(cond), this._loadArray(this._conditionFile(cond, this.names.effect_offsets))]);
     const list = this._blockList(cond);
-    const offsets = this._array(this._conditionFile(cond, this.names.effect_offsets));
+    const map = this._rowMap(cond);
     await Promise.all(
       ks.map(async (k) => {
         const key = `${cond.id}/${k}`;
         if (this._blocks.has(key)) return;
         const what = this._blockWhat(cond, list, k);
-        const file = list.files[k];
+        const file = list.blocks[k].file;
         await this._load(file, what, frameFromIPC);
-        const entries = offsets[list.starts[k + 1]] - offsets[list.starts[k]];
         try {
-          this._blocks.set(key, blockValues(this._parsed.get(file), entries, this.names));
+          this._blocks.set(key, blockValues(this._parsed.get(file), map.entries[k], this.names));
         } catch (error) {
           throw this._unreadable(file, what, error);
         }
       }),
     );
-  }
-
-  /** The block holding `row` (the last block starting at or before it). */
-  _blockOf(list, row) {
-    let lo = 0;
-    let hi = list.files.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (list.starts[mid] <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   /** Fetch what a `NotLoaded` error named (`error.needed`): some rows of ligand effects. */
@@ -575,7 +599,7 @@ export class Store {
       jobs.push(this._loadArray(this._conditionFile(cond, n.effect_offsets)), this._loadBlockList(cond));
       if (needs.includes("effects")) {
         jobs.push(
-          this._loadBlockList(cond).then(() => this._loadBlocks(cond, this._blockList(cond).files.map((_, k) => k))),
+          this._loadBlockList(cond).then(() => this._loadBlocks(cond, this._blockList(cond).blocks.map((_, k) => k))),
         );
       }
     }
@@ -932,19 +956,10 @@ export class Store {
         (c) => g.column(c),
       );
       for (let i = 0; i < g.length; i += 1) info.set(names[i], i);
-      const offsets = this._array(this._conditionFile(cond, n.effect_offsets));
-      const blocks = this._blockList(cond);
-      if (blocks.starts[blocks.starts.length - 1] !== Math.max(offsets.length - 1, 0)) {
-        throw new StoreError(
-          `${this._blocksWhat(cond)}: its blocks end at row ${blocks.starts[blocks.starts.length - 1]}, ` +
-            `the offsets hold ${offsets.length - 1} rows`,
-          REPAIR_HINT,
-          "object-unreadable",
-        );
-      }
       const m = {
-        offsets,
-        blocks,
+        offsets: this._array(this._conditionFile(cond, n.effect_offsets)),
+        rows: this._rowMap(cond),
+        blocks: this._blockList(cond),
         genes,
         is_ligand: genes.map((x) => (info.has(x) ? Boolean(lig[info.get(x)]) : false)),
         is_receptor: genes.map((x) => (info.has(x) ? Boolean(rec[info.get(x)]) : false)),
@@ -1023,16 +1038,15 @@ export class Store {
       for (const e of this.names.effect_layers) values[e.column] = new Float64Array(0);
       return this.effects_frame(cond.name, cellType, new Float64Array(0), values);
     }
-    const k = this._blockOf(m.blocks, row);
+    const k = m.rows.rowBlock[row];
     const block = this._blocks.get(`${cond.id}/${k}`);
     if (block === undefined) {
       throw new NotLoaded([{ condition: cond.id, block: k }], this._blockWhat(cond, m.blocks, k));
     }
-    const base = m.offsets[m.blocks.starts[k]];
-    for (const e of this.names.effect_layers) {
-      values[e.column] = block.layers[e.column].subarray(start - base, stop - base);
-    }
-    return this.effects_frame(cond.name, cellType, block.gene_index.subarray(start - base, stop - base), values);
+    const from = m.rows.rowStart[row];
+    const to = from + (stop - start);
+    for (const e of this.names.effect_layers) values[e.column] = block.layers[e.column].subarray(from, to);
+    return this.effects_frame(cond.name, cellType, block.gene_index.subarray(from, to), values);
   }
 
   /** Throws `NotLoaded` naming every block not fetched yet that holds the ligand effects of one
@@ -1048,12 +1062,12 @@ export class Store {
     for (const [cellType, target] of rows) {
       const row = index.get(`${cellType}\u0000${target}`);
       if (row === undefined || m.offsets[row] === m.offsets[row + 1]) continue;
-      const k = this._blockOf(m.blocks, row);
+      const k = m.rows.rowBlock[row];
       if (!this._blocks.has(`${cond.id}/${k}`)) needed.add(k);
     }
     if (needed.size) {
       const ks = [...needed].sort((a, b) => a - b);
-      const what = `${ks.length} block(s) of ${this._blocksWhat(cond).split(" (")[0]} rows`;
+      const what = `${ks.length} block(s) of ${this.names.conditions_dir}/${cond.id}/effects_*.npy`;
       throw new NotLoaded(ks.map((block) => ({ condition: cond.id, block })), what);
     }
   }
@@ -1073,23 +1087,26 @@ function takeFloat(values, indices) {
   return out;
 }
 
-/** A ligand-effects block list (ctsite/deploy/static_site/effects_blocks.py), checked:
- * blocks of increasing first rows from 0, one file each, holding the arrays `wanted`. */
+/** A ligand-effects block list (ctsite/deploy/static_site/effects_blocks.py), checked: blocks
+ * of a file and increasing row ranges [a, b) each, holding the arrays `wanted` (that every row is
+ * in one block is checked against the offsets: Store._rowMap). */
 function blockList(doc, wanted) {
-  if (!doc || !Array.isArray(doc.starts) || !Array.isArray(doc.files) || !Array.isArray(doc.arrays)) {
-    throw new Error("not a block list {arrays, starts, files}");
+  if (!doc || !Array.isArray(doc.blocks) || !Array.isArray(doc.arrays)) {
+    throw new Error("not a block list {arrays, blocks}");
   }
-  const { starts, files, arrays } = doc;
-  if (!starts.length || starts[0] !== 0 || !starts.every(Number.isSafeInteger)) {
-    throw new Error("its starts are not rows from 0");
+  for (const block of doc.blocks) {
+    const ok =
+      block &&
+      typeof block.file === "string" &&
+      Array.isArray(block.rows) &&
+      block.rows.every(
+        (r) => Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && 0 <= r[0] && r[0] < r[1],
+      );
+    if (!ok) throw new Error("a block is not {file, rows: [[a, b], …]}");
   }
-  for (let k = 1; k < starts.length; k += 1) if (starts[k] <= starts[k - 1]) throw new Error("its starts do not increase");
-  if (files.length !== starts.length - 1 || !files.every((f) => typeof f === "string")) {
-    throw new Error(`${files.length} files for ${starts.length - 1} blocks`);
-  }
-  const missing = wanted.filter((name) => !arrays.includes(name));
+  const missing = wanted.filter((name) => !doc.arrays.includes(name));
   if (missing.length) throw new Error(`its blocks lack ${missing.join(", ")}`);
-  return { starts, files, arrays };
+  return { arrays: doc.arrays, blocks: doc.blocks };
 }
 
 /** One block's arrays (a Frame with one column per store array): the entries' gene positions and

@@ -11,7 +11,6 @@ of blocks. A damaged block is an error naming its rows, like any damaged file.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 
 from ctsite.deploy.static_site import effects_blocks
 from ctsite.deploy.static_site.data import write_data
+from ctsite.errors import StoreError
 from ctsite.store import Store
 from ctsite.store import format as fmt
 from tests.support.engine import node
@@ -67,42 +67,66 @@ def fetches(index: Path, cases: list[dict[str, str]]) -> list[dict[str, Any]]:
     return json.loads(done.stdout)
 
 
+def block_name(cond: str, block: dict[str, Any], k: int) -> str:
+    """How the engine names a block in its errors (store.js _blockWhat)."""
+    spans = [f"{a}" if b - a == 1 else f"{a}–{b - 1}" for a, b in block["rows"][:3]]
+    more = ", …" if len(block["rows"]) > 3 else ""
+    return f"conditions/{cond}/effects_*.npy block {k} (rows {', '.join(spans)}{more})"
+
+
 @pytest.mark.parametrize("which", ["demo", "study"])
-def test_the_blocks_hold_the_stores_arrays_in_whole_rows(which, request):
+def test_the_blocks_hold_the_stores_arrays_in_whole_targets(which, request):
+    """Every row in exactly one block, a block holding every cell type's row of its targets;
+    the blocks' entries, row by row, are the store's arrays (dtypes included)."""
     store, index, doc = request.getfixturevalue(f"{which}_data")
     for cond in (c for c in store.conditions if c.kind == "single"):
         base = f"{fmt.CONDITIONS_DIR}/{cond.id}"
         offsets = np.load(index.parent / doc["files"][f"{base}/{fmt.EFFECT_OFFSETS}"])
         blocks = listing(index, doc, cond.id)
         assert blocks["arrays"] == ARRAYS
-        starts = blocks["starts"]
-        assert starts[0] == 0 and starts[-1] == len(offsets) - 1
-        assert all(a < b for a, b in itertools.pairwise(starts))
-        assert len(blocks["files"]) == len(starts) - 1 > 1
-        tables = []
-        for k, name in enumerate(blocks["files"]):
-            data = (index.parent / name).read_bytes()
-            assert name == hashlib.sha256(data).hexdigest() + ".arrow"
+        assert len(blocks["blocks"]) > 1
+        rows_of = [[r for a, b in block["rows"] for r in range(a, b)] for block in blocks["blocks"]]
+        assert sorted(r for rows in rows_of for r in rows) == list(range(len(offsets) - 1))
+        keys = store.mast_table(cond.name)
+        block_of = {row: k for k, rows in enumerate(rows_of) for row in rows}
+        for target, rows in keys.groupby("target")["row"]:
+            assert len({block_of[r] for r in rows}) == 1, target  # a target is never split
+        stored = {
+            name: np.load(store.file(f"{base}/{name}"), allow_pickle=False) for name in ARRAYS
+        }
+        for block, rows in zip(blocks["blocks"], rows_of, strict=True):
+            data = (index.parent / block["file"]).read_bytes()
+            assert block["file"] == hashlib.sha256(data).hexdigest() + ".arrow"
+            assert rows == sorted(rows)
             table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
-            assert table.num_rows == offsets[starts[k + 1]] - offsets[starts[k]]
-            # about BLOCK_BYTES each: a block is cut before the row that would overflow it
+            assert table.column_names == ARRAYS
             size = sum(table[c].nbytes for c in ARRAYS)
-            assert size <= effects_blocks.BLOCK_BYTES or starts[k + 1] - starts[k] == 1
-            tables.append(table)
-        for name in ARRAYS:  # side by side, the blocks are the store's arrays, dtypes included
-            stored = np.load(store.file(f"{base}/{name}"), allow_pickle=False)
-            joined = np.concatenate([t[name].to_numpy() for t in tables])
-            assert joined.dtype == stored.dtype and np.array_equal(joined, stored, equal_nan=True)
+            targets = set(keys.loc[keys["row"].isin(rows), "target"])
+            assert size <= effects_blocks.BLOCK_BYTES or len(targets) == 1  # about that size
+            for name in ARRAYS:
+                want = np.concatenate([stored[name][offsets[r] : offsets[r + 1]] for r in rows])
+                got = table[name].to_numpy()
+                assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
 
 
-def test_block_starts_keep_rows_whole():
-    entry = 16  # bytes of one entry in every array
-    offsets = np.array([0, 2, 2, 10, 11, 11, 12, 40, 41])  # entries per row: 2 0 8 1 0 1 28 1
-    assert effects_blocks.block_starts(offsets, entry, 10 * entry) == [0, 3, 6, 7, 8]
-    assert effects_blocks.block_starts(offsets, entry, 1000 * entry) == [0, 8]  # one block
-    assert effects_blocks.block_starts(offsets, entry, 1) == [0, 1, 3, 4, 6, 7, 8]  # row by row
-    assert effects_blocks.block_starts(np.array([0]), entry) == [0]  # no rows: no blocks
-    assert effects_blocks.block_starts(np.array([0, 0, 0]), entry) == [0, 2]  # empty rows
+def test_blocks_pack_whole_groups_and_list_their_rows_as_ranges():
+    row_bytes = np.array([32, 0, 128, 16, 0, 16, 448, 16])  # bytes of each row's entries
+    groups = [[0, 3], [1], [2], [4, 5, 7], [6]]
+    assert effects_blocks.pack(groups, row_bytes, 160) == [[0, 1, 3], [2, 4, 5, 7], [6]]
+    assert effects_blocks.pack(groups, row_bytes, 10_000) == [list(range(8))]  # one block
+    assert effects_blocks.pack(groups, row_bytes, 1) == [[0, 3], [1], [2], [4, 5, 7], [6]]
+    assert effects_blocks.pack([], row_bytes, 160) == []  # no rows: no blocks
+    assert effects_blocks.ranges([0, 1, 3, 4, 5, 9]) == [[0, 2], [3, 6], [9, 10]]
+    assert effects_blocks.ranges([]) == []
+    groups = effects_blocks.target_groups(["b", "a", "b", "a"], [0, 1, 2, 3], 5)
+    assert groups == [[1, 3], [0, 2], [4]]  # targets by name, each's rows; a row unnamed alone
+
+
+def test_rows_the_circos_table_names_twice_are_refused():
+    with pytest.raises(StoreError, match="do not match"):
+        effects_blocks.target_groups(["a", "b"], [0, 0], 2)
+    with pytest.raises(StoreError, match="do not match"):
+        effects_blocks.target_groups(["a"], [5], 2)
 
 
 def test_the_effects_view_fetches_only_the_rows_it_reads(study_data):
@@ -112,7 +136,7 @@ def test_the_effects_view_fetches_only_the_rows_it_reads(study_data):
     values)."""
     store, index, doc = study_data
     c1, c2 = (c.id for c in store.conditions if c.kind == "single")
-    blocks = {c: set(listing(index, doc, c)["files"]) for c in (c1, c2)}
+    blocks = {c: {b["file"] for b in listing(index, doc, c)["blocks"]} for c in (c1, c2)}
     circos = {doc["files"][rel] for rel in doc["projections"]}  # with every threshold's counts
     effects_part = {
         c: doc["projections"][f"conditions/{c}/{fmt.CIRCOS}"][0]["file"] for c in (c1, c2)
@@ -122,7 +146,7 @@ def test_the_effects_view_fetches_only_the_rows_it_reads(study_data):
         index,
         [
             {"figure": "effects", "query": ""},
-            {"figure": "effects", "query": "steps=5&fdr_i=0.25&fdr_l=0.25&min_log2fc=0"},
+            {"figure": "effects", "query": "fdr_l=0.25&steps=4"},  # further: more rows
             {"figure": "effects", "query": ""},
             {"figure": "effects", "query": f"condition={other}"},
         ],
@@ -150,13 +174,14 @@ def test_a_damaged_block_the_view_reads_is_an_error_naming_it(study_data, tmp_pa
     c1 = next(c.id for c in store.conditions if c.kind == "single")
     blocks = listing(index, doc, c1)
     _, default = fetches(index, [{"figure": "effects", "query": ""}])
-    k = min(blocks["files"].index(name) for name in default["fetched"] if name in blocks["files"])
+    files = [block["file"] for block in blocks["blocks"]]
+    k = min(files.index(name) for name in default["fetched"] if name in files)
     data = tmp_path / "data"
     shutil.copytree(index.parent, data)
-    damaged = data / blocks["files"][k]
+    damaged = data / files[k]
     damaged.write_bytes(damaged.read_bytes()[:-9] + b"000000000")
     _, answer = fetches(data / index.name, [{"figure": "effects", "query": ""}])
     assert answer["status"] == 500 and answer["reason"] == "object-changed", answer
-    rows = f"conditions/{c1}/effects_*.npy rows {blocks['starts'][k]}–{blocks['starts'][k + 1] - 1}"
-    assert answer["error"].startswith("StoreError: ") and rows in answer["error"]
-    assert blocks["files"][k] in answer["error"]  # its URL
+    assert answer["error"].startswith("StoreError: ")
+    assert block_name(c1, blocks["blocks"][k], k) in answer["error"]
+    assert files[k] in answer["error"]  # its URL
