@@ -58,6 +58,7 @@ def store_spec() -> dict[str, Any]:
         "effect_layers": [{"column": e.column, "file": e.file} for e in fmt.EFFECT_LAYERS],
         "effect_offsets": fmt.EFFECT_OFFSETS,
         "effect_genes": fmt.EFFECT_GENES,
+        "effects_circos_columns": list(fmt.EFFECTS_CIRCOS_COLUMNS),
         "effects_key": fmt.EFFECTS_KEY,
         "sig_count": fmt.SIG_COUNT,
         "deg_count": fmt.DEG_COUNT,

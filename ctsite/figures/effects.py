@@ -116,7 +116,6 @@ def run(store: Store, params: dict[str, Any]) -> Propagation:
         tuple(params["seeds"]),
         int(params["steps"]),
         th,
-        fdr_for_table=params["fdr_i"],
     )
 
 

@@ -29,7 +29,7 @@ class EffectsSource(Protocol):
 
     cell_types: list[str]
 
-    def circos_table(self, condition: str, fdr: float) -> pd.DataFrame: ...
+    def mast_table(self, condition: str) -> pd.DataFrame: ...
     def ligand_effects(self, condition: str, cell_type: str, target: str) -> pd.DataFrame: ...
     def has_row(self, condition: str, cell_type: str, target: str) -> bool: ...
     def expression(self, cell_type: str, gene: str) -> float: ...
@@ -65,10 +65,10 @@ class Thresholds:
 
 
 def _receptor_rows(
-    source: EffectsSource, condition: str, fdr: float, th: Thresholds
+    source: EffectsSource, condition: str, th: Thresholds
 ) -> dict[str, list[tuple[str, float, float]]]:
     """receptor gene → [(cell type, MAST log2FC, MAST fdr)] passing the receptor's MAST rules."""
-    table = source.circos_table(condition, fdr)
+    table = source.mast_table(condition)
     rec = table[table["receptor"].astype(bool)]
     rec = rec[(rec["MAST_log2FC"].abs() >= th.min_log2fc) & (rec["MAST_fdr"] < th.fdr_l)]
     order = {c: i for i, c in enumerate(source.cell_types)}
@@ -110,7 +110,6 @@ def propagate(
     seeds: Sequence[str],
     steps: int,
     th: Thresholds,
-    fdr_for_table: float,
 ) -> Propagation:
     """Run the breadth-first propagation; see the module docstring for the rules."""
     graph = Propagation()
@@ -134,7 +133,7 @@ def propagate(
         for node in frontier:
             if source.receptors_of(node.gene):
                 if receptor_rows is None:
-                    receptor_rows = _receptor_rows(source, condition, fdr_for_table, th)
+                    receptor_rows = _receptor_rows(source, condition, th)
                 for receptor in source.receptors_of(node.gene):
                     for ct, lfc, fdr in receptor_rows.get(receptor, []):
                         expr = float(fraction(source.expression(ct, receptor)))

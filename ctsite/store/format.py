@@ -106,6 +106,11 @@ EFFECT_GENES = "effects_genes.npy"
 EFFECTS_KEY = "effects"
 EFFECTS_LAYOUT = "sparse-rows-v1"
 EFFECTS_RULE = "ligand or receptor gene with i1.fdr < t_max and fdr < t_max"
+# The circos-table columns the ligand-effects propagation reads: its row index (cell type,
+# target → row) and the receptors' own MAST rules (`Store.mast_table`). None depends on a
+# threshold; the static site exports them apart from the other columns, so that its Effects page
+# fetches only these (ctsite.deploy.static_site.data).
+EFFECTS_CIRCOS_COLUMNS = ("cell_type", "target", "row", "receptor", "MAST_log2FC", "MAST_fdr")
 
 
 def condition_dir(store: Path, condition_id: str) -> Path:

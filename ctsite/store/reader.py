@@ -367,6 +367,12 @@ class Store:
         out["numSigI1_all"] = t[min_col if min_col in t else sig_col].astype(np.int64)
         return out
 
+    def mast_table(self, condition: str) -> pd.DataFrame:
+        """One row per (cell type, target): its input row and the target's own MAST log2FC and
+        FDR (`format.EFFECTS_CIRCOS_COLUMNS`), what the ligand-effects propagation reads of the
+        circos table; no column depends on a threshold."""
+        return self._table(self.condition(condition))[list(fmt.EFFECTS_CIRCOS_COLUMNS)].copy()
+
     _PAIR_COLUMNS = (
         "ligand", "cell_type_ligand", "receptor", "cell_type_receptor", "numSigI1", "numDEG",
         "MAST_log2FC_ligand", "MAST_fdr_ligand", "MAST_fdr_all_ligand", "MAST_same_sign_ligand",

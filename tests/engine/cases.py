@@ -51,11 +51,13 @@ def table_calls(store: Store) -> list[Call]:
     for cond in store.conditions:
         calls += [call("circos_table", cond.name, t) for t in thresholds]
         calls.append(call("circos_table", cond.id, "0.05"))
+        calls += [call("mast_table", cond.name), call("mast_table", cond.id)]
         for t in thresholds[:: 6 if not big else 1]:
             calls += [call("pairwise_table", cond.name, t, s) for s in subsets]
         calls.append(call("pairwise_table", cond.name, store.thresholds[0], ["Nope"]))
     calls.append(call("circos_table", "nope", 0.05))
     calls.append(call("circos_table", store.conditions[0].name, 0.5))
+    calls.append(call("mast_table", "nope"))
     genes = [*store.genes[:: max(1, len(store.genes) // 60)], "nope"]
     calls += [call("expression", c, g) for c in [*types, "Nope"] for g in genes]
     calls.append(call("lr_pairs"))

@@ -134,8 +134,9 @@ def _with_defaults(site: Site, chosen: FigureDefaults | None, folder: Path) -> S
     index = json.loads(site.index.read_text(encoding="utf-8"))
     index["figure_defaults"] = None if chosen is None else json.loads(chosen.to_json())
     folder.mkdir(parents=True, exist_ok=True)
-    for name in set(index["files"].values()):  # files of equal content share one name
-        (folder / name).symlink_to(site.index.parent / name)
+    for path in site.index.parent.iterdir():  # every data file, under its own name
+        if path != site.index:
+            (folder / path.name).symlink_to(path)
     target = folder / "store.test.json"
     target.write_text(json.dumps(index), encoding="utf-8")
     return Site(store, target)

@@ -56,6 +56,34 @@ def test_methods_need_their_condition_prepared(demo_site: Site) -> None:
     assert_same([table], run_python(demo_site.store, [table]), [after])
 
 
+def test_a_view_of_ligand_effects_fetches_its_rows_on_demand(study_site: Site) -> None:
+    """Prepared for one view ("effects_lazy": what the Effects page asks), the store answers
+    the row index and the receptor rules at once; reading a row of effects not fetched yet is
+    `NotLoaded` (a StoreError saying what to call), and the circos counts were never fetched."""
+    cond = study_site.store.conditions[0]
+    ct, target = next(
+        (c, t)
+        for c, t, r in study_site.store.mast_table(cond.name)[["cell_type", "target", "row"]].values
+        if len(study_site.store.ligand_effects(cond.name, c, t))
+    )
+    calls = [
+        {"fn": "prepare", "args": [cond.name, ["effects_lazy"]]},
+        call("mast_table", cond.name),
+        call("has_row", cond.name, ct, target),
+        call("ligand_effects", cond.name, ct, target),
+        call("require_effects", cond.name, [[ct, target]]),
+        call("circos_table", cond.name, 0.05),
+    ]
+    results = run_engine(study_site.index, calls, prepare_all=False)
+    assert results[0] == {"ok": None}
+    assert_same(calls[1:3], run_python(study_site.store, calls[1:3]), results[1:3])
+    for result in results[3:5]:
+        assert result["error"]["type"] == "NotLoaded", result
+        assert result["error"]["reason"] == "not-loaded"
+        assert "await store.load(error.needed)" in result["error"]["message"]
+    assert "await store.prepare(condition)" in results[5]["error"]["message"]
+
+
 def _damaged_copy(site: Site, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     """A copy of the site's data folder, and where each store file's copy is."""
     data = tmp_path / "data"
@@ -95,7 +123,8 @@ def test_a_damaged_or_missing_data_file_is_an_error_naming_it(
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda index: index | {"index_version": 2}, "schema-unsupported"),
+        (lambda index: index | {"index_version": 1}, "schema-unsupported"),  # before blocks
+        (lambda index: index | {"index_version": 3}, "schema-unsupported"),
         (lambda index: {k: v for k, v in index.items() if k != "manifest"}, "manifest-malformed"),
         (lambda index: index | {"files": {}}, "object-missing"),
     ],
@@ -124,9 +153,8 @@ def test_an_array_the_engine_cannot_read_exactly_is_refused(
     index, files = _damaged_copy(demo_site, tmp_path)
     text = index.read_text(encoding="utf-8")
     odd = {
-        "conditions/c1/effects_fdr.npy": np.arange(6, dtype=">f4"),  # big-endian
-        "conditions/c1/effects_log2FC.npy": np.arange(6, dtype=np.float16),
-        "conditions/c2/effects_fdr.npy": np.asfortranarray(np.ones((3, 2), dtype="<f8")),
+        "conditions/c1/effects_offsets.npy": np.arange(6, dtype=">i8"),  # big-endian
+        "conditions/c2/effects_offsets.npy": np.asfortranarray(np.ones((3, 2), dtype="<i8")),
     }
     for rel, array in odd.items():
         buffer = io.BytesIO()
@@ -148,6 +176,67 @@ def test_an_array_the_engine_cannot_read_exactly_is_refused(
     for result in results:
         assert result["error"]["reason"] == "object-unreadable", result
         assert "effects_" in result["error"]["message"] and ".npy" in result["error"]["message"]
+
+
+def _block_table(columns: dict[str, Any]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    sink = pa.BufferOutputStream()
+    feather.write_feather(pa.table(columns), sink, compression="uncompressed")
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize("damage", ["changed", "missing", "no column", "short", "text column"])
+def test_a_damaged_block_of_effects_rows_is_an_error_naming_it(
+    demo_site: Site, tmp_path: Path, damage: str
+) -> None:
+    """A block of ligand-effects rows is checked as every file is (its bytes against its
+    content name, present) and against the offsets (the arrays the store writes, as many
+    entries as its rows hold): each is a StoreError naming the block's rows and its URL."""
+    import numpy as np
+
+    index, _ = _damaged_copy(demo_site, tmp_path)
+    doc = json.loads(index.read_text(encoding="utf-8"))
+    data = index.parent
+    listing = json.loads((data / doc["effects_rows"]["c1"]).read_text(encoding="utf-8"))
+    block = data / listing["blocks"][1]["file"]
+    rows = "conditions/c1/effects_*.npy block 1 (rows "
+    n = 5
+    good = {
+        "effects_genes.npy": np.arange(n, dtype=np.int32),
+        "effects_log2FC.npy": np.zeros(n, np.float32),
+        "effects_fdr.npy": np.zeros(n, np.float32),
+        "effects_fdr_i1.npy": np.zeros(n, np.float32),
+    }
+    odd = {
+        "no column": {k: v for k, v in good.items() if k != "effects_fdr.npy"},
+        "short": good,  # fewer entries than the block's rows hold
+        "text column": good | {"effects_log2FC.npy": ["0.5"] * n},
+    }
+    if damage == "changed":
+        block.write_bytes(block.read_bytes()[:-9] + b"000000000")
+    elif damage == "missing":
+        block.unlink()
+    else:  # other content under its own name, listed in place of the block
+        content = _block_table(odd[damage])
+        name = hashlib.sha256(content).hexdigest() + ".arrow"
+        (data / name).write_bytes(content)
+        listing["blocks"][1]["file"] = name
+        text = json.dumps(listing).encode("utf-8")
+        list_name = hashlib.sha256(text).hexdigest() + ".json"
+        (data / list_name).write_bytes(text)
+        doc["effects_rows"]["c1"] = list_name
+        index.write_text(json.dumps(doc), encoding="utf-8")
+    calls = [{"fn": "prepare", "args": ["c1", ["effects"]]}]
+    [result] = run_engine(index, calls, prepare_all=False)
+    reason = {"changed": "object-changed", "missing": "object-missing"}.get(
+        damage, "object-unreadable"
+    )
+    assert result["error"]["type"] == "StoreError", result
+    assert result["error"]["reason"] == reason, result
+    assert rows in result["error"]["message"], result
+    assert listing["blocks"][1]["file"] in result["error"]["message"]
 
 
 def test_arrow_tables_read_as_pandas_reads_them() -> None:

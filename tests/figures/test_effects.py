@@ -110,7 +110,7 @@ class FanOut:
         self.i1 = i1
         self.down = [f"D{i}" for i in range(n)]
 
-    def circos_table(self, condition, fdr):
+    def mast_table(self, condition):
         return pd.DataFrame(
             {
                 "cell_type": ["A"],
@@ -154,18 +154,18 @@ TH = Thresholds(fdr_i=0.05, fdr_l=0.05, min_log2fc=0.1, min_expression=0.0)
 
 def test_interaction_fdr_is_strict():
     th = Thresholds(fdr_i=0.05, fdr_l=0.05, min_log2fc=0.1, min_expression=0.0)
-    assert propagate(FanOut(3, i1=0.049), "c", "A", ["LIG"], 2, th, 0.05).steps.keys() >= {
+    assert propagate(FanOut(3, i1=0.049), "c", "A", ["LIG"], 2, th).steps.keys() >= {
         Node("D0", "A")
     }
-    graph = propagate(FanOut(3, i1=0.05), "c", "A", ["LIG"], 2, th, 0.05)
+    graph = propagate(FanOut(3, i1=0.05), "c", "A", ["LIG"], 2, th)
     assert {n.gene for n in graph.nodes} == {"LIG", "REC"}
 
 
 def test_frontier_cap_stops_early():
-    graph = propagate(FanOut(FRONTIER_CAP + 5), "c", "A", ["LIG"], 5, TH, 0.05)
+    graph = propagate(FanOut(FRONTIER_CAP + 5), "c", "A", ["LIG"], 5, TH)
     assert max(graph.steps.values()) == 2
     assert graph.stopped and "more than" in graph.stopped
-    small = propagate(FanOut(3), "c", "A", ["LIG"], 5, TH, 0.05)
+    small = propagate(FanOut(3), "c", "A", ["LIG"], 5, TH)
     # step 3: the D ligands reach REC again (known): nothing new, stop
     assert max(small.steps.values()) == 2 and "nothing new" in small.stopped
     assert {n.gene for n in small.nodes} == {"LIG", "REC", "D0", "D1", "D2"}

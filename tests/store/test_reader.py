@@ -63,3 +63,28 @@ def test_store_name_validation(small_dataset):
     assert store.gene("l1") == "L1"
     with pytest.raises(NotFoundError):
         store.gene("../../passwd")
+
+
+def test_mast_table_is_the_circos_tables_threshold_free_columns(small_dataset):
+    """What the ligand-effects propagation reads: the circos table's receptor flags and MAST
+    values (equal at every threshold) with each row's position in the effects arrays."""
+    store = compile_project(small_dataset(), jobs=1)
+    for cond in store.conditions:
+        mast = store.mast_table(cond.name)
+        assert list(mast.columns) == [
+            "cell_type",
+            "target",
+            "row",
+            "receptor",
+            "MAST_log2FC",
+            "MAST_fdr",
+        ]
+        for t in (store.thresholds[0], store.thresholds[-1]):
+            circos = store.circos_table(cond.name, t)
+            for column in ("cell_type", "target", "receptor", "MAST_log2FC", "MAST_fdr"):
+                assert mast[column].equals(circos[column]), (cond.name, t, column)
+        if cond.kind == "single":
+            for ct, target, row in zip(mast["cell_type"], mast["target"], mast["row"], strict=True):
+                assert store.effects_row(cond.name, ct, target)[1] == row
+    with pytest.raises(NotFoundError):
+        store.mast_table("nope")

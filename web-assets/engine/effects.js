@@ -66,7 +66,7 @@ export function run(store, params) {
     min_log2fc: params.min_log2fc,
     min_expression: params.min_expression,
   };
-  return propagate(store, params.condition, params.cell_type, [...params.seeds], Number(params.steps), th, params.fdr_i);
+  return propagate(store, params.condition, params.cell_type, [...params.seeds], Number(params.steps), th);
 }
 
 export function nodeRole(store, gene) {

@@ -14,8 +14,8 @@ export function node(gene, cellType) {
 }
 
 /** receptor gene → [[cell type, MAST log2FC, MAST fdr]] passing the receptor's MAST rules. */
-function receptorRows(store, condition, fdr, th) {
-  const t = store.circos_table(condition, fdr);
+function receptorRows(store, condition, th) {
+  const t = store.mast_table(condition);
   const c = t.columns;
   const minFc = t.asColumnType("MAST_log2FC", th.min_log2fc);
   const fdrL = t.asColumnType("MAST_fdr", th.fdr_l);
@@ -62,7 +62,7 @@ export function downstream(store, condition, n, th) {
 }
 
 /** Run the propagation: {steps: Map key → [node, step], edges: [...], stopped}. */
-export function propagate(store, condition, cellType, seeds, steps, th, fdrForTable) {
+export function propagate(store, condition, cellType, seeds, steps, th) {
   const graph = { steps: new Map(), edges: [], stopped: null };
   let frontier = seeds.map((g) => node(g, cellType));
   for (const n of frontier) if (!graph.steps.has(n.key)) graph.steps.set(n.key, [n, 0]);
@@ -80,10 +80,18 @@ export function propagate(store, condition, cellType, seeds, steps, th, fdrForTa
       }
       graph.edges.push({ source: src, target: dst, step, ...edge });
     };
+    // The static site's store fetches a view's rows of ligand effects on demand: name this
+    // step's rows at once, so that the ones not fetched yet cost one round trip for the step
+    // (the store throws NotLoaded; the caller fetches them and runs the propagation again), not
+    // one per row. Python's store holds every row; this line has no counterpart there.
+    store.require_effects(
+      condition,
+      frontier.filter((n) => store.ligands_of(n.gene).length).map((n) => [n.cell_type, n.gene]),
+    );
     for (const n of frontier) {
       const receptors = store.receptors_of(n.gene);
       if (receptors.length) {
-        rowsOfReceptors ??= receptorRows(store, condition, fdrForTable, th);
+        rowsOfReceptors ??= receptorRows(store, condition, th);
         for (const receptor of receptors) {
           for (const [ct, lfc, fdr] of rowsOfReceptors.get(receptor) ?? []) {
             const expr = fraction(store.expression(ct, receptor));

@@ -20,9 +20,12 @@ import * as effects from "./effects.js";
 import * as pairwise from "./pairwise.js";
 import { BadParameter, parseParams } from "./params.js";
 import { pyFloatRepr, pyStrip } from "./py.js";
-import { NEEDS, openStore } from "./store.js";
+import { NEEDS, NotLoaded, openStore } from "./store.js";
 
 const BUILDERS = { circos: circos.build, pairwise: pairwise.build, effects: effects.build };
+// A build stopped by rows of ligand effects not fetched yet is run again once they are: at
+// most once per propagation step (steps ≤ 5), so more rounds than this is a bug.
+const MAX_ROUNDS = 12;
 
 /** Python's `json.dumps` of a string (ensure_ascii: every non-ASCII character escaped). */
 function jsonString(text) {
@@ -84,7 +87,7 @@ export class Site {
       throw error;
     }
     await this.store.prepare(params.condition, NEEDS[name]);
-    const result = BUILDERS[name](this.store, params);
+    const result = await this._build(name, params);
     const document = {
       name,
       params,
@@ -103,6 +106,20 @@ export class Site {
       figure: result.figure,
       message: result.message,
     };
+  }
+
+  /** A figure's builder on the store; when it stops at data fetched on demand (`NotLoaded`: rows
+   * of ligand effects), fetch what it named and build again — a pure function of the store's
+   * data, so the last run is the answer. */
+  async _build(name, params) {
+    for (let round = 1; ; round += 1) {
+      try {
+        return BUILDERS[name](this.store, params);
+      } catch (error) {
+        if (!(error instanceof NotLoaded) || round >= MAX_ROUNDS) throw error;
+        await this.store.load(error.needed);
+      }
+    }
   }
 
   /** The gene search (/api/genes?q=): genes starting with the query (case-insensitive), then

@@ -1,9 +1,11 @@
 // The static site's store reader: the browser's ctsite/store/reader.py.
 //
 // It opens the exported site's data index (data/store.<hash>.json: the store version's manifest,
-// a map from each store file's own relative path to its content-named file in data/, the study's
-// identity, the figure defaults and the figures' spec) through an injected fetch-like function,
-// reads the uncompressed Arrow IPC tables (apache-arrow) and .npy arrays (npy.js) it names, and
+// where each store file (by its own relative path) is in data/ — whole, with smaller projections
+// of some of its columns, or for the ligand-effects arrays in blocks of rows
+// (ctsite/deploy/static_site/data.py says the layout) —, the study's identity, the figure defaults and the figures' spec) through an
+// injected fetch-like function, reads the uncompressed Arrow IPC tables (apache-arrow) and .npy
+// arrays (npy.js) it names, and
 // offers the figure-facing methods of the Python `Store`, under the same names (snake_case, so
 // the figure modules ported from Python read the same), with the same results:
 //
@@ -19,7 +21,11 @@
 //   store.circos_table("highCIN_vs_lowCIN", 0.05);      // then synchronous, like Python
 //
 // A method that needs a file not yet prepared throws a StoreError saying which `prepare` call
-// is missing (a bug of the caller, not of the data). Each file is fetched once; its SHA-256 is
+// is missing (a bug of the caller, not of the data). A page's Ligand-effects view reads a few of
+// the condition's rows of effects: `prepare(c, ["effects_lazy"])` fetches no row, and a method
+// reading one not fetched yet throws `NotLoaded` (a StoreError) naming the blocks to fetch —
+// `await store.load(error.needed)`, then call again (index.js's Site does). Each file is
+// fetched once; its SHA-256 is
 // checked against its content name where the browser offers Web Crypto (`crypto.subtle`: every
 // https page, and http://localhost), so a file damaged on the host or on the way is an error
 // naming it, never a wrong figure. The store's file names and column prefixes come from the
@@ -38,18 +44,20 @@ import {
   pySorted,
 } from "./py.js";
 
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 const CONDITION_ID = /^c[0-9]{1,4}$/;
 const CONTENT_NAME = /^([0-9a-f]{64})(\.[a-z]{1,8})?$/;
 const REPAIR_HINT = "export the site again (ctsite export-site) and upload all of its files";
 
-/** What a figure needs of a condition: `prepare(condition, NEEDS[figure])`. */
+/** What a figure needs of a condition: `prepare(condition, NEEDS[figure])` (see `prepare`). The
+ * Ligand-effects figure's rows come on demand: its builder may stop with `NotLoaded`. */
 export const NEEDS = {
   circos: ["circos"],
   pairwise: ["circos", "pairs"],
-  effects: ["circos", "effects"],
+  effects: ["effects_lazy"],
 };
 const ALL_NEEDS = ["circos", "pairs", "effects"];
+const KNOWN_NEEDS = [...ALL_NEEDS, "effects_lazy"];
 
 /** ctsite.errors.StoreError: the data is missing, damaged or lacks what was asked for. */
 export class StoreError extends Error {
@@ -67,6 +75,22 @@ export class NotFoundError extends StoreError {
   constructor(message, hint = null) {
     super(message, hint, "not-found");
     this.name = "NotFoundError";
+  }
+}
+
+/** A synchronous method met rows of ligand effects the store has not fetched (it was prepared
+ * with "effects_lazy"): `await store.load(error.needed)` and call it again. A StoreError, so a
+ * caller that does not expect it still fails with a clear message. */
+export class NotLoaded extends StoreError {
+  constructor(needed, what) {
+    super(
+      `${what} not loaded yet: await store.load(error.needed), or ` +
+        'store.prepare(condition, ["effects"]) for every row',
+      null,
+      "not-loaded",
+    );
+    this.name = "NotLoaded";
+    this.needed = needed; // [{condition: id, block: k}]
   }
 }
 
@@ -268,6 +292,17 @@ export class Store {
     this.manifest = manifest;
     this.spec = index.spec;
     this.names = index.spec.store;
+    for (const key of ["files", "projections", "effects_rows"]) {
+      const value = index[key];
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new StoreError(`${indexUrl}: malformed data index (no ${key} object)`, REPAIR_HINT, "manifest-malformed");
+      }
+    }
+    for (const [rel, list] of Object.entries(index.projections)) {
+      if (!Array.isArray(list) || !list.every((p) => p && Array.isArray(p.columns) && typeof p.file === "string")) {
+        throw new StoreError(`${indexUrl}: malformed data index (projections of ${pyRepr(rel)})`, REPAIR_HINT, "manifest-malformed");
+      }
+    }
     this.thresholds = manifest.thresholds.map(Number);
     this.cell_types = [...manifest.cell_types];
     this.cell_type_colors = { ...manifest.cell_type_colors };
@@ -287,9 +322,10 @@ export class Store {
     for (const c of this.conditions) this._byName.set(c.name, c);
     for (const c of this.conditions) this._byName.set(c.id, c);
     this._cellTypeSet = new Set(this.cell_types);
-    this._bytes = new Map(); // rel → Promise<Uint8Array>
-    this._frames = new Map(); // rel → Frame
-    this._arrays = new Map(); // rel → npy values
+    this._bytes = new Map(); // name in data/ → Promise<Uint8Array>
+    this._parsed = new Map(); // name in data/ → its Frame, npy values or block list
+    this._blocks = new Map(); // "<condition id>/<block>" → that block's ligand-effects arrays
+    this._rowMaps = new Map(); // condition id → where each row's effects are (_rowMap)
     this._pairs = new Map();
     this._rows = new Map();
     this._effects = new Map();
@@ -298,37 +334,43 @@ export class Store {
 
   // ---------------------------------------------------------------- loading
 
-  /** The content-named file in data/ of a store file (its path relative to the version). */
-  fileUrl(rel) {
-    const name = this.index.files[rel];
-    if (name === undefined) {
-      throw new StoreError(
-        `${this.indexUrl}: the data index lists no file ${pyRepr(rel)}`,
-        REPAIR_HINT,
-        "object-missing",
-      );
-    }
+  /** The URL of a file of data/ (names are relative to the index's folder). */
+  _url(name) {
     return new URL(name, this.indexUrl).href;
   }
 
-  _fetch(rel) {
-    if (!this._bytes.has(rel)) {
+  _unlisted(what) {
+    return new StoreError(`${this.indexUrl}: the data index lists no ${what}`, REPAIR_HINT, "object-missing");
+  }
+
+  /** The content-named file in data/ of a store file exported whole (its path relative to the
+   * version). */
+  fileUrl(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
+    return this._url(name);
+  }
+
+  /** The bytes of the data file `name`, fetched once and checked against its content name;
+   * `what` says in errors which store data it holds. */
+  _fetch(name, what) {
+    if (!this._bytes.has(name)) {
       const promise = (async () => {
-        const url = this.fileUrl(rel);
+        const url = this._url(name);
         let bytes;
         try {
           const response = await this.fetcher(url);
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
           bytes = new Uint8Array(await response.arrayBuffer());
         } catch (error) {
-          throw new StoreError(`${url}: ${rel}: absent (${error.message})`, REPAIR_HINT, "object-missing");
+          throw new StoreError(`${url}: ${what}: absent (${error.message})`, REPAIR_HINT, "object-missing");
         }
-        const expected = CONTENT_NAME.exec(this.index.files[rel]);
+        const expected = CONTENT_NAME.exec(name);
         if (expected) {
           const actual = await sha256Hex(bytes);
           if (actual !== null && actual !== expected[1]) {
             throw new StoreError(
-              `${url}: ${rel}: holds other bytes than its name says (SHA-256 ${actual})`,
+              `${url}: ${what}: holds other bytes than its name says (SHA-256 ${actual})`,
               REPAIR_HINT,
               "object-changed",
             );
@@ -336,101 +378,237 @@ export class Store {
         }
         return bytes;
       })();
-      promise.catch(() => this._bytes.delete(rel)); // a later call tries again
-      this._bytes.set(rel, promise);
+      promise.catch(() => this._bytes.delete(name)); // a later call tries again
+      this._bytes.set(name, promise);
     }
-    return this._bytes.get(rel);
+    return this._bytes.get(name);
   }
 
-  _unreadable(rel, error) {
+  _unreadable(name, what, error) {
     return new StoreError(
-      `${this.fileUrl(rel)}: ${rel}: cannot be parsed (${error.name}: ${String(error.message).slice(0, 160)})`,
+      `${this._url(name)}: ${what}: cannot be parsed (${error.name}: ${String(error.message).slice(0, 160)})`,
       REPAIR_HINT,
       "object-unreadable",
     );
   }
 
-  async _loadFrame(rel) {
-    if (this._frames.has(rel)) return;
-    const bytes = await this._fetch(rel);
-    if (this._frames.has(rel)) return;
+  /** Fetch the data file `name` and keep `parse(bytes)` of it (once per name). */
+  async _load(name, what, parse) {
+    if (this._parsed.has(name)) return;
+    const bytes = await this._fetch(name, what);
+    if (this._parsed.has(name)) return;
+    let value;
     try {
-      this._frames.set(rel, frameFromIPC(bytes));
+      value = parse(bytes);
     } catch (error) {
-      throw this._unreadable(rel, error);
+      throw this._unreadable(name, what, error);
+    }
+    this._parsed.set(name, value);
+  }
+
+  /** A parsed data file, or the StoreError of a caller that did not prepare it. */
+  _loaded(name, what) {
+    const value = this._parsed.get(name);
+    if (value === undefined) {
+      throw new StoreError(`${what} is not loaded yet: await store.prepare(condition) first`);
+    }
+    return value;
+  }
+
+  /** The data file of the store table `rel` (its whole file). */
+  _wholeName(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
+    return name;
+  }
+
+  /** A projection of the table `rel` holding every one of `columns` (a smaller file), or null. */
+  _projection(rel, columns) {
+    if (columns === null) return null;
+    const found = (this.index.projections[rel] ?? []).find((p) => columns.every((c) => p.columns.includes(c)));
+    return found ?? null;
+  }
+
+  /** Fetch the store table `rel`, or a projection holding `columns` (unless the whole file is
+   * already here). */
+  async _loadTable(rel, columns = null) {
+    const whole = this._wholeName(rel);
+    const projection = this._projection(rel, columns);
+    if (projection && !this._parsed.has(whole)) {
+      await this._load(projection.file, `${rel} (its columns ${projection.columns.join(", ")})`, frameFromIPC);
+    } else {
+      await this._load(whole, rel, frameFromIPC);
     }
   }
 
-  async _loadArray(rel) {
-    if (this._arrays.has(rel)) return;
-    const bytes = await this._fetch(rel);
-    if (this._arrays.has(rel)) return;
-    try {
-      this._arrays.set(rel, readNpy(bytes).values);
-    } catch (error) {
-      throw this._unreadable(rel, error);
+  /** The store table `rel` (a Frame), or its `columns` only (from its whole file or a
+   * projection holding them, whichever is here). */
+  _frame(rel, columns = null) {
+    let frame = this._parsed.get(this._wholeName(rel));
+    if (frame === undefined) {
+      const projection = this._projection(rel, columns);
+      if (projection) frame = this._parsed.get(projection.file);
     }
+    if (frame === undefined) {
+      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
+    }
+    return columns === null ? frame : frame.select(columns);
+  }
+
+  async _loadArray(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
+    await this._load(name, rel, (bytes) => readNpy(bytes).values);
+  }
+
+  _array(rel) {
+    const name = this.index.files[rel];
+    if (name === undefined) throw this._unlisted(`file ${pyRepr(rel)}`);
+    return this._loaded(name, rel);
   }
 
   _conditionFile(cond, name) {
     return `${this.names.conditions_dir}/${cond.id}/${name}`;
   }
 
-  /** The store files a condition's `needs` ("circos", "pairs", "effects") read. */
-  conditionFiles(cond, needs = ALL_NEEDS) {
-    const n = this.names;
-    const frames = [];
-    const arrays = [];
-    if (needs.includes("circos") || needs.includes("pairs") || needs.includes("effects")) {
-      frames.push(this._conditionFile(cond, n.circos));
-    }
-    if (needs.includes("pairs")) frames.push(this._conditionFile(cond, n.pairs), n.expression);
-    if (needs.includes("effects") && cond.kind === "single") {
-      frames.push(this._conditionFile(cond, n.condition_genes), n.expression);
-      for (const layer of n.effect_layers) arrays.push(this._conditionFile(cond, layer.file));
-      arrays.push(this._conditionFile(cond, n.effect_offsets), this._conditionFile(cond, n.effect_genes));
-    }
-    return { frames, arrays };
+  // ------------------------------------------- the ligand-effects rows, in blocks (on demand)
+
+  _blocksWhat(cond) {
+    return `${this.names.conditions_dir}/${cond.id}/effects_*.npy (the list of their row blocks)`;
   }
+
+  /** Fetch a single condition's list of ligand-effects row blocks (effects_blocks.py). */
+  async _loadBlockList(cond) {
+    const name = this.index.effects_rows[cond.id];
+    if (name === undefined) throw this._unlisted(`ligand-effects rows of the condition ${pyRepr(cond.name)}`);
+    const wanted = [this.names.effect_genes, ...this.names.effect_layers.map((e) => e.file)];
+    await this._load(name, this._blocksWhat(cond), (bytes) => blockList(JSON.parse(TEXT.decode(bytes)), wanted));
+  }
+
+  _blockList(cond) {
+    const name = this.index.effects_rows[cond.id];
+    if (name === undefined) throw this._unlisted(`ligand-effects rows of the condition ${pyRepr(cond.name)}`);
+    return this._loaded(name, this._blocksWhat(cond));
+  }
+
+  /** Which store data block `k` holds, for errors: its condition's arrays and its rows. */
+  _blockWhat(cond, list, k) {
+    const spans = list.blocks[k].rows;
+    const shown = spans.slice(0, 3).map(([a, b]) => (b - a === 1 ? `${a}` : `${a}–${b - 1}`));
+    const more = spans.length > 3 ? ", …" : "";
+    return `${this.names.conditions_dir}/${cond.id}/effects_*.npy block ${k} (rows ${shown.join(", ")}${more})`;
+  }
+
+  /** Where each row's effects are: its block and its first entry there (`rowBlock`,
+   * `rowStart`), and each block's number of entries; checked once per condition (every row in
+   * exactly one block). Needs the offsets and the block list. */
+  _rowMap(cond) {
+    if (!this._rowMaps.has(cond.id)) {
+      const offsets = this._array(this._conditionFile(cond, this.names.effect_offsets));
+      const list = this._blockList(cond);
+      const n = Math.max(offsets.length - 1, 0);
+      const rowBlock = new Int32Array(n).fill(-1);
+      const rowStart = new Float64Array(n);
+      const entries = new Float64Array(list.blocks.length);
+      const bad = (why) =>
+        new StoreError(`${this._blocksWhat(cond)}: ${why}`, REPAIR_HINT, "object-unreadable");
+      list.blocks.forEach((block, k) => {
+        let at = 0;
+        for (const [a, b] of block.rows) {
+          if (b > n) throw bad(`block ${k} names row ${b - 1}, the offsets hold ${n} rows`);
+          for (let row = a; row < b; row += 1) {
+            if (rowBlock[row] !== -1) throw bad(`row ${row} is in blocks ${rowBlock[row]} and ${k}`);
+            rowBlock[row] = k;
+            rowStart[row] = at;
+            at += offsets[row + 1] - offsets[row];
+          }
+        }
+        entries[k] = at;
+      });
+      const missing = rowBlock.indexOf(-1);
+      if (missing !== -1) throw bad(`row ${missing} is in no block`);
+      this._rowMaps.set(cond.id, { rowBlock, rowStart, entries });
+    }
+    return this._rowMaps.get(cond.id);
+  }
+
+  /** Fetch blocks `ks` of a single condition's ligand-effects rows (its offsets and block list
+   * first), each checked: the arrays it must hold, as many entries as its rows. */
+  async _loadBlocks(cond, ks) {
+    await Promise.all([this._loadBlockList(cond), this._loadArray(this._conditionFile(cond, this.names.effect_offsets))]);
+    const list = this._blockList(cond);
+    const map = this._rowMap(cond);
+    await Promise.all(
+      ks.map(async (k) => {
+        const key = `${cond.id}/${k}`;
+        if (this._blocks.has(key)) return;
+        const what = this._blockWhat(cond, list, k);
+        const file = list.blocks[k].file;
+        await this._load(file, what, frameFromIPC);
+        try {
+          this._blocks.set(key, blockValues(this._parsed.get(file), map.entries[k], this.names));
+        } catch (error) {
+          throw this._unreadable(file, what, error);
+        }
+      }),
+    );
+  }
+
+  /** Fetch what a `NotLoaded` error named (`error.needed`): some rows of ligand effects. */
+  async load(needed) {
+    const byCondition = new Map();
+    for (const { condition, block } of needed) {
+      if (!byCondition.has(condition)) byCondition.set(condition, []);
+      byCondition.get(condition).push(block);
+    }
+    await Promise.all([...byCondition].map(([c, ks]) => this._loadBlocks(this.condition(c), ks)));
+  }
+
+  // ------------------------------------------------------------------------ prepare
 
   /**
    * Fetch what the synchronous methods need: with no condition, the tables every figure reads
    * (genes, the ligand–receptor list); with one, also that condition's files for `needs`
-   * (default: all; `NEEDS[figure]` for one figure). Fetched once, in parallel.
+   * (default: all; `NEEDS[figure]` for one figure). Fetched once, in parallel. The needs:
+   *   "circos"        the circos table;
+   *   "pairs"         the pairs table, the circos table and the expression table;
+   *   "effects"       every row of ligand effects, and the tables the Ligand-effects figure reads;
+   *   "effects_lazy"  the same but no row: a method reading a row not fetched yet throws
+   *                   `NotLoaded`, and `await store.load(error.needed)` fetches it.
    */
   async prepare(condition = null, needs = ALL_NEEDS) {
-    const frames = [this.names.genes, this.names.interactions];
-    const arrays = [];
+    const jobs = [this._loadTable(this.names.genes), this._loadTable(this.names.interactions)];
     if (condition !== null && condition !== undefined) {
-      const files = this.conditionFiles(this.condition(condition), needs);
-      frames.push(...files.frames);
-      arrays.push(...files.arrays);
+      jobs.push(this._prepareCondition(this.condition(condition), needs));
     }
-    await Promise.all([
-      ...frames.map((rel) => this._loadFrame(rel)),
-      ...arrays.map((rel) => this._loadArray(rel)),
-    ]);
+    await Promise.all(jobs);
+  }
+
+  async _prepareCondition(cond, needs) {
+    const unknown = needs.filter((need) => !KNOWN_NEEDS.includes(need));
+    if (unknown.length) throw new StoreError(`unknown needs ${pyRepr(unknown.join(", "))} of prepare()`);
+    const n = this.names;
+    const circos = this._conditionFile(cond, n.circos);
+    const effects = needs.includes("effects") || needs.includes("effects_lazy");
+    const jobs = [];
+    if (needs.includes("circos") || needs.includes("pairs")) jobs.push(this._loadTable(circos));
+    else if (effects) jobs.push(this._loadTable(circos, n.effects_circos_columns));
+    if (needs.includes("pairs")) jobs.push(this._loadTable(this._conditionFile(cond, n.pairs)), this._loadTable(n.expression));
+    if (effects && cond.kind === "single") {
+      jobs.push(this._loadTable(this._conditionFile(cond, n.condition_genes)), this._loadTable(n.expression));
+      jobs.push(this._loadArray(this._conditionFile(cond, n.effect_offsets)), this._loadBlockList(cond));
+      if (needs.includes("effects")) {
+        jobs.push(
+          this._loadBlockList(cond).then(() => this._loadBlocks(cond, this._blockList(cond).blocks.map((_, k) => k))),
+        );
+      }
+    }
+    await Promise.all(jobs);
   }
 
   /** `prepare` for every condition (what `tested_lr_gene_count` reads). */
   async prepareAll(needs = ALL_NEEDS) {
     await Promise.all(this.conditions.map((c) => this.prepare(c.id, needs)));
-  }
-
-  _frame(rel) {
-    const frame = this._frames.get(rel);
-    if (frame === undefined) {
-      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
-    }
-    return frame;
-  }
-
-  _array(rel) {
-    const values = this._arrays.get(rel);
-    if (values === undefined) {
-      throw new StoreError(`${rel} is not loaded yet: await store.prepare(condition) first`);
-    }
-    return values;
   }
 
   _memo(key, make) {
@@ -527,7 +705,10 @@ export class Store {
     return this._memo("tested_lr_gene_count", () => {
       const tested = new Set();
       for (const cond of this.conditions) {
-        if (cond.kind === "single") for (const t of this._table(cond).column("target")) tested.add(String(t));
+        if (cond.kind !== "single") continue;
+        for (const t of this._frame(this._conditionFile(cond, this.names.circos), ["target"]).column("target")) {
+          tested.add(String(t));
+        }
       }
       return new Set(this._listed().filter((g) => tested.has(g))).size;
     });
@@ -591,6 +772,14 @@ export class Store {
       ["MAST_same_sign", "bool", t.column("MAST_same_sign").map(Boolean)],
       ["numSigI1_all", "int64", counts.all],
     ]);
+  }
+
+  /** One row per (cell type, target): its input row and the target's own MAST log2FC and FDR
+   * (the spec's `effects_circos_columns`), what the ligand-effects propagation reads of the
+   * circos table; no column depends on a threshold. */
+  mast_table(condition) {
+    const cond = this.condition(condition);
+    return this._frame(this._conditionFile(cond, this.names.circos), this.names.effects_circos_columns);
   }
 
   /** The threshold-independent columns of the pairwise table (built once per condition). */
@@ -735,7 +924,7 @@ export class Store {
 
   _rowIndex(cond) {
     if (!this._rows.has(cond.id)) {
-      const t = this._table(cond);
+      const t = this._frame(this._conditionFile(cond, this.names.circos), ["cell_type", "target", "row"]);
       const cts = t.column("cell_type");
       const targets = t.column("target");
       const rows = t.column("row");
@@ -752,7 +941,7 @@ export class Store {
   }
 
   targets(condition, cellType) {
-    const t = this._table(this.condition(condition));
+    const t = this._frame(this._conditionFile(this.condition(condition), this.names.circos), ["cell_type", "target"]);
     const cts = t.column("cell_type");
     return pySorted(t.column("target").filter((_, i) => cts[i] === cellType));
   }
@@ -769,7 +958,8 @@ export class Store {
       for (let i = 0; i < g.length; i += 1) info.set(names[i], i);
       const m = {
         offsets: this._array(this._conditionFile(cond, n.effect_offsets)),
-        gene_index: this._array(this._conditionFile(cond, n.effect_genes)),
+        rows: this._rowMap(cond),
+        blocks: this._blockList(cond),
         genes,
         is_ligand: genes.map((x) => (info.has(x) ? Boolean(lig[info.get(x)]) : false)),
         is_receptor: genes.map((x) => (info.has(x) ? Boolean(rec[info.get(x)]) : false)),
@@ -777,11 +967,7 @@ export class Store {
           const v = info.has(x) ? maxLig[info.get(x)] : NaN;
           return Number.isNaN(v) ? 0 : v; // fillna(0.0)
         }),
-        layers: {},
       };
-      for (const layer of n.effect_layers) {
-        m.layers[layer.column] = this._array(this._conditionFile(cond, layer.file));
-      }
       this._effects.set(cond.id, m);
     }
     return this._effects.get(cond.id);
@@ -840,15 +1026,50 @@ export class Store {
     ]);
   }
 
-  /** The stored downstream genes of one (cell type, target) row of a single condition. */
+  /** The stored downstream genes of one (cell type, target) row of a single condition (throws
+   * `NotLoaded` when its block is not fetched yet). */
   ligand_effects(condition, cellType, target) {
     const [cond, row] = this.effects_row(condition, cellType, target);
     const m = this._effectMatrices(cond);
     const start = m.offsets[row];
     const stop = m.offsets[row + 1];
     const values = {};
-    for (const e of this.names.effect_layers) values[e.column] = m.layers[e.column].subarray(start, stop);
-    return this.effects_frame(cond.name, cellType, m.gene_index.subarray(start, stop), values);
+    if (start === stop) {
+      for (const e of this.names.effect_layers) values[e.column] = new Float64Array(0);
+      return this.effects_frame(cond.name, cellType, new Float64Array(0), values);
+    }
+    const k = m.rows.rowBlock[row];
+    const block = this._blocks.get(`${cond.id}/${k}`);
+    if (block === undefined) {
+      throw new NotLoaded([{ condition: cond.id, block: k }], this._blockWhat(cond, m.blocks, k));
+    }
+    const from = m.rows.rowStart[row];
+    const to = from + (stop - start);
+    for (const e of this.names.effect_layers) values[e.column] = block.layers[e.column].subarray(from, to);
+    return this.effects_frame(cond.name, cellType, block.gene_index.subarray(from, to), values);
+  }
+
+  /** Throws `NotLoaded` naming every block not fetched yet that holds the ligand effects of one
+   * of these [cell type, target] rows (rows the condition lacks, or empty, need none): a caller
+   * about to read several rows asks for all of them at once (one round trip, not one per row).
+   * Nothing to do once every row is fetched (`prepare(condition, ["effects"])`). */
+  require_effects(condition, rows) {
+    const cond = this.condition(condition);
+    if (cond.kind !== "single") return;
+    const m = this._effectMatrices(cond);
+    const index = this._rowIndex(cond);
+    const needed = new Set();
+    for (const [cellType, target] of rows) {
+      const row = index.get(`${cellType}\u0000${target}`);
+      if (row === undefined || m.offsets[row] === m.offsets[row + 1]) continue;
+      const k = m.rows.rowBlock[row];
+      if (!this._blocks.has(`${cond.id}/${k}`)) needed.add(k);
+    }
+    if (needed.size) {
+      const ks = [...needed].sort((a, b) => a - b);
+      const what = `${ks.length} block(s) of ${this.names.conditions_dir}/${cond.id}/effects_*.npy`;
+      throw new NotLoaded(ks.map((block) => ({ condition: cond.id, block })), what);
+    }
   }
 }
 
@@ -864,6 +1085,42 @@ function takeFloat(values, indices) {
   const out = new Float64Array(indices.length);
   for (let i = 0; i < indices.length; i += 1) out[i] = values[indices[i]];
   return out;
+}
+
+/** A ligand-effects block list (ctsite/deploy/static_site/effects_blocks.py), checked: blocks
+ * of a file and increasing row ranges [a, b) each, holding the arrays `wanted` (that every row is
+ * in one block is checked against the offsets: Store._rowMap). */
+function blockList(doc, wanted) {
+  if (!doc || !Array.isArray(doc.blocks) || !Array.isArray(doc.arrays)) {
+    throw new Error("not a block list {arrays, blocks}");
+  }
+  for (const block of doc.blocks) {
+    const ok =
+      block &&
+      typeof block.file === "string" &&
+      Array.isArray(block.rows) &&
+      block.rows.every(
+        (r) => Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && 0 <= r[0] && r[0] < r[1],
+      );
+    if (!ok) throw new Error("a block is not {file, rows: [[a, b], …]}");
+  }
+  const missing = wanted.filter((name) => !doc.arrays.includes(name));
+  if (missing.length) throw new Error(`its blocks lack ${missing.join(", ")}`);
+  return { arrays: doc.arrays, blocks: doc.blocks };
+}
+
+/** One block's arrays (a Frame with one column per store array): the entries' gene positions and
+ * one array per effect layer, checked against the dtypes the store writes and the offsets. */
+function blockValues(frame, entries, names) {
+  if (frame.length !== entries) throw new Error(`${frame.length} entries, the offsets say ${entries}`);
+  const numeric = (file, dtypes) => {
+    if (!frame.has(file)) throw new Error(`no column ${file}`);
+    if (!dtypes.includes(frame.dtypes[file])) throw new Error(`${file} is ${frame.dtypes[file]}, not ${dtypes.join(" or ")}`);
+    return frame.column(file);
+  };
+  const layers = {};
+  for (const layer of names.effect_layers) layers[layer.column] = numeric(layer.file, ["float32", "float64"]);
+  return { gene_index: numeric(names.effect_genes, ["int32", "int64"]), layers };
 }
 
 function pick(object, names) {

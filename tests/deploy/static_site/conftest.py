@@ -128,3 +128,20 @@ def hosting(moto_clients: Any) -> tuple[str, str]:
 def demo_export(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo-export")
     return export_of(root, demo_store, root / "site")
+
+
+@pytest.fixture(scope="session")
+def study_store(tmp_path_factory: pytest.TempPathFactory, real_interactions: Path) -> Path:
+    """A study-scale synthetic store (`benchmarks/bench_compile.py`'s generator with the real
+    mouse ligand–receptor list; fewer cells and genes than the study, so it compiles in
+    seconds): its conditions' ligand effects span dozens of row blocks."""
+    from benchmarks import bench_compile
+    from tests.figures.conftest import compile_config
+
+    folder = tmp_path_factory.mktemp("study")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench_compile, "SHARED_LR", real_interactions)
+        config = bench_compile.generate(
+            folder, n_types=11, n_targets=250, n_genes=800, n_cells=3000
+        )
+    return compile_config(config)

@@ -56,10 +56,20 @@ def test_data_index_is_the_contract(index, demo_store):
     path, doc = index
     store = Store.open(demo_store)
     assert path.name == f"store.{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json"
-    assert doc["index_version"] == 1
+    assert doc["index_version"] == 2
     assert doc["version"] == store.version
     assert doc["manifest"] == {k: v for k, v in store.manifest.items() if k != fmt.FILES_KEY}
-    assert set(doc["files"]) == set(store.expected_files())
+    # every store file the figures read: whole, or in blocks of rows (the per-entry
+    # ligand-effects arrays of each single condition); the circos tables also in projections
+    singles = [c.id for c in store.conditions if c.kind == "single"]
+    blocked = {
+        f"conditions/{c}/{name}"
+        for c in singles
+        for name in [fmt.EFFECT_GENES, *(e.file for e in fmt.EFFECT_LAYERS)]
+    }
+    assert set(doc["effects_rows"]) == set(singles)
+    assert set(doc["files"]) == set(store.expected_files()) - blocked
+    assert set(doc["projections"]) == {f"conditions/{c.id}/{fmt.CIRCOS}" for c in store.conditions}
     assert doc["identity"] == json.loads(store.file_bytes(fmt.IDENTITY))
     assert doc["figure_defaults"] == json.loads(store.file_bytes(fmt.FIGURE_DEFAULTS))
     assert doc["spec"] == figure_spec()
@@ -93,6 +103,20 @@ def test_data_files_are_content_named_and_read_directly(index, demo_store):
                 values = np.asarray(column.to_numpy(zero_copy_only=False)).tobytes()
                 if len(values) >= 64:
                     assert values in data, (rel, column)
+
+
+def test_projections_are_the_effects_columns_of_the_circos_tables(index):
+    """What the Effects page reads of a circos table, as a file of its own: the same columns
+    (dictionaries and all) as the whole table's, content-named."""
+    path, doc = index
+    for rel, [projection] in doc["projections"].items():
+        data = (path.parent / projection["file"]).read_bytes()
+        assert projection["file"] == hashlib.sha256(data).hexdigest() + ".arrow"
+        table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
+        whole = pa.ipc.open_file(pa.BufferReader((path.parent / doc["files"][rel]).read_bytes()))
+        assert projection["columns"] == table.column_names
+        assert sorted(table.column_names) == sorted(fmt.EFFECTS_CIRCOS_COLUMNS)
+        assert table.equals(whole.read_all().select(projection["columns"]))
 
 
 def test_pages_are_the_servers_with_relative_urls(exported, server_client, index):
