@@ -66,6 +66,8 @@ def test_float_of_text_matches_python_float():
 def test_hex_int_matches_python_int():
     hexes = st.from_regex(r"\A[ +\-0xX_0-9a-fA-FgG]{0,6}\Z")
     inputs = examples(st.tuples(st.one_of(hexes, texts())), N)
+    # CPython's int() reads any Unicode decimal digit (the engine refused "٣٣", Python's 0x33)
+    inputs += [("٣٣",), ("\u0663f",), ("\u2003-\u0661\u0660 ",), ("\uff11",), ("\u00b2",)]
     compare("py", "pyIntHex", lambda t: int(t, 16), inputs)
 
 

@@ -412,6 +412,20 @@ function digitValue(ch) {
   return String(cp % 10);
 }
 
+/** A number's text as CPython reads it (float(), int()): non-ASCII spaces and decimal digits
+ * mapped to ASCII, an ASCII character kept as it is — so "\x1c1" (a separator str.isspace()
+ * accepts) is no number, and "٣٣" is 33. */
+function asciiNumber(value) {
+  let text = "";
+  for (const ch of value) {
+    if (ch <= "\x7f") text += ch;
+    else if (SPACES.has(ch)) text += " ";
+    else if (DECIMAL.test(ch)) text += digitValue(ch);
+    else text += ch;
+  }
+  return text;
+}
+
 const DIGITS = "[0-9](?:_?[0-9])*";
 const FLOAT_TEXT = new RegExp(
   `^[+-]?(?:(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?|inf|infinity|nan)$`,
@@ -426,15 +440,7 @@ export function pyFloat(value) {
   if (typeof value !== "string") {
     throw new TypeError(`float() argument must be a string or a real number`);
   }
-  let text = "";
-  for (const ch of value) {
-    // CPython maps non-ASCII spaces and digits to ASCII and keeps an ASCII character as it is,
-    // so "\x1c1" (a separator str.isspace() accepts) is no number
-    if (ch <= "\x7f") text += ch;
-    else if (SPACES.has(ch)) text += " ";
-    else if (DECIMAL.test(ch)) text += digitValue(ch);
-    else text += ch;
-  }
+  let text = asciiNumber(value);
   text = text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
   if (!FLOAT_TEXT.test(text)) {
     throw new RangeError(`could not convert string to float: ${value}`);
@@ -459,7 +465,7 @@ const HEX_TEXT = /^[+-]?(?:0[xX]_?)?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
 
 /** Python's int(text, 16) (throws where Python raises ValueError). */
 export function pyIntHex(text) {
-  const t = pyStrip(text);
+  const t = pyStrip(asciiNumber(text));
   if (!HEX_TEXT.test(t)) throw new RangeError(`invalid literal for int() with base 16: '${text}'`);
   const negative = t[0] === "-";
   const digits = t.replace(/^[+-]/, "").replace(/^0[xX]/, "").replaceAll("_", "");
