@@ -134,9 +134,19 @@ def test_a_changed_page_is_sent_again(moto_clients, hosting, demo_export, tmp_pa
 
 
 def data_names(site: Path) -> dict[str, str]:
-    """The exported store files: store path → data/ key."""
-    index = next((site / "data").glob("store.*.json"))
-    return {rel: f"data/{name}" for rel, name in json.loads(index.read_text())["files"].items()}
+    """The exported store files: store path → data/ key — with each column projection
+    (`<path>#<columns>`), each condition's effects block list (`conditions/<id>/effects_rows`)
+    and each of its blocks (`conditions/<id>/effects_rows/<name>`)."""
+    index = json.loads(next((site / "data").glob("store.*.json")).read_text())
+    names = {rel: f"data/{name}" for rel, name in index["files"].items()}
+    for rel, projections in index["projections"].items():
+        for projection in projections:
+            names[f"{rel}#{','.join(projection['columns'])}"] = f"data/{projection['file']}"
+    for cond, listing in index["effects_rows"].items():
+        names[f"conditions/{cond}/effects_rows"] = f"data/{listing}"
+        for block in json.loads((site / "data" / listing).read_text())["blocks"]:
+            names[f"conditions/{cond}/effects_rows/{block['file']}"] = f"data/{block['file']}"
+    return names
 
 
 def conditions(site: Path) -> list[dict[str, Any]]:
@@ -174,7 +184,7 @@ def test_one_condition_changed_sends_only_its_files(
     ), others
     # the first version's files stay a generation (a reader mid-visit still loads them)
     stored = bucket_objects(moto_clients("s3"), bucket)
-    assert {old[rel] for rel in changed_rels} <= set(stored)
+    assert set(old.values()) <= set(stored)
     assert missing_names(stored) == []
     # a third publish (the first version again) deletes none of what the second's pages name
     third = publish(moto_clients, hosting, two_versions.first)
