@@ -1,0 +1,114 @@
+// Port of ctsite/figures/circos_shapes.py: the Circos figure's drawn geometry as Plotly layout
+// shapes — SVG paths in paper coordinates, one <path> however many pieces it holds (Plotly makes
+// an SVG element of every gap-separated piece of a trace, every bar and every marker).
+//
+// Numbers are written with 5 decimals from the integer rint(value · 10⁵), the same float
+// operations in the same order as the numpy code, so the path texts are the Python's.
+
+import * as geometry from "./geometry.js";
+import { rint } from "./py.js";
+
+export const DIGITS = 5;
+const SCALE = 10 ** DIGITS;
+
+/** A paper coordinate as a path number: 5 decimals, always written out. */
+export function text(value) {
+  const k = rint(value * SCALE);
+  const a = Math.abs(k);
+  const whole = Math.floor(a / SCALE);
+  const part = String(a - whole * SCALE).padStart(DIGITS, "0");
+  return `${k < 0 ? "-" : ""}${whole}.${part}`;
+}
+
+/** Paper coordinates as path numbers (`text` of each). */
+export function texts(values) {
+  return Array.from(values, text);
+}
+
+/** One point in px (y down) → "x,y" in paper coordinates (y up). */
+function paperPoint(cls, px, py) {
+  return `${text(px / cls.width)},${text(1 - py / cls.height)}`;
+}
+
+/** Polar points (r in sector-ring radii, theta in degrees clockwise from the top) as "x,y"
+ * paper coordinates (`CircosLayout.point`). */
+export function polarPoints(layout, r, theta) {
+  const cls = layout.widthClass;
+  const [cx, cy] = layout.centre;
+  return Array.from(theta, (t, i) => {
+    const a = geometry.radians(t);
+    const rho = r[i] * layout.radius;
+    return paperPoint(cls, cx + rho * Math.sin(a), cy - rho * Math.cos(a));
+  });
+}
+
+/** Points of the polar plane (x = r·sin θ, y = r·cos θ) as "x,y" paper coordinates. */
+export function planePoints(layout, x, y) {
+  const cls = layout.widthClass;
+  const [cx, cy] = layout.centre;
+  return Array.from(x, (v, i) =>
+    paperPoint(cls, cx + layout.radius * v, cy - layout.radius * y[i]),
+  );
+}
+
+/** Each chord's path: one quadratic Bézier (`geometry.chordBeziers`). */
+export function chordPaths(layout, thetaFrom, thetaTo, radius) {
+  const [x0, y0, cx, cy, x2, y2] = geometry.chordBeziers(thetaFrom, thetaTo, radius);
+  const start = planePoints(layout, x0, y0);
+  const control = planePoints(layout, cx, cy);
+  const end = planePoints(layout, x2, y2);
+  return start.map((a, i) => `M${a}Q${control[i]} ${end[i]}`);
+}
+
+/** Each ring cell's closed path: along the outer radius from its start to its end angle, back
+ * along the inner one (arcs cut into pieces of at most `geometry.ARC_STEP`). */
+export function cellPaths(layout, radii, starts, ends) {
+  if (!starts.length) return [];
+  const pieces = geometry.arcPieces(starts, ends);
+  const angle = geometry.arcPoints(starts, ends, pieces);
+  const outer = polarPoints(layout, new Float64Array(angle.length).fill(radii[1]), angle);
+  const inner = polarPoints(layout, new Float64Array(angle.length).fill(radii[0]), angle);
+  const out = [];
+  let lo = 0;
+  for (const n of pieces) {
+    const hi = lo + n + 1;
+    const points = outer.slice(lo, hi).concat(inner.slice(lo, hi).reverse());
+    out.push(`M${points[0]}L${points.slice(1).join("L")}Z`);
+    lo = hi;
+  }
+  return out;
+}
+
+/** Each gene label's leader: radially from just outside the dc1 ring to a knee, then to where
+ * its text starts. */
+export function leaderPaths(layout) {
+  const cls = layout.widthClass;
+  const [start, knee] = cls.leader;
+  const end = cls.text - 2.0 / layout.radius;
+  const r = [];
+  const theta = [];
+  for (const g of layout.labels) {
+    r.push(start, knee, end);
+    theta.push(g.theta, g.theta, g.phi);
+  }
+  const points = polarPoints(layout, r, theta);
+  return layout.labels.map(
+    (_, i) => `M${points[3 * i]}L${points[3 * i + 1]}L${points[3 * i + 2]}`,
+  );
+}
+
+/** One layout shape drawing all `paths` (above the traces, in paper coordinates). */
+export function pathShape(name, paths, { line, fillcolor = null, opacity = null }) {
+  const shape = {
+    type: "path",
+    name,
+    xref: "paper",
+    yref: "paper",
+    layer: "above",
+    path: paths.join(""),
+    line,
+  };
+  if (fillcolor !== null) shape.fillcolor = fillcolor;
+  if (opacity !== null) shape.opacity = opacity;
+  return shape;
+}
