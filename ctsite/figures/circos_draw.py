@@ -11,9 +11,10 @@ off, colour bars and legend inside the figure), so the annotations' pixels are t
 Few SVG elements, however large the view (a redraw's time goes into them): the ring cells, the
 chords (exact quadratic Béziers) and the leader lines are layout shapes in paper coordinates, one
 path per colour (`circos_shapes`); the histogram is one filled outline; the sectors are one bar
-trace. Every element has hover text, from invisible lines through the points to hover (one SVG
-path each): ring and histogram cells and the labels carry `customdata` node keys ("cell
-type|gene"), chord hover points both end keys. The colour bars hang on traces with no points.
+trace. Every element has hover text, from traces of the points to hover that draw nothing
+(`mode: "none"`: no SVG element at all, Plotly hovers their points all the same): ring and
+histogram cells and the labels carry `customdata` node keys ("cell type|gene"), chord hover
+points both end keys. The colour bars hang on traces with no points.
 """
 
 from __future__ import annotations
@@ -339,7 +340,7 @@ def _label_annotations(placed: circos_labels.CircosLayout, genes: set[str]) -> l
 def _label_hover_trace(
     placed: circos_labels.CircosLayout, rows: list[int], keys: list[str], hover: list[str]
 ) -> dict[str, Any]:
-    """An invisible line through a point on each gene label, carrying its node's key and hover
+    """A point on each gene label (drawn as nothing), carrying its node's key and hover
     text (the labels themselves are annotations, which Plotly does not hover like points)."""
     cx, cy = placed.centre
     r, theta = [], []
@@ -349,11 +350,10 @@ def _label_hover_trace(
         theta.append(round(label.phi, 3))
     return {
         "type": "scatterpolar",
-        "mode": "lines",
+        "mode": "none",
         "name": "labels",
         "r": r,
         "theta": theta,
-        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": [hover[label.index] for label in placed.labels],
         "hoverinfo": "text",
         "customdata": [keys[rows[label.index]] for label in placed.labels],
@@ -458,7 +458,7 @@ def _ring(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """One heatmap ring: (traces, shapes). Runs of adjacent targets in the same colour step are
     one cell (NaN → no colour), the cells of a colour step one shape; the ring's hover from one
-    invisible line through every cell, its colour bar on a trace with no points."""
+    undrawn trace through every cell, its colour bar on a trace with no points."""
     lo, hi = value_range
     finite = np.isfinite(values)
     bins = np.where(
@@ -480,11 +480,10 @@ def _ring(
     ]
     hover_line = {
         "type": "scatterpolar",
-        "mode": "lines",
+        "mode": "none",
         "name": name,
         "r": [round((radii[0] + radii[1]) / 2, 4)] * len(thetas),
         "theta": nums(thetas, 3),
-        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": hover,
         "hoverinfo": "text",
         "customdata": keys,
@@ -536,11 +535,10 @@ def _histogram(
     }
     hover_line = {
         "type": "scatterpolar",
-        "mode": "lines",
+        "mode": "none",
         "name": "numSigI1",
         "r": [round((cls.hist[0] + cls.hist[1]) / 2, 4)] * len(idx),
         "theta": nums(thetas[idx], 3),
-        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": [
             f"{base_hover[i]}<br>numSigI1: {int(v)}{partner_hover[i]}"
             for i, v in zip(idx, values, strict=True)
@@ -579,7 +577,7 @@ def _chords(
     colorbar: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The chords: (traces, shapes). Their curves as shapes (dimmed first, highlighted on top),
-    one hover point per chord on an invisible line, the colour bar on a trace with no points."""
+    one hover point per chord (drawn as nothing), the colour bar on a trace with no points."""
     n = len(chords)
     n_max = float(chords["numSigI1"].max())
     highlighted = highlighted_chords(chords, genes)
@@ -636,11 +634,10 @@ def _chords(
     at = max(1, CHORD_POINTS // 4)
     hover_line = {
         "type": "scatterpolar",
-        "mode": "lines",
+        "mode": "none",
         "name": "chords",
         "r": nums(r[:, at], 3),
         "theta": nums(t[:, at], 2),
-        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": hover,
         "hoverinfo": "text",
         "customdata": [[a, b] for a, b in zip(lig_keys, rec_keys, strict=True)],

@@ -255,13 +255,17 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
   }
   traces.push(...histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls));
   if (chords.length) {
+    // (cell type → gene → node row: the MultiIndex look-up of the Python)
     const at = new Map();
-    keys.forEach((k, i) => at.set(pairKey(n.cell_type[i], n.target[i]), i));
+    for (let i = 0; i < nodes.length; i += 1) {
+      if (!at.has(n.cell_type[i])) at.set(n.cell_type[i], new Map());
+      at.get(n.cell_type[i]).set(n.target[i], i);
+    }
     // pandas' get_indexer gives −1 for a missing end: numpy then reads the last slot
     const lookup = (cts, genes_) =>
       Float64Array.from(cts, (ct, i) => {
-        const k = pairKey(ct, genes_[i]);
-        return at.has(k) ? thetas[at.get(k)] : thetas.at(-1);
+        const row = at.get(ct)?.get(genes_[i]);
+        return row === undefined ? thetas.at(-1) : thetas[row];
       });
     const c = chords.columns;
     const atLigand = lookup(c.cell_type_ligand, c.ligand);
@@ -320,11 +324,6 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
     },
   });
   return { data: traces, layout };
-}
-
-/** A Map key of a (cell type, gene) pair (the MultiIndex look-up of the Python). */
-function pairKey(cellType, gene) {
-  return JSON.stringify([cellType, gene]);
 }
 
 /** Where the three colour bars go: a column right of the circle on a desktop, a row below it
@@ -413,7 +412,7 @@ export function labelAnnotations(placed, genes) {
   });
 }
 
-/** An invisible line through a point on each gene label, carrying its node's key and hover
+/** A point on each gene label (drawn as nothing), carrying its node's key and hover
  * text (the labels are annotations, which Plotly does not hover like points). */
 export function labelHoverTrace(placed, rows, keys, hover) {
   const [cx, cy] = placed.centre;
@@ -426,11 +425,10 @@ export function labelHoverTrace(placed, rows, keys, hover) {
   }
   return {
     type: "scatterpolar",
-    mode: "lines",
+    mode: "none",
     name: "labels",
     r,
     theta,
-    line: { width: 0, color: "rgba(0,0,0,0)" },
     hovertext: placed.labels.map((label) => hover.at(label.index)),
     hoverinfo: "text",
     customdata: placed.labels.map((label) => keys.at(rows.at(label.index))),
@@ -532,7 +530,7 @@ export function scaleTrace(name, scale, valueRange, colorbar) {
 
 /** One heatmap ring: [traces, shapes]. Runs of adjacent targets in the same colour step are one
  * cell (NaN → no colour), the cells of a colour step one shape; the ring's hover from one
- * invisible line through every cell, its colour bar on a trace with no points. */
+ * undrawn trace through every cell, its colour bar on a trace with no points. */
 export function ring(
   placed, name, radii, thetas, widths, values, scale, valueRange, hover, keys, colorbar,
 ) { // prettier-ignore
@@ -560,11 +558,10 @@ export function ring(
     );
   const hoverLine = {
     type: "scatterpolar",
-    mode: "lines",
+    mode: "none",
     name,
-    r: Array.from(thetas, () => pyRound((radii[0] + radii[1]) / 2, 4)),
+    r: new Array(thetas.length).fill(pyRound((radii[0] + radii[1]) / 2, 4)),
     theta: nums(thetas, 3),
-    line: { width: 0, color: "rgba(0,0,0,0)" },
     hovertext: hover,
     hoverinfo: "text",
     customdata: keys,
@@ -618,14 +615,13 @@ export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, 
   };
   const hoverLine = {
     type: "scatterpolar",
-    mode: "lines",
+    mode: "none",
     name: "numSigI1",
-    r: idx.map(() => pyRound((cls.hist[0] + cls.hist[1]) / 2, 4)),
+    r: new Array(idx.length).fill(pyRound((cls.hist[0] + cls.hist[1]) / 2, 4)),
     theta: nums(
       idx.map((i) => thetas[i]),
       3,
     ),
-    line: { width: 0, color: "rgba(0,0,0,0)" },
     hovertext: idx.map(
       (i, k) => `${baseHover[i]}<br>numSigI1: ${intText(values[k])}${partnerHover[i]}`,
     ),
@@ -660,7 +656,7 @@ function asInt(x) {
 }
 
 /** The chords: [traces, shapes]. Their curves as shapes (dimmed first, highlighted on top), one
- * hover point per chord on an invisible line, the colour bar on a trace with no points. */
+ * hover point per chord (drawn as nothing), the colour bar on a trace with no points. */
 export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, colorbar) {
   const wanted = asGeneSet(genes);
   const c = chords.columns;
@@ -729,7 +725,7 @@ export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, 
   const at = Math.max(1, Math.floor(CHORD_POINTS / 4));
   const hoverLine = {
     type: "scatterpolar",
-    mode: "lines",
+    mode: "none",
     name: "chords",
     r: nums(
       r.map((row) => row[at]),
@@ -739,7 +735,6 @@ export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, 
       t.map((row) => row[at]),
       2,
     ),
-    line: { width: 0, color: "rgba(0,0,0,0)" },
     hovertext: hover,
     hoverinfo: "text",
     customdata: ligKeys.map((a, i) => [a, recKeys[i]]),

@@ -16,7 +16,8 @@ export function text(value) {
   const k = rint(value * SCALE);
   const a = Math.abs(k);
   const whole = Math.floor(a / SCALE);
-  const part = String(a - whole * SCALE).padStart(DIGITS, "0");
+  // (SCALE + part: the part's digits with their leading zeros)
+  const part = String(SCALE + (a - whole * SCALE)).slice(1);
   return `${k < 0 ? "-" : ""}${whole}.${part}`;
 }
 
@@ -30,15 +31,17 @@ function paperPoint(cls, px, py) {
   return `${text(px / cls.width)},${text(1 - py / cls.height)}`;
 }
 
+/** One polar point, from its radius in px and its angle's sine and cosine. */
+function polarPoint(layout, rho, sin, cos) {
+  return paperPoint(layout.widthClass, layout.centre[0] + rho * sin, layout.centre[1] - rho * cos);
+}
+
 /** Polar points (r in sector-ring radii, theta in degrees clockwise from the top) as "x,y"
  * paper coordinates (`CircosLayout.point`). */
 export function polarPoints(layout, r, theta) {
-  const cls = layout.widthClass;
-  const [cx, cy] = layout.centre;
   return Array.from(theta, (t, i) => {
     const a = geometry.radians(t);
-    const rho = r[i] * layout.radius;
-    return paperPoint(cls, cx + rho * Math.sin(a), cy - rho * Math.cos(a));
+    return polarPoint(layout, r[i] * layout.radius, Math.sin(a), Math.cos(a));
   });
 }
 
@@ -61,20 +64,30 @@ export function chordPaths(layout, thetaFrom, thetaTo, radius) {
 }
 
 /** Each ring cell's closed path: along the outer radius from its start to its end angle, back
- * along the inner one (arcs cut into pieces of at most `geometry.ARC_STEP`). */
+ * along the inner one (arcs cut into pieces of at most `geometry.ARC_STEP`). Built point by
+ * point, without the arrays of the Python (a study-scale ring has thousands of cells). */
 export function cellPaths(layout, radii, starts, ends) {
   if (!starts.length) return [];
   const pieces = geometry.arcPieces(starts, ends);
   const angle = geometry.arcPoints(starts, ends, pieces);
-  const outer = polarPoints(layout, new Float64Array(angle.length).fill(radii[1]), angle);
-  const inner = polarPoints(layout, new Float64Array(angle.length).fill(radii[0]), angle);
-  const out = [];
-  let lo = 0;
-  for (const n of pieces) {
-    const hi = lo + n + 1;
-    const points = outer.slice(lo, hi).concat(inner.slice(lo, hi).reverse());
-    out.push(`M${points[0]}L${points.slice(1).join("L")}Z`);
-    lo = hi;
+  const outer = radii[1] * layout.radius;
+  const inner = radii[0] * layout.radius;
+  const out = new Array(pieces.length);
+  const sin = [];
+  const cos = [];
+  let at = 0;
+  for (let c = 0; c < pieces.length; c += 1) {
+    const n = pieces[c];
+    for (let k = 0; k <= n; k += 1) {
+      const a = geometry.radians(angle[at + k]);
+      sin[k] = Math.sin(a);
+      cos[k] = Math.cos(a);
+    }
+    let path = `M${polarPoint(layout, outer, sin[0], cos[0])}`;
+    for (let k = 1; k <= n; k += 1) path += `L${polarPoint(layout, outer, sin[k], cos[k])}`;
+    for (let k = n; k >= 0; k -= 1) path += `L${polarPoint(layout, inner, sin[k], cos[k])}`;
+    out[c] = `${path}Z`;
+    at += n + 1;
   }
   return out;
 }

@@ -350,8 +350,8 @@ def change(page, control: str, value: str | bool) -> None:
 
 def hover_label(page) -> str:
     """Point at the figure's marks until Plotly shows a hover label; its text. Marks that are
-    not SVG elements of their own (the Circos rings, chords and labels hover from invisible
-    lines through their points) are found by pointing across the figure."""
+    not SVG elements of their own (the Circos rings, chords and labels hover from traces that
+    draw nothing) are found by pointing across the figure."""
     label = page.locator("#figure .hoverlayer .hovertext")
     marks = page.locator("#figure .scatterlayer .point, #figure .barlayer .point")
     for i in range(min(marks.count(), 60)):
