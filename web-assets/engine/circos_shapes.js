@@ -11,14 +11,10 @@ import { rint } from "./py.js";
 export const DIGITS = 5;
 const SCALE = 10 ** DIGITS;
 
-/** A paper coordinate as a path number: 5 decimals, always written out. */
+/** A paper coordinate as a path number: 5 decimals, always written out. (k / 10⁵ is the double
+ * nearest to the decimal, so toFixed writes exactly its 5 decimals.) */
 export function text(value) {
-  const k = rint(value * SCALE);
-  const a = Math.abs(k);
-  const whole = Math.floor(a / SCALE);
-  // (SCALE + part: the part's digits with their leading zeros)
-  const part = String(SCALE + (a - whole * SCALE)).slice(1);
-  return `${k < 0 ? "-" : ""}${whole}.${part}`;
+  return (rint(value * SCALE) / SCALE).toFixed(DIGITS);
 }
 
 /** Paper coordinates as path numbers (`text` of each). */
