@@ -201,6 +201,44 @@ function sectorCounts(cellTypes) {
   return [...counts];
 }
 
+// What a figure takes from its nodes alone (sectors, slots, keys, hover texts without partners,
+// the rings' cells) is kept per nodes table and width class, so that a change that keeps the
+// nodes (a chord threshold, the searched genes: most changes of a view) reuses it. The nodes
+// are known by their `row` column: circos_data.js keeps the nodes of a table and fdr_l, and every
+// table derived from them shares the column. Nodes not seen before are computed afresh.
+const FROM_NODES = new WeakMap(); // nodes' row column → width class → memo
+
+function fromNodes(nodes, cls) {
+  const key = nodes.columns.row;
+  if (key === null || typeof key !== "object") return {};
+  let byClass = FROM_NODES.get(key);
+  if (!byClass) {
+    byClass = new WeakMap();
+    FROM_NODES.set(key, byClass);
+  }
+  let memo = byClass.get(cls);
+  if (!memo) {
+    memo = {};
+    byClass.set(cls, memo);
+  }
+  return memo;
+}
+
+function sectorsOf(nodes) {
+  const layoutSectors = geometry.sectors(sectorCounts(nodes.columns.cell_type));
+  const [thetas, widths] = geometry.slotAngles(layoutSectors);
+  return { layoutSectors, thetas, widths };
+}
+
+function baseHoverOf(nodes) {
+  const n = nodes.columns;
+  const roles = Array.from(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
+  return Array.from(
+    n.target,
+    (t, i) => `<b>${esc(t)}</b> (${roles[i]})<br>Cell type: ${esc(n.cell_type[i])}`,
+  );
+}
+
 /** The Plotly figure dict for filtered Circos data (`{nodes, chords}`), drawn for
  * `widthClass` (circos_labels.js's WIDTH_CLASSES).
  * @param {CircosData} data
@@ -212,18 +250,17 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
   const { nodes, chords } = data;
   const wanted = asGeneSet(genes);
   const cls = widthClass;
-  const layoutSectors = geometry.sectors(sectorCounts(nodes.columns.cell_type));
-  const [thetas, widths] = geometry.slotAngles(layoutSectors);
+  const memo = fromNodes(nodes, cls);
+  memo.sectors ??= sectorsOf(nodes);
+  const { layoutSectors, thetas, widths } = memo.sectors;
   const [rows, candidates] = labelCandidates(nodes, thetas, layoutSectors, chords, wanted);
   const placed = layoutCircos(layoutSectors, candidates, cls);
   const n = nodes.columns;
-  const keys = nodeKeys(n.cell_type, n.target);
+  memo.keys ??= nodeKeys(n.cell_type, n.target);
+  const keys = memo.keys;
   const partners = partnersOf(chords);
-  const roles = Array.from(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
-  const baseHover = Array.from(
-    n.target,
-    (t, i) => `<b>${esc(t)}</b> (${roles[i]})<br>Cell type: ${esc(n.cell_type[i])}`,
-  );
+  memo.baseHover ??= baseHoverOf(nodes);
+  const baseHover = memo.baseHover;
   const partnerHover = keys.map((k) =>
     partners.has(k) ? `<br>Partners: ${partnersText(partners.get(k), PARTNERS_SHOWN)}` : "",
   );
@@ -231,29 +268,37 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
   const traces = [];
   const shapes = [];
   traces.push(sectorTrace(layoutSectors, palette, chords, cls));
+  memo.rings ??= new Map();
   for (const [name, radii, scale, valueRange, colorbar] of [
     ["cell_type_dc1", cls.dc1, colors.CIVIDIS, colors.DC1_RANGE, ["dc1", bars[0]]],
     ["DA_score", cls.da, colors.RED_BLUE, colors.DA_RANGE, ["DA score", bars[1]]],
   ]) {
-    const values = floats(n[name]);
-    const shown = fmtMany(values);
+    if (!memo.rings.has(name)) {
+      const shown = fmtMany(floats(n[name]));
+      memo.rings.set(name, { prefix: baseHover.map((h, i) => `${h}<br>${name}: ${shown[i]}`) });
+    }
+    const ringMemo = memo.rings.get(name);
     const [ringTraces, ringShapes] = ring(
       placed,
       name,
       radii,
       thetas,
       widths,
-      values,
+      floats(n[name]),
       scale,
       valueRange,
-      baseHover.map((h, i) => `${h}<br>${name}: ${shown[i]}${partnerHover[i]}`),
+      ringMemo.prefix.map((h, i) => h + partnerHover[i]),
       keys,
       { title: { text: colorbar[0], side: "right" }, ...colorbar[1] },
+      ringMemo,
     );
     traces.push(...ringTraces);
     shapes.push(...ringShapes);
   }
-  traces.push(...histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls));
+  memo.histogram ??= {};
+  traces.push(
+    ...histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls, memo.histogram),
+  );
   if (chords.length) {
     // (cell type → gene → node row: the MultiIndex look-up of the Python)
     const at = new Map();
@@ -532,39 +577,41 @@ export function scaleTrace(name, scale, valueRange, colorbar) {
  * cell (NaN → no colour), the cells of a colour step one shape; the ring's hover from one
  * undrawn trace through every cell, its colour bar on a trace with no points. */
 export function ring(
-  placed, name, radii, thetas, widths, values, scale, valueRange, hover, keys, colorbar,
+  placed, name, radii, thetas, widths, values, scale, valueRange, hover, keys, colorbar, memo = {},
 ) { // prettier-ignore
   const [lo, hi] = valueRange;
-  const bins = Array.from(values, (v) =>
-    Number.isFinite(v)
-      ? Math.trunc(Math.min(RING_BINS - 1, clip01((v - lo) / (hi - lo)) * RING_BINS))
-      : -1,
-  );
-  const [starts, ends, runBins] = mergeRuns(thetas, widths, bins);
-  const paths = shapesOf.cellPaths(placed, radii, starts, ends);
-  const palette = colors.binColors(scale, lo, hi, RING_BINS);
-  const byBin = new Map();
-  runBins.forEach((b, i) => {
-    if (!byBin.has(b)) byBin.set(b, []);
-    byBin.get(b).push(paths[i]);
-  });
-  const shapes = [...byBin.keys()]
-    .sort((a, b) => a - b)
-    .map((b) =>
-      shapesOf.pathShape(`${name} ring`, byBin.get(b), {
-        line: { width: 0 },
-        fillcolor: palette.at(b),
-      }),
+  // (the cells' paths, kept in `memo` for this circle: the same nodes draw the same cells)
+  const circle = `${placed.radius},${placed.centre[0]},${placed.centre[1]}`;
+  if (!memo.cells || memo.cells.circle !== circle) {
+    const bins = Array.from(values, (v) =>
+      Number.isFinite(v)
+        ? Math.trunc(Math.min(RING_BINS - 1, clip01((v - lo) / (hi - lo)) * RING_BINS))
+        : -1,
     );
+    const [starts, ends, runBins] = mergeRuns(thetas, widths, bins);
+    const paths = shapesOf.cellPaths(placed, radii, starts, ends);
+    const byBin = new Map();
+    runBins.forEach((b, i) => {
+      if (!byBin.has(b)) byBin.set(b, []);
+      byBin.get(b).push(paths[i]);
+    });
+    const bins_ = [...byBin.keys()].sort((a, b) => a - b);
+    memo.cells = { circle, byBin: bins_.map((b) => [b, byBin.get(b).join("")]) };
+  }
+  const palette = colors.binColors(scale, lo, hi, RING_BINS);
+  const shapes = memo.cells.byBin.map(([b, path]) =>
+    shapesOf.pathShape(`${name} ring`, [path], { line: { width: 0 }, fillcolor: palette.at(b) }),
+  );
+  memo.theta ??= nums(thetas, 3);
   const hoverLine = {
     type: "scatterpolar",
     mode: "none",
     name,
     r: new Array(thetas.length).fill(pyRound((radii[0] + radii[1]) / 2, 4)),
-    theta: nums(thetas, 3),
+    theta: memo.theta.slice(),
     hovertext: hover,
     hoverinfo: "text",
-    customdata: keys,
+    customdata: keys.slice(),
     showlegend: false,
   };
   return [[scaleTrace(`${name} scale`, scale, valueRange, colorbar), hoverLine], shapes];
@@ -572,12 +619,26 @@ export function ring(
 
 /** numSigI1 bars of the receptors, heights relative to min/max over the chords shown: one
  * filled outline, its hover line and its legend entry. */
-export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls) {
+export function histogram(
+  nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls, memo = {},
+) { // prettier-ignore
   const n = nodes.columns;
-  const idx = [];
-  for (let i = 0; i < nodes.length; i += 1) if (truthy(n.is_receptor[i])) idx.push(i);
-  const all = floats(n.numSigI1);
-  const values = idx.map((i) => all[i]);
+  if (!memo.idx) {
+    const idx = [];
+    for (let i = 0; i < nodes.length; i += 1) if (truthy(n.is_receptor[i])) idx.push(i);
+    const all = floats(n.numSigI1);
+    const values = idx.map((i) => all[i]);
+    memo.idx = idx;
+    memo.values = values;
+    memo.prefix = idx.map((i, k) => `${baseHover[i]}<br>numSigI1: ${intText(values[k])}`);
+    memo.starts = idx.map((i) => thetas[i] - widths[i] / 2);
+    memo.ends = idx.map((i) => thetas[i] + widths[i] / 2);
+    memo.theta = nums(
+      idx.map((i) => thetas[i]),
+      3,
+    );
+  }
+  const { idx, values } = memo;
   let lo;
   let hi;
   if (chords.length) {
@@ -587,25 +648,24 @@ export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, 
     lo = values.reduce((m, v) => (v < m || Number.isNaN(v) ? v : m), 0);
     hi = values.reduce((m, v) => (v > m || Number.isNaN(v) ? v : m), 1);
   }
-  const full = cls.hist[1] - cls.hist[0];
-  const span = hi > lo ? hi - lo : 1.0;
-  const base = cls.hist[0];
-  const tops = values.map(
-    (v) => base + (v > 0 ? 0.08 * full + (full - 0.08 * full) * clip01((v - lo) / span) : 0.0),
-  );
-  const [r, theta] = geometry.skyline(
-    base,
-    idx.map((i) => thetas[i] - widths[i] / 2),
-    idx.map((i) => thetas[i] + widths[i] / 2),
-    tops,
-  );
+  // (the outline, kept in `memo` for the last range of the chords' numSigI1)
+  if (!memo.outline || !Object.is(memo.outline.lo, lo) || !Object.is(memo.outline.hi, hi)) {
+    const full = cls.hist[1] - cls.hist[0];
+    const span = hi > lo ? hi - lo : 1.0;
+    const base = cls.hist[0];
+    const tops = values.map(
+      (v) => base + (v > 0 ? 0.08 * full + (full - 0.08 * full) * clip01((v - lo) / span) : 0.0),
+    );
+    const [r, theta] = geometry.skyline(base, memo.starts, memo.ends, tops);
+    memo.outline = { lo, hi, r: nums(r), theta: nums(theta, 3) };
+  }
   const encodings = () => ({ legendgroup: "encodings", legendgrouptitle: { text: "Encodings" } });
   const bars = {
     type: "scatterpolar",
     mode: "none",
     name: "numSigI1 bars",
-    r: nums(r),
-    theta: nums(theta, 3),
+    r: memo.outline.r.slice(),
+    theta: memo.outline.theta.slice(),
     fill: "toself",
     fillcolor: HISTOGRAM_COLOR,
     line: { width: 0 },
@@ -618,13 +678,8 @@ export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, 
     mode: "none",
     name: "numSigI1",
     r: new Array(idx.length).fill(pyRound((cls.hist[0] + cls.hist[1]) / 2, 4)),
-    theta: nums(
-      idx.map((i) => thetas[i]),
-      3,
-    ),
-    hovertext: idx.map(
-      (i, k) => `${baseHover[i]}<br>numSigI1: ${intText(values[k])}${partnerHover[i]}`,
-    ),
+    theta: memo.theta.slice(),
+    hovertext: idx.map((i, k) => memo.prefix[k] + partnerHover[i]),
     hoverinfo: "text",
     customdata: idx.map((i) => keys[i]),
     showlegend: false,
