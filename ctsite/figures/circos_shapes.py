@@ -24,18 +24,23 @@ from ctsite.figures.circos_labels import CircosLayout
 DIGITS = 5
 
 
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """rint(value · 10⁵) / 10⁵: the double nearest to the 5-decimal number written (−0 as 0,
+    which the engine's toFixed writes without a sign)."""
+    return np.rint(np.asarray(values, float) * 10.0**DIGITS) / 10.0**DIGITS + 0.0
+
+
 def texts(values: np.ndarray) -> list[str]:
-    """Paper coordinates as path numbers: 5 decimals, always written out."""
-    scaled = np.rint(np.asarray(values, float) * 10.0**DIGITS).astype(np.int64).tolist()
-    unit = 10**DIGITS
-    return [f"{'-' if k < 0 else ''}{abs(k) // unit}.{abs(k) % unit:0{DIGITS}d}" for k in scaled]
+    """Paper coordinates as path numbers: 5 decimals, always written out (the double nearest a
+    5-decimal number prints as exactly that number)."""
+    return [f"{v:.{DIGITS}f}" for v in _rounded(values).tolist()]
 
 
 def _paper(layout: CircosLayout, px: np.ndarray, py: np.ndarray) -> list[str]:
     """Points in px (y down) → "x,y" in paper coordinates (y up)."""
     cls = layout.width_class
-    xs, ys = texts(px / cls.width), texts(1 - py / cls.height)
-    return [f"{x},{y}" for x, y in zip(xs, ys, strict=True)]
+    xs, ys = _rounded(px / cls.width).tolist(), _rounded(1 - py / cls.height).tolist()
+    return [f"{x:.5f},{y:.5f}" for x, y in zip(xs, ys, strict=True)]  # (5 = DIGITS)
 
 
 def polar_points(layout: CircosLayout, r: np.ndarray, theta: np.ndarray) -> list[str]:
