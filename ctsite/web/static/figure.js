@@ -254,7 +254,16 @@
     errorBox.hidden = !message;
   }
 
-  async function update(query) {
+  // A submitted view gets its history entry once it is drawn (or refused): pushState blocks the
+  // page for ~5 ms, better spent after the figure than before it; a view superseded before it
+  // was drawn gets none.
+  function pushView(query) {
+    if ("?" + query !== window.location.search) {
+      history.pushState({ query }, "", `${window.location.pathname}?${query}`);
+    }
+  }
+
+  async function update(query, { push = false } = {}) {
     if (!activated) {
       activated = Promise.resolve(); // from now on every view is drawn by Plotly
       stopWatching();
@@ -322,6 +331,7 @@
       }
     } finally {
       if (id === requestId) {
+        if (push) pushView(query);
         setLoading(false);
         gd.dataset.ready = String(id);
       }
@@ -362,10 +372,7 @@
     }
     const query = serialize();
     rememberInitial();
-    if ("?" + query !== window.location.search) {
-      history.pushState({ query }, "", `${window.location.pathname}?${query}`);
-    }
-    update(query);
+    update(query, { push: true });
   });
 
   document.getElementById("reset").addEventListener("click", () => {
