@@ -190,3 +190,28 @@ def test_chord_beziers():
         js_args=lambda a: ([p for p, _ in a[0]], [q for _, q in a[0]], *a[1:]),
         result=lambda parts: [part.tolist() for part in parts],
     )  # fmt: skip
+
+
+def test_chord_points_are_a_column_of_the_curves():
+    """The engine computes a chord's hover point alone (chordPoints): exactly that sample of
+    `chord_curves`."""
+    many = examples(
+        st.tuples(st.lists(st.tuples(angles, angles), max_size=6), st.floats(0.1, 2.0),
+                  st.integers(2, 12), st.floats(0.0, 0.5)),
+        N,
+    )  # fmt: skip
+    compare(
+        "geometry",
+        "chordPoints",
+        lambda pairs, r, n, pull: [
+            part[:, max(1, n // 4)].tolist()
+            for part in geometry.chord_curves(
+                np.array([a for a, _ in pairs], float).reshape(-1),
+                np.array([b for _, b in pairs], float).reshape(-1),
+                r, n, pull,
+            )
+        ],
+        many,
+        js_args=lambda a: ([p for p, _ in a[0]], [q for _, q in a[0]], a[1], a[2],
+                           max(1, a[2] // 4), a[3]),
+    )  # fmt: skip

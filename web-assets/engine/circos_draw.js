@@ -722,7 +722,9 @@ export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, 
   const recKeys = nodeKeys(c.cell_type_receptor, c.receptor);
   const log2fc = floats(c.MAST_log2FC_ligand);
   const numsig = floats(c.numSigI1);
-  const [r, t] = geometry.chordCurves(atLigand, atReceptor, radius, CHORD_POINTS);
+  // (each chord's hover point: the sample a quarter of the way, alone)
+  const at = Math.max(1, Math.floor(CHORD_POINTS / 4));
+  const [hoverR, hoverTheta] = geometry.chordPoints(atLigand, atReceptor, radius, CHORD_POINTS, at);
   const [loC, hiC] = colors.LIGAND_LOG2FC_RANGE;
   const [loW, hiW] = CHORD_WIDTH;
   const dim = wanted.size > 0;
@@ -777,19 +779,12 @@ export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, 
       `<br>ligand log2FC: ${lfcText[i]} (FDR ${fdrText[i]})`,
   );
   // one hover point per chord, a quarter of the way from the ligand (where chords are apart)
-  const at = Math.max(1, Math.floor(CHORD_POINTS / 4));
   const hoverLine = {
     type: "scatterpolar",
     mode: "none",
     name: "chords",
-    r: nums(
-      r.map((row) => row[at]),
-      3,
-    ),
-    theta: nums(
-      t.map((row) => row[at]),
-      2,
-    ),
+    r: nums(hoverR, 3),
+    theta: nums(hoverTheta, 2),
     hovertext: hover,
     hoverinfo: "text",
     customdata: ligKeys.map((a, i) => [a, recKeys[i]]),

@@ -192,6 +192,27 @@ export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15)
   return [rs, thetas];
 }
 
+/** Sample `at` of `chordCurves`' `points` samples of each chord, alone: [r, theta] (Float64Arrays;
+ * the same arithmetic, so the same values as that column of `chordCurves`). */
+export function chordPoints(thetaFrom, thetaTo, radius, points, at, pull = 0.15) {
+  const n = thetaFrom.length;
+  const [X0, Y0, CX, CY, X2, Y2] = chordBeziers(thetaFrom, thetaTo, radius, pull);
+  const tj = linspace(0.0, 1.0, points)[at];
+  const u = 1 - tj;
+  const a = u * u;
+  const b = 2 * u * tj;
+  const c = tj * tj;
+  const r = new Float64Array(n);
+  const theta = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const x = a * X0[i] + b * CX[i] + c * X2[i];
+    const y = a * Y0[i] + b * CY[i] + c * Y2[i];
+    r[i] = Math.hypot(x, y);
+    theta[i] = pyMod(degrees(Math.atan2(x, y)), 360.0);
+  }
+  return [r, theta];
+}
+
 /** How many straight pieces draw each arc [start, end] (degrees): the fewest no longer than
  * ARC_STEP, at least one. @param {ArrayLike<number>} starts @param {ArrayLike<number>} ends
  * @returns {number[]} */
