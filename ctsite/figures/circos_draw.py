@@ -3,16 +3,18 @@ pixels for one width class (`circos_labels.WidthClass`: the figure's size is fix
 scales it to its card).
 
 Cell-type sectors, the dc1 and DA heatmap rings, the numSigI1 histogram ring and ligand →
-receptor chords as plain Plotly polar traces (barpolar/scatterpolar: SVG, no Dash); the gene
-labels (radial, with leader lines to their chord ends) and the sector names as paper annotations
-placed by `circos_labels.layout_circos`, the one computation the static picture draws too (it
-reads the same annotations). The margins never move (`autoexpand` off, colour bars and legend
-inside the figure), so the annotations' pixels are the layout's. Every element has hover text;
-ring cells, the labels' invisible hover points and chord hover points carry `customdata` node keys
-("cell type|gene"), chord hover points both end keys. Few, large traces: the sectors are one bar
-trace, each heatmap ring one bar trace whose bars are runs of neighbouring targets in the same
-colour step (hover from one invisible line through every cell), chords one line trace per
-colour/width bin.
+receptor chords; the gene labels (radial, with leader lines to their chord ends) and the sector
+names as paper annotations placed by `circos_labels.layout_circos`, the one computation the
+static picture draws too (it reads the same annotations). The margins never move (`autoexpand`
+off, colour bars and legend inside the figure), so the annotations' pixels are the layout's.
+
+Few SVG elements, however large the view (a redraw's time goes into them): the ring cells, the
+chords (exact quadratic Béziers) and the leader lines are layout shapes in paper coordinates, one
+path per colour (`circos_shapes`); the histogram is one filled outline; the sectors are one bar
+trace. Every element has hover text, from traces of the points to hover that draw nothing
+(`mode: "none"`: no SVG element at all, Plotly hovers their points all the same): ring and
+histogram cells and the labels carry `customdata` node keys ("cell type|gene"), chord hover
+points both end keys. The colour bars hang on traces with no points.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctsite.figures import circos_labels, colors, fit, geometry
+from ctsite.figures import circos_labels, circos_shapes, colors, fit, geometry
 from ctsite.figures.circos_data import CircosData
 from ctsite.figures.common import (
     ROLE_LABEL,
@@ -33,7 +35,6 @@ from ctsite.figures.common import (
     num,
     nums,
     partners_text,
-    polylines,
     role,
 )
 from ctsite.figures.text_metrics import FONT_STACK
@@ -44,9 +45,10 @@ COLOR_BINS = 11
 WIDTH_BINS = 4
 DIM_ALPHA = 0.12
 DIMMED = "#767676"  # gene labels while others are searched: the lightest grey at 4.5:1 on white
-CHORD_POINTS = 9  # Bézier samples per chord, smoothed by Plotly's spline
+CHORD_POINTS = 9  # Bézier samples per chord: its hover point is the third (a quarter of the way)
 PARTNERS_SHOWN = 5
 LEADER_COLOR = "#9a9a9a"
+HISTOGRAM_COLOR = "#555555"
 
 
 def node_key(cell_type: str, gene: str) -> str:
@@ -154,19 +156,21 @@ def circos_figure(
     ]
     bars = _colorbar_places(cls)
     traces: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
     traces.append(_sector_trace(layout_sectors, palette, chords, cls))
     for name, radii, scale, value_range, colorbar in (
         ("cell_type_dc1", cls.dc1, colors.CIVIDIS, colors.DC1_RANGE, ("dc1", bars[0])),
         ("DA_score", cls.da, colors.RED_BLUE, colors.DA_RANGE, ("DA score", bars[1])),
     ):
         values = nodes[name].to_numpy(dtype=float)
-        traces += _ring(
+        ring_traces, ring_shapes = _ring(
+            placed,
             name,
             radii,
             thetas,
             widths,
             values,
-            colors.colorscale(scale),
+            scale,
             value_range,
             [
                 f"{h}<br>{name}: {v}{p}"
@@ -175,7 +179,9 @@ def circos_figure(
             keys,
             {"title": {"text": colorbar[0], "side": "right"}, **colorbar[1]},
         )
-    traces.append(_histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords, cls))
+        traces += ring_traces
+        shapes += ring_shapes
+    traces += _histogram(nodes, thetas, widths, keys, base_hover, partner_hover, chords, cls)
     if not chords.empty:
         index = pd.MultiIndex.from_arrays([nodes["cell_type"], nodes["target"]])
         at_ligand = thetas[
@@ -188,9 +194,13 @@ def circos_figure(
                 pd.MultiIndex.from_arrays([chords["cell_type_receptor"], chords["receptor"]])
             )
         ]
-        traces += _chord_traces(chords, at_ligand, at_receptor, genes, cls.chord, bars[2])
+        chord_traces, chord_shapes = _chords(
+            placed, chords, at_ligand, at_receptor, genes, cls.chord, bars[2]
+        )
+        traces += chord_traces
+        shapes += chord_shapes
     hover = [f"{base_hover[i]}{partner_hover[i]}" for i in rows]
-    traces.append(_leader_trace(placed))
+    shapes += _leader_shapes(placed)
     traces.append(_label_hover_trace(placed, rows, keys, hover))
     traces += _width_legend(chords)
     annotations = _name_annotations(placed, layout_sectors, palette)
@@ -225,6 +235,7 @@ def circos_figure(
                 "barmode": "overlay",
             },
             "annotations": annotations,
+            "shapes": shapes,
             "showlegend": True,
             "legend": _legend_place(cls),
             # the labels are placed in px of this exact frame: nothing may push the margins
@@ -329,8 +340,8 @@ def _label_annotations(placed: circos_labels.CircosLayout, genes: set[str]) -> l
 def _label_hover_trace(
     placed: circos_labels.CircosLayout, rows: list[int], keys: list[str], hover: list[str]
 ) -> dict[str, Any]:
-    """An invisible point on each gene label carrying its node's key and hover text (the
-    labels themselves are annotations, which Plotly does not hover like points)."""
+    """A point on each gene label (drawn as nothing), carrying its node's key and hover
+    text (the labels themselves are annotations, which Plotly does not hover like points)."""
     cx, cy = placed.centre
     r, theta = [], []
     for label in placed.labels:
@@ -339,13 +350,10 @@ def _label_hover_trace(
         theta.append(round(label.phi, 3))
     return {
         "type": "scatterpolar",
-        "mode": "markers",
+        "mode": "none",
         "name": "labels",
         "r": r,
         "theta": theta,
-        "text": [label.placed.text for label in placed.labels],
-        "marker": {"size": round(placed.label_size * 1.2, 1), "color": "#000000"},
-        "opacity": 0,
         "hovertext": [hover[label.index] for label in placed.labels],
         "hoverinfo": "text",
         "customdata": [keys[rows[label.index]] for label in placed.labels],
@@ -353,27 +361,17 @@ def _label_hover_trace(
     }
 
 
-def _leader_trace(placed: circos_labels.CircosLayout) -> dict[str, Any]:
-    """One line per label from its chord end (just outside the dc1 ring) out to a knee, then
-    to where its text starts."""
-    cls = placed.width_class
-    start, knee = cls.leader
-    end = cls.text - 2.0 / placed.radius
-    r: list[float | None] = []
-    theta: list[float | None] = []
-    for label in placed.labels:
-        r += [start, knee, end, None]
-        theta += [round(label.theta, 3), round(label.theta, 3), round(label.phi, 3), None]
-    return {
-        "type": "scatterpolar",
-        "mode": "lines",
-        "name": "leaders",
-        "r": [None if v is None else round(v, 4) for v in r],
-        "theta": theta,
-        "line": {"width": 0.6, "color": LEADER_COLOR},
-        "hoverinfo": "skip",
-        "showlegend": False,
-    }
+def _leader_shapes(placed: circos_labels.CircosLayout) -> list[dict[str, Any]]:
+    """The labels' leader lines, one shape (none without labels)."""
+    if not placed.labels:
+        return []
+    return [
+        circos_shapes.path_shape(
+            "leaders",
+            circos_shapes.leader_paths(placed),
+            line={"width": 0.6, "color": LEADER_COLOR},
+        )
+    ]
 
 
 def _sector_trace(
@@ -409,7 +407,7 @@ def _sector_trace(
 def merge_runs(
     thetas: np.ndarray, widths: np.ndarray, bins: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Adjacent cells (touching in angle) of the same colour bin as one cell: (middle, width,
+    """Adjacent cells (touching in angle) of the same colour bin as one cell: (start, end,
     bin) per run. Bin −1 (no value) cells are left out."""
     starts, ends = thetas - widths / 2, thetas + widths / 2
     new_run = np.ones(len(thetas), dtype=bool)
@@ -417,24 +415,50 @@ def merge_runs(
     first = np.flatnonzero(new_run)
     last = np.append(first[1:] - 1, len(thetas) - 1)
     keep = bins[first] >= 0
-    lo, hi = starts[first][keep], ends[last][keep]
-    return (lo + hi) / 2, hi - lo, bins[first][keep]
+    return starts[first][keep], ends[last][keep], bins[first][keep]
+
+
+def _scale_trace(
+    name: str, scale: list[str], value_range: tuple[float, float], colorbar: dict[str, Any]
+) -> dict[str, Any]:
+    """A trace with no points that shows a colour bar (the ring cells and chords it explains
+    are shapes)."""
+    lo, hi = value_range
+    return {
+        "type": "scatterpolar",
+        "mode": "markers",
+        "name": name,
+        "r": [None],
+        "theta": [None],
+        "marker": {
+            "color": [lo],
+            "colorscale": colors.colorscale(scale),
+            "cmin": lo,
+            "cmax": hi,
+            "showscale": True,
+            "colorbar": colorbar,
+        },
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
 
 
 def _ring(
+    placed: circos_labels.CircosLayout,
     name: str,
     radii: tuple[float, float],
     thetas: np.ndarray,
     widths: np.ndarray,
     values: np.ndarray,
-    scale: list,
+    scale: list[str],
     value_range: tuple[float, float],
     hover: list[str],
     keys: list[str],
     colorbar: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """One heatmap ring: runs of adjacent targets in the same colour step drawn as one bar
-    (NaN → no colour), and the ring's hover from one invisible line through every cell."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One heatmap ring: (traces, shapes). Runs of adjacent targets in the same colour step are
+    one cell (NaN → no colour), the cells of a colour step one shape; the ring's hover from one
+    undrawn trace through every cell, its colour bar on a trace with no points."""
     lo, hi = value_range
     finite = np.isfinite(values)
     bins = np.where(
@@ -442,40 +466,30 @@ def _ring(
         np.minimum(RING_BINS - 1, (np.clip((values - lo) / (hi - lo), 0, 1) * RING_BINS)),
         -1,
     ).astype(int)
-    middles, spans, run_bins = merge_runs(thetas, widths, bins)
-    step = (hi - lo) / RING_BINS
-    bars = {
-        "type": "barpolar",
-        "name": f"{name} ring",
-        "r": [round(radii[1] - radii[0], 4)] * len(middles),
-        "base": radii[0],
-        "theta": nums(middles, 3),
-        "width": nums(spans, 4),
-        "marker": {
-            "color": nums(lo + (run_bins + 0.5) * step, 4),
-            "colorscale": scale,
-            "cmin": lo,
-            "cmax": hi,
-            "line": {"width": 0},
-            "showscale": True,
-            "colorbar": colorbar,
-        },
-        "hoverinfo": "skip",
-        "showlegend": False,
-    }
+    starts, ends, run_bins = merge_runs(thetas, widths, bins)
+    paths = circos_shapes.cell_paths(placed, radii, starts, ends)
+    palette = colors.bin_colors(scale, lo, hi, RING_BINS)
+    shapes = [
+        circos_shapes.path_shape(
+            f"{name} ring",
+            [paths[i] for i in np.flatnonzero(run_bins == b)],
+            line={"width": 0},
+            fillcolor=palette[b],
+        )
+        for b in np.unique(run_bins).tolist()
+    ]
     hover_line = {
         "type": "scatterpolar",
-        "mode": "lines",
+        "mode": "none",
         "name": name,
         "r": [round((radii[0] + radii[1]) / 2, 4)] * len(thetas),
         "theta": nums(thetas, 3),
-        "line": {"width": 0, "color": "rgba(0,0,0,0)"},
         "hovertext": hover,
         "hoverinfo": "text",
         "customdata": keys,
         "showlegend": False,
     }
-    return [bars, hover_line]
+    return [_scale_trace(f"{name} scale", scale, value_range, colorbar), hover_line], shapes
 
 
 def _histogram(
@@ -487,8 +501,9 @@ def _histogram(
     partner_hover: list[str],
     chords: pd.DataFrame,
     cls: circos_labels.WidthClass,
-) -> dict[str, Any]:
-    """numSigI1 bars of the receptors, heights relative to min/max over the chords shown."""
+) -> list[dict[str, Any]]:
+    """numSigI1 bars of the receptors, heights relative to min/max over the chords shown: one
+    filled outline, its hover line and its legend entry."""
     idx = np.flatnonzero(nodes["is_receptor"].to_numpy())
     values = nodes["numSigI1"].to_numpy(dtype=float)[idx]
     if len(chords):
@@ -500,24 +515,51 @@ def _histogram(
     heights = np.where(
         values > 0, 0.08 * full + (full - 0.08 * full) * np.clip((values - lo) / span, 0, 1), 0.0
     )
-    return {
-        "type": "barpolar",
+    tops = cls.hist[0] + heights
+    r, theta = geometry.skyline(
+        cls.hist[0], thetas[idx] - widths[idx] / 2, thetas[idx] + widths[idx] / 2, tops
+    )
+    encodings = {"legendgroup": "encodings", "legendgrouptitle": {"text": "Encodings"}}
+    bars = {
+        "type": "scatterpolar",
+        "mode": "none",
+        "name": "numSigI1 bars",
+        "r": nums(r),
+        "theta": nums(theta, 3),
+        "fill": "toself",
+        "fillcolor": HISTOGRAM_COLOR,
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        **encodings,
+    }
+    hover_line = {
+        "type": "scatterpolar",
+        "mode": "none",
         "name": "numSigI1",
-        "r": nums(heights),
-        "base": cls.hist[0],
+        "r": [round((cls.hist[0] + cls.hist[1]) / 2, 4)] * len(idx),
         "theta": nums(thetas[idx], 3),
-        "width": nums(widths[idx], 4),
-        "marker": {"color": "#555555", "line": {"width": 0}},
         "hovertext": [
             f"{base_hover[i]}<br>numSigI1: {int(v)}{partner_hover[i]}"
             for i, v in zip(idx, values, strict=True)
         ],
         "hoverinfo": "text",
         "customdata": [keys[i] for i in idx],
-        "legendgroup": "encodings",
-        "legendgrouptitle": {"text": "Encodings"},
-        "showlegend": True,
+        "showlegend": False,
+        **encodings,
     }
+    # the legend's entry (a bar, as the histogram looks; clicking it hides the group)
+    legend = {
+        "type": "barpolar",
+        "name": "numSigI1",
+        "r": [None],
+        "theta": [None],
+        "marker": {"color": HISTOGRAM_COLOR, "line": {"width": 0}},
+        "hoverinfo": "skip",
+        "showlegend": True,
+        **encodings,
+    }
+    return [bars, hover_line, legend]
 
 
 def _chord_opacity(n: int) -> float:
@@ -525,15 +567,17 @@ def _chord_opacity(n: int) -> float:
     return 0.85 if n <= 100 else 0.6 if n <= 400 else 0.45
 
 
-def _chord_traces(
+def _chords(
+    placed: circos_labels.CircosLayout,
     chords: pd.DataFrame,
     at_ligand: np.ndarray,
     at_receptor: np.ndarray,
     genes: set[str],
     radius: float,
     colorbar: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """Chord curves (dimmed first, highlighted on top) plus one hover/colourbar point per chord."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The chords: (traces, shapes). Their curves as shapes (dimmed first, highlighted on top),
+    one hover point per chord (drawn as nothing), the colour bar on a trace with no points."""
     n = len(chords)
     n_max = float(chords["numSigI1"].max())
     highlighted = highlighted_chords(chords, genes)
@@ -546,9 +590,10 @@ def _chord_traces(
     lo_w, hi_w = CHORD_WIDTH
     dim = bool(genes)
     opacity = _chord_opacity(n)
-    traces: list[dict[str, Any]] = []
-    # one trace per (highlighted, colour bin, width bin): a few dozen SVG paths in all, however
+    shapes: list[dict[str, Any]] = []
+    # one shape per (highlighted, colour bin, width bin): a few dozen SVG paths in all, however
     # many chords (each chord's exact values are in the hover points below)
+    paths = circos_shapes.chord_paths(placed, at_ligand, at_receptor, radius)
     palette = colors.bin_colors(colors.BLUE_WHITE_RED, lo_c, hi_c, COLOR_BINS)
     color_bin = np.minimum(
         COLOR_BINS - 1, (np.clip((log2fc - lo_c) / (hi_c - lo_c), 0, 1) * COLOR_BINS)
@@ -559,22 +604,16 @@ def _chord_traces(
     )
     for (hl, c, w), members in groups.indices.items():
         alpha = 1.0 if (hl or not dim) else DIM_ALPHA
-        traces.append(
-            {
-                "type": "scatterpolar",
-                "mode": "lines",
-                "r": polylines(r[members], 3),
-                "theta": polylines(t[members], 2),
-                "connectgaps": False,
-                "line": {
-                    "shape": "spline",
+        shapes.append(
+            circos_shapes.path_shape(
+                "chords",
+                [paths[i] for i in members],
+                line={
                     "color": palette[c],
                     "width": round(lo_w + (hi_w - lo_w) * (w + 1) / WIDTH_BINS, 2),
                 },
-                "opacity": round(opacity * alpha, 3),
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
+                opacity=round(opacity * alpha, 3),
+            )
         )
     hover = [
         f"<b>{esc(lig)}</b> ({esc(ctl)}) → <b>{esc(rec)}</b> ({esc(ctr)})"
@@ -593,31 +632,24 @@ def _chord_traces(
     ]
     # one hover point per chord, a quarter of the way from the ligand (where chords are apart)
     at = max(1, CHORD_POINTS // 4)
-    traces.append(
-        {
-            "type": "scatterpolar",
-            "mode": "markers",
-            "name": "chords",
-            "r": nums(r[:, at], 3),
-            "theta": nums(t[:, at], 2),
-            "marker": {
-                "size": 4,
-                "color": nums(np.clip(log2fc, lo_c, hi_c)),
-                "colorscale": colors.colorscale(colors.BLUE_WHITE_RED),
-                "cmin": lo_c,
-                "cmax": hi_c,
-                "opacity": np.where(highlighted | (not dim), 0.4, 0.08).tolist(),
-                "line": {"width": 0},
-                "showscale": True,
-                "colorbar": {"title": {"text": "ligand log2FC", "side": "right"}, **colorbar},
-            },
-            "hovertext": hover,
-            "hoverinfo": "text",
-            "customdata": [[a, b] for a, b in zip(lig_keys, rec_keys, strict=True)],
-            "showlegend": False,
-        }
+    hover_line = {
+        "type": "scatterpolar",
+        "mode": "none",
+        "name": "chords",
+        "r": nums(r[:, at], 3),
+        "theta": nums(t[:, at], 2),
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "customdata": [[a, b] for a, b in zip(lig_keys, rec_keys, strict=True)],
+        "showlegend": False,
+    }
+    scale = _scale_trace(
+        "ligand log2FC",
+        colors.BLUE_WHITE_RED,
+        colors.LIGAND_LOG2FC_RANGE,
+        {"title": {"text": "ligand log2FC", "side": "right"}, **colorbar},
     )
-    return traces
+    return [hover_line, scale], shapes
 
 
 def _width_legend(chords: pd.DataFrame) -> list[dict[str, Any]]:

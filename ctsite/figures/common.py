@@ -52,16 +52,6 @@ def nums(values: Iterable[Any], digits: int = 4) -> list[float | None]:
     return out
 
 
-def polylines(rows: np.ndarray, digits: int = 3) -> list[float | None]:
-    """An (n, points) array → one flat list with None between the n polylines (Plotly gaps)."""
-    if rows.size == 0:
-        return []
-    padded = np.full((rows.shape[0], rows.shape[1] + 1), np.nan)
-    padded[:, :-1] = np.round(rows, digits)
-    flat = padded.ravel().tolist()[:-1]
-    return [None if v != v else v for v in flat]
-
-
 def fmt(value: Any, digits: int = 3) -> str:
     """A value for hover text: numbers compactly, NaN as 'n/a'."""
     if value is None:

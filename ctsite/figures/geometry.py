@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SECTOR_GAP = 2.0  # degrees between two sectors
+# degrees: an arc is drawn as straight pieces no longer than this (at most 0.05 px off the true
+# arc at the figures' sizes)
+ARC_STEP = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,11 @@ def chord_curve(
     return to_polar(x, y)
 
 
-def chord_curves(
-    theta_from: np.ndarray,
-    theta_to: np.ndarray,
-    radius: float,
-    points: int = 9,
-    pull: float = 0.15,
-) -> tuple[np.ndarray, np.ndarray]:
-    """`chord_curve` for many chords at once: (n, points) arrays of polar r and theta."""
+def chord_beziers(
+    theta_from: np.ndarray, theta_to: np.ndarray, radius: float, pull: float = 0.15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The quadratic Béziers of `chord_curves`: (x0, y0, cx, cy, x2, y2), the two ends and the
+    control point in the polar plane (x = r·sin θ, y = r·cos θ: clockwise from the top)."""
     a0, a2 = np.radians(np.asarray(theta_from, float)), np.radians(np.asarray(theta_to, float))
     x0, y0 = radius * np.sin(a0), radius * np.cos(a0)
     x2, y2 = radius * np.sin(a2), radius * np.cos(a2)
@@ -103,11 +103,74 @@ def chord_curves(
     safe = np.where(norm > 1e-9, norm, 1.0)
     cx = np.where(norm > 1e-9, mx / safe * radius * pull, 0.0)
     cy = np.where(norm > 1e-9, my / safe * radius * pull, 0.0)
+    return x0, y0, cx, cy, x2, y2
+
+
+def chord_curves(
+    theta_from: np.ndarray,
+    theta_to: np.ndarray,
+    radius: float,
+    points: int = 9,
+    pull: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`chord_curve` for many chords at once: (n, points) arrays of polar r and theta."""
+    x0, y0, cx, cy, x2, y2 = chord_beziers(theta_from, theta_to, radius, pull)
     t = np.linspace(0.0, 1.0, points)[None, :]
     a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
     x = a * x0[:, None] + b * cx[:, None] + c * x2[:, None]
     y = a * y0[:, None] + b * cy[:, None] + c * y2[:, None]
     return to_polar(x, y)
+
+
+def arc_pieces(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many straight pieces draw each arc [start, end] (degrees): the fewest no longer than
+    ARC_STEP, at least one."""
+    spans = np.asarray(ends, float) - np.asarray(starts, float)
+    return np.maximum(1, np.ceil(spans / ARC_STEP)).astype(np.int64)
+
+
+def arc_points(starts: np.ndarray, ends: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """The angles of arcs cut into `pieces`, arc after arc: start + (end − start)·k / n for
+    k = 0..n."""
+    counts = pieces + 1
+    owner = np.repeat(np.arange(len(counts)), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[owner] + (ends - starts)[owner] * k / pieces[owner]
+
+
+def skyline(
+    base: float, starts: np.ndarray, ends: np.ndarray, tops: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bars on a circle (each from angle start to end, radius base up to its top; in angle
+    order, not overlapping) as ONE closed polygon without gaps, polar (r, theta).
+
+    Plotly makes an SVG element of every gap-separated piece of a trace, so the bars are one
+    outline: forward along each block of touching bars (up from the base at its start, along
+    every bar's top, down at its end, then straight on to the next block), back along the base
+    of every block in reverse. The back path retraces each straight piece between blocks
+    exactly, so those enclose nothing; every block is enclosed once."""
+    starts, ends = np.asarray(starts, float), np.asarray(ends, float)
+    tops = np.asarray(tops, float)
+    n = len(starts)
+    if n == 0:
+        return np.empty(0), np.empty(0)
+    first = np.ones(n, dtype=bool)
+    first[1:] = np.abs(starts[1:] - ends[:-1]) > 1e-6
+    last = np.append(first[1:], True)
+    pieces = arc_pieces(starts, ends)
+    # forward: [base at start if a block starts] + the top, cut into pieces + [base at end]
+    counts = pieces + 1 + first + last
+    owner = np.repeat(np.arange(n), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    k = k - first[owner]  # −1: the base at the start; pieces + 1: the base at the end
+    on_top = (k >= 0) & (k <= pieces[owner])
+    along = starts[owner] + (ends - starts)[owner] * np.clip(k, 0, None) / pieces[owner]
+    theta = np.where(k < 0, starts[owner], np.where(on_top, along, ends[owner]))
+    r = np.where(on_top, tops[owner], base)
+    # back along the bases, last block first (its end is where the forward path stopped)
+    block_start, block_end = starts[first][::-1], ends[last][::-1]
+    back = arc_points(block_end, block_start, arc_pieces(block_start, block_end))
+    return np.concatenate([r, np.full(len(back) - 1, base)]), np.concatenate([theta, back[1:]])
 
 
 def slot_angles(layout: Sequence[Sector]) -> tuple[np.ndarray, np.ndarray]:

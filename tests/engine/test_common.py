@@ -60,17 +60,6 @@ def test_nums():
     compare("common", "nums", common.nums, inputs)
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-def test_polylines():
-    shapes = st.tuples(st.integers(0, 4), st.integers(0, 5))
-    pool = st.lists(edge_floats(), min_size=1, max_size=20)
-    inputs = []
-    for (n, k), digits, values in examples(st.tuples(shapes, st.integers(0, 5), pool), N):
-        rows = [values[i % len(values)] for i in range(n * k)]
-        inputs.append((np.asarray(rows, dtype=float).reshape(n, k), digits))
-    compare("common", "polylines", common.polylines, inputs)
-
-
 def test_fmt():
     values = st.one_of(
         edge_floats(),
@@ -191,7 +180,7 @@ def test_edge_midpoints_trace():
     )
 
 
-CAPTURED = ("num", "nums", "fmt", "fmt_many", "polylines", "esc", "fraction", "partners_text")
+CAPTURED = ("num", "nums", "fmt", "fmt_many", "esc", "fraction", "partners_text")
 ENGINE_NAMES = {"fmt_many": "fmtMany", "partners_text": "partnersText"}
 
 
@@ -220,7 +209,7 @@ def test_on_the_values_the_demo_figures_format(demo_store, monkeypatch):
         for query in queries:
             for size in ("desktop", "phone"):
                 spec.build(demo_store, parse_params(spec, demo_store, {**query, "size": size}))
-    assert all(calls[n] for n in ("num", "nums", "fmt", "fmt_many", "polylines", "esc"))
+    assert all(calls[n] for n in ("num", "nums", "fmt", "fmt_many", "esc"))
     for name, inputs in calls.items():
         compare(
             "common",

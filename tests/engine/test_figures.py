@@ -59,3 +59,31 @@ def test_the_gene_search_suggests_what_the_server_suggests(site: Any) -> None:
 @pytest.mark.parametrize("figure", ["circos", "pairwise", "effects"])
 def test_the_engine_draws_what_the_server_draws(site: Any, figure: str) -> None:
     assert_conform(site, cases_for(site.store, figure, 40, seed=len(figure)))
+
+
+def test_a_view_is_the_same_whatever_was_drawn_before(site: Any) -> None:
+    """The engine keeps what a Circos view takes from its nodes (the filters' first steps, the
+    rings' cells, the hover texts without partners: circos_data.js, circos_draw.js) for the next
+    view with the same nodes. Views sharing nodes, views not sharing them and both sizes, one
+    after the other on one site, are each the Python's view, and a view drawn again is the same
+    document as when it was drawn first."""
+    store = site.store
+    condition = store.conditions[0].name
+    loose = store.thresholds[-1]
+    gene = next(iter(store.genes))
+    views = [
+        f"condition={condition}",
+        f"condition={condition}&min_numsigi1=0&min_log2fc=0",  # the same nodes, more chords
+        f"condition={condition}&genes={gene}",
+        f"condition={condition}&fdr_l={loose}",  # other nodes
+        f"condition={condition}&size=phone",
+        f"condition={condition}&min_numdeg=1",
+    ]
+    sequence = [*views, *views[::-1]]
+    cases = [("circos", q) for q in sequence]
+    answers = engine_answers(site.index, cases)
+    failures = conform_failures(store, answers, cases)
+    assert not failures, "\n".join(failures[:6])
+    first = {q: a for q, a in reversed(list(zip(sequence, answers, strict=True)))}
+    for query, answer in zip(sequence, answers, strict=True):
+        assert answer == first[query], query

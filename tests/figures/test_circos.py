@@ -4,13 +4,17 @@ the table equals what is drawn, highlighting, and the figure is valid Plotly JSO
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 
 import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
 from ctsite.figures import FIGURES, parse_params
-from ctsite.figures.circos_draw import DIMMED
+from ctsite.figures.circos_draw import COLOR_BINS, DIMMED
+from ctsite.figures.circos_labels import WIDTH_CLASSES
+from ctsite.figures.colors import BLUE_WHITE_RED, bin_colors, bin_index
 
 SPEC = FIGURES["circos"]
 
@@ -112,16 +116,69 @@ def test_sector_order_and_target_order(tiny_store):
     assert names == ["<b>Beta</b>", "<b>Alpha</b>"]
 
 
+def shapes(result, name):
+    return [s for s in result.figure["layout"]["shapes"] if s.get("name") == name]
+
+
+def subpaths(shape):
+    """A shape's closed subpaths as lists of paper points."""
+    out = []
+    for part in shape["path"].split("M")[1:]:
+        assert part.endswith("Z"), part
+        out.append([tuple(map(float, p.split(","))) for p in part[:-1].split("L")])
+    return out
+
+
+def polar_angle(layout, point):
+    """The angle (degrees clockwise from the top) of a paper point around the polar centre."""
+    d, w, h = layout["polar"]["domain"], layout["width"], layout["height"]
+    cx, cy = (d["x"][0] + d["x"][1]) / 2 * w, (d["y"][0] + d["y"][1]) / 2 * h
+    return math.degrees(math.atan2(point[0] * w - cx, point[1] * h - cy)) % 360
+
+
 def test_ring_runs_cover_every_cell_once(demo_store):
     _, r = build(demo_store)
     nodes = r.table[r.table["kind"] == "node"]
     hover = trace(r, "cell_type_dc1")
     assert len(hover["theta"]) == len(nodes)  # hover for every target
-    bars = trace(r, "cell_type_dc1 ring")
-    assert len(bars["theta"]) < len(nodes)  # neighbours in one colour step share a bar
-    total = sum(bars["width"])
+    rings = shapes(r, "cell_type_dc1 ring")
+    cells = [cell for shape in rings for cell in subpaths(shape)]
+    assert len(cells) < len(nodes)  # neighbours in one colour step share a cell
+    assert len({s["fillcolor"] for s in rings}) == len(rings)  # one shape per colour step
+    # each cell runs along the outer radius from its start to its end, then back: together
+    # they cover the sectors' angles once
+    layout = r.figure["layout"]
+    total = 0.0
+    for cell in cells:
+        outer = cell[: len(cell) // 2]
+        start, end = polar_angle(layout, outer[0]), polar_angle(layout, outer[-1])
+        total += (end - start) % 360
     sectors = trace(r, "sectors")
-    assert total == pytest.approx(sum(sectors["width"]) - 0, rel=0.02, abs=2)
+    assert total == pytest.approx(sum(sectors["width"]), rel=0.01)
+
+
+def test_the_ring_cells_and_chords_sit_on_the_polar_plot(demo_store):
+    """The shapes (paper coordinates) and the traces Plotly places in the polar plot meet: a
+    ring cell's corner is on its ring's radius, a chord ends on the chord radius."""
+    _, r = build(demo_store, size="phone")
+    layout = r.figure["layout"]
+    d, w, h = layout["polar"]["domain"], layout["width"], layout["height"]
+    cx, cy = (d["x"][0] + d["x"][1]) / 2 * w, (d["y"][0] + d["y"][1]) / 2 * h
+    unit = (d["x"][1] - d["x"][0]) * w / 2 / layout["polar"]["radialaxis"]["range"][1]
+
+    def radius(point):
+        return math.hypot(point[0] * w - cx, point[1] * h - cy) / unit
+
+    cls = WIDTH_CLASSES["phone"]
+    for cell in subpaths(shapes(r, "DA_score ring")[0]):
+        half = len(cell) // 2
+        assert all(radius(p) == pytest.approx(cls.da[1], abs=1e-3) for p in cell[:half])
+        assert all(radius(p) == pytest.approx(cls.da[0], abs=1e-3) for p in cell[half:])
+    for shape in shapes(r, "chords"):
+        for chord in shape["path"].split("M")[1:]:
+            ends = [tuple(map(float, p.split(","))) for p in chord.replace("Q", " ").split()]
+            assert radius(ends[0]) == pytest.approx(cls.chord, abs=1e-3)
+            assert radius(ends[-1]) == pytest.approx(cls.chord, abs=1e-3)
 
 
 def test_few_traces_whatever_the_number_of_chords(demo_store):
@@ -205,9 +262,14 @@ def test_the_table_is_what_is_drawn(demo_store):
     assert drawn_chords(r) == expected
     assert set(r.tables) == {"nodes", "chords"}
     assert len(r.tables["chords"]) == len(chords)
-    # chord colours come from the ligand log2FC, clipped to the scale
-    colors = trace(r, "chords")["marker"]["color"]
-    assert max(colors) <= 0.2 and min(colors) >= -0.2
+    # chord colours come from the ligand log2FC (bins over the clipped scale): one Bézier each
+    palette = bin_colors(BLUE_WHITE_RED, -0.2, 0.2, COLOR_BINS)
+    drawn = Counter()
+    for shape in shapes(r, "chords"):
+        drawn[shape["line"]["color"]] += shape["path"].count("Q")
+    assert drawn == Counter(
+        palette[bin_index(v, -0.2, 0.2, COLOR_BINS)] for v in chords["MAST_log2FC_ligand"]
+    )
     # every chord end is a node, with its ring cells
     assert {k for pair in expected for k in pair} <= set(keys)
 
@@ -218,16 +280,7 @@ def test_highlighted_genes_are_drawn_on_top_and_others_dimmed(demo_store):
     hl = chords["highlighted"].to_numpy()
     assert hl.any() and not hl.all()
     assert (chords["ligand"].eq("Ccl2") | chords["receptor"].eq("Ccl2"))[hl].all()
-    lines = [
-        t
-        for t in r.figure["data"]
-        if t["type"] == "scatterpolar"
-        and t.get("mode") == "lines"
-        and "r" in t
-        and t["r"] != [None]
-        and t.get("hoverinfo") == "skip"  # chords (the rings' hover lines are invisible)
-        and t.get("name") != "leaders"  # (the labels' leader lines)
-    ]
+    lines = shapes(r, "chords")
     opacities = [t["opacity"] for t in lines]
     # dimmed chords first, highlighted ones last (on top) and opaque
     first_bright = next(i for i, o in enumerate(opacities) if o >= 0.4)

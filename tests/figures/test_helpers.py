@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctsite.figures import colors, geometry
-from ctsite.figures.common import esc, fmt, fmt_many, fraction, nums, polylines
+from ctsite.figures.common import esc, fmt, fmt_many, fraction, nums
 
 
 def test_scales_clip_and_interpolate():
@@ -89,8 +89,6 @@ def test_layout_helpers():
 
 def test_json_safe_numbers_and_text():
     assert nums([1.23456, float("nan"), float("inf"), 2], 2) == [1.23, None, None, 2.0]
-    assert polylines(np.array([[1.0, 2.0], [3.0, 4.0]])) == [1.0, 2.0, None, 3.0, 4.0]
-    assert polylines(np.empty((0, 3))) == []
     assert fmt(float("nan")) == "n/a" and fmt(0.1234) == "0.123" and fmt(12) == "12"
     assert fmt(1e-6) == "1.00e-06"
     assert fmt_many([0.5, float("nan")]) == ["0.5", "n/a"]

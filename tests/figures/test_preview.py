@@ -67,15 +67,19 @@ def test_circos_picture_geometry(demo_store):
     circle of the polar domain."""
     figure = build(demo_store, "circos").figure
     root = parse(figure_svg(figure, "circos"))
-    chords = [t for t in figure["data"] if t["type"] == "scatterpolar" and t["mode"] == "lines"]
-    chords = [t for t in chords if (t.get("line") or {}).get("width")]
-    chords = [t for t in chords if t.get("r") != [None]]  # the legend's width samples
-    chords = [t for t in chords if t.get("name") != "leaders"]  # the labels' leader lines
-    n_chords = sum(1 + t["r"].count(None) for t in chords)
+    chords = [s for s in figure["layout"]["shapes"] if s.get("name") == "chords"]
+    n_chords = sum(s["path"].count("Q") for s in chords)
+    assert n_chords == (build(demo_store, "circos").table["kind"] == "chord").sum() > 0
     quadratic = sum(
         (el.get("d") or "").count("Q") for el in root.iter(f"{SVG}path") if el.get("fill") == "none"
     )
     assert quadratic == n_chords
+    # the rings: one fill (or, for cells thinner than a pixel, one stroke) per colour step
+    for name in ("cell_type_dc1 ring", "DA_score ring"):
+        colours = {s["fillcolor"] for s in figure["layout"]["shapes"] if s.get("name") == name}
+        drawn = {el.get("fill") for el in root.iter(f"{SVG}path")}
+        drawn |= {el.get("stroke") for el in root.iter(f"{SVG}path")}
+        assert colours and colours <= drawn
     # the sectors: one arc path per cell type colour
     sectors = next(t for t in figure["data"] if t.get("name") == "sectors")
     fills = {el.get("fill") for el in root.iter(f"{SVG}path")}
@@ -146,3 +150,50 @@ def test_marker_symbols_and_text_widths():
     assert tip_x == 0 and "L-" in symbol_path("arrow", r, 90, 0, 0)
     assert text_width("Macrophages/mMDSC", 14, True) > text_width("Macrophages/mMDSC", 14)
     assert text_width("iiii", 12) < text_width("MMMM", 12)
+
+
+def test_path_shapes_and_filled_areas():
+    """Path shapes in paper coordinates: strokes (with their opacity) and fills, a thin
+    four-corner cell as a line along it, anything but numbers and commands dropped; a
+    `fill: "toself"` trace closes each run of its points."""
+    layout = {"height": 100, "width": 200, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}
+    figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "none",
+                "x": [0, 1, 1, None, 2, 3, 3],
+                "y": [0, 0, 1, None, 0, 0, 1],
+                "fill": "toself",
+                "fillcolor": "#123456",
+            }
+        ],
+        "layout": {
+            **layout,
+            "xaxis": {"range": [0, 4]},
+            "yaxis": {"range": [0, 1]},
+            "shapes": [
+                {"type": "path", "xref": "paper", "yref": "paper", "path": "M0,0Q0.5,1 1,0",
+                 "line": {"color": "#ff0000", "width": 3}, "opacity": 0.5},
+                # a 0.2 px wide cell (at 200 px) and a wide one, one colour
+                {"type": "path", "xref": "paper", "yref": "paper", "fillcolor": "#00ff00",
+                 "line": {"width": 0},
+                 "path": "M0.1,0.9L0.101,0.9L0.101,0.5L0.1,0.5ZM0.5,0.9L0.7,0.9L0.7,0.5L0.5,0.5Z"},
+                {"type": "path", "xref": "paper", "yref": "paper",
+                 "path": 'M0,0L1,1"/><script>alert(1)</script>', "line": {"color": "#0000ff"}},
+            ],
+        },
+    }  # fmt: skip
+    svg = figure_svg(figure, "shapes")
+    root = parse(svg)
+    paths = list(root.iter(f"{SVG}path"))
+    assert "<script" not in svg and "alert" not in svg and "#0000ff" not in svg
+    curve = next(p for p in paths if p.get("stroke") == "#ff0000")
+    assert curve.get("d") == "M0,100Q100,0 200,100" and curve.get("opacity") == "0.5"
+    assert curve.get("fill") == "none" and curve.get("stroke-width") == "3"
+    wide = next(p for p in paths if p.get("fill") == "#00ff00")
+    assert wide.get("d") == "M100,10L140,10L140,50L100,50Z" and wide.get("stroke") == "none"
+    thin = next(p for p in paths if p.get("stroke") == "#00ff00")
+    assert thin.get("d") == "M20.1,10L20.1,50" and thin.get("stroke-width") == "0.2"
+    area = next(p for p in paths if p.get("fill") == "#123456")
+    assert area.get("d") == "M0,100L50,100L50,0ZM100,100L150,100L150,0Z"

@@ -9,11 +9,16 @@ import { Frame } from "./frame.js";
 
 export const MAX_CHORDS = 1500;
 
+// The store's LR list, read once per store (a store never changes; the same list lets the
+// filters reuse what they computed for it, see circos_data.js).
+const LR_PAIRS = new WeakMap();
+
 /** The filtered nodes and chords for these (checked) parameters. */
 export function circosData(store, params) {
+  if (!LR_PAIRS.has(store)) LR_PAIRS.set(store, store.lr_pairs());
   return filterCircos(
     store.circos_table(params.condition, params.fdr_i),
-    store.lr_pairs(),
+    LR_PAIRS.get(store),
     [...store.cell_types],
     params.fdr_l,
     params.min_numsigi1,

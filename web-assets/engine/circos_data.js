@@ -66,8 +66,26 @@ function join(targets, ligandRows, receptorRows, lr) {
 
 const F = (v) => (v === null || v === undefined ? Number.NaN : Number(v));
 
-/** The four filter steps (exact comparisons: `<`, `>`, `≥` as in the spec) → {nodes, chords}. */
-export function filterCircos(circos, lr, cellTypeOrder, fdrL, minNumsigi1, minNumdeg, minLog2fc) {
+// Steps 1–3 and the nodes (with their order) depend on the table, the LR list, the sector order
+// and fdr_l only: they are kept per table, so that a change of the other thresholds or of the
+// searched genes (most changes of a view) does not redo them. A table is known by its
+// numSigI1_all column (the store builds it once per condition and threshold and never changes
+// its columns); a table not seen before is computed afresh.
+const SHARED = new WeakMap(); // numSigI1_all column → LR ligand column → key → parts
+
+function sharedParts(circos, lr, cellTypeOrder, fdrL) {
+  const byTable = SHARED.get(circos.columns.numSigI1_all) ?? new WeakMap();
+  SHARED.set(circos.columns.numSigI1_all, byTable);
+  const byLr = byTable.get(lr.columns.ligand) ?? new Map();
+  byTable.set(lr.columns.ligand, byLr);
+  const key = JSON.stringify([fdrL, cellTypeOrder]);
+  if (!byLr.has(key)) byLr.set(key, nodesAndPairs(circos, lr, cellTypeOrder, fdrL));
+  return byLr.get(key);
+}
+
+/** Steps 1–3: the listed pairs between surviving ends ([ligand rows, receptor rows]) and the
+ * nodes in sector order; and the ligand log2FC as float64. */
+function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
   const c = circos.columns;
   const n = circos.length;
   const receptorOk = [];
@@ -79,7 +97,7 @@ export function filterCircos(circos, lr, cellTypeOrder, fdrL, minNumsigi1, minNu
       ligandOk.push(i);
     }
   }
-  let [ligRow, recRow] = join(c.target, ligandOk, receptorOk, lr);
+  const [ligRow, recRow] = join(c.target, ligandOk, receptorOk, lr);
   const paired = new Uint8Array(n);
   for (const row of ligRow) paired[row] = 1;
   const receptorSet = new Uint8Array(n);
@@ -88,8 +106,53 @@ export function filterCircos(circos, lr, cellTypeOrder, fdrL, minNumsigi1, minNu
   for (const row of ligandOk) ligandSet[row] = 1;
   const nodeRows = [];
   for (let i = 0; i < n; i++) if (receptorSet[i] || (ligandSet[i] && paired[i])) nodeRows.push(i);
-  // 4. chord filters
   const lfc = Float64Array.from(c.MAST_log2FC, F);
+  const d = circos.dtypes;
+  // node order: sector order, then (cell_type_dc1, DA_score, target), missing values last
+  const rank = new Map(cellTypeOrder.map((name, i) => [name, i]));
+  const extra = [...new Set(nodeRows.map((r) => c.cell_type[r]))].filter((x) => !rank.has(x));
+  for (const name of extra.sort(compareValues)) rank.set(name, rank.size);
+  const picked = circos.take(nodeRows).columns;
+  let nodes = Frame.of([
+    ["cell_type", "object", picked.cell_type],
+    ["target", "object", picked.target],
+    ["is_ligand", "bool", Array.from(picked.ligand, Boolean)],
+    ["is_receptor", "bool", Array.from(picked.receptor, Boolean)],
+    ["cell_type_dc1", d.cell_type_dc1, picked.cell_type_dc1],
+    ["DA_score", d.DA_score, picked.DA_score],
+    ["numSigI1", d.numSigI1, picked.numSigI1],
+    ["numDEG", d.numDEG, picked.numDEG],
+    ["MAST_log2FC", d.MAST_log2FC, picked.MAST_log2FC],
+    ["MAST_fdr", d.MAST_fdr, picked.MAST_fdr],
+    ["row", "int64", nodeRows],
+  ]);
+  const sector = Array.from(nodes.columns.cell_type, (name) => rank.get(name));
+  const nc = nodes.columns;
+  const naLast = (a, b) => {
+    const na = Number.isNaN(F(a));
+    const nb = Number.isNaN(F(b));
+    if (na || nb) return na === nb ? 0 : na ? 1 : -1;
+    return F(a) - F(b);
+  };
+  const index = [...Array(nodes.length).keys()].sort(
+    (i, j) =>
+      sector[i] - sector[j] ||
+      naLast(nc.cell_type_dc1[i], nc.cell_type_dc1[j]) ||
+      naLast(nc.DA_score[i], nc.DA_score[j]) ||
+      compareValues(nc.target[i], nc.target[j]) ||
+      i - j,
+  );
+  nodes = nodes.take(index);
+  return { ligRow, recRow, lfc, nodes };
+}
+
+/** The four filter steps (exact comparisons: `<`, `>`, `≥` as in the spec) → {nodes, chords}. */
+export function filterCircos(circos, lr, cellTypeOrder, fdrL, minNumsigi1, minNumdeg, minLog2fc) {
+  const c = circos.columns;
+  const shared = sharedParts(circos, lr, cellTypeOrder, fdrL);
+  const { lfc, nodes } = shared;
+  let { ligRow, recRow } = shared;
+  // 4. chord filters
   const keep = [];
   for (let k = 0; k < ligRow.length; k++) {
     const l = ligRow[k];
@@ -128,41 +191,6 @@ export function filterCircos(circos, lr, cellTypeOrder, fdrL, minNumsigi1, minNu
     ["lig_row", "int64", ligRow],
     ["rec_row", "int64", recRow],
   ]);
-  // node order: sector order, then (cell_type_dc1, DA_score, target), missing values last
-  const rank = new Map(cellTypeOrder.map((name, i) => [name, i]));
-  const extra = [...new Set(nodeRows.map((r) => c.cell_type[r]))].filter((x) => !rank.has(x));
-  for (const name of extra.sort(compareValues)) rank.set(name, rank.size);
-  const picked = circos.take(nodeRows).columns;
-  let nodes = Frame.of([
-    ["cell_type", "object", picked.cell_type],
-    ["target", "object", picked.target],
-    ["is_ligand", "bool", Array.from(picked.ligand, Boolean)],
-    ["is_receptor", "bool", Array.from(picked.receptor, Boolean)],
-    ["cell_type_dc1", d.cell_type_dc1, picked.cell_type_dc1],
-    ["DA_score", d.DA_score, picked.DA_score],
-    ["numSigI1", d.numSigI1, picked.numSigI1],
-    ["numDEG", d.numDEG, picked.numDEG],
-    ["MAST_log2FC", d.MAST_log2FC, picked.MAST_log2FC],
-    ["MAST_fdr", d.MAST_fdr, picked.MAST_fdr],
-    ["row", "int64", nodeRows],
-  ]);
-  const sector = Array.from(nodes.columns.cell_type, (name) => rank.get(name));
-  const nc = nodes.columns;
-  const naLast = (a, b) => {
-    const na = Number.isNaN(F(a));
-    const nb = Number.isNaN(F(b));
-    if (na || nb) return na === nb ? 0 : na ? 1 : -1;
-    return F(a) - F(b);
-  };
-  const index = [...Array(nodes.length).keys()].sort(
-    (i, j) =>
-      sector[i] - sector[j] ||
-      naLast(nc.cell_type_dc1[i], nc.cell_type_dc1[j]) ||
-      naLast(nc.DA_score[i], nc.DA_score[j]) ||
-      compareValues(nc.target[i], nc.target[j]) ||
-      i - j,
-  );
-  nodes = nodes.take(index);
   return { nodes: markChordEnds(nodes, chords), chords };
 }
 

@@ -8,10 +8,11 @@
 // printed as Python prints an int.
 //
 // numpy's rounding is not Python's: `round()` of a numpy scalar (the chord widths, whose bin
-// comes from a numpy group key) and `np.round` (`nums`, `polylines`) scale and round half-even
+// comes from a numpy group key) and `np.round` (`nums`) scale and round half-even
 // (npRound); `round()` of a Python float is correctly rounded (pyRound).
 
 import { DESKTOP, candidate, layoutCircos } from "./circos_labels.js";
+import * as shapesOf from "./circos_shapes.js";
 import * as colors from "./colors.js";
 import {
   ROLE_LABEL,
@@ -21,7 +22,6 @@ import {
   num,
   nums,
   partnersText,
-  polylines,
   role,
 } from "./common.js";
 import * as fit from "./fit.js";
@@ -36,9 +36,10 @@ export const COLOR_BINS = 11;
 export const WIDTH_BINS = 4;
 export const DIM_ALPHA = 0.12;
 export const DIMMED = "#767676"; // gene labels while others are searched (4.5:1 on white)
-export const CHORD_POINTS = 9; // Bézier samples per chord, smoothed by Plotly's spline
+export const CHORD_POINTS = 9; // Bézier samples per chord: its hover point is the third
 export const PARTNERS_SHOWN = 5;
 export const LEADER_COLOR = "#9a9a9a";
+export const HISTOGRAM_COLOR = "#555555";
 
 /** @typedef {import("./frame.js").Table} Table */
 /** @typedef {{nodes: Table, chords: Table}} CircosData */
@@ -200,6 +201,44 @@ function sectorCounts(cellTypes) {
   return [...counts];
 }
 
+// What a figure takes from its nodes alone (sectors, slots, keys, hover texts without partners,
+// the rings' cells) is kept per nodes table and width class, so that a change that keeps the
+// nodes (a chord threshold, the searched genes: most changes of a view) reuses it. The nodes
+// are known by their `row` column: circos_data.js keeps the nodes of a table and fdr_l, and every
+// table derived from them shares the column. Nodes not seen before are computed afresh.
+const FROM_NODES = new WeakMap(); // nodes' row column → width class → memo
+
+function fromNodes(nodes, cls) {
+  const key = nodes.columns.row;
+  if (key === null || typeof key !== "object") return {};
+  let byClass = FROM_NODES.get(key);
+  if (!byClass) {
+    byClass = new WeakMap();
+    FROM_NODES.set(key, byClass);
+  }
+  let memo = byClass.get(cls);
+  if (!memo) {
+    memo = {};
+    byClass.set(cls, memo);
+  }
+  return memo;
+}
+
+function sectorsOf(nodes) {
+  const layoutSectors = geometry.sectors(sectorCounts(nodes.columns.cell_type));
+  const [thetas, widths] = geometry.slotAngles(layoutSectors);
+  return { layoutSectors, thetas, widths };
+}
+
+function baseHoverOf(nodes) {
+  const n = nodes.columns;
+  const roles = Array.from(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
+  return Array.from(
+    n.target,
+    (t, i) => `<b>${esc(t)}</b> (${roles[i]})<br>Cell type: ${esc(n.cell_type[i])}`,
+  );
+}
+
 /** The Plotly figure dict for filtered Circos data (`{nodes, chords}`), drawn for
  * `widthClass` (circos_labels.js's WIDTH_CLASSES).
  * @param {CircosData} data
@@ -211,62 +250,79 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
   const { nodes, chords } = data;
   const wanted = asGeneSet(genes);
   const cls = widthClass;
-  const layoutSectors = geometry.sectors(sectorCounts(nodes.columns.cell_type));
-  const [thetas, widths] = geometry.slotAngles(layoutSectors);
+  const memo = fromNodes(nodes, cls);
+  memo.sectors ??= sectorsOf(nodes);
+  const { layoutSectors, thetas, widths } = memo.sectors;
   const [rows, candidates] = labelCandidates(nodes, thetas, layoutSectors, chords, wanted);
   const placed = layoutCircos(layoutSectors, candidates, cls);
   const n = nodes.columns;
-  const keys = nodeKeys(n.cell_type, n.target);
+  memo.keys ??= nodeKeys(n.cell_type, n.target);
+  const keys = memo.keys;
   const partners = partnersOf(chords);
-  const roles = Array.from(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
-  const baseHover = Array.from(
-    n.target,
-    (t, i) => `<b>${esc(t)}</b> (${roles[i]})<br>Cell type: ${esc(n.cell_type[i])}`,
-  );
+  memo.baseHover ??= baseHoverOf(nodes);
+  const baseHover = memo.baseHover;
   const partnerHover = keys.map((k) =>
     partners.has(k) ? `<br>Partners: ${partnersText(partners.get(k), PARTNERS_SHOWN)}` : "",
   );
   const bars = colorbarPlaces(cls);
   const traces = [];
+  const shapes = [];
   traces.push(sectorTrace(layoutSectors, palette, chords, cls));
+  memo.rings ??= new Map();
   for (const [name, radii, scale, valueRange, colorbar] of [
     ["cell_type_dc1", cls.dc1, colors.CIVIDIS, colors.DC1_RANGE, ["dc1", bars[0]]],
     ["DA_score", cls.da, colors.RED_BLUE, colors.DA_RANGE, ["DA score", bars[1]]],
   ]) {
-    const values = floats(n[name]);
-    const shown = fmtMany(values);
-    traces.push(
-      ...ring(
-        name,
-        radii,
-        thetas,
-        widths,
-        values,
-        colors.colorscale(scale),
-        valueRange,
-        baseHover.map((h, i) => `${h}<br>${name}: ${shown[i]}${partnerHover[i]}`),
-        keys,
-        { title: { text: colorbar[0], side: "right" }, ...colorbar[1] },
-      ),
+    if (!memo.rings.has(name)) {
+      const shown = fmtMany(floats(n[name]));
+      memo.rings.set(name, { prefix: baseHover.map((h, i) => `${h}<br>${name}: ${shown[i]}`) });
+    }
+    const ringMemo = memo.rings.get(name);
+    const [ringTraces, ringShapes] = ring(
+      placed,
+      name,
+      radii,
+      thetas,
+      widths,
+      floats(n[name]),
+      scale,
+      valueRange,
+      ringMemo.prefix.map((h, i) => h + partnerHover[i]),
+      keys,
+      { title: { text: colorbar[0], side: "right" }, ...colorbar[1] },
+      ringMemo,
     );
+    traces.push(...ringTraces);
+    shapes.push(...ringShapes);
   }
-  traces.push(histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls));
+  memo.histogram ??= {};
+  traces.push(
+    ...histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls, memo.histogram),
+  );
   if (chords.length) {
+    // (cell type → gene → node row: the MultiIndex look-up of the Python)
     const at = new Map();
-    keys.forEach((k, i) => at.set(pairKey(n.cell_type[i], n.target[i]), i));
+    for (let i = 0; i < nodes.length; i += 1) {
+      if (!at.has(n.cell_type[i])) at.set(n.cell_type[i], new Map());
+      at.get(n.cell_type[i]).set(n.target[i], i);
+    }
     // pandas' get_indexer gives −1 for a missing end: numpy then reads the last slot
     const lookup = (cts, genes_) =>
       Float64Array.from(cts, (ct, i) => {
-        const k = pairKey(ct, genes_[i]);
-        return at.has(k) ? thetas[at.get(k)] : thetas.at(-1);
+        const row = at.get(ct)?.get(genes_[i]);
+        return row === undefined ? thetas.at(-1) : thetas[row];
       });
     const c = chords.columns;
     const atLigand = lookup(c.cell_type_ligand, c.ligand);
     const atReceptor = lookup(c.cell_type_receptor, c.receptor);
-    traces.push(...chordTraces(chords, atLigand, atReceptor, wanted, cls.chord, bars[2]));
+    const [chordTraces_, chordShapes] = chordParts(
+      placed, chords, atLigand, atReceptor, wanted, cls.chord, bars[2],
+    ); // prettier-ignore
+    traces.push(...chordTraces_);
+    shapes.push(...chordShapes);
   }
   const hover = rows.map((i) => `${baseHover[i]}${partnerHover[i]}`);
-  traces.push(leaderTrace(placed));
+  shapes.push(...leaderShapes(placed));
   traces.push(labelHoverTrace(placed, rows, keys, hover));
   traces.push(...widthLegend(chords));
   const annotations = [
@@ -299,6 +355,7 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
       barmode: "overlay",
     },
     annotations,
+    shapes,
     showlegend: true,
     legend: legendPlace(cls),
     // the labels are placed in px of this exact frame: nothing may push the margins
@@ -312,11 +369,6 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
     },
   });
   return { data: traces, layout };
-}
-
-/** A Map key of a (cell type, gene) pair (the MultiIndex look-up of the Python). */
-function pairKey(cellType, gene) {
-  return JSON.stringify([cellType, gene]);
 }
 
 /** Where the three colour bars go: a column right of the circle on a desktop, a row below it
@@ -405,7 +457,8 @@ export function labelAnnotations(placed, genes) {
   });
 }
 
-/** An invisible point on each gene label carrying its node's key and hover text. */
+/** A point on each gene label (drawn as nothing), carrying its node's key and hover
+ * text (the labels are annotations, which Plotly does not hover like points). */
 export function labelHoverTrace(placed, rows, keys, hover) {
   const [cx, cy] = placed.centre;
   const r = [];
@@ -417,13 +470,10 @@ export function labelHoverTrace(placed, rows, keys, hover) {
   }
   return {
     type: "scatterpolar",
-    mode: "markers",
+    mode: "none",
     name: "labels",
     r,
     theta,
-    text: placed.labels.map((label) => label.placed.text),
-    marker: { size: pyRound(placed.labelSize * 1.2, 1), color: "#000000" },
-    opacity: 0,
     hovertext: placed.labels.map((label) => hover.at(label.index)),
     hoverinfo: "text",
     customdata: placed.labels.map((label) => keys.at(rows.at(label.index))),
@@ -431,29 +481,14 @@ export function labelHoverTrace(placed, rows, keys, hover) {
   };
 }
 
-/** One line per label from its chord end (just outside the dc1 ring) out to a knee, then to
- * where its text starts. */
-export function leaderTrace(placed) {
-  const cls = placed.widthClass;
-  const [start, knee] = cls.leader;
-  const end = cls.text - 2.0 / placed.radius;
-  const r = [];
-  const theta = [];
-  for (const label of placed.labels) {
-    r.push(start, knee, end, null);
-    const t = pyRound(label.theta, 3);
-    theta.push(t, t, pyRound(label.phi, 3), null);
-  }
-  return {
-    type: "scatterpolar",
-    mode: "lines",
-    name: "leaders",
-    r: r.map((v) => (v === null ? null : pyRound(v, 4))),
-    theta,
-    line: { width: 0.6, color: LEADER_COLOR },
-    hoverinfo: "skip",
-    showlegend: false,
-  };
+/** The labels' leader lines, one shape (none without labels). */
+export function leaderShapes(placed) {
+  if (!placed.labels.length) return [];
+  return [
+    shapesOf.pathShape("leaders", shapesOf.leaderPaths(placed), {
+      line: { width: 0.6, color: LEADER_COLOR },
+    }),
+  ];
 }
 
 function countBy(values) {
@@ -485,8 +520,8 @@ export function sectorTrace(layoutSectors, palette, chords, cls) {
   };
 }
 
-/** Adjacent cells (touching in angle) of the same colour bin as one cell: [middles, widths,
- * bins] per run. Bin −1 (no value) cells are left out.
+/** Adjacent cells (touching in angle) of the same colour bin as one cell: [starts, ends, bins]
+ * per run. Bin −1 (no value) cells are left out.
  * @param {Float64Array} thetas @param {Float64Array} widths @param {number[]} bins
  * @returns {[Float64Array, Float64Array, number[]]} */
 export function mergeRuns(thetas, widths, bins) {
@@ -502,78 +537,108 @@ export function mergeRuns(thetas, widths, bins) {
   const last = first.slice(1).map((f) => f - 1);
   last.push(n - 1);
   if (n === 0) throw new Error("IndexError: index -1 is out of bounds for axis 0 with size 0");
-  const middles = [];
-  const spans = [];
+  const los = [];
+  const his = [];
   const runBins = [];
   first.forEach((f, k) => {
     if (bins[f] >= 0) {
-      const lo = starts[f];
-      const hi = ends[last[k]];
-      middles.push((lo + hi) / 2);
-      spans.push(hi - lo);
+      los.push(starts[f]);
+      his.push(ends[last[k]]);
       runBins.push(bins[f]);
     }
   });
-  return [Float64Array.from(middles), Float64Array.from(spans), runBins];
+  return [Float64Array.from(los), Float64Array.from(his), runBins];
 }
 
-/** One heatmap ring: runs of adjacent targets in the same colour step as one bar (NaN → no
- * colour), and the ring's hover from one invisible line through every cell. */
-export function ring(
-  name, radii, thetas, widths, values, scale, valueRange, hover, keys, colorbar,
-) { // prettier-ignore
+/** A trace with no points that shows a colour bar (the ring cells and chords it explains are
+ * shapes). */
+export function scaleTrace(name, scale, valueRange, colorbar) {
   const [lo, hi] = valueRange;
-  const bins = Array.from(values, (v) =>
-    Number.isFinite(v)
-      ? Math.trunc(Math.min(RING_BINS - 1, clip01((v - lo) / (hi - lo)) * RING_BINS))
-      : -1,
-  );
-  const [middles, spans, runBins] = mergeRuns(thetas, widths, bins);
-  const step = (hi - lo) / RING_BINS;
-  const bars = {
-    type: "barpolar",
-    name: `${name} ring`,
-    r: Array.from(middles, () => pyRound(radii[1] - radii[0], 4)),
-    base: radii[0],
-    theta: nums(middles, 3),
-    width: nums(spans, 4),
+  return {
+    type: "scatterpolar",
+    mode: "markers",
+    name,
+    r: [null],
+    theta: [null],
     marker: {
-      color: nums(
-        runBins.map((b) => lo + (b + 0.5) * step),
-        4,
-      ),
-      colorscale: scale,
+      color: [lo],
+      colorscale: colors.colorscale(scale),
       cmin: lo,
       cmax: hi,
-      line: { width: 0 },
       showscale: true,
       colorbar,
     },
     hoverinfo: "skip",
     showlegend: false,
   };
-  const hoverLine = {
-    type: "scatterpolar",
-    mode: "lines",
-    name,
-    r: Array.from(thetas, () => pyRound((radii[0] + radii[1]) / 2, 4)),
-    theta: nums(thetas, 3),
-    line: { width: 0, color: "rgba(0,0,0,0)" },
-    hovertext: hover,
-    hoverinfo: "text",
-    customdata: keys,
-    showlegend: false,
-  };
-  return [bars, hoverLine];
 }
 
-/** numSigI1 bars of the receptors, heights relative to min/max over the chords shown. */
-export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls) {
+/** One heatmap ring: [traces, shapes]. Runs of adjacent targets in the same colour step are one
+ * cell (NaN → no colour), the cells of a colour step one shape; the ring's hover from one
+ * undrawn trace through every cell, its colour bar on a trace with no points. */
+export function ring(
+  placed, name, radii, thetas, widths, values, scale, valueRange, hover, keys, colorbar, memo = {},
+) { // prettier-ignore
+  const [lo, hi] = valueRange;
+  // (the cells' paths, kept in `memo` for this circle: the same nodes draw the same cells)
+  const circle = `${placed.radius},${placed.centre[0]},${placed.centre[1]}`;
+  if (!memo.cells || memo.cells.circle !== circle) {
+    const bins = Array.from(values, (v) =>
+      Number.isFinite(v)
+        ? Math.trunc(Math.min(RING_BINS - 1, clip01((v - lo) / (hi - lo)) * RING_BINS))
+        : -1,
+    );
+    const [starts, ends, runBins] = mergeRuns(thetas, widths, bins);
+    const paths = shapesOf.cellPaths(placed, radii, starts, ends);
+    const byBin = new Map();
+    runBins.forEach((b, i) => {
+      if (!byBin.has(b)) byBin.set(b, []);
+      byBin.get(b).push(paths[i]);
+    });
+    const bins_ = [...byBin.keys()].sort((a, b) => a - b);
+    memo.cells = { circle, byBin: bins_.map((b) => [b, byBin.get(b).join("")]) };
+  }
+  const palette = colors.binColors(scale, lo, hi, RING_BINS);
+  const shapes = memo.cells.byBin.map(([b, path]) =>
+    shapesOf.pathShape(`${name} ring`, [path], { line: { width: 0 }, fillcolor: palette.at(b) }),
+  );
+  memo.theta ??= nums(thetas, 3);
+  const hoverLine = {
+    type: "scatterpolar",
+    mode: "none",
+    name,
+    r: new Array(thetas.length).fill(pyRound((radii[0] + radii[1]) / 2, 4)),
+    theta: memo.theta.slice(),
+    hovertext: hover,
+    hoverinfo: "text",
+    customdata: keys.slice(),
+    showlegend: false,
+  };
+  return [[scaleTrace(`${name} scale`, scale, valueRange, colorbar), hoverLine], shapes];
+}
+
+/** numSigI1 bars of the receptors, heights relative to min/max over the chords shown: one
+ * filled outline, its hover line and its legend entry. */
+export function histogram(
+  nodes, thetas, widths, keys, baseHover, partnerHover, chords, cls, memo = {},
+) { // prettier-ignore
   const n = nodes.columns;
-  const idx = [];
-  for (let i = 0; i < nodes.length; i += 1) if (truthy(n.is_receptor[i])) idx.push(i);
-  const all = floats(n.numSigI1);
-  const values = idx.map((i) => all[i]);
+  if (!memo.idx) {
+    const idx = [];
+    for (let i = 0; i < nodes.length; i += 1) if (truthy(n.is_receptor[i])) idx.push(i);
+    const all = floats(n.numSigI1);
+    const values = idx.map((i) => all[i]);
+    memo.idx = idx;
+    memo.values = values;
+    memo.prefix = idx.map((i, k) => `${baseHover[i]}<br>numSigI1: ${intText(values[k])}`);
+    memo.starts = idx.map((i) => thetas[i] - widths[i] / 2);
+    memo.ends = idx.map((i) => thetas[i] + widths[i] / 2);
+    memo.theta = nums(
+      idx.map((i) => thetas[i]),
+      3,
+    );
+  }
+  const { idx, values } = memo;
   let lo;
   let hi;
   if (chords.length) {
@@ -583,34 +648,55 @@ export function histogram(nodes, thetas, widths, keys, baseHover, partnerHover, 
     lo = values.reduce((m, v) => (v < m || Number.isNaN(v) ? v : m), 0);
     hi = values.reduce((m, v) => (v > m || Number.isNaN(v) ? v : m), 1);
   }
-  const full = cls.hist[1] - cls.hist[0];
-  const span = hi > lo ? hi - lo : 1.0;
-  const heights = values.map((v) =>
-    v > 0 ? 0.08 * full + (full - 0.08 * full) * clip01((v - lo) / span) : 0.0,
-  );
-  return {
-    type: "barpolar",
+  // (the outline, kept in `memo` for the last range of the chords' numSigI1)
+  if (!memo.outline || !Object.is(memo.outline.lo, lo) || !Object.is(memo.outline.hi, hi)) {
+    const full = cls.hist[1] - cls.hist[0];
+    const span = hi > lo ? hi - lo : 1.0;
+    const base = cls.hist[0];
+    const tops = values.map(
+      (v) => base + (v > 0 ? 0.08 * full + (full - 0.08 * full) * clip01((v - lo) / span) : 0.0),
+    );
+    const [r, theta] = geometry.skyline(base, memo.starts, memo.ends, tops);
+    memo.outline = { lo, hi, r: nums(r), theta: nums(theta, 3) };
+  }
+  const encodings = () => ({ legendgroup: "encodings", legendgrouptitle: { text: "Encodings" } });
+  const bars = {
+    type: "scatterpolar",
+    mode: "none",
+    name: "numSigI1 bars",
+    r: memo.outline.r.slice(),
+    theta: memo.outline.theta.slice(),
+    fill: "toself",
+    fillcolor: HISTOGRAM_COLOR,
+    line: { width: 0 },
+    hoverinfo: "skip",
+    showlegend: false,
+    ...encodings(),
+  };
+  const hoverLine = {
+    type: "scatterpolar",
+    mode: "none",
     name: "numSigI1",
-    r: nums(heights),
-    base: cls.hist[0],
-    theta: nums(
-      idx.map((i) => thetas[i]),
-      3,
-    ),
-    width: nums(
-      idx.map((i) => widths[i]),
-      4,
-    ),
-    marker: { color: "#555555", line: { width: 0 } },
-    hovertext: idx.map(
-      (i, k) => `${baseHover[i]}<br>numSigI1: ${intText(values[k])}${partnerHover[i]}`,
-    ),
+    r: new Array(idx.length).fill(pyRound((cls.hist[0] + cls.hist[1]) / 2, 4)),
+    theta: memo.theta.slice(),
+    hovertext: idx.map((i, k) => memo.prefix[k] + partnerHover[i]),
     hoverinfo: "text",
     customdata: idx.map((i) => keys[i]),
-    legendgroup: "encodings",
-    legendgrouptitle: { text: "Encodings" },
-    showlegend: true,
+    showlegend: false,
+    ...encodings(),
   };
+  // the legend's entry (a bar, as the histogram looks; clicking it hides the group)
+  const legend = {
+    type: "barpolar",
+    name: "numSigI1",
+    r: [null],
+    theta: [null],
+    marker: { color: HISTOGRAM_COLOR, line: { width: 0 } },
+    hoverinfo: "skip",
+    showlegend: true,
+    ...encodings(),
+  };
+  return [bars, hoverLine, legend];
 }
 
 /** Fewer chords are drawn more opaque; dense views stay readable. */
@@ -624,8 +710,9 @@ function asInt(x) {
   return Math.trunc(x);
 }
 
-/** Chord curves (dimmed first, highlighted on top) plus one hover/colour-bar point per chord. */
-export function chordTraces(chords, atLigand, atReceptor, genes, radius, colorbar) {
+/** The chords: [traces, shapes]. Their curves as shapes (dimmed first, highlighted on top), one
+ * hover point per chord (drawn as nothing), the colour bar on a trace with no points. */
+export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, colorbar) {
   const wanted = asGeneSet(genes);
   const c = chords.columns;
   const n = chords.length;
@@ -635,13 +722,16 @@ export function chordTraces(chords, atLigand, atReceptor, genes, radius, colorba
   const recKeys = nodeKeys(c.cell_type_receptor, c.receptor);
   const log2fc = floats(c.MAST_log2FC_ligand);
   const numsig = floats(c.numSigI1);
-  const [r, t] = geometry.chordCurves(atLigand, atReceptor, radius, CHORD_POINTS);
+  // (each chord's hover point: the sample a quarter of the way, alone)
+  const at = Math.max(1, Math.floor(CHORD_POINTS / 4));
+  const [hoverR, hoverTheta] = geometry.chordPoints(atLigand, atReceptor, radius, CHORD_POINTS, at);
   const [loC, hiC] = colors.LIGAND_LOG2FC_RANGE;
   const [loW, hiW] = CHORD_WIDTH;
   const dim = wanted.size > 0;
   const opacity = chordOpacity(n);
-  const traces = [];
-  // one trace per (highlighted, colour bin, width bin), in sorted order
+  const shapes = [];
+  // one shape per (highlighted, colour bin, width bin), in sorted order
+  const paths = shapesOf.chordPaths(placed, atLigand, atReceptor, radius);
   const palette = colors.binColors(colors.BLUE_WHITE_RED, loC, hiC, COLOR_BINS);
   const colorBin = Array.from(log2fc, (v) =>
     asInt(Math.min(COLOR_BINS - 1, clip01((v - loC) / (hiC - loC)) * COLOR_BINS)),
@@ -662,28 +752,20 @@ export function chordTraces(chords, atLigand, atReceptor, genes, radius, colorba
   );
   for (const { h, c: cb, w, members } of ordered) {
     const alpha = h || !dim ? 1.0 : DIM_ALPHA;
-    traces.push({
-      type: "scatterpolar",
-      mode: "lines",
-      r: polylines(
-        members.map((i) => r[i]),
-        3,
+    shapes.push(
+      shapesOf.pathShape(
+        "chords",
+        members.map((i) => paths[i]),
+        {
+          line: {
+            color: palette.at(cb),
+            // round() of a numpy float64 (the bin is a numpy int): numpy's rounding
+            width: npRound(loW + ((hiW - loW) * (w + 1)) / WIDTH_BINS, 2),
+          },
+          opacity: pyRound(opacity * alpha, 3),
+        },
       ),
-      theta: polylines(
-        members.map((i) => t[i]),
-        2,
-      ),
-      connectgaps: false,
-      line: {
-        shape: "spline",
-        color: palette.at(cb),
-        // round() of a numpy float64 (the bin is a numpy int): numpy's rounding
-        width: npRound(loW + ((hiW - loW) * (w + 1)) / WIDTH_BINS, 2),
-      },
-      opacity: pyRound(opacity * alpha, 3),
-      hoverinfo: "skip",
-      showlegend: false,
-    });
+    );
   }
   const lfcText = fmtMany(c.MAST_log2FC_ligand);
   const fdrText = fmtMany(c.MAST_fdr_ligand);
@@ -697,36 +779,22 @@ export function chordTraces(chords, atLigand, atReceptor, genes, radius, colorba
       `<br>ligand log2FC: ${lfcText[i]} (FDR ${fdrText[i]})`,
   );
   // one hover point per chord, a quarter of the way from the ligand (where chords are apart)
-  const at = Math.max(1, Math.floor(CHORD_POINTS / 4));
-  traces.push({
+  const hoverLine = {
     type: "scatterpolar",
-    mode: "markers",
+    mode: "none",
     name: "chords",
-    r: nums(
-      r.map((row) => row[at]),
-      3,
-    ),
-    theta: nums(
-      t.map((row) => row[at]),
-      2,
-    ),
-    marker: {
-      size: 4,
-      color: nums(Array.from(log2fc, (v) => (v < loC ? loC : v > hiC ? hiC : v))),
-      colorscale: colors.colorscale(colors.BLUE_WHITE_RED),
-      cmin: loC,
-      cmax: hiC,
-      opacity: highlighted.map((h) => (h || !dim ? 0.4 : 0.08)),
-      line: { width: 0 },
-      showscale: true,
-      colorbar: { title: { text: "ligand log2FC", side: "right" }, ...colorbar },
-    },
+    r: nums(hoverR, 3),
+    theta: nums(hoverTheta, 2),
     hovertext: hover,
     hoverinfo: "text",
     customdata: ligKeys.map((a, i) => [a, recKeys[i]]),
     showlegend: false,
+  };
+  const scale = scaleTrace("ligand log2FC", colors.BLUE_WHITE_RED, colors.LIGAND_LOG2FC_RANGE, {
+    title: { text: "ligand log2FC", side: "right" },
+    ...colorbar,
   });
-  return traces;
+  return [[hoverLine, scale], shapes];
 }
 
 /** Python's floor division of two ints (`//`). */

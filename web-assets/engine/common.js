@@ -64,24 +64,6 @@ export function nums(values, digits = 4) {
   return out;
 }
 
-/** An (n, points) array (a list of rows) → one flat list with null between the n polylines
- * (Plotly gaps). */
-export function polylines(rows, digits = 3) {
-  const n = rows.length;
-  const points = n ? rows[0].length : 0;
-  if (n * points === 0) return [];
-  const flat = [];
-  for (let i = 0; i < n; i += 1) {
-    if (rows[i].length !== points) throw new Error("polylines: rows of unequal length");
-    if (i) flat.push(null);
-    for (let j = 0; j < points; j += 1) {
-      const v = npRound(asFloat(rows[i][j]), digits);
-      flat.push(Number.isNaN(v) ? null : v);
-    }
-  }
-  return flat;
-}
-
 /** A value for hover text: numbers compactly, NaN as 'n/a' (a bigint is a Python int).
  * @param {unknown} value @param {number} [digits] @returns {string} */
 export function fmt(value, digits = 3) {

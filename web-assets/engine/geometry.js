@@ -6,6 +6,9 @@
 import { pyMax, pyMin, pyMod } from "./py.js";
 
 export const SECTOR_GAP = 2.0; // degrees between two sectors
+// degrees: an arc is drawn as straight pieces no longer than this (at most 0.05 px off the true
+// arc at the figures' sizes)
+export const ARC_STEP = 2.0;
 
 const DEG_TO_RAD = Math.PI / 180.0;
 const RAD_TO_DEG = 180.0 / Math.PI;
@@ -130,15 +133,15 @@ export function chordCurve(thetaFrom, thetaTo, radius, points = 16, pull = 0.15)
   return [r, theta];
 }
 
-/** `chordCurve` for many chords at once: [r, theta], each n rows of `points` values.
+/** The quadratic Béziers of `chordCurves`: [x0, y0, cx, cy, x2, y2] (Float64Arrays), the two
+ * ends and the control point in the polar plane (x = r·sin θ, y = r·cos θ).
  * @param {ArrayLike<number>} thetaFrom @param {ArrayLike<number>} thetaTo @param {number} radius
- * @param {number} [points] @param {number} [pull] @returns {[Float64Array[], Float64Array[]]} */
-export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15) {
+ * @param {number} [pull] @returns {Float64Array[]} */
+export function chordBeziers(thetaFrom, thetaTo, radius, pull = 0.15) {
   const n = thetaFrom.length;
-  if (thetaTo.length !== n) throw new Error("chordCurves: shapes differ");
-  const t = linspace(0.0, 1.0, points);
-  const rs = [];
-  const thetas = [];
+  if (thetaTo.length !== n) throw new Error("chordBeziers: shapes differ");
+  const out = Array.from({ length: 6 }, () => new Float64Array(n));
+  const [X0, Y0, CX, CY, X2, Y2] = out;
   for (let i = 0; i < n; i += 1) {
     const a0 = radians(thetaFrom[i]);
     const a2 = radians(thetaTo[i]);
@@ -150,8 +153,27 @@ export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15)
     const my = (y0 + y2) / 2;
     const norm = Math.hypot(mx, my);
     const safe = norm > 1e-9 ? norm : 1.0;
-    const cx = norm > 1e-9 ? (mx / safe) * radius * pull : 0.0;
-    const cy = norm > 1e-9 ? (my / safe) * radius * pull : 0.0;
+    X0[i] = x0;
+    Y0[i] = y0;
+    CX[i] = norm > 1e-9 ? (mx / safe) * radius * pull : 0.0;
+    CY[i] = norm > 1e-9 ? (my / safe) * radius * pull : 0.0;
+    X2[i] = x2;
+    Y2[i] = y2;
+  }
+  return out;
+}
+
+/** `chordCurve` for many chords at once: [r, theta], each n rows of `points` values.
+ * @param {ArrayLike<number>} thetaFrom @param {ArrayLike<number>} thetaTo @param {number} radius
+ * @param {number} [points] @param {number} [pull] @returns {[Float64Array[], Float64Array[]]} */
+export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15) {
+  const n = thetaFrom.length;
+  if (thetaTo.length !== n) throw new Error("chordCurves: shapes differ");
+  const [X0, Y0, CX, CY, X2, Y2] = chordBeziers(thetaFrom, thetaTo, radius, pull);
+  const t = linspace(0.0, 1.0, points);
+  const rs = [];
+  const thetas = [];
+  for (let i = 0; i < n; i += 1) {
     const r = new Float64Array(points);
     const theta = new Float64Array(points);
     for (let j = 0; j < points; j += 1) {
@@ -159,8 +181,8 @@ export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15)
       const a = u * u;
       const b = 2 * u * t[j];
       const c = t[j] * t[j];
-      const x = a * x0 + b * cx + c * x2;
-      const y = a * y0 + b * cy + c * y2;
+      const x = a * X0[i] + b * CX[i] + c * X2[i];
+      const y = a * Y0[i] + b * CY[i] + c * Y2[i];
       r[j] = Math.hypot(x, y);
       theta[j] = pyMod(degrees(Math.atan2(x, y)), 360.0);
     }
@@ -168,6 +190,95 @@ export function chordCurves(thetaFrom, thetaTo, radius, points = 9, pull = 0.15)
     thetas.push(theta);
   }
   return [rs, thetas];
+}
+
+/** Sample `at` of `chordCurves`' `points` samples of each chord, alone: [r, theta] (Float64Arrays;
+ * the same arithmetic, so the same values as that column of `chordCurves`). */
+export function chordPoints(thetaFrom, thetaTo, radius, points, at, pull = 0.15) {
+  const n = thetaFrom.length;
+  const [X0, Y0, CX, CY, X2, Y2] = chordBeziers(thetaFrom, thetaTo, radius, pull);
+  const tj = linspace(0.0, 1.0, points)[at];
+  const u = 1 - tj;
+  const a = u * u;
+  const b = 2 * u * tj;
+  const c = tj * tj;
+  const r = new Float64Array(n);
+  const theta = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const x = a * X0[i] + b * CX[i] + c * X2[i];
+    const y = a * Y0[i] + b * CY[i] + c * Y2[i];
+    r[i] = Math.hypot(x, y);
+    theta[i] = pyMod(degrees(Math.atan2(x, y)), 360.0);
+  }
+  return [r, theta];
+}
+
+/** How many straight pieces draw each arc [start, end] (degrees): the fewest no longer than
+ * ARC_STEP, at least one. @param {ArrayLike<number>} starts @param {ArrayLike<number>} ends
+ * @returns {number[]} */
+export function arcPieces(starts, ends) {
+  return Array.from(starts, (s, i) => Math.max(1, Math.ceil((ends[i] - s) / ARC_STEP)));
+}
+
+/** The angles of arcs cut into `pieces`, arc after arc: start + (end − start)·k / n for
+ * k = 0..n. @returns {Float64Array} */
+export function arcPoints(starts, ends, pieces) {
+  let total = 0;
+  for (const n of pieces) total += n + 1;
+  const out = new Float64Array(total);
+  let at = 0;
+  for (let i = 0; i < pieces.length; i += 1) {
+    const s = starts[i];
+    const span = ends[i] - s;
+    const n = pieces[i];
+    for (let k = 0; k <= n; k += 1) out[at++] = s + (span * k) / n;
+  }
+  return out;
+}
+
+/** Bars on a circle (each from angle start to end, radius base up to its top; in angle order,
+ * not overlapping) as ONE closed polygon without gaps: [r, theta] (Float64Arrays). Forward
+ * along each block of touching bars (up at its start, along every top, down at its end, on to
+ * the next block), back along every block's base in reverse (retracing the pieces between
+ * blocks, which so enclose nothing). */
+export function skyline(base, starts, ends, tops) {
+  const n = starts.length;
+  if (n === 0) return [new Float64Array(0), new Float64Array(0)];
+  const first = Array.from(starts, (s, i) => i === 0 || Math.abs(s - ends[i - 1]) > 1e-6);
+  const last = first.slice(1).concat([true]);
+  const pieces = arcPieces(starts, ends);
+  const r = [];
+  const theta = [];
+  for (let i = 0; i < n; i += 1) {
+    if (first[i]) {
+      r.push(base);
+      theta.push(starts[i]);
+    }
+    const s = starts[i];
+    const span = ends[i] - s;
+    for (let k = 0; k <= pieces[i]; k += 1) {
+      r.push(tops[i]);
+      theta.push(s + (span * k) / pieces[i]);
+    }
+    if (last[i]) {
+      r.push(base);
+      theta.push(ends[i]);
+    }
+  }
+  const blockStart = [];
+  const blockEnd = [];
+  for (let i = 0; i < n; i += 1) {
+    if (first[i]) blockStart.push(starts[i]);
+    if (last[i]) blockEnd.push(ends[i]);
+  }
+  blockStart.reverse();
+  blockEnd.reverse();
+  const back = arcPoints(blockEnd, blockStart, arcPieces(blockStart, blockEnd));
+  for (let k = 1; k < back.length; k += 1) {
+    r.push(base);
+    theta.push(back[k]);
+  }
+  return [Float64Array.from(r), Float64Array.from(theta)];
 }
 
 /** Python's math.hypot of two values (the same value as Math.hypot to within an ulp). */

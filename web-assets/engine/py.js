@@ -93,9 +93,15 @@ export function rint(x) {
   return r === 0 && isNegative(x) ? -0 : r;
 }
 
-/** A power of ten as numpy's np.round makes it (exact up to 1e22). */
+/** A power of ten as numpy's np.round makes it (exact up to 1e22), parsed once per exponent. */
+const POWERS_OF_TEN = new Map();
 function powerOfTen(n) {
-  return Number(`1e${n}`);
+  let p = POWERS_OF_TEN.get(n);
+  if (p === undefined) {
+    p = Number(`1e${n}`);
+    POWERS_OF_TEN.set(n, p);
+  }
+  return p;
 }
 
 /** numpy's np.round(x, decimals) for a float64 value (scale, round half-even, scale back: not
@@ -336,6 +342,7 @@ export function pyLen(text) {
 
 /** Python's html.escape(s, quote). */
 export function htmlEscape(text, quote = true) {
+  if (!(quote ? /[&<>"']/ : /[&<>]/).test(text)) return text; // (most names: nothing to escape)
   let out = text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   if (quote) out = out.replaceAll('"', "&quot;").replaceAll("'", "&#x27;");
   return out;

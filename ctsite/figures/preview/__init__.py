@@ -3,8 +3,10 @@
 The figure pages show this picture first (it is part of the HTML, so nothing has to run in the
 browser before the figure is seen) and swap in the interactive Plotly figure on the first
 interaction. It draws exactly what the figures use: `scatter` and `scatterpolar` lines (straight
-or spline), markers (the symbols of the three figures, per-point colours, sizes and opacities,
-colour scales) and text, `barpolar` bars, rectangle shapes, annotations, the x axis' tick labels,
+or spline), filled areas (`fill: "toself"`), markers (the symbols of the three figures, per-point
+colours, sizes and opacities, colour scales) and text, `barpolar` bars, rectangle shapes and path
+shapes in paper coordinates (ring cells thinner than a pixel drawn as lines along them, as bars
+that thin are), annotations, the x axis' tick labels,
 colour bars and a horizontal legend, laid out the way Plotly lays them out (margins pushed by the
 legend and the colour bars, polar domains kept square). It is a faithful picture, not a pixel copy:
 text widths are estimated, and hover, zoom and every other interaction belong to Plotly.
@@ -15,7 +17,7 @@ can never become markup.
 The modules, in the order the data flows: `values` reads numbers and per-point properties out of
 the figure dict, `svg` writes markup (numbers, escaped attributes and text, text widths), `paint`
 checks colours and reads colour scales, `paths` builds path data (marker symbols, polylines,
-splines), `frame` maps paper, x/y and polar coordinates to px, `legend` and `colorbar` lay out
+splines, shapes' paths), `frame` maps paper, x/y and polar coordinates to px, `legend` and `colorbar` lay out
 and draw those and push the margins, `traces` draws the bars, lines, markers and text, and
 `render` puts it together (shapes, annotations, the x axis) in `figure_svg`.
 """

@@ -1,10 +1,11 @@
 """SVG path data: Plotly's marker symbols, polylines, splines (exact quadratic Béziers where the
-points sample one) and the runs of points a line is drawn through."""
+points sample one), the runs of points a line is drawn through, and layout shapes' paths."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 
 from ctsite.figures.preview.svg import num
 
@@ -99,3 +100,63 @@ def runs(points: list[Point | None]) -> Iterator[list[Point]]:
             run.append(p)
     if len(run) > 1:
         yield run
+
+
+_SEGMENT = re.compile(r"[MLHVQCTSZ][^MLHVQCTSZ]*")
+_PARAM = re.compile(r"[^\s,]+")
+_PAIRS = {"M": 1, "L": 1, "T": 1, "Q": 2, "S": 2, "C": 3}
+Segment = tuple[str, list[Point]]  # a command letter and its points (px)
+
+
+def shape_segments(path: str, to_px: Callable[[float, float], Point]) -> list[Segment] | None:
+    """A layout shape's path (absolute M, L, H, V, Q, C, T, S and Z, as Plotly takes them) as
+    segments with every point mapped by `to_px` (H and V become L); None if it is not such a
+    path."""
+    if not path or _SEGMENT.sub("", path).strip():
+        return None
+    out: list[Segment] = []
+    x = y = 0.0
+    for segment in _SEGMENT.findall(path):
+        kind = segment[0]
+        try:
+            params = [float(p) for p in _PARAM.findall(segment[1:])]
+        except ValueError:
+            return None
+        if not all(math.isfinite(v) for v in params):
+            return None
+        if kind == "Z":
+            out.append(("Z", []))
+        elif kind in "HV":
+            if len(params) != 1:
+                return None
+            x, y = (params[0], y) if kind == "H" else (x, params[0])
+            out.append(("L", [to_px(x, y)]))
+        else:
+            if len(params) != 2 * _PAIRS[kind]:
+                return None
+            pairs = [(params[i], params[i + 1]) for i in range(0, len(params), 2)]
+            x, y = pairs[-1]
+            out.append((kind, [to_px(px, py) for px, py in pairs]))
+    return out
+
+
+def segments_path(segments: Sequence[Segment]) -> str:
+    """Path data of segments (numbers and command letters only)."""
+    return "".join(
+        kind + " ".join(f"{num(x)},{num(y)}" for x, y in points) for kind, points in segments
+    )
+
+
+def thin_quad(segments: Sequence[Segment], limit: float = 1.5) -> tuple[Point, Point, float] | None:
+    """A closed four-corner subpath (M, L, L, L, Z) whose first and third sides are shorter than
+    `limit` px (a ring cell thinner than a pixel or so) as the line along its middle and that
+    line's width; else None. Drawn so, it is a quarter of the path data."""
+    if [kind for kind, _ in segments] != ["M", "L", "L", "L", "Z"]:
+        return None
+    (p0,), (p1,), (p2,), (p3,) = (points for _, points in segments[:4])
+    a, b = math.dist(p0, p1), math.dist(p2, p3)
+    if a >= limit or b >= limit:
+        return None
+    start = ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)
+    end = ((p2[0] + p3[0]) / 2, (p2[1] + p3[1]) / 2)
+    return start, end, (a + b) / 2

@@ -4,6 +4,7 @@ that order, and wraps them in the <svg> element."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -11,9 +12,11 @@ from ctsite.figures.preview.colorbar import ColorBars
 from ctsite.figures.preview.frame import Frame
 from ctsite.figures.preview.legend import Legend
 from ctsite.figures.preview.paint import checked_color
+from ctsite.figures.preview.paths import Segment, segments_path, shape_segments, thin_quad
 from ctsite.figures.preview.svg import (
     FONT_FAMILY,
     NOMINAL_WIDTH,
+    alpha,
     attr,
     num,
     plain_text,
@@ -45,8 +48,15 @@ class Renderer:
             self.legend.push_margin(self.frame)  # Plotly's automargin (unless turned off)
             self.colorbars.push_margin(self.frame, width)
 
-    def _draw_shapes(self, out: list[str]) -> None:
+    def _draw_shapes(self, out: list[str], layer: str) -> None:
+        """The layout shapes of one layer ("below" the traces or "above" them, Plotly's
+        default): rectangles in data coordinates, paths in paper coordinates."""
         for shape in self.layout.get("shapes") or []:
+            if shape.get("layer", "above") != layer:
+                continue
+            if shape.get("type") == "path" and shape.get("xref") == shape.get("yref") == "paper":
+                self._draw_path(out, shape)
+                continue
             if shape.get("type") != "rect":
                 continue
             x0, y0 = self.frame.xy(float(shape["x0"]), float(shape["y0"]))
@@ -58,6 +68,40 @@ class Renderer:
                 f'fill="{checked_color(shape.get("fillcolor"), "none")}" '
                 f'stroke="{checked_color(line.get("color"), "none")}" '
                 f'stroke-width="{num(number(line.get("width")) or 0)}"/>'
+            )
+
+    def _draw_path(self, out: list[str], shape: dict[str, Any]) -> None:
+        segments = shape_segments(str(shape.get("path") or ""), self.frame.paper)
+        if not segments:
+            return
+        line = shape.get("line") or {}
+        width = number(line.get("width"))
+        width = 2.0 if width is None else width  # (Plotly's default)
+        fill = checked_color(shape.get("fillcolor"), "none")
+        opacity = number(shape.get("opacity"))
+        extra = f' opacity="{alpha(opacity)}"' if opacity is not None and opacity < 1 else ""
+        thin: dict[str, list[str]] = {}  # line width → lines
+        if width <= 0 and fill != "none":  # cells thinner than a pixel: lines along them
+            kept: list[Segment] = []
+            starts = [i for i, (kind, _) in enumerate(segments) if kind == "M"] + [len(segments)]
+            for lo, hi in itertools.pairwise(starts):
+                quad = thin_quad(segments[lo:hi])
+                if quad is None:
+                    kept += segments[lo:hi]
+                    continue
+                (x0, y0), (x1, y1), across = quad
+                key = f"{across:.2f}".rstrip("0").rstrip(".") or "0.01"
+                thin.setdefault(key, []).append(f"M{num(x0)},{num(y0)}L{num(x1)},{num(y1)}")
+            segments = kept
+        color = checked_color(line.get("color"), "#444444")
+        stroke = f'stroke="{color}" stroke-width="{num(width)}"' if width > 0 else 'stroke="none"'
+        if segments:
+            attrs = f'fill="{fill}" {stroke}'
+            out.append(f'<path {attrs}{extra} d="{segments_path(segments)}"/>')
+        for line_width, lines in thin.items():
+            out.append(
+                f'<path fill="none" stroke="{fill}" stroke-width="{line_width}"{extra} '
+                f'd="{"".join(lines)}"/>'
             )
 
     def _draw_annotations(self, out: list[str]) -> None:
@@ -128,9 +172,10 @@ class Renderer:
     def render(self, title: str) -> str:
         """The whole picture (`title` is its accessible name)."""
         body: list[str] = []
-        self._draw_shapes(body)
+        self._draw_shapes(body, "below")
         for trace in self.data:
             draw_trace(body, trace, self.frame, self.font_size, self.ink)
+        self._draw_shapes(body, "above")
         self._draw_annotations(body)
         self._draw_axes(body)
         self.colorbars.draw(body, self.frame)

@@ -26,6 +26,8 @@ def draw_trace(
     mode = str(trace.get("mode", "lines+markers"))
     opacity = number(trace.get("opacity"))
     part: list[str] = []
+    if trace.get("fill") == "toself":
+        draw_fill(part, trace, points)
     if "lines" in mode:
         draw_lines(part, trace, points)
     if "markers" in mode and opacity != 0:  # (invisible markers only carry hover text)
@@ -85,6 +87,14 @@ def draw_barpolar(out: list[str], trace: dict[str, Any], frame: Frame) -> None:
             f'<path fill="none" stroke="{color}" stroke-width="{width}"{extra} '
             f'd="{"".join(lines)}"/>'
         )
+
+
+def draw_fill(out: list[str], trace: dict[str, Any], points: list[Point | None]) -> None:
+    """The area a `fill: "toself"` trace encloses: each run of points closed on itself."""
+    d = "".join(polyline(run) + "Z" for run in runs(points))
+    if d:
+        color = checked_color(trace.get("fillcolor"), "#1f77b4")
+        out.append(f'<path fill="{color}" d="{d}"/>')
 
 
 def draw_lines(out: list[str], trace: dict[str, Any], points: list[Point | None]) -> None:

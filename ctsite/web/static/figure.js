@@ -49,11 +49,14 @@
   const size = () => (sizes.find(([, media]) => !media || media.matches) || [""])[0];
   const sized = (query) => `${query}${sizes.length ? `&size=${size()}` : ""}`;
   const figureUrl = (query) => `/api/figure/${name}?${sized(query)}`;
+  // The card's width, kept by a ResizeObserver (its callback runs with the page laid out):
+  // reading it while drawing would lay out the whole page, figure and all, an extra time.
+  let wrapWidth = 0;
   function fitToCard() {
     const w = Number(gd.dataset.fixedWidth || 0);
     const h = Number(gd.dataset.fixedHeight || 0);
     if (!w || !h) return;
-    const s = gd.parentElement.clientWidth / w;
+    const s = (wrapWidth || gd.parentElement.clientWidth) / w;
     // over the picture while it is still shown (nothing moves), in its place once it is gone
     const over = Boolean(staticView && staticView.isConnected);
     Object.assign(gd.style, {
@@ -62,7 +65,14 @@
       position: over ? "absolute" : "", top: over ? "0" : "", left: over ? "0" : "",
     });
   }
-  window.addEventListener("resize", fitToCard);
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      wrapWidth = gd.parentElement.clientWidth;
+      fitToCard();
+    }).observe(gd.parentElement);
+  } else {
+    window.addEventListener("resize", () => { wrapWidth = 0; fitToCard(); });
+  }
   // plotly.js's polar figure takes every touch on its circle for a drag, even with dragmode off,
   // so a swipe over the (circle-filled) Circos would not scroll the page: its touches are kept
   // from plotly.js (a tap still shows the hover label: the browser then sends mouse events)
@@ -127,16 +137,29 @@
 
   // The static site's CSV: the whole text from the engine (engine/downloads.js, the port of
   // ctsite/web/downloads.py: the server's provenance lines with this page's address, then the
-  // rows), saved from an object URL under the server's file name.
+  // rows), saved from an object URL under the server's file name. Written when the link is about
+  // to be used (a pointer over it, focus, a click), not on every change of view: at the study's
+  // scale it took tens of ms of each redraw, for a file few views are saved as.
   let csvObject = null;
-  async function staticCsv(doc) {
-    const site = await openEngine();
+  let csvPending = null; // [site, doc]: the view whose CSV the link does not hold yet
+  function staticCsv(site, doc) {
+    csvPending = [site, doc];
+  }
+  function writeCsv() {
+    if (!csvPending) return;
+    const [site, doc] = csvPending;
+    csvPending = null;
     const pageUrl = `${location.origin}${location.pathname}`;
     const text = site.csv(name, doc.params, doc.table, pageUrl, page.provenance);
     if (csvObject) URL.revokeObjectURL(csvObject);
     csvObject = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     csvLink.href = csvObject;
     csvLink.download = `${site.fileStem(name, doc.params)}.csv`;
+  }
+  if (staticData) {
+    for (const type of ["pointerenter", "focus", "click"]) {
+      csvLink.addEventListener(type, writeCsv, { capture: true });
+    }
   }
 
   const fields = () => Array.from(form.querySelectorAll("[name]"));
@@ -231,7 +254,16 @@
     errorBox.hidden = !message;
   }
 
-  async function update(query) {
+  // A submitted view gets its history entry once it is drawn (or refused): pushState blocks the
+  // page for ~5 ms, better spent after the figure than before it; a view superseded before it
+  // was drawn gets none.
+  function pushView(query) {
+    if ("?" + query !== window.location.search) {
+      history.pushState({ query }, "", `${window.location.pathname}?${query}`);
+    }
+  }
+
+  async function update(query, { push = false } = {}) {
     if (!activated) {
       activated = Promise.resolve(); // from now on every view is drawn by Plotly
       stopWatching();
@@ -255,7 +287,7 @@
         return;
       }
       current = doc;
-      if (staticData) await staticCsv(doc);
+      if (staticData) staticCsv(await openEngine(), doc);
       const fig = doc.figure || { data: [], layout: {} };
       const config = Object.assign(
         { responsive: true, displaylogo: false, scrollZoom: false },
@@ -299,6 +331,7 @@
       }
     } finally {
       if (id === requestId) {
+        if (push) pushView(query);
         setLoading(false);
         gd.dataset.ready = String(id);
       }
@@ -339,10 +372,7 @@
     }
     const query = serialize();
     rememberInitial();
-    if ("?" + query !== window.location.search) {
-      history.pushState({ query }, "", `${window.location.pathname}?${query}`);
-    }
-    update(query);
+    update(query, { push: true });
   });
 
   document.getElementById("reset").addEventListener("click", () => {

@@ -349,16 +349,25 @@ def change(page, control: str, value: str | bool) -> None:
 
 
 def hover_label(page) -> str:
-    """Point at the figure's marks until Plotly shows a hover label; its text."""
+    """Point at the figure's marks until Plotly shows a hover label; its text. Marks that are
+    not SVG elements of their own (the Circos rings, chords and labels hover from traces that
+    draw nothing) are found by pointing across the figure."""
+    label = page.locator("#figure .hoverlayer .hovertext")
     marks = page.locator("#figure .scatterlayer .point, #figure .barlayer .point")
     for i in range(min(marks.count(), 60)):
         box = marks.nth(i).bounding_box()
         if not box or box["width"] == 0:
             continue
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        label = page.locator("#figure .hoverlayer .hovertext")
         if label.count():
             return label.first.text_content() or ""
+    box = page.locator("#figure .main-svg").first.bounding_box()
+    if box:
+        for fy in (0.5, 0.3, 0.7, 0.2, 0.8):
+            for fx in (0.5, 0.3, 0.7, 0.4, 0.6, 0.2, 0.8):
+                page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                if label.count():
+                    return label.first.text_content() or ""
     return ""
 
 
