@@ -33,7 +33,8 @@ def static_hosting(settings: Settings, client: ClientFactory) -> Hosting:
     target = environments.resolve_stack(settings, environments.STATIC)
     cfn = CloudFormation(client, target.region or None)
     found = cfn.stack(target.stack_name)
-    bucket = site_outputs(cfn, target.stack_name).get("BucketName", "") if found else ""
+    outputs = site_outputs(cfn, target.stack_name) if found else {}
+    bucket = outputs.get("BucketName", "")
     if not bucket:
         raise CtsiteError(
             f"no bucket to publish to: [static] bucket is not set and there is no stack "
@@ -41,7 +42,5 @@ def static_hosting(settings: Settings, client: ClientFactory) -> Hosting:
             hint="`ctsite provision apply --env static` creates the hosting (or set [static] "
             "bucket in ctsite.toml, or pass --bucket)",
         )
-    distribution = settings.static_distribution_id or site_outputs(cfn, target.stack_name).get(
-        "DistributionId", ""
-    )
+    distribution = settings.static_distribution_id or outputs.get("DistributionId", "")
     return Hosting(bucket, distribution, f"stack {target.stack_name}")
