@@ -788,7 +788,8 @@ export class Store {
    * condition's first view. Kept for the last few (condition, cell types), which is what
    * threshold changes ask for again. */
   _pairsBase(cond, wanted) {
-    const key = wanted === null ? cond.id : [cond.id, ...[...wanted].sort()].join("\u0000");
+    // (every pair and no cell type at all are two keys: the first part tells them apart)
+    const key = [wanted === null ? "all" : "some", cond.id, ...[...(wanted ?? [])].sort()].join("\u0000");
     let base = this._pairs.get(key);
     if (base !== undefined) return base;
     let pairs = this._frame(this._conditionFile(cond, this.names.pairs));
