@@ -20,7 +20,7 @@ import pytest
 
 from tests.deploy.static_site.conftest import create_distribution
 from tests.support.cli import cli_env, run_ctsite
-from tests.support.wsgi_server import serving
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 ENV_NAME = "Lab-site-env"

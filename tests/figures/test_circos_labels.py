@@ -42,7 +42,7 @@ from ctsite.figures.precomputed import canonical_key
 from tests.figures.conftest import compile_config
 from tests.support.components import require_module, unavailable
 from tests.support.pictures import INLINE_PICTURE
-from tests.support.wsgi_server import serving
+from tests.support.servers import serving
 
 FIGURE_4_ENDS = 169  # labelled chord ends in the paper's Figure 4
 SLACK = 0.3  # px: boxes may touch (sub-pixel rounding), never overlap more

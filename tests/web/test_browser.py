@@ -19,7 +19,7 @@ import pytest
 from ctsite.store import versions
 from tests.support.cli import cli_env, start_ctsite, stop_process, wait_healthy
 from tests.support.components import require_module, unavailable
-from tests.support.wsgi_server import serving
+from tests.support.servers import serving
 
 NPM_SECONDS = 600  # each of `npm ci` and the bundle build, when the bundle is missing
 SERVE_SECONDS = 120  # `ctsite serve` compiles the demo, then answers /healthz

@@ -13,7 +13,7 @@ import requests
 from ctsite.config import load_settings
 from ctsite.web.app import create_app
 from ctsite.web.security import hash_code, new_secret_key
-from tests.support.wsgi_server import serving
+from tests.support.servers import serving
 
 CODE = "correct horse battery staple"
 
