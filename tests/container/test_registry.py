@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import http.server
 import json
-import threading
 from pathlib import Path
 
 import boto3
@@ -22,6 +21,7 @@ from ctsite.container import registry as reg
 from ctsite.errors import CtsiteError
 from tests.support.factories import serving
 from tests.support.fixtures_docker import SDK_SECONDS, budget
+from tests.support.servers import handling
 
 
 def token(user: str, password: str) -> str:
@@ -179,16 +179,13 @@ class _TokenEndpoint(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def aws_endpoint(monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _TokenEndpoint.seen = []
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield _TokenEndpoint.seen
-    server.shutdown()
+    with handling(_TokenEndpoint) as url:
+        _TokenEndpoint.seen = []
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield _TokenEndpoint.seen
 
 
 def test_resolve_auth_regions(aws_endpoint, tmp_path: Path):

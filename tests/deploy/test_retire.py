@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 
 from tests.deploy.static_site.conftest import create_distribution
 from tests.support.cli import cli_env, run_ctsite
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 ENV_NAME = "Lab-site-env"
@@ -37,21 +37,12 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def live_site(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The running EB site's stand-in: the ctsite app over the demo store on a real server."""
-    from werkzeug.serving import make_server
-
     from ctsite.config import load_settings
     from ctsite.web.app import create_app
 
     root = tmp_path_factory.mktemp("live")
-    app = create_app(load_settings(root=root, environ={}), store_path=demo_store)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
+    with serving(create_app(load_settings(root=root, environ={}), store_path=demo_store)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -46,7 +46,8 @@ def table_calls(store: Store) -> list[Call]:
     big = len(store.circos_table(store.conditions[0].name, store.thresholds[0])) > BIG
     thresholds = [store.thresholds[i] for i in (0, 4, -1)] if big else store.thresholds
     types = store.cell_types
-    subsets: list[list[str] | None] = [None, types[:2], types[:1], [types[-1], *types[:2]]]
+    # [] before None: an empty choice and the whole table are two different tables
+    subsets: list[list[str] | None] = [[], None, types[:2], types[:1], [types[-1], *types[:2]]]
     calls: list[Call] = []
     for cond in store.conditions:
         calls += [call("circos_table", cond.name, t) for t in thresholds]

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from ctsite.figures import FIGURES
 from ctsite.store import Store
 from tests.figures.conftest import compile_config
+from tests.support.datasets import write_expression, write_lr, write_pq_config
 from tests.support.engine_data import write_engine_data
 from tests.support.figure_conformance import cases_for, conform_failures, engine_answers
 
@@ -108,11 +109,8 @@ def write_dataset(data: Dataset, directory: Path) -> Path:
     """Write the dataset in ContactTracing's input format and its ctsite.toml; returns the
     config's path (the layout of tests/figures/conftest.py's write_tiny)."""
     import anndata as ad
-    import scipy.sparse as sp
 
-    (directory / "lr.tsv").write_text(
-        "ligand\treceptor\n" + "".join(f"{a}\t{b}\n" for a, b in data.pairs), encoding="utf-8"
-    )
+    write_lr(directory / "lr.tsv", data.pairs)
     ligands = {a for a, _ in data.pairs}
     receptors = {b for _, b in data.pairs}
     for condition, rows in data.obs.items():
@@ -139,31 +137,8 @@ def write_dataset(data: Dataset, directory: Path) -> Path:
             counts.append(
                 [2.0 if cell < round(data.expression[ct][g] * CELLS) else 0.0 for g in data.genes]
             )
-    ad.AnnData(
-        obs=pd.DataFrame({"Cell Type": labels}, index=[f"c{i}" for i in range(len(labels))]),
-        var=pd.DataFrame(index=data.genes),
-        layers={"X": sp.csr_matrix(np.array(counts, dtype=np.float32))},
-    ).write_h5ad(directory / "expression.h5ad")
-    config = directory / "ctsite.toml"
-    config.write_text(
-        """compiled_dir = "compiled"
-[data]
-interactions = "lr.tsv"
-expression = "expression.h5ad"
-[[data.conditions]]
-name = "P"
-file = "deg_P.h5ad"
-label = "P-dependent"
-[[data.conditions]]
-name = "Q"
-file = "deg_Q.h5ad"
-[[data.combined]]
-name = "P AND Q"
-of = ["P", "Q"]
-""",
-        encoding="utf-8",
-    )
-    return config
+    write_expression(directory / "expression.h5ad", labels, data.genes, np.array(counts))
+    return write_pq_config(directory)
 
 
 def permissive(store: Store, figure: str) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from ctsite.store import Store
+from tests.support.datasets import write_expression, write_lr, write_pq_config
 
 CELL_TYPES = ("Alpha", "Beta")
 OTHER = [f"G{i:02d}" for i in range(1, 13)]
@@ -94,13 +95,9 @@ def _deg(condition: str) -> object:
 
 def write_tiny(directory: Path) -> Path:
     """Write the tiny dataset and its ctsite.toml; returns the config path."""
-    import anndata as ad
-    import scipy.sparse as sp
 
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "lr.tsv").write_text(
-        "ligand\treceptor\n" + "".join(f"{a}\t{b}\n" for a, b in LR), encoding="utf-8"
-    )
+    write_lr(directory / "lr.tsv", LR)
     for cond in ("P", "Q"):
         _deg(cond).write_h5ad(directory / f"deg_{cond}.h5ad")
     labels, counts = [], []
@@ -112,33 +109,8 @@ def write_tiny(directory: Path) -> Path:
                 frac = EXPRESSION[ct].get(gene, 0.5)
                 row.append(2.0 if cell < round(frac * CELLS) else 0.0)
             counts.append(row)
-    expr = ad.AnnData(
-        obs=pd.DataFrame({"Cell Type": labels}, index=[f"c{i}" for i in range(len(labels))]),
-        var=pd.DataFrame(index=GENES),
-        layers={"X": sp.csr_matrix(np.array(counts, dtype=np.float32))},
-    )
-    expr.write_h5ad(directory / "expression.h5ad")
-    config = directory / "ctsite.toml"
-    config.write_text(
-        """compiled_dir = "compiled"
-[data]
-interactions = "lr.tsv"
-expression = "expression.h5ad"
-cell_type_order = ["Beta", "Alpha"]
-[[data.conditions]]
-name = "P"
-file = "deg_P.h5ad"
-label = "P-dependent"
-[[data.conditions]]
-name = "Q"
-file = "deg_Q.h5ad"
-[[data.combined]]
-name = "P AND Q"
-of = ["P", "Q"]
-""",
-        encoding="utf-8",
-    )
-    return config
+    write_expression(directory / "expression.h5ad", labels, GENES, np.array(counts))
+    return write_pq_config(directory, cell_type_order=["Beta", "Alpha"])
 
 
 def compile_config(config: Path) -> Path:

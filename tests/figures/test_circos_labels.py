@@ -15,7 +15,6 @@ import io
 import json
 import math
 import shutil
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -43,6 +42,7 @@ from ctsite.figures.precomputed import canonical_key
 from tests.figures.conftest import compile_config
 from tests.support.components import require_module, unavailable
 from tests.support.pictures import INLINE_PICTURE
+from tests.support.servers import serving
 
 FIGURE_4_ENDS = 169  # labelled chord ends in the paper's Figure 4
 SLACK = 0.3  # px: boxes may touch (sub-pixel rounding), never overlap more
@@ -185,16 +185,11 @@ STATIC_TEXTS = "#figure-static svg g.annotations text, #figure-static svg text >
 PLOTLY_TEXTS = "#figure .annotation text, #figure .textpoint text"
 
 
-def _serve(store_path: Path, root: Path) -> tuple[str, Any]:
-    from werkzeug.serving import make_server
-
+def _app(store_path: Path, root: Path) -> Any:
     from ctsite.config import load_settings
     from ctsite.web.app import create_app
 
-    app = create_app(load_settings(root=root, environ={}), store_path=store_path)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{httpd.server_port}", httpd
+    return create_app(load_settings(root=root, environ={}), store_path=store_path)
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -251,16 +246,14 @@ def study_store(tmp_path_factory: pytest.TempPathFactory, real_interactions: Pat
 
 @pytest.fixture(scope="module")
 def sites(demo_store: Path, study_store: Path, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    demo, demo_httpd = _serve(demo_store.path, tmp_path_factory.mktemp("demo-root"))
-    study, study_httpd = _serve(study_store, tmp_path_factory.mktemp("study-root"))
-    try:
+    with (
+        serving(_app(demo_store.path, tmp_path_factory.mktemp("demo-root"))) as demo,
+        serving(_app(study_store, tmp_path_factory.mktemp("study-root"))) as study,
+    ):
         yield {
             "demo": (demo, ""),
             "study": (study, _figure_4_query(study_store)),
         }
-    finally:
-        demo_httpd.shutdown()
-        study_httpd.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -73,8 +73,25 @@ def write_expression(
 
 def write_lr(path: Path, pairs: list[tuple[str, str]], header: bool = True) -> Path:
     text = ("ligand\treceptor\n" if header else "") + "".join(f"{a}\t{b}\n" for a, b in pairs)
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_pq_config(directory: Path, cell_type_order: list[str] | None = None) -> Path:
+    """The ctsite.toml of the two-condition layout the figure and engine tests compile: `lr.tsv`,
+    `expression.h5ad`, conditions P (labelled "P-dependent") and Q from `deg_P.h5ad` and
+    `deg_Q.h5ad`, and their combination "P AND Q"; the store in `compiled/`. Returns its path."""
+    order = "" if cell_type_order is None else f"cell_type_order = {cell_type_order!r}\n"
+    config = directory / "ctsite.toml"
+    config.write_text(
+        'compiled_dir = "compiled"\n[data]\ninteractions = "lr.tsv"\n'
+        f'expression = "expression.h5ad"\n{order}'
+        '[[data.conditions]]\nname = "P"\nfile = "deg_P.h5ad"\nlabel = "P-dependent"\n'
+        '[[data.conditions]]\nname = "Q"\nfile = "deg_Q.h5ad"\n'
+        '[[data.combined]]\nname = "P AND Q"\nof = ["P", "Q"]\n',
+        encoding="utf-8",
+    )
+    return config
 
 
 SMALL_TOML = """

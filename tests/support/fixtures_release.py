@@ -7,7 +7,6 @@ pre-signed URLs Elastic Beanstalk publishes tail logs at."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.reltest import REGION, write_project
+from tests.support.servers import handling
 
 
 @pytest.fixture
@@ -93,12 +93,6 @@ def http_logs() -> Iterator[dict[str, str]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    pages["base"] = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with handling(Handler) as url:
+        pages["base"] = url
         yield pages
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -19,6 +19,7 @@ import pytest
 from ctsite.store import versions
 from tests.support.cli import cli_env, start_ctsite, stop_process, wait_healthy
 from tests.support.components import require_module, unavailable
+from tests.support.servers import serving
 
 NPM_SECONDS = 600  # each of `npm ci` and the bundle build, when the bundle is missing
 SERVE_SECONDS = 120  # `ctsite serve` compiles the demo, then answers /healthz
@@ -487,10 +488,6 @@ def test_site_error_pages(watched, server):
 @pytest.fixture(scope="module")
 def fallback_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app without the partial bundle (a plain checkout): a real HTTP server in a thread."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     from ctsite.config import load_settings
     from ctsite.web.app import create_app
 
@@ -498,14 +495,8 @@ def fallback_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) 
     app = create_app(
         load_settings(root=root, environ={}), store_path=demo_store, partial_bundle=None
     )
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])
@@ -572,23 +563,6 @@ Promise.allSettled(Array.from({length: 12}, (_, i) => fetch("%(login)s", {method
 </script></body></html>"""
 
 
-def _thread_server(app, host: str):
-    """A real HTTP server for a WSGI app in a thread (its URL, and how to stop it)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    httpd = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        httpd.shutdown()
-        thread.join(timeout=10)
-
-    return f"http://{host}:{httpd.server_port}", stop
-
-
 @pytest.fixture(scope="module")
 def gated_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The site with the access gate on (3 wrong codes a minute per client)."""
@@ -606,11 +580,8 @@ def gated_server(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             "site_title": "Secret Study Title",
         },
     )
-    url, stop = _thread_server(create_app(settings, store_path=demo_store), "127.0.0.1")
-    try:
+    with serving(create_app(settings, store_path=demo_store)) as url:
         yield url
-    finally:
-        stop()
 
 
 def test_another_site_cannot_lock_a_reviewer_out(browser, gated_server):
@@ -622,30 +593,29 @@ def test_another_site_cannot_lock_a_reviewer_out(browser, gated_server):
 
     evil = Flask("evil")
     evil.add_url_rule("/", "index", lambda: EVIL_PAGE % {"login": f"{gated_server}/login"})
-    evil_url, stop = _thread_server(evil, "127.0.0.2")  # another host: another site
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(evil_url + "/")
-        page.wait_for_url(f"{gated_server}/login")  # the evil form's navigation, answered
-        page.goto(f"{gated_server}/circos?min_numsigi1=5")  # → the login page
-        page.fill("#code", CODE)
-        posted = lambda r: r.request.method == "POST" and "/login" in r.url  # noqa: E731
-        with page.expect_response(posted) as login:
-            page.click("button[type=submit]")
-        assert login.value.status == 302, login.value.status
-        page.wait_for_url(f"{gated_server}/circos?min_numsigi1=5")
-        # the title compiled into the (demo) store, which wins over the server's settings
-        demo_title = "ContactTracing demo (synthetic data)"
-        assert demo_title in page.content()
-        # the login page of a fresh browser shows nothing of the study
-        closed = browser.new_page()
-        closed.goto(f"{gated_server}/pairwise")
-        assert demo_title not in closed.content() and demo_title not in closed.title()
-        assert "Secret Study" not in closed.content() and "Secret Study" not in closed.title()
-        assert closed.locator("nav").count() == 0
-        assert closed.locator("text=This site needs an access code").count() == 1
-        closed.close()
-    finally:
-        context.close()
-        stop()
+    with serving(evil, "127.0.0.2") as evil_url:  # another host: another site
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(evil_url + "/")
+            page.wait_for_url(f"{gated_server}/login")  # the evil form's navigation, answered
+            page.goto(f"{gated_server}/circos?min_numsigi1=5")  # → the login page
+            page.fill("#code", CODE)
+            posted = lambda r: r.request.method == "POST" and "/login" in r.url  # noqa: E731
+            with page.expect_response(posted) as login:
+                page.click("button[type=submit]")
+            assert login.value.status == 302, login.value.status
+            page.wait_for_url(f"{gated_server}/circos?min_numsigi1=5")
+            # the title compiled into the (demo) store, which wins over the server's settings
+            demo_title = "ContactTracing demo (synthetic data)"
+            assert demo_title in page.content()
+            # the login page of a fresh browser shows nothing of the study
+            closed = browser.new_page()
+            closed.goto(f"{gated_server}/pairwise")
+            assert demo_title not in closed.content() and demo_title not in closed.title()
+            assert "Secret Study" not in closed.content() and "Secret Study" not in closed.title()
+            assert closed.locator("nav").count() == 0
+            assert closed.locator("text=This site needs an access code").count() == 1
+            closed.close()
+        finally:
+            context.close()

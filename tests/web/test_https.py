@@ -3,44 +3,39 @@ a real HTTP server (werkzeug) on loopback, requests with and without X-Forwarded
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from ctsite.config import load_settings
 from ctsite.web.app import create_app
 from ctsite.web.security import hash_code, new_secret_key
+from tests.support.servers import serving
 
 CODE = "correct horse battery staple"
 
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator:
-    servers = []
+    with contextlib.ExitStack() as servers:
 
-    def start(hops: int) -> str:
-        settings = load_settings(
-            root=tmp_path,
-            environ={},
-            overrides={
-                "site_proxy_hops": hops,
-                "site_access_code_hash": hash_code(CODE),
-                "site_secret_key": new_secret_key(),
-            },
-        )
-        app = create_app(settings, store_path=tmp_path / "no-store")
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
+        def start(hops: int) -> str:
+            settings = load_settings(
+                root=tmp_path,
+                environ={},
+                overrides={
+                    "site_proxy_hops": hops,
+                    "site_access_code_hash": hash_code(CODE),
+                    "site_secret_key": new_secret_key(),
+                },
+            )
+            app = create_app(settings, store_path=tmp_path / "no-store")
+            return servers.enter_context(serving(app))
 
-    yield start
-    for server in servers:
-        server.shutdown()
+        yield start
 
 
 def _login(url: str, proto: str | None) -> requests.Response:

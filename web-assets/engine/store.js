@@ -782,57 +782,62 @@ export class Store {
     return this._frame(this._conditionFile(cond, this.names.circos), this.names.effects_circos_columns);
   }
 
-  /** The threshold-independent columns of the pairwise table (built once per condition). */
-  _pairsBase(cond) {
-    if (!this._pairs.has(cond.id)) {
-      const pairs = this._frame(this._conditionFile(cond, this.names.pairs));
-      const t = this._table(cond);
-      const lig = pairs.column("lig_idx");
-      const rec = pairs.column("rec_idx");
-      const specs = ["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"].map((name) => [
-        name,
-        pairs.dtypes[name],
-        pairs.column(name),
-      ]);
-      for (const [side, idx] of [
-        ["ligand", lig],
-        ["receptor", rec],
-      ]) {
-        specs.push([`MAST_log2FC_${side}`, "float64", takeFloat(t.column("MAST_log2FC"), idx)]);
-        specs.push([`MAST_fdr_${side}`, "float64", takeFloat(t.column("MAST_fdr"), idx)]);
-        specs.push([
-          `expression_${side}`,
-          "float64",
-          this._expressionOf(pairs.column(`cell_type_${side}`), pairs.column(side)),
-        ]);
-        specs.push([`DA_${side}`, "float64", takeFloat(t.column("DA_score"), idx)]);
-        specs.push([`cell_type_${side}_dc1`, "float64", takeFloat(t.column("cell_type_dc1"), idx)]);
-      }
-      specs.push(["MAST_fdr_all_ligand", "float64", takeFloat(t.column("MAST_fdr_all"), lig)]);
-      specs.push([
-        "MAST_same_sign_ligand",
-        "bool",
-        takeValues(t.column("MAST_same_sign"), lig).map(Boolean),
-      ]);
-      specs.push(["rec_idx", pairs.dtypes.rec_idx, rec]);
-      this._pairs.set(cond.id, Frame.of(specs));
+  /** The threshold-independent columns of the pairwise table, for the pairs between the cell
+   * types `wanted` (a Set; null: every pair). Built on those rows only: a view reads two or three
+   * of the cell types, and building every pair of a study-scale condition was most of a
+   * condition's first view. Kept for the last few (condition, cell types), which is what
+   * threshold changes ask for again. */
+  _pairsBase(cond, wanted) {
+    // (every pair and no cell type at all are two keys: the first part tells them apart)
+    const key = [wanted === null ? "all" : "some", cond.id, ...[...(wanted ?? [])].sort()].join("\u0000");
+    let base = this._pairs.get(key);
+    if (base !== undefined) return base;
+    let pairs = this._frame(this._conditionFile(cond, this.names.pairs));
+    if (wanted !== null) {
+      const a = pairs.column("cell_type_ligand");
+      const b = pairs.column("cell_type_receptor");
+      const rows = [];
+      for (let i = 0; i < pairs.length; i += 1) if (wanted.has(a[i]) && wanted.has(b[i])) rows.push(i);
+      pairs = pairs.select([...PAIR_KEYS, "lig_idx", "rec_idx"]).take(rows);
     }
-    return this._pairs.get(cond.id);
+    const t = this._table(cond);
+    const lig = pairs.column("lig_idx");
+    const rec = pairs.column("rec_idx");
+    const specs = PAIR_KEYS.map((name) => [name, pairs.dtypes[name], pairs.column(name)]);
+    for (const [side, idx] of [
+      ["ligand", lig],
+      ["receptor", rec],
+    ]) {
+      specs.push([`MAST_log2FC_${side}`, "float64", takeFloat(t.column("MAST_log2FC"), idx)]);
+      specs.push([`MAST_fdr_${side}`, "float64", takeFloat(t.column("MAST_fdr"), idx)]);
+      specs.push([
+        `expression_${side}`,
+        "float64",
+        this._expressionOf(pairs.column(`cell_type_${side}`), pairs.column(side)),
+      ]);
+      specs.push([`DA_${side}`, "float64", takeFloat(t.column("DA_score"), idx)]);
+      specs.push([`cell_type_${side}_dc1`, "float64", takeFloat(t.column("cell_type_dc1"), idx)]);
+    }
+    specs.push(["MAST_fdr_all_ligand", "float64", takeFloat(t.column("MAST_fdr_all"), lig)]);
+    specs.push([
+      "MAST_same_sign_ligand",
+      "bool",
+      takeValues(t.column("MAST_same_sign"), lig).map(Boolean),
+    ]);
+    specs.push(["rec_idx", pairs.dtypes.rec_idx, rec]);
+    base = Frame.of(specs);
+    if (this._pairs.size >= PAIRS_KEPT) this._pairs.delete(this._pairs.keys().next().value);
+    this._pairs.set(key, base);
+    return base;
   }
 
   /** Ligand (cell type A) → receptor (cell type B) rows for every listed pair. */
   pairwise_table(condition, fdr, cellTypes = null) {
     const cond = this.condition(condition);
     const thr = this.fdr(fdr);
-    let base = this._pairsBase(cond);
-    if (cellTypes !== null && cellTypes !== undefined) {
-      const wanted = new Set(cellTypes.map((c) => this.cell_type(c)));
-      const a = base.column("cell_type_ligand");
-      const b = base.column("cell_type_receptor");
-      const rows = [];
-      for (let i = 0; i < base.length; i += 1) if (wanted.has(a[i]) && wanted.has(b[i])) rows.push(i);
-      base = base.take(rows);
-    }
+    const wanted =
+      cellTypes === null || cellTypes === undefined ? null : new Set(cellTypes.map((c) => this.cell_type(c)));
+    const base = this._pairsBase(cond, wanted);
     const t = this._table(cond);
     const counts = this._counts(t, thr);
     const rec = base.column("rec_idx");
@@ -1072,6 +1077,10 @@ export class Store {
     }
   }
 }
+
+// the pairs table's own columns a pairwise row starts from, and how many built bases are kept
+const PAIR_KEYS = ["ligand", "cell_type_ligand", "receptor", "cell_type_receptor"];
+const PAIRS_KEPT = 8;
 
 const PAIR_COLUMNS = [
   "ligand", "cell_type_ligand", "receptor", "cell_type_receptor", "numSigI1", "numDEG",
