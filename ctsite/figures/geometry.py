@@ -132,10 +132,16 @@ def arc_pieces(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def arc_points(starts: np.ndarray, ends: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     """The angles of arcs cut into `pieces`, arc after arc: start + (end − start)·k / n for
     k = 0..n."""
-    counts = pieces + 1
+    owner, k = _runs(pieces + 1)
+    return starts[owner] + (ends - starts)[owner] * k / pieces[owner]
+
+
+def _runs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of `counts[i]` values each, laid end to end: for every value, its run's index and
+    its place in the run (0, 1, …)."""
     owner = np.repeat(np.arange(len(counts)), counts)
     k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return starts[owner] + (ends - starts)[owner] * k / pieces[owner]
+    return owner, k
 
 
 def skyline(
@@ -159,9 +165,7 @@ def skyline(
     last = np.append(first[1:], True)
     pieces = arc_pieces(starts, ends)
     # forward: [base at start if a block starts] + the top, cut into pieces + [base at end]
-    counts = pieces + 1 + first + last
-    owner = np.repeat(np.arange(n), counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    owner, k = _runs(pieces + 1 + first + last)
     k = k - first[owner]  # −1: the base at the start; pieces + 1: the base at the end
     on_top = (k >= 0) & (k <= pieces[owner])
     along = starts[owner] + (ends - starts)[owner] * np.clip(k, 0, None) / pieces[owner]
