@@ -90,7 +90,7 @@ class Renderer:
                     kept += segments[lo:hi]
                     continue
                 (x0, y0), (x1, y1), across = quad
-                key = f"{across:.2f}".rstrip("0").rstrip(".") or "0.01"
+                key = f"{across:.2f}".rstrip("0").rstrip(".")  # (never empty: "0.00" → "0")
                 thin.setdefault(key, []).append(f"M{num(x0)},{num(y0)}L{num(x1)},{num(y1)}")
             segments = kept
         color = checked_color(line.get("color"), "#444444")
