@@ -214,13 +214,15 @@ def test_home_page(watched, server):
     watched.check_clean()
 
 
-TEXTS_DRAWN = """() => (document.getElementById('figure').data || [])
+# (the whole figure: a Circos' shapes, labels and colour bars are drawn apart, figure_layer.js)
+TEXTS_DRAWN = """() => { const gd = window.ctsiteFigureLayer.whole(document.getElementById('figure'));
+    return (gd.data || [])
     .filter((t) => String(t.mode || '').includes('text'))
     .flatMap((t) => [].concat(t.text || []))
-    .concat((document.getElementById('figure').layout.annotations || [])
+    .concat((gd.layout.annotations || [])
       .flatMap((a) => String(a.text).split(/<br\\s*\\/?>/i)))  // (a line of text each)
     .map((s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim())
-    .filter(Boolean)"""
+    .filter(Boolean); }"""
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])

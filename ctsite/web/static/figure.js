@@ -311,7 +311,11 @@
       gd.dataset.fixedHeight = fixed ? String(layout.height) : "";
       if (!fixed) Object.assign(gd.style, { width: "", transform: "", marginRight: "", marginBottom: "" });
       fitToCard();
-      await Plotly.react(gd, fig.data || [], layout, config);
+      // (a figure laid out in px: its shapes and labels drawn by the page's own layer)
+      const Layer = window.ctsiteFigureLayer;
+      const parts = Layer ? Layer.split(fig.data || [], layout) : null;
+      await Plotly.react(gd, parts ? parts.data : fig.data || [], parts ? parts.layout : layout, config);
+      if (Layer) await Layer.draw(Plotly, gd, parts ? parts.layer : null);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
       fitToCard();
       gd.dataset.view = "interactive";
@@ -420,7 +424,9 @@
   async function exportImage(format) {
     if (!current) await activate();
     if (!current || !window.Plotly) return;
-    const data = await window.Plotly.toImage(gd, {
+    // the whole figure (with the shapes and labels the page draws itself), drawn by Plotly
+    const drawn = window.ctsiteFigureLayer ? window.ctsiteFigureLayer.whole(gd) : gd;
+    const data = await window.Plotly.toImage(drawn, {
       format, imageDataOnly: true,
       width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
     });
