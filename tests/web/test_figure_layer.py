@@ -146,6 +146,27 @@ def test_circos_layer_draws_what_plotly_draws(browser, server, size):  # noqa: F
         w.close()
 
 
+def test_colour_bars_come_back_after_plotly_remakes_its_frame(browser, server):  # noqa: F811
+    """Before: a Plotly.react with another config (Plotly then starts over, removing every SVG
+    of its frame, the colour bars' graph's too) left the Circos without colour bars for good:
+    their graph kept its mark of what it had drawn, so it was never drawn again."""
+    w = Watched(browser, server, viewport={"width": 1400, "height": 1000})
+    try:
+        w.activate(f"{server}/circos")
+        w.page.evaluate(
+            "() => { const gd = document.getElementById('figure');"
+            " return Plotly.react(gd, gd.data, gd.layout,"
+            " Object.assign({}, gd._context, {displaylogo: true})); }"
+        )
+        change(w, "min_numsigi1", "12")
+        drawn = w.page.evaluate(COMPARE)
+        assert not drawn["bad"], drawn["bad"][:10]
+        assert drawn["bars"] == 3, drawn
+        w.check_clean()
+    finally:
+        w.close()
+
+
 def test_circos_download_holds_the_whole_figure(browser, server, tmp_path):  # noqa: F811
     w = Watched(browser, server, viewport={"width": 1400, "height": 1000})
     try:

@@ -153,9 +153,12 @@
     }
     if (svg.nextSibling !== graph) container.insertBefore(graph, svg.nextSibling);
     const key = JSON.stringify([scales.data, scales.layout]);
-    if (graph._drawn === key) return;
+    // (when the figure's graph starts over, Plotly removes every SVG of its frame, this graph's
+    // too: then it is drawn anew)
+    const intact = graph.querySelector(".main-svg") !== null;
+    if (graph._drawn === key && intact) return;
     graph._drawn = key;
-    await Plotly.react(graph, scales.data, scales.layout, {
+    await (intact ? Plotly.react : Plotly.newPlot)(graph, scales.data, scales.layout, {
       staticPlot: true, displayModeBar: false, responsive: false,
     });
   }
