@@ -224,10 +224,11 @@ def browser() -> Iterator[object]:
 # its annotations (an empty view says "No interactions — …", "No chords pass …", "No effects …")
 DRAWN = """() => {
     const g = document.getElementById('figure');
+    const whole = window.ctsiteFigureLayer.whole(g);  // (a Circos' labels: figure_layer.js)
     const size = (a) => (Array.isArray(a) ? a.length : 0);
-    const points = (g.data || []).reduce(
+    const points = (whole.data || []).reduce(
         (n, t) => n + Math.max(size(t.x), size(t.y), size(t.r), size(t.theta)), 0);
-    const notes = ((g.layout || {}).annotations || []).map((a) => String(a.text || ''));
+    const notes = ((whole.layout || {}).annotations || []).map((a) => String(a.text || ''));
     return {points, notes, traces: g.querySelectorAll('.main-svg .trace').length};
 }"""
 

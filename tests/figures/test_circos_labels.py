@@ -182,7 +182,8 @@ MEASURE = """([textSelector, frameSelector]) => {
 
 # the texts placed on the circle: annotations, and any text drawn at trace points
 STATIC_TEXTS = "#figure-static svg g.annotations text, #figure-static svg text > tspan"
-PLOTLY_TEXTS = "#figure .annotation text, #figure .textpoint text"
+# (the interactive Circos: its annotations drawn by the page's layer, figure_layer.js)
+PLOTLY_TEXTS = "#figure svg.figure-layer text, #figure .annotation text, #figure .textpoint text"
 
 
 def _app(store_path: Path, root: Path) -> Any:

@@ -214,13 +214,15 @@ def test_home_page(watched, server):
     watched.check_clean()
 
 
-TEXTS_DRAWN = """() => (document.getElementById('figure').data || [])
+# (the whole figure: a Circos' shapes, labels and colour bars are drawn apart, figure_layer.js)
+TEXTS_DRAWN = """() => { const gd = window.ctsiteFigureLayer.whole(document.getElementById('figure'));
+    return (gd.data || [])
     .filter((t) => String(t.mode || '').includes('text'))
     .flatMap((t) => [].concat(t.text || []))
-    .concat((document.getElementById('figure').layout.annotations || [])
+    .concat((gd.layout.annotations || [])
       .flatMap((a) => String(a.text).split(/<br\\s*\\/?>/i)))  // (a line of text each)
     .map((s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim())
-    .filter(Boolean)"""
+    .filter(Boolean); }"""
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("circos", 200), ("pairwise", 40), ("effects", 20)])
@@ -308,6 +310,34 @@ def test_control_updates_figure_url_and_back_button(watched, server):
     assert page.url == url_before
     assert page.input_value("#c-min_numsigi1") == "10"
     assert page.eval_on_selector_all("#figure svg path", "els => els.length") == before
+    watched.check_clean()
+
+
+def test_a_width_class_change_keeps_the_view_being_loaded(watched, server):
+    """Before: turning a phone (another width class) while a submitted view was still loading
+    drew the previous view again in the new class: the form said 20, the figure and the URL 10."""
+    page = watched.page
+    watched.activate(f"{server}/circos")
+    ready = page.get_attribute("#figure", "data-ready")
+    # the figure API answers after 400 ms, so the view is still loading when the width changes
+    page.evaluate(
+        "() => { const f = window.fetch; window.fetch = (u, o) =>"
+        " String(u).includes('/api/figure/')"
+        " ? new Promise((r) => setTimeout(r, 400)).then(() => f(u, o)) : f(u, o); }"
+    )
+    page.fill("#c-min_numsigi1", "20")
+    page.click("#submit")
+    page.set_viewport_size({"width": 390, "height": 844})
+    watched.wait_figure(ready)
+    page.wait_for_function(
+        "() => !document.querySelector('.figure-card').classList.contains('loading')"
+    )
+    assert parse_qs(page.get_attribute("#figure", "data-query") or "")["min_numsigi1"] == ["20"]
+    assert parse_qs(urlparse(page.url).query)["min_numsigi1"] == ["20"]
+    size = page.evaluate(
+        "window.ctsiteFigureLayer.whole(document.getElementById('figure')).layout.meta.size"
+    )
+    assert size == "phone"
     watched.check_clean()
 
 

@@ -32,6 +32,7 @@
   let current = null; // the last figure document drawn
   let prefetched = null; // {query, response promise}: the picture's figure, fetched in idle time
   let activated = null; // the first interactive draw, once it was asked for
+  let asked = null; // {query, push} of the latest view asked for (drawn or still loading)
   // The static site: the data index and the engine bundle (null: served by ctsite, /api)
   const metaContent = (key) => {
     const meta = document.querySelector(`meta[name="${key}"]`);
@@ -80,7 +81,8 @@
     if (gd.dataset.fixedWidth) event.stopPropagation();
   }, { capture: true, passive: true });
   for (const [, media] of sizes) {
-    if (media) media.addEventListener("change", () => { if (current) update(gd.dataset.query); });
+    // (the view last asked for, which may still be loading: drawn again in the new class)
+    if (media) media.addEventListener("change", () => { if (current) update(asked.query, { push: asked.push }); });
   }
 
   // plotly.js is loaded on demand. The partial bundle initialises itself in slices and announces
@@ -264,6 +266,7 @@
   }
 
   async function update(query, { push = false } = {}) {
+    asked = { query, push };
     if (!activated) {
       activated = Promise.resolve(); // from now on every view is drawn by Plotly
       stopWatching();
@@ -311,7 +314,11 @@
       gd.dataset.fixedHeight = fixed ? String(layout.height) : "";
       if (!fixed) Object.assign(gd.style, { width: "", transform: "", marginRight: "", marginBottom: "" });
       fitToCard();
-      await Plotly.react(gd, fig.data || [], layout, config);
+      // (a figure laid out in px: its shapes and labels drawn by the page's own layer)
+      const Layer = window.ctsiteFigureLayer;
+      const parts = Layer ? Layer.split(fig.data || [], layout) : null;
+      await Plotly.react(gd, parts ? parts.data : fig.data || [], parts ? parts.layout : layout, config);
+      if (Layer) await Layer.draw(Plotly, gd, parts ? parts.layer : null);
       if (staticView) staticView.remove(); // the interactive figure takes the picture's place
       fitToCard();
       gd.dataset.view = "interactive";
@@ -420,7 +427,9 @@
   async function exportImage(format) {
     if (!current) await activate();
     if (!current || !window.Plotly) return;
-    const data = await window.Plotly.toImage(gd, {
+    // the whole figure (with the shapes and labels the page draws itself), drawn by Plotly
+    const drawn = window.ctsiteFigureLayer ? window.ctsiteFigureLayer.whole(gd) : gd;
+    const data = await window.Plotly.toImage(drawn, {
       format, imageDataOnly: true,
       width: gd.offsetWidth || 900, height: gd.offsetHeight || 700,
     });

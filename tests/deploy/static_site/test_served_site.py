@@ -274,7 +274,8 @@ SIZE_NAME = """() => {
   const hit = sizes.find((s) => !s.media || window.matchMedia(s.media).matches);
   return hit ? hit.name : null;
 }"""  # the width class figure.js asks for (the media query its <picture> uses)
-DRAWN = """() => { const g = document.getElementById('figure');
+# (the whole figure: a Circos' shapes, labels and colour bars are drawn apart, figure_layer.js)
+DRAWN = """() => { const g = window.ctsiteFigureLayer.whole(document.getElementById('figure'));
   return JSON.parse(JSON.stringify({data: g.data, layout: g.layout})); }"""
 
 

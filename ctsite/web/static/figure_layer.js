@@ -1,0 +1,220 @@
+/* The drawn layer of a figure laid out in pixels (Circos): its layout shapes (ring cells, chords,
+   leaders) and text annotations (sector names, gene labels), drawn by the page in one SVG of its
+   own, between Plotly's plot and its legend, colour bars and hover labels.
+
+   Why: Plotly.react redraws the whole figure whenever a trace's data changes (every Circos view
+   changes the hover texts), and the Circos figure's ~150 rotated labels and ~400 KB of path text
+   were most of that redraw: Plotly measures each label and rewrites each path into pixels. This
+   layer keeps one element per shape and per label, and rewrites an attribute only when its value
+   changed; the paths stay in paper coordinates under one transform.
+
+   It draws what Plotly would from the same layout (paper-referenced paths: fill, fill rule, line
+   colour, width and opacity; annotations centred on their point, turned by textangle about their
+   middle, bold for <b>) — the figure document is unchanged, and the SVG and PNG downloads still
+   come from Plotly with the whole figure (`whole`). Any other shape or annotation (data
+   coordinates, arrows, several lines): the figure is left to Plotly entirely (`split` → null).
+
+   The colour bars (traces with no points that only show a scale) are drawn by Plotly too, but in
+   a graph of their own under this layer, redrawn only when they change: in the figure's graph
+   they were redrawn, ticks measured and all, with every view. */
+"use strict";
+
+(function () {
+  const SVG = "http://www.w3.org/2000/svg";
+  const ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'", "&#39;": "'" };
+  const unescape = (text) => text.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (e) => ENTITIES[e]);
+  const TAG = /<\/?b>/gi;
+  const BOLD = /<b>/i;
+
+  const paperRef = (item) => item.xref === "paper" && item.yref === "paper";
+  const drawableShape = (s) => s.type === "path" && paperRef(s) && (s.layer || "above") === "above"
+    && typeof s.path === "string" && !(s.line && s.line.dash && s.line.dash !== "solid");
+  const drawableNote = (a) => paperRef(a) && a.showarrow === false
+    && (a.xanchor || "center") === "center" && (a.yanchor || "middle") === "middle"
+    && !a.bgcolor && !a.bordercolor && !/<br/i.test(String(a.text || ""))
+    && !/<(?!\/?b>)[^>]*>/i.test(String(a.text || ""));
+
+  const TRANSPARENT = "rgba(0,0,0,0)";
+  // a trace that draws nothing but its colour bar
+  const scaleOnly = (t) => Boolean(t.marker && t.marker.showscale === true) && t.hoverinfo === "skip"
+    && Array.isArray(t.r) && t.r.every((v) => v === null);
+
+  /** A figure laid out in px whose shapes and annotations this layer draws: {data and layout
+   * for Plotly (without them and the colour bars), layer: {width, height, shapes, annotations,
+   * scales: {indices, data, layout} of the colour bars' graph}}; else null. */
+  function split(data, layout) {
+    const fixed = layout.width && layout.height && layout.meta && layout.meta.size;
+    const shapes = layout.shapes || [];
+    const annotations = layout.annotations || [];
+    if (!fixed || !shapes.every(drawableShape) || !annotations.every(drawableNote)) return null;
+    const margin = layout.margin || {};
+    if (["l", "r", "t", "b"].some((k) => Number(margin[k] || 0) !== 0)) return null;
+    const rest = Object.assign({}, layout);
+    delete rest.shapes;
+    delete rest.annotations;
+    const indices = [];
+    data.forEach((t, i) => { if (scaleOnly(t)) indices.push(i); });
+    const scales = {
+      indices,
+      data: indices.map((i) => data[i]),
+      // the figure's own frame (the bars are placed in it), with nothing else to draw
+      layout: Object.assign({}, rest, {
+        paper_bgcolor: TRANSPARENT, plot_bgcolor: TRANSPARENT, showlegend: false,
+        polar: Object.assign({}, rest.polar || {}, { bgcolor: TRANSPARENT }),
+        dragmode: false, hovermode: false, meta: null,
+      }),
+    };
+    return {
+      data: data.filter((_, i) => !indices.includes(i)),
+      layout: rest,
+      layer: {
+        width: Number(layout.width), height: Number(layout.height), shapes, annotations, scales,
+      },
+    };
+  }
+
+  // An attribute written only when it changed (the element remembers what it was given).
+  function set(element, name, value) {
+    const key = `_${name}`;
+    if (element[key] === value) return;
+    element[key] = value;
+    if (value === null) element.removeAttribute(name);
+    else element.setAttribute(name, value);
+  }
+
+  // n children of `group` made with `make`, extras removed
+  function children(group, n, make) {
+    while (group.childElementCount > n) group.lastElementChild.remove();
+    while (group.childElementCount < n) group.appendChild(make());
+    return group.children;
+  }
+
+  function drawShapes(group, shapes) {
+    const paths = children(group, shapes.length, () => {
+      const path = document.createElementNS(SVG, "path");
+      path.setAttribute("vector-effect", "non-scaling-stroke");
+      return path;
+    });
+    shapes.forEach((shape, i) => {
+      const path = paths[i];
+      const line = shape.line || {};
+      const width = line.width === undefined || line.width === null ? 2 : Number(line.width);
+      set(path, "d", shape.path);
+      set(path, "fill", shape.fillcolor || "none");
+      set(path, "fill-rule", shape.fillrule || "evenodd");
+      set(path, "stroke", width > 0 ? line.color || "#444" : "none");
+      set(path, "stroke-width", width > 0 ? String(width) : null);
+      const opacity = shape.opacity === undefined || shape.opacity === null ? 1 : Number(shape.opacity);
+      set(path, "opacity", opacity < 1 ? String(opacity) : null);
+      set(path, "data-name", shape.name || null);
+    });
+  }
+
+  // Plotly centres an annotation's text box on its point; the box of one line of text is its
+  // font's ascent plus descent, so the baseline sits ~0.35 em below the middle.
+  function drawNotes(group, notes, width, height) {
+    const texts = children(group, notes.length, () => {
+      const text = document.createElementNS(SVG, "text");
+      text.setAttribute("text-anchor", "middle");
+      return text;
+    });
+    notes.forEach((note, i) => {
+      const text = texts[i];
+      const raw = String(note.text || "");
+      const font = note.font || {};
+      const size = Number(font.size || 12);
+      const x = (Number(note.x) * width).toFixed(2);
+      const y = ((1 - Number(note.y)) * height).toFixed(2);
+      const angle = Number(note.textangle || 0);
+      set(text, "x", x);
+      set(text, "y", (Number(y) + 0.35 * size).toFixed(2));
+      set(text, "transform", angle ? `rotate(${angle} ${x} ${y})` : null);
+      set(text, "font-size", `${size}px`);
+      set(text, "font-family", font.family || null);
+      set(text, "font-weight", BOLD.test(raw) ? "bold" : null);
+      set(text, "fill", font.color || "#444");
+      set(text, "data-name", note.name || null);
+      const content = unescape(raw.replace(TAG, ""));
+      if (text._content !== content) {
+        text._content = content;
+        text.textContent = content;
+      }
+    });
+  }
+
+  // The colour bars' graph (a Plotly graph that takes no pointer events), redrawn only when
+  // its traces or frame changed.
+  async function drawScales(Plotly, container, svg, scales) {
+    let graph = container.querySelector(":scope > .figure-layer-scales");
+    if (!graph) {
+      graph = document.createElement("div");
+      graph.className = "figure-layer-scales";
+      graph.style.cssText = "position:absolute;top:0;left:0;pointer-events:none";
+    }
+    if (svg.nextSibling !== graph) container.insertBefore(graph, svg.nextSibling);
+    const key = JSON.stringify([scales.data, scales.layout]);
+    // (when the figure's graph starts over, Plotly removes every SVG of its frame, this graph's
+    // too: then it is drawn anew)
+    const intact = graph.querySelector(".main-svg") !== null;
+    if (graph._drawn === key && intact) return;
+    graph._drawn = key;
+    await (intact ? Plotly.react : Plotly.newPlot)(graph, scales.data, scales.layout, {
+      staticPlot: true, displayModeBar: false, responsive: false,
+    });
+  }
+
+  /** Draws `layer` (from `split`) over the plot of the Plotly graph `gd` (with `Plotly`, for the
+   * colour bars); null removes it. */
+  async function draw(Plotly, gd, layer) {
+    let svg = gd.querySelector("svg.figure-layer");
+    if (!layer) {
+      if (svg) svg.remove();
+      const graph = gd.querySelector(".figure-layer-scales");
+      if (graph) {
+        Plotly.purge(graph);
+        graph.remove();
+      }
+      gd.layerLayout = null;
+      gd.layerScales = null;
+      return;
+    }
+    const container = gd.querySelector(".svg-container");
+    const plot = container && container.querySelector(".main-svg");
+    if (!plot) return;
+    if (!svg) {
+      svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("class", "figure-layer");
+      svg.setAttribute("aria-hidden", "true");
+      svg.style.cssText = "position:absolute;top:0;left:0;pointer-events:none;overflow:visible";
+      svg.innerHTML = '<g class="shapes"></g><g class="annotations"></g>';
+    }
+    // (Plotly remakes its own SVGs, never this one: kept right above its plot)
+    if (plot.nextSibling !== svg) container.insertBefore(svg, plot.nextSibling);
+    const { width, height } = layer;
+    set(svg, "width", String(width));
+    set(svg, "height", String(height));
+    set(svg, "viewBox", `0 0 ${width} ${height}`);
+    const [shapes, notes] = svg.children;
+    // paper coordinates (y up, 0 to 1) → px
+    set(shapes, "transform", `matrix(${width} 0 0 ${-height} 0 ${height})`);
+    drawShapes(shapes, layer.shapes);
+    drawNotes(notes, layer.annotations, width, height);
+    gd.layerLayout = { shapes: layer.shapes, annotations: layer.annotations };
+    gd.layerScales = layer.scales;
+    await drawScales(Plotly, container, svg, layer.scales);
+  }
+
+  /** The whole figure as drawn (Plotly's data and layout, with this layer's shapes and
+   * annotations back in): what the downloads draw. */
+  function whole(gd) {
+    if (!gd.layerLayout) return gd;
+    const layout = Object.assign({}, gd.layout, gd.layerLayout);
+    // the colour bars' traces back in their places
+    const data = gd.data.slice();
+    const { indices, data: scales } = gd.layerScales;
+    indices.forEach((at, k) => data.splice(at, 0, scales[k]));
+    return { data, layout };
+  }
+
+  window.ctsiteFigureLayer = { split, draw, whole };
+})();
