@@ -6,6 +6,7 @@ whole figure; the other figures are left to Plotly whole."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -17,14 +18,13 @@ from tests.web.test_browser import (  # noqa: F401 (fixtures)
     partial_bundle,
     server,
 )
+from tests.web.test_fit import SIZES, open_page
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.timeout(2 * NPM_SECONDS + SERVE_SECONDS + 300),
 ]
-
-SIZES = {"phone": (390, 844), "desktop": (1400, 1000)}
 
 # The layer against the figure document, and against Plotly drawing that whole document (in a
 # graph of the same size laid over the page's): every shape's path and paint, every label's text,
@@ -98,6 +98,13 @@ COMPARE = """async () => {
 }"""
 
 
+def compared(w: Watched) -> dict[str, Any]:
+    """COMPARE on the page, which must find nothing wrong; its counts."""
+    found = w.page.evaluate(COMPARE)
+    assert not found["bad"], found["bad"][:10]
+    return found
+
+
 def change(w: Watched, name: str, value: str) -> None:
     previous = w.page.get_attribute("#figure", "data-ready")
     w.page.fill(f"#controls [name={name}]", value)
@@ -107,12 +114,10 @@ def change(w: Watched, name: str, value: str) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_circos_layer_draws_what_plotly_draws(browser, server, size):  # noqa: F811
-    width, height = SIZES[size]
-    w = Watched(browser, server, viewport={"width": width, "height": height})
+    w = open_page(browser, server, size)
     try:
         w.activate(f"{server}/circos")
-        first = w.page.evaluate(COMPARE)
-        assert not first["bad"], first["bad"][:10]
+        first = compared(w)
         assert first["paths"] >= 10 and first["texts"] >= 20 and first["bars"] == 3, first
         # another view: the same elements rewritten (searched genes bold, the others grey)
         gene = w.page.evaluate(
@@ -120,26 +125,22 @@ def test_circos_layer_draws_what_plotly_draws(browser, server, size):  # noqa: F
         )
         change(w, "genes", gene)
         assert w.page.get_attribute("#figure", "data-query").count("genes=") == 1
-        second = w.page.evaluate(COMPARE)
-        assert not second["bad"], second["bad"][:10]
+        second = compared(w)
         assert second["bold"] > first["bold"], (first, second)
         # a view with fewer chords (fewer shapes and labels), then back
         change(w, "min_numsigi1", "40")
-        third = w.page.evaluate(COMPARE)
-        assert not third["bad"], third["bad"][:10]
+        compared(w)
         # no chord passes (no chord colour bar: the colour bars' graph redrawn), then back
         for name in ("min_numsigi1", "min_log2fc"):
             change(
                 w, name, w.page.get_attribute(f"#controls input[type=number][name={name}]", "max")
             )
         assert w.page.locator("#status").inner_text().startswith("No chords pass")
-        empty = w.page.evaluate(COMPARE)
-        assert not empty["bad"], empty["bad"][:10]
+        empty = compared(w)
         assert empty["bars"] == 2, empty
         change(w, "min_log2fc", "0")
         change(w, "min_numsigi1", "0")
-        again = w.page.evaluate(COMPARE)
-        assert not again["bad"], again["bad"][:10]
+        again = compared(w)
         assert again["bars"] == 3, again
         w.check_clean()
     finally:
@@ -150,7 +151,7 @@ def test_colour_bars_come_back_after_plotly_remakes_its_frame(browser, server): 
     """Before: a Plotly.react with another config (Plotly then starts over, removing every SVG
     of its frame, the colour bars' graph's too) left the Circos without colour bars for good:
     their graph kept its mark of what it had drawn, so it was never drawn again."""
-    w = Watched(browser, server, viewport={"width": 1400, "height": 1000})
+    w = open_page(browser, server, "desktop")
     try:
         w.activate(f"{server}/circos")
         w.page.evaluate(
@@ -159,8 +160,7 @@ def test_colour_bars_come_back_after_plotly_remakes_its_frame(browser, server): 
             " Object.assign({}, gd._context, {displaylogo: true})); }"
         )
         change(w, "min_numsigi1", "12")
-        drawn = w.page.evaluate(COMPARE)
-        assert not drawn["bad"], drawn["bad"][:10]
+        drawn = compared(w)
         assert drawn["bars"] == 3, drawn
         w.check_clean()
     finally:
@@ -168,7 +168,7 @@ def test_colour_bars_come_back_after_plotly_remakes_its_frame(browser, server): 
 
 
 def test_circos_download_holds_the_whole_figure(browser, server, tmp_path):  # noqa: F811
-    w = Watched(browser, server, viewport={"width": 1400, "height": 1000})
+    w = open_page(browser, server, "desktop")
     try:
         w.activate(f"{server}/circos")
         counts = w.page.evaluate(
@@ -189,7 +189,7 @@ def test_circos_download_holds_the_whole_figure(browser, server, tmp_path):  # n
 
 @pytest.mark.parametrize("name", ["pairwise", "effects"])
 def test_other_figures_are_plotlys_whole(browser, server, name):  # noqa: F811
-    w = Watched(browser, server, viewport={"width": 1400, "height": 1000})
+    w = open_page(browser, server, "desktop")
     try:
         w.activate(f"{server}/{name}")
         assert w.page.locator("#figure svg.figure-layer, #figure .figure-layer-scales").count() == 0

@@ -191,13 +191,12 @@ LABELS_INSIDE = """() => {
     if (b.left < svg.left - 0.5 || b.right > svg.right + 0.5) bad.push(`colour bar ${i}: outside`);
   });
   // column headers clear of each other
-  const heads = Array.from(document.querySelectorAll('#figure .annotation, #figure svg.figure-layer text'))
-    .map((a) => a.getBoundingClientRect());
+  const heads = Array.from(document.querySelectorAll('#figure .annotation')).map((a) => a.getBoundingClientRect());
   heads.forEach((a, i) => heads.slice(i + 1).forEach((b) => {
     if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push(`headers ${i} overlap`);
   }));
   const checked = [];
-  for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text, #figure .legendtext, #figure svg.figure-layer text')) {
+  for (const t of document.querySelectorAll('#figure .textpoint text, #figure .annotation-text, #figure .legendtext')) {
     const r = t.getBoundingClientRect(), name = t.textContent.trim();
     if (!name || r.width === 0) continue;
     checked.push(name);
@@ -215,8 +214,7 @@ LABELS_INSIDE = """() => {
     }
   }
   // what the figure's data and layout say it draws: point labels and annotation texts
-  // (the whole figure: a Circos' shapes, labels and colour bars are drawn apart, figure_layer.js)
-  const gd = window.ctsiteFigureLayer.whole(document.getElementById('figure'));
+  const gd = document.getElementById('figure');
   const plain = (s) => new DOMParser().parseFromString(String(s), 'text/html').body.textContent.trim();
   const points = (gd.data || []).filter((t) => String(t.mode || '').includes('text'))
     .flatMap((t) => [].concat(t.text || [])).map(plain).filter(Boolean);
