@@ -48,6 +48,13 @@ def test_format_g_e_f_match_python_format():
     compare("py", "formatG", lambda x: format(x, "g"), [(v,) for v in (1e16, 123456.5, 0.0001)])
 
 
+def test_thousands_match_python_comma_format():
+    # (the figures' "Showing the 1,500 strongest of 12,345 chords" messages)
+    inputs = examples(st.tuples(st.integers(-(2**53), 2**53)), N)
+    inputs += [(0,), (999,), (1000,), (-1000,), (1_234_567,)]
+    assert compare("py", "formatThousands", lambda n: format(n, ","), inputs) == len(inputs)
+
+
 def test_float_repr_matches_python_repr():
     inputs = examples(st.tuples(edge_floats()), N)
     compare("py", "pyFloatRepr", repr, inputs)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.test_browser import (  # noqa: F401 (fixtures)
     NPM_SECONDS,
@@ -37,6 +38,12 @@ COMPARE = """async () => {
   const shapes = whole.layout.shapes || [], notes = whole.layout.annotations || [];
   const paths = layer ? [...layer.querySelectorAll('g.shapes path')] : [];
   const texts = layer ? [...layer.querySelectorAll('g.annotations text')] : [];
+  const fills = layer ? [...layer.querySelectorAll('g.fills path')] : [];
+  const outlines = whole.data.filter((t) => t.fill === 'toself' && t.hoverinfo === 'skip');
+  if (fills.length !== outlines.length) bad.push(`fills ${fills.length} != outlines ${outlines.length}`);
+  fills.forEach((p, i) => {
+    if (outlines[i] && p.getAttribute('fill') !== outlines[i].fillcolor) bad.push(`fill ${i}: colour`);
+  });
   if (paths.length !== shapes.length) bad.push(`paths ${paths.length} != shapes ${shapes.length}`);
   if (texts.length !== notes.length) bad.push(`texts ${texts.length} != notes ${notes.length}`);
   shapes.forEach((s, i) => {
@@ -58,7 +65,12 @@ COMPARE = """async () => {
   });
   // the page's graph holds no shape, label or colour bar of its own
   const own = gd.querySelector('.svg-container > .main-svg');
-  if (own.querySelectorAll('.shapelayer path, .annotation, .colorbar').length) bad.push('drawn twice');
+  // (the outline's trace, kept for its legend group, has one empty point: an empty fill path)
+  const ownFills = [...own.querySelectorAll('.scatterlayer path.js-fill')]
+    .filter((p) => !['', 'M0,0Z'].includes(p.getAttribute('d') || '')).length;
+  if (own.querySelectorAll('.shapelayer path, .annotation, .colorbar').length || ownFills) {
+    bad.push('drawn twice');
+  }
   if ((gd.layout.shapes || []).length || (gd.layout.annotations || []).length) bad.push('Plotly has them');
   const scales = whole.data.filter((t) => (t.marker || {}).showscale).length;
   const bars = [...gd.querySelectorAll('.figure-layer-scales .colorbar')];
@@ -78,6 +90,11 @@ COMPARE = """async () => {
   const refTexts = [...ref.querySelectorAll('.annotation-text')];
   const refPaths = [...ref.querySelectorAll('.shapelayer path')];
   const refBars = [...ref.querySelectorAll('.colorbar')];
+  const refFills = [...ref.querySelectorAll('.scatterlayer path.js-fill')];
+  if (refFills.length !== fills.length) bad.push(`Plotly drew ${refFills.length} outlines, not ${fills.length}`);
+  fills.forEach((p, i) => { if (!refFills[i]) return;
+    const a = box(p, o1), b = box(refFills[i], o2);
+    if (far(a, b, 0.5, 0.5)) bad.push(`outline ${i}: ${a} vs Plotly ${b}`); });
   if (refTexts.length !== texts.length || refPaths.length !== paths.length
       || refBars.length !== bars.length) bad.push('Plotly drew another number of parts');
   let worst = 0;
@@ -93,7 +110,7 @@ COMPARE = """async () => {
     if (far(a, b, 0.5, 0.5)) bad.push(`colour bar ${i}: ${a} vs Plotly ${b}`); });
   Plotly.purge(ref);
   ref.remove();
-  return {bad, paths: paths.length, texts: texts.length, bars: bars.length, worst,
+  return {bad, paths: paths.length, texts: texts.length, bars: bars.length, fills: fills.length, worst,
           bold: texts.filter((t) => t.getAttribute('font-weight') === 'bold').length};
 }"""
 
@@ -119,6 +136,7 @@ def test_circos_layer_draws_what_plotly_draws(browser, server, size):  # noqa: F
         w.activate(f"{server}/circos")
         first = compared(w)
         assert first["paths"] >= 10 and first["texts"] >= 20 and first["bars"] == 3, first
+        assert first["fills"] == 1, first  # the numSigI1 histogram
         # another view: the same elements rewritten (searched genes bold, the others grey)
         gene = w.page.evaluate(
             "document.querySelectorAll('#figure svg.figure-layer text')[20].textContent"
@@ -167,6 +185,29 @@ def test_colour_bars_come_back_after_plotly_remakes_its_frame(browser, server): 
         w.close()
 
 
+def test_the_histograms_legend_entry_hides_and_shows_it(browser, server):  # noqa: F811
+    """The numSigI1 histogram, drawn by the layer, follows its legend group as Plotly's own
+    trace did: a click on the legend's numSigI1 entry hides it, another shows it again; a new
+    view draws it again (the legend starts afresh with every view)."""
+    w = open_page(browser, server, "desktop")
+    try:
+        w.activate(f"{server}/circos")
+        outline = "#figure svg.figure-layer g.fills path"
+        entry = w.page.locator("#figure .legend .traces").filter(has_text=re.compile(r"^numSigI1$"))
+        assert w.page.get_attribute(outline, "display") is None
+        entry.locator(".legendtoggle").click()
+        expect(w.page.locator(outline)).to_have_attribute("display", "none")
+        entry.locator(".legendtoggle").click()
+        expect(w.page.locator(outline)).not_to_have_attribute("display", "none")
+        entry.locator(".legendtoggle").click()
+        change(w, "min_numsigi1", "12")
+        assert w.page.get_attribute(outline, "display") is None
+        assert compared(w)["fills"] == 1
+        w.check_clean()
+    finally:
+        w.close()
+
+
 def test_circos_download_holds_the_whole_figure(browser, server, tmp_path):  # noqa: F811
     w = open_page(browser, server, "desktop")
     try:
@@ -182,6 +223,9 @@ def test_circos_download_holds_the_whole_figure(browser, server, tmp_path):  # n
         assert len(re.findall(r'class="annotation"', svg)) == counts[1]
         assert len(re.findall(r'class="shape-group"', svg)) == counts[0]
         assert len(re.findall(r'class="cbfills"', svg)) == 3  # (a colour bar's gradient)
+        # the numSigI1 histogram's outline, with its points (the layer drew it on the page)
+        outlines = re.findall(r'<path class="js-fill" d="([^"]*)"', svg)
+        assert any(len(d) > 1000 for d in outlines), [d[:40] for d in outlines]
         w.check_clean()
     finally:
         w.close()

@@ -6,6 +6,7 @@ import { circosFigure, highlightedChords } from "./circos_draw.js";
 import { WIDTH_CLASSES } from "./circos_labels.js";
 import { EMPTY_MESSAGE, emptyFigure } from "./common.js";
 import { Frame } from "./frame.js";
+import { formatThousands } from "./py.js";
 
 export const MAX_CHORDS = 1500;
 
@@ -53,7 +54,7 @@ export function build(store, params) {
     message = "No chords pass these filters — try loosening them";
   } else if (total > data.chords.length) {
     message =
-      `Showing the ${data.chords.length.toLocaleString("en-US")} strongest of ${total.toLocaleString("en-US")} chords (by numSigI1) — ` +
+      `Showing the ${formatThousands(data.chords.length)} strongest of ${formatThousands(total)} chords (by numSigI1) — ` +
       "raise the minimum interaction effect or |log2FC| to see them all";
   } else if (genes.size && !highlightedChords(data.chords, genes).some(Boolean)) {
     message = "None of the highlighted genes has a chord in this view";

@@ -8,6 +8,7 @@
 // 4. chords = those pairs with numSigI1 ≥ min, numDEG ≥ min, MAST_fdr_ligand < t_l and
 //    |MAST_log2FC_ligand| > min.
 
+import { mapArray, mapFloat64 } from "./arrays.js";
 import { PAIR_COLUMNS } from "./common.js";
 import { Frame, compareValues } from "./frame.js";
 
@@ -106,7 +107,7 @@ function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
   for (const row of ligandOk) ligandSet[row] = 1;
   const nodeRows = [];
   for (let i = 0; i < n; i++) if (receptorSet[i] || (ligandSet[i] && paired[i])) nodeRows.push(i);
-  const lfc = Float64Array.from(c.MAST_log2FC, F);
+  const lfc = mapFloat64(c.MAST_log2FC, (v) => F(v));
   const d = circos.dtypes;
   // node order: sector order, then (cell_type_dc1, DA_score, target), missing values last
   const rank = new Map(cellTypeOrder.map((name, i) => [name, i]));
@@ -116,8 +117,8 @@ function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
   let nodes = Frame.of([
     ["cell_type", "object", picked.cell_type],
     ["target", "object", picked.target],
-    ["is_ligand", "bool", Array.from(picked.ligand, Boolean)],
-    ["is_receptor", "bool", Array.from(picked.receptor, Boolean)],
+    ["is_ligand", "bool", mapArray(picked.ligand, (v) => Boolean(v))],
+    ["is_receptor", "bool", mapArray(picked.receptor, (v) => Boolean(v))],
     ["cell_type_dc1", d.cell_type_dc1, picked.cell_type_dc1],
     ["DA_score", d.DA_score, picked.DA_score],
     ["numSigI1", d.numSigI1, picked.numSigI1],
@@ -126,7 +127,7 @@ function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
     ["MAST_fdr", d.MAST_fdr, picked.MAST_fdr],
     ["row", "int64", nodeRows],
   ]);
-  const sector = Array.from(nodes.columns.cell_type, (name) => rank.get(name));
+  const sector = mapArray(nodes.columns.cell_type, (name) => rank.get(name));
   const nc = nodes.columns;
   const naLast = (a, b) => {
     const na = Number.isNaN(F(a));

@@ -11,6 +11,7 @@
 // comes from a numpy group key) and `np.round` (`nums`) scale and round half-even
 // (npRound); `round()` of a Python float is correctly rounded (pyRound).
 
+import { mapArray, mapFloat64 } from "./arrays.js";
 import { DESKTOP, candidate, layoutCircos } from "./circos_labels.js";
 import * as shapesOf from "./circos_shapes.js";
 import * as colors from "./colors.js";
@@ -131,7 +132,7 @@ export function highlightedChords(chords, genes) {
 
 function nodeKeys(cellTypes, genes) {
   if (cellTypes.length !== genes.length) throw new Error("nodeKeys: columns differ in length");
-  return Array.from(cellTypes, (c, i) => nodeKey(c, genes[i]));
+  return mapArray(cellTypes, (c, i) => nodeKey(c, genes[i]));
 }
 
 function partnersOf(chords) {
@@ -232,8 +233,8 @@ function sectorsOf(nodes) {
 
 function baseHoverOf(nodes) {
   const n = nodes.columns;
-  const roles = Array.from(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
-  return Array.from(
+  const roles = mapArray(n.is_ligand, (lig, i) => ROLE_LABEL[role(lig, n.is_receptor[i])]);
+  return mapArray(
     n.target,
     (t, i) => `<b>${esc(t)}</b> (${roles[i]})<br>Cell type: ${esc(n.cell_type[i])}`,
   );
@@ -308,7 +309,7 @@ export function circosFigure(data, palette, genes, widthClass = DESKTOP) {
     }
     // pandas' get_indexer gives −1 for a missing end: numpy then reads the last slot
     const lookup = (cts, genes_) =>
-      Float64Array.from(cts, (ct, i) => {
+      mapFloat64(cts, (ct, i) => {
         const row = at.get(ct)?.get(genes_[i]);
         return row === undefined ? thetas.at(-1) : thetas[row];
       });
@@ -526,8 +527,8 @@ export function sectorTrace(layoutSectors, palette, chords, cls) {
  * @returns {[Float64Array, Float64Array, number[]]} */
 export function mergeRuns(thetas, widths, bins) {
   const n = thetas.length;
-  const starts = Float64Array.from(thetas, (t, i) => t - widths[i] / 2);
-  const ends = Float64Array.from(thetas, (t, i) => t + widths[i] / 2);
+  const starts = mapFloat64(thetas, (t, i) => t - widths[i] / 2);
+  const ends = mapFloat64(thetas, (t, i) => t + widths[i] / 2);
   const first = [];
   for (let i = 0; i < n; i += 1) {
     if (i === 0 || bins[i] !== bins[i - 1] || Math.abs(starts[i] - ends[i - 1]) > 1e-6) {
@@ -583,7 +584,7 @@ export function ring(
   // (the cells' paths, kept in `memo` for this circle: the same nodes draw the same cells)
   const circle = `${placed.radius},${placed.centre[0]},${placed.centre[1]}`;
   if (!memo.cells || memo.cells.circle !== circle) {
-    const bins = Array.from(values, (v) =>
+    const bins = mapArray(values, (v) =>
       Number.isFinite(v)
         ? Math.trunc(Math.min(RING_BINS - 1, clip01((v - lo) / (hi - lo)) * RING_BINS))
         : -1,
@@ -733,10 +734,10 @@ export function chordParts(placed, chords, atLigand, atReceptor, genes, radius, 
   // one shape per (highlighted, colour bin, width bin), in sorted order
   const paths = shapesOf.chordPaths(placed, atLigand, atReceptor, radius);
   const palette = colors.binColors(colors.BLUE_WHITE_RED, loC, hiC, COLOR_BINS);
-  const colorBin = Array.from(log2fc, (v) =>
+  const colorBin = mapArray(log2fc, (v) =>
     asInt(Math.min(COLOR_BINS - 1, clip01((v - loC) / (hiC - loC)) * COLOR_BINS)),
   );
-  const widthBin = Array.from(numsig, (v) =>
+  const widthBin = mapArray(numsig, (v) =>
     Math.min(WIDTH_BINS - 1, asInt((v / nMax) * WIDTH_BINS)),
   );
   const groups = new Map();

@@ -5,6 +5,7 @@
 // Numbers are written with 5 decimals from the integer rint(value · 10⁵), the same float
 // operations in the same order as the numpy code, so the path texts are the Python's.
 
+import { mapArray } from "./arrays.js";
 import * as geometry from "./geometry.js";
 import { rint } from "./py.js";
 
@@ -19,7 +20,7 @@ export function text(value) {
 
 /** Paper coordinates as path numbers (`text` of each). */
 export function texts(values) {
-  return Array.from(values, text);
+  return mapArray(values, (v) => text(v));
 }
 
 /** One point in px (y down) → "x,y" in paper coordinates (y up). */
@@ -35,7 +36,7 @@ function polarPoint(layout, rho, sin, cos) {
 /** Polar points (r in sector-ring radii, theta in degrees clockwise from the top) as "x,y"
  * paper coordinates (`CircosLayout.point`). */
 export function polarPoints(layout, r, theta) {
-  return Array.from(theta, (t, i) => {
+  return mapArray(theta, (t, i) => {
     const a = geometry.radians(t);
     return polarPoint(layout, r[i] * layout.radius, Math.sin(a), Math.cos(a));
   });
@@ -45,7 +46,7 @@ export function polarPoints(layout, r, theta) {
 export function planePoints(layout, x, y) {
   const cls = layout.widthClass;
   const [cx, cy] = layout.centre;
-  return Array.from(x, (v, i) =>
+  return mapArray(x, (v, i) =>
     paperPoint(cls, cx + layout.radius * v, cy - layout.radius * y[i]),
   );
 }

@@ -2,6 +2,7 @@
 // numbers, hover text, empty figures). Same names in camelCase, same results (see py.js for
 // the Python number and text rules they keep).
 
+import { mapArray } from "./arrays.js";
 import {
   formatE,
   formatG,
@@ -56,11 +57,14 @@ function asFloat(value) {
 /** JSON-safe rounded floats (NaN/inf → null), vectorized.
  * @param {Iterable<number | null>} values @param {number} [digits] @returns {Array<number | null>} */
 export function nums(values, digits = 4) {
-  const arr = Array.from(values, asFloat);
-  let out = arr.map((v) => npRound(v, digits));
-  if (arr.length && !arr.every(Number.isFinite)) {
-    out = out.map((v) => (Number.isFinite(v) ? v : null));
-  }
+  let finite = true;
+  const out = mapArray(values, (value) => {
+    const v = asFloat(value);
+    if (!Number.isFinite(v)) finite = false;
+    return npRound(v, digits);
+  });
+  // (a value that was not finite: every non-finite result becomes null)
+  if (!finite) for (let i = 0; i < out.length; i += 1) if (!Number.isFinite(out[i])) out[i] = null;
   return out;
 }
 
@@ -91,7 +95,7 @@ export function esc(value) {
 /** `fmt` for a whole float array at once (3 significant digits, NaN → 'n/a').
  * @param {Iterable<number | null>} values @returns {string[]} */
 export function fmtMany(values) {
-  return Array.from(values, (value) => {
+  return mapArray(values, (value) => {
     const v = asFloat(value);
     return Number.isFinite(v) ? formatG(v, 3) : "n/a";
   });

@@ -3,6 +3,7 @@
 // rotation=90). Same names in camelCase, same results; an (n, points) numpy array is a list of
 // n Float64Array rows.
 
+import { mapArray } from "./arrays.js";
 import { pyMax, pyMin, pyMod } from "./py.js";
 
 export const SECTOR_GAP = 2.0; // degrees between two sectors
@@ -217,7 +218,7 @@ export function chordPoints(thetaFrom, thetaTo, radius, points, at, pull = 0.15)
  * ARC_STEP, at least one. @param {ArrayLike<number>} starts @param {ArrayLike<number>} ends
  * @returns {number[]} */
 export function arcPieces(starts, ends) {
-  return Array.from(starts, (s, i) => Math.max(1, Math.ceil((ends[i] - s) / ARC_STEP)));
+  return mapArray(starts, (s, i) => Math.max(1, Math.ceil((ends[i] - s) / ARC_STEP)));
 }
 
 /** The angles of arcs cut into `pieces`, arc after arc: start + (end − start)·k / n for
@@ -244,7 +245,7 @@ export function arcPoints(starts, ends, pieces) {
 export function skyline(base, starts, ends, tops) {
   const n = starts.length;
   if (n === 0) return [new Float64Array(0), new Float64Array(0)];
-  const first = Array.from(starts, (s, i) => i === 0 || Math.abs(s - ends[i - 1]) > 1e-6);
+  const first = mapArray(starts, (s, i) => i === 0 || Math.abs(s - ends[i - 1]) > 1e-6);
   const last = first.slice(1).concat([true]);
   const pieces = arcPieces(starts, ends);
   const r = [];

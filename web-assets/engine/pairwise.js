@@ -26,7 +26,7 @@ import {
 import * as fit from "./fit.js";
 import { Frame, compareValues, minMax } from "./frame.js";
 import * as geometry from "./geometry.js";
-import { formatF, pyRound } from "./py.js";
+import { formatF, formatThousands, pyRound } from "./py.js";
 
 export const EDGE_WIDTH = [2.0, 6.0];
 export const MAX_EDGES = 300;
@@ -128,7 +128,7 @@ export function build(store, params) {
   let message = null;
   if (total > MAX_EDGES) {
     message =
-      `Showing the ${MAX_EDGES} interactions with the most DEGs of ${total.toLocaleString("en-US")} — raise the ` +
+      `Showing the ${MAX_EDGES} interactions with the most DEGs of ${formatThousands(total)} — raise the ` +
       "minimum interaction effect, expression or |log2FC| to see them all";
   }
   return { figure, table, message };

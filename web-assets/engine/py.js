@@ -226,6 +226,15 @@ export function formatF(x, precision = 6) {
   return `${sign}${digits.slice(0, cut)}.${digits.slice(cut)}`;
 }
 
+/** Python's format(n, ",") of an integer: thousands separated by commas (no Intl: a
+ * NumberFormat made per call cost ~5 ms of a view).
+ * @param {number} n @returns {string} */
+export function formatThousands(n) {
+  const digits = String(Math.abs(Math.trunc(n)));
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ",");
+  return n < 0 ? `-${grouped}` : grouped;
+}
+
 /** Python's format(x, f".{precision}e").
  * @param {number} x @param {number} [precision] @returns {string} */
 export function formatE(x, precision = 6) {

@@ -16,7 +16,12 @@
 
    The colour bars (traces with no points that only show a scale) are drawn by Plotly too, but in
    a graph of their own under this layer, redrawn only when they change: in the figure's graph
-   they were redrawn, ticks measured and all, with every view. */
+   they were redrawn, ticks measured and all, with every view.
+
+   A filled polar outline with no line and no hover (the Circos histogram: ~13 000 points) is
+   drawn by this layer as well, under its shapes, placed in the polar frame as Plotly places it
+   (full circle, linear radial axis); Plotly keeps the trace without its points, so its legend
+   group still shows and hides it. Plotly spent ~20 ms of every view computing that path. */
 "use strict";
 
 (function () {
@@ -39,8 +44,58 @@
   const scaleOnly = (t) => Boolean(t.marker && t.marker.showscale === true) && t.hoverinfo === "skip"
     && Array.isArray(t.r) && t.r.every((v) => v === null);
 
+  // a filled outline that shows nothing else: no line, no markers, no hover
+  const fillOnly = (t) => t.type === "scatterpolar" && t.mode === "none" && t.fill === "toself"
+    && t.hoverinfo === "skip" && (t.subplot || "polar") === "polar" && typeof t.fillcolor === "string"
+    && !(t.line && Number(t.line.width) > 0) && Array.isArray(t.r) && Array.isArray(t.theta)
+    && t.r.length === t.theta.length && !t.thetaunit && !t.r0 && !t.theta0;
+
+  /** The polar frame in px ({cx, cy, radius, r0, r1, rotation, sign}) when this layer can place
+   * points in it as Plotly does (a full circle, no hole, a linear radial axis with its range
+   * given, degrees); else null. (Plotly's polar.js: the circle fills the smaller side of the
+   * domain box, centred in it.) */
+  function polarFrame(layout, width, height) {
+    const polar = layout.polar;
+    if (!polar || !polar.domain) return null;
+    const radial = polar.radialaxis || {};
+    const angular = polar.angularaxis || {};
+    const range = radial.range;
+    if (Number(polar.hole || 0) !== 0 || polar.sector !== undefined) return null;
+    if ((radial.type || "linear") !== "linear" || radial.autorange) return null;
+    if (!Array.isArray(range) || range.length !== 2 || !(Number(range[1]) > Number(range[0]))) return null;
+    if ((angular.thetaunit || "degrees") !== "degrees" || (angular.type || "linear") !== "linear") return null;
+    const dx = polar.domain.x || [0, 1];
+    const dy = polar.domain.y || [0, 1];
+    const w = width * (dx[1] - dx[0]);
+    const h = height * (dy[1] - dy[0]);
+    const radius = Math.min(w, h) / 2;
+    return {
+      cx: width * dx[0] + w / 2,
+      cy: height * (1 - dy[1]) + h / 2,
+      radius,
+      r0: Number(range[0]),
+      r1: Number(range[1]),
+      rotation: Number(angular.rotation === undefined ? 0 : angular.rotation),
+      sign: angular.direction === "clockwise" ? -1 : 1,
+    };
+  }
+
+  /** An outline's path in px ("M…L…Z"): each (r, theta) placed in `frame`. */
+  function outlinePath(frame, r, theta) {
+    const { cx, cy, radius, r0, r1, rotation, sign } = frame;
+    const scale = radius / (r1 - r0);
+    const parts = new Array(r.length);
+    for (let i = 0; i < r.length; i += 1) {
+      const a = ((rotation + sign * Number(theta[i])) * Math.PI) / 180;
+      const rho = (Number(r[i]) - r0) * scale;
+      parts[i] = `${(cx + rho * Math.cos(a)).toFixed(2)},${(cy - rho * Math.sin(a)).toFixed(2)}`;
+    }
+    return parts.length ? `M${parts.join("L")}Z` : "";
+  }
+
   /** A figure laid out in px whose shapes and annotations this layer draws: {data and layout
-   * for Plotly (without them and the colour bars), layer: {width, height, shapes, annotations,
+   * for Plotly (without them and the colour bars, the outlines without their points), layer:
+   * {width, height, shapes, annotations, fills: [{at (in Plotly's data), trace, path}],
    * scales: {indices, data, layout} of the colour bars' graph}}; else null. */
   function split(data, layout) {
     const fixed = layout.width && layout.height && layout.meta && layout.meta.size;
@@ -64,12 +119,23 @@
         dragmode: false, hovermode: false, meta: null,
       }),
     };
+    const width = Number(layout.width);
+    const height = Number(layout.height);
+    const frame = polarFrame(layout, width, height);
+    const plotted = [];
+    const fills = [];
+    data.forEach((t, i) => {
+      if (indices.includes(i)) return;
+      if (frame && fillOnly(t)) {
+        fills.push({ at: plotted.length, trace: t, path: outlinePath(frame, t.r, t.theta) });
+        // (one empty point: a trace with none would be left out of its legend group's clicks)
+        plotted.push(Object.assign({}, t, { r: [null], theta: [null] }));
+      } else plotted.push(t);
+    });
     return {
-      data: data.filter((_, i) => !indices.includes(i)),
+      data: plotted,
       layout: rest,
-      layer: {
-        width: Number(layout.width), height: Number(layout.height), shapes, annotations, scales,
-      },
+      layer: { width, height, shapes, annotations, fills, scales },
     };
   }
 
@@ -107,6 +173,23 @@
       const opacity = shape.opacity === undefined || shape.opacity === null ? 1 : Number(shape.opacity);
       set(path, "opacity", opacity < 1 ? String(opacity) : null);
       set(path, "data-name", shape.name || null);
+    });
+  }
+
+  // The outlines, each shown while its trace is (a legend click hides it with its group).
+  function drawFills(group, fills, gd) {
+    const paths = children(group, fills.length, () => document.createElementNS(SVG, "path"));
+    fills.forEach((fill, i) => {
+      const path = paths[i];
+      const trace = fill.trace;
+      const shown = gd.data[fill.at];
+      const visible = shown ? shown.visible : trace.visible;
+      set(path, "d", fill.path);
+      set(path, "fill", trace.fillcolor);
+      set(path, "stroke", "none");
+      set(path, "opacity", trace.opacity !== undefined && Number(trace.opacity) < 1 ? String(trace.opacity) : null);
+      set(path, "display", visible === false || visible === "legendonly" ? "none" : null);
+      set(path, "data-name", trace.name || null);
     });
   }
 
@@ -176,6 +259,7 @@
       }
       gd.layerLayout = null;
       gd.layerScales = null;
+      gd.layerFills = null;
       return;
     }
     const container = gd.querySelector(".svg-container");
@@ -186,7 +270,7 @@
       svg.setAttribute("class", "figure-layer");
       svg.setAttribute("aria-hidden", "true");
       svg.style.cssText = "position:absolute;top:0;left:0;pointer-events:none;overflow:visible";
-      svg.innerHTML = '<g class="shapes"></g><g class="annotations"></g>';
+      svg.innerHTML = '<g class="fills"></g><g class="shapes"></g><g class="annotations"></g>';
     }
     // (Plotly remakes its own SVGs, never this one: kept right above its plot)
     if (plot.nextSibling !== svg) container.insertBefore(svg, plot.nextSibling);
@@ -194,12 +278,22 @@
     set(svg, "width", String(width));
     set(svg, "height", String(height));
     set(svg, "viewBox", `0 0 ${width} ${height}`);
-    const [shapes, notes] = svg.children;
+    const [fills, shapes, notes] = svg.children;
+    drawFills(fills, layer.fills, gd);
+    // (a legend click restyles the outline's stub trace: the outline follows)
+    // (once: Plotly.newPlot drops a graph's listeners, so it is taken off and put on again)
+    gd._layerRestyled = gd._layerRestyled || (() => {
+      const now = gd.querySelector("svg.figure-layer");
+      if (now && gd.layerFills) drawFills(now.children[0], gd.layerFills, gd);
+    });
+    gd.removeListener("plotly_restyle", gd._layerRestyled);
+    gd.on("plotly_restyle", gd._layerRestyled);
     // paper coordinates (y up, 0 to 1) → px
     set(shapes, "transform", `matrix(${width} 0 0 ${-height} 0 ${height})`);
     drawShapes(shapes, layer.shapes);
     drawNotes(notes, layer.annotations, width, height);
     gd.layerLayout = { shapes: layer.shapes, annotations: layer.annotations };
+    gd.layerFills = layer.fills;
     gd.layerScales = layer.scales;
     await drawScales(Plotly, container, svg, layer.scales);
   }
@@ -209,8 +303,13 @@
   function whole(gd) {
     if (!gd.layerLayout) return gd;
     const layout = Object.assign({}, gd.layout, gd.layerLayout);
-    // the colour bars' traces back in their places
+    // the outlines' points back (as shown: a hidden one stays hidden), then the colour bars'
+    // traces back in their places
     const data = gd.data.slice();
+    for (const fill of gd.layerFills || []) {
+      const shown = data[fill.at];
+      data[fill.at] = Object.assign({}, fill.trace, shown && shown.visible !== undefined ? { visible: shown.visible } : {});
+    }
     const { indices, data: scales } = gd.layerScales;
     indices.forEach((at, k) => data.splice(at, 0, scales[k]));
     return { data, layout };
