@@ -267,3 +267,26 @@ def test_arrow_tables_read_as_pandas_reads_them() -> None:
     expected = run_python(None, calls)
     assert expected[0]["ok"]["$frame"]["length"] == 13
     assert_same(calls, expected, run_engine(None, calls))
+
+
+def test_dictionary_encoded_text_reads_as_the_same_text() -> None:
+    """The export writes names dictionary-encoded (the engine decodes each dictionary once):
+    the engine reads them as the same text as the plain column, nulls and non-ASCII text too,
+    over several record batches."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    names = ["Tumor cells", None, "é", "Tumor cells", "", "😀x", "B cells", "é", "a\u0301"]
+    batch = pa.RecordBatch.from_pydict(
+        {"plain": pa.array(names), "coded": pa.array(names).dictionary_encode()}
+    )
+    table = pa.Table.from_batches([batch, batch.slice(1, 6)])
+    sink = pa.BufferOutputStream()
+    feather.write_feather(table, sink, compression="uncompressed")
+    data = base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+    [answer] = run_engine(None, [{"fn": "frameFromIPC", "args": [data]}])
+    frame = answer["ok"]["$frame"]
+    assert frame["columns"]["coded"] == frame["columns"]["plain"] == names + names[1:7]
+    assert frame["dtypes"]["coded"] == frame["dtypes"]["plain"] == "object"

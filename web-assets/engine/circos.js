@@ -46,8 +46,18 @@ export function build(store, params) {
   let data = circosData(store, params);
   const total = data.chords.length;
   data = limitChords(data, genes);
-  const table = circosTable(data, genes);
-  if (data.nodes.length === 0) return { figure: emptyFigure(EMPTY_MESSAGE), table, message: EMPTY_MESSAGE };
+  const drawn = data;
+  // the CSV's rows, made when they are read (a download), not with every view
+  let rows = null;
+  const result = (figure, message) => ({
+    figure,
+    message,
+    get table() {
+      rows ??= circosTable(drawn, genes);
+      return rows;
+    },
+  });
+  if (data.nodes.length === 0) return result(emptyFigure(EMPTY_MESSAGE), EMPTY_MESSAGE);
   const figure = circosFigure(data, store.cell_type_colors, genes, WIDTH_CLASSES[params.size ?? "desktop"]);
   let message = null;
   if (data.chords.length === 0) {
@@ -59,7 +69,7 @@ export function build(store, params) {
   } else if (genes.size && !highlightedChords(data.chords, genes).some(Boolean)) {
     message = "None of the highlighted genes has a chord in this view";
   }
-  return { figure, table, message };
+  return result(figure, message);
 }
 
 /** The CSV rows: every node (kind="node") and every chord drawn (kind="chord"), as pandas'

@@ -32,11 +32,15 @@ export const CHORD_COLUMNS = [
   "MAST_fdr_receptor",
 ];
 
-/** [ligand rows, receptor rows] for every listed pair between the given rows (pandas' inner
- * merges: ligand rows in order, then the list's pairs in order, then receptor rows in order). */
-function join(targets, ligandRows, receptorRows, lr) {
+// ligand gene → its receptor genes, in the list's order, each once; kept per LR list (a
+// store's list never changes: rebuilding it took ~8 ms of a condition's or threshold's first view)
+const RECEPTORS_OF = new WeakMap(); // LR ligand column → map
+
+function receptorsOfLigands(lr) {
+  let receptorsOf = RECEPTORS_OF.get(lr.columns.ligand);
+  if (receptorsOf) return receptorsOf;
   const seen = new Set();
-  const receptorsOf = new Map(); // ligand gene → receptor genes, in the list's order
+  receptorsOf = new Map();
   for (let i = 0; i < lr.length; i++) {
     const ligand = lr.columns.ligand[i];
     const receptor = lr.columns.receptor[i];
@@ -46,6 +50,14 @@ function join(targets, ligandRows, receptorRows, lr) {
     if (!receptorsOf.has(ligand)) receptorsOf.set(ligand, []);
     receptorsOf.get(ligand).push(receptor);
   }
+  RECEPTORS_OF.set(lr.columns.ligand, receptorsOf);
+  return receptorsOf;
+}
+
+/** [ligand rows, receptor rows] for every listed pair between the given rows (pandas' inner
+ * merges: ligand rows in order, then the list's pairs in order, then receptor rows in order). */
+function join(targets, ligandRows, receptorRows, lr) {
+  const receptorsOf = receptorsOfLigands(lr);
   const rowsOf = new Map(); // receptor gene → receptor rows, ascending
   for (const row of receptorRows) {
     const gene = targets[row];
@@ -113,7 +125,10 @@ function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
   const rank = new Map(cellTypeOrder.map((name, i) => [name, i]));
   const extra = [...new Set(nodeRows.map((r) => c.cell_type[r]))].filter((x) => !rank.has(x));
   for (const name of extra.sort(compareValues)) rank.set(name, rank.size);
-  const picked = circos.take(nodeRows).columns;
+  // (only the columns the nodes keep: the table has others)
+  const picked = circos
+    .select(["cell_type", "target", "ligand", "receptor", ...NODE_COLUMNS.slice(4)])
+    .take(nodeRows).columns;
   let nodes = Frame.of([
     ["cell_type", "object", picked.cell_type],
     ["target", "object", picked.target],
@@ -129,17 +144,20 @@ function nodesAndPairs(circos, lr, cellTypeOrder, fdrL) {
   ]);
   const sector = mapArray(nodes.columns.cell_type, (name) => rank.get(name));
   const nc = nodes.columns;
+  // (the sort keys as float64 once, not converted in every comparison)
+  const dc1 = mapFloat64(nc.cell_type_dc1, (v) => F(v));
+  const da = mapFloat64(nc.DA_score, (v) => F(v));
   const naLast = (a, b) => {
-    const na = Number.isNaN(F(a));
-    const nb = Number.isNaN(F(b));
+    const na = Number.isNaN(a);
+    const nb = Number.isNaN(b);
     if (na || nb) return na === nb ? 0 : na ? 1 : -1;
-    return F(a) - F(b);
+    return a - b;
   };
-  const index = [...Array(nodes.length).keys()].sort(
+  const index = mapArray(nc.target, (_, i) => i).sort(
     (i, j) =>
       sector[i] - sector[j] ||
-      naLast(nc.cell_type_dc1[i], nc.cell_type_dc1[j]) ||
-      naLast(nc.DA_score[i], nc.DA_score[j]) ||
+      naLast(dc1[i], dc1[j]) ||
+      naLast(da[i], da[j]) ||
       compareValues(nc.target[i], nc.target[j]) ||
       i - j,
   );

@@ -77,7 +77,8 @@ function kindOf(table, name) {
 function cellText(kind, v) {
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "number" && kind !== "float" && Number.isInteger(v)) {
-    return BigInt(v).toString();
+    // (a safe integer prints as its digits: no BigInt needed)
+    return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
   }
   if (typeof v === "number") return pyFloatRepr(v);
   if (typeof v === "boolean") return v ? "True" : "False";
@@ -97,7 +98,8 @@ function text(v) {
 /** Python's int(x) of a float, as text (exact for any size). */
 function intText(v) {
   if (!Number.isFinite(v)) throw new Error("cannot convert float NaN or infinity to integer");
-  return BigInt(Math.trunc(v)).toString();
+  const t = Math.trunc(v);
+  return Number.isSafeInteger(t) ? String(t) : BigInt(t).toString();
 }
 
 function clip01(x) {

@@ -102,7 +102,9 @@ export class Site {
       status: 200,
       document,
       params,
-      table: result.table,
+      get table() {
+        return result.table; // (a builder may make it when it is read)
+      },
       figure: result.figure,
       message: result.message,
     };

@@ -174,6 +174,22 @@ function textColumn(vector) {
   return out;
 }
 
+/** A dictionary-encoded Utf8 vector's strings (how the export writes names): each chunk's
+ * dictionary decoded once, then looked up by index (a `get` per row decoded the text again for
+ * every row: ~10 ms of a study-scale condition's first view). */
+function dictionaryTextColumn(vector) {
+  const out = new Array(vector.length);
+  let k = 0;
+  for (const data of vector.data) {
+    const words = textColumn(data.dictionary);
+    const indices = data.values;
+    for (let i = 0; i < data.length; i += 1, k += 1) {
+      out[k] = validIn(data, i) ? words[indices[i]] : null;
+    }
+  }
+  return out;
+}
+
 /** A Bool vector's values, read from its bit-packed buffer (null → null). */
 function boolColumn(vector) {
   const out = new Array(vector.length);
@@ -212,6 +228,8 @@ function vectorColumn(vector) {
   }
   if (id === Type.Bool) return [vector.nullCount > 0 ? "object" : "bool", boolColumn(vector)];
   if (id === Type.Utf8 || id === Type.LargeUtf8) return ["object", textColumn(vector)];
+  const words = id === Type.Dictionary ? type.dictionary.typeId : null;
+  if (words === Type.Utf8 || words === Type.LargeUtf8) return ["object", dictionaryTextColumn(vector)];
   const out = new Array(n);
   for (let i = 0; i < n; i += 1) {
     const v = vector.get(i);

@@ -128,7 +128,7 @@
     const ok = result.status === 200;
     const doc = ok
       ? { figure: result.figure, message: result.message || "", params: result.params,
-        table: result.table,
+        get table() { return result.table; }, // (the CSV's rows: made when a CSV is written)
         fingerprint: page.provenance.store_fingerprint }
       : { error: result.error || result.message || `The figure could not be computed.` };
     return { ok, status: result.status, json: async () => doc };

@@ -80,8 +80,21 @@
     };
   }
 
+  // the last outline placed: a view that keeps it (most changes of a view) reuses its path
+  let lastOutline = { key: "", r: [], theta: [], path: "" };
+  const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
   /** An outline's path in px ("M…L…Z"): each (r, theta) placed in `frame`. */
   function outlinePath(frame, r, theta) {
+    const key = JSON.stringify(frame);
+    const last = lastOutline;
+    if (last.key === key && same(last.r, r) && same(last.theta, theta)) return last.path;
+    const path = placeOutline(frame, r, theta);
+    lastOutline = { key, r: r.slice(), theta: theta.slice(), path };
+    return path;
+  }
+
+  function placeOutline(frame, r, theta) {
     const { cx, cy, radius, r0, r1, rotation, sign } = frame;
     const scale = radius / (r1 - r0);
     const parts = new Array(r.length);
