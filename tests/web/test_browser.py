@@ -392,7 +392,8 @@ def test_svg_and_png_export(watched, server, tmp_path):
     page.goto(f"{server}/effects")
     assert page.get_attribute("#figure", "data-view") == "static"
     # exporting from the static picture draws the interactive figure first, then exports it
-    with page.expect_download() as info:
+    # (computing and drawing it first: a minute allowed on a loaded machine)
+    with page.expect_download(timeout=60_000) as info:
         page.click("#export-svg")
     assert page.get_attribute("#figure", "data-view") == "interactive"
     target = tmp_path / "fig.svg"
@@ -403,6 +404,28 @@ def test_svg_and_png_export(watched, server, tmp_path):
     target = tmp_path / "fig.png"
     info.value.save_as(target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    watched.check_clean()
+
+
+def test_export_while_a_view_is_loading_saves_that_view(watched, server, tmp_path):
+    """Before: a click on SVG while a submitted view was still loading (the static picture
+    shown, no figure drawn yet) did nothing: the export saw the view's document, which is set
+    before Plotly has loaded and drawn it, found no Plotly and returned. (The same race made
+    test_svg_and_png_export time out in CI now and then.) Now it waits for the view being
+    loaded to be drawn, then saves it."""
+    page = watched.page
+    page.goto(f"{server}/effects")
+    assert page.get_attribute("#figure", "data-view") == "static"
+    page.evaluate(
+        "() => { const f = document.getElementById('controls');"
+        " f.elements['min_log2fc'].value = '0.5'; f.requestSubmit(); }"
+    )
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#export-svg")
+    assert page.get_attribute("#figure", "data-view") == "interactive"
+    target = tmp_path / "fig.svg"
+    info.value.save_as(target)
+    assert "min_log2fc=0.5" in target.read_text()  # the provenance: the view that was loading
     watched.check_clean()
 
 

@@ -424,9 +424,26 @@
   });
 
   // Export and help.
+  // The latest view asked for, once drawn or refused (its data-ready mark): a view superseded
+  // while it loaded settles its own promise before the view that replaced it is drawn.
+  function whenDrawn() {
+    const done = () => gd.dataset.ready === String(requestId);
+    return new Promise((resolve) => {
+      if (done()) { resolve(); return; }
+      const seen = new MutationObserver(() => { if (done()) { seen.disconnect(); resolve(); } });
+      seen.observe(gd, { attributes: true, attributeFilter: ["data-ready"] });
+    });
+  }
+
   async function exportImage(format) {
     if (!current) await activate();
-    if (!current || !window.Plotly) return;
+    // (`current` is the view's document, set before Plotly has loaded and drawn it)
+    if (requestId > 0) await whenDrawn();
+    if (!current || !window.Plotly) {
+      // (never a click that does nothing: the view's own error, or this one)
+      if (errorBox.hidden) showError("The figure is not drawn, so it cannot be saved yet: try again.");
+      return;
+    }
     // the whole figure (with the shapes and labels the page draws itself), drawn by Plotly
     const drawn = window.ctsiteFigureLayer ? window.ctsiteFigureLayer.whole(gd) : gd;
     const data = await window.Plotly.toImage(drawn, {
